@@ -1,0 +1,5 @@
+import sys
+
+from signeditor.cli import main
+
+sys.exit(main())

@@ -1,0 +1,40 @@
+"""Forward kinematics of the signing skeleton, vectorised over frames."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from signeditor.core import rotations
+from signeditor.core.skeleton import JOINT_NAMES, ROTATING_JOINTS, Skeleton, signing_skeleton
+
+_ROTATING_POSITION = np.array([JOINT_NAMES.index(n) for n in ROTATING_JOINTS])
+
+
+def local_matrices(features: np.ndarray, n_joints: int = len(JOINT_NAMES)) -> np.ndarray:
+    """Local rotation of every skeleton joint, identity for fixed joints and tips: (T, J, 3, 3)."""
+    features = np.asarray(features)
+    n = features.shape[0]
+    local = np.broadcast_to(np.eye(3), (n, n_joints, 3, 3)).copy()
+    local[:, _ROTATING_POSITION] = rotations.rot6d_to_matrix(features.reshape(n, -1, 6))
+    return local
+
+
+def forward_kinematics(
+    features: np.ndarray, skeleton: Skeleton | None = None, *, with_rotations: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Joint positions (T, J, 3) in metres; optionally world rotations (T, J, 3, 3) too."""
+    skeleton = skeleton or signing_skeleton()
+    local = local_matrices(features, len(skeleton.names))
+    n = local.shape[0]
+    world_rot = np.empty_like(local)
+    positions = np.empty((n, len(skeleton.names), 3))
+    for j, parent in enumerate(skeleton.parents):
+        if parent < 0:
+            world_rot[:, j] = local[:, j]
+            positions[:, j] = skeleton.offsets[j]
+        else:
+            world_rot[:, j] = world_rot[:, parent] @ local[:, j]
+            positions[:, j] = positions[:, parent] + world_rot[:, parent] @ skeleton.offsets[j]
+    if with_rotations:
+        return positions, world_rot
+    return positions

@@ -1,0 +1,25 @@
+"""A project: the motion being edited with everything needed to regenerate it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from signeditor.core.anchors import AnchorSet
+from signeditor.core.motion import Motion
+from signeditor.core.segments import Segment
+
+PROJECT_FORMAT_VERSION = 1
+
+
+@dataclass
+class Project:
+    motion: Motion
+    anchors: AnchorSet = field(default_factory=AnchorSet)
+    segments: list[Segment] = field(default_factory=list)
+    text: str = ""
+    spoken_language: str = ""
+    signed_language: str = ""
+    #: Names and versions of the models that produced the motion, e.g. {"kf2p": "1"}.
+    model_versions: dict[str, str] = field(default_factory=dict)
+    #: Where the motion came from (a .pose file, a draft), for the user's reference.
+    source: str = ""

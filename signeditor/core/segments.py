@@ -1,0 +1,50 @@
+"""Signs found in a sequence: frame spans with a gloss and a confidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+#: Per-frame segmentation tags (BIO): outside a sign, inside a sign, first frame of a sign.
+NON_SIGN, IN_SIGN, SIGN_START = 0, 1, 2
+UNKNOWN_LABEL = -1
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A sign spanning frames ``start`` (inclusive) to ``end`` (exclusive)."""
+
+    start: int
+    end: int
+    gloss: str = ""
+    confidence: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError(f"segment must have end > start, got {self.start}..{self.end}")
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    @property
+    def middle(self) -> int:
+        return (self.start + self.end - 1) // 2
+
+    def with_bounds(self, start: int, end: int) -> Segment:
+        return replace(self, start=int(start), end=int(end))
+
+    def iou(self, other: Segment) -> float:
+        inter = max(0, min(self.end, other.end) - max(self.start, other.start))
+        union = max(self.end, other.end) - min(self.start, other.start)
+        return inter / union if union > 0 else 0.0
+
+
+def labels_from_segments(segments: list[Segment], n_frames: int) -> list[int]:
+    """Per-frame BIO tags for known segments (what training and evaluation compare against)."""
+    labels = [NON_SIGN] * n_frames
+    for seg in segments:
+        for f in range(max(seg.start, 0), min(seg.end, n_frames)):
+            labels[f] = IN_SIGN
+        if 0 <= seg.start < n_frames:
+            labels[seg.start] = SIGN_START
+    return labels

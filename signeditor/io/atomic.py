@@ -1,0 +1,44 @@
+"""Atomic file writes: a save interrupted at any byte leaves the old file intact."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+
+@contextmanager
+def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
+    """Write to a temporary file beside ``path``, fsync it, then rename over ``path``.
+
+    The rename is atomic on POSIX and Windows, so readers see either the old
+    file or the complete new one, never a torn write.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> None:
+    with atomic_writer(path) as handle:
+        write(handle)
+
+
+def write_bytes_atomically(path: str | Path, data: bytes) -> None:
+    with atomic_writer(path) as handle:
+        handle.write(data)

@@ -1,0 +1,120 @@
+"""The ``.signproj`` project file: a zip of ``project.json`` and ``arrays.npz``.
+
+JSON for everything a person might want to read or diff, a pickle-free npz
+for the arrays; saved atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.motion import Motion, MotionError
+from signeditor.core.project import PROJECT_FORMAT_VERSION, Project
+from signeditor.core.segments import Segment
+from signeditor.io.atomic import write_bytes_atomically
+from signeditor.io.errors import FileFormatError
+
+PROJECT_SUFFIX = ".signproj"
+_MAX_MEMBER_BYTES = 2 << 30
+
+
+def project_to_bytes(project: Project) -> bytes:
+    arrays: dict[str, np.ndarray] = {"features": project.motion.features, "filled": project.motion.filled}
+    if project.motion.expression is not None:
+        arrays["expression"] = project.motion.expression
+    anchors = []
+    for i, anchor in enumerate(project.anchors):
+        arrays[f"anchor_{i}"] = anchor.pose
+        anchors.append({"frame": anchor.frame, "streams": sorted(anchor.streams), "label": anchor.label})
+    meta = {
+        "format": "signeditor-project",
+        "format_version": PROJECT_FORMAT_VERSION,
+        "fps": project.motion.fps,
+        "anchors": anchors,
+        "segments": [
+            {"start": s.start, "end": s.end, "gloss": s.gloss, "confidence": s.confidence} for s in project.segments
+        ],
+        "text": project.text,
+        "spoken_language": project.spoken_language,
+        "signed_language": project.signed_language,
+        "model_versions": project.model_versions,
+        "source": project.source,
+    }
+    npz = io.BytesIO()
+    np.savez_compressed(npz, **arrays)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("project.json", json.dumps(meta, indent=1, ensure_ascii=False))
+        zf.writestr("arrays.npz", npz.getvalue())
+    return out.getvalue()
+
+
+def save_project(project: Project, path: str | Path) -> None:
+    write_bytes_atomically(path, project_to_bytes(project))
+
+
+def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                if info.file_size > _MAX_MEMBER_BYTES:
+                    raise FileFormatError(path, f"member {info.filename} is implausibly large")
+            meta = json.loads(zf.read("project.json").decode("utf-8"))
+            arrays = np.load(io.BytesIO(zf.read("arrays.npz")), allow_pickle=False)
+            arrays = {k: arrays[k] for k in arrays.files}
+    except FileFormatError:
+        raise
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError) as exc:
+        raise FileFormatError(path, f"not a SignEditor project (damaged or truncated zip: {exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(path, "project.json is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(path, f"project.json is not valid JSON ({exc})") from exc
+    except ValueError as exc:
+        raise FileFormatError(path, f"arrays.npz cannot be read safely ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != "signeditor-project":
+        raise FileFormatError(path, "project.json does not describe a SignEditor project")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > PROJECT_FORMAT_VERSION:
+        raise FileFormatError(path, f"project format version {version!r} is newer than this SignEditor supports")
+    try:
+        motion = Motion(
+            float(meta["fps"]),
+            arrays["features"],
+            arrays.get("expression"),
+            arrays["filled"].astype(bool) if "filled" in arrays else None,
+        )
+        anchors = AnchorSet(
+            Anchor(int(a["frame"]), arrays[f"anchor_{i}"], frozenset(a["streams"]), str(a.get("label", "")))
+            for i, a in enumerate(meta.get("anchors", []))
+        )
+        segments = [
+            Segment(int(s["start"]), int(s["end"]), str(s.get("gloss", "")), float(s.get("confidence", 1.0)))
+            for s in meta.get("segments", [])
+        ]
+    except (MotionError, KeyError, TypeError, ValueError) as exc:
+        raise FileFormatError(path, f"inconsistent project contents: {exc}") from exc
+    return Project(
+        motion=motion,
+        anchors=anchors,
+        segments=segments,
+        text=str(meta.get("text", "")),
+        spoken_language=str(meta.get("spoken_language", "")),
+        signed_language=str(meta.get("signed_language", "")),
+        model_versions={str(k): str(v) for k, v in dict(meta.get("model_versions", {})).items()},
+        source=str(meta.get("source", "")),
+    )
+
+
+def load_project(path: str | Path) -> Project:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise FileFormatError(path, f"cannot read file ({exc.strerror})") from exc
+    return project_from_bytes(data, path)
