@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         for module in _modules(package):
             if hasattr(module, "add_arguments") and hasattr(module, "run"):
                 name = module.__name__.rsplit(".", 1)[-1].replace("_", "-")
-                p = sub.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None)
+                summary = (module.__doc__ or "").strip().splitlines()
+                p = sub.add_parser(name, help=summary[0] if summary else None)
                 p.add_argument("--json", action="store_true", help="print one JSON object")
                 module.add_arguments(p)
                 p.set_defaults(handler=lambda a, m=module: _print_result(m.run(a) or {}, a.json))

@@ -113,7 +113,7 @@ class Motion:
         """Resample in time by interpolating rotations (linear in 6D, re-orthonormalised)."""
         if abs(fps - self.fps) < 1e-6:
             return self.copy()
-        n_out = max(1, int(round(self.duration_s * fps)))
+        n_out = max(1, round(self.duration_s * fps))
         t_out = np.arange(n_out) / fps * self.fps
         features = interpolate_features(self.features, t_out)
         expression = None

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.motion import FEATURE_DIM, STREAM_SLICES, Motion
+
+
+def pose(value: float) -> np.ndarray:
+    return np.full(FEATURE_DIM, value, dtype=np.float32)
+
+
+def test_anchor_sets_are_immutable_and_sorted() -> None:
+    a, b = Anchor(10, pose(1)), Anchor(3, pose(2))
+    first = AnchorSet([a])
+    second = first.added(b)
+    assert first.frames == [10] and second.frames == [3, 10]
+    moved = second.replaced(a.moved_to(1))
+    assert moved.frames == [1, 3] and second.frames == [3, 10]
+    assert moved.by_id(a.id).frame == 1
+    assert second.removed(b.id).frames == [10]
+
+
+def test_keyframes_respect_streams_and_last_edit_wins() -> None:
+    full = Anchor(2, pose(1))
+    right_only = Anchor(2, pose(5), streams=frozenset({"right_hand"}))
+    values, mask = AnchorSet([right_only, full]).keyframes(4)
+    rh = STREAM_SLICES["right_hand"]
+    assert mask[2].sum() == FEATURE_DIM and mask[[0, 1, 3]].sum() == 0
+    assert np.all(values[2, rh] == 5) and np.all(values[2, STREAM_SLICES["body"]] == 1)
+
+
+def test_anchor_validation() -> None:
+    with pytest.raises(ValueError, match="246"):
+        Anchor(0, np.zeros(5))
+    with pytest.raises(ValueError, match="streams"):
+        Anchor(0, pose(0), streams=frozenset({"tail"}))
+
+
+def test_neighbours_and_clamping() -> None:
+    anchors = AnchorSet([Anchor(f, Motion.rest(1).features[0]) for f in (0, 10, 20)])
+    assert anchors.neighbours(10) == (0, 20)
+    assert anchors.neighbours(0) == (None, 10)
+    assert anchors.added(Anchor(50, pose(0))).clamped(30).frames[-1] == 29

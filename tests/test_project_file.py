@@ -1,0 +1,87 @@
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.motion import Motion
+from signeditor.core.project import Project
+from signeditor.core.segments import Segment
+from signeditor.io import atomic
+from signeditor.io.errors import FileFormatError
+from signeditor.io.project_file import load_project, project_to_bytes, save_project
+
+
+def make_project() -> Project:
+    rng = np.random.default_rng(0)
+    motion = Motion.rest(30)
+    motion.features[:, :6] += rng.normal(scale=0.1, size=(30, 6)).astype(np.float32)
+    anchors = AnchorSet([Anchor(0, motion.features[0], label="HAUS onset"),
+                         Anchor(12, motion.features[12], streams=frozenset({"right_hand"}))])
+    return Project(motion, anchors, [Segment(0, 20, "HAUS", 0.9)], text="Haus", spoken_language="de",
+                   signed_language="gsg", model_versions={"kf2p": "1"})
+
+
+def test_round_trip_keeps_everything(tmp_path: Path) -> None:
+    project = make_project()
+    path = tmp_path / "p.signproj"
+    save_project(project, path)
+    loaded = load_project(path)
+    np.testing.assert_array_equal(loaded.motion.features, project.motion.features)
+    assert loaded.anchors.frames == [0, 12]
+    assert [a.streams for a in loaded.anchors] == [a.streams for a in project.anchors]
+    np.testing.assert_array_equal(loaded.anchors[1].pose, project.anchors[1].pose)
+    assert loaded.segments == project.segments
+    assert (loaded.text, loaded.signed_language, loaded.model_versions) == ("Haus", "gsg", {"kf2p": "1"})
+
+
+@pytest.mark.parametrize("cut", [0, 10, 100, -20])
+def test_truncated_file_gives_named_error(tmp_path: Path, cut: int) -> None:
+    data = project_to_bytes(make_project())
+    path = tmp_path / "broken.signproj"
+    path.write_bytes(data[:cut])
+    with pytest.raises(FileFormatError, match=r"broken\.signproj"):
+        load_project(path)
+
+
+def test_newer_format_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.signproj"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.json", '{"format": "signeditor-project", "format_version": 99}')
+        zf.writestr("arrays.npz", b"")
+    with pytest.raises(FileFormatError, match="newer"):
+        load_project(path)
+
+
+def test_pickled_arrays_are_refused(tmp_path: Path) -> None:
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, features=np.array([object()], dtype=object))
+    path = tmp_path / "evil.signproj"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.json", '{"format": "signeditor-project", "format_version": 1, "fps": 25}')
+        zf.writestr("arrays.npz", buf.getvalue())
+    with pytest.raises(FileFormatError, match=r"evil\.signproj"):
+        load_project(path)
+
+
+def test_interrupted_save_leaves_old_file_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "keep.signproj"
+    save_project(make_project(), path)
+    before = path.read_bytes()
+
+    class Boom(Exception):
+        pass
+
+    real_fsync = atomic.os.fsync
+
+    def failing_fsync(fd: int) -> None:
+        raise Boom("disk full")
+
+    monkeypatch.setattr(atomic.os, "fsync", failing_fsync)
+    with pytest.raises(Boom):
+        save_project(Project(Motion.rest(5)), path)
+    monkeypatch.setattr(atomic.os, "fsync", real_fsync)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.signproj"]
