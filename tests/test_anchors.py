@@ -41,3 +41,13 @@ def test_neighbours_and_clamping() -> None:
     assert anchors.neighbours(10) == (0, 20)
     assert anchors.neighbours(0) == (None, 10)
     assert anchors.added(Anchor(50, pose(0))).clamped(30).frames[-1] == 29
+
+
+def test_labels_and_segments_round_trip() -> None:
+    from signeditor.core.segments import Segment, labels_from_segments, segments_from_labels
+
+    segments = [Segment(0, 3), Segment(3, 7), Segment(10, 12)]
+    labels = labels_from_segments(segments, 14)
+    assert labels == [2, 1, 1, 2, 1, 1, 1, 0, 0, 0, 2, 1, 0, 0]
+    assert segments_from_labels(labels) == segments
+    assert segments_from_labels([1, 1, 0, -1, 1]) == [Segment(0, 2), Segment(4, 5)]

@@ -48,3 +48,25 @@ def labels_from_segments(segments: list[Segment], n_frames: int) -> list[int]:
         if 0 <= seg.start < n_frames:
             labels[seg.start] = SIGN_START
     return labels
+
+
+def segments_from_labels(labels: list[int] | tuple[int, ...] | object) -> list[Segment]:
+    """Exact inverse of :func:`labels_from_segments` for ground-truth labels (-1 counts as non-sign).
+
+    A sign starts at a 2, or at a 1 that follows a non-sign frame, and runs
+    while the frames stay 1.
+    """
+    values = [int(v) for v in labels]  # type: ignore[union-attr]
+    segments: list[Segment] = []
+    start: int | None = None
+    for f, value in enumerate(values):
+        if value == SIGN_START or (value == IN_SIGN and start is None):
+            if start is not None:
+                segments.append(Segment(start, f))
+            start = f
+        elif value not in (IN_SIGN, SIGN_START) and start is not None:
+            segments.append(Segment(start, f))
+            start = None
+    if start is not None:
+        segments.append(Segment(start, len(values)))
+    return segments

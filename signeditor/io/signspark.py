@@ -1,0 +1,163 @@
+"""SignSparK records: per-clip ``.npz`` blobs (and LMDB databases of them) in their schema.
+
+Fields: ``language``, ``translation``, ``gloss`` (1,) strings; ``segment`` (T,)
+0 non-sign / 1 in-sign / 2 sign-start; ``left_features``/``right_features``
+(T, 90) rot6D; ``body_features`` (T, 126) all 21 SMPL-X body joints (their
+loader keeps the last 10); ``face_features`` (T, 56) jaw 6D + 50 expression.
+Strings are stored as numpy unicode arrays, so no pickle is needed to read a
+record, and the LMDB ``__meta__`` pickle is read with a restricted unpickler.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from signeditor.core.motion import IDENTITY_6D, STREAM_SLICES, Motion, MotionError
+from signeditor.io.atomic import atomic_writer
+from signeditor.io.errors import FileFormatError
+from signeditor.io.safe_pickle import UnsafePickleError, loads_plain_data
+
+SIGNSPARK_FPS = 25.0
+N_BODY_JOINTS = 21
+N_EXPRESSION = 50
+
+
+@dataclass
+class SignSparkRecord:
+    clip_id: str
+    motion: Motion
+    segment: np.ndarray
+    language: str = ""
+    translation: str = ""
+    gloss: str = ""
+
+
+def record_arrays(record: SignSparkRecord) -> dict[str, np.ndarray]:
+    motion = record.motion
+    n = motion.n_frames
+    body = np.tile(IDENTITY_6D, (n, N_BODY_JOINTS))
+    body[:, -60:] = motion.stream("body")
+    face = np.zeros((n, 6 + N_EXPRESSION), np.float32)
+    face[:, :6] = motion.stream("jaw")
+    if motion.expression is not None:
+        k = min(N_EXPRESSION, motion.expression.shape[1])
+        face[:, 6:6 + k] = motion.expression[:, :k]
+    return {
+        "language": np.array([record.language]), "translation": np.array([record.translation]),
+        "gloss": np.array([record.gloss]), "segment": np.asarray(record.segment, dtype=np.int64),
+        "left_features": motion.stream("left_hand").astype(np.float32),
+        "right_features": motion.stream("right_hand").astype(np.float32),
+        "body_features": body.astype(np.float32), "face_features": face,
+    }
+
+
+def record_bytes(record: SignSparkRecord) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **record_arrays(record))
+    return buf.getvalue()
+
+
+def write_signspark_record(record: SignSparkRecord, path: str | Path) -> None:
+    with atomic_writer(path) as handle:
+        handle.write(record_bytes(record))
+
+
+def record_from_bytes(data: bytes, clip_id: str, source: str | Path) -> SignSparkRecord:
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (ValueError, OSError, EOFError) as exc:
+        raise FileFormatError(source, f"record {clip_id!r} is not a pickle-free npz ({exc})") from exc
+    required = ("left_features", "right_features", "body_features")
+    missing = [k for k in required if k not in arrays]
+    if missing:
+        raise FileFormatError(source, f"record {clip_id!r} lacks {missing}")
+    n = arrays["left_features"].shape[0]
+    try:
+        streams = {
+            "left_hand": arrays["left_features"][:, :90], "right_hand": arrays["right_features"][:, :90],
+            "body": arrays["body_features"][:, -60:],
+        }
+        expression = None
+        if "face_features" in arrays and arrays["face_features"].shape[1] >= 6:
+            streams["jaw"] = arrays["face_features"][:, :6]
+            expression = arrays["face_features"][:, 6:].astype(np.float32)
+        for name, values in streams.items():
+            if values.shape != (n, STREAM_SLICES[name].stop - STREAM_SLICES[name].start):
+                raise FileFormatError(source, f"record {clip_id!r}: {name} has shape {values.shape}")
+        motion = Motion.from_streams(SIGNSPARK_FPS, streams, expression=expression)
+    except (MotionError, IndexError, ValueError) as exc:
+        if isinstance(exc, FileFormatError):
+            raise
+        raise FileFormatError(source, f"record {clip_id!r}: {exc}") from exc
+    segment = arrays.get("segment", np.full(n, -1))
+    if segment.shape != (n,):
+        raise FileFormatError(source, f"record {clip_id!r}: segment has {segment.shape}, expected ({n},)")
+
+    def text(key: str) -> str:
+        value = arrays.get(key)
+        return str(value.reshape(-1)[0]) if value is not None and value.size else ""
+
+    return SignSparkRecord(clip_id, motion, segment.astype(np.int64), text("language"), text("translation"),
+                           text("gloss"))
+
+
+def read_signspark_record(path: str | Path) -> SignSparkRecord:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileFormatError(path, f"cannot read file ({exc.strerror})") from exc
+    return record_from_bytes(data, path.stem, path)
+
+
+def write_signspark_lmdb(records: list[SignSparkRecord], path: str | Path) -> None:
+    import lmdb
+
+    path = Path(path)
+    size = sum(len(record_bytes(r)) for r in records) * 2 + (1 << 20)
+    env = lmdb.open(str(path), map_size=size)
+    with env.begin(write=True) as txn:
+        ids = []
+        for record in records:
+            txn.put(record.clip_id.encode("utf-8"), record_bytes(record))
+            ids.append(record.clip_id)
+        txn.put(b"__meta__", pickle.dumps({"clip_ids": ids, "num_clips": len(ids)}))
+    env.close()
+
+
+def read_signspark_lmdb(path: str | Path) -> list[SignSparkRecord]:
+    import lmdb
+
+    path = Path(path)
+    try:
+        env = lmdb.open(str(path), readonly=True, lock=False, readahead=False, subdir=path.is_dir())
+    except lmdb.Error as exc:
+        raise FileFormatError(path, f"not an LMDB database ({exc})") from exc
+    try:
+        with env.begin() as txn:
+            raw_meta = txn.get(b"__meta__")
+            if raw_meta is None:
+                raise FileFormatError(path, "no __meta__ key: not a SignSparK database")
+            try:
+                meta = loads_plain_data(bytes(raw_meta))
+            except UnsafePickleError as exc:
+                raise FileFormatError(path, f"__meta__ refused: {exc}") from exc
+            if not isinstance(meta, dict) or not isinstance(meta.get("clip_ids"), list):
+                raise FileFormatError(path, "__meta__ has no clip_ids list")
+            records = []
+            for clip_id in meta["clip_ids"]:
+                raw = txn.get(str(clip_id).encode("utf-8"))
+                if raw is None:
+                    raise FileFormatError(path, f"clip {clip_id!r} is listed in __meta__ but missing")
+                records.append(record_from_bytes(bytes(raw), str(clip_id), path))
+    except lmdb.Error as exc:
+        raise FileFormatError(path, f"damaged LMDB database ({exc})") from exc
+    finally:
+        env.close()
+    return records
