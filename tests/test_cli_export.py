@@ -24,3 +24,21 @@ def test_export_npz_then_reopen(tmp_path: Path) -> None:
     assert main(["export", str(SAMPLE), "-f", "npz", "-o", str(tmp_path)]) == 0
     motion = read_smplx_npz(tmp_path / "sample.npz")
     assert motion.n_frames == 100 and np.isfinite(motion.features).all()
+
+
+def test_open_project_reads_every_exported_motion_format(tmp_path: Path) -> None:
+    from signeditor.core.kinematics import forward_kinematics
+    from signeditor.core.skeleton import JOINT_INDEX
+    from signeditor.io.formats import export_project, open_project
+    from signeditor.io.project_file import load_project
+
+    source = load_project(SAMPLE)
+    wrist = JOINT_INDEX["R_Wrist"]
+    expected = forward_kinematics(source.motion.features)[:, wrist]
+    for name in ("take.bvh", "take.npz", "take.signspark.npz", "take.glb"):
+        reopened = open_project(export_project(source, tmp_path / name))
+        got = forward_kinematics(reopened.motion.resampled(25.0).features)[:, wrist]
+        assert abs(len(got) - len(expected)) <= 1, name
+        n = min(len(got), len(expected))
+        # The glTF path re-fits the mannequin rig by IK (different bone lengths), hence its looser tolerance.
+        np.testing.assert_allclose(got[:n], expected[:n], atol=0.06 if name.endswith("glb") else 1e-4, err_msg=name)

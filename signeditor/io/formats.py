@@ -111,9 +111,15 @@ def open_project(path: str | Path) -> Project:
 
         return Project(motion_from_pose_file(path), source=str(path))
     if name.endswith(".bvh"):
-        from signeditor.io.bvh import read_bvh
+        from signeditor.io.bvh import parse_bvh, read_bvh
+        from signeditor.io.retarget import read_bvh_rig
 
-        return Project(read_bvh(path), source=str(path))
+        smplx_named = any(j.name == "R_Elbow" for j in parse_bvh(path).joints)
+        return Project(read_bvh(path) if smplx_named else read_bvh_rig(path), source=str(path))
+    if name.endswith((".glb", ".gltf")):
+        from signeditor.io.retarget import read_gltf_rig
+
+        return Project(read_gltf_rig(path), source=str(path))
     if name.endswith(".signspark.npz"):
         from signeditor.io.signspark import read_signspark_record
 
@@ -123,7 +129,7 @@ def open_project(path: str | Path) -> Project:
         from signeditor.io.smplx_params import read_smplx_npz
 
         return Project(read_smplx_npz(path), source=str(path))
-    raise FileFormatError(path, "unsupported file type (open .signproj, .pose, .bvh, .npz or .signspark.npz)")
+    raise FileFormatError(path, "unsupported file type (open .signproj, .pose, .bvh, .glb, .gltf or .npz)")
 
 
 def _project_from_record(record: object, path: Path) -> Project:

@@ -1,0 +1,219 @@
+"""Import animation from other rigs (glTF/GLB, BVH; Mixamo- or SMPL-X-named) onto the signing skeleton.
+
+Rigs differ in rest pose, bone axes and proportions, so copying local
+rotations would twist limbs. Instead we play the source rig forward, read
+its joints' world positions as keypoints and fit our skeleton to them with
+the same IK that imports video keypoints: one retargeting path for every
+rig whose joints we can name.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from signeditor.core import rotations
+from signeditor.core.ik import FINGER_POINTS, HAND_COMPONENT, POSE, SIDE_WORD, fit_motion
+from signeditor.core.motion import Motion
+from signeditor.io.errors import FileFormatError
+from signeditor.io.pose_reader import keypoints_from_arrays
+
+IMPORT_FPS = 25.0
+_MIXAMO_FINGER = {"Index": "Index", "Middle": "Middle", "Pinky": "Pinky", "Ring": "Ring", "Thumb": "Thumb"}
+#: How far past the last finger joint the tip lies, as a fraction of the last bone (when the rig has no tip joint).
+_TIP_EXTRAPOLATION = 0.85
+
+
+def _canonical(name: str) -> str:
+    """Strip rig prefixes such as ``mixamorig:`` or ``Armature|`` and lower-case."""
+    return re.sub(r"^.*[:|]", "", name).replace("mixamorig_", "").lower()
+
+
+def _keypoint_aliases() -> dict[str, list[str]]:
+    """Keypoint name -> source joint names (canonical) that may carry it, Mixamo first, then SMPL-X."""
+    aliases: dict[str, list[str]] = {}
+    for side, word in SIDE_WORD.items():
+        lr = "left" if side == "L" else "right"
+        aliases[f"{POSE}.{word}_SHOULDER"] = [f"{lr}arm", f"{side.lower()}_shoulder"]
+        aliases[f"{POSE}.{word}_ELBOW"] = [f"{lr}forearm", f"{side.lower()}_elbow"]
+        aliases[f"{POSE}.{word}_WRIST"] = [f"{lr}hand", f"{side.lower()}_wrist"]
+        hand = HAND_COMPONENT[side]
+        aliases[f"{hand}.WRIST"] = aliases[f"{POSE}.{word}_WRIST"]
+        for finger, points in FINGER_POINTS.items():
+            mixamo = f"{lr}hand{_MIXAMO_FINGER[finger].lower()}"
+            smplx = f"{side.lower()}_{finger.lower()}"
+            for level, point in enumerate(points):
+                aliases[f"{hand}.{point}"] = [f"{mixamo}{level + 1}", f"{smplx}{level + 1}" if level < 3 else
+                                              f"{smplx}tip"]
+    return aliases
+
+
+def keypoints_from_rig(names: list[str], positions: np.ndarray, fps: float, path: Path) -> object:
+    """Map rig joint world positions (T, J, 3; y up, facing +z) to named keypoints and normalise them."""
+    index = {_canonical(n): i for i, n in enumerate(names)}
+    out_names: list[str] = []
+    columns: list[np.ndarray] = []
+    for keypoint, candidates in _keypoint_aliases().items():
+        found = next((index[c] for c in candidates if c in index), None)
+        if found is not None:
+            out_names.append(keypoint)
+            columns.append(positions[:, found])
+    name_pos = dict(zip(out_names, columns, strict=True))
+    # Rigs without fingertip joints: extend the last phalanx.
+    for side in "LR":
+        hand = HAND_COMPONENT[side]
+        for points in FINGER_POINTS.values():
+            tip, dip, pip = (f"{hand}.{p}" for p in (points[3], points[2], points[1]))
+            if tip not in name_pos and dip in name_pos and pip in name_pos:
+                name_pos[tip] = name_pos[dip] + _TIP_EXTRAPOLATION * (name_pos[dip] - name_pos[pip])
+    needed = [f"{POSE}.LEFT_SHOULDER", f"{POSE}.RIGHT_SHOULDER", f"{POSE}.LEFT_WRIST", f"{POSE}.RIGHT_WRIST"]
+    if not all(n in name_pos for n in needed):
+        raise FileFormatError(path, "rig has no recognisable arms (expected Mixamo or SMPL-X joint names)")
+    keypoint_names = tuple(name_pos)
+    stacked = np.stack([name_pos[n] for n in keypoint_names], axis=1)
+    observed = np.ones(stacked.shape[:2], dtype=bool)
+    return keypoints_from_arrays(keypoint_names, stacked, observed, fps, path)
+
+
+def _mixamo_parents() -> dict[str, str]:
+    """The standard Mixamo hierarchy (canonical names), for files that lost their node hierarchy."""
+    parents = {"spine": "hips", "spine1": "spine", "spine2": "spine1", "neck": "spine2", "head": "neck"}
+    for lr in ("left", "right"):
+        parents |= {f"{lr}shoulder": "spine2", f"{lr}arm": f"{lr}shoulder", f"{lr}forearm": f"{lr}arm",
+                    f"{lr}hand": f"{lr}forearm", f"{lr}upleg": "hips", f"{lr}leg": f"{lr}upleg",
+                    f"{lr}foot": f"{lr}leg", f"{lr}toebase": f"{lr}foot"}
+        for finger in _MIXAMO_FINGER.values():
+            base = f"{lr}hand{finger.lower()}"
+            parents |= {f"{base}1": f"{lr}hand", f"{base}2": f"{base}1", f"{base}3": f"{base}2", f"{base}4": f"{base}3"}
+    return parents
+
+
+# --- glTF -----------------------------------------------------------------------------------------------
+
+_GLTF_DTYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
+_GLTF_WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
+
+
+def _gltf_accessor(gltf: object, index: int, path: Path) -> np.ndarray:
+    acc = gltf.accessors[index]
+    view = gltf.bufferViews[acc.bufferView]
+    data = gltf.get_data_from_buffer_uri(gltf.buffers[view.buffer].uri) if gltf.buffers[view.buffer].uri else \
+        gltf.binary_blob()
+    width = _GLTF_WIDTH[acc.type]
+    dtype = np.dtype(_GLTF_DTYPES[acc.componentType])
+    offset = (view.byteOffset or 0) + (acc.byteOffset or 0)
+    stride = view.byteStride or dtype.itemsize * width
+    count = acc.count
+    if offset + stride * (count - 1) + dtype.itemsize * width > len(data):
+        raise FileFormatError(path, f"accessor {index} reads past the end of its buffer")
+    raw = np.frombuffer(data, dtype=np.uint8, count=stride * (count - 1) + dtype.itemsize * width, offset=offset)
+    rows = np.lib.stride_tricks.as_strided(raw, shape=(count, dtype.itemsize * width), strides=(stride, 1))
+    values = np.ascontiguousarray(rows).view(dtype).reshape(count, width).astype(np.float64)
+    if acc.normalized and dtype.kind in "iu":
+        values /= np.iinfo(dtype).max
+    return values
+
+
+def _sample(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    return np.stack([np.interp(at, times, values[:, k]) for k in range(values.shape[1])], axis=1)
+
+
+def read_gltf_rig(path: str | Path) -> Motion:
+    """First animation of a glTF/GLB file, retargeted; sampled at 25 fps."""
+    import pygltflib
+
+    path = Path(path)
+    try:
+        gltf = pygltflib.GLTF2().load(str(path))
+    except Exception as exc:  # pygltflib raises many types for damaged files
+        raise FileFormatError(path, f"not a readable glTF file ({type(exc).__name__}: {exc})") from exc
+    if gltf is None or not gltf.nodes:
+        raise FileFormatError(path, "no nodes in the file")
+    if not gltf.animations:
+        raise FileFormatError(path, "the file has no animation")
+    n_nodes = len(gltf.nodes)
+    trs = {"translation": np.array([n.translation or [0.0, 0.0, 0.0] for n in gltf.nodes], dtype=np.float64),
+           "rotation": np.array([n.rotation or [0.0, 0.0, 0.0, 1.0] for n in gltf.nodes], dtype=np.float64),
+           "scale": np.array([n.scale or [1.0, 1.0, 1.0] for n in gltf.nodes], dtype=np.float64)}
+    animation = gltf.animations[0]
+    try:
+        tracks = []
+        end = 0.0
+        for channel in animation.channels:
+            if channel.target.path not in trs or channel.target.node is None:
+                continue
+            sampler = animation.samplers[channel.sampler]
+            times = _gltf_accessor(gltf, sampler.input, path)[:, 0]
+            values = _gltf_accessor(gltf, sampler.output, path)
+            if sampler.interpolation == "CUBICSPLINE":
+                values = values[1::3]
+            tracks.append((channel.target.node, channel.target.path, times, values))
+            end = max(end, float(times[-1]))
+    except (IndexError, KeyError, TypeError, ValueError) as exc:
+        raise FileFormatError(path, f"damaged animation data ({exc})") from exc
+    n_frames = max(1, round(end * IMPORT_FPS) + 1)
+    at = np.arange(n_frames) / IMPORT_FPS
+    per_frame = {key: np.broadcast_to(v, (n_frames, *v.shape)).copy() for key, v in trs.items()}
+    for node, kind, times, values in tracks:
+        if node >= n_nodes or not np.all(np.isfinite(values)):
+            raise FileFormatError(path, f"animation track for node {node} is invalid")
+        per_frame[kind][:, node] = _sample(times, values, at)
+    rot = rotations.quaternion_to_matrix(per_frame["rotation"])  # normalises (nlerp)
+    local = np.zeros((n_frames, n_nodes, 4, 4))
+    local[:, :, :3, :3] = rot * per_frame["scale"][:, :, None, :]
+    local[:, :, :3, 3] = per_frame["translation"]
+    local[:, :, 3, 3] = 1.0
+    parent = {c: i for i, n in enumerate(gltf.nodes) for c in (n.children or [])}
+    names = [n.name or f"node{i}" for i, n in enumerate(gltf.nodes)]
+    if not parent:  # some exporters drop the hierarchy; Mixamo rigs can be rebuilt from their names
+        by_name = {_canonical(n): i for i, n in enumerate(names)}
+        parent = {by_name[c]: by_name[p] for c, p in _mixamo_parents().items() if c in by_name and p in by_name}
+    world = np.zeros_like(local)
+    done = np.zeros(n_nodes, dtype=bool)
+
+    def resolve(node: int, depth: int = 0) -> None:
+        if done[node]:
+            return
+        if depth > n_nodes:
+            raise FileFormatError(path, "the node hierarchy has a cycle")
+        if node in parent:
+            resolve(parent[node], depth + 1)
+            world[:, node] = world[:, parent[node]] @ local[:, node]
+        else:
+            world[:, node] = local[:, node]
+        done[node] = True
+
+    for node in range(n_nodes):
+        resolve(node)
+    keypoints = keypoints_from_rig(names, world[:, :, :3, 3], IMPORT_FPS, path)
+    return fit_motion(keypoints)
+
+
+def read_bvh_rig(path: str | Path) -> Motion:
+    """Any BVH rig with Mixamo or SMPL-X names, retargeted by position."""
+    from signeditor.io.bvh import parse_bvh
+
+    path = Path(path)
+    clip = parse_bvh(path)
+    local_rot = clip.local_rotations()
+    n = clip.frames.shape[0]
+    world_rot = np.zeros_like(local_rot)
+    positions = np.zeros((n, len(clip.joints), 3))
+    col = 0
+    for j, joint in enumerate(clip.joints):
+        offset = np.broadcast_to(joint.offset, (n, 3)).copy()
+        for k, channel in enumerate(joint.channels):
+            axis = "XYZ".find(channel[0].upper())
+            if channel.lower().endswith("position") and axis >= 0:
+                offset[:, axis] = clip.frames[:, col + k]
+        col += len(joint.channels)
+        if joint.parent < 0:
+            world_rot[:, j] = local_rot[:, j]
+            positions[:, j] = offset
+        else:
+            world_rot[:, j] = world_rot[:, joint.parent] @ local_rot[:, j]
+            positions[:, j] = positions[:, joint.parent] + np.einsum("nij,nj->ni", world_rot[:, joint.parent], offset)
+    keypoints = keypoints_from_rig([j.name for j in clip.joints], positions, 1.0 / clip.frame_time, path)
+    return fit_motion(keypoints).resampled(IMPORT_FPS)
