@@ -58,7 +58,7 @@ RELAXED = {**_curl("R", FINGERS, 0.25), **_curl("L", FINGERS, 0.25)}
 
 def _right_arm(raise_forward: float, elbow: float, wrist_twist: float = 0.0, wrist_wave: float = 0.0) -> dict:
     return {
-        "R_Shoulder": _euler("xz", [-raise_forward, 1.2]),
+        "R_Shoulder": _euler("zx", [1.2, -raise_forward]),
         "R_Elbow": np.array([0.0, elbow, 0.0]),
         "R_Wrist": _euler("xz", [wrist_twist, wrist_wave]),
     }
@@ -76,7 +76,7 @@ def authored_anchors() -> list[tuple[int, dict, str]]:
               **_curl("R", ("Index", "Middle", "Ring", "Pinky"), 1.0), **_curl("R", ("Thumb",), 0.3)}, "A"),
         (58, {**left_rest, **open_hand, **_right_arm(0.5, 1.6),
               **_curl("R", ("Middle", "Ring", "Pinky", "Thumb"), 1.0)}, "POINT"),
-        (76, {"R_Shoulder": _euler("xz", [-0.4, 1.1]), "L_Shoulder": _euler("xz", [-0.4, -1.1]),
+        (76, {"R_Shoulder": _euler("zx", [1.1, -0.5]), "L_Shoulder": _euler("zx", [-1.1, -0.5]),
               "R_Elbow": np.array([0.0, 1.9, 0.0]), "L_Elbow": np.array([0.0, -1.9, 0.0]),
               "R_Wrist": _euler("x", [-1.4]), "L_Wrist": _euler("x", [-1.4])}, "TOGETHER"),
         (99, {**ARMS_DOWN, **RELAXED}, "rest"),
