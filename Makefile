@@ -28,3 +28,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+# One-folder desktop app in dist/SignEditor, then a headless smoke test of the built app.
+package: $(STAMP)
+	$(PY) -m pip install -q "pyinstaller>=6.10"
+	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/signeditor.spec
+	QT_QPA_PLATFORM=offscreen dist/SignEditor/SignEditor gui --smoke-test $(SAMPLE)

@@ -6,6 +6,7 @@ skew another's numbers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -29,10 +30,8 @@ def machine_description() -> dict[str, object]:
     except OSError:
         pass
     mem_gb = None
-    try:
+    with contextlib.suppress(ValueError, OSError, AttributeError):
         mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (ValueError, OSError, AttributeError):
-        pass
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "platform": platform.platform(),
             "python": platform.python_version()}
 

@@ -1,0 +1,410 @@
+"""Inverse kinematics: joint rotations of the signing skeleton from 3D keypoints, vectorised over frames.
+
+Each joint's *world* rotation is built from observed bone directions (swing)
+plus a second direction for twist where the data has one (elbow plane, palm,
+eye line); the local rotation is then ``parent_world^T @ world``. No
+iterative optimisation: closed-form per frame keeps it at thousands of frames
+per second, which the corpus build over tens of thousands of frames needs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from signeditor.core import rotations
+from signeditor.core.motion import Motion, interpolate_features
+from signeditor.core.skeleton import ROTATING_JOINTS, Skeleton, signing_skeleton
+
+POSE, FACE = "POSE_LANDMARKS", "FACE_LANDMARKS"
+HAND_COMPONENT = {"L": "LEFT_HAND_LANDMARKS", "R": "RIGHT_HAND_LANDMARKS"}
+SIDE_WORD = {"L": "LEFT", "R": "RIGHT"}
+#: SMPL-X finger -> MediaPipe point names for the chain (joint1, joint2, joint3, tip).
+FINGER_POINTS: dict[str, tuple[str, str, str, str]] = {
+    "Index": ("INDEX_FINGER_MCP", "INDEX_FINGER_PIP", "INDEX_FINGER_DIP", "INDEX_FINGER_TIP"),
+    "Middle": ("MIDDLE_FINGER_MCP", "MIDDLE_FINGER_PIP", "MIDDLE_FINGER_DIP", "MIDDLE_FINGER_TIP"),
+    "Pinky": ("PINKY_MCP", "PINKY_PIP", "PINKY_DIP", "PINKY_TIP"),
+    "Ring": ("RING_FINGER_MCP", "RING_FINGER_PIP", "RING_FINGER_DIP", "RING_FINGER_TIP"),
+    "Thumb": ("THUMB_CMC", "THUMB_MCP", "THUMB_IP", "THUMB_TIP"),
+}
+#: Face-mesh landmarks: outer eye corners (subject's right, left), chin, inner upper and lower lip.
+FACE_RIGHT_EYE, FACE_LEFT_EYE, FACE_CHIN, FACE_UPPER_LIP, FACE_LOWER_LIP = "33", "263", "152", "13", "14"
+#: Mouth opening (lip gap / eye-corner distance) below which the jaw counts as closed, and radians per unit.
+JAW_CLOSED_RATIO, JAW_GAIN, JAW_MAX = 0.04, 1.4, 0.45
+#: Weight of the forward direction that defines the upper arm's twist when the elbow is straight.
+STRAIGHT_ARM_BIAS = 0.2
+
+
+class Keypoints(Protocol):
+    """What IK needs from a keypoint source (``signeditor.io.pose_reader.PoseKeypoints`` has it)."""
+
+    fps: float
+    positions: np.ndarray
+    observed: np.ndarray
+
+    @property
+    def n_frames(self) -> int: ...
+    def has(self, *names: str) -> bool: ...
+    def point(self, name: str) -> np.ndarray: ...
+    def seen(self, name: str) -> np.ndarray: ...
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product without np.cross's axis juggling (a hot spot for short clips)."""
+    return np.stack([a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
+                     a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
+                     a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]], axis=-1)
+
+
+def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Same as ``rotations.rotation_between`` in closed form ``cI + [v]x + vv^T/(1+c)``, about twice as fast.
+
+    Falls back to the general function when some pair is (nearly) opposite.
+    """
+    a, b = np.broadcast_arrays(_unit(np.asarray(a, dtype=np.float64)), _unit(np.asarray(b, dtype=np.float64)))
+    v = _cross(a, b)
+    c = np.sum(a * b, axis=-1)
+    if np.any(c < -1 + 1e-6):
+        return rotations.rotation_between(a, b)
+    zeros = np.zeros_like(c)
+    skew = np.stack([zeros, -v[..., 2], v[..., 1], v[..., 2], zeros, -v[..., 0], -v[..., 1], v[..., 0], zeros],
+                    axis=-1).reshape(*c.shape, 3, 3)
+    return (c[..., None, None] * np.eye(3) + skew
+            + v[..., :, None] * v[..., None, :] / (1.0 + c)[..., None, None])
+
+
+def _swing(parent_world: np.ndarray, rest_dir: np.ndarray, target_dir: np.ndarray) -> np.ndarray:
+    """World rotation: the parent's rotation plus the smallest turn that aims the bone at the target."""
+    current = parent_world @ rest_dir
+    return _rotation_between(current, target_dir) @ parent_world
+
+
+def _frame_rotation(rest_frame: np.ndarray, observed_frame: np.ndarray) -> np.ndarray:
+    return observed_frame @ np.swapaxes(rest_frame, -1, -2)
+
+
+def rest_pose_features() -> np.ndarray:
+    """A relaxed pose (246,): arms hanging, elbows slightly bent, hands flat (a fresh copy each call)."""
+    return _rest_pose_features().copy()
+
+
+@lru_cache(maxsize=1)
+def _rest_pose_features() -> np.ndarray:
+    """A relaxed pose (arms hanging at the sides, slightly bent, hands flat): used for limbs never seen.
+
+    The skeleton's zero pose is a T-pose, which would be a strange default
+    for an arm that is simply out of the camera's view.
+    """
+    features = np.tile(np.array([1.0, 0, 0, 0, 1.0, 0], dtype=np.float32), (len(ROTATING_JOINTS), 1))
+    for side, sign in (("L", 1.0), ("R", -1.0)):
+        shoulder = _rotation_between(np.array([sign, 0.0, 0.0]), np.array([0.2 * sign, -1.0, 0.05]))
+        elbow = _rotation_between(np.array([0.0, -1.0, 0.0]), np.array([0.0, -1.0, 0.35]))
+        features[ROTATING_JOINTS.index(f"{side}_Shoulder")] = rotations.matrix_to_rot6d(shoulder)
+        features[ROTATING_JOINTS.index(f"{side}_Elbow")] = rotations.matrix_to_rot6d(shoulder.T @ elbow @ shoulder)
+    return features.reshape(-1)
+
+
+class _Rig:
+    """Rest directions and frames of the skeleton, computed once."""
+
+    def __init__(self, skeleton: Skeleton) -> None:
+        self.skeleton = skeleton
+        self.rest = skeleton.rest_positions()
+        self.names = skeleton.names
+        self.index = {n: i for i, n in enumerate(skeleton.names)}
+
+    def pos(self, name: str) -> np.ndarray:
+        return self.rest[self.index[name]]
+
+    def offset_dir(self, child: str) -> np.ndarray:
+        return _unit(self.skeleton.offsets[self.index[child]])
+
+
+_RIGS: dict[int, _Rig] = {}
+
+
+def _rig(skeleton: Skeleton) -> _Rig:
+    """Cached per skeleton object (Skeleton holds an array, so it is not hashable)."""
+    key = id(skeleton)
+    if key not in _RIGS or _RIGS[key].skeleton is not skeleton:
+        _RIGS[key] = _Rig(skeleton)
+    return _RIGS[key]
+
+
+def _names_seen(keypoints: Keypoints, names: list[str]) -> tuple[bool, np.ndarray]:
+    """(every name in the layout and each observed at least once, per-frame all observed)."""
+    if not keypoints.has(*names):
+        return False, np.zeros(keypoints.n_frames, dtype=bool)
+    seen = np.stack([keypoints.seen(n) for n in names], axis=1)
+    return bool(seen.any(axis=0).all()), seen.all(axis=1)
+
+
+def fit_world_rotations(
+    keypoints: Keypoints, skeleton: Skeleton | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, tuple[list[str], np.ndarray]]]:
+    """World rotation (T, 3, 3) of every fitted joint, and per group (arm, hand) its joints and observed frames.
+
+    Joints whose inputs never appear are absent from the dict; the caller
+    gives them the rest pose. The groups let the caller replace rotations of
+    frames where the group was not observed.
+    """
+    skeleton = skeleton or signing_skeleton()
+    rig = _rig(skeleton)
+    n = keypoints.n_frames
+    eye = np.broadcast_to(np.eye(3), (n, 3, 3))
+    world: dict[str, np.ndarray] = {"Neck": eye}
+    groups: dict[str, tuple[list[str], np.ndarray]] = {}
+    shoulder_mid_rest = 0.5 * (rig.pos("L_Shoulder") + rig.pos("R_Shoulder"))
+
+    for side in "LR":
+        word = SIDE_WORD[side]
+        arm = [f"{POSE}.LEFT_SHOULDER", f"{POSE}.RIGHT_SHOULDER", f"{POSE}.{word}_ELBOW", f"{POSE}.{word}_WRIST"]
+        arm_ok, arm_frames = _names_seen(keypoints, arm)
+        if arm_ok:
+            groups[f"{side}_arm"] = ([f"{side}_Collar", f"{side}_Shoulder", f"{side}_Elbow"], arm_frames)
+            shoulder = keypoints.point(f"{POSE}.{word}_SHOULDER")
+            elbow = keypoints.point(f"{POSE}.{word}_ELBOW")
+            wrist = keypoints.point(f"{POSE}.{word}_WRIST")
+            mid = 0.5 * (keypoints.point(f"{POSE}.LEFT_SHOULDER") + keypoints.point(f"{POSE}.RIGHT_SHOULDER"))
+            collar = _rotation_between(rig.pos(f"{side}_Shoulder") - shoulder_mid_rest, shoulder - mid)
+            upper, fore = elbow - shoulder, wrist - elbow
+            shoulder_world, flexion = _upper_arm_rotation(rig, side, _unit(upper), _unit(fore))
+            # The elbow is a hinge by the flexion angle; a last swing absorbs what a hinge cannot reach.
+            hinged = shoulder_world @ rotations.axis_angle_to_matrix(elbow_hinge_axis(side, skeleton) * flexion)
+            world[f"{side}_Collar"] = collar
+            world[f"{side}_Shoulder"] = shoulder_world
+            world[f"{side}_Elbow"] = _swing(hinged, rig.offset_dir(f"{side}_Wrist"), fore)
+        hand = HAND_COMPONENT[side]
+        palm = [f"{hand}.WRIST", f"{hand}.MIDDLE_FINGER_MCP", f"{hand}.INDEX_FINGER_MCP", f"{hand}.PINKY_MCP"]
+        hand_ok, hand_frames = _names_seen(keypoints, palm)
+        if not hand_ok:
+            continue
+        groups[f"{side}_hand"] = ([f"{side}_Wrist"] + [f"{side}_{f}{i}" for f in FINGER_POINTS for i in (1, 2, 3)],
+                                  hand_frames)
+        wrist_pt = keypoints.point(palm[0])
+        rest_palm = rotations.frame_from_vectors(rig.pos(f"{side}_Middle1") - rig.pos(f"{side}_Wrist"),
+                                                 rig.pos(f"{side}_Index1") - rig.pos(f"{side}_Pinky1"))
+        obs_palm = rotations.frame_from_vectors(
+            keypoints.point(palm[1]) - wrist_pt, keypoints.point(palm[2]) - keypoints.point(palm[3]))
+        wrist_world = _frame_rotation(rest_palm, obs_palm)
+        world[f"{side}_Wrist"] = wrist_world
+        fingers = [f for f, points in FINGER_POINTS.items() if keypoints.has(*(f"{hand}.{p}" for p in points))]
+        if fingers:
+            world.update(_finger_rotations(keypoints, rig, side, fingers, wrist_world))
+
+    head = _head_rotation(keypoints)
+    if head is not None:
+        world["Head"] = head
+    return world, groups
+
+
+def _finger_rotations(
+    keypoints: Keypoints, rig: _Rig, side: str, fingers: list[str], wrist_world: np.ndarray
+) -> dict[str, np.ndarray]:
+    """World rotations of the finger joints, all fingers of a hand per chain level in one batch.
+
+    Each joint swings its bone onto the observed direction starting from the
+    parent's rotation (twist inherited), so a curled finger keeps the palm's
+    orientation. Batching the five chains keeps short clips fast.
+    """
+    hand = HAND_COMPONENT[side]
+    n = keypoints.n_frames
+    parent = np.broadcast_to(wrist_world[:, None], (n, len(fingers), 3, 3))
+    result: dict[str, np.ndarray] = {}
+    for level in range(3):
+        rest = np.stack([rig.offset_dir(f"{side}_{f}{level + 2}" if level < 2 else f"{side}_{f}Tip") for f in fingers])
+        target = np.stack([keypoints.point(f"{hand}.{FINGER_POINTS[f][level + 1]}")
+                           - keypoints.point(f"{hand}.{FINGER_POINTS[f][level]}") for f in fingers], axis=1)
+        current = np.einsum("tfij,fj->tfi", parent, rest)
+        parent = _rotation_between(current, target) @ parent
+        for i, finger in enumerate(fingers):
+            result[f"{side}_{finger}{level + 1}"] = parent[:, i]
+    return result
+
+
+def elbow_hinge_axis(side: str, skeleton: Skeleton | None = None) -> np.ndarray:
+    """The elbow's flexion axis in the rest pose: perpendicular to the upper arm and to forward.
+
+    Flexing about it swings the forearm forward (+z) from the T-pose, as a
+    human elbow does with the palm down.
+    """
+    rig = _rig(skeleton or signing_skeleton())
+    return _unit(np.cross(rig.offset_dir(f"{side}_Elbow"), np.array([0.0, 0.0, 1.0])))
+
+
+def _upper_arm_rotation(rig: _Rig, side: str, upper: np.ndarray, fore: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shoulder world rotation (T, 3, 3) and elbow flexion (T, 1): the elbow acts as a hinge.
+
+    The flexion angle follows from the observed elbow angle (the hinge keeps
+    the forearm's component along the axis); the rest pose bent by that angle
+    and the observed arm then span matching frames. A nearly straight arm has
+    no elbow plane, so a fading forward bias keeps its frame defined.
+    """
+    rest_upper = rig.offset_dir(f"{side}_Elbow")
+    rest_fore = rig.offset_dir(f"{side}_Wrist")
+    hinge = elbow_hinge_axis(side, rig.skeleton)
+    along = np.dot(hinge, rest_fore) * hinge
+    across = rest_fore - along
+    normal = np.cross(hinge, across)
+    a, b, c = np.dot(rest_upper, across), np.dot(rest_upper, normal), np.dot(rest_upper, along)
+    target = np.sum(upper * fore, axis=-1) - c
+    phase = np.arctan2(b, a)
+    spread = np.arccos(np.clip(target / max(np.hypot(a, b), 1e-9), -1.0, 1.0))
+    candidates = np.angle(np.exp(1j * np.stack([phase + spread, phase - spread], axis=-1)))
+    flexion = np.take_along_axis(candidates, np.argmin(np.abs(candidates - np.pi / 2), axis=-1)[:, None], -1)
+    bent_rest = along + np.cos(flexion) * across + np.sin(flexion) * normal
+    straightness = np.clip(1.0 - np.linalg.norm(np.cross(upper, fore), axis=-1, keepdims=True) / 0.35, 0.0, 1.0)
+    bias = STRAIGHT_ARM_BIAS * straightness * np.array([0.0, 0.0, 1.0])
+    rest_frame = rotations.frame_from_vectors(np.broadcast_to(rest_upper, upper.shape), bent_rest + bias)
+    return _frame_rotation(rest_frame, rotations.frame_from_vectors(upper, fore + bias)), flexion
+
+
+def _head_rotation(keypoints: Keypoints) -> np.ndarray | None:
+    """Head frame from the eye line (signer's right -> left is +x) and eyes-above-chin (+y)."""
+    face = [f"{FACE}.{FACE_RIGHT_EYE}", f"{FACE}.{FACE_LEFT_EYE}", f"{FACE}.{FACE_CHIN}"]
+    if _names_seen(keypoints, face)[0]:
+        right, left, chin = (keypoints.point(n) for n in face)
+        up = 0.5 * (right + left) - chin
+        return rotations.frame_from_vectors(left - right, up)
+    pose = [f"{POSE}.RIGHT_EYE", f"{POSE}.LEFT_EYE", f"{POSE}.MOUTH_LEFT", f"{POSE}.MOUTH_RIGHT"]
+    if _names_seen(keypoints, pose)[0]:
+        right, left, mouth_l, mouth_r = (keypoints.point(n) for n in pose)
+        up = 0.5 * (right + left) - 0.5 * (mouth_l + mouth_r)
+        return rotations.frame_from_vectors(left - right, up)
+    return None
+
+
+def jaw_angle(keypoints: Keypoints) -> np.ndarray | None:
+    """Jaw opening (radians about +x) from the inner-lip gap relative to the eye-corner distance."""
+    names = [f"{FACE}.{FACE_UPPER_LIP}", f"{FACE}.{FACE_LOWER_LIP}", f"{FACE}.{FACE_RIGHT_EYE}",
+             f"{FACE}.{FACE_LEFT_EYE}"]
+    if not _names_seen(keypoints, names)[0]:
+        return None
+    upper, lower, right, left = (keypoints.point(n) for n in names)
+    ratio = np.linalg.norm(upper - lower, axis=-1) / np.maximum(np.linalg.norm(left - right, axis=-1), 1e-9)
+    return np.clip(JAW_GAIN * (ratio - JAW_CLOSED_RATIO), 0.0, JAW_MAX)
+
+
+_BODY_PARENT = {
+    "Neck": None, "L_Collar": None, "R_Collar": None, "Head": "Neck",
+    "L_Shoulder": "L_Collar", "R_Shoulder": "R_Collar", "L_Elbow": "L_Shoulder", "R_Elbow": "R_Shoulder",
+    "L_Wrist": "L_Elbow", "R_Wrist": "R_Elbow",
+}
+
+
+def _parent_name(joint: str) -> str | None:
+    if joint in _BODY_PARENT:
+        return _BODY_PARENT[joint]
+    side, suffix = joint[:2], joint[2:]
+    digit = suffix[-1]
+    return f"{side}Wrist" if digit == "1" else f"{side}{suffix[:-1]}{int(digit) - 1}"
+
+
+def fit_features(keypoints: Keypoints, skeleton: Skeleton | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(features (T, 246) float32, filled (T,) bool) fitted to ``keypoints``."""
+    skeleton = skeleton or signing_skeleton()
+    n = keypoints.n_frames
+    world, groups = fit_world_rotations(keypoints, skeleton)
+    rest_local = rotations.rot6d_to_matrix(rest_pose_features().reshape(-1, 6)).astype(np.float64)
+    local = np.broadcast_to(rest_local, (n, len(ROTATING_JOINTS), 3, 3)).copy()
+    # World rotations of joints without data follow from the rest pose so children still compose correctly.
+    resolved: dict[str, np.ndarray] = {}
+    for j, joint in enumerate(ROTATING_JOINTS[:-1]):
+        parent = _parent_name(joint)
+        parent_world = np.broadcast_to(np.eye(3), (n, 3, 3)) if parent is None else resolved[parent]
+        if joint in world:
+            resolved[joint] = world[joint]
+            local[:, j] = np.swapaxes(parent_world, -1, -2) @ world[joint]
+        else:
+            resolved[joint] = parent_world @ local[:, j]
+    jaw = jaw_angle(keypoints)
+    if jaw is not None:
+        local[:, -1] = rotations.axis_angle_to_matrix(np.stack([jaw, 0 * jaw, 0 * jaw], axis=-1))
+    features = rotations.matrix_to_rot6d(local).reshape(n, -1).astype(np.float32)
+    filled = np.zeros(n, dtype=bool)
+    for joints, seen in groups.values():
+        filled |= ~seen
+        _fill_unobserved(features, [ROTATING_JOINTS.index(j) for j in joints], seen)
+    return features, filled
+
+
+def _fill_unobserved(features: np.ndarray, joints: list[int], seen: np.ndarray) -> None:
+    """Replace rotations of unobserved frames by interpolating the observed ones (held at the ends).
+
+    Interpolating rotations rather than keypoints keeps a lost hand's pose
+    plausible relative to an arm that keeps moving.
+    """
+    if seen.all() or not seen.any():
+        return
+    columns = np.concatenate([np.arange(6 * j, 6 * j + 6) for j in joints])
+    observed_frames = np.flatnonzero(seen)
+    missing = np.flatnonzero(~seen)
+    position = np.interp(missing, observed_frames, np.arange(observed_frames.size))
+    block = features[np.ix_(observed_frames, columns)]
+    features[np.ix_(missing, columns)] = interpolate_features(block, position)
+
+
+def fit_motion(keypoints: Keypoints, skeleton: Skeleton | None = None) -> Motion:
+    """The Motion whose forward kinematics follows the keypoints' bone directions."""
+    features, filled = fit_features(keypoints, skeleton)
+    return Motion(float(keypoints.fps), features, filled=filled)
+
+
+
+def bone_pairs(keypoints: Keypoints) -> list[tuple[str, str, str, str]]:
+    """(skeleton parent, skeleton child, keypoint parent, keypoint child) for every bone IK aims.
+
+    Shared by tests and the benchmark so "bone direction error" means one thing.
+    """
+    pairs: list[tuple[str, str, str, str]] = []
+    for side in "LR":
+        word, hand = SIDE_WORD[side], HAND_COMPONENT[side]
+        pairs += [
+            (f"{side}_Shoulder", f"{side}_Elbow", f"{POSE}.{word}_SHOULDER", f"{POSE}.{word}_ELBOW"),
+            (f"{side}_Elbow", f"{side}_Wrist", f"{POSE}.{word}_ELBOW", f"{POSE}.{word}_WRIST"),
+        ]
+        for finger, points in FINGER_POINTS.items():
+            joints = [f"{side}_{finger}{i}" for i in (1, 2, 3)] + [f"{side}_{finger}Tip"]
+            if finger != "Thumb":
+                pairs.append((f"{side}_Wrist", joints[0], f"{hand}.WRIST", f"{hand}.{points[0]}"))
+            for level in range(3):
+                point_a, point_b = f"{hand}.{points[level]}", f"{hand}.{points[level + 1]}"
+                pairs.append((joints[level], joints[level + 1], point_a, point_b))
+    return [p for p in pairs if keypoints.has(p[2], p[3])]
+
+
+def bone_direction_errors(keypoints: Keypoints, features: np.ndarray, skeleton: Skeleton | None = None) -> np.ndarray:
+    """Angles (degrees) between fitted (FK) and keypoint bones, for every bone and frame with both ends observed."""
+    errors = list(bone_direction_errors_by_bone(keypoints, features, skeleton).values())
+    return np.concatenate(errors) if errors else np.zeros(0)
+
+
+def bone_direction_errors_by_bone(
+    keypoints: Keypoints, features: np.ndarray, skeleton: Skeleton | None = None
+) -> dict[tuple[str, str], np.ndarray]:
+    """Per skeleton bone (parent, child): angles (degrees) over the frames where both keypoints were observed.
+
+    Bones IK aims directly come out near zero by construction; the palm bones
+    (wrist to finger bases) show how well the skeleton's hand fits the signer's.
+    """
+    from signeditor.core.kinematics import forward_kinematics
+
+    skeleton = skeleton or signing_skeleton()
+    positions = np.asarray(forward_kinematics(features, skeleton))
+    index = {n: i for i, n in enumerate(skeleton.names)}
+    errors: dict[tuple[str, str], np.ndarray] = {}
+    for joint_a, joint_b, point_a, point_b in bone_pairs(keypoints):
+        seen = keypoints.seen(point_a) & keypoints.seen(point_b)
+        if not seen.any():
+            continue
+        fitted = _unit(positions[seen, index[joint_b]] - positions[seen, index[joint_a]])
+        target = _unit(keypoints.point(point_b)[seen] - keypoints.point(point_a)[seen])
+        cosine = np.clip(np.sum(fitted * target, axis=-1), -1.0, 1.0)
+        errors[(joint_a, joint_b)] = np.degrees(np.arccos(cosine))
+    return errors

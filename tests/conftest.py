@@ -1,0 +1,169 @@
+"""Shared pytest fixtures: the optional real sign data, and writers of self-made ``.pose`` files.
+
+The writers turn skeleton-frame joint positions (from forward kinematics of a
+known motion) into MediaPipe-layout ``.pose`` files, so import and IK tests
+know the exact answer without needing any real data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from signeditor.core import rotations
+from signeditor.core.kinematics import forward_kinematics
+from signeditor.core.skeleton import JOINT_INDEX
+
+SHARED_SIGNDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "signdata"
+
+HAND_POINTS = (
+    "WRIST", "THUMB_CMC", "THUMB_MCP", "THUMB_IP", "THUMB_TIP",
+    "INDEX_FINGER_MCP", "INDEX_FINGER_PIP", "INDEX_FINGER_DIP", "INDEX_FINGER_TIP",
+    "MIDDLE_FINGER_MCP", "MIDDLE_FINGER_PIP", "MIDDLE_FINGER_DIP", "MIDDLE_FINGER_TIP",
+    "RING_FINGER_MCP", "RING_FINGER_PIP", "RING_FINGER_DIP", "RING_FINGER_TIP",
+    "PINKY_MCP", "PINKY_PIP", "PINKY_DIP", "PINKY_TIP",
+)
+#: MediaPipe hand point -> skeleton joint (without the side prefix).
+HAND_JOINT_FOR_POINT = dict(zip(HAND_POINTS, (
+    "Wrist", "Thumb1", "Thumb2", "Thumb3", "ThumbTip",
+    "Index1", "Index2", "Index3", "IndexTip", "Middle1", "Middle2", "Middle3", "MiddleTip",
+    "Ring1", "Ring2", "Ring3", "RingTip", "Pinky1", "Pinky2", "Pinky3", "PinkyTip",
+), strict=True))
+BODY_POINTS = ("LEFT_SHOULDER", "RIGHT_SHOULDER", "LEFT_ELBOW", "RIGHT_ELBOW", "LEFT_WRIST", "RIGHT_WRIST",
+               "LEFT_HIP", "RIGHT_HIP")
+#: Face points the IK uses (eye corners, chin, inner lips) with head-frame offsets (metres), then filler points
+#: so the layout has the reduced holistic's 128 face points.
+FACE_OFFSETS: dict[str, tuple[float, float, float]] = {
+    "33": (-0.045, 0.03, 0.09), "263": (0.045, 0.03, 0.09), "152": (0.0, -0.09, 0.09),
+    "13": (0.0, -0.045, 0.1), "14": (0.0, -0.05, 0.1),
+}
+FACE_POINTS = tuple(FACE_OFFSETS) + tuple(str(i) for i in range(300, 300 + 128 - len(FACE_OFFSETS)))
+#: Image mapping used by the writers: pixels per metre and where the skeleton origin lands.
+PIXELS_PER_METRE, IMAGE_WIDTH, IMAGE_HEIGHT, DEPTH = 800.0, 640, 480, 640
+
+
+@pytest.fixture
+def shared_signdata() -> Path:
+    """The real sign data folder, or skip the test when this checkout has none."""
+    if not (SHARED_SIGNDATA / "README.md").exists():
+        pytest.skip(f"shared sign data not found at {SHARED_SIGNDATA}")
+    return SHARED_SIGNDATA
+
+
+def skeleton_to_image(points: np.ndarray, depth_is_zero: bool = False) -> np.ndarray:
+    """Skeleton frame (x signer's left, y up, z forward) -> MediaPipe image axes (x right, y down, z away)."""
+    image = np.empty_like(points)
+    image[..., 0] = points[..., 0] * PIXELS_PER_METRE + IMAGE_WIDTH / 2
+    image[..., 1] = -points[..., 1] * PIXELS_PER_METRE + IMAGE_HEIGHT / 2
+    image[..., 2] = -points[..., 2] * PIXELS_PER_METRE
+    if depth_is_zero:
+        image[..., 2] /= IMAGE_WIDTH
+    return image
+
+
+def reduced_holistic_points(features: np.ndarray) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+    """Component -> (point names, skeleton-frame positions (T, P, 3)) of a motion, in the 178-point layout."""
+    positions, world = forward_kinematics(features, with_rotations=True)
+    n = positions.shape[0]
+    body = np.stack([positions[:, JOINT_INDEX[name]] for name in (
+        "L_Shoulder", "R_Shoulder", "L_Elbow", "R_Elbow", "L_Wrist", "R_Wrist")], axis=1)
+    hips = np.broadcast_to(np.array([[0.12, -0.45, 0.0], [-0.12, -0.45, 0.0]]), (n, 2, 3))
+    head, head_rot = positions[:, JOINT_INDEX["Head"]], world[:, JOINT_INDEX["Head"]]
+    filler = np.random.default_rng(7).normal(scale=0.04, size=(len(FACE_POINTS) - len(FACE_OFFSETS), 3))
+    offsets = np.concatenate([np.array(list(FACE_OFFSETS.values())), filler])
+    face = head[:, None] + np.einsum("tij,pj->tpi", head_rot, offsets)
+    hands = {
+        side: np.stack([positions[:, JOINT_INDEX[f"{side}_{HAND_JOINT_FOR_POINT[p]}"]] for p in HAND_POINTS], axis=1)
+        for side in "LR"
+    }
+    return {
+        "POSE_LANDMARKS": (BODY_POINTS, np.concatenate([body, hips], axis=1)),
+        "FACE_LANDMARKS": (FACE_POINTS, face),
+        "LEFT_HAND_LANDMARKS": (HAND_POINTS, hands["L"]),
+        "RIGHT_HAND_LANDMARKS": (HAND_POINTS, hands["R"]),
+    }
+
+
+def write_pose(
+    path: Path, components: dict[str, tuple[tuple[str, ...], np.ndarray]], fps: float = 25.0,
+    confidence: dict[str, np.ndarray] | None = None, depth_is_zero: bool = False,
+) -> Path:
+    """Write skeleton-frame component positions as a MediaPipe-style .pose file (confidence 0 = missing)."""
+    from pose_format import Pose
+    from pose_format.numpy import NumPyPoseBody
+    from pose_format.pose_header import PoseHeader, PoseHeaderComponent, PoseHeaderDimensions
+
+    header_components, data, conf = [], [], []
+    for name, (points, positions) in components.items():
+        header_components.append(PoseHeaderComponent(name, list(points), [], [], "XYZC"))
+        data.append(skeleton_to_image(np.asarray(positions, dtype=np.float64), depth_is_zero))
+        c = np.ones(positions.shape[:2]) if confidence is None or name not in confidence else confidence[name]
+        conf.append(c)
+    values = np.concatenate(data, axis=1)[:, None].astype(np.float32)
+    confidences = np.concatenate(conf, axis=1)[:, None].astype(np.float32)
+    mask = np.repeat((confidences == 0)[..., None], 3, axis=-1)
+    dimensions = PoseHeaderDimensions(IMAGE_WIDTH, IMAGE_HEIGHT, 0 if depth_is_zero else DEPTH)
+    body = NumPyPoseBody(fps, np.ma.masked_array(values, mask=mask), confidences)
+    pose = Pose(PoseHeader(0.1, dimensions, header_components), body)
+    with path.open("wb") as handle:
+        pose.write(handle)
+    return path
+
+
+def plausible_features(n_frames: int, seed: int = 0) -> np.ndarray:
+    """A known signing-like motion whose rotations IK can recover exactly.
+
+    Arms hang and move; elbows are pure hinges bent 30-110 degrees (so the
+    elbow plane defines the upper-arm twist); fingers and thumbs are pure
+    swings (no twist about the bone, which bone directions cannot show);
+    wrists and head turn freely; collars, neck and jaw stay at rest.
+    """
+    from signeditor.core.ik import elbow_hinge_axis, rest_pose_features
+    from signeditor.core.skeleton import ROTATING_JOINTS, signing_skeleton
+
+    rng = np.random.default_rng(seed)
+    skeleton = signing_skeleton()
+    local = rotations.rot6d_to_matrix(np.tile(rest_pose_features(), (n_frames, 1)).reshape(n_frames, -1, 6))
+    local = local.astype(np.float64)
+    t = np.linspace(0, 1, n_frames)[:, None]
+
+    def smooth_axis_angle(scale: float) -> np.ndarray:
+        start, end = rng.normal(scale=scale, size=(2, 3))
+        return start * (1 - t) + end * t
+
+    for side in "LR":
+        j = ROTATING_JOINTS.index
+        shoulder_jitter = rotations.axis_angle_to_matrix(smooth_axis_angle(0.35))
+        local[:, j(f"{side}_Shoulder")] = shoulder_jitter @ local[:, j(f"{side}_Shoulder")]
+        bend = np.radians(rng.uniform(30, 110)) * (1 - t) + np.radians(rng.uniform(30, 110)) * t
+        local[:, j(f"{side}_Elbow")] = rotations.axis_angle_to_matrix(elbow_hinge_axis(side) * bend)
+        local[:, j(f"{side}_Wrist")] = rotations.axis_angle_to_matrix(smooth_axis_angle(0.5))
+        for finger in ("Index", "Middle", "Pinky", "Ring", "Thumb"):
+            for level in (1, 2, 3):
+                child = f"{side}_{finger}{level + 1}" if level < 3 else f"{side}_{finger}Tip"
+                bone = skeleton.offsets[skeleton.index(child)]
+                axis = np.cross(bone, rng.normal(size=3))
+                axis /= np.linalg.norm(axis)
+                angle = rng.uniform(0.0, 1.2) * (1 - t) + rng.uniform(0.0, 1.2) * t
+                local[:, j(f"{side}_{finger}{level}")] = rotations.axis_angle_to_matrix(axis * angle)
+    local[:, ROTATING_JOINTS.index("Head")] = rotations.axis_angle_to_matrix(smooth_axis_angle(0.25))
+    return rotations.matrix_to_rot6d(local).reshape(n_frames, -1).astype(np.float32)
+
+
+@pytest.fixture
+def make_pose_file(tmp_path: Path) -> Callable[..., tuple[Path, np.ndarray]]:
+    """Factory: write a reduced-holistic .pose of a known motion; returns (path, true features)."""
+
+    def make(name: str = "clip.pose", n_frames: int = 16, seed: int = 0, fps: float = 25.0,
+             confidence: dict[str, np.ndarray] | None = None, depth_is_zero: bool = False,
+             folder: Path | None = None) -> tuple[Path, np.ndarray]:
+        features = plausible_features(n_frames, seed)
+        path = (folder or tmp_path) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_pose(path, reduced_holistic_points(features), fps, confidence, depth_is_zero)
+        return path, features
+
+    return make

@@ -1,0 +1,168 @@
+"""Reading .pose files: layouts from the header, axes and scale, gap filling, and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import HAND_POINTS, reduced_holistic_points, write_pose
+
+from signeditor.core.ik import rest_pose_features
+from signeditor.core.skeleton import signing_skeleton
+from signeditor.io.errors import FileFormatError
+from signeditor.io.pose_import import motion_from_pose_file
+from signeditor.io.pose_reader import read_pose_keypoints
+
+
+def _components(n_frames: int = 6) -> dict:
+    return reduced_holistic_points(np.tile(rest_pose_features(), (n_frames, 1)))
+
+
+def test_axes_and_scale_match_the_skeleton(make_pose_file) -> None:
+    path, _ = make_pose_file(n_frames=8)
+    keypoints = read_pose_keypoints(path)
+    skeleton = signing_skeleton()
+    rest = skeleton.rest_positions()
+    left = keypoints.point("POSE_LANDMARKS.LEFT_SHOULDER")
+    right = keypoints.point("POSE_LANDMARKS.RIGHT_SHOULDER")
+    np.testing.assert_allclose(np.linalg.norm(left - right, axis=-1), skeleton.shoulder_width(), rtol=1e-4)
+    np.testing.assert_allclose(left, np.broadcast_to(rest[skeleton.index("L_Shoulder")], left.shape), atol=1e-4)
+    # Head above the shoulders (+y up), the signer's left hand on +x.
+    assert np.all(keypoints.point("FACE_LANDMARKS.152")[:, 1] > left[:, 1])
+    assert np.all(keypoints.point("LEFT_HAND_LANDMARKS.WRIST")[:, 0] > 0)
+    assert keypoints.observed.all()
+
+
+def test_points_are_found_by_name_not_offset(tmp_path) -> None:
+    components = _components()
+    shuffled = {k: components[k] for k in ("RIGHT_HAND_LANDMARKS", "FACE_LANDMARKS", "LEFT_HAND_LANDMARKS",
+                                            "POSE_LANDMARKS")}
+    names, hand = shuffled["LEFT_HAND_LANDMARKS"]
+    order = np.random.default_rng(0).permutation(len(names))
+    shuffled["LEFT_HAND_LANDMARKS"] = (tuple(names[i] for i in order), hand[:, order])
+    a = read_pose_keypoints(write_pose(tmp_path / "a.pose", components))
+    b = read_pose_keypoints(write_pose(tmp_path / "b.pose", shuffled))
+    for name in ("POSE_LANDMARKS.RIGHT_ELBOW", "LEFT_HAND_LANDMARKS.INDEX_FINGER_TIP", "FACE_LANDMARKS.263"):
+        np.testing.assert_allclose(a.point(name), b.point(name), atol=1e-5)
+
+
+def test_full_holistic_with_world_landmarks_is_read(tmp_path) -> None:
+    components = _components()
+    body_names, body = components["POSE_LANDMARKS"]
+    extra = [f"EXTRA_{i}" for i in range(33 - len(body_names))]
+    full_body = np.concatenate([body, np.zeros((body.shape[0], len(extra), 3))], axis=1)
+    components["POSE_LANDMARKS"] = (tuple(body_names) + tuple(extra), full_body)
+    components["POSE_WORLD_LANDMARKS"] = (components["POSE_LANDMARKS"][0], full_body * 0.001)
+    keypoints = read_pose_keypoints(write_pose(tmp_path / "full.pose", components))
+    assert not any(n.startswith("POSE_WORLD_LANDMARKS") for n in keypoints.names)
+    assert keypoints.has("POSE_LANDMARKS.LEFT_WRIST", "RIGHT_HAND_LANDMARKS.PINKY_TIP")
+
+
+def test_hand_only_file_is_placed_at_the_skeleton_wrist(tmp_path) -> None:
+    components = {"RIGHT_HAND_LANDMARKS": _components()["RIGHT_HAND_LANDMARKS"]}
+    keypoints = read_pose_keypoints(write_pose(tmp_path / "hand.pose", components))
+    skeleton = signing_skeleton()
+    wrist = keypoints.point("RIGHT_HAND_LANDMARKS.WRIST")
+    np.testing.assert_allclose(wrist, np.broadcast_to(skeleton.rest_positions()[skeleton.index("R_Wrist")],
+                                                      wrist.shape), atol=1e-6)
+    motion = motion_from_pose_file(tmp_path / "hand.pose")
+    assert motion.n_frames == 6 and np.isfinite(motion.features).all()
+
+
+def test_gaps_are_interpolated_and_ends_held(tmp_path) -> None:
+    n = 10
+    components = reduced_holistic_points(np.tile(rest_pose_features(), (n, 1)))
+    names, hand = components["LEFT_HAND_LANDMARKS"]
+    hand = hand.copy()
+    hand[:, :, 1] += np.linspace(0.0, 0.09, n)[:, None]  # the hand rises steadily
+    components["LEFT_HAND_LANDMARKS"] = (names, hand)
+    confidence = np.ones((n, len(HAND_POINTS)))
+    confidence[:2] = 0.0  # leading gap
+    confidence[4:7] = 0.0  # inner gap
+    keypoints = read_pose_keypoints(write_pose(tmp_path / "gap.pose", components,
+                                               confidence={"LEFT_HAND_LANDMARKS": confidence}))
+    y = keypoints.point("LEFT_HAND_LANDMARKS.WRIST")[:, 1]
+    step = np.diff(y[7:])[0]
+    np.testing.assert_allclose(np.diff(y[3:8]), step, rtol=1e-3)  # linear through the inner gap
+    np.testing.assert_allclose(y[:2], y[2])  # held before the first detection
+    assert not keypoints.seen("LEFT_HAND_LANDMARKS.WRIST")[[0, 1, 4, 5, 6]].any()
+
+
+def test_motion_from_pose_file_resamples_to_25_fps(make_pose_file) -> None:
+    path, _ = make_pose_file(n_frames=20, fps=50.0)
+    motion = motion_from_pose_file(path)
+    assert motion.fps == 25.0 and motion.n_frames == 10
+
+
+def test_truncated_file_raises_file_format_error(make_pose_file, tmp_path) -> None:
+    path, _ = make_pose_file()
+    broken = tmp_path / "broken.pose"
+    broken.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 3])
+    with pytest.raises(FileFormatError, match=r"broken\.pose"):
+        read_pose_keypoints(broken)
+    garbage = tmp_path / "garbage.pose"
+    garbage.write_bytes(b"not a pose file at all")
+    with pytest.raises(FileFormatError, match=r"garbage\.pose"):
+        read_pose_keypoints(garbage)
+    with pytest.raises(FileFormatError, match="cannot read"):
+        read_pose_keypoints(tmp_path / "missing.pose")
+
+
+def test_unknown_layout_raises(tmp_path) -> None:
+    points = tuple(f"P{i}" for i in range(25))
+    path = write_pose(tmp_path / "openpose.pose", {"pose_keypoints_2d": (points, np.zeros((4, 25, 3)))})
+    with pytest.raises(FileFormatError, match="unknown point layout"):
+        read_pose_keypoints(path)
+
+
+def test_nan_keypoints_raise(tmp_path) -> None:
+    components = _components()
+    names, hand = components["LEFT_HAND_LANDMARKS"]
+    hand = hand.copy()
+    hand[2, 3, 0] = np.nan
+    components["LEFT_HAND_LANDMARKS"] = (names, hand)
+    with pytest.raises(FileFormatError, match="NaN"):
+        read_pose_keypoints(write_pose(tmp_path / "nan.pose", components))
+
+
+def test_never_detected_body_raises(tmp_path) -> None:
+    components = {"POSE_LANDMARKS": _components()["POSE_LANDMARKS"]}
+    path = write_pose(tmp_path / "empty.pose", components, confidence={"POSE_LANDMARKS": np.zeros((6, 8))})
+    with pytest.raises(FileFormatError, match="ever detected"):
+        read_pose_keypoints(path)
+
+
+@pytest.mark.shared_data
+def test_real_layouts_read(shared_signdata) -> None:
+    cases = {
+        "dgs_sentences/train_10_original.pose": 178,
+        "dgs_isolated/HOUSE1A^.pose": 543,
+        "fixtures/mediapipe_hand_normalized.pose": 21,
+    }
+    for relative, n_points in cases.items():
+        path = shared_signdata / relative
+        if not path.exists():
+            continue
+        keypoints = read_pose_keypoints(path)
+        assert keypoints.positions.shape[1] == n_points and np.isfinite(keypoints.positions).all()
+    with pytest.raises(FileFormatError, match="unknown point layout"):
+        read_pose_keypoints(shared_signdata / "fixtures" / "openpose.pose")
+
+
+def test_exaggerated_arm_depth_is_rebuilt_from_bone_lengths(tmp_path) -> None:
+    """MediaPipe's wrist z is often several times too deep; the reader keeps its sign, not its size."""
+    components = _components(4)
+    names, body = components["POSE_LANDMARKS"]
+    body = body.copy()
+    for elbow, wrist in (("LEFT_ELBOW", "LEFT_WRIST"), ("RIGHT_ELBOW", "RIGHT_WRIST")):
+        e, w = names.index(elbow), names.index(wrist)
+        body[:, w, 2] = body[:, e, 2] + 4.0 * (body[:, w, 2] - body[:, e, 2])
+    components["POSE_LANDMARKS"] = (names, body)
+    keypoints = read_pose_keypoints(write_pose(tmp_path / "deep.pose", components))
+    skeleton = signing_skeleton()
+    forearm = keypoints.point("POSE_LANDMARKS.LEFT_WRIST") - keypoints.point("POSE_LANDMARKS.LEFT_ELBOW")
+    np.testing.assert_allclose(np.linalg.norm(forearm, axis=-1),
+                               np.linalg.norm(skeleton.offsets[skeleton.index("L_Wrist")]), rtol=1e-3)
+    assert np.all(forearm[:, 2] > 0)  # the rest pose's forearm points slightly forward; so does the repair
+    # The hand moves with its wrist.
+    hand_wrist = keypoints.point("LEFT_HAND_LANDMARKS.WRIST")
+    np.testing.assert_allclose(hand_wrist, keypoints.point("POSE_LANDMARKS.LEFT_WRIST"), atol=1e-6)
