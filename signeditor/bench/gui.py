@@ -1,0 +1,101 @@
+"""GUI responsiveness: viewport frame rate, anchor drop to regenerated frame, start-up time, peak memory.
+
+Runs the real window (GL viewport under Xvfb when there is no display) on the bundled sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample.signproj"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", default=str(SAMPLE), help="the .signproj to open (default: the bundled sample)")
+    parser.add_argument("--edits", type=int, default=10, help="anchor moves timed for edit_to_frame_ms")
+    parser.add_argument("--frames", type=int, default=100, help="frames drawn for viewport_fps")
+
+
+def _startup_seconds(project: str) -> float:
+    """Wall time of a fresh `signeditor gui FILE` process until its first frame is drawn (and it exits)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "signeditor", "gui", project, "--no-recovery", "--exit-when-ready"],
+                   check=True, capture_output=True, timeout=300)
+    return time.perf_counter() - started
+
+
+def run(args: argparse.Namespace) -> dict:
+    from signeditor.render.display import real_display
+
+    with real_display() as display:
+        if display is None:
+            return {"skipped": "needs an X display or Xvfb (apt-get install -y xvfb libgl1-mesa-dri)"}
+        startup_s = _startup_seconds(args.project)
+        return {"startup_s": round(startup_s, 2), **_measure_in_process(args)}
+
+
+def _measure_in_process(args: argparse.Namespace) -> dict:
+    from PySide6 import QtCore
+
+    from signeditor.gui import commands
+    from signeditor.gui.app import application
+    from signeditor.gui.main_window import MainWindow
+
+    app = application()
+    settings = QtCore.QSettings(str(Path(QtCore.QDir.tempPath()) / "signeditor-bench.ini"),
+                                QtCore.QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, confirm_close=False)
+    window.show()
+    window.open_file(args.project)
+    app.processEvents()
+    doc, viewport = window.document, window.viewport
+    n = min(args.frames, doc.n_frames)
+
+    def draw_frames() -> float:
+        started = time.perf_counter()
+        for frame in range(n):
+            window.seek(frame)
+            viewport.canvas.render()  # forces the draw (and a read-back, so this is a lower bound on fps)
+        return n / (time.perf_counter() - started)
+
+    fps_cold = draw_frames()  # skinning every frame
+    fps_cached = draw_frames()  # skinned meshes cached per frame
+
+    # Anchor drop -> regenerated motion shown: push the same command a drop pushes, wait for the result.
+    regenerator = window.regenerator
+    loop = QtCore.QEventLoop()
+    worker_ms: list[float] = []
+    regenerator.applied.connect(lambda _generation, seconds: (worker_ms.append(seconds * 1000), loop.quit()))
+    regenerator.status.connect(lambda text: loop.quit() if "failed" in text else None)
+    window.seek(doc.n_frames // 2)
+    movable = [a for a in doc.anchors if 2 <= a.frame < doc.n_frames - 2] or list(doc.anchors)
+    times_ms = []
+    for i in range(args.edits):
+        anchor = movable[i % len(movable)]
+        delta = 1 if i % 2 == 0 else -1
+        started = time.perf_counter()
+        window._push(commands.move_anchors(doc, (anchor.id,), delta))
+        QtCore.QTimer.singleShot(30_000, loop.quit)
+        loop.exec()
+        viewport.canvas.render()
+        times_ms.append((time.perf_counter() - started) * 1000)
+    backend = regenerator.backend
+    window.close()
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "viewport_fps": round(fps_cold, 1),
+        "viewport_fps_cached": round(fps_cached, 1),
+        "edit_to_frame_ms": round(statistics.median(times_ms), 1),
+        "edit_to_frame_ms_max": round(max(times_ms), 1),
+        "regenerate_worker_ms": round(statistics.median(worker_ms), 1) if worker_ms else None,
+        "regeneration_backend": backend,
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "frames": n,
+        "edits": args.edits,
+    }

@@ -1,0 +1,133 @@
+"""Classical in-betweening of anchors: slerp and Catmull-Rom on quaternions.
+
+This is what animation tools do by default, so it is both the baseline the
+learned generator must beat and the fallback the editor uses when the model
+cannot be loaded. Each stream is interpolated on its own, between the anchors
+that pin that stream, so a right-hand-only anchor leaves the body free.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from signeditor.core import rotations
+from signeditor.core.anchors import AnchorSet
+from signeditor.core.motion import FEATURE_DIM, STREAM_SLICES, STREAMS, identity_features
+
+METHODS: tuple[str, ...] = ("slerp", "cubic")
+
+
+def _stream_keys(anchors: AnchorSet, stream: str, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted anchor frames of one stream and their 6D values (the later-created anchor wins on a tie)."""
+    cols = STREAM_SLICES[stream]
+    by_frame: dict[int, np.ndarray] = {}
+    for anchor in sorted(anchors, key=lambda a: a.id):
+        if stream in anchor.streams and 0 <= anchor.frame < n_frames:
+            by_frame[anchor.frame] = anchor.pose[cols]
+    frames = np.array(sorted(by_frame), dtype=np.int64)
+    values = np.stack([by_frame[int(f)] for f in frames]) if len(frames) else np.zeros((0, cols.stop - cols.start))
+    return frames, values.astype(np.float32)
+
+
+def _align_hemispheres(quats: np.ndarray) -> np.ndarray:
+    """Flip key quaternions so consecutive keys lie in the same hemisphere (shortest arcs)."""
+    quats = quats.copy()
+    for k in range(1, len(quats)):
+        dots = np.sum(quats[k] * quats[k - 1], axis=-1, keepdims=True)
+        quats[k] = np.where(dots < 0, -quats[k], quats[k])
+    return quats
+
+
+def _slerp(q0: np.ndarray, q1: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Spherical linear interpolation, batched; falls back to normalised lerp for nearly equal keys."""
+    dot = np.clip(np.sum(q0 * q1, axis=-1, keepdims=True), -1.0, 1.0)
+    theta = np.arccos(dot)
+    sin_theta = np.sin(theta)
+    near = sin_theta < 1e-6
+    safe = np.where(near, 1.0, sin_theta)
+    a = np.where(near, 1.0 - w, np.sin((1.0 - w) * theta) / safe)
+    b = np.where(near, w, np.sin(w * theta) / safe)
+    out = a * q0 + b * q1
+    return out / np.linalg.norm(out, axis=-1, keepdims=True)
+
+
+def _catmull_rom(quats: np.ndarray, times: np.ndarray, seg: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Non-uniform Catmull-Rom (cardinal) spline through key quaternions, renormalised.
+
+    Tangents use the key times, so unevenly spaced anchors do not overshoot;
+    end tangents are one-sided, which is what DCC tools do for open curves.
+    """
+    k = len(times)
+    tangents = np.zeros_like(quats)
+    if k > 2:
+        tangents[1:-1] = (quats[2:] - quats[:-2]) / (times[2:] - times[:-2])[:, None, None]
+    tangents[0] = (quats[1] - quats[0]) / (times[1] - times[0])
+    tangents[-1] = (quats[-1] - quats[-2]) / (times[-1] - times[-2])
+    dt = (times[seg + 1] - times[seg]).astype(np.float64)
+    u = ((t - times[seg]) / dt)[:, None, None]
+    h00 = 2 * u**3 - 3 * u**2 + 1
+    h10 = u**3 - 2 * u**2 + u
+    h01 = -2 * u**3 + 3 * u**2
+    h11 = u**3 - u**2
+    dt = dt[:, None, None]
+    out = h00 * quats[seg] + h10 * dt * tangents[seg] + h01 * quats[seg + 1] + h11 * dt * tangents[seg + 1]
+    return out / np.maximum(np.linalg.norm(out, axis=-1, keepdims=True), 1e-8)
+
+
+def _interpolate_stream(frames: np.ndarray, values: np.ndarray, n_frames: int, method: str) -> np.ndarray:
+    n_joints = values.shape[1] // 6
+    quats = rotations.matrix_to_quaternion(rotations.rot6d_to_matrix(values.reshape(-1, n_joints, 6)))
+    quats = _align_hemispheres(quats)
+    t = np.arange(n_frames, dtype=np.float64)
+    if len(frames) == 1:
+        out_q = np.broadcast_to(quats[0], (n_frames, n_joints, 4))
+    else:
+        tc = np.clip(t, frames[0], frames[-1])
+        seg = np.clip(np.searchsorted(frames, tc, side="right") - 1, 0, len(frames) - 2)
+        if method == "slerp":
+            w = ((tc - frames[seg]) / (frames[seg + 1] - frames[seg]))[:, None, None]
+            out_q = _slerp(quats[seg], quats[seg + 1], w)
+        else:
+            out_q = _catmull_rom(quats, frames.astype(np.float64), seg, tc)
+    out = rotations.matrix_to_rot6d(rotations.quaternion_to_matrix(out_q)).reshape(n_frames, -1)
+    # Anchored frames carry the user's pose bit for bit, not its round trip through quaternions.
+    out[frames] = values
+    return out.astype(np.float32)
+
+
+def interpolate_between_anchors(
+    n_frames: int, anchors: AnchorSet, method: str = "slerp", fps: float = 25.0
+) -> np.ndarray:
+    """Dense features (T, 246) through the anchors, per stream; identity rest where a stream has no anchor.
+
+    Before a stream's first and after its last anchor the pose is held.
+    ``fps`` is accepted for API symmetry with the learned generator; key
+    spacing is in frames, so the curve does not depend on it.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown interpolation method {method!r}; choose one of {METHODS}")
+    del fps
+    features = identity_features(n_frames)
+    if n_frames <= 0:
+        return np.zeros((0, FEATURE_DIM), dtype=np.float32)
+    for stream in STREAMS:
+        frames, values = _stream_keys(anchors, stream, n_frames)
+        if len(frames):
+            features[:, STREAM_SLICES[stream]] = _interpolate_stream(frames, values, n_frames, method)
+    return features
+
+
+def interpolate_keyframes(values: np.ndarray, mask: np.ndarray, method: str = "slerp") -> np.ndarray:
+    """The same interpolation from dense keyframe arrays (T, 246) with a 0/1 mask, as training builds them.
+
+    A stream counts as anchored on a frame when its first column is masked,
+    which is how :meth:`AnchorSet.keyframes` and the training sampler fill masks.
+    """
+    n_frames = values.shape[0]
+    features = identity_features(n_frames)
+    for stream in STREAMS:
+        cols = STREAM_SLICES[stream]
+        frames = np.flatnonzero(mask[:, cols.start] > 0.5)
+        if len(frames):
+            features[:, cols] = _interpolate_stream(frames, values[frames, cols].astype(np.float32), n_frames, method)
+    return features

@@ -1,0 +1,148 @@
+"""The open document: a Project plus the current motion, with Qt signals and an undo stack.
+
+Widgets read from it and commands write to it; nothing else mutates the
+project. Anchor sets are immutable, so every state the undo stack needs is a
+cheap reference, and the regenerator can work on a snapshot in its thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui
+
+from signeditor.core.anchors import AnchorSet
+from signeditor.core.motion import Motion
+from signeditor.core.project import Project
+from signeditor.core.segments import Segment
+
+
+def dirty_range(before: AnchorSet, after: AnchorSet, n_frames: int) -> tuple[int, int]:
+    """The frames [lo, hi) whose motion depends on the anchors that differ between two sets.
+
+    A changed anchor influences the motion up to its neighbours in both sets,
+    so regeneration can be windowed to that span instead of the whole clip.
+    """
+    old = {a.id: a for a in before}
+    new = {a.id: a for a in after}
+    changed_frames: list[int] = []
+    for anchor_id in old.keys() | new.keys():
+        a, b = old.get(anchor_id), new.get(anchor_id)
+        if a is None or b is None or a.frame != b.frame or a.streams != b.streams or not np.array_equal(a.pose, b.pose):
+            changed_frames += [x.frame for x in (a, b) if x is not None]
+    if not changed_frames:
+        return (0, 0)
+    lo_frame, hi_frame = min(changed_frames), max(changed_frames)
+    lows, highs = [], []
+    for anchors in (before, after):
+        below, _ = anchors.neighbours(lo_frame)
+        _, above = anchors.neighbours(hi_frame)
+        lows.append(0 if below is None else below)
+        highs.append(n_frames if above is None else above + 1)
+    return (max(0, min(lows)), min(n_frames, max(highs)))
+
+
+class Document(QtCore.QObject):
+    """Project + undo stack + playhead; emits what changed so views refresh only what they must."""
+
+    anchors_changed = QtCore.Signal()
+    motion_changed = QtCore.Signal()
+    segments_changed = QtCore.Signal()
+    frame_changed = QtCore.Signal(int)
+    path_changed = QtCore.Signal(str)
+    #: (lo, hi, urgent): frames to regenerate after an anchor edit; urgent for a committed edit (no debounce),
+    #: not for drag previews, which arrive in bursts.
+    regeneration_needed = QtCore.Signal(int, int, bool)
+
+    def __init__(self, project: Project, path: str | Path | None = None, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.path: Path | None = None if path is None else Path(path)
+        self.undo_stack = QtGui.QUndoStack(self)
+        self.frame = 0
+        #: Bumped on every motion change, so caches keyed on it (skinned meshes) never go stale.
+        self.motion_version = 0
+        self._preview_base: tuple[AnchorSet, Motion] | None = None
+
+    # --- reading ---------------------------------------------------------------------------------------------
+    @property
+    def motion(self) -> Motion:
+        return self.project.motion
+
+    @property
+    def anchors(self) -> AnchorSet:
+        return self.project.anchors
+
+    @property
+    def n_frames(self) -> int:
+        return self.project.motion.n_frames
+
+    def pose_at(self, frame: int) -> np.ndarray:
+        frame = min(max(int(frame), 0), self.n_frames - 1)
+        return self.project.motion.features[frame].copy()
+
+    def snapshot(self) -> tuple[AnchorSet, Motion]:
+        """The committed state (before any drag preview): what an undo command restores."""
+        if self._preview_base is not None:
+            return self._preview_base
+        return self.project.anchors, self.project.motion
+
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    # --- writing (commands and the regenerator only) ---------------------------------------------------------
+    def set_anchors(self, anchors: AnchorSet, motion: Motion | None = None) -> None:
+        """Replace the anchors; with ``motion`` the exact stored motion is restored (undo), else it is regenerated."""
+        before = self._preview_base[0] if self._preview_base is not None else self.project.anchors
+        self._preview_base = None
+        self.project.anchors = anchors.clamped(self.n_frames)
+        self.anchors_changed.emit()
+        if motion is not None:
+            self.set_motion(motion)
+            self.regeneration_needed.emit(0, 0, True)  # supersedes anything in flight
+        else:
+            lo, hi = dirty_range(before, self.project.anchors, self.n_frames)
+            if hi > lo:
+                self.regeneration_needed.emit(lo, hi, True)
+
+    def preview_anchors(self, anchors: AnchorSet) -> None:
+        """Show a transient anchor set while dragging; the committed state is kept for the undo command."""
+        if self._preview_base is None:
+            self._preview_base = (self.project.anchors, self.project.motion)
+        previous = self.project.anchors
+        self.project.anchors = anchors.clamped(self.n_frames)
+        self.anchors_changed.emit()
+        lo, hi = dirty_range(previous, self.project.anchors, self.n_frames)
+        if hi > lo:
+            self.regeneration_needed.emit(lo, hi, False)
+
+    def cancel_preview(self) -> None:
+        if self._preview_base is not None:
+            anchors, motion = self._preview_base
+            self._preview_base = None
+            self.project.anchors = anchors
+            self.anchors_changed.emit()
+            self.set_motion(motion)
+            self.regeneration_needed.emit(0, 0, True)
+
+    def set_motion(self, motion: Motion) -> None:
+        if motion.n_frames != self.n_frames:
+            raise ValueError(f"regenerated motion has {motion.n_frames} frames, the document {self.n_frames}")
+        self.project.motion = motion
+        self.motion_version += 1
+        self.motion_changed.emit()
+
+    def set_segments(self, segments: list[Segment]) -> None:
+        self.project.segments = list(segments)
+        self.segments_changed.emit()
+
+    def set_frame(self, frame: int) -> None:
+        frame = min(max(int(frame), 0), self.n_frames - 1)
+        if frame != self.frame:
+            self.frame = frame
+            self.frame_changed.emit(frame)
+
+    def set_path(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path_changed.emit(str(self.path))

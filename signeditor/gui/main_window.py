@@ -1,0 +1,575 @@
+"""The editor window: viewport, timeline, inspector and history around one Document.
+
+The window wires signals to commands and owns the app-level concerns
+(files, settings, playback, autosave/recovery); editing logic lives in
+commands.py and regeneration in regeneration.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from signeditor.core.kinematics import forward_kinematics
+from signeditor.core.motion import Motion
+from signeditor.core.project import Project
+from signeditor.core.skeleton import JOINT_INDEX
+from signeditor.gui import commands
+from signeditor.gui.document import Document
+from signeditor.gui.inspector import Inspector
+from signeditor.gui.regeneration import RegenerateFn, Regenerator
+from signeditor.gui.timeline import TimelineWidget, wrist_speeds
+from signeditor.io.errors import FileFormatError
+
+AUTOSAVE_MS = 30_000
+MAX_RECENT = 8
+SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
+RECOVERY_NAME = "recovery.signproj"
+
+
+def recovery_path() -> Path:
+    """Where autosave writes: the per-user app data folder (never next to the user's file)."""
+    base = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base or Path.home() / ".signeditor") / RECOVERY_NAME
+
+
+def load_document_file(path: str | Path) -> Project:
+    """Open a .signproj, or import a .pose file as a new project (segmented and anchored when FAST is available)."""
+    path = Path(path)
+    if path.suffix.lower() == ".pose":
+        from signeditor.io.pose_import import motion_from_pose_file
+
+        motion = motion_from_pose_file(path)
+        project = Project(motion, source=str(path))
+        try:
+            from signeditor.core.keyframes import anchors_from_segments
+            from signeditor.ml.fast.api import load_segmenter
+
+            project.segments = load_segmenter().segment(motion)
+            project.anchors = anchors_from_segments(motion, project.segments)
+        except Exception:
+            pass
+        return project
+    from signeditor.io.project_file import load_project
+
+    return load_project(path)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    def __init__(self, project: Project | None = None, path: str | Path | None = None, *,
+                 regenerate: RegenerateFn | None = None, settings: QtCore.QSettings | None = None,
+                 with_viewport: bool = True, confirm_close: bool = True) -> None:
+        super().__init__()
+        self.setObjectName("SignEditorMainWindow")
+        self.settings = settings or QtCore.QSettings("SignEditor", "SignEditor")
+        self.confirm_close = confirm_close
+        self._regenerate_fn = regenerate
+        self.clipboard_pose: np.ndarray | None = None
+        self.playback_speed = 1.0
+        self.document: Document | None = None
+        self.regenerator: Regenerator | None = None
+
+        self.viewport = None
+        if with_viewport:
+            from signeditor.render.viewport import Viewport
+
+            self.viewport = Viewport()
+            self.setCentralWidget(self.viewport.native)
+        else:
+            placeholder = QtWidgets.QLabel("3D viewport disabled")
+            placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+            self.setCentralWidget(placeholder)
+
+        self.timeline = TimelineWidget()
+        self.inspector = Inspector()
+        self.history = QtWidgets.QUndoView()
+        self.docks = {
+            "timeline": self._dock("Timeline", self.timeline, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea),
+            "inspector": self._dock("Inspector", self.inspector, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
+            "history": self._dock("History", self.history, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
+        }
+        self.status_regen = QtWidgets.QLabel("")
+        self.status_frame = QtWidgets.QLabel("")
+        self.statusBar().addPermanentWidget(self.status_regen)
+        self.statusBar().addPermanentWidget(self.status_frame)
+
+        self.play_timer = QtCore.QTimer(self)
+        self._play_origin: tuple[int, QtCore.QElapsedTimer] = (0, QtCore.QElapsedTimer())
+        self.play_timer.timeout.connect(self._advance_playback)
+        self._curves_timer = QtCore.QTimer(self)
+        self._curves_timer.setSingleShot(True)
+        self._curves_timer.setInterval(0)
+        self._curves_timer.timeout.connect(self._update_curves)
+        self.autosave_timer = QtCore.QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+
+        self._create_actions()
+        self._create_menus()
+        self._connect_timeline()
+        self.set_project(project or Project(Motion.rest(100)), path)
+        self._restore_settings()
+
+    # --- setup -------------------------------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot: object, shortcut: QtGui.QKeySequence | str | None = None,
+                checkable: bool = False) -> QtGui.QAction:
+        action = QtGui.QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)
+        return action
+
+    def _create_actions(self) -> None:
+        keys = QtGui.QKeySequence.StandardKey
+        self.actions: dict[str, QtGui.QAction] = {
+            "open": self._action("&Open…", self.open_dialog, keys.Open),
+            "save": self._action("&Save", self.save, keys.Save),
+            "save_as": self._action("Save &As…", self.save_as_dialog, keys.SaveAs),
+            "quit": self._action("&Quit", self.close, keys.Quit),
+            "insert": self._action("&Insert anchor at playhead", self.insert_anchor_at_playhead, "I"),
+            "delete": self._action("&Delete anchors", self.delete_selected, keys.Delete),
+            "copy": self._action("&Copy pose", self.copy_pose, keys.Copy),
+            "paste": self._action("&Paste pose", self.paste_pose, keys.Paste),
+            "mirror_lr": self._action("Mirror left hand → right", lambda: self.mirror("left_hand"), "Ctrl+M"),
+            "mirror_rl": self._action("Mirror right hand → left", lambda: self.mirror("right_hand"), "Ctrl+Shift+M"),
+            "skeleton": self._action("Show &skeleton", self._set_skeleton, "K", checkable=True),
+            "onion": self._action("&Onion skin", self._set_onion, "O", checkable=True),
+            "dark": self._action("&Dark theme", self._set_dark, checkable=True),
+            "play": self._action("&Play/Pause", self.toggle_playback, "Space"),
+            "loop": self._action("&Loop", lambda _on: None, "L", checkable=True),
+            "next": self._action("Next frame", lambda: self.step(1), "Right"),
+            "prev": self._action("Previous frame", lambda: self.step(-1), "Left"),
+            "start": self._action("Go to start", lambda: self.seek(0), "Home"),
+            "end": self._action("Go to end", lambda: self.seek(10**9), "End"),
+        }
+        self.actions["loop"].setChecked(True)
+        self.camera_actions = {
+            name: self._action(f"{label} view", lambda _=False, n=name: self.set_camera(n), key)
+            for name, label, key in (("front", "&Front", "1"), ("side", "&Side", "2"),
+                                     ("signer", "S&igner's", "3"), ("three_quarter", "&Three-quarter", "4"))
+        }
+        self.speed_group = QtGui.QActionGroup(self)
+        self.speed_actions = {}
+        for speed in SPEEDS:
+            action = QtGui.QAction(f"{speed:g}×", self, checkable=True)
+            action.setChecked(speed == 1.0)
+            action.triggered.connect(lambda _=False, s=speed: self.set_speed(s))
+            self.speed_group.addAction(action)
+            self.speed_actions[speed] = action
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.actions["open"]])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addActions([self.actions["save"], self.actions["save_as"]])
+        file_menu.addSeparator()
+        file_menu.addAction(self.actions["quit"])
+        edit = bar.addMenu("&Edit")
+        self.undo_action = QtGui.QAction("&Undo", self)
+        self.undo_action.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
+        self.undo_action.triggered.connect(lambda: self.document.undo_stack.undo())
+        self.redo_action = QtGui.QAction("&Redo", self)
+        self.redo_action.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
+        self.redo_action.triggered.connect(lambda: self.document.undo_stack.redo())
+        edit.addActions([self.undo_action, self.redo_action])
+        edit.addSeparator()
+        edit.addActions([self.actions[k] for k in ("insert", "delete", "copy", "paste", "mirror_lr", "mirror_rl")])
+        view = bar.addMenu("&View")
+        view.addActions(list(self.camera_actions.values()))
+        view.addSeparator()
+        view.addActions([self.actions["skeleton"], self.actions["onion"], self.actions["dark"]])
+        view.addSeparator()
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        playback = bar.addMenu("&Playback")
+        playback.addActions([self.actions[k] for k in ("play", "loop", "prev", "next", "start", "end")])
+        speed_menu = playback.addMenu("&Speed")
+        speed_menu.addActions(list(self.speed_actions.values()))
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("toolbar_main")
+        toolbar.addActions([self.actions["open"], self.actions["save"], self.undo_action, self.redo_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.actions["insert"], self.actions["delete"], self.actions["play"],
+                            self.actions["loop"], self.actions["skeleton"], self.actions["onion"]])
+        self.addActions([self.undo_action, self.redo_action])
+
+    def _connect_timeline(self) -> None:
+        self.timeline.anchor_moved.connect(self._on_anchor_moved)
+        self.timeline.anchor_drag_preview.connect(self._on_anchor_drag_preview)
+        self.timeline.anchor_drag_cancelled.connect(lambda: self.document.cancel_preview())
+        self.timeline.anchor_insert_requested.connect(self.insert_anchor_at)
+        self.timeline.playhead_moved.connect(self.seek)
+        self.timeline.selection_changed.connect(lambda _ids: self._refresh_inspector())
+        self.timeline.segment_boundary_moved.connect(
+            lambda i, side, frame: self._push(commands.move_segment_boundary(self.document, i, side, frame)))
+        self.inspector.rotation_edited.connect(self._on_rotation_edited)
+
+    # --- document ------------------------------------------------------------------------------------------------
+    def set_project(self, project: Project, path: str | Path | None = None) -> None:
+        if self.regenerator is not None:
+            self.regenerator.shutdown()
+            self.regenerator.deleteLater()
+        if self.document is not None:
+            self.document.deleteLater()  # its undo stack and clip go with it
+        self.document = Document(project, path, self)
+        doc = self.document
+        doc.anchors_changed.connect(self._on_anchors_changed)
+        doc.motion_changed.connect(self._on_motion_changed)
+        doc.segments_changed.connect(self._on_segments_changed)
+        doc.frame_changed.connect(self._on_frame_changed)
+        doc.undo_stack.cleanChanged.connect(self._update_title)
+        doc.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        doc.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        self.history.setStack(doc.undo_stack)
+        self.regenerator = Regenerator(doc, self._regenerate_fn, parent=self)
+        self.regenerator.status.connect(self.status_regen.setText)
+        self.status_regen.setText(f"regeneration: {self.regenerator.backend}")
+        self.timeline.set_clip(doc.n_frames, doc.motion.fps)
+        self.timeline.set_segments(doc.project.segments)
+        self._on_anchors_changed()
+        self._on_motion_changed()
+        self._update_title()
+
+    def _push(self, command: object) -> None:
+        self.document.undo_stack.push(command)
+
+    def _on_segments_changed(self) -> None:
+        self.timeline.set_segments(self.document.project.segments)
+
+    def _update_title(self, _clean: bool = False) -> None:
+        name = self.document.path.name if self.document.path else "untitled"
+        self.setWindowTitle(f"{name}[*] — SignEditor")
+        self.setWindowModified(self.document.is_modified())
+
+    # --- edits -------------------------------------------------------------------------------------------------
+    def _on_anchor_moved(self, ids: tuple[int, ...], delta: int) -> None:
+        self._push(commands.move_anchors(self.document, tuple(ids), delta))
+
+    def _on_anchor_drag_preview(self, ids: tuple[int, ...], delta: int) -> None:
+        self.document.preview_anchors(commands.preview_move(self.document, tuple(ids), delta))
+
+    def insert_anchor_at(self, frame: int) -> None:
+        self._push(commands.insert_anchor(self.document, frame))
+
+    def insert_anchor_at_playhead(self) -> None:
+        self.insert_anchor_at(self.document.frame)
+
+    def delete_selected(self) -> None:
+        ids = self.timeline.selected_ids
+        if ids:
+            self._push(commands.delete_anchors(self.document, ids))
+
+    def copy_pose(self) -> None:
+        ids = self.timeline.selected_ids
+        self.clipboard_pose = (self.document.anchors.by_id(ids[0]).pose.copy() if ids
+                               else self.document.pose_at(self.document.frame))
+        self.statusBar().showMessage("pose copied", 2000)
+
+    def paste_pose(self) -> None:
+        if self.clipboard_pose is None:
+            return
+        ids = self.timeline.selected_ids
+        if ids:
+            self._push(commands.paste_pose(self.document, ids, self.clipboard_pose))
+        else:
+            self._push(commands.insert_anchor(self.document, self.document.frame, self.clipboard_pose))
+
+    def mirror(self, source: str) -> None:
+        ids = self.timeline.selected_ids
+        if ids:
+            self._push(commands.mirror_hand(self.document, ids, source))
+
+    def _on_rotation_edited(self, joint: str, matrix: np.ndarray) -> None:
+        ids = self.timeline.selected_ids
+        if len(ids) == 1:
+            self._push(commands.EditJointRotationCommand(self.document, ids[0], joint, matrix))
+
+    # --- views -------------------------------------------------------------------------------------------------
+    def _on_anchors_changed(self) -> None:
+        self.timeline.set_anchors(self.document.anchors)
+        self._refresh_inspector()
+        self._refresh_ghosts()
+
+    def _on_motion_changed(self) -> None:
+        """Show the new pose at once; the curve lane (FK over the whole clip) follows on the next idle turn."""
+        self._show_frame()
+        self._curves_timer.start()
+
+    def _update_curves(self) -> None:
+        doc = self.document
+        positions = forward_kinematics(doc.motion.features)
+        right, left = wrist_speeds(positions, doc.motion.fps, JOINT_INDEX["R_Wrist"], JOINT_INDEX["L_Wrist"])
+        self.timeline.set_speed_curves(right, left)
+
+    def _on_frame_changed(self, frame: int) -> None:
+        self.timeline.set_playhead(frame)
+        self._show_frame()
+        self._refresh_ghosts()
+
+    def _show_frame(self) -> None:
+        doc = self.document
+        self.status_frame.setText(f"frame {doc.frame} / {doc.n_frames - 1}  ({doc.frame / doc.motion.fps:.2f} s)")
+        if self.viewport is not None:
+            self.viewport.set_pose(doc.motion.features[doc.frame], cache_key=(id(doc), doc.motion_version, doc.frame))
+
+    def _refresh_inspector(self) -> None:
+        ids = self.timeline.selected_ids
+        if len(ids) == 1:
+            anchor = self.document.anchors.by_id(ids[0])
+            self.inspector.set_pose(anchor.pose, f"Anchor at frame {anchor.frame} {anchor.label}".strip())
+        else:
+            self.inspector.set_pose(None)
+
+    def _refresh_ghosts(self) -> None:
+        if self.viewport is None or not self.viewport.onion_skin:
+            return
+        before, after = self.document.anchors.neighbours(self.document.frame)
+        poses = [a.pose for a in self.document.anchors if a.frame in (before, after)]
+        self.viewport.set_ghost_poses(poses)
+
+    def set_camera(self, name: str) -> None:
+        if self.viewport is not None:
+            self.viewport.set_camera_preset(name)
+
+    def _set_skeleton(self, on: bool) -> None:
+        if self.viewport is not None:
+            self.viewport.set_skeleton_visible(on)
+
+    def _set_onion(self, on: bool) -> None:
+        if self.viewport is not None:
+            self.viewport.set_onion_skin(on)
+            self._refresh_ghosts()
+
+    def _set_dark(self, on: bool) -> None:
+        apply_theme("dark" if on else "light")
+        self.timeline.set_theme("dark" if on else "light")
+        if self.viewport is not None:
+            self.viewport.set_theme("dark" if on else "light")
+        self.settings.setValue("theme", "dark" if on else "light")
+
+    # --- playback ------------------------------------------------------------------------------------------------
+    def seek(self, frame: int) -> None:
+        self.document.set_frame(frame)
+
+    def step(self, delta: int) -> None:
+        self.play_timer.stop()
+        self.seek(self.document.frame + delta)
+
+    def set_speed(self, speed: float) -> None:
+        self.playback_speed = speed
+        if self.play_timer.isActive():
+            self._play_origin = (self.document.frame, QtCore.QElapsedTimer())
+            self._play_origin[1].start()
+            self.play_timer.start(self._frame_interval_ms())
+
+    def _frame_interval_ms(self) -> int:
+        return max(1, round(1000.0 / (self.document.motion.fps * self.playback_speed)))
+
+    def toggle_playback(self) -> None:
+        if self.play_timer.isActive():
+            self.play_timer.stop()
+            return
+        if self.document.frame >= self.document.n_frames - 1:
+            self.seek(0)
+        clock = QtCore.QElapsedTimer()
+        clock.start()
+        self._play_origin = (self.document.frame, clock)
+        self.play_timer.start(self._frame_interval_ms())
+
+    def _advance_playback(self) -> None:
+        """Frame from the wall clock, not a tick count: when drawing is slower than the clip, frames are
+        skipped and the clip still plays at its real speed."""
+        start_frame, clock = self._play_origin
+        elapsed_frames = clock.elapsed() / 1000.0 * self.document.motion.fps * self.playback_speed
+        frame = start_frame + int(elapsed_frames)
+        n = self.document.n_frames
+        if frame >= n:
+            if not self.actions["loop"].isChecked():
+                self.play_timer.stop()
+                self.seek(n - 1)
+                return
+            frame %= n
+        self.seek(frame)
+
+    # --- files ---------------------------------------------------------------------------------------------------
+    def open_file(self, path: str | Path) -> bool:
+        try:
+            project = load_document_file(path)
+        except (FileFormatError, OSError) as exc:
+            QtWidgets.QMessageBox.critical(self, "Cannot open file", str(exc))
+            return False
+        is_project = Path(path).suffix.lower() == ".signproj"
+        self.set_project(project, path if is_project else None)
+        self._add_recent(path)
+        return True
+
+    def open_dialog(self) -> None:
+        if not self._maybe_save():
+            return
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open", "", "SignEditor projects (*.signproj);;Pose files (*.pose);;All files (*)")
+        if path:
+            self.open_file(path)
+
+    def save_to(self, path: str | Path) -> bool:
+        from signeditor.io.project_file import save_project
+
+        try:
+            save_project(self.document.project, path)
+        except OSError as exc:
+            QtWidgets.QMessageBox.critical(self, "Cannot save", str(exc))
+            return False
+        self.document.set_path(path)
+        self.document.undo_stack.setClean()
+        self._add_recent(path)
+        self._update_title()
+        self.statusBar().showMessage(f"saved {path}", 3000)
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as_dialog()
+        return self.save_to(self.document.path)
+
+    def save_as_dialog(self) -> bool:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save As", "", "SignEditor projects (*.signproj)")
+        if not path:
+            return False
+        if not path.endswith(".signproj"):
+            path += ".signproj"
+        return self.save_to(path)
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        self.settings.setValue("recent_files", recent[:MAX_RECENT])
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self._maybe_save() and self.open_file(p))
+        self.recent_menu.setEnabled(bool(self.recent_files()))
+
+    # --- autosave and recovery -----------------------------------------------------------------------------------
+    def autosave(self) -> Path | None:
+        """Write the recovery file if there are unsaved changes (the timer calls this every 30 s)."""
+        if not self.document.is_modified():
+            return None
+        from signeditor.io.project_file import save_project
+
+        path = recovery_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_project(self.document.project, path)
+        self.settings.setValue("recovery/original_path", str(self.document.path or ""))
+        return path
+
+    def offer_recovery(self, ask: bool = True) -> bool:
+        """After a crash the recovery file is still there: ask whether to restore it (True if restored)."""
+        path = recovery_path()
+        if not path.exists():
+            return False
+        if ask:
+            answer = QtWidgets.QMessageBox.question(
+                self, "Recover unsaved work?",
+                "SignEditor did not close cleanly. Restore the automatically saved edits?")
+            if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+                path.unlink(missing_ok=True)
+                return False
+        try:
+            project = load_document_file(path)
+        except (FileFormatError, OSError):
+            path.unlink(missing_ok=True)
+            return False
+        original = str(self.settings.value("recovery/original_path", "") or "")
+        self.set_project(project, original or None)
+        self.document.undo_stack.resetClean()  # recovered edits are unsaved
+        self._update_title()
+        return True
+
+    def _maybe_save(self) -> bool:
+        if not self.confirm_close or not self.document.is_modified():
+            return True
+        answer = QtWidgets.QMessageBox.question(
+            self, "Unsaved changes", "Save changes before closing?",
+            QtWidgets.QMessageBox.StandardButton.Save | QtWidgets.QMessageBox.StandardButton.Discard
+            | QtWidgets.QMessageBox.StandardButton.Cancel)
+        if answer == QtWidgets.QMessageBox.StandardButton.Cancel:
+            return False
+        if answer == QtWidgets.QMessageBox.StandardButton.Save:
+            return self.save()
+        return True
+
+    # --- settings ----------------------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+            self.resizeDocks([self.docks["timeline"]], [300], QtCore.Qt.Orientation.Vertical)
+            self.resizeDocks([self.docks["inspector"]], [280], QtCore.Qt.Orientation.Horizontal)
+        state = self.settings.value("window_state")
+        if state is not None:
+            self.restoreState(state)
+        theme = str(self.settings.value("theme", "dark"))
+        self.actions["dark"].setChecked(theme == "dark")
+        self._set_dark(theme == "dark")
+        self._rebuild_recent_menu()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self._maybe_save():
+            event.ignore()
+            return
+        self.play_timer.stop()
+        self.autosave_timer.stop()
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        self.settings.sync()
+        if self.regenerator is not None:
+            self.regenerator.shutdown()
+        recovery_path().unlink(missing_ok=True)  # a clean close: nothing to recover next time
+        event.accept()
+
+
+def apply_theme(theme: str) -> None:
+    """Fusion style with a dark or light palette, applied app-wide."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        return
+    app.setStyle("Fusion")
+    if theme != "dark":
+        app.setPalette(QtGui.QPalette(QtGui.QColor("#e4e4e8"), QtGui.QColor("#f2f2f4")))
+        return
+    palette = QtGui.QPalette()
+    role = QtGui.QPalette.ColorRole
+    colors = {
+        role.Window: "#2b2b30", role.WindowText: "#e6e6e6", role.Base: "#1f1f23", role.AlternateBase: "#2b2b30",
+        role.ToolTipBase: "#e6e6e6", role.ToolTipText: "#1f1f23", role.Text: "#e6e6e6", role.Button: "#35353b",
+        role.ButtonText: "#e6e6e6", role.Highlight: "#3d7dd8", role.HighlightedText: "#ffffff",
+    }
+    for r, color in colors.items():
+        palette.setColor(r, QtGui.QColor(color))
+    app.setPalette(palette)

@@ -1,0 +1,253 @@
+"""Background regeneration of the dense motion from anchors.
+
+One worker lives on its own QThread so the GUI never waits on the model.
+Requests are debounced (a drag fires dozens per second) and numbered; a result
+is applied only if it answers the latest request, so stale results are dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6 import QtCore
+
+from signeditor.core.anchors import AnchorSet
+from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
+
+#: (motion, anchors, frame_range, text, signed_language) -> regenerated motion (same frame count).
+RegenerateFn = Callable[[Motion, AnchorSet, tuple[int, int] | None, str, str], Motion]
+DEBOUNCE_MS = 60
+
+
+@dataclass(frozen=True)
+class RegenerationRequest:
+    generation: int
+    motion: Motion
+    anchors: AnchorSet
+    frame_range: tuple[int, int] | None
+    text: str = ""
+    signed_language: str = ""
+
+
+def stamp_anchors(motion: Motion, anchors: AnchorSet, frame_range: tuple[int, int] | None) -> Motion:
+    """Last-resort regeneration: hold the previous motion, but put every anchor's pose on its frame."""
+    result = motion.copy()
+    values, mask = anchors.keyframes(motion.n_frames)
+    lo, hi = frame_range or (0, motion.n_frames)
+    pinned = mask[lo:hi] > 0
+    result.features[lo:hi][pinned] = values[lo:hi][pinned]
+    return result
+
+
+def interpolation_regenerate(motion: Motion, anchors: AnchorSet, frame_range: tuple[int, int] | None,
+                             text: str = "", signed_language: str = "") -> Motion:
+    """Cubic interpolation through the anchors, written only inside the window and only for anchored streams."""
+    del text, signed_language
+    try:
+        from signeditor.core.interpolation import interpolate_between_anchors
+    except ImportError:
+        return stamp_anchors(motion, anchors, frame_range)
+    dense = interpolate_between_anchors(motion.n_frames, anchors, method="cubic", fps=motion.fps)
+    result = motion.copy()
+    lo, hi = frame_range or (0, motion.n_frames)
+    for stream in STREAMS:
+        if any(stream in a.streams for a in anchors):
+            cols = STREAM_SLICES[stream]
+            result.features[lo:hi, cols] = dense[lo:hi, cols]
+    return result
+
+
+class ModelRegenerate:
+    """The learned KF2P generator, loaded lazily in the worker thread; interpolation when it is unavailable."""
+
+    def __init__(self, device: str | None = None) -> None:
+        self._device = device
+        self._generator: object | None = None
+        self.backend = "not loaded"
+
+    def warm_up(self) -> None:
+        """Load the model before the first edit (called in the worker thread), so the status shows the backend."""
+        self._load()
+
+    def _load(self) -> None:
+        if self._generator is not None or self.backend == "interpolation":
+            return
+        try:
+            from signeditor.ml.kf2p.api import load_generator
+
+            self._generator = load_generator(device=self._device)
+            self.backend = f"KF2P ({getattr(self._generator, 'device', self._device or 'cpu')})"
+        except Exception as exc:
+            self._generator = None
+            self.backend = "interpolation"
+            self.load_error = f"{type(exc).__name__}: {exc}"
+
+    def __call__(self, motion: Motion, anchors: AnchorSet, frame_range: tuple[int, int] | None,
+                 text: str = "", signed_language: str = "") -> Motion:
+        self._load()
+        if self._generator is None:
+            return interpolation_regenerate(motion, anchors, frame_range)
+        return self._generator.regenerate_between_anchors(  # type: ignore[attr-defined]
+            motion, anchors, frame_range=frame_range, text=text, signed_language=signed_language
+        )
+
+
+class RegenerationWorker(QtCore.QObject):
+    """Runs in the worker thread; every signal carries the request's generation number."""
+
+    progress = QtCore.Signal(int, str)
+    ready = QtCore.Signal(str)  # the backend's description, once the model is loaded (or the fallback chosen)
+    result = QtCore.Signal(int, object, float)  # generation, Motion, seconds
+    failed = QtCore.Signal(int, str)
+
+    def __init__(self, regenerate: RegenerateFn) -> None:
+        super().__init__()
+        self._regenerate = regenerate
+        self._latest = 0
+        self._latest_lock = threading.Lock()
+
+    def note_latest(self, generation: int) -> None:
+        """Called from the GUI thread so a queued, already-stale request is skipped without running."""
+        with self._latest_lock:
+            self._latest = max(self._latest, generation)
+
+    @QtCore.Slot()
+    def warm_up(self) -> None:
+        warm = getattr(self._regenerate, "warm_up", None)
+        if warm is not None:
+            warm()
+        self.ready.emit(str(getattr(self._regenerate, "backend", "custom")))
+
+    @QtCore.Slot(object)
+    def run(self, request: RegenerationRequest) -> None:
+        with self._latest_lock:
+            stale = request.generation < self._latest
+        if stale:
+            return
+        self.progress.emit(request.generation, "regenerating")
+        started = time.perf_counter()
+        try:
+            motion = self._regenerate(request.motion, request.anchors, request.frame_range,
+                                      request.text, request.signed_language)
+            if motion.n_frames != request.motion.n_frames or not np.all(np.isfinite(motion.features)):
+                raise ValueError("regenerated motion has the wrong length or non-finite values")
+        except Exception as exc:
+            self.failed.emit(request.generation, f"{type(exc).__name__}: {exc}")
+            return
+        self.result.emit(request.generation, motion, time.perf_counter() - started)
+
+
+class Regenerator(QtCore.QObject):
+    """GUI-side controller: debounces requests, numbers them, applies only the newest result to the document."""
+
+    _dispatch = QtCore.Signal(object)
+    _warm_up = QtCore.Signal()
+    status = QtCore.Signal(str)
+    applied = QtCore.Signal(int, float)  # generation, seconds the worker took
+
+    def __init__(self, document: object, regenerate: RegenerateFn | None = None,
+                 debounce_ms: int = DEBOUNCE_MS, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._regenerate_fn = regenerate or ModelRegenerate()
+        self.generation = 0
+        self.applied_generation = 0
+        self._pending_range: tuple[int, int] | None = None
+        #: Frames sent but not yet applied: a dropped (stale) result must not leave its window unregenerated.
+        self._inflight_range: tuple[int, int] | None = None
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(debounce_ms)
+        self._timer.timeout.connect(self._send)
+        self._thread = QtCore.QThread(self)
+        self._thread.setObjectName("regeneration")
+        self.worker = RegenerationWorker(self._regenerate_fn)
+        self.worker.moveToThread(self._thread)
+        self._dispatch.connect(self.worker.run, QtCore.Qt.ConnectionType.QueuedConnection)
+        self._warm_up.connect(self.worker.warm_up, QtCore.Qt.ConnectionType.QueuedConnection)
+        self.worker.ready.connect(self._on_ready)
+        self.worker.result.connect(self._on_result)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.progress.connect(lambda g, msg: self.status.emit(f"{msg}… ({self.backend})"))
+        document.regeneration_needed.connect(self.request)
+        self._thread.start()
+        self._warm_up.emit()
+        app = QtCore.QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    @property
+    def backend(self) -> str:
+        return getattr(self._regenerate_fn, "backend", "custom")
+
+    @property
+    def busy(self) -> bool:
+        return self._timer.isActive() or self.applied_generation < self.generation
+
+    @QtCore.Slot(int, int, bool)
+    def request(self, lo: int, hi: int, urgent: bool = False) -> None:
+        """Ask for frames [lo, hi) to be regenerated; (0, 0) only cancels what is in flight (an exact undo).
+
+        Drag previews wait for the debounce interval to coalesce; an urgent (committed) edit goes out at once.
+        """
+        if hi <= lo:
+            self._pending_range = None
+            self._inflight_range = None
+            self._timer.stop()
+            self.generation += 1
+            self.applied_generation = self.generation
+            self.worker.note_latest(self.generation)
+            return
+        if self._pending_range is None:
+            self._pending_range = (lo, hi)
+        else:
+            self._pending_range = (min(lo, self._pending_range[0]), max(hi, self._pending_range[1]))
+        self.generation += 1
+        self.worker.note_latest(self.generation)
+        if urgent:
+            self._timer.stop()
+            self._send()
+        else:
+            self._timer.start()
+
+    def _send(self) -> None:
+        if self._pending_range is None:
+            return
+        lo, hi = self._pending_range
+        if self._inflight_range is not None:
+            lo, hi = min(lo, self._inflight_range[0]), max(hi, self._inflight_range[1])
+        self._inflight_range = (lo, hi)
+        n = self.document.n_frames
+        frame_range = None if (lo, hi) == (0, n) else (lo, hi)
+        project = self.document.project
+        request = RegenerationRequest(self.generation, project.motion, project.anchors, frame_range,
+                                      project.text, project.signed_language)
+        self._pending_range = None
+        self._dispatch.emit(request)
+
+    def _on_ready(self, backend: str) -> None:
+        self.status.emit(f"regeneration: {backend}")
+
+    def _on_result(self, generation: int, motion: Motion, seconds: float) -> None:
+        if generation != self.generation:
+            return  # stale: the user changed something since this was asked
+        self.applied_generation = generation
+        self._inflight_range = None
+        self.document.set_motion(motion)
+        self.status.emit(f"regenerated in {seconds * 1000:.0f} ms ({self.backend})")
+        self.applied.emit(generation, seconds)
+
+    def _on_failed(self, generation: int, message: str) -> None:
+        if generation == self.generation:
+            self.applied_generation = generation
+            self.status.emit(f"regeneration failed: {message}")
+
+    def shutdown(self) -> None:
+        """Stop the worker thread (the window calls this on close; a running regeneration finishes first)."""
+        self._timer.stop()
+        self._thread.quit()
+        self._thread.wait(5000)

@@ -1,0 +1,382 @@
+"""The timeline: sign segments, per-stream anchor tracks, a curve lane and the playhead.
+
+It only *shows* the document and turns mouse gestures into signals; the main
+window turns those into undoable commands. Keeping edits out of the widget
+means every change goes through the undo stack and the regenerator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from signeditor.core.anchors import AnchorSet
+from signeditor.core.segments import Segment
+
+#: Rows of the track view, top to bottom (y coordinate = index from the bottom).
+TRACKS: tuple[str, ...] = ("sign", "right_hand", "left_hand", "body", "jaw")
+TRACK_LABELS: dict[str, str] = {
+    "sign": "Signs", "right_hand": "Right hand", "left_hand": "Left hand", "body": "Body", "jaw": "Face",
+}
+TRACK_Y: dict[str, float] = {name: float(len(TRACKS) - 1 - i) for i, name in enumerate(TRACKS)}
+#: How close (pixels) a press must be to a marker or boundary to grab it.
+GRAB_PIXELS = 8.0
+_ANCHOR_BRUSH = pg.mkBrush(240, 170, 40)
+_SELECTED_BRUSH = pg.mkBrush(80, 200, 255)
+_SEGMENT_BRUSH = pg.mkBrush(90, 130, 200, 110)
+
+
+@dataclass
+class _Drag:
+    """What the current left-drag grabbed: anchors (ids) or a segment boundary (segment index, side)."""
+
+    kind: str
+    start_frame: int
+    anchor_ids: tuple[int, ...] = ()
+    #: Frames of the dragged anchors when the drag began; the document may show previews meanwhile.
+    base_frames: dict[int, int] = field(default_factory=dict)
+    segment_index: int = -1
+    side: str = ""
+    delta: int = 0
+
+
+class _TrackViewBox(pg.ViewBox):
+    """A ViewBox that lets the timeline claim drags and clicks on its markers before panning."""
+
+    def __init__(self, timeline: TimelineWidget) -> None:
+        super().__init__(enableMenu=False)
+        self._timeline = timeline
+        self.setMouseEnabled(x=True, y=False)
+
+    def mouseDragEvent(self, ev: object, axis: int | None = None) -> None:
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton and self._timeline._handle_drag(ev):
+            ev.accept()
+            return
+        super().mouseDragEvent(ev, axis)
+
+    def mouseClickEvent(self, ev: object) -> None:
+        if self._timeline._handle_click(ev):
+            ev.accept()
+            return
+        super().mouseClickEvent(ev)
+
+    def wheelEvent(self, ev: object, axis: int | None = None) -> None:
+        super().wheelEvent(ev, axis=0)  # zoom time only
+
+
+class _Markers(pg.ScatterPlotItem):
+    """Anchor markers; clicks on them are the ViewBox's business (selection, multi-drag), not the scatter's."""
+
+    def mouseClickEvent(self, ev: object) -> None:
+        ev.ignore()
+
+
+class TimelineWidget(pg.GraphicsLayoutWidget):
+    """Tracks and a curve lane sharing one time axis (frames; seconds shown on the top axis)."""
+
+    anchor_moved = QtCore.Signal(object, int)  # (anchor ids tuple, delta frames), on drop
+    anchor_drag_preview = QtCore.Signal(object, int)  # while dragging, for live (debounced) regeneration
+    anchor_drag_cancelled = QtCore.Signal()  # dropped where it started: previews must be undone
+    anchor_insert_requested = QtCore.Signal(int)
+    selection_changed = QtCore.Signal(object)  # tuple of selected anchor ids
+    playhead_moved = QtCore.Signal(int)
+    segment_boundary_moved = QtCore.Signal(int, str, int)  # (segment index, "start"|"end", new frame)
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(180)
+        self._anchors = AnchorSet()
+        self._segments: list[Segment] = []
+        self._n_frames = 1
+        self._fps = 25.0
+        self._selected: set[int] = set()
+        self._drag: _Drag | None = None
+        self._theme = "dark"
+
+        self.track_box = _TrackViewBox(self)
+        self.tracks = pg.PlotItem(viewBox=self.track_box)
+        self.tracks.hideButtons()
+        self.tracks.showAxis("top")
+        self.tracks.getAxis("top").setLabel("seconds")
+        self.tracks.getAxis("bottom").setLabel("frame")
+        left = self.tracks.getAxis("left")
+        left.setTicks([[(TRACK_Y[t], TRACK_LABELS[t]) for t in TRACKS]])
+        left.setWidth(80)
+        self.track_box.setYRange(-0.6, len(TRACKS) - 0.4, padding=0)
+        self.addItem(self.tracks, row=0, col=0)
+
+        self.curve_plot = self.addPlot(row=1, col=0)
+        self.curve_plot.setMaximumHeight(90)
+        self.ci.layout.setRowStretchFactor(0, 4)
+        self.ci.layout.setRowStretchFactor(1, 1)
+        self.curve_plot.hideButtons()
+        self.curve_plot.setMouseEnabled(x=True, y=False)
+        self.curve_plot.getAxis("left").setWidth(80)
+        self.curve_plot.getAxis("left").setLabel("wrist m/s")
+        self.curve_plot.setXLink(self.tracks)
+        self.speed_curves = {
+            "right": self.curve_plot.plot(pen=pg.mkPen((255, 120, 80), width=1.5), name="right wrist"),
+            "left": self.curve_plot.plot(pen=pg.mkPen((80, 200, 120), width=1.5), name="left wrist"),
+        }
+
+        self.anchor_markers = _Markers(size=12, symbol="d", pen=pg.mkPen("k"))
+        self.tracks.addItem(self.anchor_markers)
+        self._segment_items: list[pg.GraphicsObject] = []
+
+        self._band = QtWidgets.QGraphicsRectItem()
+        self._band.setPen(pg.mkPen((80, 200, 255), width=1, style=QtCore.Qt.PenStyle.DashLine))
+        self._band.setBrush(pg.mkBrush(80, 200, 255, 40))
+        self._band.hide()
+        self._band_origin = QtCore.QPointF()
+        self.track_box.addItem(self._band, ignoreBounds=True)
+
+        self.playhead = pg.InfiniteLine(pos=0, angle=90, movable=True, pen=pg.mkPen((230, 60, 60), width=2))
+        self.playhead.setZValue(100)
+        self.tracks.addItem(self.playhead)
+        self.curve_playhead = pg.InfiniteLine(pos=0, angle=90, movable=False, pen=pg.mkPen((230, 60, 60), width=1))
+        self.curve_plot.addItem(self.curve_playhead)
+        self.playhead.sigPositionChanged.connect(self._on_playhead_dragged)
+        self.track_box.sigXRangeChanged.connect(self._update_seconds_axis)
+
+    # --- data in ---------------------------------------------------------------------------------------------
+    def set_clip(self, n_frames: int, fps: float) -> None:
+        self._n_frames = max(1, int(n_frames))
+        self._fps = float(fps)
+        self.track_box.setLimits(xMin=-5, xMax=self._n_frames + 5)
+        self.track_box.setXRange(0, self._n_frames - 1, padding=0.02)
+        self.playhead.setBounds((0, self._n_frames - 1))
+        self._update_seconds_axis()
+
+    def set_anchors(self, anchors: AnchorSet) -> None:
+        self._anchors = anchors
+        self._selected &= {a.id for a in anchors}
+        self._redraw_anchors()
+
+    def set_segments(self, segments: list[Segment]) -> None:
+        self._segments = list(segments)
+        for item in self._segment_items:
+            self.tracks.removeItem(item)
+        self._segment_items = []
+        y = TRACK_Y["sign"]
+        for segment in self._segments:
+            bar = pg.LinearRegionItem(
+                values=(segment.start - 0.5, segment.end - 0.5), movable=False, brush=_SEGMENT_BRUSH,
+                span=((y + 0.6) / len(TRACKS), (y + 1.4) / len(TRACKS)),
+            )
+            color = (230, 230, 230) if self._theme == "dark" else (20, 20, 30)
+            label = pg.TextItem(segment.gloss, color=color, anchor=(0, 0.5))
+            label.setPos(segment.start, y)
+            for item in (bar, label):
+                self.tracks.addItem(item)
+                self._segment_items.append(item)
+
+    def set_speed_curves(self, right: np.ndarray, left: np.ndarray) -> None:
+        frames = np.arange(len(right))
+        self.speed_curves["right"].setData(frames, right)
+        self.speed_curves["left"].setData(frames, left)
+
+    def set_playhead(self, frame: int) -> None:
+        """Move the playhead without emitting ``playhead_moved`` (the document already knows)."""
+        blocker = QtCore.QSignalBlocker(self.playhead)
+        self.playhead.setValue(frame)
+        del blocker
+        self.curve_playhead.setValue(frame)
+
+    @property
+    def playhead_frame(self) -> int:
+        return round(self.playhead.value())
+
+    @property
+    def selected_ids(self) -> tuple[int, ...]:
+        return tuple(a.id for a in self._anchors if a.id in self._selected)
+
+    def select(self, ids: tuple[int, ...] | list[int]) -> None:
+        self._selected = set(ids)
+        self._redraw_anchors()
+        self.selection_changed.emit(self.selected_ids)
+
+    def set_theme(self, theme: str) -> None:
+        self._theme = theme
+        self.setBackground("#1e1e22" if theme == "dark" else "#f4f4f6")
+        self.set_segments(self._segments)
+
+    # --- geometry helpers --------------------------------------------------------------------------------------
+    def anchor_scene_pos(self, anchor_id: int, track: str | None = None) -> QtCore.QPointF:
+        """Scene position of an anchor's marker (tests drive real mouse events at it)."""
+        anchor = self._anchors.by_id(anchor_id)
+        track = track or next(t for t in TRACKS if t in anchor.streams)
+        return self.track_box.mapViewToScene(QtCore.QPointF(anchor.frame, TRACK_Y[track]))
+
+    def frame_scene_x(self, frame: float) -> float:
+        return float(self.track_box.mapViewToScene(QtCore.QPointF(frame, 0)).x())
+
+    def _pixels_per_frame(self) -> float:
+        a = self.track_box.mapViewToScene(QtCore.QPointF(0, 0))
+        b = self.track_box.mapViewToScene(QtCore.QPointF(1, 0))
+        return max(abs(b.x() - a.x()), 1e-6)
+
+    def _anchors_at(self, scene_pos: QtCore.QPointF) -> list[int]:
+        view = self.track_box.mapSceneToView(scene_pos)
+        track = min(TRACKS, key=lambda t: abs(TRACK_Y[t] - view.y()))
+        if track == "sign" or abs(TRACK_Y[track] - view.y()) > 0.45:
+            return []
+        tolerance = GRAB_PIXELS / self._pixels_per_frame()
+        hits = [(abs(a.frame - view.x()), a.id) for a in self._anchors if track in a.streams]
+        hits = [h for h in hits if h[0] <= tolerance]
+        return [anchor_id for _, anchor_id in sorted(hits)]
+
+    def _boundary_at(self, scene_pos: QtCore.QPointF) -> tuple[int, str] | None:
+        view = self.track_box.mapSceneToView(scene_pos)
+        if abs(view.y() - TRACK_Y["sign"]) > 0.45:
+            return None
+        tolerance = GRAB_PIXELS / self._pixels_per_frame()
+        best: tuple[float, int, str] | None = None
+        for i, segment in enumerate(self._segments):
+            for side, x in (("start", segment.start - 0.5), ("end", segment.end - 0.5)):
+                distance = abs(x - view.x())
+                if distance <= tolerance and (best is None or distance < best[0]):
+                    best = (distance, i, side)
+        return None if best is None else (best[1], best[2])
+
+    # --- gestures ----------------------------------------------------------------------------------------------
+    def _frame_at(self, scene_pos: QtCore.QPointF) -> int:
+        frame = round(self.track_box.mapSceneToView(scene_pos).x())
+        return min(max(frame, 0), self._n_frames - 1)
+
+    def _handle_click(self, ev: object) -> bool:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            return False
+        hits = self._anchors_at(ev.scenePos())
+        if ev.double():
+            if not hits:
+                self.anchor_insert_requested.emit(self._frame_at(ev.scenePos()))
+            return True
+        additive = bool(ev.modifiers() & (QtCore.Qt.KeyboardModifier.ControlModifier
+                                          | QtCore.Qt.KeyboardModifier.ShiftModifier))
+        if hits:
+            if additive:
+                self._selected ^= {hits[0]}
+            else:
+                self._selected = {hits[0]}
+        else:
+            if not additive:
+                self._selected = set()
+            self._move_playhead(self._frame_at(ev.scenePos()))
+        self._redraw_anchors()
+        self.selection_changed.emit(self.selected_ids)
+        return True
+
+    def _handle_drag(self, ev: object) -> bool:
+        if ev.isStart():
+            press = ev.buttonDownScenePos()
+            hits = self._anchors_at(press)
+            boundary = self._boundary_at(press)
+            if hits:
+                if hits[0] not in self._selected:
+                    self._selected = {hits[0]}
+                ids = self.selected_ids
+                self._drag = _Drag("anchors", self._frame_at(press), anchor_ids=ids,
+                                   base_frames={i: self._anchors.by_id(i).frame for i in ids})
+                self.selection_changed.emit(self.selected_ids)
+            elif boundary is not None:
+                self._drag = _Drag("boundary", self._frame_at(press), segment_index=boundary[0], side=boundary[1])
+            elif ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
+                self._drag = _Drag("band", self._frame_at(press))
+                self._band_origin = self.track_box.mapSceneToView(press)
+                self._band.show()
+            else:
+                self._drag = None
+                return False
+        if self._drag is None:
+            return False
+        if self._drag.kind == "band":
+            return self._drag_band(ev)
+        frame = round(self.track_box.mapSceneToView(ev.scenePos()).x())
+        delta = self._clamped_delta(frame - self._drag.start_frame)
+        if self._drag.kind == "anchors":
+            if delta != self._drag.delta:
+                self._drag.delta = delta
+                self._redraw_anchors()
+                self.anchor_drag_preview.emit(self._drag.anchor_ids, delta)
+        else:
+            self._drag.delta = delta
+        if ev.isFinish():
+            drag, self._drag = self._drag, None
+            if drag.kind == "anchors":
+                self._redraw_anchors()
+                if drag.delta:
+                    self.anchor_moved.emit(drag.anchor_ids, drag.delta)
+                else:
+                    self.anchor_drag_cancelled.emit()
+            elif drag.delta:
+                segment = self._segments[drag.segment_index]
+                base = segment.start if drag.side == "start" else segment.end
+                self.segment_boundary_moved.emit(drag.segment_index, drag.side, base + drag.delta)
+        return True
+
+    def _drag_band(self, ev: object) -> bool:
+        """Shift-drag on empty space: select every anchor marker inside the rectangle."""
+        rect = QtCore.QRectF(self._band_origin, self.track_box.mapSceneToView(ev.scenePos())).normalized()
+        self._band.setRect(rect)
+        if ev.isFinish():
+            self._drag = None
+            self._band.hide()
+            rows = [t for t in TRACKS[1:] if rect.top() <= TRACK_Y[t] <= rect.bottom()]
+            self._selected = {a.id for a in self._anchors
+                              if rect.left() <= a.frame <= rect.right() and any(t in a.streams for t in rows)}
+            self._redraw_anchors()
+            self.selection_changed.emit(self.selected_ids)
+        return True
+
+    def _clamped_delta(self, delta: int) -> int:
+        """Keep dragged anchors inside the clip."""
+        if self._drag is None or self._drag.kind != "anchors":
+            return delta
+        frames = list(self._drag.base_frames.values())
+        return int(min(max(delta, -min(frames)), self._n_frames - 1 - max(frames)))
+
+    def _move_playhead(self, frame: int) -> None:
+        self.set_playhead(frame)
+        self.playhead_moved.emit(frame)
+
+    def _on_playhead_dragged(self) -> None:
+        frame = min(max(self.playhead_frame, 0), self._n_frames - 1)
+        self.curve_playhead.setValue(frame)
+        self.playhead_moved.emit(frame)
+
+    # --- drawing -----------------------------------------------------------------------------------------------
+    def _redraw_anchors(self) -> None:
+        dragging = self._drag is not None and self._drag.kind == "anchors"
+        base = self._drag.base_frames if dragging else {}
+        spots = []
+        for anchor in self._anchors:
+            frame = base[anchor.id] + self._drag.delta if anchor.id in base else anchor.frame
+            brush = _SELECTED_BRUSH if anchor.id in self._selected else _ANCHOR_BRUSH
+            for track in TRACKS[1:]:
+                if track in anchor.streams:
+                    spots.append({"pos": (frame, TRACK_Y[track]), "brush": brush, "data": anchor.id})
+        self.anchor_markers.setData(spots)
+
+    def _update_seconds_axis(self) -> None:
+        """Top axis in seconds: tick labels are frame positions relabelled, so both axes stay aligned."""
+        lo, hi = self.track_box.viewRange()[0]
+        span_s = max((hi - lo) / self._fps, 1e-3)
+        step = next((s for s in (0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60) if span_s / s <= 12), 120)
+        start = np.ceil(max(lo, 0) / self._fps / step) * step
+        ticks = [(t * self._fps, f"{t:g}") for t in np.arange(start, hi / self._fps + 1e-9, step)]
+        self.tracks.getAxis("top").setTicks([ticks])
+
+
+def wrist_speeds(positions: np.ndarray, fps: float, right_index: int, left_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Wrist speed (m/s) per frame from FK positions (T, J, 3), for the curve lane."""
+    def speed(index: int) -> np.ndarray:
+        track = positions[:, index]
+        if len(track) < 2:
+            return np.zeros(len(track))
+        v = np.linalg.norm(np.diff(track, axis=0), axis=1) * fps
+        return np.concatenate([[v[0]], v])
+
+    return speed(right_index), speed(left_index)

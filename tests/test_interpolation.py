@@ -1,0 +1,83 @@
+"""Classical in-betweening: exact at anchors, smooth between them, per stream."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from signeditor.core import rotations
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.interpolation import interpolate_between_anchors
+from signeditor.core.motion import IDENTITY_6D, STREAM_SLICES, identity_features
+
+
+def _pose(rng: np.random.Generator, scale: float = 0.6) -> np.ndarray:
+    return rotations.axis_angle_to_rot6d(rng.normal(0, scale, (41, 3))).reshape(-1).astype(np.float32)
+
+
+def _angles_between(features: np.ndarray) -> np.ndarray:
+    """Per-frame-step rotation angle of every joint, (T-1, 41)."""
+    mats = rotations.rot6d_to_matrix(features.reshape(len(features), -1, 6).astype(np.float64))
+    rel = np.swapaxes(mats[:-1], -1, -2) @ mats[1:]
+    return np.linalg.norm(rotations.matrix_to_axis_angle(rel), axis=-1)
+
+
+@pytest.mark.parametrize("method", ["slerp", "cubic"])
+def test_hits_anchors_exactly_and_holds_outside(method: str) -> None:
+    rng = np.random.default_rng(1)
+    poses = [_pose(rng) for _ in range(4)]
+    frames = [5, 17, 30, 44]
+    out = interpolate_between_anchors(60, AnchorSet(Anchor(f, p) for f, p in zip(frames, poses, strict=True)), method)
+    for f, p in zip(frames, poses, strict=True):
+        np.testing.assert_array_equal(out[f], p)
+    np.testing.assert_allclose(out[:5], np.tile(out[5], (5, 1)), atol=1e-5)
+    np.testing.assert_allclose(out[45:], np.tile(out[44], (15, 1)), atol=1e-5)
+    # Every frame is a valid rotation.
+    np.testing.assert_allclose(rotations.orthonormalize_rot6d(out.reshape(60, -1, 6)).reshape(60, -1), out, atol=1e-5)
+
+
+def test_slerp_moves_at_constant_angular_speed() -> None:
+    rng = np.random.default_rng(2)
+    a, b = _pose(rng, 0.4), _pose(rng, 0.4)
+    out = interpolate_between_anchors(21, AnchorSet([Anchor(0, a), Anchor(20, b)]), "slerp")
+    steps = _angles_between(out)
+    np.testing.assert_allclose(steps, np.broadcast_to(steps.mean(0), steps.shape), atol=1e-4)
+    assert steps.max() > 1e-3
+
+
+def test_cubic_has_no_velocity_kink_at_interior_anchor() -> None:
+    """Catmull-Rom keeps velocity continuous through an anchor where slerp turns a corner."""
+    base = np.zeros((41, 3))
+    poses = []
+    for angle in (0.0, 0.8, 0.0):
+        aa = base.copy()
+        aa[:, 0] = angle
+        aa[:, 1] = angle * 0.3
+        poses.append(rotations.axis_angle_to_rot6d(aa).reshape(-1))
+    anchors = AnchorSet(Anchor(f, p) for f, p in zip((0, 10, 20), poses, strict=True))
+    accel = {}
+    for method in ("slerp", "cubic"):
+        out = interpolate_between_anchors(21, anchors, method).astype(np.float64)
+        accel[method] = np.abs(np.diff(out, 2, axis=0)).max()
+    assert accel["cubic"] < 0.5 * accel["slerp"]
+
+
+def test_partial_stream_anchors_leave_other_streams_at_rest() -> None:
+    rng = np.random.default_rng(3)
+    pose = _pose(rng)
+    anchors = AnchorSet([Anchor(3, pose, frozenset({"right_hand"})), Anchor(9, _pose(rng), frozenset({"right_hand"})),
+                         Anchor(6, _pose(rng), frozenset({"body"}))])
+    out = interpolate_between_anchors(12, anchors, "slerp")
+    rest = identity_features(12)
+    np.testing.assert_array_equal(out[:, STREAM_SLICES["left_hand"]], rest[:, STREAM_SLICES["left_hand"]])
+    np.testing.assert_array_equal(out[:, STREAM_SLICES["jaw"]], np.tile(IDENTITY_6D, (12, 1)))
+    np.testing.assert_array_equal(out[3, STREAM_SLICES["right_hand"]], pose[STREAM_SLICES["right_hand"]])
+    # A single body anchor is held over the whole clip.
+    body = out[:, STREAM_SLICES["body"]]
+    np.testing.assert_allclose(body, np.tile(body[6], (12, 1)), atol=1e-5)
+
+
+def test_no_anchors_is_rest_and_unknown_method_fails() -> None:
+    np.testing.assert_array_equal(interpolate_between_anchors(7, AnchorSet()), identity_features(7))
+    with pytest.raises(ValueError, match="unknown interpolation"):
+        interpolate_between_anchors(7, AnchorSet(), "linear")

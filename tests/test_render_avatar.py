@@ -1,0 +1,64 @@
+"""The CPU-skinned mannequin agrees with our forward kinematics and follows the pose."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from signeditor.core import rotations
+from signeditor.core.kinematics import forward_kinematics
+from signeditor.core.motion import identity_features
+from signeditor.core.skeleton import JOINT_INDEX, ROTATING_JOINTS
+from signeditor.render.avatar import Avatar, mannequin_pose
+
+
+@pytest.fixture(scope="module")
+def avatar() -> Avatar:
+    return Avatar()
+
+
+def random_pose(seed: int, scale: float = 0.5) -> np.ndarray:
+    axis_angle = np.random.default_rng(seed).normal(scale=scale, size=(len(ROTATING_JOINTS), 3))
+    return rotations.axis_angle_to_rot6d(axis_angle).reshape(-1).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mannequin_joints_match_forward_kinematics(avatar, seed):
+    """Wrists and fingertips land where our FK puts them (the skeleton is mannequin's, symmetrised: ~1-2 cm)."""
+    pose = random_pose(seed)
+    ours = forward_kinematics(pose[None])[0]
+    theirs = avatar.joint_positions(pose)
+    for name in ("L_Wrist", "R_Wrist", "L_Index3", "R_Thumb3", "L_Elbow"):
+        assert np.linalg.norm(theirs[name] - ours[JOINT_INDEX[name]]) < 0.03, name
+    # The wrist moves as much in both models when the pose changes (same joints driven, same order).
+    rest = identity_features(1)[0]
+    move_ours = ours[JOINT_INDEX["R_Wrist"]] - forward_kinematics(rest[None])[0][JOINT_INDEX["R_Wrist"]]
+    move_theirs = theirs["R_Wrist"] - avatar.joint_positions(rest)["R_Wrist"]
+    assert np.linalg.norm(move_ours) > 0.05
+    assert np.linalg.norm(move_ours - move_theirs) < 0.03
+
+
+def test_pose_mapping_puts_body_and_hands_in_smplx_rows():
+    pose = identity_features(1)[0].copy()
+    r_elbow = ROTATING_JOINTS.index("R_Elbow")
+    l_index = ROTATING_JOINTS.index("L_Index1")
+    r_thumb = ROTATING_JOINTS.index("R_Thumb3")
+    for j, aa in ((r_elbow, [0, 0, 1.0]), (l_index, [0, 0, 0.5]), (r_thumb, [0.3, 0, 0])):
+        pose[6 * j : 6 * j + 6] = rotations.axis_angle_to_rot6d(np.array(aa, dtype=float))
+    converted = mannequin_pose(pose)
+    assert np.nonzero(np.abs(converted["body_pose"]).sum(1))[0].tolist() == [18]  # SMPL-X joint 19 = R_Elbow
+    assert np.nonzero(np.abs(converted["hand_pose"]).sum(1))[0].tolist() == [0, 29]  # L_Index1, R_Thumb3
+    np.testing.assert_allclose(converted["body_pose"][18], [0, 0, 1.0], atol=1e-5)
+
+
+def test_posed_mesh_changes_with_pose_and_caches(avatar):
+    rest = identity_features(1)[0]
+    pose = random_pose(3)
+    a = avatar.posed(rest, key=("test", 0))
+    b = avatar.posed(pose, key=("test", 1))
+    assert a.vertices.shape == b.vertices.shape and a.vertices.shape[1] == 3
+    moved = np.linalg.norm(a.vertices - b.vertices, axis=1)
+    assert moved.max() > 0.1 and np.median(moved) < moved.max()
+    np.testing.assert_allclose(np.linalg.norm(b.normals, axis=1), 1.0, atol=1e-4)
+    assert avatar.posed(pose, key=("test", 1)) is b, "same key, same cached mesh"
+    assert a.faces.max() < len(a.vertices)
