@@ -1,0 +1,70 @@
+"""``signeditor segment INPUT -o OUT.json|OUT.eaf``: find signs in a recording and propose keyframes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from signeditor.core.keyframes import POLICIES, anchors_from_segments
+from signeditor.core.motion import Motion
+from signeditor.io.atomic import write_atomically
+from signeditor.io.errors import FileFormatError
+
+
+def load_motion(path: Path) -> Motion:
+    """A motion from a .pose recording (fitted by IK) or a .signproj project."""
+    suffix = path.suffix.lower()
+    if suffix == ".pose":
+        from signeditor.io.pose_import import motion_from_pose_file
+
+        return motion_from_pose_file(path)
+    if suffix == ".signproj":
+        from signeditor.io.project_file import load_project
+
+        return load_project(path).motion
+    raise FileFormatError(path, "expected a .pose or .signproj file")
+
+
+def segmentation_document(motion: Motion, segments: list, anchors: object, source: str) -> dict:
+    return {
+        "source": source,
+        "fps": motion.fps,
+        "n_frames": motion.n_frames,
+        "segments": [
+            {"start": s.start, "end": s.end, "gloss": s.gloss, "confidence": round(float(s.confidence), 4)}
+            for s in segments
+        ],
+        "keyframes": [{"frame": a.frame, "label": a.label} for a in anchors],
+    }
+
+
+def run_segment(args: argparse.Namespace) -> int:
+    from signeditor.ml.fast.api import load_segmenter
+
+    source = Path(args.input)
+    motion = load_motion(source)
+    segmenter = load_segmenter(args.weights)
+    segments = segmenter.segment(motion)
+    anchors = anchors_from_segments(motion, segments, policy=args.policy, every=args.every)
+    output = Path(args.output)
+    if output.suffix.lower() == ".eaf":
+        from signeditor.io.elan import write_elan
+
+        write_elan(segments, motion.fps, output, motion.n_frames)
+    else:
+        document = segmentation_document(motion, segments, anchors, str(source))
+        text = json.dumps(document, indent=1)
+        write_atomically(output, lambda handle: handle.write(text.encode("utf-8")))
+    print(f"{len(segments)} signs, {len(anchors)} keyframes -> {output}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("segment", help="find signs in a recording with FAST; write JSON or ELAN")
+    parser.add_argument("input", help=".pose recording or .signproj project")
+    parser.add_argument("-o", "--output", required=True, help="OUT.json (segments + keyframes) or OUT.eaf (ELAN)")
+    parser.add_argument("--weights", default=None, help="FAST checkpoint (default: models/fast/fast.pt)")
+    parser.add_argument("--policy", choices=POLICIES, default="onset_middle_offset", help="keyframe policy")
+    parser.add_argument("--every", type=int, default=8, help="spacing for the every_n policy")
+    parser.set_defaults(handler=run_segment)

@@ -1,0 +1,154 @@
+"""Load the shipped FAST weights and segment motions.
+
+The checkpoint is a plain dict of tensors and numbers read with
+``weights_only=True``: it carries its format version, the network config,
+the feature normalisation and the decoding settings it was tuned with, so a
+file is self-describing and a mismatched or damaged file fails loudly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from signeditor.core.hand_features import hand_feature_streams_many
+from signeditor.core.motion import Motion
+from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments
+from signeditor.core.segments import Segment
+from signeditor.io.errors import FileFormatError
+from signeditor.ml.fast.model import FastConfig, FastSegmenterNet
+
+CHECKPOINT_FORMAT = "signeditor-fast"
+CHECKPOINT_VERSION = 1
+#: Frame rate the network was trained at; other motions are resampled to it.
+MODEL_FPS = 25.0
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[3] / "models" / "fast" / "fast.pt"
+
+
+class Segmenter:
+    """A trained FAST network plus its normalisation and decoding settings."""
+
+    def __init__(
+        self,
+        net: FastSegmenterNet,
+        mean: np.ndarray,
+        std: np.ndarray,
+        decoding: DecodingSettings | None = None,
+        batch_frames: int = 4096,
+    ) -> None:
+        self.net = net.eval()
+        self.mean = torch.as_tensor(mean, dtype=torch.float32)
+        self.std = torch.as_tensor(std, dtype=torch.float32)
+        self.decoding = decoding or DecodingSettings()
+        self.batch_frames = batch_frames
+
+    def _streams(self, motions: list[Motion]) -> list[np.ndarray]:
+        at_model_rate = [m if abs(m.fps - MODEL_FPS) <= 1e-6 else m.resampled(MODEL_FPS) for m in motions]
+        return hand_feature_streams_many([m.features for m in at_model_rate], MODEL_FPS)
+
+    @torch.inference_mode()
+    def _probabilities_of_streams(self, streams: list[np.ndarray]) -> list[np.ndarray]:
+        """Batch clips of similar length together, padding to the longest in each batch."""
+        order = sorted(range(len(streams)), key=lambda i: streams[i].shape[1])
+        results: list[np.ndarray] = [np.empty((0, 3), np.float32)] * len(streams)
+        i = 0
+        while i < len(order):
+            longest = max(streams[order[i]].shape[1], 1)
+            j = i + 1
+            while j < len(order) and (j - i + 1) * max(streams[order[j]].shape[1], 1) <= self.batch_frames:
+                longest = max(longest, streams[order[j]].shape[1])
+                j += 1
+            batch = np.zeros((j - i, 2, longest, streams[order[i]].shape[2]), dtype=np.float32)
+            padding = np.ones((j - i, longest), dtype=bool)
+            for b, k in enumerate(order[i:j]):
+                n = streams[k].shape[1]
+                batch[b, :, :n] = streams[k]
+                padding[b, :n] = False
+            x = (torch.from_numpy(batch) - self.mean[None, :, None]) / self.std[None, :, None]
+            pad = torch.from_numpy(padding) if padding.any() else None
+            probs = torch.softmax(self.net(x, pad), dim=-1).numpy()
+            for b, k in enumerate(order[i:j]):
+                results[k] = probs[b, : streams[k].shape[1]].copy()
+            i = j
+        return results
+
+    def tag_probabilities_batch(self, motions: list[Motion]) -> list[np.ndarray]:
+        """(T_i, 3) non-sign / in-sign / sign-start probabilities per motion, at each motion's own frame rate."""
+        streams = self._streams(motions)
+        nonempty = [i for i, st in enumerate(streams) if st.shape[1] > 0]
+        probs = [np.zeros((0, 3), np.float32) for _ in streams]
+        for i, p in zip(nonempty, self._probabilities_of_streams([streams[i] for i in nonempty]), strict=True):
+            probs[i] = p
+        out = []
+        for motion, p in zip(motions, probs, strict=True):
+            if len(p) != motion.n_frames:
+                src = np.clip(np.round(np.arange(motion.n_frames) * MODEL_FPS / motion.fps).astype(int), 0, len(p) - 1)
+                p = p[src]
+            out.append(p.astype(np.float32))
+        return out
+
+    def tag_probabilities(self, motion: Motion) -> np.ndarray:
+        return self.tag_probabilities_batch([motion])[0]
+
+    def segment_batch(self, motions: list[Motion]) -> list[list[Segment]]:
+        return [decode_segments(p, self.decoding) for p in self.tag_probabilities_batch(motions)]
+
+    def segment(self, motion: Motion) -> list[Segment]:
+        """Signs found in ``motion`` (frames at the motion's own rate), each with a confidence."""
+        return self.segment_batch([motion])[0]
+
+
+def make_checkpoint(
+    net: FastSegmenterNet, mean: np.ndarray, std: np.ndarray, decoding: DecodingSettings, info: dict | None = None
+) -> dict:
+    """The dict saved to ``fast.pt``: only tensors, numbers and strings, so ``weights_only`` can read it."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "config": net.config.to_dict(),
+        "state_dict": {k: v.detach().clone() for k, v in net.state_dict().items()},
+        "mean": torch.as_tensor(mean, dtype=torch.float32),
+        "std": torch.as_tensor(std, dtype=torch.float32),
+        "decoding": asdict(decoding),
+        "info": dict(info or {}),
+    }
+
+
+def segmenter_from_checkpoint(checkpoint: object, path: Path | str = "<memory>") -> Segmenter:
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise FileFormatError(path, "not a FAST segmenter checkpoint")
+    if checkpoint.get("version") != CHECKPOINT_VERSION:
+        raise FileFormatError(
+            path, f"FAST checkpoint version {checkpoint.get('version')!r}, this SignEditor reads {CHECKPOINT_VERSION}"
+        )
+    try:
+        known = {f.name for f in fields(FastConfig)}
+        config = FastConfig(**{k: v for k, v in checkpoint["config"].items() if k in known})
+        net = FastSegmenterNet(config)
+        net.load_state_dict(checkpoint["state_dict"])
+        decoding_fields = {f.name for f in fields(DecodingSettings)}
+        decoding = DecodingSettings(**{k: v for k, v in checkpoint["decoding"].items() if k in decoding_fields})
+        mean = checkpoint["mean"].numpy()
+        std = checkpoint["std"].numpy()
+    except (KeyError, TypeError, RuntimeError, AttributeError, ValueError) as exc:
+        raise FileFormatError(path, f"FAST checkpoint is damaged or does not match this network: {exc}") from exc
+    if mean.shape != (2, config.in_dim) or std.shape != (2, config.in_dim):
+        raise FileFormatError(
+            path, f"FAST checkpoint normalisation has shape {mean.shape}, expected (2, {config.in_dim})"
+        )
+    return Segmenter(net, mean, std, decoding)
+
+
+def load_segmenter(path: str | Path | None = None) -> Segmenter:
+    """The segmenter stored at ``path`` (default: the shipped ``models/fast/fast.pt``)."""
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+    if not path.is_file():
+        raise FileFormatError(path, "FAST weights not found; train them with `signeditor train fast`")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated or foreign files
+        raise FileFormatError(path, f"cannot read FAST weights ({type(exc).__name__}: {exc})") from exc
+    return segmenter_from_checkpoint(checkpoint, path)

@@ -1,0 +1,66 @@
+"""Corpus clips as training/evaluation material: load a split, build deterministic joined test sequences."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from signeditor.core.motion import Motion
+from signeditor.ml.fast.training import FPS, TrainingClip, join_clips
+
+
+def load_clips(corpus_dir: str | Path, splits: Sequence[str]) -> list[TrainingClip]:
+    """Clips of the given splits that carry labels, resampled to the model's frame rate when needed."""
+    from signeditor.data.corpus import load_corpus
+
+    records = load_corpus(Path(corpus_dir))
+    clips: list[TrainingClip] = []
+    for record in records:
+        if record.split not in splits or not record.has_labels:
+            continue
+        arrays = record.load()
+        features = np.asarray(arrays["features"], dtype=np.float32)
+        labels = np.asarray(arrays["labels"], dtype=np.int8)
+        if len(features) < 2 or not np.any(labels >= 1):
+            continue
+        fps = float(getattr(record, "fps", FPS) or FPS)
+        if abs(fps - FPS) > 1e-6:
+            motion = Motion(fps, features).resampled(FPS)
+            idx = np.clip(np.round(np.arange(motion.n_frames) * fps / FPS).astype(int), 0, len(labels) - 1)
+            features, labels = motion.features, labels[idx]
+        group = record.signed_language if record.kind == "fingerspelling" else record.dataset
+        clips.append(TrainingClip(features, labels, record.kind, group, record.id))
+    return clips
+
+
+def evaluation_sequences(
+    clips: Sequence[TrainingClip], seed: int = 1234, joined_per_kind: int = 40
+) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """Held-out material by kind: sentences as they are, isolated signs and letters joined deterministically.
+
+    Joined sequences let held-out isolated clips test boundaries between
+    signs, which single clips (one sign each) cannot.
+    """
+    rng = np.random.default_rng(seed)
+    out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    sentences = [c for c in clips if c.kind == "sentence"]
+    if sentences:
+        out["sentence"] = [(c.features, c.labels) for c in sentences]
+    for kind in ("isolated", "fingerspelling"):
+        pool = [c for c in clips if c.kind == kind]
+        if not pool:
+            continue
+        groups: dict[str, list[TrainingClip]] = {}
+        for c in pool:
+            groups.setdefault(c.group if kind == "fingerspelling" else "all", []).append(c)
+        names = sorted(groups)
+        seqs = []
+        for i in range(joined_per_kind):
+            group = groups[names[i % len(names)]]
+            chosen = [group[j] for j in rng.integers(len(group), size=int(rng.integers(2, 5)))]
+            keep_rest = kind == "isolated" and i % 2 == 0
+            seqs.append(join_clips(chosen, rng, keep_rest=keep_rest, inner_transition=(1, 4)))
+        out[f"joined_{kind}"] = seqs
+    return out

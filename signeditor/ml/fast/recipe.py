@@ -1,0 +1,86 @@
+"""The shipped training recipe: corpus -> trained, decoding-tuned checkpoint at models/fast/fast.pt.
+
+Validation clips (split "val") choose the decoding thresholds; the test
+split is never read here, so `signeditor eval segment --split test` reports
+on clips the recipe has not seen.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from signeditor.core.motion import Motion
+from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments
+from signeditor.core.segmentation_metrics import segmentation_scores
+from signeditor.core.segments import segments_from_labels
+from signeditor.io.atomic import write_atomically
+from signeditor.ml.fast.api import make_checkpoint, segmenter_from_checkpoint
+from signeditor.ml.fast.corpus_clips import evaluation_sequences, load_clips
+from signeditor.ml.fast.training import FPS, TrainingSettings, train_network, tune_decoding
+
+#: Steps of the shipped recipe: 9-13 minutes on one core of the shared 2-core CPU.
+DEFAULT_STEPS = 3000
+
+
+def save_checkpoint(checkpoint: dict, path: str | Path) -> None:
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    write_atomically(path, lambda handle: handle.write(buffer.getvalue()))
+
+
+def train_and_save(
+    corpus_dir: str | Path,
+    output: str | Path,
+    *,
+    seed: int = 0,
+    steps: int | None = None,
+    threads: int = 1,
+    batch_size: int | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
+    began = time.monotonic()
+    train_clips = load_clips(corpus_dir, ("train",))
+    val_clips = load_clips(corpus_dir, ("val",))
+    if not train_clips:
+        raise ValueError(f"no labelled training clips in {corpus_dir}")
+    counts = {k: sum(c.kind == k for c in train_clips) for k in ("sentence", "isolated", "fingerspelling")}
+    log(f"training clips {counts}, validation clips {len(val_clips)}")
+    settings = TrainingSettings(seed=seed, steps=steps or DEFAULT_STEPS, threads=threads)
+    if batch_size:
+        settings.batch_size = batch_size
+    net, mean, std, stats = train_network(train_clips, settings, log=log)
+    checkpoint = make_checkpoint(net, mean, std, DecodingSettings())
+    segmenter = segmenter_from_checkpoint(checkpoint)
+    val_groups = evaluation_sequences(val_clips, seed=seed + 1)
+    val = [seq for seqs in val_groups.values() for seq in seqs]
+    group_names = [kind for kind, seqs in val_groups.items() for _ in seqs]
+    val_scores: dict[str, float] = {}
+    if val:
+        motions = [Motion(FPS, f) for f, _ in val]
+        probs = segmenter.tag_probabilities_batch(motions)
+        labels = [lab for _, lab in val]
+        decoding, _ = tune_decoding(probs, labels, groups=group_names)
+        segmenter.decoding = decoding
+        predictions = [decode_segments(p, decoding) for p in probs]
+        val_scores = segmentation_scores(predictions, [segments_from_labels(lab) for lab in labels], labels)
+        log(f"validation {val_scores} with {decoding}")
+        checkpoint = make_checkpoint(net, mean, std, decoding)
+    info = {
+        "seed": seed, "steps": settings.steps, "batch_size": settings.batch_size, "window": settings.window,
+        "train_clips": len(train_clips), "val_clips": len(val_clips),
+        "train_seconds": round(stats["train_seconds"], 1),
+    }
+    checkpoint["info"] = dict(info)
+    save_checkpoint(checkpoint, output)
+    return {
+        "output": str(output), **info, **{f"val_{k}": v for k, v in val_scores.items()},
+        "decoding": checkpoint["decoding"], "total_seconds": round(time.monotonic() - began, 1),
+        "train_sign_frame_fraction": round(float(np.mean([np.mean(c.labels >= 1) for c in train_clips])), 3),
+    }
+

@@ -1,0 +1,286 @@
+"""Training FAST from the corpus: sequence building, augmentation, the loop and decoding tuning.
+
+Real signing sentences with timings are scarce (a few DGS sentences), so
+most training sequences are assembled: isolated signs joined with their own
+rest frames or with short transitions (so the model sees both signs
+separated by rest and signs that follow each other directly), and letters
+of one alphabet joined into fingerspelled words. Labels come from the
+corpus (known from the joins and from hand activity), and frames labelled
+unknown (-1) are left out of the loss.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from signeditor.core.hand_features import hand_feature_streams
+from signeditor.core.motion import interpolate_features, mirror_features
+from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments
+from signeditor.core.segmentation_metrics import segmentation_scores
+from signeditor.core.segments import IN_SIGN, NON_SIGN, SIGN_START, UNKNOWN_LABEL, segments_from_labels
+from signeditor.ml.fast.model import FastConfig, FastSegmenterNet
+
+FPS = 25.0
+
+
+@dataclass
+class TrainingClip:
+    """One corpus clip in memory: rotations, per-frame tags (-1 unknown) and what kind of clip it is."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    kind: str  # "sentence" | "isolated" | "fingerspelling"
+    group: str = ""  # the alphabet for fingerspelling, the dataset otherwise
+    clip_id: str = ""
+
+
+@dataclass
+class TrainingSettings:
+    seed: int = 0
+    steps: int = 3000
+    batch_size: int = 24
+    window: int = 160
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-2
+    start_weight: float = 4.0
+    noise: float = 0.05
+    p_mirror: float = 0.3
+    speed_range: tuple[float, float] = (0.8, 1.25)
+    mix: dict[str, float] = field(default_factory=lambda: {"sentence": 0.2, "isolated": 0.5, "fingerspelling": 0.3})
+    threads: int = 1
+    log_every: int = 100
+
+
+# --------------------------------------------------------------------------- labels and sequence building
+
+
+def normalise_starts(labels: np.ndarray) -> np.ndarray:
+    """Every run of sign frames begins with exactly one start tag (keeps runs split by explicit starts)."""
+    labels = labels.astype(np.int8).copy()
+    sign = labels >= IN_SIGN
+    prev_sign = np.concatenate([[False], sign[:-1]])
+    labels[sign & ~prev_sign] = SIGN_START
+    prev_start = np.concatenate([[False], labels[:-1] == SIGN_START])
+    labels[(labels == SIGN_START) & prev_start] = IN_SIGN
+    return labels
+
+
+def resample_clip(features: np.ndarray, labels: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Play a clip ``factor`` times faster; sign starts stay single frames at the nearest new frame."""
+    n = len(features)
+    n_out = max(2, round(n / factor))
+    times = np.linspace(0, n - 1, n_out)
+    new_features = interpolate_features(features, times)
+    nearest = np.clip(np.round(times).astype(int), 0, n - 1)
+    new_labels = labels[nearest].copy()
+    new_labels[new_labels == SIGN_START] = IN_SIGN
+    for start in np.flatnonzero(labels == SIGN_START):
+        k = min(int(np.searchsorted(times, start - 0.5)), n_out - 1)
+        if new_labels[k] >= IN_SIGN:
+            new_labels[k] = SIGN_START
+    return new_features, normalise_starts_keep_unknown(new_labels)
+
+
+def normalise_starts_keep_unknown(labels: np.ndarray) -> np.ndarray:
+    unknown = labels == UNKNOWN_LABEL
+    fixed = normalise_starts(np.where(unknown, NON_SIGN, labels))
+    fixed[unknown] = UNKNOWN_LABEL
+    return fixed
+
+
+def sign_span(labels: np.ndarray) -> tuple[int, int] | None:
+    """First and one-past-last sign frame of a clip."""
+    idx = np.flatnonzero(labels >= IN_SIGN)
+    return (int(idx[0]), int(idx[-1]) + 1) if len(idx) else None
+
+
+def transition(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """``n`` frames moving from pose ``a`` to pose ``b`` (ends excluded)."""
+    pair = np.stack([a, b])
+    return interpolate_features(pair, np.linspace(0, 1, n + 2)[1:-1])
+
+
+def join_clips(
+    clips: Sequence[TrainingClip], rng: np.random.Generator, keep_rest: bool, inner_transition: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate clips; with ``keep_rest`` false, inner rest frames are cut and replaced by a short transition."""
+    parts_f: list[np.ndarray] = []
+    parts_l: list[np.ndarray] = []
+    for i, clip in enumerate(clips):
+        f, lab = clip.features, clip.labels
+        span = sign_span(lab)
+        if not keep_rest and span is not None:
+            start = 0 if i == 0 else span[0]
+            end = len(f) if i == len(clips) - 1 else span[1]
+            f, lab = f[start:end], lab[start:end]
+        if parts_f:
+            n = int(rng.integers(inner_transition[0], inner_transition[1] + 1)) if not keep_rest else 2
+            if n > 0:
+                parts_f.append(transition(parts_f[-1][-1], f[0], n))
+                parts_l.append(np.full(n, NON_SIGN, dtype=np.int8))
+        parts_f.append(f)
+        parts_l.append(lab.astype(np.int8))
+    return np.concatenate(parts_f).astype(np.float32), normalise_starts_keep_unknown(np.concatenate(parts_l))
+
+
+class SequenceSampler:
+    """Draws augmented training sequences (hand streams + tags) from corpus clips, deterministically by seed."""
+
+    def __init__(self, clips: Sequence[TrainingClip], settings: TrainingSettings, rng: np.random.Generator) -> None:
+        self.settings = settings
+        self.rng = rng
+        self.pools: dict[str, list[TrainingClip]] = {}
+        for clip in clips:
+            if len(clip.features) >= 2:
+                self.pools.setdefault(clip.kind, []).append(clip)
+        self.alphabets: dict[str, list[TrainingClip]] = {}
+        for clip in self.pools.get("fingerspelling", []):
+            self.alphabets.setdefault(clip.group, []).append(clip)
+        kinds = [k for k in settings.mix if self.pools.get(k)]
+        if not kinds:
+            kinds = list(self.pools)
+        if not kinds:
+            raise ValueError("no training clips")
+        weights = np.array([settings.mix.get(k, 1.0) for k in kinds], dtype=float)
+        self.kinds = kinds
+        self.kind_p = weights / weights.sum()
+
+    def raw_sequence(self) -> tuple[np.ndarray, np.ndarray]:
+        rng = self.rng
+        kind = self.kinds[rng.choice(len(self.kinds), p=self.kind_p)]
+        pool = self.pools[kind]
+        if kind == "sentence":
+            clip = pool[rng.integers(len(pool))]
+            return clip.features, normalise_starts_keep_unknown(clip.labels)
+        if kind == "fingerspelling":
+            alphabet = list(self.alphabets)[rng.integers(len(self.alphabets))]
+            letters = self.alphabets[alphabet]
+            chosen = [letters[i] for i in rng.integers(len(letters), size=int(rng.integers(2, 7)))]
+            return join_clips(chosen, rng, keep_rest=False, inner_transition=(1, 3))
+        chosen = [pool[i] for i in rng.integers(len(pool), size=int(rng.integers(1, 5)))]
+        if len(chosen) == 1 or rng.random() < 0.5:
+            return join_clips(chosen, rng, keep_rest=True, inner_transition=(0, 0))
+        return join_clips(chosen, rng, keep_rest=False, inner_transition=(1, 5))
+
+    def sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """One window: hand streams (2, window, F) and tags (window,), unknown or padding frames -1."""
+        s, rng = self.settings, self.rng
+        features, labels = self.raw_sequence()
+        lo, hi = s.speed_range
+        factor = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+        features, labels = resample_clip(features, labels, factor)
+        if rng.random() < s.p_mirror:
+            features = mirror_features(features)
+        if len(features) > s.window:
+            start = int(rng.integers(0, len(features) - s.window + 1))
+            features, labels = features[start : start + s.window], labels[start : start + s.window].copy()
+            if labels[0] == IN_SIGN:
+                labels[0] = UNKNOWN_LABEL  # a sign cut by the window: its start is not known
+        streams = hand_feature_streams(features, FPS)
+        pad = s.window - streams.shape[1]
+        if pad > 0:
+            streams = np.concatenate([streams, np.repeat(streams[:, -1:], pad, axis=1)], axis=1)
+            labels = np.concatenate([labels, np.full(pad, UNKNOWN_LABEL, dtype=np.int8)])
+        return streams, labels.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- training loop
+
+
+def normalisation(streams: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-hand feature mean and std; std is floored so near-constant features are not blown up into noise."""
+    stacked = np.concatenate([s for s in streams], axis=1)  # (2, N, F)
+    mean = stacked.mean(axis=1)
+    std = np.maximum(stacked.std(axis=1), 0.05)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def train_network(
+    clips: Sequence[TrainingClip],
+    settings: TrainingSettings,
+    config: FastConfig | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[FastSegmenterNet, np.ndarray, np.ndarray, dict[str, float]]:
+    """Train from scratch; returns the network, the normalisation and training stats."""
+    torch.manual_seed(settings.seed)
+    torch.set_num_threads(settings.threads)
+    rng = np.random.default_rng(settings.seed)
+    sampler = SequenceSampler(clips, settings, rng)
+    warm = [sampler.sample()[0] for _ in range(64)]
+    mean, std = normalisation(warm)
+    mean_t, std_t = torch.from_numpy(mean), torch.from_numpy(std)
+    net = FastSegmenterNet(config)
+    optimiser = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=settings.learning_rate, total_steps=settings.steps, pct_start=0.1
+    )
+    loss_fn = nn.CrossEntropyLoss(
+        weight=torch.tensor([1.0, 1.0, settings.start_weight]), ignore_index=UNKNOWN_LABEL
+    )
+    net.train()
+    began = time.monotonic()
+    running = 0.0
+    for step in range(1, settings.steps + 1):
+        batch = [sampler.sample() for _ in range(settings.batch_size)]
+        x = torch.from_numpy(np.stack([b[0] for b in batch]))
+        y = torch.from_numpy(np.stack([b[1] for b in batch]))
+        x = (x - mean_t[None, :, None]) / std_t[None, :, None]
+        if settings.noise > 0:
+            x = x + settings.noise * torch.randn(x.shape, generator=None)
+        logits = net(x)
+        loss = loss_fn(logits.reshape(-1, 3), y.reshape(-1))
+        optimiser.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        running += float(loss.detach())
+        if step % settings.log_every == 0 or step == settings.steps:
+            count = settings.log_every if step % settings.log_every == 0 else step % settings.log_every
+            log(f"step {step}/{settings.steps} loss {running / count:.4f} ({time.monotonic() - began:.0f} s)")
+            running = 0.0
+    net.eval()
+    return net, mean, std, {"train_seconds": time.monotonic() - began, "steps": settings.steps}
+
+
+# --------------------------------------------------------------------------- decoding tuning
+
+
+def tune_decoding(
+    probabilities: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+    base: DecodingSettings | None = None,
+    groups: Sequence[str] | None = None,
+) -> tuple[DecodingSettings, float]:
+    """Pick decoding thresholds that maximise segment F1 (IoU >= 0.5) on held-out clips.
+
+    With ``groups`` (one name per clip, e.g. sentence / joined isolated), the
+    objective is the mean of the groups' F1, so a few real sentences weigh as
+    much as many joined isolated signs.
+    """
+    base = base or DecodingSettings()
+    groups = list(groups) if groups is not None else ["all"] * len(labels)
+    members = {g: [i for i, name in enumerate(groups) if name == g] for g in dict.fromkeys(groups)}
+    truths = [segments_from_labels(lab) for lab in labels]
+    best, best_score = base, -1.0
+    for sign_threshold in (0.4, 0.5, 0.6):
+        for start_threshold in (0.2, 0.3, 0.4, 0.5, 0.6):
+            for min_length in (2, 3, 4, 6):
+                candidate = DecodingSettings(sign_threshold, start_threshold, min_length, base.merge_gap,
+                                             min(base.min_start_distance, min_length))
+                predictions = [decode_segments(p, candidate) for p in probabilities]
+                score = float(np.mean([
+                    segmentation_scores([predictions[i] for i in idx], [truths[i] for i in idx],
+                                        [labels[i] for i in idx])["segment_f1_iou50"]
+                    for idx in members.values()
+                ]))
+                if score > best_score + 1e-9:
+                    best, best_score = candidate, score
+    return best, best_score

@@ -1,0 +1,128 @@
+"""Decoding of frame tags into segments, keyframe policies and segmentation metrics, on hand-made tags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from signeditor.core.keyframes import anchors_from_segments
+from signeditor.core.motion import Motion
+from signeditor.core.segmentation_decoding import (
+    DecodingSettings,
+    decode_segments,
+    segments_to_tags,
+    tags_to_probabilities,
+)
+from signeditor.core.segmentation_metrics import segmentation_scores
+from signeditor.core.segments import Segment, segments_from_labels
+
+
+def _decode(tags: list[int], **kwargs: float) -> list[tuple[int, int]]:
+    settings = DecodingSettings(**kwargs)  # type: ignore[arg-type]
+    return [(s.start, s.end) for s in decode_segments(tags_to_probabilities(np.array(tags)), settings)]
+
+
+def test_rest_separated_and_back_to_back_signs_are_found() -> None:
+    tags = [0] * 3 + [2] + [1] * 5 + [0] * 4 + [2] + [1] * 6 + [2] + [1] * 5 + [0] * 2
+    assert _decode(tags) == [(3, 9), (13, 20), (20, 26)]
+
+
+def test_short_flicker_is_dropped_and_short_dip_is_merged() -> None:
+    tags = [0] * 4 + [1, 1] + [0] * 6 + [2] + [1] * 5 + [0] + [1] * 5 + [0] * 3
+    # The 2-frame flicker at 4..6 is shorter than min_length; the 1-frame dip at 18 is bridged.
+    assert _decode(tags, min_length=4, merge_gap=2) == [(12, 24)]
+    assert _decode(tags, min_length=4, merge_gap=0) == [(12, 18), (19, 24)]
+
+
+def test_start_too_close_to_a_boundary_does_not_split_off_a_fragment() -> None:
+    tags = [0, 0, 2, 1, 1, 1, 1, 1, 1, 1, 2, 1, 0, 0]
+    assert _decode(tags, min_length=4) == [(2, 12)]
+
+
+def test_confidence_is_the_mean_sign_probability() -> None:
+    probs = np.zeros((10, 3))
+    probs[:, 0] = 1.0
+    probs[2:8] = [0.2, 0.8, 0.0]
+    probs[2] = [0.1, 0.0, 0.9]
+    (segment,) = decode_segments(probs, DecodingSettings(min_length=2))
+    assert (segment.start, segment.end) == (2, 8)
+    assert segment.confidence == pytest.approx((0.9 + 5 * 0.8) / 6)
+
+
+def test_decoding_inverts_segments_to_tags() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        segments, frame = [], int(rng.integers(0, 5))
+        for _ in range(int(rng.integers(1, 6))):
+            length = int(rng.integers(5, 15))
+            segments.append(Segment(frame, frame + length))
+            frame += length + int(rng.integers(0, 4)) * int(rng.random() < 0.6)
+        tags = segments_to_tags(segments, frame + 3)
+        decoded = decode_segments(tags_to_probabilities(tags), DecodingSettings(merge_gap=0))
+        assert [(s.start, s.end) for s in decoded] == [(s.start, s.end) for s in segments]
+        assert segments_from_labels(tags) == segments
+
+
+def _motion(n: int) -> Motion:
+    features = np.random.default_rng(0).normal(size=(n, 246)).astype(np.float32)
+    return Motion(25.0, features)
+
+
+def test_onset_middle_offset_policy_poses_and_labels() -> None:
+    motion = _motion(40)
+    segments = [Segment(5, 16, "HOUSE"), Segment(16, 30)]
+    anchors = anchors_from_segments(motion, segments)
+    assert anchors.frames == [5, 10, 15, 16, 22, 29]
+    assert [a.label for a in anchors][:3] == ["HOUSE onset", "HOUSE middle", "HOUSE offset"]
+    assert anchors[3].label == "SIGN2 onset"
+    for anchor in anchors:
+        np.testing.assert_array_equal(anchor.pose, motion.features[anchor.frame])
+
+
+def test_onset_offset_and_every_n_policies() -> None:
+    motion = _motion(40)
+    segments = [Segment(2, 20, "A")]
+    assert anchors_from_segments(motion, segments, policy="onset_offset").frames == [2, 19]
+    assert anchors_from_segments(motion, segments, policy="every_n", every=8).frames == [2, 10, 18, 19]
+    with pytest.raises(ValueError, match="policy"):
+        anchors_from_segments(motion, segments, policy="random")
+
+
+def test_shared_boundary_frame_gives_one_anchor() -> None:
+    motion = _motion(20)
+    anchors = anchors_from_segments(motion, [Segment(0, 6, "A"), Segment(5, 12, "B")], policy="onset_offset")
+    assert anchors.frames == [0, 5, 11]
+    assert anchors[1].label == "A offset"
+
+
+def test_metrics_on_hand_made_segments() -> None:
+    truth = [[Segment(0, 10), Segment(10, 20), Segment(30, 40)]]
+    perfect = segmentation_scores(truth, truth)
+    assert perfect["frame_f1"] == 1.0 and perfect["segment_f1_iou50"] == 1.0 and perfect["mean_iou"] == 1.0
+    # One sign found exactly, two true signs merged into one prediction (IoU 0.5 with each, matched once).
+    predicted = [[Segment(0, 20), Segment(30, 40)]]
+    scores = segmentation_scores(predicted, truth)
+    assert scores["frame_f1"] == 1.0
+    assert scores["segment_f1_iou50"] == pytest.approx(2 * 2 / (2 + 3))
+    assert scores["mean_iou"] == pytest.approx((0.5 + 0.5 + 1.0) / 3)
+    assert scores["sign_count_abs_err"] == 1.0
+    # Frames labelled unknown are left out of frame F1.
+    labels = [np.array([1] * 20 + [-1] * 10 + [1] * 10)]
+    shifted = [[Segment(0, 20), Segment(20, 40)]]
+    assert segmentation_scores(shifted, truth, labels)["frame_f1"] == 1.0
+    assert segmentation_scores(shifted, truth)["frame_f1"] < 1.0
+
+
+def test_speed_baseline_finds_nothing_at_rest_and_only_cuts_inside_raised_stretches() -> None:
+    from signeditor.core.speed_baseline import speed_minima_segments
+    from signeditor.ml.fast.synthetic import synthetic_motion
+
+    assert speed_minima_segments(Motion.rest(50)) == []
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        motion, truth = synthetic_motion(rng, 3, rest_between=True)
+        predicted = speed_minima_segments(motion)
+        assert predicted
+        # Each predicted segment lies within a sign plus its raise and lower movements (at most 8 frames each).
+        for seg in predicted:
+            assert any(t.start - 8 <= seg.start and seg.end <= t.end + 8 for t in truth)
