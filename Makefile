@@ -33,4 +33,4 @@ clean:
 package: $(STAMP)
 	$(PY) -m pip install -q "pyinstaller>=6.10"
 	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/signeditor.spec
-	QT_QPA_PLATFORM=offscreen dist/SignEditor/SignEditor gui --smoke-test $(SAMPLE)
+	env -u QT_QPA_PLATFORM xvfb-run -a dist/SignEditor/SignEditor gui --no-recovery --exit-when-ready $(SAMPLE)

@@ -20,12 +20,13 @@ from signeditor.core.segmentation_decoding import DecodingSettings, decode_segme
 from signeditor.core.segments import Segment
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.fast.model import FastConfig, FastSegmenterNet
+from signeditor.paths import MODELS_DIR
 
 CHECKPOINT_FORMAT = "signeditor-fast"
 CHECKPOINT_VERSION = 1
 #: Frame rate the network was trained at; other motions are resampled to it.
 MODEL_FPS = 25.0
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[3] / "models" / "fast" / "fast.pt"
+DEFAULT_WEIGHTS = MODELS_DIR / "fast" / "fast.pt"
 
 
 class Segmenter:

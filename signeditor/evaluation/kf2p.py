@@ -1,0 +1,167 @@
+"""Evaluate KF2P in-betweening against slerp and cubic on held-out clips (positions after forward kinematics)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.interpolation import interpolate_between_anchors
+from signeditor.core.kinematics import forward_kinematics
+from signeditor.core.motion import Motion
+from signeditor.core.segments import segments_from_labels
+from signeditor.core.skeleton import JOINT_INDEX, JOINT_NAMES
+from signeditor.io.errors import FileFormatError
+from signeditor.ml.kf2p.keyframe_sampling import onset_middle_offset
+
+HAND_JOINTS = np.array([i for i, n in enumerate(JOINT_NAMES) if n[2:] and n[:2] in ("L_", "R_")
+                        and n[2:] not in ("Collar", "Shoulder", "Elbow", "Wrist")])
+BODY_JOINTS = np.array([JOINT_INDEX[n] for n in ("Neck", "Head", "L_Shoulder", "R_Shoulder", "L_Elbow", "R_Elbow",
+                                                 "L_Wrist", "R_Wrist")])
+METHODS = ("kf2p", "slerp", "cubic")
+FALLBACK_EVERY = 12
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=None, help="folder of .pose clips to evaluate")
+    parser.add_argument("--corpus", type=Path, default=None, help="corpus folder; evaluates its held-out split")
+    parser.add_argument("--split", default="val", choices=("val", "test"), help="held-out corpus split")
+    parser.add_argument("--weights", type=Path, default=None, help="KF2P weights (default: shipped)")
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--noise-scale", type=float, default=None, help="override the model's sampling noise scale")
+    parser.add_argument("--max-clips", type=int, default=None)
+    parser.add_argument("--no-fast", action="store_true", help="do not use FAST even when its weights load")
+
+
+def _shoulder_width(positions: np.ndarray) -> float:
+    return float(np.linalg.norm(positions[0, JOINT_INDEX["L_Shoulder"]] - positions[0, JOINT_INDEX["R_Shoulder"]]))
+
+
+def _dtw_mje(pred: np.ndarray, real: np.ndarray) -> float:
+    """Mean joint error along the dynamic-time-warping path (tolerates timing differences)."""
+    cost = np.linalg.norm(pred[:, None] - real[None], axis=-1).mean(-1)
+    n, m = cost.shape
+    acc = np.full((n + 1, m + 1), np.inf)
+    steps = np.zeros((n + 1, m + 1))
+    acc[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            options = (acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1])
+            k = int(np.argmin(options))
+            prev = ((i - 1, j - 1), (i - 1, j), (i, j - 1))[k]
+            acc[i, j] = cost[i - 1, j - 1] + options[k]
+            steps[i, j] = steps[prev] + 1
+    return float(acc[n, m] / steps[n, m])
+
+
+def clip_metrics(pred: np.ndarray, real: np.ndarray, keyframes: np.ndarray, fps: float) -> dict[str, float] | None:
+    """Metrics on frames strictly between the first and last keyframe, in shoulder widths."""
+    if len(keyframes) < 2:
+        return None
+    p_all, r_all = forward_kinematics(pred), forward_kinematics(real)
+    scale = _shoulder_width(r_all)
+    lo, hi = int(keyframes[0]), int(keyframes[-1])
+    between = np.setdiff1d(np.arange(lo + 1, hi), keyframes)
+    if len(between) < 3:
+        return None
+    p, r = p_all / scale, r_all / scale
+    err = np.linalg.norm(p - r, axis=-1)
+    p_win, r_win = p[lo:hi + 1], r[lo:hi + 1]
+    acc_p = np.linalg.norm(np.diff(p_win, 2, axis=0), axis=-1).mean() * fps**2
+    acc_r = np.linalg.norm(np.diff(r_win, 2, axis=0), axis=-1).mean() * fps**2
+    return {
+        "mpjpe_hands": float(err[between][:, HAND_JOINTS].mean()),
+        "mpjpe_body": float(err[between][:, BODY_JOINTS].mean()),
+        "dtw_mje": _dtw_mje(p_win[::2], r_win[::2]),
+        "keyframe_err": float(err[keyframes].mean()),
+        "accel_err": float(abs(acc_p - acc_r)),
+    }
+
+
+def _fast_segmenter(disabled: bool) -> object | None:
+    if disabled:
+        return None
+    try:
+        from signeditor.ml.fast.api import load_segmenter
+
+        return load_segmenter()
+    except Exception:  # FAST absent or its weights unusable: fall back to labels / fixed spacing.
+        return None
+
+
+def keyframes_for(motion: Motion, labels: np.ndarray | None, segmenter: object | None) -> tuple[np.ndarray, str]:
+    """Onset/middle/offset keyframes: from labels, else FAST, else every ``FALLBACK_EVERY`` frames."""
+    n = motion.n_frames
+    if labels is not None and (labels >= 0).all():
+        frames = onset_middle_offset(segments_from_labels(labels), n)
+        if len(frames) >= 2:
+            return frames, "labels"
+    if segmenter is not None:
+        frames = onset_middle_offset(segmenter.segment(motion), n)  # type: ignore[attr-defined]
+        if len(frames) >= 2:
+            return frames, "fast"
+    return np.arange(0, n, FALLBACK_EVERY), "every_n"
+
+
+def _samples(args: argparse.Namespace) -> list[tuple[str, Motion, np.ndarray | None, str, str]]:
+    samples = []
+    if args.corpus is not None:
+        from signeditor.data.corpus import clips_for_split, load_corpus
+
+        for record in clips_for_split(load_corpus(args.corpus), args.split):
+            arrays = record.load()
+            motion = Motion(25.0, arrays["features"])
+            text = " ".join([record.text, *record.glosses]).strip()
+            samples.append((record.id, motion, arrays.get("labels"), text, record.signed_language))
+    if args.data is not None:
+        from signeditor.io.pose_import import motion_from_pose_file
+
+        for path in sorted(Path(args.data).glob("*.pose")):
+            try:
+                samples.append((path.name, motion_from_pose_file(path), None, "", ""))
+            except FileFormatError as exc:  # one unusable clip (e.g. 2D OpenPose) should not end the evaluation
+                print(f"skipping {exc}", file=sys.stderr)
+    return samples[: args.max_clips] if args.max_clips else samples
+
+
+def run(args: argparse.Namespace) -> dict:
+    from signeditor.ml.kf2p.api import load_generator
+
+    if args.data is None and args.corpus is None:
+        raise SystemExit("give --data DIR (.pose clips) and/or --corpus DIR (held-out split)")
+    generator = load_generator(args.weights)
+    if args.noise_scale is not None:
+        generator.noise_scale = args.noise_scale
+    segmenter = _fast_segmenter(args.no_fast)
+    per_method: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
+    sources: dict[str, int] = {}
+    for _name, motion, labels, text, language in _samples(args):
+        frames, source = keyframes_for(motion, labels, segmenter)
+        anchors = AnchorSet(Anchor(int(f), motion.features[f]) for f in frames)
+        preds = {
+            "kf2p": generator.regenerate_between_anchors(motion, anchors, steps=args.steps, seed=args.seed,
+                                                         text=text, signed_language=language).features,
+            "slerp": interpolate_between_anchors(motion.n_frames, anchors, "slerp", motion.fps),
+            "cubic": interpolate_between_anchors(motion.n_frames, anchors, "cubic", motion.fps),
+        }
+        metrics = {m: clip_metrics(p, motion.features, frames, motion.fps) for m, p in preds.items()}
+        if any(v is None for v in metrics.values()):
+            continue
+        sources[source] = sources.get(source, 0) + 1
+        for m in METHODS:
+            per_method[m].append(metrics[m])  # type: ignore[arg-type]
+    result: dict = {"clips": len(per_method["kf2p"]), "keyframe_source": sources, "model_version": generator.version,
+                    "steps": args.steps or generator.default_steps, "noise_scale": generator.noise_scale}
+    for m in METHODS:
+        if per_method[m]:
+            for key in per_method[m][0]:
+                result[f"{m}_{key}"] = float(np.mean([d[key] for d in per_method[m]]))
+    if per_method["kf2p"]:
+        for base in ("slerp", "cubic"):
+            reduction = 1.0 - result["kf2p_mpjpe_hands"] / result[f"{base}_mpjpe_hands"]
+            result[f"mpjpe_hands_reduction_vs_{base}"] = reduction
+    return result

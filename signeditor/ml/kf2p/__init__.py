@@ -1,0 +1,1 @@
+"""KF2P: conditional flow matching from sparse keyframes to dense signing motion."""

@@ -1,0 +1,240 @@
+"""The generator the editor calls: anchors in, dense motion out, optionally only inside a window.
+
+Windowed regeneration keeps a few frames of the current motion on each side
+of the window as hard keyframes, so the network sees the motion it must join
+and the result meets it without a jump in position or velocity; frames
+outside the window are copied, never touched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from signeditor.core import rotations
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.interpolation import interpolate_between_anchors
+from signeditor.core.motion import STREAM_SLICES, Motion
+from signeditor.ml.kf2p.checkpoint import CHECKPOINT_VERSION, ModelLoadError, load_checkpoint
+from signeditor.ml.kf2p.model import KF2PNet
+from signeditor.ml.kf2p.representation import (
+    Conditioning,
+    Normaliser,
+    build_conditioning,
+    features_from_residual,
+    normalised_interp,
+)
+from signeditor.ml.kf2p.sampler import SampleInputs, sample_residual
+from signeditor.ml.kf2p.text import batch_token_ids, language_index
+from signeditor.paths import MODELS_DIR
+
+__all__ = ["DEFAULT_WEIGHTS", "Generator", "InterpolationGenerator", "ModelLoadError", "load_generator"]
+
+DEFAULT_WEIGHTS = MODELS_DIR / "kf2p" / "kf2p.pt"
+DEFAULT_STEPS = 4
+#: Frames of existing motion kept on each side of a window as hard keyframes.
+CONTEXT_FRAMES = 3
+#: Frames inside a window over which the kept motion's velocity is eased into the new motion.
+BLEND_FRAMES = 4
+
+
+def _pick_device(device: str | torch.device | None) -> torch.device:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _window(n_frames: int, frame_range: tuple[int, int] | None) -> tuple[int, int]:
+    if frame_range is None:
+        return 0, n_frames
+    start, stop = (int(frame_range[0]), int(frame_range[1]))
+    start, stop = max(0, start), min(n_frames, stop)
+    if stop <= start:
+        raise ValueError(f"empty frame range {frame_range} for a motion of {n_frames} frames")
+    return start, stop
+
+
+def _write_anchors(features: np.ndarray, anchors: AnchorSet, start: int, stop: int) -> None:
+    """Anchored streams take the anchor's pose bit for bit (later-created anchors win, as in AnchorSet)."""
+    for anchor in sorted(anchors, key=lambda a: a.id):
+        if start <= anchor.frame < stop:
+            for stream in anchor.streams:
+                features[anchor.frame, STREAM_SLICES[stream]] = anchor.pose[STREAM_SLICES[stream]]
+
+
+def _blend_edges(features: np.ndarray, motion: Motion, start: int, stop: int, anchors: AnchorSet,
+                 blend: int | None = None) -> None:
+    """Ease the window's first and last frames from the kept motion's velocity into the generated motion.
+
+    Near each edge the result is a smoothstep blend of the generated frames and
+    a constant-velocity continuation of the kept motion, so position and
+    velocity are continuous where the window meets untouched frames; the blend
+    stops short of any anchor so anchored poses stay exact.
+    """
+    blend = BLEND_FRAMES if blend is None else blend
+    n = motion.n_frames
+    kept = motion.features
+    frames = np.array(sorted({a.frame for a in anchors}), dtype=np.int64)
+    inside = frames[(frames >= start) & (frames < stop)]
+    for side in ("left", "right"):
+        if side == "left":
+            if start < 2:
+                continue
+            room = min(blend, int(inside.min() - start)) if len(inside) else blend
+            idx = np.arange(start, min(stop, start + room))
+            velocity = kept[start - 1] - kept[start - 2]
+            continuation = kept[start - 1] + velocity * (idx - start + 1)[:, None]
+            k = idx - start
+        else:
+            if stop > n - 2:
+                continue
+            room = min(blend, int(stop - 1 - inside.max())) if len(inside) else blend
+            idx = np.arange(max(start, stop - room), stop)
+            velocity = kept[stop] - kept[stop + 1]
+            continuation = kept[stop] + velocity * (stop - idx)[:, None]
+            k = stop - 1 - idx
+        if len(idx) == 0:
+            continue
+        u = (k + 1) / (len(idx) + 1)
+        weight = (1 - (3 * u**2 - 2 * u**3))[:, None]  # 1 at the edge, 0 inside, zero slope at both ends
+        features[idx] = weight * continuation + (1 - weight) * features[idx]
+    window = features[start:stop]
+    features[start:stop] = rotations.orthonormalize_rot6d(window.reshape(len(window), -1, 6)).reshape(window.shape)
+
+
+def _segment_keyframes(motion: Motion, anchors: AnchorSet, start: int, stop: int,
+                       context: int) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """Keyframes of the sub-sequence to generate: anchors in the window plus context frames of the motion."""
+    seg_start, seg_stop = max(0, start - context), min(motion.n_frames, stop + context)
+    values, mask = anchors.keyframes(motion.n_frames)
+    values, mask = values[seg_start:seg_stop].copy(), mask[seg_start:seg_stop].copy()
+    outside = np.r_[seg_start:start, stop:seg_stop] - seg_start
+    values[outside] = motion.features[seg_start:seg_stop][outside]
+    mask[outside] = 1.0
+    return seg_start, seg_stop, values, mask
+
+
+class Generator:
+    """A loaded KF2P model. Thread-compatible: one call at a time (the editor runs it on a worker thread)."""
+
+    def __init__(self, net: KF2PNet, normaliser: Normaliser, languages: list[str], device: torch.device,
+                 meta: dict | None = None, noise_scale: float | None = None) -> None:
+        self.device = device
+        self.half = device.type == "cuda"
+        self.net = net.to(device).eval()
+        if self.half:
+            self.net.half()
+        self.normaliser = normaliser
+        self.languages = languages
+        self.meta = dict(meta or {})
+        self.version = f"{CHECKPOINT_VERSION}.{self.meta.get('run_id', 'dev')}"
+        self.default_steps = int(self.meta.get("default_steps", DEFAULT_STEPS))
+        self.method = str(self.meta.get("sampler", "euler"))
+        self.noise_scale = float(noise_scale if noise_scale is not None else self.meta.get("noise_scale", 1.0))
+
+    def _inputs(self, conds: list[Conditioning], texts: list[str], languages: list[str],
+                with_uncond: bool) -> SampleInputs:
+        n = max(c.interp.shape[0] for c in conds)
+        ds = self.net.config.downsample
+        padded = -(-n // ds) * ds
+        dtype = torch.float16 if self.half else torch.float32
+
+        def stack(arrays: list[np.ndarray]) -> torch.Tensor:
+            out = np.zeros((len(arrays), padded, arrays[0].shape[1]), dtype=np.float32)
+            for i, a in enumerate(arrays):
+                out[i, : a.shape[0]] = a
+            return torch.from_numpy(out).transpose(1, 2).to(self.device, dtype)
+
+        lengths = [np.ones((c.interp.shape[0], 1), dtype=np.float32) for c in conds]
+        ids, weights = batch_token_ids(texts)
+        lang = torch.tensor([language_index(self.languages, code) for code in languages])
+        cond_parts = (ids.to(self.device), weights.to(self.device), lang.to(self.device))
+        uncond_parts = None
+        if with_uncond:
+            empty_ids, empty_w = batch_token_ids([""] * len(texts))
+            uncond_parts = (empty_ids.to(self.device), empty_w.to(self.device), torch.zeros_like(lang).to(self.device))
+        return SampleInputs(
+            interp=stack([normalised_interp(c, self.normaliser) for c in conds]),
+            column_mask=stack([c.column_mask for c in conds]),
+            stream_mask=stack([c.stream_mask for c in conds]),
+            length_mask=stack(lengths),
+            cond_parts=cond_parts,
+            uncond_parts=uncond_parts,
+        )
+
+    def generate_features(self, values: np.ndarray, mask: np.ndarray, *, steps: int | None = None, seed: int = 0,
+                          text: str = "", signed_language: str = "", guidance: float = 1.0) -> np.ndarray:
+        """Dense features (T, 246) from dense keyframe arrays, as :meth:`AnchorSet.keyframes` returns them."""
+        cond = build_conditioning(values, mask)
+        inputs = self._inputs([cond], [text], [signed_language], with_uncond=guidance != 1.0)
+        with torch.inference_mode():
+            residual = sample_residual(self.net, inputs, steps=steps or self.default_steps, seed=seed,
+                                       method=self.method, guidance=guidance, noise_scale=self.noise_scale)
+        residual_np = residual[0].float().cpu().numpy().T[: values.shape[0]]
+        return features_from_residual(residual_np, cond, self.normaliser)
+
+    def regenerate_between_anchors(self, motion: Motion, anchors: AnchorSet, *,
+                                   frame_range: tuple[int, int] | None = None, steps: int | None = None,
+                                   seed: int = 0, text: str = "", signed_language: str = "",
+                                   guidance: float = 1.0) -> Motion:
+        """New motion through ``anchors``; only frames in ``frame_range`` (start, stop exclusive) change.
+
+        Anchored streams equal the anchor pose exactly on anchor frames inside the range.
+        """
+        result = motion.copy()
+        if motion.n_frames == 0:
+            return result
+        start, stop = _window(motion.n_frames, frame_range)
+        context = 0 if frame_range is None else CONTEXT_FRAMES
+        seg_start, _, values, mask = _segment_keyframes(motion, anchors, start, stop, context)
+        generated = self.generate_features(values, mask, steps=steps, seed=seed, text=text,
+                                           signed_language=signed_language, guidance=guidance)
+        result.features[start:stop] = generated[start - seg_start : stop - seg_start]
+        if frame_range is not None:
+            _blend_edges(result.features, motion, start, stop, anchors)
+        _write_anchors(result.features, anchors, start, stop)
+        if result.filled is not None:
+            result.filled[start:stop] = False
+        return result
+
+
+class InterpolationGenerator:
+    """Same call as :class:`Generator`, backed by classical interpolation: the editor's fallback without weights."""
+
+    version = "interpolation"
+    device = torch.device("cpu")
+
+    def __init__(self, method: str = "cubic") -> None:
+        self.method = method
+
+    def regenerate_between_anchors(self, motion: Motion, anchors: AnchorSet, *,
+                                   frame_range: tuple[int, int] | None = None, steps: int | None = None,
+                                   seed: int = 0, text: str = "", signed_language: str = "",
+                                   guidance: float = 1.0) -> Motion:
+        del steps, seed, text, signed_language, guidance
+        result = motion.copy()
+        if motion.n_frames == 0:
+            return result
+        start, stop = _window(motion.n_frames, frame_range)
+        context = 0 if frame_range is None else 1
+        seg_start, seg_stop, values, mask = _segment_keyframes(motion, anchors, start, stop, context)
+
+        # Rebuild anchors for the segment from the dense keyframes (context frames included) and interpolate.
+        seg_anchors = []
+        for f in np.flatnonzero(mask.any(axis=1)):
+            streams = frozenset(s for s, cols in STREAM_SLICES.items() if mask[f, cols.start] > 0.5)
+            seg_anchors.append(Anchor(int(f), values[f], streams))
+        dense = interpolate_between_anchors(seg_stop - seg_start, AnchorSet(seg_anchors), self.method, motion.fps)
+        result.features[start:stop] = dense[start - seg_start : stop - seg_start]
+        if frame_range is not None:
+            _blend_edges(result.features, motion, start, stop, anchors)
+        _write_anchors(result.features, anchors, start, stop)
+        return result
+
+
+def load_generator(path: str | Path | None = None, device: str | torch.device | None = None) -> Generator:
+    """Load KF2P weights (the shipped ones by default); raises :class:`ModelLoadError` when they cannot be used."""
+    net, normaliser, languages, meta = load_checkpoint(Path(path) if path is not None else DEFAULT_WEIGHTS)
+    return Generator(net, normaliser, languages, _pick_device(device), meta)

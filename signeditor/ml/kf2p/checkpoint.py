@@ -1,0 +1,72 @@
+"""Saving and loading KF2P weights safely: tensors and plain data only, never arbitrary pickles."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+
+from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet
+from signeditor.ml.kf2p.representation import Normaliser
+
+CHECKPOINT_FORMAT = "signeditor-kf2p"
+#: Bump when the network inputs or the representation change; older files are refused with a clear error.
+CHECKPOINT_VERSION = 2
+
+
+class ModelLoadError(RuntimeError):
+    """Weights are missing, damaged, unsafe or from an incompatible version; the message says which."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+def save_checkpoint(path: str | Path, net: KF2PNet, normaliser: Normaliser, languages: list[str],
+                    meta: dict | None = None) -> None:
+    """Write the (EMA) weights with everything needed to rebuild the network; atomic via a temporary file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "format_version": CHECKPOINT_VERSION,
+        "config": net.config.to_dict(),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+        "normaliser": normaliser.to_dict(),
+        "languages": list(languages),
+        "meta": dict(meta or {}),
+    }
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: str | Path) -> tuple[KF2PNet, Normaliser, list[str], dict]:
+    """Rebuild the network from a file; raises :class:`ModelLoadError` for every way a file can be wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(path, "KF2P weights not found")
+    try:
+        # weights_only=True: a crafted file cannot run code while loading.
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError,
+            AttributeError, TypeError) as exc:
+        raise ModelLoadError(path, f"not a loadable KF2P weights file ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ModelLoadError(path, "file is not a SignEditor KF2P checkpoint")
+    version = payload.get("format_version")
+    if version != CHECKPOINT_VERSION:
+        raise ModelLoadError(path, f"checkpoint version {version!r} is not supported (expected {CHECKPOINT_VERSION})")
+    try:
+        config = KF2PConfig.from_dict(payload["config"])
+        net = KF2PNet(config)
+        net.load_state_dict(payload["state_dict"])
+        normaliser = Normaliser.from_dict(payload["normaliser"])
+        languages = [str(x) for x in payload["languages"]]
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelLoadError(path, f"checkpoint contents are inconsistent ({exc})") from exc
+    net.eval()
+    return net, normaliser, languages, dict(payload.get("meta", {}))

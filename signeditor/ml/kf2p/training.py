@@ -1,0 +1,290 @@
+"""Training KF2P with conditional flow matching, on one CPU, one GPU or several GPUs (torchrun / DDP).
+
+Loss = flow MSE on the velocity + reconstruction of the clean residual from
+the one-step estimate + its first and second temporal differences, which is
+what keeps generated hands from jittering. Text and keyframes are dropped 10%
+of the time each so classifier-free guidance has an unconditional model.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from signeditor.core.motion import FEATURE_DIM, mirror_features
+from signeditor.ml.kf2p.checkpoint import save_checkpoint
+from signeditor.ml.kf2p.keyframe_sampling import training_stream_mask
+from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet, count_parameters
+from signeditor.ml.kf2p.representation import (
+    Normaliser,
+    build_conditioning,
+    columns_from_stream_mask,
+    normalised_interp,
+    residual_target,
+)
+from signeditor.ml.kf2p.text import batch_token_ids, language_index
+
+LOSS_WEIGHTS = {"flow": 0.5, "recon": 1.0, "velocity": 0.5, "accel": 0.1}
+
+
+@dataclass
+class TrainClip:
+    features: np.ndarray
+    labels: np.ndarray
+    text: str = ""
+    signed_language: str = ""
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 4000
+    batch_size: int = 24
+    min_crop: int = 64
+    max_crop: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-2
+    #: Chance of mirroring a crop left-right (a left-handed signer): the corpus is small, this doubles its poses.
+    mirror_prob: float = 0.3
+    warmup: int = 200
+    ema_decay: float = 0.998
+    text_dropout: float = 0.1
+    keyframe_dropout: float = 0.1
+    seed: int = 0
+    max_minutes: float | None = None
+    log_every: int = 100
+    #: Save the EMA weights every this many steps too, so a long run can be stopped and still ship.
+    save_every: int | None = 500
+    model: KF2PConfig = field(default_factory=KF2PConfig)
+
+
+def compute_normaliser(clips: list[TrainClip], rng: np.random.Generator, n_samples: int = 200) -> Normaliser:
+    """Feature statistics over all frames; residual statistics over crops with training-like keyframes."""
+    feats = np.concatenate([c.features for c in clips])
+    mean = feats.mean(0)
+    std = np.maximum(feats.std(0), 0.05)
+    sq = np.zeros(FEATURE_DIM)
+    count = np.zeros(FEATURE_DIM)
+    for _ in range(n_samples):
+        clip = clips[int(rng.integers(len(clips)))]
+        stream_mask = training_stream_mask(rng, clip.labels, keyframe_dropout=0.0)
+        mask = columns_from_stream_mask(stream_mask)
+        cond = build_conditioning(clip.features * mask, mask)
+        free = 1.0 - mask
+        sq += (((clip.features - cond.interp) ** 2) * free).sum(0)
+        count += free.sum(0)
+    residual_std = np.maximum(np.sqrt(sq / np.maximum(count, 1.0)), 0.01)
+    return Normaliser(mean.astype(np.float32), std.astype(np.float32), residual_std.astype(np.float32))
+
+
+@dataclass
+class Batch:
+    x1: torch.Tensor
+    interp: torch.Tensor
+    column_mask: torch.Tensor
+    stream_mask: torch.Tensor
+    length_mask: torch.Tensor
+    text_ids: torch.Tensor
+    text_weights: torch.Tensor
+    language: torch.Tensor
+
+
+def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfig, norm: Normaliser,
+               languages: list[str], downsample: int, *, dropout: bool = True) -> Batch:
+    """Random crops with sampled keyframes, padded to a common length that the U-Net can halve."""
+    crop_len = int(rng.integers(cfg.min_crop, cfg.max_crop + 1))
+    padded = -(-crop_len // downsample) * downsample
+    b = cfg.batch_size
+    x1 = np.zeros((b, padded, FEATURE_DIM), np.float32)
+    interp = np.zeros_like(x1)
+    colmask = np.zeros_like(x1)
+    smask = np.zeros((b, padded, 4), np.float32)
+    lmask = np.zeros((b, padded, 1), np.float32)
+    texts: list[str] = []
+    langs: list[int] = []
+    for i in range(b):
+        clip = clips[int(rng.integers(len(clips)))]
+        n = min(crop_len, clip.features.shape[0])
+        start = int(rng.integers(0, clip.features.shape[0] - n + 1))
+        feats = clip.features[start:start + n]
+        if dropout and rng.random() < cfg.mirror_prob:
+            feats = mirror_features(feats)
+        stream_mask = training_stream_mask(rng, clip.labels[start:start + n],
+                                           keyframe_dropout=cfg.keyframe_dropout if dropout else 0.0)
+        mask = columns_from_stream_mask(stream_mask)
+        cond = build_conditioning(feats * mask, mask)
+        x1[i, :n] = residual_target(feats, cond, norm)
+        interp[i, :n] = normalised_interp(cond, norm)
+        colmask[i, :n] = cond.column_mask
+        smask[i, :n] = cond.stream_mask
+        lmask[i, :n] = 1.0
+        drop_text = dropout and rng.random() < cfg.text_dropout
+        texts.append("" if drop_text else clip.text)
+        langs.append(0 if drop_text else language_index(languages, clip.signed_language))
+    ids, weights = batch_token_ids(texts)
+
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(a).transpose(1, 2).contiguous()
+
+    return Batch(t(x1), t(interp), t(colmask), t(smask), t(lmask), ids, weights, torch.tensor(langs))
+
+
+def _masked_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    return (values * weight).sum() / weight.expand_as(values).sum().clamp_min(1.0)
+
+
+def flow_losses(net: nn.Module, batch: Batch, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    """The four loss terms for one batch (keyframe columns excluded: they are given, not generated)."""
+    device = batch.x1.device
+    x1 = batch.x1
+    bsz = x1.shape[0]
+    free = (1.0 - batch.column_mask) * batch.length_mask
+    x0 = torch.randn(x1.shape, generator=generator).to(device)
+    t = torch.rand(bsz, generator=generator).to(device)
+    tt = t[:, None, None]
+    x_t = ((1 - tt) * x0 + tt * x1) * free
+    target_v = x1 - x0
+    module = net.module if hasattr(net, "module") else net
+    cond = module.condition(t, batch.text_ids, batch.text_weights, batch.language)
+    v_hat = net(x_t, batch.interp, batch.stream_mask, batch.length_mask, cond)
+    x1_hat = (x_t + (1 - tt) * v_hat) * free
+    lm = batch.length_mask
+    vel_w = lm[..., 1:] * lm[..., :-1]
+    acc_w = vel_w[..., 1:] * vel_w[..., :-1]
+    dx_hat, dx = x1_hat.diff(dim=-1), x1.diff(dim=-1)
+    return {
+        "flow": _masked_mean((v_hat - target_v) ** 2, free),
+        "recon": _masked_mean((x1_hat - x1) ** 2, lm),
+        "velocity": _masked_mean((dx_hat - dx) ** 2, vel_w),
+        "accel": _masked_mean((dx_hat.diff(dim=-1) - dx.diff(dim=-1)) ** 2, acc_w),
+    }
+
+
+def total_loss(parts: dict[str, torch.Tensor]) -> torch.Tensor:
+    return sum(LOSS_WEIGHTS[k] * v for k, v in parts.items())  # type: ignore[return-value]
+
+
+def _to(batch: Batch, device: torch.device) -> Batch:
+    return Batch(*(getattr(batch, f).to(device) for f in Batch.__dataclass_fields__))
+
+
+@torch.no_grad()
+def validation_loss(net: nn.Module, clips: list[TrainClip], cfg: TrainConfig, norm: Normaliser, languages: list[str],
+                    device: torch.device, n_batches: int = 6) -> float:
+    """Loss on fixed crops and noise (same seed every call), so numbers are comparable across checkpoints."""
+    rng = np.random.default_rng(12345)
+    gen = torch.Generator().manual_seed(12345)
+    total = 0.0
+    for _ in range(n_batches):
+        batch = _to(make_batch(clips, rng, cfg, norm, languages, net.config.downsample, dropout=False), device)
+        total += float(total_loss(flow_losses(net, batch, gen)))
+    return total / n_batches
+
+
+def _distributed() -> tuple[int, int, torch.device]:
+    """Rank, world size and device; initialises torch.distributed when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    import torch.distributed as dist
+
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if torch.cuda.is_available():
+        torch.cuda.set_device(local_rank)
+        device = torch.device("cuda", local_rank)
+        dist.init_process_group("nccl")
+    else:
+        device = torch.device("cpu")
+        dist.init_process_group("gloo")
+    return dist.get_rank(), world, device
+
+
+def log_to_stderr(message: str) -> None:
+    """Progress goes to stderr, unbuffered, so ``--json`` keeps stdout to one JSON object."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainConfig, out_path: Path | None,
+          log: Callable[[str], None] = log_to_stderr, meta: dict | None = None) -> dict:
+    """Train, keep an EMA copy, save the EMA weights; returns a summary dict (losses, params, time)."""
+    rank, world, device = _distributed()
+    torch.manual_seed(cfg.seed + rank)
+    rng = np.random.default_rng(cfg.seed + 1000 * rank)
+    languages = sorted({c.signed_language for c in train_clips if c.signed_language})[: cfg.model.n_languages]
+    norm = compute_normaliser(train_clips, np.random.default_rng(cfg.seed))
+    net = KF2PNet(cfg.model).to(device)
+    ema = copy.deepcopy(net).eval()
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    model: nn.Module = net
+    if world > 1:
+        model = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    def lr_at(step: int) -> float:
+        if step < cfg.warmup:
+            return cfg.lr * (step + 1) / cfg.warmup
+        progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+        return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+    started = time.monotonic()
+    history: list[dict] = []
+    running = 0.0
+    step = 0
+    for step in range(cfg.steps):
+        if cfg.max_minutes is not None and time.monotonic() - started > 60 * cfg.max_minutes:
+            log(f"time budget reached at step {step}")
+            break
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step)
+        batch = _to(make_batch(train_clips, rng, cfg, norm, languages, cfg.model.downsample), device)
+        loss = total_loss(flow_losses(model, batch))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        decay = min(cfg.ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pe, p in zip(ema.parameters(), net.parameters(), strict=True):
+                pe.lerp_(p, 1 - decay)
+        running += loss.item()
+        if (step + 1) % cfg.log_every == 0 and rank == 0:
+            entry = {"step": step + 1, "train_loss": running / cfg.log_every,
+                     "minutes": (time.monotonic() - started) / 60}
+            running = 0.0
+            history.append(entry)
+            log(json.dumps(entry))
+        if cfg.save_every and out_path is not None and rank == 0 and (step + 1) % cfg.save_every == 0:
+            info = dict(meta or {})
+            info.update({"steps": step + 1, "seed": cfg.seed})
+            save_checkpoint(out_path, ema, norm, languages, info)
+    steps_done = step + 1
+    summary: dict = {"params": count_parameters(net), "steps": steps_done, "world_size": world,
+                     "minutes": (time.monotonic() - started) / 60, "device": str(device), "history": history}
+    if rank == 0:
+        if val_clips:
+            summary["val_loss_ema"] = validation_loss(ema, val_clips, cfg, norm, languages, device)
+            summary["val_loss_raw"] = validation_loss(net, val_clips, cfg, norm, languages, device)
+        summary["train_loss_ema"] = validation_loss(ema, train_clips, cfg, norm, languages, device)
+        if out_path is not None:
+            info = dict(meta or {})
+            info.update({"steps": steps_done, "seed": cfg.seed, "val_loss": summary.get("val_loss_ema")})
+            save_checkpoint(out_path, ema, norm, languages, info)
+    summary["ema_model"] = ema
+    summary["normaliser"] = norm
+    summary["languages"] = languages
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    return summary
