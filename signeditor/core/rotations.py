@@ -20,13 +20,7 @@ def rot6d_to_matrix(rot6d: np.ndarray) -> np.ndarray:
     good network output: every prediction maps to a valid rotation.
     """
     rot6d = np.asarray(rot6d, dtype=np.result_type(np.asarray(rot6d).dtype, np.float32))
-    a1 = rot6d[..., 0:3]
-    a2 = rot6d[..., 3:6]
-    b1 = a1 / np.maximum(np.linalg.norm(a1, axis=-1, keepdims=True), _EPS)
-    b2 = a2 - np.sum(b1 * a2, axis=-1, keepdims=True) * b1
-    b2 = b2 / np.maximum(np.linalg.norm(b2, axis=-1, keepdims=True), _EPS)
-    b3 = np.cross(b1, b2)
-    return np.stack([b1, b2, b3], axis=-2)
+    return np.swapaxes(frame_from_vectors(rot6d[..., 0:3], rot6d[..., 3:6]), -1, -2)
 
 
 def matrix_to_rot6d(matrix: np.ndarray) -> np.ndarray:
