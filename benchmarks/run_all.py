@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -46,8 +47,11 @@ def main() -> int:
         if only and name not in only:
             continue
         print(f"== bench {name}", flush=True)
-        proc = subprocess.run([sys.executable, "-m", "signeditor", "bench", name, "--json"], cwd=ROOT,
-                              capture_output=True, text=True)
+        command = [sys.executable, "-m", "signeditor", "bench", name, "--json"]
+        if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
+            # A display that outlives the benchmark: Qt must not lose its X server before it exits.
+            command = ["xvfb-run", "-a", "-s", "-screen 0 1400x900x24", *command]
+        proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
             failed.append(name)
             print(proc.stderr[-2000:], file=sys.stderr)
