@@ -257,3 +257,36 @@ def test_shift_drag_rubber_band_selects_anchors_inside(qtbot, window):
     frames = sorted(win.document.anchors.by_id(i).frame for i in win.timeline.selected_ids)
     assert frames == [30, 50]
     assert win.document.undo_stack.count() == 0, "selecting is not an edit"
+
+
+def test_file_menu_exports_every_format_readable_by_its_library(qtbot, window, tmp_path):
+    from bvh import Bvh
+
+    from signeditor.io.formats import EXPORT_FORMATS
+    from signeditor.io.smplx_params import read_smplx_npz
+
+    labels = [a.text() for a in window.menuBar().actions()[0].menu().actions() if a.menu()]
+    assert "&Export" in labels
+    assert window.export_to(tmp_path / "take.bvh", "bvh")
+    assert Bvh((tmp_path / "take.bvh").read_text()).nframes == window.document.n_frames
+    assert window.export_to(tmp_path / "take.npz", "npz")
+    np.testing.assert_allclose(read_smplx_npz(tmp_path / "take.npz").features, window.document.motion.features,
+                               atol=1e-5)
+    assert set(EXPORT_FORMATS) >= {"bvh", "glb", "mp4", "gif", "pose", "npz", "signspark", "eaf"}
+
+
+def test_importing_a_motion_file_anchors_it_and_bad_files_are_reported(qtbot, window, tmp_path, monkeypatch):
+    from PySide6 import QtWidgets
+
+    from signeditor.io.bvh import write_bvh
+
+    path = tmp_path / "take.bvh"
+    write_bvh(window.document.motion, path)
+    assert window.open_file(path)
+    assert window.document.n_frames == 60 and len(window.document.anchors) > 0  # FAST (or labels) gave anchors
+    errors: list[str] = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "critical", lambda _parent, _title, text: errors.append(text))
+    broken = tmp_path / "broken.bvh"
+    broken.write_text("HIERARCHY\nROOT x {")
+    assert not window.open_file(broken)
+    assert errors and "broken.bvh" in errors[0]

@@ -112,11 +112,15 @@ def test_failures_are_reported_not_applied(qtbot):
 
 def test_pose_files_open_as_new_projects(monkeypatch, tmp_path):
     from signeditor.gui.main_window import load_document_file
+    from signeditor.io.pose_export import write_pose
+    from signeditor.io.project_file import load_project
+    from signeditor.paths import SAMPLE_PROJECT
 
-    monkeypatch.setattr("signeditor.io.pose_import.motion_from_pose_file", lambda path, fps=25.0: Motion.rest(30))
+    write_pose(load_project(SAMPLE_PROJECT).motion, tmp_path / "clip.pose")
     project = load_document_file(tmp_path / "clip.pose")
-    assert project.motion.n_frames == 30
+    assert project.motion.n_frames == 100
     assert project.source.endswith("clip.pose")
+    assert project.segments and len(project.anchors) >= 2 * len(project.segments)  # FAST's onset/offset at least
 
 
 def test_model_regenerate_falls_back_to_interpolation_when_the_model_cannot_load(monkeypatch):

@@ -7,6 +7,7 @@ commands.py and regeneration in regeneration.py.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,9 @@ from signeditor.gui.inspector import Inspector
 from signeditor.gui.regeneration import RegenerateFn, Regenerator
 from signeditor.gui.timeline import TimelineWidget, wrist_speeds
 from signeditor.io.errors import FileFormatError
+from signeditor.io.formats import EXPORT_FORMATS, export_project
+
+logger = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 30_000
 MAX_RECENT = 8
@@ -36,25 +40,25 @@ def recovery_path() -> Path:
 
 
 def load_document_file(path: str | Path) -> Project:
-    """Open a .signproj, or import a .pose file as a new project (segmented and anchored when FAST is available)."""
-    path = Path(path)
-    if path.suffix.lower() == ".pose":
-        from signeditor.io.pose_import import motion_from_pose_file
+    """Open a project, or import any motion file as a new one, its signs found by FAST and anchored.
 
-        motion = motion_from_pose_file(path)
-        project = Project(motion, source=str(path))
-        try:
-            from signeditor.core.keyframes import anchors_from_segments
-            from signeditor.ml.fast.api import load_segmenter
+    Imported motion has no anchors yet; without anchors there is nothing to
+    edit, so segments (FAST's, or the file's own) become onset/middle/offset anchors.
+    """
+    from signeditor.core.keyframes import anchors_from_segments
+    from signeditor.io.formats import open_project
 
-            project.segments = load_segmenter().segment(motion)
-            project.anchors = anchors_from_segments(motion, project.segments)
-        except Exception:
-            pass
-        return project
-    from signeditor.io.project_file import load_project
+    project = open_project(path)
+    if len(project.anchors) == 0:
+        if not project.segments:
+            try:
+                from signeditor.ml.fast.api import load_segmenter
 
-    return load_project(path)
+                project.segments = load_segmenter().segment(project.motion)
+            except Exception as exc:  # a broken model must not stop the import: the user can anchor by hand
+                logger.warning("FAST could not segment %s: %s", path, exc)
+        project.anchors = anchors_from_segments(project.motion, project.segments)
+    return project
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -175,6 +179,10 @@ class MainWindow(QtWidgets.QMainWindow):
         file_menu.addActions([self.actions["open"]])
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addActions([self.actions["save"], self.actions["save_as"]])
+        export_menu = file_menu.addMenu("&Export")
+        for fmt in EXPORT_FORMATS.values():
+            action = export_menu.addAction(f"{fmt.description} ({fmt.suffix})…")
+            action.triggered.connect(lambda _=False, name=fmt.name: self.export_dialog(name))
         file_menu.addSeparator()
         file_menu.addAction(self.actions["quit"])
         edit = bar.addMenu("&Edit")
@@ -191,6 +199,9 @@ class MainWindow(QtWidgets.QMainWindow):
         view.addActions(list(self.camera_actions.values()))
         view.addSeparator()
         view.addActions([self.actions["skeleton"], self.actions["onion"], self.actions["dark"]])
+        avatar_menu = view.addMenu("&Avatar")
+        avatar_menu.addAction("&Mannequin", lambda: self.use_avatar_model(None))
+        avatar_menu.addAction("&SMPL-X model file…", self.smplx_dialog)
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -418,11 +429,74 @@ class MainWindow(QtWidgets.QMainWindow):
         self._add_recent(path)
         return True
 
+    def export_to(self, path: str | Path, format_name: str) -> bool:
+        """Write the current project in one export format; errors are shown, never raised to the user."""
+        from signeditor.io.formats import VIDEO_FORMATS
+
+        progress = None
+        options: dict[str, object] = {}
+        if format_name in VIDEO_FORMATS:
+            progress = QtWidgets.QProgressDialog("Rendering video…", "", 0, self.document.n_frames, self)
+            progress.setCancelButton(None)
+            progress.setMinimumDuration(300)
+
+            def step(done: int, _total: int) -> None:
+                progress.setValue(done)
+                QtWidgets.QApplication.processEvents()
+
+            options = {"progress": step, "avatar": getattr(self.viewport, "avatar", None)}
+        try:
+            export_project(self.document.project, path, format_name, **options)
+        except (FileFormatError, OSError, RuntimeError) as exc:
+            QtWidgets.QMessageBox.critical(self, "Export failed", str(exc))
+            return False
+        finally:
+            if progress is not None:
+                progress.close()
+        self.statusBar().showMessage(f"Exported {path}", 5000)
+        return True
+
+    def export_dialog(self, format_name: str) -> None:
+        fmt = EXPORT_FORMATS[format_name]
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {fmt.description}", f"untitled{fmt.suffix}",
+                                                        f"{fmt.description} (*{fmt.suffix})")
+        if path:
+            self.export_to(path, format_name)
+
+    def use_avatar_model(self, smplx_path: str | Path | None) -> bool:
+        """Show the user's own SMPL-X mesh (face included), or the bundled mannequin when ``None``; remembered."""
+        if self.viewport is None:
+            return False
+        from signeditor.render.avatar import Avatar
+
+        try:
+            if smplx_path:
+                from signeditor.render.smplx_avatar import SmplxAvatar
+
+                avatar: object = SmplxAvatar(smplx_path)
+            else:
+                avatar = Avatar()
+        except FileFormatError as exc:
+            QtWidgets.QMessageBox.critical(self, "Cannot use this SMPL-X model", str(exc))
+            return False
+        self.viewport.set_avatar(avatar)
+        self.settings.setValue("avatar/smplx_path", str(smplx_path or ""))
+        self.seek(self.document.frame if self.document is not None else 0)
+        return True
+
+    def smplx_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "SMPL-X model (your own download)", "",
+                                                        "SMPL-X model (*.npz)")
+        if path:
+            self.use_avatar_model(path)
+
     def open_dialog(self) -> None:
         if not self._maybe_save():
             return
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open", "", "SignEditor projects (*.signproj);;Pose files (*.pose);;All files (*)")
+            self, "Open", "",
+            "All supported (*.signproj *.pose *.bvh *.glb *.gltf *.npz);;SignEditor projects (*.signproj);;"
+            "Pose keypoints (*.pose);;BVH (*.bvh);;glTF (*.glb *.gltf);;SMPL-X / SignSparK (*.npz);;All files (*)")
         if path:
             self.open_file(path)
 
@@ -538,6 +612,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actions["dark"].setChecked(theme == "dark")
         self._set_dark(theme == "dark")
         self._rebuild_recent_menu()
+        smplx_path = str(self.settings.value("avatar/smplx_path", "") or "")
+        if smplx_path and self.viewport is not None and not self.use_avatar_model(smplx_path):
+            self.settings.setValue("avatar/smplx_path", "")
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self._maybe_save():

@@ -18,7 +18,7 @@ class ExportFormat:
     name: str
     suffix: str
     description: str
-    write: Callable[[Project, Path], None]
+    write: Callable[..., None]
 
 
 def _bvh(project: Project, path: Path) -> None:
@@ -60,10 +60,10 @@ def _eaf(project: Project, path: Path) -> None:
     write_elan(project.segments, project.motion.fps, path, project.motion.n_frames)
 
 
-def _video(project: Project, path: Path) -> None:
+def _video(project: Project, path: Path, **options: object) -> None:
     from signeditor.render.video import write_video
 
-    write_video(project.motion, path)
+    write_video(project.motion, path, **options)
 
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
@@ -79,8 +79,11 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
 )}
 
 
-def export_project(project: Project, path: str | Path, format_name: str | None = None) -> Path:
-    """Write ``project`` as ``format_name`` (or the format its suffix names)."""
+VIDEO_FORMATS = frozenset({"mp4", "gif"})
+
+
+def export_project(project: Project, path: str | Path, format_name: str | None = None, **options: object) -> Path:
+    """Write ``project`` as ``format_name`` (or the format its suffix names); ``options`` go to video export."""
     path = Path(path)
     if format_name is None:
         matches = [f for f in EXPORT_FORMATS.values() if path.name.lower().endswith(f.suffix)]
@@ -92,7 +95,7 @@ def export_project(project: Project, path: str | Path, format_name: str | None =
             choices = sorted(EXPORT_FORMATS)
             raise FileFormatError(path, f"unknown export format {format_name!r}; choose one of {choices}")
         fmt = EXPORT_FORMATS[format_name]
-    fmt.write(project, path)
+    fmt.write(project, path, **options)
     return path
 
 

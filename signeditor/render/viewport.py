@@ -94,6 +94,15 @@ class Viewport:
             self._update_skeleton()
         self.canvas.update()
 
+    def set_avatar(self, avatar: object) -> None:
+        """Swap the figure (mannequin or the user's SMPL-X model); the mesh topology changes with it."""
+        self.avatar = avatar
+        pose = self._pose if self._pose is not None else np.tile(np.array([1, 0, 0, 0, 1, 0], np.float32), 41)
+        mesh = self.avatar.posed(pose)
+        self._set_mesh_data(self.mesh, mesh)
+        self._refresh_ghosts()
+        self.canvas.update()
+
     def set_skeleton_visible(self, visible: bool) -> None:
         self.skeleton.visible = visible
         if visible:
