@@ -42,3 +42,15 @@ def test_open_project_reads_every_exported_motion_format(tmp_path: Path) -> None
         n = min(len(got), len(expected))
         # The glTF path re-fits the mannequin rig by IK (different bone lengths), hence its looser tolerance.
         np.testing.assert_allclose(got[:n], expected[:n], atol=0.06 if name.endswith("glb") else 1e-4, err_msg=name)
+
+
+def test_eaf_export_has_sign_and_gloss_tiers(tmp_path: Path) -> None:
+    import pympi
+
+    assert main(["export", str(SAMPLE), "-f", "eaf", "-o", str(tmp_path)]) == 0
+    eaf = pympi.Elan.Eaf(str(tmp_path / "sample.eaf"))
+    assert {"Sign", "Gloss"} <= set(eaf.get_tier_names())
+    glosses = [value for _start, _end, value in sorted(eaf.get_annotation_data_for_tier("Gloss"))]
+    assert glosses == ["HELLO", "A", "POINT", "TOGETHER"]
+    first = sorted(eaf.get_annotation_data_for_tier("Sign"))[0]
+    assert first[:2] == (480, 1120)  # frames 12..28 at 25 fps

@@ -15,6 +15,8 @@ from signeditor.io.atomic import write_atomically
 from signeditor.io.errors import FileFormatError
 
 SIGN_TIER = "Sign"
+#: The gloss of each sign, on the sign's time span: what annotators read and correct.
+GLOSS_TIER = "Gloss"
 
 
 def _frame_to_ms(frame: int, fps: float) -> int:
@@ -42,9 +44,15 @@ def write_elan(
     if media:
         eaf.add_linked_file(media, mimetype="video/mp4" if media.endswith(".mp4") else None)
     eaf.add_tier(tier)
+    glossed = any(seg.gloss for seg in segments)
+    if glossed:
+        eaf.add_tier(GLOSS_TIER)
     for index, seg in enumerate(sorted(segments, key=lambda s: s.start)):
         start, end = _frame_to_ms(seg.start, fps), _frame_to_ms(seg.end, fps)
-        eaf.add_annotation(tier, start, max(end, start + 1), seg.gloss or f"SIGN{index + 1}")
+        end = max(end, start + 1)
+        eaf.add_annotation(tier, start, end, seg.gloss or f"SIGN{index + 1}")
+        if glossed and seg.gloss:
+            eaf.add_annotation(GLOSS_TIER, start, end, seg.gloss)
     if "default" in eaf.get_tier_names() and tier != "default":
         eaf.remove_tier("default")
     path = Path(path)
