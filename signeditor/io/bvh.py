@@ -20,7 +20,7 @@ from signeditor.core.kinematics import local_matrices
 from signeditor.core.motion import Motion, MotionError
 from signeditor.core.skeleton import ROTATING_JOINTS, Skeleton, signing_skeleton
 from signeditor.io.atomic import atomic_writer
-from signeditor.io.errors import FileFormatError
+from signeditor.io.errors import FileFormatError, read_file_bytes
 
 CM_PER_M = 100.0
 _ROTATION_CHANNELS = ("Zrotation", "Xrotation", "Yrotation")
@@ -108,9 +108,7 @@ class BvhClip:
 def parse_bvh(path: str | Path) -> BvhClip:
     path = Path(path)
     try:
-        text = path.read_bytes().decode("ascii")
-    except OSError as exc:
-        raise FileFormatError(path, f"cannot read file ({exc.strerror})") from exc
+        text = read_file_bytes(path).decode("ascii")
     except UnicodeDecodeError as exc:
         raise FileFormatError(path, "not a text BVH file (non-ASCII bytes)") from exc
     tokens = re.findall(r"[^\s]+", text)

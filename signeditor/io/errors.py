@@ -12,3 +12,11 @@ class FileFormatError(ValueError):
         self.path = Path(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+def read_file_bytes(path: str | Path) -> bytes:
+    """The file's bytes, or a FileFormatError naming it (missing, unreadable, a folder...)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise FileFormatError(path, f"cannot read the file ({exc.strerror or exc})") from exc

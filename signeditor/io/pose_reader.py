@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from signeditor.core.skeleton import signing_skeleton
-from signeditor.io.errors import FileFormatError
+from signeditor.io.errors import FileFormatError, read_file_bytes
 
 POSE = "POSE_LANDMARKS"
 FACE = "FACE_LANDMARKS"
@@ -219,10 +219,7 @@ def read_pose_keypoints(path: str | Path) -> PoseKeypoints:
     from pose_format import Pose
 
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise FileFormatError(path, f"cannot read the file ({exc.strerror or exc})") from exc
+    raw = read_file_bytes(path)
     try:
         pose = Pose.read(raw)
         data = np.ma.getdata(pose.body.data)

@@ -18,7 +18,7 @@ from signeditor.core.motion import Motion, MotionError
 from signeditor.core.project import PROJECT_FORMAT_VERSION, Project
 from signeditor.core.segments import Segment
 from signeditor.io.atomic import write_bytes_atomically
-from signeditor.io.errors import FileFormatError
+from signeditor.io.errors import FileFormatError, read_file_bytes
 
 PROJECT_SUFFIX = ".signproj"
 _MAX_MEMBER_BYTES = 2 << 30
@@ -113,8 +113,4 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
 
 
 def load_project(path: str | Path) -> Project:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise FileFormatError(path, f"cannot read file ({exc.strerror})") from exc
-    return project_from_bytes(data, path)
+    return project_from_bytes(read_file_bytes(path), path)

@@ -19,7 +19,7 @@ import numpy as np
 
 from signeditor.core.motion import IDENTITY_6D, STREAM_SLICES, Motion, MotionError
 from signeditor.io.atomic import atomic_writer
-from signeditor.io.errors import FileFormatError
+from signeditor.io.errors import FileFormatError, read_file_bytes
 from signeditor.io.safe_pickle import UnsafePickleError, loads_plain_data
 
 SIGNSPARK_FPS = 25.0
@@ -109,11 +109,7 @@ def record_from_bytes(data: bytes, clip_id: str, source: str | Path) -> SignSpar
 
 def read_signspark_record(path: str | Path) -> SignSparkRecord:
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FileFormatError(path, f"cannot read file ({exc.strerror})") from exc
-    return record_from_bytes(data, path.stem, path)
+    return record_from_bytes(read_file_bytes(path), path.stem, path)
 
 
 def write_signspark_lmdb(records: list[SignSparkRecord], path: str | Path) -> None:
