@@ -31,9 +31,7 @@ def _mannequin():
 def _mannequin_world_transforms(model: object, motion: Motion) -> np.ndarray:
     from signeditor.render.avatar import mannequin_pose
 
-    poses = [mannequin_pose(frame) for frame in motion.features]
-    batch = {key: np.stack([p[key] for p in poses]) for key in poses[0]}
-    return np.asarray(model.joint_transforms(batch), dtype=np.float64)  # (T, J, 4, 4)
+    return np.asarray(model.joint_transforms(mannequin_pose(motion.features)), dtype=np.float64)  # (T, J, 4, 4)
 
 
 class _BufferBuilder:

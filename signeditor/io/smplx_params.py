@@ -23,19 +23,29 @@ BODY_POSE_ROWS = slice(11, 21)
 N_EXPRESSION = 10
 
 
+def smplx_axis_angle(features: np.ndarray) -> dict[str, np.ndarray]:
+    """Our 6D features (..., 246) as SMPL-X axis-angle arrays: ``body_pose`` (..., 21, 3), hands (..., 15, 3), jaw.
+
+    The one place that knows where our joints sit in SMPL-X's layout; files,
+    the mannequin and the glTF rig all go through it.
+    """
+    features = np.asarray(features, dtype=np.float64)
+    aa = rotations.rot6d_to_axis_angle(features.reshape(*features.shape[:-1], -1, 6)).astype(np.float32)
+    body = np.zeros((*aa.shape[:-2], 21, 3), np.float32)
+    body[..., BODY_POSE_ROWS, :] = aa[..., 0:10, :]
+    return {"body_pose": body, "left_hand_pose": aa[..., 10:25, :], "right_hand_pose": aa[..., 25:40, :],
+            "jaw_pose": aa[..., 40, :]}
+
+
 def motion_to_smplx_params(motion: Motion) -> dict[str, np.ndarray]:
     n = motion.n_frames
-    aa = rotations.rot6d_to_axis_angle(motion.features.reshape(n, -1, 6).astype(np.float64)).astype(np.float32)
-    body = np.zeros((n, 21, 3), np.float32)
-    body[:, BODY_POSE_ROWS] = aa[:, 0:10]
     expression = np.zeros((n, N_EXPRESSION), np.float32)
     if motion.expression is not None:
         k = min(N_EXPRESSION, motion.expression.shape[1])
         expression[:, :k] = motion.expression[:, :k]
     zeros3 = np.zeros((n, 3), np.float32)
     return {
-        "global_orient": zeros3, "body_pose": body,
-        "left_hand_pose": aa[:, 10:25], "right_hand_pose": aa[:, 25:40], "jaw_pose": aa[:, 40],
+        "global_orient": zeros3, **smplx_axis_angle(motion.features),
         "leye_pose": zeros3, "reye_pose": zeros3, "expression": expression,
         "betas": np.zeros((n, 10), np.float32), "transl": zeros3,
         "mocap_framerate": np.array(motion.fps, np.float32), "flat_hand_mean": np.array(True),

@@ -1,8 +1,8 @@
 """The skinned mannequin driven by a Motion frame (numpy only, no Qt, no GL).
 
 The viewport, screenshots and exporters all need the same posed mesh, so the
-conversion from our 6D streams to mannequin-x's SMPL-X pose dictionary lives
-here once. Skinning ~24k vertices costs ~20 ms on one core, so posed meshes
+mannequin-x pose dictionary is built here once, from the SMPL-X layout in
+:mod:`signeditor.io.smplx_params`. Skinning ~24k vertices costs ~20 ms on one core, so posed meshes
 are cached per frame and the cache is cleared when the motion changes.
 """
 
@@ -13,15 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from signeditor.core import rotations
 from signeditor.core.motion import FEATURE_DIM
-from signeditor.core.skeleton import BODY_JOINTS, LEFT_HAND_JOINTS, RIGHT_HAND_JOINTS
-
-#: Our body joints are SMPL-X joints 12..21, i.e. rows 11..20 of SMPL-X's body_pose (which starts at joint 1).
-_BODY_POSE_ROWS = np.arange(11, 11 + len(BODY_JOINTS))
-_N_BODY = len(BODY_JOINTS)
-_N_HAND = len(LEFT_HAND_JOINTS)
-assert len(RIGHT_HAND_JOINTS) == _N_HAND
+from signeditor.io.smplx_params import smplx_axis_angle
 
 
 @dataclass(frozen=True)
@@ -34,24 +27,22 @@ class PosedMesh:
 
 
 def mannequin_pose(pose_features: np.ndarray) -> dict[str, np.ndarray]:
-    """Convert one frame of our features (246,) to mannequin-x's pose dictionary (axis-angle, float32).
+    """Convert features (..., 246) (one frame or a batch) to mannequin-x's pose dictionary (axis-angle, float32).
 
     The jaw has no mannequin joint, so it is dropped (the wooden avatar has no face rig).
     """
-    pose_features = np.asarray(pose_features, dtype=np.float64).reshape(-1)
-    if pose_features.shape != (FEATURE_DIM,):
+    pose_features = np.asarray(pose_features)
+    if pose_features.shape[-1:] != (FEATURE_DIM,):
         raise ValueError(f"a pose has {FEATURE_DIM} values, got {pose_features.shape}")
-    axis_angle = rotations.rot6d_to_axis_angle(pose_features.reshape(-1, 6))  # (41, 3) in ROTATING_JOINTS order
-    body_pose = np.zeros((21, 3), dtype=np.float32)
-    body_pose[_BODY_POSE_ROWS] = axis_angle[:_N_BODY]
-    hand_pose = axis_angle[_N_BODY : _N_BODY + 2 * _N_HAND].astype(np.float32)  # left 15 then right 15
+    smplx = smplx_axis_angle(pose_features)
+    batch = pose_features.shape[:-1]
     return {
-        "body_pose": body_pose,
-        "head_pose": np.zeros((3, 3), dtype=np.float32),
-        "hand_pose": hand_pose,
-        "pelvis_rotation": np.zeros(3, dtype=np.float32),
-        "global_rotation": np.zeros(3, dtype=np.float32),
-        "global_translation": np.zeros(3, dtype=np.float32),
+        "body_pose": smplx["body_pose"],
+        "head_pose": np.zeros((*batch, 3, 3), dtype=np.float32),
+        "hand_pose": np.concatenate([smplx["left_hand_pose"], smplx["right_hand_pose"]], axis=-2),
+        "pelvis_rotation": np.zeros((*batch, 3), dtype=np.float32),
+        "global_rotation": np.zeros((*batch, 3), dtype=np.float32),
+        "global_translation": np.zeros((*batch, 3), dtype=np.float32),
     }
 
 
