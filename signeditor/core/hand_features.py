@@ -110,3 +110,12 @@ def wrist_positions(features: np.ndarray) -> np.ndarray:
     centre = 0.5 * (chains["L"][0] + chains["R"][0])
     width = float(_chain_constants()["shoulder_width"])
     return np.stack([(chains[s][1] - centre) / width for s in SIDES], axis=1)
+
+
+def track_speed(positions: np.ndarray, fps: float) -> np.ndarray:
+    """Per-frame speed of point tracks (T, ..., 3) -> (T, ...); the first frame repeats the second's speed."""
+    positions = np.asarray(positions)
+    if len(positions) < 2:
+        return np.zeros(positions.shape[:-1])
+    speed = np.linalg.norm(np.diff(positions, axis=0), axis=-1) * fps
+    return np.concatenate([speed[:1], speed])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from signeditor.core.hand_features import wrist_positions
+from signeditor.core.hand_features import track_speed, wrist_positions
 from signeditor.core.motion import Motion
 from signeditor.core.segments import Segment
 
@@ -42,8 +42,7 @@ def speed_minima_segments(motion: Motion, settings: SpeedBaselineSettings | None
     if n < 2:
         return []
     wrists = wrist_positions(motion.features)  # (T, 2, 3)
-    speed = np.linalg.norm(np.diff(wrists, axis=0), axis=2) * motion.fps
-    speed = np.concatenate([speed[:1], speed]).max(axis=1)
+    speed = track_speed(wrists, motion.fps).max(axis=1)
     speed = _smooth(speed, s.smooth_frames)
     height = wrists[:, :, 1]
     rest = np.percentile(height, 5, axis=0)

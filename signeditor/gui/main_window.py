@@ -13,10 +13,8 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
-from signeditor.core.skeleton import JOINT_INDEX
 from signeditor.gui import commands
 from signeditor.gui.document import Document
 from signeditor.gui.inspector import Inspector
@@ -323,8 +321,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_curves(self) -> None:
         doc = self.document
-        positions = forward_kinematics(doc.motion.features)
-        right, left = wrist_speeds(positions, doc.motion.fps, JOINT_INDEX["R_Wrist"], JOINT_INDEX["L_Wrist"])
+        right, left = wrist_speeds(doc.motion.features, doc.motion.fps)
         self.timeline.set_speed_curves(right, left)
 
     def _on_frame_changed(self, frame: int) -> None:

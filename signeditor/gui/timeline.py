@@ -14,7 +14,9 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from signeditor.core.anchors import AnchorSet
+from signeditor.core.hand_features import track_speed, wrist_positions
 from signeditor.core.segments import Segment
+from signeditor.core.skeleton import signing_skeleton
 
 #: Rows of the track view, top to bottom (y coordinate = index from the bottom).
 TRACKS: tuple[str, ...] = ("sign", "right_hand", "left_hand", "body", "jaw")
@@ -370,13 +372,8 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self.tracks.getAxis("top").setTicks([ticks])
 
 
-def wrist_speeds(positions: np.ndarray, fps: float, right_index: int, left_index: int) -> tuple[np.ndarray, np.ndarray]:
-    """Wrist speed (m/s) per frame from FK positions (T, J, 3), for the curve lane."""
-    def speed(index: int) -> np.ndarray:
-        track = positions[:, index]
-        if len(track) < 2:
-            return np.zeros(len(track))
-        v = np.linalg.norm(np.diff(track, axis=0), axis=1) * fps
-        return np.concatenate([[v[0]], v])
-
-    return speed(right_index), speed(left_index)
+def wrist_speeds(features: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Right and left wrist speed (m/s) per frame, for the curve lane (arm-only kinematics: cheap on long clips)."""
+    metres = wrist_positions(features) * signing_skeleton().shoulder_width()  # (T, [left, right], 3)
+    speed = track_speed(metres, fps)
+    return speed[:, 1], speed[:, 0]
