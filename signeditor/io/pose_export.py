@@ -16,6 +16,7 @@ from pose_format import Pose
 from pose_format.numpy.pose_body import NumPyPoseBody
 from pose_format.pose_header import PoseHeader, PoseHeaderComponent, PoseHeaderDimensions
 
+from signeditor.core.ik import FINGER_POINTS
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import Motion
 from signeditor.core.skeleton import JOINT_INDEX, signing_skeleton
@@ -31,11 +32,12 @@ POSE_POINTS: tuple[str, ...] = (
 )
 N_FACE = 468
 #: Skeleton joints behind each hand point (MediaPipe order).
-_HAND_JOINTS: tuple[str, ...] = (
-    "Wrist", "Thumb1", "Thumb2", "Thumb3", "ThumbTip", "Index1", "Index2", "Index3", "IndexTip",
-    "Middle1", "Middle2", "Middle3", "MiddleTip", "Ring1", "Ring2", "Ring3", "RingTip",
-    "Pinky1", "Pinky2", "Pinky3", "PinkyTip",
-)
+#: The skeleton joint behind each MediaPipe hand point: the inverse of the IK's finger-to-point table.
+_JOINT_OF_HAND_POINT: dict[str, str] = {"WRIST": "Wrist"} | {
+    point: f"{finger}{level + 1}" if level < 3 else f"{finger}Tip"
+    for finger, points in FINGER_POINTS.items() for level, point in enumerate(points)
+}
+_HAND_JOINTS: tuple[str, ...] = tuple(_JOINT_OF_HAND_POINT[p] for p in HAND_POINTS)
 _HAND_LIMBS = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11), (11, 12),
                (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20)]
 #: Face landmarks we can place, as offsets in the head's frame (metres); those marked jaw move with the jaw.
