@@ -8,7 +8,7 @@ from pathlib import Path
 
 from signeditor.core.keyframes import POLICIES, anchors_from_segments
 from signeditor.core.motion import Motion
-from signeditor.io.atomic import write_atomically
+from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError
 
 
@@ -55,7 +55,7 @@ def run_segment(args: argparse.Namespace) -> int:
     else:
         document = segmentation_document(motion, segments, anchors, str(source))
         text = json.dumps(document, indent=1)
-        write_atomically(output, lambda handle: handle.write(text.encode("utf-8")))
+        write_bytes_atomically(output, text.encode("utf-8"))
     print(f"{len(segments)} signs, {len(anchors)} keyframes -> {output}")
     return 0
 

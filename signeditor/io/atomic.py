@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
@@ -32,11 +32,6 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
         with suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-
-
-def write_atomically(path: str | Path, write: Callable[[BinaryIO], None]) -> None:
-    with atomic_writer(path) as handle:
-        write(handle)
 
 
 def write_bytes_atomically(path: str | Path, data: bytes) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from signeditor.core.segments import Segment
-from signeditor.io.atomic import write_atomically
+from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError
 
 SIGN_TIER = "Sign"
@@ -62,7 +62,7 @@ def write_elan(
         data = tmp.read_bytes()
     finally:
         tmp.unlink(missing_ok=True)
-    write_atomically(path, lambda handle: handle.write(data))
+    write_bytes_atomically(path, data)
 
 
 def read_elan(path: str | Path, fps: float, tier: str = SIGN_TIER) -> list[Segment]:

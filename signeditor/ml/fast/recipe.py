@@ -19,7 +19,7 @@ from signeditor.core.motion import Motion
 from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments
 from signeditor.core.segmentation_metrics import segmentation_scores
 from signeditor.core.segments import segments_from_labels
-from signeditor.io.atomic import write_atomically
+from signeditor.io.atomic import write_bytes_atomically
 from signeditor.ml.fast.api import make_checkpoint, segmenter_from_checkpoint
 from signeditor.ml.fast.corpus_clips import evaluation_sequences, load_clips
 from signeditor.ml.fast.training import FPS, TrainingSettings, train_network, tune_decoding
@@ -31,7 +31,7 @@ DEFAULT_STEPS = 3000
 def save_checkpoint(checkpoint: dict, path: str | Path) -> None:
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)
-    write_atomically(path, lambda handle: handle.write(buffer.getvalue()))
+    write_bytes_atomically(path, buffer.getvalue())
 
 
 def train_and_save(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 import zipfile
 from pathlib import Path
 
 import torch
 
+from signeditor.io.atomic import write_bytes_atomically
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet
 from signeditor.ml.kf2p.representation import Normaliser
 
@@ -27,9 +29,7 @@ class ModelLoadError(RuntimeError):
 
 def save_checkpoint(path: str | Path, net: KF2PNet, normaliser: Normaliser, languages: list[str],
                     meta: dict | None = None) -> None:
-    """Write the (EMA) weights with everything needed to rebuild the network; atomic via a temporary file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the (EMA) weights with everything needed to rebuild the network, atomically."""
     payload = {
         "format": CHECKPOINT_FORMAT,
         "format_version": CHECKPOINT_VERSION,
@@ -39,9 +39,9 @@ def save_checkpoint(path: str | Path, net: KF2PNet, normaliser: Normaliser, lang
         "languages": list(languages),
         "meta": dict(meta or {}),
     }
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    write_bytes_atomically(path, buffer.getvalue())
 
 
 def load_checkpoint(path: str | Path) -> tuple[KF2PNet, Normaliser, list[str], dict]:
