@@ -32,6 +32,19 @@ class GlossTiming:
     span_ms: tuple[float, float]
 
 
+def read_gloss_timing(meta_path: Path) -> tuple[GlossTiming, str]:
+    """Gloss timings and the German sentence from a DGS ``*_metadata.json``; FileFormatError when malformed."""
+    try:
+        sentence = json.loads(meta_path.read_text(encoding="utf-8"))["sentence"]
+        gloss_block = sentence["glosses"]
+        timing = GlossTiming(
+            [str(g) for g in gloss_block["gloss"]], [float(s) for s in gloss_block["start"]],
+            [float(e) for e in gloss_block["end"]], (float(sentence["start"]), float(sentence["end"])))
+        return timing, str(sentence.get("german", ""))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise FileFormatError(meta_path, f"missing or malformed gloss timings ({exc!r})") from exc
+
+
 @dataclass(frozen=True)
 class ClipSource:
     """Everything the build needs to produce one clip, before reading any keypoints."""
@@ -85,14 +98,9 @@ def dgs_sentences(root: Path) -> Iterator[ClipSource]:
         number = int(number_match.group(1)) if number_match else -1
         split = "test" if number in DGS_SENTENCE_TEST else "val" if number in DGS_SENTENCE_VAL else "train"
         try:
-            sentence = json.loads(meta_path.read_text(encoding="utf-8"))["sentence"]
-            gloss_block = sentence["glosses"]
-            timing = GlossTiming(
-                [str(g) for g in gloss_block["gloss"]], [float(s) for s in gloss_block["start"]],
-                [float(e) for e in gloss_block["end"]], (float(sentence["start"]), float(sentence["end"])))
-            text = str(sentence.get("german", ""))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            print(f"skip {meta_path}: malformed metadata ({exc!r})")
+            timing, text = read_gloss_timing(meta_path)
+        except FileFormatError as exc:
+            print(f"skip: {exc}")
             continue
         for variant in ("original", "updated"):
             pose_path = folder / f"{base}_{variant}.pose"

@@ -10,7 +10,6 @@ fingerspelled letters so boundaries between signs are tested too.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +46,7 @@ def examples_from_pose_folder(
 ) -> list[tuple[str, Example]]:
     """(name, (motion, tags)) for every sentence of the folder that has metadata with gloss timings."""
     from signeditor.data.labels import gloss_segments, labels_for
+    from signeditor.data.sources import read_gloss_timing
     from signeditor.io.pose_import import motion_from_pose_file
 
     pairs = sorted(p for p in folder.glob("*_original.pose") if only is None or p.name in only)
@@ -55,14 +55,9 @@ def examples_from_pose_folder(
     examples = []
     for pose_path in pairs[:limit]:
         meta_path = pose_path.with_name(pose_path.name.replace("_original.pose", "_metadata.json"))
-        try:
-            sentence = json.loads(meta_path.read_text(encoding="utf-8"))["sentence"]
-            glosses = sentence["glosses"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise FileFormatError(meta_path, f"missing or malformed gloss timings ({exc!r})") from exc
+        timing, _text = read_gloss_timing(meta_path)
         motion = motion_from_pose_file(pose_path)
-        segments = gloss_segments(glosses["gloss"], glosses["start"], glosses["end"],
-                                  (sentence["start"], sentence["end"]), motion.n_frames)
+        segments = gloss_segments(timing.glosses, timing.starts_ms, timing.ends_ms, timing.span_ms, motion.n_frames)
         examples.append((pose_path.stem, (motion, labels_for(segments, motion.n_frames))))
     return examples
 
