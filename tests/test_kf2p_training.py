@@ -34,7 +34,7 @@ def test_overfitting_a_fixed_batch_lowers_the_loss() -> None:
     clips = _clips(2)
     cfg = TrainConfig(batch_size=4, min_crop=48, max_crop=48,
                       model=KF2PConfig(channels=(16, 24, 32), cond_dim=32, text_dim=16))
-    norm = compute_normaliser(clips, np.random.default_rng(0), n_samples=8)
+    norm = compute_normaliser(clips, np.random.default_rng(0), 0.0, n_samples=8)
     batch = make_batch(clips, np.random.default_rng(1), cfg, norm, ["gsg"], cfg.model.downsample, dropout=False)
     net = KF2PNet(cfg.model)
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)

@@ -9,7 +9,7 @@ from signeditor.core import rotations
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import identity_features
 from signeditor.core.skeleton import JOINT_INDEX, ROTATING_JOINTS
-from signeditor.render.avatar import Avatar, mannequin_pose
+from signeditor.render.avatar import Avatar, mannequin_pose, vertex_normals
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +62,16 @@ def test_posed_mesh_changes_with_pose_and_caches(avatar):
     np.testing.assert_allclose(np.linalg.norm(b.normals, axis=1), 1.0, atol=1e-4)
     assert avatar.posed(pose, key=("test", 1)) is b, "same key, same cached mesh"
     assert a.faces.max() < len(a.vertices)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_fast_skinning_equals_mannequin_x(avatar, seed):
+    """Our sparse linear blend skinning and incidence normals reproduce mannequin-x's mesh and vertex_normals.
+
+    Guards the private mannequin-x skinning data the Avatar reads: a changed layout would show up here.
+    """
+    pose = random_pose(seed, scale=0.8)
+    mesh = avatar.posed(pose)
+    reference = np.asarray(avatar.model.vertices(mannequin_pose(pose)), dtype=np.float64)
+    np.testing.assert_allclose(mesh.vertices, reference, atol=2e-5)
+    np.testing.assert_allclose(mesh.normals, vertex_normals(mesh.vertices, mesh.faces), atol=1e-4)

@@ -48,6 +48,8 @@ def test_viewport_draws_the_avatar_and_follows_the_pose(tmp_path):
     assert report["changed_fraction"] > 0.005, "changing the pose changes the picture"
     assert report["overlay_changed_fraction"] > 0.001 and report["green_pixels"] > 20, "skeleton overlay is drawn"
     assert (OUTPUT / "viewport_posed.png").stat().st_size > 1000
+    assert report["picked"] == ["R_Wrist"], "a click on the wrist picks it; a drag (camera orbit) picks nothing"
+    assert report["avatar_at_picked_wrist"] > 0.3, "the picked spot is on the drawn avatar"
 
 
 def test_gui_command_opens_the_sample_and_draws_a_frame(tmp_path):
@@ -76,3 +78,5 @@ def test_window_view_options_change_the_picture(tmp_path):
     assert all(report["camera_differs"][n] > 0.02 for n in ("side", "signer", "three_quarter"))
     assert report["ghosts_visible"] == 2 and report["onion_changed"] > 0.005
     assert report["light_changed"] > 0.3, "the light theme repaints the background"
+    assert report["inspector_joint_after_pick"] == "L_Elbow", "a click on a joint selects it in the inspector"
+    assert report["marker_pixels_added"] > 20, "the viewport marks the inspector's joint"

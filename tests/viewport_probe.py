@@ -33,6 +33,16 @@ def main(out_dir: str) -> None:
     background = np.array(viewport.canvas.bgcolor.rgba[:3]) * 255
     viewport.set_pose(raised_arm_pose())
     posed = viewport.render_image()
+    # A click on the drawn right wrist picks it (through the canvas's own mouse events); a drag does not.
+    picked: list[str] = []
+    viewport.joint_pick_callbacks.append(picked.append)
+    wrist = viewport.joint_screen_positions()["R_Wrist"]
+    viewport.canvas.events.mouse_press(pos=tuple(wrist), button=1)
+    viewport.canvas.events.mouse_release(pos=tuple(wrist), button=1)
+    viewport.canvas.events.mouse_press(pos=tuple(wrist), button=1)
+    viewport.canvas.events.mouse_release(pos=tuple(wrist + 40), button=1)
+    x, y = (int(v) for v in np.round(wrist))
+    patch = posed[max(y - 6, 0): y + 7, max(x - 6, 0): x + 7, :3].astype(float)
     viewport.set_skeleton_visible(True)
     viewport.set_ghost_poses([identity_features(1)[0]])
     viewport.set_onion_skin(True)
@@ -51,6 +61,8 @@ def main(out_dir: str) -> None:
         "changed_fraction": float((np.abs(posed.astype(int) - rest.astype(int)).sum(-1) > 30).mean()),
         "overlay_changed_fraction": float((np.abs(overlay.astype(int) - posed.astype(int)).sum(-1) > 30).mean()),
         "green_pixels": int(((overlay[..., 1] > 180) & (overlay[..., 0] < 100)).sum()),
+        "picked": picked,
+        "avatar_at_picked_wrist": float((np.abs(patch - background).sum(-1) > 30).mean()),
     }
     print(json.dumps(report))
 
@@ -80,6 +92,18 @@ def window(out_dir: str, project_path: str) -> None:
         win.camera_actions[name].trigger()
         images[name] = win.viewport.render_image()
     plain = win.viewport.render_image()
+    # Clicking the left elbow in the viewport selects it in the inspector, and the viewport marks it (yellow).
+    elbow = tuple(win.viewport.joint_screen_positions()["L_Elbow"])
+    win.viewport.canvas.events.mouse_press(pos=elbow, button=1)
+    win.viewport.canvas.events.mouse_release(pos=elbow, button=1)
+    marked = win.viewport.render_image()
+
+    def yellow(image: np.ndarray) -> int:
+        """Marker-coloured pixels around the elbow."""
+        x, y = (int(v) for v in np.round(elbow))
+        near = image[max(y - 10, 0): y + 11, max(x - 10, 0): x + 11]
+        return int(((near[..., 0] > 200) & (near[..., 1] > 160) & (near[..., 2] < 80)).sum())
+
     win.actions["onion"].setChecked(True)
     win.actions["skeleton"].setChecked(True)
     onion = win.viewport.render_image()
@@ -95,6 +119,8 @@ def window(out_dir: str, project_path: str) -> None:
         "onion_changed": float((onion != plain).any(-1).mean()),
         "light_changed": float((light != onion).any(-1).mean()),
         "ghosts_visible": sum(g.visible for g in win.viewport.ghosts),
+        "inspector_joint_after_pick": win.inspector.joint,
+        "marker_pixels_added": yellow(marked) - yellow(plain),
     }
     win.close()
     print(json.dumps(report))

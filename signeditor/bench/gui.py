@@ -66,6 +66,7 @@ def _measure_in_process(args: argparse.Namespace) -> dict:
 
     fps_cold = draw_frames()  # skinning every frame
     fps_cached = draw_frames()  # skinned meshes cached per frame
+    renderer, viewport_px = _gl_renderer(viewport), list(viewport.canvas.size)
 
     # Anchor drop -> regenerated motion shown: push the same command a drop pushes, wait for the result.
     regenerator = window.regenerator
@@ -91,6 +92,8 @@ def _measure_in_process(args: argparse.Namespace) -> dict:
     return {
         "viewport_fps": round(fps_cold, 1),
         "viewport_fps_cached": round(fps_cached, 1),
+        "gl_renderer": renderer,
+        "viewport_px": viewport_px,
         "edit_to_frame_ms": round(statistics.median(times_ms), 1),
         "edit_to_frame_ms_max": round(max(times_ms), 1),
         "regenerate_worker_ms": round(statistics.median(worker_ms), 1) if worker_ms else None,
@@ -99,3 +102,14 @@ def _measure_in_process(args: argparse.Namespace) -> dict:
         "frames": n,
         "edits": args.edits,
     }
+
+
+def _gl_renderer(viewport: object) -> str:
+    """Which OpenGL implementation drew the frames (llvmpipe is Mesa's CPU rasteriser): fps depend on it."""
+    from vispy.gloo import gl
+
+    try:
+        viewport.canvas.set_current()
+        return str(gl.glGetParameter(gl.GL_RENDERER))
+    except Exception as exc:  # a missing GL entry point must not lose the measurements
+        return f"unknown ({exc})"

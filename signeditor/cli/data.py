@@ -16,6 +16,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--dataset", action="append",
                        help="only this dataset folder (repeatable; the index then lists only these)")
     build.set_defaults(handler=_build)
+    shapes = sub.add_parser("handshapes", help="derive the handshape library from the corpus's fingerspelling clips")
+    shapes.add_argument("corpus", nargs="?", default="data", help="corpus folder from `data build` (default: data)")
+    shapes.add_argument("-o", "--out", default=None,
+                        help="library .npz to write (default: the shipped resources/handshapes/handshapes.npz)")
+    shapes.set_defaults(handler=_handshapes)
+    lexicon = sub.add_parser("lexicon", help="write a development sign lexicon (index.csv) over a sign data folder")
+    lexicon.add_argument("source", help="sign data folder (e.g. ../shared/signdata)")
+    lexicon.add_argument("-o", "--out", default="lexicon", help="lexicon folder to write (default: lexicon)")
+    lexicon.set_defaults(handler=_lexicon)
+
+
+def _lexicon(args: argparse.Namespace) -> int:
+    from signeditor.data.dev_lexicon import build_dev_lexicon
+
+    index, count = build_dev_lexicon(args.source, args.out)
+    print(f"{count} lexicon entries -> {index} (clips copied under the folder; keep it out of git)")
+    return 0
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -31,4 +48,17 @@ def _build(args: argparse.Namespace) -> int:
     frames = sum(r.n_frames for r in records)
     print(f"{len(records)} clips ({frames} frames at 25 fps): built {report.built}, reused {report.reused}, "
           f"skipped {report.skipped}; splits {dict(sorted(splits.items()))}; index {args.out}/index.json")
+    return 0
+
+
+def _handshapes(args: argparse.Namespace) -> int:
+    from signeditor.core.handshapes import DEFAULT_LIBRARY_PATH
+    from signeditor.data.corpus import load_corpus
+    from signeditor.data.handshapes import build_handshape_library, write_handshape_library
+
+    library = build_handshape_library(load_corpus(args.corpus))
+    path = write_handshape_library(library, args.out or DEFAULT_LIBRARY_PATH)
+    two_handed = sum(h.two_handed for h in library.handshapes)
+    print(f"{len(library)} handshapes ({two_handed} two-handed) in {len(library.languages)} signed languages "
+          f"-> {path} ({path.stat().st_size // 1024} KB)")
     return 0

@@ -12,6 +12,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-recovery", action="store_true", help="do not offer to restore autosaved edits")
     parser.add_argument("--exit-when-ready", action="store_true",
                         help=argparse.SUPPRESS)  # quit once the first frame is drawn (start-up benchmark)
+    parser.add_argument("--autosave-seconds", type=float, default=None,
+                        help="autosave interval in seconds (default 30)")
+    parser.add_argument("--script", default=None, help=argparse.SUPPRESS)  # test hook: run a Python file's
+    # `drive(window)` once the window is open (the crash-recovery test edits a real app this way)
     parser.set_defaults(handler=run_gui)
 
 
@@ -19,4 +23,5 @@ def run_gui(args: argparse.Namespace) -> int:
     from signeditor.gui.app import launch
 
     return launch(args.file, offer_recovery=not args.no_recovery, argv=sys.argv[:1],
-                  exit_when_ready=args.exit_when_ready)
+                  exit_when_ready=args.exit_when_ready, autosave_seconds=args.autosave_seconds,
+                  script=args.script)

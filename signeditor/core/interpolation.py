@@ -51,11 +51,15 @@ def _slerp(q0: np.ndarray, q1: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out / np.linalg.norm(out, axis=-1, keepdims=True)
 
 
-def _catmull_rom(quats: np.ndarray, times: np.ndarray, seg: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _catmull_rom(quats: np.ndarray, times: np.ndarray, seg: np.ndarray, t: np.ndarray,
+                 tension: float = 0.0) -> np.ndarray:
     """Non-uniform Catmull-Rom (cardinal) spline through key quaternions, renormalised.
 
     Tangents use the key times, so unevenly spaced anchors do not overshoot;
     end tangents are one-sided, which is what DCC tools do for open curves.
+    ``tension`` is Kochanek-Bartels tension: tangents are scaled by ``1 - tension``,
+    so 0 is plain Catmull-Rom (the animation-tool default) and negative values
+    leave a key faster and settle into the next one, as signers move between holds.
     """
     k = len(times)
     tangents = np.zeros_like(quats)
@@ -63,6 +67,7 @@ def _catmull_rom(quats: np.ndarray, times: np.ndarray, seg: np.ndarray, t: np.nd
         tangents[1:-1] = (quats[2:] - quats[:-2]) / (times[2:] - times[:-2])[:, None, None]
     tangents[0] = (quats[1] - quats[0]) / (times[1] - times[0])
     tangents[-1] = (quats[-1] - quats[-2]) / (times[-1] - times[-2])
+    tangents *= 1.0 - tension
     dt = (times[seg + 1] - times[seg]).astype(np.float64)
     u = ((t - times[seg]) / dt)[:, None, None]
     h00 = 2 * u**3 - 3 * u**2 + 1
@@ -74,7 +79,8 @@ def _catmull_rom(quats: np.ndarray, times: np.ndarray, seg: np.ndarray, t: np.nd
     return out / np.maximum(np.linalg.norm(out, axis=-1, keepdims=True), 1e-8)
 
 
-def _interpolate_stream(frames: np.ndarray, values: np.ndarray, n_frames: int, method: str) -> np.ndarray:
+def _interpolate_stream(frames: np.ndarray, values: np.ndarray, n_frames: int, method: str,
+                        tension: float = 0.0) -> np.ndarray:
     n_joints = values.shape[1] // 6
     quats = rotations.matrix_to_quaternion(rotations.rot6d_to_matrix(values.reshape(-1, n_joints, 6)))
     quats = _align_hemispheres(quats)
@@ -88,7 +94,7 @@ def _interpolate_stream(frames: np.ndarray, values: np.ndarray, n_frames: int, m
             w = ((tc - frames[seg]) / (frames[seg + 1] - frames[seg]))[:, None, None]
             out_q = _slerp(quats[seg], quats[seg + 1], w)
         else:
-            out_q = _catmull_rom(quats, frames.astype(np.float64), seg, tc)
+            out_q = _catmull_rom(quats, frames.astype(np.float64), seg, tc, tension)
     out = rotations.matrix_to_rot6d(rotations.quaternion_to_matrix(out_q)).reshape(n_frames, -1)
     # Anchored frames carry the user's pose bit for bit, not its round trip through quaternions.
     out[frames] = values
@@ -117,7 +123,8 @@ def interpolate_between_anchors(
     return features
 
 
-def interpolate_keyframes(values: np.ndarray, mask: np.ndarray, method: str = "slerp") -> np.ndarray:
+def interpolate_keyframes(values: np.ndarray, mask: np.ndarray, method: str = "slerp",
+                          tension: float = 0.0) -> np.ndarray:
     """The same interpolation from dense keyframe arrays (T, 246) with a 0/1 mask, as training builds them.
 
     A stream counts as anchored on a frame when its first column is masked,
@@ -129,5 +136,6 @@ def interpolate_keyframes(values: np.ndarray, mask: np.ndarray, method: str = "s
         cols = STREAM_SLICES[stream]
         frames = np.flatnonzero(mask[:, cols.start] > 0.5)
         if len(frames):
-            features[:, cols] = _interpolate_stream(frames, values[frames, cols].astype(np.float32), n_frames, method)
+            keys = values[frames, cols].astype(np.float32)
+            features[:, cols] = _interpolate_stream(frames, keys, n_frames, method, tension)
     return features

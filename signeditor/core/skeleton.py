@@ -57,6 +57,8 @@ PARENTS: tuple[int, ...] = tuple(
     -1 if _PARENT_NAMES[n] is None else JOINT_NAMES.index(_PARENT_NAMES[n]) for n in JOINT_NAMES
 )
 JOINT_INDEX: dict[str, int] = {n: i for i, n in enumerate(JOINT_NAMES)}
+#: Finger joints and fingertips of both hands: the points whose error "hands" metrics and losses measure.
+HAND_POINT_INDICES: tuple[int, ...] = tuple(JOINT_INDEX[n] for n in LEFT_HAND_JOINTS + RIGHT_HAND_JOINTS + TIP_JOINTS)
 
 #: SMPL-X axis-angle jaw offset: the jaw joint sits below and in front of the head joint.
 _JAW_OFFSET = np.array([0.0, -0.02, 0.05])

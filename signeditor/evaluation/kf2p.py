@@ -13,12 +13,11 @@ from signeditor.core.interpolation import interpolate_between_anchors
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import Motion
 from signeditor.core.segments import segments_from_labels
-from signeditor.core.skeleton import JOINT_INDEX, JOINT_NAMES
+from signeditor.core.skeleton import HAND_POINT_INDICES, JOINT_INDEX
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.kf2p.keyframe_sampling import onset_middle_offset
 
-HAND_JOINTS = np.array([i for i, n in enumerate(JOINT_NAMES) if n[2:] and n[:2] in ("L_", "R_")
-                        and n[2:] not in ("Collar", "Shoulder", "Elbow", "Wrist")])
+HAND_JOINTS = np.array(HAND_POINT_INDICES)
 BODY_JOINTS = np.array([JOINT_INDEX[n] for n in ("Neck", "Head", "L_Shoulder", "R_Shoulder", "L_Elbow", "R_Elbow",
                                                  "L_Wrist", "R_Wrist")])
 METHODS = ("kf2p", "slerp", "cubic")
@@ -34,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--noise-scale", type=float, default=None, help="override the model's sampling noise scale")
     parser.add_argument("--max-clips", type=int, default=None)
-    parser.add_argument("--no-fast", action="store_true", help="do not use FAST even when its weights load")
+    parser.add_argument("--keyframes", default="fast", choices=("fast", "labels"),
+                        help="onset/middle/offset keyframes from FAST (the editor's layout) or from the corpus labels")
 
 
 def _shoulder_width(positions: np.ndarray) -> float:
@@ -82,9 +82,7 @@ def clip_metrics(pred: np.ndarray, real: np.ndarray, keyframes: np.ndarray, fps:
     }
 
 
-def _fast_segmenter(disabled: bool) -> object | None:
-    if disabled:
-        return None
+def _fast_segmenter() -> object | None:
     try:
         from signeditor.ml.fast.api import load_segmenter
 
@@ -94,16 +92,16 @@ def _fast_segmenter(disabled: bool) -> object | None:
 
 
 def keyframes_for(motion: Motion, labels: np.ndarray | None, segmenter: object | None) -> tuple[np.ndarray, str]:
-    """Onset/middle/offset keyframes: from labels, else FAST, else every ``FALLBACK_EVERY`` frames."""
+    """Onset/middle/offset keyframes: from FAST when given one, else labels, else every ``FALLBACK_EVERY`` frames."""
     n = motion.n_frames
-    if labels is not None and (labels >= 0).all():
-        frames = onset_middle_offset(segments_from_labels(labels), n)
-        if len(frames) >= 2:
-            return frames, "labels"
     if segmenter is not None:
         frames = onset_middle_offset(segmenter.segment(motion), n)  # type: ignore[attr-defined]
         if len(frames) >= 2:
             return frames, "fast"
+    if labels is not None and (labels >= 0).all():
+        frames = onset_middle_offset(segments_from_labels(labels), n)
+        if len(frames) >= 2:
+            return frames, "labels"
     return np.arange(0, n, FALLBACK_EVERY), "every_n"
 
 
@@ -136,7 +134,7 @@ def run(args: argparse.Namespace) -> dict:
     generator = load_generator(args.weights)
     if args.noise_scale is not None:
         generator.noise_scale = args.noise_scale
-    segmenter = _fast_segmenter(args.no_fast)
+    segmenter = _fast_segmenter() if args.keyframes == "fast" else None
     per_method: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
     sources: dict[str, int] = {}
     for _name, motion, labels, text, language in _samples(args):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
+
+#: Set to restore autosaved edits without asking (the crash-recovery test drives a real app this way).
+AUTO_RECOVER_ENV = "SIGNEDITOR_AUTO_RECOVER"
 
 
 def application(argv: list[str] | None = None) -> QtWidgets.QApplication:
@@ -14,21 +19,57 @@ def application(argv: list[str] | None = None) -> QtWidgets.QApplication:
     return app  # type: ignore[return-value]
 
 
+def opengl_problem() -> str | None:
+    """Why the 3D viewport cannot draw here (no OpenGL context), or None when it can.
+
+    Qt's offscreen platform (and a broken GL driver) give the GL widget no
+    context; vispy then fails on every paint and the event loop never gets to
+    "ready". Probing first lets the editor open without the viewport instead.
+    """
+    platform = QtGui.QGuiApplication.platformName()
+    context = QtGui.QOpenGLContext()
+    surface = QtGui.QOffscreenSurface()
+    surface.create()
+    try:
+        if not context.create() or not context.makeCurrent(surface):
+            return f"no OpenGL context on the Qt platform {platform!r}"
+        context.doneCurrent()
+    finally:
+        surface.destroy()
+    return None
+
+
 def launch(file: str | None, *, offer_recovery: bool = True, argv: list[str] | None = None,
-           exit_when_ready: bool = False) -> int:
-    """Open the main window (on ``file`` if given) and run the event loop; returns the exit code."""
+           exit_when_ready: bool = False, autosave_seconds: float | None = None, script: str | None = None) -> int:
+    """Open the main window (on ``file`` if given) and run the event loop; returns the exit code.
+
+    ``script`` is a test hook: a Python file whose ``drive(window)`` runs once the window is open.
+    """
     app = application(argv)
     from signeditor.gui.main_window import MainWindow
 
-    window = MainWindow()
+    problem = opengl_problem()
+    if problem:
+        print(f"SignEditor: {problem}; the 3D viewport is disabled (run on a desktop, or under xvfb-run)",
+              file=sys.stderr)
+    window = MainWindow(with_viewport=problem is None)
+    if problem:
+        window.statusBar().showMessage(f"3D viewport disabled: {problem}")
+    if autosave_seconds is not None:
+        window.autosave_timer.setInterval(max(1, round(autosave_seconds * 1000)))
     window.show()
-    restored = offer_recovery and window.offer_recovery()
+    restored = offer_recovery and window.offer_recovery(ask=not os.environ.get(AUTO_RECOVER_ENV))
     if file and not restored:
         if not Path(file).exists():
             QtWidgets.QMessageBox.warning(window, "File not found", f"{file} does not exist")
         else:
             window.open_file(file)
     QtCore.QTimer.singleShot(0, window.raise_)
+    if script:
+        import runpy
+
+        namespace = runpy.run_path(script)
+        QtCore.QTimer.singleShot(0, lambda: namespace["drive"](window))
     if exit_when_ready:
         def draw_and_quit() -> None:
             if window.viewport is not None:

@@ -7,11 +7,14 @@ and redo asks the regenerator for a new one.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PySide6 import QtGui
 
 from signeditor.core import rotations
 from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.handshapes import Handshape, apply_handshape
 from signeditor.core.motion import STREAM_SLICES, hand_pose_mirrored
 from signeditor.core.segments import Segment
 from signeditor.core.skeleton import ROTATING_JOINTS
@@ -38,15 +41,22 @@ class SetAnchorsCommand(QtGui.QUndoCommand):
 
 
 class EditJointRotationCommand(SetAnchorsCommand):
-    """Set one joint's local rotation in an anchor's pose; consecutive slider steps on the same joint merge."""
+    """Set one joint's local rotation in the pose of one or several anchors (the same rotation in each);
+    consecutive slider steps on the same joint of the same anchors merge."""
 
-    def __init__(self, document: Document, anchor_id: int, joint: str, matrix: np.ndarray) -> None:
-        anchor = document.anchors.by_id(anchor_id)
-        pose = anchor.pose.copy()
+    def __init__(self, document: Document, anchor_ids: int | tuple[int, ...], joint: str, matrix: np.ndarray) -> None:
+        ids = (anchor_ids,) if isinstance(anchor_ids, int) else tuple(anchor_ids)
         j = ROTATING_JOINTS.index(joint)
-        pose[6 * j : 6 * j + 6] = rotations.matrix_to_rot6d(np.asarray(matrix, dtype=np.float64))
-        super().__init__(document, document.anchors.replaced(anchor.with_pose(pose)), f"Rotate {joint}")
-        self.key = (anchor_id, joint)
+        rot6d = rotations.matrix_to_rot6d(np.asarray(matrix, dtype=np.float64))
+        edited = []
+        for anchor_id in ids:
+            anchor = document.anchors.by_id(anchor_id)
+            pose = anchor.pose.copy()
+            pose[6 * j : 6 * j + 6] = rot6d
+            edited.append(anchor.with_pose(pose))
+        noun = "" if len(ids) == 1 else f" on {len(ids)} anchors"
+        super().__init__(document, document.anchors.replaced(*edited), f"Rotate {joint}{noun}")
+        self.key = (ids, joint)
 
     def id(self) -> int:
         return _JOINT_EDIT_ID
@@ -116,6 +126,22 @@ def mirror_hand(document: Document, anchor_ids: tuple[int, ...], source: str) ->
         edited.append(anchor.with_pose(pose))
     side = "left" if source == "left_hand" else "right"
     return SetAnchorsCommand(document, document.anchors.replaced(*edited), f"Mirror {side} hand")
+
+
+def apply_handshape_to_anchors(document: Document, anchor_ids: tuple[int, ...], handshape: Handshape,
+                               hand: str) -> SetAnchorsCommand:
+    """Set a library handshape on ``hand`` ("right", "left" mirrored, or "both") of each anchor, as one undo step."""
+    # The edited hand must be pinned, or the anchor would carry the new shape without constraining the motion.
+    streams = {"right": {"right_hand"}, "left": {"left_hand"}, "both": {"right_hand", "left_hand"}}[hand]
+    edited = []
+    for anchor_id in anchor_ids:
+        anchor = document.anchors.by_id(anchor_id)
+        edited.append(replace(anchor.with_pose(apply_handshape(anchor.pose, handshape, hand)),
+                              streams=anchor.streams | streams))
+    where = {"right": "right hand", "left": "left hand", "both": "both hands"}[hand]
+    noun = "" if len(anchor_ids) == 1 else f", {len(anchor_ids)} anchors"
+    text = f"Handshape {handshape.letter} ({handshape.language}) on {where}{noun}"
+    return SetAnchorsCommand(document, document.anchors.replaced(*edited), text)
 
 
 def move_segment_boundary(document: Document, index: int, side: str, frame: int) -> SetSegmentsCommand:

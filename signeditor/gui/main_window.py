@@ -86,6 +86,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.timeline = TimelineWidget()
         self.inspector = Inspector()
+        if self.viewport is not None:  # clicking a joint in the viewport selects it in the inspector, which marks it
+            self.viewport.joint_pick_callbacks.append(self.inspector.select_joint)
+            self.inspector.joint_focus_changed.connect(self.viewport.set_highlighted_joint)
         self.history = QtWidgets.QUndoView()
         self.docks = {
             "timeline": self._dock("Timeline", self.timeline, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea),
@@ -113,6 +116,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._create_menus()
         self._connect_timeline()
         self.set_project(project or Project(Motion.rest(100)), path)
+        self._add_draft_panel()
         self._restore_settings()
 
     # --- setup -------------------------------------------------------------------------------------------------
@@ -225,6 +229,29 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.segment_boundary_moved.connect(
             lambda i, side, frame: self._push(commands.move_segment_boundary(self.document, i, side, frame)))
         self.inspector.rotation_edited.connect(self._on_rotation_edited)
+        self.inspector.handshape_applied.connect(self._on_handshape_applied)
+
+    # --- drafts from text (issue #6) -------------------------------------------------------------------------------
+    def _add_draft_panel(self) -> None:
+        """The "Draft from text" dock, tabbed with the history; a finished draft opens as the document and plays."""
+        from signeditor.gui.draft_panel import DraftPanel
+
+        self.draft_panel = DraftPanel(self.settings, parent=self)
+        self.docks["draft"] = self._dock("Draft from text", self.draft_panel,
+                                         QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["history"], self.docks["draft"])
+        self.draft_panel.draft_ready.connect(self.open_draft)
+
+    def open_draft(self, project: Project, warnings: list[str] | None = None) -> bool:
+        """Show a text draft as an ordinary (unsaved) project and play it at once."""
+        if not self._maybe_save():
+            return False
+        self.set_project(project)
+        self.statusBar().showMessage("draft: " + ("; ".join(warnings) if warnings else "ready"), 8000)
+        self.seek(0)
+        if not self.play_timer.isActive():
+            self.toggle_playback()
+        return True
 
     # --- document ------------------------------------------------------------------------------------------------
     def set_project(self, project: Project, path: str | Path | None = None) -> None:
@@ -247,12 +274,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.history.setStack(doc.undo_stack)
         self.regenerator = Regenerator(doc, self._regenerate_fn, parent=self)
         self.regenerator.status.connect(self.status_regen.setText)
+        self.regenerator.model_problem.connect(self._show_model_problem)
         self.status_regen.setText(f"regeneration: {self.regenerator.backend}")
         self.timeline.set_clip(doc.n_frames, doc.motion.fps)
         self.timeline.set_segments(doc.project.segments)
+        self.inspector.set_signed_language(doc.project.signed_language)
         self._on_anchors_changed()
         self._on_motion_changed()
         self._update_title()
+
+    def _show_model_problem(self, message: str) -> None:
+        """Say once, without blocking, that the model is unusable and interpolation is used instead."""
+        self.status_regen.setToolTip(message)
+        if getattr(self, "model_problem_box", None) is not None:
+            return
+        self.model_problem_box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, "Model unavailable",
+                                                       message, QtWidgets.QMessageBox.StandardButton.Ok, self)
+        self.model_problem_box.setModal(False)
+        self.model_problem_box.show()
 
     def _push(self, command: object) -> None:
         self.document.undo_stack.push(command)
@@ -304,9 +343,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self._push(commands.mirror_hand(self.document, ids, source))
 
     def _on_rotation_edited(self, joint: str, matrix: np.ndarray) -> None:
-        ids = self.timeline.selected_ids
-        if len(ids) == 1:
-            self._push(commands.EditJointRotationCommand(self.document, ids[0], joint, matrix))
+        ids = tuple(self.timeline.selected_ids)
+        if ids:
+            self._push(commands.EditJointRotationCommand(self.document, ids, joint, matrix))
+
+    def _on_handshape_applied(self, handshape: object, hand: str) -> None:
+        ids = tuple(self.timeline.selected_ids)
+        if ids:
+            self._push(commands.apply_handshape_to_anchors(self.document, ids, handshape, hand))
 
     # --- views -------------------------------------------------------------------------------------------------
     def _on_anchors_changed(self) -> None:
@@ -340,6 +384,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if len(ids) == 1:
             anchor = self.document.anchors.by_id(ids[0])
             self.inspector.set_pose(anchor.pose, f"Anchor at frame {anchor.frame} {anchor.label}".strip())
+        elif ids:  # edits apply to all of them; the sliders show the first
+            anchor = self.document.anchors.by_id(ids[0])
+            self.inspector.set_pose(anchor.pose, f"{len(ids)} anchors (showing frame {anchor.frame})")
         else:
             self.inspector.set_pose(None)
 
@@ -552,8 +599,12 @@ class MainWindow(QtWidgets.QMainWindow):
         from signeditor.io.project_file import save_project
 
         path = recovery_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_project(self.document.project, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_project(self.document.project, path)
+        except OSError as exc:  # a full disk must not crash the editor; the previous recovery file is intact
+            self.statusBar().showMessage(f"autosave failed: {exc}", 10_000)
+            return None
         self.settings.setValue("recovery/original_path", str(self.document.path or ""))
         return path
 
@@ -624,6 +675,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.sync()
         if self.regenerator is not None:
             self.regenerator.shutdown()
+        if getattr(self, "draft_panel", None) is not None:
+            self.draft_panel.shutdown()
         recovery_path().unlink(missing_ok=True)  # a clean close: nothing to recover next time
         event.accept()
 

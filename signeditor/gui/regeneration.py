@@ -7,16 +7,20 @@ is applied only if it answers the latest request, so stale results are dropped.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore
 
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
+from signeditor.gui.document import dirty_range
 
 #: (motion, anchors, frame_range, text, signed_language) -> regenerated motion (same frame count).
 RegenerateFn = Callable[[Motion, AnchorSet, tuple[int, int] | None, str, str], Motion]
@@ -61,13 +65,25 @@ def interpolation_regenerate(motion: Motion, anchors: AnchorSet, frame_range: tu
     return result
 
 
-class ModelRegenerate:
-    """The learned KF2P generator, loaded lazily in the worker thread; interpolation when it is unavailable."""
+#: Environment variable naming a KF2P weights file to use instead of the shipped one.
+WEIGHTS_ENV = "SIGNEDITOR_KF2P_WEIGHTS"
 
-    def __init__(self, device: str | None = None) -> None:
+
+class ModelRegenerate:
+    """The learned KF2P generator, loaded lazily in the worker thread; interpolation when it is unavailable.
+
+    ``weights`` (else ``$SIGNEDITOR_KF2P_WEIGHTS``, else the shipped file) is
+    where the weights are read; when they are missing, damaged or of another
+    version, ``load_error`` says why and cubic interpolation takes over, so
+    the editor keeps working.
+    """
+
+    def __init__(self, device: str | None = None, weights: str | Path | None = None) -> None:
         self._device = device
+        self._weights = weights if weights is not None else (os.environ.get(WEIGHTS_ENV) or None)
         self._generator: object | None = None
         self.backend = "not loaded"
+        self.load_error = ""
 
     def warm_up(self) -> None:
         """Load the model before the first edit (called in the worker thread), so the status shows the backend."""
@@ -79,7 +95,7 @@ class ModelRegenerate:
         try:
             from signeditor.ml.kf2p.api import load_generator
 
-            self._generator = load_generator(device=self._device)
+            self._generator = load_generator(self._weights, device=self._device)
             self.backend = f"KF2P ({getattr(self._generator, 'device', self._device or 'cpu')})"
         except Exception as exc:
             self._generator = None
@@ -142,12 +158,22 @@ class RegenerationWorker(QtCore.QObject):
 
 
 class Regenerator(QtCore.QObject):
-    """GUI-side controller: debounces requests, numbers them, applies only the newest result to the document."""
+    """GUI-side controller: debounces requests, numbers them, applies only the newest result to the document.
+
+    It also remembers which anchors each motion it has seen was made from
+    (its *basis*), so every request covers all frames where the shown motion
+    and the current anchors disagree, including after an undo restored a
+    motion captured mid-regeneration or a drag whose previews were applied.
+    ``stale_applied`` counts results applied although the document's anchors
+    had changed since the request: it must stay 0 (the stress test checks).
+    """
 
     _dispatch = QtCore.Signal(object)
     _warm_up = QtCore.Signal()
     status = QtCore.Signal(str)
     applied = QtCore.Signal(int, float)  # generation, seconds the worker took
+    #: The model could not be used (missing, damaged, wrong version): the message says why and what is used instead.
+    model_problem = QtCore.Signal(str)
 
     def __init__(self, document: object, regenerate: RegenerateFn | None = None,
                  debounce_ms: int = DEBOUNCE_MS, parent: QtCore.QObject | None = None) -> None:
@@ -156,9 +182,16 @@ class Regenerator(QtCore.QObject):
         self._regenerate_fn = regenerate or ModelRegenerate()
         self.generation = 0
         self.applied_generation = 0
+        #: Instrumentation: results applied for anchors the document no longer has (must stay 0), results dropped.
+        self.stale_applied = 0
+        self.dropped_results = 0
+        self.model_error = ""
         self._pending_range: tuple[int, int] | None = None
         #: Frames sent but not yet applied: a dropped (stale) result must not leave its window unregenerated.
         self._inflight_range: tuple[int, int] | None = None
+        self._sent_anchors: dict[int, AnchorSet] = {}
+        self._basis: dict[int, tuple[weakref.ref, AnchorSet]] = {}
+        self._remember(document.motion, document.anchors)  # an opened project's motion belongs to its anchors
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
@@ -174,6 +207,8 @@ class Regenerator(QtCore.QObject):
         self.worker.failed.connect(self._on_failed)
         self.worker.progress.connect(lambda g, msg: self.status.emit(f"{msg}… ({self.backend})"))
         document.regeneration_needed.connect(self.request)
+        # Anchor changes that asked for no regeneration (e.g. a drag released where it started) are checked later.
+        document.anchors_changed.connect(self._reconcile, QtCore.Qt.ConnectionType.QueuedConnection)
         self._thread.start()
         self._warm_up.emit()
         app = QtCore.QCoreApplication.instance()
@@ -188,6 +223,32 @@ class Regenerator(QtCore.QObject):
     def busy(self) -> bool:
         return self._timer.isActive() or self.applied_generation < self.generation
 
+    # --- which anchors made which motion ---------------------------------------------------------------------
+    def _remember(self, motion: Motion, anchors: AnchorSet) -> None:
+        key = id(motion)
+        self._basis[key] = (weakref.ref(motion, lambda _ref, k=key: self._basis.pop(k, None)), anchors)
+
+    def _basis_of(self, motion: Motion) -> AnchorSet | None:
+        entry = self._basis.get(id(motion))
+        return entry[1] if entry is not None and entry[0]() is motion else None
+
+    def _stale_range(self) -> tuple[int, int]:
+        """Frames where the shown motion may not follow the current anchors (all of them if its basis is unknown)."""
+        doc = self.document
+        basis = self._basis_of(doc.motion)
+        if basis is None:
+            return (0, doc.n_frames)
+        return dirty_range(basis, doc.anchors, doc.n_frames)
+
+    def _reconcile(self) -> None:
+        """When idle, regenerate wherever the motion does not follow the anchors (usually nowhere)."""
+        if self.busy or self.document is None:
+            return
+        lo, hi = self._stale_range()
+        if hi > lo:
+            self.request(lo, hi, True)
+
+    # --- requests and results ------------------------------------------------------------------------------------
     @QtCore.Slot(int, int, bool)
     def request(self, lo: int, hi: int, urgent: bool = False) -> None:
         """Ask for frames [lo, hi) to be regenerated; (0, 0) only cancels what is in flight (an exact undo).
@@ -201,6 +262,7 @@ class Regenerator(QtCore.QObject):
             self.generation += 1
             self.applied_generation = self.generation
             self.worker.note_latest(self.generation)
+            self._reconcile()  # the restored motion may predate a regeneration of its anchors
             return
         if self._pending_range is None:
             self._pending_range = (lo, hi)
@@ -220,26 +282,43 @@ class Regenerator(QtCore.QObject):
         lo, hi = self._pending_range
         if self._inflight_range is not None:
             lo, hi = min(lo, self._inflight_range[0]), max(hi, self._inflight_range[1])
+        stale_lo, stale_hi = self._stale_range()
+        if stale_hi > stale_lo:
+            lo, hi = min(lo, stale_lo), max(hi, stale_hi)
         self._inflight_range = (lo, hi)
         n = self.document.n_frames
         frame_range = None if (lo, hi) == (0, n) else (lo, hi)
         project = self.document.project
         request = RegenerationRequest(self.generation, project.motion, project.anchors, frame_range,
                                       project.text, project.signed_language)
+        self._sent_anchors = {g: a for g, a in self._sent_anchors.items() if g > self.applied_generation}
+        self._sent_anchors[self.generation] = project.anchors
         self._pending_range = None
         self._dispatch.emit(request)
 
     def _on_ready(self, backend: str) -> None:
-        self.status.emit(f"regeneration: {backend}")
+        error = getattr(self._regenerate_fn, "load_error", "")
+        if error:
+            self.model_error = f"KF2P model unavailable ({error}); using cubic interpolation between anchors"
+            self.status.emit(f"regeneration: cubic interpolation — {self.model_error}")
+            self.model_problem.emit(self.model_error)
+        else:
+            self.status.emit(f"regeneration: {backend}")
 
     def _on_result(self, generation: int, motion: Motion, seconds: float) -> None:
         if generation != self.generation:
+            self.dropped_results += 1
             return  # stale: the user changed something since this was asked
+        anchors = self._sent_anchors.pop(generation, self.document.anchors)
+        if anchors != self.document.anchors:
+            self.stale_applied += 1  # the generation guard let a result for old anchors through: a bug
         self.applied_generation = generation
         self._inflight_range = None
+        self._remember(motion, anchors)
         self.document.set_motion(motion)
         self.status.emit(f"regenerated in {seconds * 1000:.0f} ms ({self.backend})")
         self.applied.emit(generation, seconds)
+        self._reconcile()
 
     def _on_failed(self, generation: int, message: str) -> None:
         if generation == self.generation:

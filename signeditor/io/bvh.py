@@ -151,7 +151,14 @@ def parse_bvh(path: str | Path) -> BvhClip:
                 i += 4
             elif tok == "CHANNELS":
                 count = int(need(2)[1])
-                joints[stack[-1]].channels = need(2 + count)[2:]
+                if not stack or stack[-1] < 0 or count < 0:
+                    raise FileFormatError(path, "CHANNELS outside a joint, or a negative channel count")
+                channels = need(2 + count)[2:]
+                unknown = [c for c in channels if c[:1].upper() not in "XYZ" or c[1:].lower() not in
+                           ("rotation", "position") or len(c) < 2]
+                if unknown:
+                    raise FileFormatError(path, f"unknown channel name {unknown[0]!r}")
+                joints[stack[-1]].channels = channels
                 i += 2 + count
             else:
                 raise FileFormatError(path, f"unexpected token {tok!r} in HIERARCHY")

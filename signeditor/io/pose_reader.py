@@ -229,8 +229,8 @@ def read_pose_keypoints(path: str | Path) -> PoseKeypoints:
         raise FileFormatError(path, f"not a readable .pose file (truncated or malformed: {exc})") from exc
     header = pose.header
     fps = float(pose.body.fps)
-    if not (np.isfinite(fps) and fps > 0):
-        raise FileFormatError(path, f"invalid frame rate {pose.body.fps}")
+    if not (np.isfinite(fps) and 1.0 <= fps <= 1000.0):
+        raise FileFormatError(path, f"invalid frame rate {pose.body.fps} (expected 1 to 1000 frames per second)")
     names: list[str] = []
     columns: list[int] = []
     offset = 0

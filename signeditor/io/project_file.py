@@ -19,6 +19,7 @@ from signeditor.core.project import PROJECT_FORMAT_VERSION, Project
 from signeditor.core.segments import Segment
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError, read_file_bytes
+from signeditor.io.validation import ARCHIVE_ERRORS, load_npz, validate_motion
 
 PROJECT_SUFFIX = ".signproj"
 _MAX_MEMBER_BYTES = 2 << 30
@@ -66,18 +67,17 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
                 if info.file_size > _MAX_MEMBER_BYTES:
                     raise FileFormatError(path, f"member {info.filename} is implausibly large")
             meta = json.loads(zf.read("project.json").decode("utf-8"))
-            arrays = np.load(io.BytesIO(zf.read("arrays.npz")), allow_pickle=False)
-            arrays = {k: arrays[k] for k in arrays.files}
+            arrays = load_npz(zf.read("arrays.npz"), path, "arrays.npz")
     except FileFormatError:
         raise
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError) as exc:
-        raise FileFormatError(path, f"not a SignEditor project (damaged or truncated zip: {exc})") from exc
     except UnicodeDecodeError as exc:
         raise FileFormatError(path, "project.json is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise FileFormatError(path, f"project.json is not valid JSON ({exc})") from exc
-    except ValueError as exc:
-        raise FileFormatError(path, f"arrays.npz cannot be read safely ({exc})") from exc
+    except RecursionError as exc:
+        raise FileFormatError(path, "project.json nests too deeply") from exc
+    except ARCHIVE_ERRORS as exc:
+        raise FileFormatError(path, f"not a SignEditor project (damaged or truncated zip: {exc})") from exc
     if not isinstance(meta, dict) or meta.get("format") != "signeditor-project":
         raise FileFormatError(path, "project.json does not describe a SignEditor project")
     version = meta.get("format_version")
@@ -98,8 +98,10 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
             Segment(int(s["start"]), int(s["end"]), str(s.get("gloss", "")), float(s.get("confidence", 1.0)))
             for s in meta.get("segments", [])
         ]
-    except (MotionError, KeyError, TypeError, ValueError) as exc:
+        model_versions = {str(k): str(v) for k, v in dict(meta.get("model_versions", {})).items()}
+    except (MotionError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise FileFormatError(path, f"inconsistent project contents: {exc}") from exc
+    _check_contents(motion, anchors, segments, path)
     return Project(
         motion=motion,
         anchors=anchors,
@@ -107,9 +109,23 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         text=str(meta.get("text", "")),
         spoken_language=str(meta.get("spoken_language", "")),
         signed_language=str(meta.get("signed_language", "")),
-        model_versions={str(k): str(v) for k, v in dict(meta.get("model_versions", {})).items()},
+        model_versions=model_versions,
         source=str(meta.get("source", "")),
     )
+
+
+def _check_contents(motion: Motion, anchors: AnchorSet, segments: list[Segment], path: str | Path) -> None:
+    """Anchors and segments must lie inside the clip, anchor poses must be finite, the motion editable."""
+    validate_motion(motion, path)
+    n = motion.n_frames
+    for anchor in anchors:
+        if not 0 <= anchor.frame < n:
+            raise FileFormatError(path, f"anchor at frame {anchor.frame} lies outside the clip's {n} frames")
+        if not np.all(np.isfinite(anchor.pose)):
+            raise FileFormatError(path, f"anchor at frame {anchor.frame} has NaN or infinite values")
+    for segment in segments:
+        if not 0 <= segment.start < segment.end <= n:
+            raise FileFormatError(path, f"sign {segment.start}..{segment.end} lies outside the clip's {n} frames")
 
 
 def load_project(path: str | Path) -> Project:

@@ -149,6 +149,10 @@ def read_gltf_rig(path: str | Path) -> Motion:
             values = _gltf_accessor(gltf, sampler.output, path)
             if sampler.interpolation == "CUBICSPLINE":
                 values = values[1::3]
+            if len(times) == 0 or len(times) != len(values):
+                raise FileFormatError(path, f"animation sampler has {len(times)} key times but {len(values)} values")
+            if not np.all(np.isfinite(times)) or np.any(np.diff(times) < 0):
+                raise FileFormatError(path, "animation key times are not finite and increasing")
             tracks.append((channel.target.node, channel.target.path, times, values))
             end = max(end, float(times[-1]))
     except (IndexError, KeyError, TypeError, ValueError) as exc:

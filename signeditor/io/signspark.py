@@ -21,6 +21,7 @@ from signeditor.core.motion import IDENTITY_6D, STREAM_SLICES, Motion, MotionErr
 from signeditor.io.atomic import atomic_writer
 from signeditor.io.errors import FileFormatError, read_file_bytes
 from signeditor.io.safe_pickle import UnsafePickleError, loads_plain_data
+from signeditor.io.validation import load_npz, numeric_array, validate_motion
 
 SIGNSPARK_FPS = 25.0
 N_BODY_JOINTS = 21
@@ -68,15 +69,17 @@ def write_signspark_record(record: SignSparkRecord, path: str | Path) -> None:
 
 
 def record_from_bytes(data: bytes, clip_id: str, source: str | Path) -> SignSparkRecord:
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError, EOFError) as exc:
-        raise FileFormatError(source, f"record {clip_id!r} is not a pickle-free npz ({exc})") from exc
+    arrays = load_npz(data, source, f"record {clip_id!r} (a pickle-free npz)")
     required = ("left_features", "right_features", "body_features")
     missing = [k for k in required if k not in arrays]
     if missing:
         raise FileFormatError(source, f"record {clip_id!r} lacks {missing}")
+    for key in (*required, "face_features", "segment"):
+        if key in arrays:
+            arrays[key] = numeric_array(arrays[key], f"{clip_id}: {key}", source, np.float32 if key != "segment"
+                                        else np.int64)
+            if arrays[key].ndim != (1 if key == "segment" else 2):
+                raise FileFormatError(source, f"record {clip_id!r}: {key} has shape {arrays[key].shape}")
     n = arrays["left_features"].shape[0]
     try:
         streams = {
@@ -90,7 +93,7 @@ def record_from_bytes(data: bytes, clip_id: str, source: str | Path) -> SignSpar
         for name, values in streams.items():
             if values.shape != (n, STREAM_SLICES[name].stop - STREAM_SLICES[name].start):
                 raise FileFormatError(source, f"record {clip_id!r}: {name} has shape {values.shape}")
-        motion = Motion.from_streams(SIGNSPARK_FPS, streams, expression=expression)
+        motion = validate_motion(Motion.from_streams(SIGNSPARK_FPS, streams, expression=expression), source)
     except (MotionError, IndexError, ValueError) as exc:
         if isinstance(exc, FileFormatError):
             raise
@@ -128,32 +131,24 @@ def write_signspark_lmdb(records: list[SignSparkRecord], path: str | Path) -> No
 
 
 def read_signspark_lmdb(path: str | Path) -> list[SignSparkRecord]:
-    import lmdb
+    """Every record listed in ``__meta__``; the database is read in a child process (see ``lmdb_dump``)."""
+    from signeditor.io.lmdb_dump import read_lmdb_items
 
     path = Path(path)
+    items = read_lmdb_items(path)
+    raw_meta = items.get(b"__meta__")
+    if raw_meta is None:
+        raise FileFormatError(path, "no __meta__ key: not a SignSparK database")
     try:
-        env = lmdb.open(str(path), readonly=True, lock=False, readahead=False, subdir=path.is_dir())
-    except lmdb.Error as exc:
-        raise FileFormatError(path, f"not an LMDB database ({exc})") from exc
-    try:
-        with env.begin() as txn:
-            raw_meta = txn.get(b"__meta__")
-            if raw_meta is None:
-                raise FileFormatError(path, "no __meta__ key: not a SignSparK database")
-            try:
-                meta = loads_plain_data(bytes(raw_meta))
-            except UnsafePickleError as exc:
-                raise FileFormatError(path, f"__meta__ refused: {exc}") from exc
-            if not isinstance(meta, dict) or not isinstance(meta.get("clip_ids"), list):
-                raise FileFormatError(path, "__meta__ has no clip_ids list")
-            records = []
-            for clip_id in meta["clip_ids"]:
-                raw = txn.get(str(clip_id).encode("utf-8"))
-                if raw is None:
-                    raise FileFormatError(path, f"clip {clip_id!r} is listed in __meta__ but missing")
-                records.append(record_from_bytes(bytes(raw), str(clip_id), path))
-    except lmdb.Error as exc:
-        raise FileFormatError(path, f"damaged LMDB database ({exc})") from exc
-    finally:
-        env.close()
+        meta = loads_plain_data(raw_meta)
+    except UnsafePickleError as exc:
+        raise FileFormatError(path, f"__meta__ refused: {exc}") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("clip_ids"), list):
+        raise FileFormatError(path, "__meta__ has no clip_ids list")
+    records = []
+    for clip_id in meta["clip_ids"]:
+        raw = items.get(str(clip_id).encode("utf-8"))
+        if raw is None:
+            raise FileFormatError(path, f"clip {clip_id!r} is listed in __meta__ but missing")
+        records.append(record_from_bytes(raw, str(clip_id), path))
     return records

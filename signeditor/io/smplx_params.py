@@ -17,6 +17,7 @@ from signeditor.core import rotations
 from signeditor.core.motion import Motion, MotionError
 from signeditor.io.atomic import atomic_writer
 from signeditor.io.errors import FileFormatError
+from signeditor.io.validation import finite_scalar, load_npz, numeric_array, validate_motion
 
 #: Our ten body joints are SMPL-X body joints 12..21, i.e. rows 11..20 of ``body_pose`` (which omits the pelvis).
 BODY_POSE_ROWS = slice(11, 21)
@@ -60,7 +61,7 @@ def write_smplx_npz(motion: Motion, path: str | Path) -> None:
 def _pose_array(arrays: dict[str, np.ndarray], key: str, joints: int, n: int, path: Path) -> np.ndarray:
     if key not in arrays:
         return np.zeros((n, joints, 3))
-    value = np.asarray(arrays[key], dtype=np.float64)
+    value = numeric_array(arrays[key], key, path)
     if value.size != n * joints * 3:
         raise FileFormatError(path, f"'{key}' has shape {value.shape}, expected ({n}, {joints}, 3) axis-angle")
     value = value.reshape(n, joints, 3)
@@ -72,13 +73,9 @@ def _pose_array(arrays: dict[str, np.ndarray], key: str, joints: int, n: int, pa
 def read_smplx_npz(path: str | Path, fps: float | None = None) -> Motion:
     """Read SMPL-X (or SMPL-H/AMASS-style ``poses``) parameters as a signing motion."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, EOFError) as exc:
-        raise FileFormatError(path, f"not a readable .npz of SMPL-X parameters ({exc})") from exc
+    arrays = load_npz(path, path, ".npz of SMPL-X parameters")
     if "body_pose" not in arrays and "poses" in arrays:
-        poses = np.asarray(arrays["poses"], dtype=np.float64)
+        poses = numeric_array(arrays["poses"], "poses", path)
         if poses.ndim != 2 or poses.shape[1] < 66:
             raise FileFormatError(path, f"'poses' has shape {poses.shape}, expected (frames, >=66)")
         arrays["body_pose"] = poses[:, 3:66]
@@ -99,17 +96,17 @@ def read_smplx_npz(path: str | Path, fps: float | None = None) -> Motion:
     left = _pose_array(arrays, "left_hand_pose", 15, n, path)
     right = _pose_array(arrays, "right_hand_pose", 15, n, path)
     jaw = _pose_array(arrays, "jaw_pose", 1, n, path)
-    if "flat_hand_mean" in arrays and not bool(np.asarray(arrays["flat_hand_mean"])):
+    if "flat_hand_mean" in arrays and not finite_scalar(arrays["flat_hand_mean"], "flat_hand_mean", path):
         raise FileFormatError(path, "hands use the SMPL-X mean-hand convention; convert to flat_hand_mean first")
     aa = np.concatenate([body[:, BODY_POSE_ROWS], left, right, jaw], axis=1)
     features = rotations.axis_angle_to_rot6d(aa).reshape(n, -1)
     if fps is None:
-        fps = float(np.asarray(arrays.get("mocap_framerate", arrays.get("fps", 30.0))))
+        fps = finite_scalar(arrays.get("mocap_framerate", arrays.get("fps", 30.0)), "mocap_framerate", path)
     expression = None
     if "expression" in arrays and np.asarray(arrays["expression"]).shape[:1] == (n,):
-        expression = np.asarray(arrays["expression"], dtype=np.float32).reshape(n, -1)
+        expression = numeric_array(arrays["expression"], "expression", path, np.float32).reshape(n, -1)
     try:
-        return Motion(fps, features, expression)
+        return validate_motion(Motion(fps, features, expression), path)
     except MotionError as exc:
         raise FileFormatError(path, str(exc)) from exc
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from signeditor.core import rotations
 from signeditor.io.errors import FileFormatError
-from signeditor.render.avatar import PosedMesh, vertex_normals
+from signeditor.render.avatar import FixedTopologyNormals, PosedMesh
 
 N_JOINTS = 55
 N_BETAS = 10
@@ -61,6 +61,9 @@ class SmplxAvatar:
         self._parents = data["kintree_table"][0].astype(np.int64)
         self._parents[0] = -1
         self.faces = data["f"].astype(np.uint32)
+        if self.faces.size and (self.faces.ndim != 2 or self.faces.shape[1] != 3 or self.faces.max() >= n_vertices):
+            raise FileFormatError(path, "faces (f) are not triangles over the model's vertices")
+        self._normals = FixedTopologyNormals(self.faces, n_vertices)
         self.path = path
 
     def _full_pose(self, pose_features: np.ndarray) -> np.ndarray:
@@ -96,7 +99,7 @@ class SmplxAvatar:
               ) -> PosedMesh:
         _, vertices = self.joints_and_vertices(pose_features, expression)
         vertices = vertices.astype(np.float32)
-        return PosedMesh(vertices, self.faces, vertex_normals(vertices, self.faces))
+        return PosedMesh(vertices, self.faces, self._normals(vertices))
 
 
 __all__ = ["SmplxAvatar"]

@@ -8,16 +8,16 @@ no editing state of its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from vispy import scene
-from vispy.geometry import MeshData
-from vispy.visuals.filters import ShadingFilter
 
 from signeditor.core.kinematics import forward_kinematics
-from signeditor.core.skeleton import PARENTS
+from signeditor.core.skeleton import JOINT_INDEX, PARENTS, ROTATING_JOINTS
 from signeditor.render.avatar import Avatar, PosedMesh
+from signeditor.render.mesh_visual import SkinnedMesh
 
 #: Where the camera looks: roughly the signing space in front of the chest (metres).
 _CENTER = (0.0, 0.12, 0.1)
@@ -56,15 +56,7 @@ class Viewport:
         self.view = self.canvas.central_widget.add_view()
         self.view.camera = scene.TurntableCamera(fov=30.0, center=_CENTER, up="+y")
         rest = self.avatar.posed(np.tile(np.array([1, 0, 0, 0, 1, 0], np.float32), 41))
-        self.mesh = scene.visuals.Mesh(
-            vertices=rest.vertices, faces=rest.faces, color=_AVATAR_COLOR, parent=self.view.scene
-        )
-        self._shading = ShadingFilter(
-            shading="smooth", shininess=30.0, ambient_light=(1, 1, 1, 0.35),
-            diffuse_light=(1, 1, 1, 0.75), specular_light=(1, 1, 1, 0.15),
-        )
-        self.mesh.attach(self._shading)
-        self._light_follows_camera()
+        self.mesh = SkinnedMesh(rest.vertices, rest.faces, rest.normals, color=_AVATAR_COLOR, parent=self.view.scene)
         self.skeleton = scene.visuals.Line(
             pos=np.zeros((2, 3), np.float32), connect="segments", color=(0.1, 0.9, 0.3, 1.0), width=2.0,
             parent=self.view.scene,
@@ -72,12 +64,24 @@ class Viewport:
         self.skeleton.order = 10  # drawn last and without depth test, so the bones show through the mesh
         self.skeleton.set_gl_state(depth_test=False)
         self.skeleton.visible = False
-        self.ghosts: list[scene.visuals.Mesh] = []
+        self.joint_marker = scene.visuals.Markers(parent=self.view.scene)
+        self.joint_marker.order = 11  # over the mesh and the bones, like the skeleton overlay
+        self.joint_marker.set_gl_state("translucent", depth_test=False)
+        self.joint_marker.visible = False
+        self._highlighted_joint: str | None = None
+        self.ghosts: list[SkinnedMesh] = []
         self._ghost_poses: list[np.ndarray] = []
+        self._ghost_shown: list[np.ndarray] = []  # what each ghost mesh currently holds
         self.onion_skin = False
         self._pose: np.ndarray | None = None
         self.set_camera_preset("front")
+        self._light_follows_camera()
         self.view.camera.events.transform_change.connect(lambda _event: self._light_follows_camera())
+        #: Called with a joint name when the user clicks on (near) a joint; a drag still orbits the camera.
+        self.joint_pick_callbacks: list[Callable[[str], None]] = []
+        self._press_pos: np.ndarray | None = None
+        self.canvas.events.mouse_press.connect(self._on_mouse_press)
+        self.canvas.events.mouse_release.connect(self._on_mouse_release)
 
     # --- public API -------------------------------------------------------------------------------------------
     @property
@@ -89,9 +93,19 @@ class Viewport:
         """Show one frame's pose (246,); ``cache_key`` lets the avatar reuse a skinned mesh."""
         self._pose = np.asarray(pose_features, dtype=np.float32)
         mesh = self.avatar.posed(self._pose, key=cache_key)
-        self._set_mesh_data(self.mesh, mesh)
+        self.mesh.set_mesh(mesh.vertices, mesh.faces, mesh.normals)
         if self.skeleton.visible:
             self._update_skeleton()
+        if self._highlighted_joint is not None:
+            self._update_joint_marker()
+        self.canvas.update()
+
+    def set_highlighted_joint(self, joint: str | None) -> None:
+        """Mark the joint the inspector edits (None: no mark)."""
+        self._highlighted_joint = joint
+        self.joint_marker.visible = joint is not None
+        if joint is not None:
+            self._update_joint_marker()
         self.canvas.update()
 
     def set_avatar(self, avatar: object) -> None:
@@ -99,7 +113,8 @@ class Viewport:
         self.avatar = avatar
         pose = self._pose if self._pose is not None else np.tile(np.array([1, 0, 0, 0, 1, 0], np.float32), 41)
         mesh = self.avatar.posed(pose)
-        self._set_mesh_data(self.mesh, mesh)
+        self.mesh.set_mesh(mesh.vertices, mesh.faces, mesh.normals)
+        self._ghost_shown = []  # the new figure re-skins its ghosts too
         self._refresh_ghosts()
         self.canvas.update()
 
@@ -131,17 +146,42 @@ class Viewport:
         self.canvas.bgcolor = _BACKGROUND.get(theme, _BACKGROUND["dark"])
         self.canvas.update()
 
+    def joint_screen_positions(self) -> dict[str, np.ndarray]:
+        """Where each rotating joint of the current pose is drawn, in canvas pixels (x right, y down)."""
+        if self._pose is None:
+            return {}
+        positions = forward_kinematics(self._pose[None])[0]
+        points = np.array([positions[JOINT_INDEX[name]] for name in ROTATING_JOINTS])
+        mapped = np.asarray(self.mesh.get_transform("visual", "canvas").map(points))
+        pixels = mapped[:, :2] / mapped[:, 3:4]
+        return dict(zip(ROTATING_JOINTS, pixels, strict=True))
+
+    def joint_at(self, x: float, y: float, radius_px: float = 16.0) -> str | None:
+        """The rotating joint drawn nearest to canvas pixel (x, y), if one is within ``radius_px``."""
+        best, best_distance = None, radius_px
+        for name, pixel in self.joint_screen_positions().items():
+            distance = float(np.hypot(pixel[0] - x, pixel[1] - y))
+            if distance <= best_distance:
+                best, best_distance = name, distance
+        return best
+
     def render_image(self) -> np.ndarray:
         """The current view as an (H, W, 4) uint8 RGBA image (screenshots, tests, benchmarks)."""
         return np.asarray(self.canvas.render())
 
     # --- internals --------------------------------------------------------------------------------------------
-    @staticmethod
-    def _set_mesh_data(visual: scene.visuals.Mesh, mesh: PosedMesh, color: tuple | None = None) -> None:
-        """Hand vispy our normals too: its own per-draw normal computation costs more than skinning."""
-        data = MeshData(vertices=mesh.vertices, faces=mesh.faces)
-        data._vertex_normals = mesh.normals  # vispy has no public setter; this is the cache it reads first
-        visual.set_data(meshdata=data, color=color or _AVATAR_COLOR)
+    def _on_mouse_press(self, event: object) -> None:
+        self._press_pos = np.asarray(event.pos, dtype=float) if event.button == 1 else None
+
+    def _on_mouse_release(self, event: object) -> None:
+        """A click (press and release at the same spot) picks a joint; a drag was a camera orbit."""
+        pressed, self._press_pos = self._press_pos, None
+        if pressed is None or event.button != 1 or np.hypot(*(np.asarray(event.pos) - pressed)) > 4.0:
+            return
+        joint = self.joint_at(*event.pos)
+        if joint is not None:
+            for callback in self.joint_pick_callbacks:
+                callback(joint)
 
     def _update_skeleton(self) -> None:
         if self._pose is None:
@@ -154,16 +194,28 @@ class Viewport:
             segments[2 * k + 1] = positions[j]
         self.skeleton.set_data(pos=segments)
 
+    def _update_joint_marker(self) -> None:
+        if self._pose is None or self._highlighted_joint is None:
+            return
+        position = forward_kinematics(self._pose[None])[0][JOINT_INDEX[self._highlighted_joint]]
+        self.joint_marker.set_data(pos=position[None].astype(np.float32), size=12, face_color=(1.0, 0.8, 0.1, 0.9),
+                                   edge_color=(0.1, 0.1, 0.1, 1.0), edge_width=1.5)
+
     def _refresh_ghosts(self) -> None:
         wanted = self._ghost_poses if self.onion_skin else []
         while len(self.ghosts) < len(wanted):
-            ghost = scene.visuals.Mesh(color=_GHOST_COLOR, parent=self.view.scene)
-            ghost.set_gl_state("translucent", depth_test=True, cull_face=False)
+            ghost = SkinnedMesh(color=_GHOST_COLOR, parent=self.view.scene)
+            ghost.set_gl_state("translucent", depth_test=True, cull_face=True)
             ghost.order = 1
             self.ghosts.append(ghost)
-        for ghost, pose in zip(self.ghosts, wanted, strict=False):
-            self._set_mesh_data(ghost, self.avatar.posed(pose), _GHOST_COLOR)
+            self._light_follows_camera()
+        for k, (ghost, pose) in enumerate(zip(self.ghosts, wanted, strict=False)):
+            shown = self._ghost_shown[k] if k < len(self._ghost_shown) else None
+            if shown is None or not np.array_equal(shown, pose):  # frame steps keep the same neighbours: no re-skin
+                posed: PosedMesh = self.avatar.posed(pose)
+                ghost.set_mesh(posed.vertices, posed.faces, posed.normals)
             ghost.visible = True
+        self._ghost_shown = [np.array(p, copy=True) for p in wanted]
         for ghost in self.ghosts[len(wanted):]:
             ghost.visible = False
         self.canvas.update()
@@ -172,7 +224,14 @@ class Viewport:
         """Headlight from slightly above the camera, so the side of the hands facing the viewer is always lit."""
         camera = self.view.camera
         az = np.radians(camera.azimuth)
-        el = np.radians(camera.elevation + 20.0)
-        direction = np.array([np.cos(az) * np.cos(el), -np.sin(el), -np.sin(az) * np.cos(el)])
-        self._shading.light_dir = tuple(direction)
+        light = self._into_scene(az, np.radians(camera.elevation + 20.0))
+        view = self._into_scene(az, np.radians(camera.elevation))
+        for visual in (self.mesh, *self.ghosts):
+            visual.set_lighting(light, view)
+
+    @staticmethod
+    def _into_scene(azimuth: float, elevation: float) -> tuple[float, float, float]:
+        """Direction from a point at (azimuth, elevation) on the turntable towards its centre."""
+        return (float(np.cos(azimuth) * np.cos(elevation)), float(-np.sin(elevation)),
+                float(-np.sin(azimuth) * np.cos(elevation)))
 

@@ -133,6 +133,7 @@ class Generator:
         self.default_steps = int(self.meta.get("default_steps", DEFAULT_STEPS))
         self.method = str(self.meta.get("sampler", "euler"))
         self.noise_scale = float(noise_scale if noise_scale is not None else self.meta.get("noise_scale", 1.0))
+        self.base_tension = float(self.meta.get("base_tension", 0.0))
 
     def _inputs(self, conds: list[Conditioning], texts: list[str], languages: list[str],
                 with_uncond: bool) -> SampleInputs:
@@ -167,7 +168,7 @@ class Generator:
     def generate_features(self, values: np.ndarray, mask: np.ndarray, *, steps: int | None = None, seed: int = 0,
                           text: str = "", signed_language: str = "", guidance: float = 1.0) -> np.ndarray:
         """Dense features (T, 246) from dense keyframe arrays, as :meth:`AnchorSet.keyframes` returns them."""
-        cond = build_conditioning(values, mask)
+        cond = build_conditioning(values, mask, self.base_tension)
         inputs = self._inputs([cond], [text], [signed_language], with_uncond=guidance != 1.0)
         with torch.inference_mode():
             residual = sample_residual(self.net, inputs, steps=steps or self.default_steps, seed=seed,

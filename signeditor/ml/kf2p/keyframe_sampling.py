@@ -31,12 +31,20 @@ def random_sparse_frames(rng: np.random.Generator, n_frames: int, min_gap: int =
 
 
 def training_stream_mask(rng: np.random.Generator, labels: np.ndarray, *, keyframe_dropout: float = 0.1,
-                         partial_stream_prob: float = 0.2, edge_context_prob: float = 0.4) -> np.ndarray:
-    """(T, 4) 0/1 mask of anchored streams per frame for one training crop."""
+                         partial_stream_prob: float = 0.2, edge_context_prob: float = 0.4,
+                         segmenter_labels: np.ndarray | None = None, segmenter_prob: float = 0.5) -> np.ndarray:
+    """(T, 4) 0/1 mask of anchored streams per frame for one training crop.
+
+    ``segmenter_labels`` are FAST's own tags for the crop: the editor's anchors
+    come from FAST, whose onsets and offsets sit where FAST puts them, not where
+    an annotator did, so training sees those layouts too.
+    """
     n = len(labels)
     mask = np.zeros((n, len(STREAMS)), dtype=np.float32)
     if rng.random() < keyframe_dropout:
         return mask
+    if segmenter_labels is not None and rng.random() < segmenter_prob:
+        labels = segmenter_labels
     known = labels >= 0
     segments = segments_from_labels(labels) if known.mean() > 0.9 else []
     frames = onset_middle_offset(segments, n) if len(segments) >= 2 else random_sparse_frames(rng, n)

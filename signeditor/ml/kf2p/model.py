@@ -34,6 +34,11 @@ class KF2PConfig:
     text_dim: int = 64
     n_languages: int = 32
     kernel_size: int = 5
+    #: Dropout inside every residual block: the corpus is a few hundred clips, so the network must not memorise them.
+    dropout: float = 0.0
+    #: The starting noise's scale is an input, so one network serves both the editor's deterministic default
+    #: (scale 0: the most likely motion) and variations (scale 1: a sample that a new seed changes).
+    noise_conditioning: bool = False
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -62,9 +67,10 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
 class AdaResBlock(nn.Module):
     """Conv residual block; the conditioning sets shift, scale and a zero-initialised gate."""
 
-    def __init__(self, channels: int, cond_dim: int, kernel_size: int) -> None:
+    def __init__(self, channels: int, cond_dim: int, kernel_size: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.norm = nn.GroupNorm(8, channels, affine=False)
+        self.dropout = nn.Dropout(dropout)
         self.conv1 = nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2)
         self.conv2 = nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2)
         self.modulation = nn.Linear(cond_dim, 3 * channels)
@@ -75,7 +81,7 @@ class AdaResBlock(nn.Module):
         shift, scale, gate = self.modulation(cond)[..., None].chunk(3, dim=1)
         h = self.norm(x) * (1 + scale) + shift
         h = self.conv1(F.silu(h)) * length_mask
-        h = self.conv2(F.silu(h)) * length_mask
+        h = self.conv2(self.dropout(F.silu(h))) * length_mask
         return x + gate * h
 
 
@@ -98,20 +104,23 @@ class KF2PNet(nn.Module):
         self.text_table = nn.EmbeddingBag(TEXT_BUCKETS, config.text_dim, mode="sum", padding_idx=0)
         self.text_proj = nn.Linear(config.text_dim, config.cond_dim)
         self.language_table = nn.Embedding(config.n_languages + 1, config.cond_dim)
+        self.noise_embed = nn.Linear(1, config.cond_dim) if config.noise_conditioning else None
         self.down_blocks = nn.ModuleList()
         self.downs = nn.ModuleList()
+        def blocks(width: int) -> nn.ModuleList:
+            return nn.ModuleList(AdaResBlock(width, config.cond_dim, config.kernel_size, config.dropout)
+                                 for _ in range(config.blocks_per_level))
+
         for level, width in enumerate(c):
-            self.down_blocks.append(nn.ModuleList(
-                AdaResBlock(width, config.cond_dim, config.kernel_size) for _ in range(config.blocks_per_level)))
+            self.down_blocks.append(blocks(width))
             if level < len(c) - 1:
                 self.downs.append(nn.Conv1d(width, c[level + 1], 4, stride=2, padding=1))
-        self.mid = AdaResBlock(c[-1], config.cond_dim, 3)
+        self.mid = AdaResBlock(c[-1], config.cond_dim, 3, config.dropout)
         self.ups = nn.ModuleList()
         self.up_blocks = nn.ModuleList()
         for level in range(len(c) - 2, -1, -1):
             self.ups.append(nn.ConvTranspose1d(c[level + 1], c[level], 4, stride=2, padding=1))
-            self.up_blocks.append(nn.ModuleList(
-                AdaResBlock(c[level], config.cond_dim, config.kernel_size) for _ in range(config.blocks_per_level)))
+            self.up_blocks.append(blocks(c[level]))
         self.out_norm = nn.GroupNorm(8, c[0], affine=False)
         self.out_modulation = nn.Linear(config.cond_dim, 2 * c[0])
         nn.init.zeros_(self.out_modulation.weight)
@@ -121,11 +130,14 @@ class KF2PNet(nn.Module):
         nn.init.zeros_(self.out.bias)
 
     def condition(self, t: torch.Tensor, text_ids: torch.Tensor, text_weights: torch.Tensor,
-                  language: torch.Tensor) -> torch.Tensor:
-        """One conditioning vector per sequence: flow time + text + signed language."""
+                  language: torch.Tensor, noise_scale: torch.Tensor | None = None) -> torch.Tensor:
+        """One conditioning vector per sequence: flow time + text + signed language (+ starting noise scale)."""
         cond = self.time_mlp(timestep_embedding(t, self.config.cond_dim))
         text = self.text_table(text_ids, per_sample_weights=text_weights.to(self.text_table.weight.dtype))
         cond = cond + self.text_proj(text) + self.language_table(language)
+        if self.noise_embed is not None:
+            scale = torch.ones_like(t) if noise_scale is None else noise_scale
+            cond = cond + self.noise_embed(scale[:, None].to(cond.dtype))
         return F.silu(cond)
 
     def forward(self, x_t: torch.Tensor, interp: torch.Tensor, stream_mask: torch.Tensor, length_mask: torch.Tensor,

@@ -69,9 +69,11 @@ class Conditioning:
 BASE_INTERPOLATION = "cubic"
 
 
-def build_conditioning(values: np.ndarray, mask: np.ndarray) -> Conditioning:
+def build_conditioning(values: np.ndarray, mask: np.ndarray, tension: float = 0.0) -> Conditioning:
+    """``tension`` shapes the base spline (see :func:`fit_base_tension`); a checkpoint stores the one it was
+    trained with."""
     column_mask = columns_from_stream_mask(stream_mask_from_columns(mask))
-    interp = interpolate_keyframes(values, column_mask, BASE_INTERPOLATION)
+    interp = interpolate_keyframes(values, column_mask, BASE_INTERPOLATION, tension)
     return Conditioning(interp, column_mask, stream_mask_from_columns(column_mask))
 
 

@@ -28,13 +28,15 @@ class SampleInputs:
     uncond_parts: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
 
-def _velocity(net: KF2PNet, x: torch.Tensor, t: float, inputs: SampleInputs, guidance: float) -> torch.Tensor:
+def _velocity(net: KF2PNet, x: torch.Tensor, t: float, inputs: SampleInputs, guidance: float,
+              noise_scale: float) -> torch.Tensor:
     batch = x.shape[0]
     t_tensor = torch.full((batch,), t, device=x.device)
-    cond = net.condition(t_tensor, *inputs.cond_parts).to(x.dtype)
+    scale = torch.full((batch,), noise_scale, device=x.device)
+    cond = net.condition(t_tensor, *inputs.cond_parts, scale).to(x.dtype)
     v = net(x, inputs.interp, inputs.stream_mask, inputs.length_mask, cond)
     if guidance != 1.0 and inputs.uncond_parts is not None:
-        uncond = net.condition(t_tensor, *inputs.uncond_parts).to(x.dtype)
+        uncond = net.condition(t_tensor, *inputs.uncond_parts, scale).to(x.dtype)
         v_uncond = net(x, inputs.interp, inputs.stream_mask, inputs.length_mask, uncond)
         v = v_uncond + guidance * (v - v_uncond)
     return v
@@ -58,10 +60,10 @@ def sample_residual(net: KF2PNet, inputs: SampleInputs, *, steps: int, seed: int
     dt = 1.0 / steps
     for i in range(steps):
         t = i * dt
-        v = _velocity(net, x, t, inputs, guidance)
+        v = _velocity(net, x, t, inputs, guidance, noise_scale)
         if method == "heun" and i < steps - 1:
             x_pred = (x + dt * v) * free
-            v2 = _velocity(net, x_pred, t + dt, inputs, guidance)
+            v2 = _velocity(net, x_pred, t + dt, inputs, guidance, noise_scale)
             v = 0.5 * (v + v2)
         # Keyframes written back: known residual is zero, so x1*mask + x*(1-mask) reduces to x*(1-mask).
         x = (x + dt * v) * free

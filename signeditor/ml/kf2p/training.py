@@ -23,9 +23,12 @@ import torch
 from torch import nn
 
 from signeditor.core.motion import FEATURE_DIM, mirror_features
+from signeditor.core.segments import segments_from_labels
+from signeditor.ml.kf2p.base_tension import fit_base_tension
 from signeditor.ml.kf2p.checkpoint import save_checkpoint
-from signeditor.ml.kf2p.keyframe_sampling import training_stream_mask
+from signeditor.ml.kf2p.keyframe_sampling import onset_middle_offset, training_stream_mask
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet, count_parameters
+from signeditor.ml.kf2p.position_loss import HandPositionLoss
 from signeditor.ml.kf2p.representation import (
     Normaliser,
     build_conditioning,
@@ -35,7 +38,7 @@ from signeditor.ml.kf2p.representation import (
 )
 from signeditor.ml.kf2p.text import batch_token_ids, language_index
 
-LOSS_WEIGHTS = {"flow": 0.5, "recon": 1.0, "velocity": 0.5, "accel": 0.1}
+LOSS_WEIGHTS = {"flow": 0.5, "recon": 1.0, "velocity": 0.5, "accel": 0.1, "position": 1.0}
 
 
 @dataclass
@@ -44,6 +47,8 @@ class TrainClip:
     labels: np.ndarray
     text: str = ""
     signed_language: str = ""
+    #: FAST's per-frame tags for the clip (same convention as ``labels``), when FAST was available.
+    segmenter_labels: np.ndarray | None = None
 
 
 @dataclass
@@ -60,6 +65,18 @@ class TrainConfig:
     ema_decay: float = 0.998
     text_dropout: float = 0.1
     keyframe_dropout: float = 0.1
+    #: Widths of the Gaussian the flow starts from, one drawn per example. The editor samples from scale 0
+    #: (the most likely motion, what accuracy needs); scale 1 is the generative flow that gives variations.
+    #: More than one value needs ``model.noise_conditioning`` so the network knows which flow it is on.
+    noise_scales: tuple[float, ...] = (1.0,)
+    #: Share of scale-0 examples at flow time exactly 0, where sampling takes its first and largest step:
+    #: from a point start, the state at t > 0 already holds most of the answer, so uniform times alone
+    #: would teach the network little about that first step.
+    t_zero_prob: float = 0.0
+    #: Add the finger-position loss after forward kinematics (position_loss.py) to SignSparK's four terms.
+    position_loss: bool = False
+    #: Tension of the base spline; None fits it on the training clips (see base_tension.py).
+    base_tension: float | None = None
     seed: int = 0
     max_minutes: float | None = None
     log_every: int = 100
@@ -68,7 +85,19 @@ class TrainConfig:
     model: KF2PConfig = field(default_factory=KF2PConfig)
 
 
-def compute_normaliser(clips: list[TrainClip], rng: np.random.Generator, n_samples: int = 200) -> Normaliser:
+def keyframe_examples(clips: list[TrainClip]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Whole clips with their onset/middle/offset keyframes (FAST's where known, else the annotation's)."""
+    examples = []
+    for clip in clips:
+        tags = clip.segmenter_labels if clip.segmenter_labels is not None else clip.labels
+        if (tags >= 0).all():
+            frames = onset_middle_offset(segments_from_labels(tags), len(tags))
+            examples.append((clip.features, frames))
+    return examples
+
+
+def compute_normaliser(clips: list[TrainClip], rng: np.random.Generator, tension: float,
+                       n_samples: int = 200) -> Normaliser:
     """Feature statistics over all frames; residual statistics over crops with training-like keyframes."""
     feats = np.concatenate([c.features for c in clips])
     mean = feats.mean(0)
@@ -79,7 +108,7 @@ def compute_normaliser(clips: list[TrainClip], rng: np.random.Generator, n_sampl
         clip = clips[int(rng.integers(len(clips)))]
         stream_mask = training_stream_mask(rng, clip.labels, keyframe_dropout=0.0)
         mask = columns_from_stream_mask(stream_mask)
-        cond = build_conditioning(clip.features * mask, mask)
+        cond = build_conditioning(clip.features * mask, mask, tension)
         free = 1.0 - mask
         sq += (((clip.features - cond.interp) ** 2) * free).sum(0)
         count += free.sum(0)
@@ -100,7 +129,7 @@ class Batch:
 
 
 def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfig, norm: Normaliser,
-               languages: list[str], downsample: int, *, dropout: bool = True) -> Batch:
+               languages: list[str], downsample: int, *, dropout: bool = True, tension: float = 0.0) -> Batch:
     """Random crops with sampled keyframes, padded to a common length that the U-Net can halve."""
     crop_len = int(rng.integers(cfg.min_crop, cfg.max_crop + 1))
     padded = -(-crop_len // downsample) * downsample
@@ -119,10 +148,12 @@ def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfi
         feats = clip.features[start:start + n]
         if dropout and rng.random() < cfg.mirror_prob:
             feats = mirror_features(feats)
+        fast_tags = None if clip.segmenter_labels is None else clip.segmenter_labels[start:start + n]
         stream_mask = training_stream_mask(rng, clip.labels[start:start + n],
-                                           keyframe_dropout=cfg.keyframe_dropout if dropout else 0.0)
+                                           keyframe_dropout=cfg.keyframe_dropout if dropout else 0.0,
+                                           segmenter_labels=fast_tags)
         mask = columns_from_stream_mask(stream_mask)
-        cond = build_conditioning(feats * mask, mask)
+        cond = build_conditioning(feats * mask, mask, tension)
         x1[i, :n] = residual_target(feats, cond, norm)
         interp[i, :n] = normalised_interp(cond, norm)
         colmask[i, :n] = cond.column_mask
@@ -143,31 +174,39 @@ def _masked_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return (values * weight).sum() / weight.expand_as(values).sum().clamp_min(1.0)
 
 
-def flow_losses(net: nn.Module, batch: Batch, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+def flow_losses(net: nn.Module, batch: Batch, generator: torch.Generator | None = None,
+                noise_scales: tuple[float, ...] = (1.0,), t_zero_prob: float = 0.0,
+                position_loss: HandPositionLoss | None = None) -> dict[str, torch.Tensor]:
     """The four loss terms for one batch (keyframe columns excluded: they are given, not generated)."""
     device = batch.x1.device
     x1 = batch.x1
     bsz = x1.shape[0]
     free = (1.0 - batch.column_mask) * batch.length_mask
-    x0 = torch.randn(x1.shape, generator=generator).to(device)
-    t = torch.rand(bsz, generator=generator).to(device)
+    scales = torch.tensor(noise_scales)[torch.randint(len(noise_scales), (bsz,), generator=generator)]
+    x0 = (torch.randn(x1.shape, generator=generator) * scales[:, None, None]).to(device)
+    t = torch.rand(bsz, generator=generator)
+    at_start = (scales == 0) & (torch.rand(bsz, generator=generator) < t_zero_prob)
+    t = torch.where(at_start, torch.zeros_like(t), t).to(device)
     tt = t[:, None, None]
     x_t = ((1 - tt) * x0 + tt * x1) * free
     target_v = x1 - x0
     module = net.module if hasattr(net, "module") else net
-    cond = module.condition(t, batch.text_ids, batch.text_weights, batch.language)
+    cond = module.condition(t, batch.text_ids, batch.text_weights, batch.language, scales.to(device))
     v_hat = net(x_t, batch.interp, batch.stream_mask, batch.length_mask, cond)
     x1_hat = (x_t + (1 - tt) * v_hat) * free
     lm = batch.length_mask
     vel_w = lm[..., 1:] * lm[..., :-1]
     acc_w = vel_w[..., 1:] * vel_w[..., :-1]
     dx_hat, dx = x1_hat.diff(dim=-1), x1.diff(dim=-1)
-    return {
+    losses = {
         "flow": _masked_mean((v_hat - target_v) ** 2, free),
         "recon": _masked_mean((x1_hat - x1) ** 2, lm),
         "velocity": _masked_mean((dx_hat - dx) ** 2, vel_w),
         "accel": _masked_mean((dx_hat.diff(dim=-1) - dx.diff(dim=-1)) ** 2, acc_w),
     }
+    if position_loss is not None:
+        losses["position"] = position_loss(x1_hat, x1, batch.interp, lm)
+    return losses
 
 
 def total_loss(parts: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -180,14 +219,17 @@ def _to(batch: Batch, device: torch.device) -> Batch:
 
 @torch.no_grad()
 def validation_loss(net: nn.Module, clips: list[TrainClip], cfg: TrainConfig, norm: Normaliser, languages: list[str],
-                    device: torch.device, n_batches: int = 6) -> float:
+                    device: torch.device, tension: float, n_batches: int = 6) -> float:
+    position_loss = HandPositionLoss(norm).to(device) if cfg.position_loss else None
     """Loss on fixed crops and noise (same seed every call), so numbers are comparable across checkpoints."""
     rng = np.random.default_rng(12345)
     gen = torch.Generator().manual_seed(12345)
     total = 0.0
     for _ in range(n_batches):
-        batch = _to(make_batch(clips, rng, cfg, norm, languages, net.config.downsample, dropout=False), device)
-        total += float(total_loss(flow_losses(net, batch, gen)))
+        batch = _to(make_batch(clips, rng, cfg, norm, languages, net.config.downsample, dropout=False,
+                               tension=tension), device)
+        parts = flow_losses(net, batch, gen, cfg.noise_scales, cfg.t_zero_prob, position_loss)
+        total += float(total_loss(parts))
     return total / n_batches
 
 
@@ -221,7 +263,12 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
     torch.manual_seed(cfg.seed + rank)
     rng = np.random.default_rng(cfg.seed + 1000 * rank)
     languages = sorted({c.signed_language for c in train_clips if c.signed_language})[: cfg.model.n_languages]
-    norm = compute_normaliser(train_clips, np.random.default_rng(cfg.seed))
+    tension = cfg.base_tension
+    if tension is None:
+        tension, by_tension = fit_base_tension(keyframe_examples(train_clips))
+        log(json.dumps({"base_tension": tension, "hands_error_by_tension": by_tension}))
+    norm = compute_normaliser(train_clips, np.random.default_rng(cfg.seed), tension)
+    position_loss = HandPositionLoss(norm).to(device) if cfg.position_loss else None
     net = KF2PNet(cfg.model).to(device)
     ema = copy.deepcopy(net).eval()
     for p in ema.parameters():
@@ -247,8 +294,9 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
             break
         for group in opt.param_groups:
             group["lr"] = lr_at(step)
-        batch = _to(make_batch(train_clips, rng, cfg, norm, languages, cfg.model.downsample), device)
-        loss = total_loss(flow_losses(model, batch))
+        batch = _to(make_batch(train_clips, rng, cfg, norm, languages, cfg.model.downsample, tension=tension), device)
+        loss = total_loss(flow_losses(model, batch, noise_scales=cfg.noise_scales, t_zero_prob=cfg.t_zero_prob,
+                                      position_loss=position_loss))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -266,19 +314,21 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
             log(json.dumps(entry))
         if cfg.save_every and out_path is not None and rank == 0 and (step + 1) % cfg.save_every == 0:
             info = dict(meta or {})
-            info.update({"steps": step + 1, "seed": cfg.seed})
+            info.update({"steps": step + 1, "seed": cfg.seed, "base_tension": tension})
             save_checkpoint(out_path, ema, norm, languages, info)
     steps_done = step + 1
     summary: dict = {"params": count_parameters(net), "steps": steps_done, "world_size": world,
                      "minutes": (time.monotonic() - started) / 60, "device": str(device), "history": history}
     if rank == 0:
         if val_clips:
-            summary["val_loss_ema"] = validation_loss(ema, val_clips, cfg, norm, languages, device)
-            summary["val_loss_raw"] = validation_loss(net, val_clips, cfg, norm, languages, device)
-        summary["train_loss_ema"] = validation_loss(ema, train_clips, cfg, norm, languages, device)
+            summary["val_loss_ema"] = validation_loss(ema, val_clips, cfg, norm, languages, device, tension)
+            summary["val_loss_raw"] = validation_loss(net, val_clips, cfg, norm, languages, device, tension)
+        summary["train_loss_ema"] = validation_loss(ema, train_clips, cfg, norm, languages, device, tension)
+        summary["base_tension"] = tension
         if out_path is not None:
             info = dict(meta or {})
-            info.update({"steps": steps_done, "seed": cfg.seed, "val_loss": summary.get("val_loss_ema")})
+            info.update({"steps": steps_done, "seed": cfg.seed, "val_loss": summary.get("val_loss_ema"),
+                         "base_tension": tension})
             save_checkpoint(out_path, ema, norm, languages, info)
     summary["ema_model"] = ema
     summary["normaliser"] = norm

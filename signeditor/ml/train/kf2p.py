@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from signeditor.core.motion import Motion
+from signeditor.core.segments import labels_from_segments
 from signeditor.data.corpus import clips_for_split, load_corpus
+from signeditor.io.errors import FileFormatError
 from signeditor.ml.kf2p.api import DEFAULT_WEIGHTS
 from signeditor.ml.kf2p.model import KF2PConfig
 from signeditor.ml.kf2p.training import TrainClip, TrainConfig, train
@@ -29,11 +34,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blocks", type=int, default=1, help="residual blocks per level")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--default-steps", type=int, default=4, help="sampler steps the shipped model uses")
-    parser.add_argument("--noise-scale", type=float, default=1.0, help="sampling noise scale stored with the model")
+    parser.add_argument("--noise-scale", type=float, default=0.0,
+                        help="the shipped model's default sampling noise scale (0: most likely motion)")
+    parser.add_argument("--train-noise-scales", type=str, default="0,1",
+                        help="starting-noise widths trained on, comma-separated (several: the net is told which)")
+    parser.add_argument("--t-zero-prob", type=float, default=0.0,
+                        help="share of training examples at flow time 0 (the sampler's first step)")
+    parser.add_argument("--base-tension", type=float, default=None,
+                        help="tension of the base spline (default: fitted on the training split; 0 = Catmull-Rom)")
+    parser.add_argument("--position-loss", action="store_true",
+                        help="add the finger-position loss after forward kinematics")
+    parser.add_argument("--dropout", type=float, default=0.0, help="dropout inside the residual blocks")
+    parser.add_argument("--no-fast-keyframes", action="store_true",
+                        help="train on annotated keyframe layouts only (not also on FAST's)")
     parser.add_argument("--no-text", action="store_true", help="ablation: train without text conditioning")
 
 
-def load_train_clips(data: Path, split: str, *, with_text: bool = True) -> list[TrainClip]:
+def _segmenter_tags() -> Callable[[np.ndarray], np.ndarray] | None:
+    """FAST's per-frame tags for a clip, or None when FAST's weights are unusable (training then uses labels only)."""
+    try:
+        from signeditor.ml.fast.api import load_segmenter
+
+        segmenter = load_segmenter()
+    except FileFormatError as exc:
+        print(f"training on annotated keyframes only: {exc}", file=sys.stderr)
+        return None
+
+    def tags(features: np.ndarray) -> np.ndarray:
+        segments = segmenter.segment(Motion(25.0, features))
+        return np.asarray(labels_from_segments(segments, len(features)), dtype=np.int8)
+
+    return tags
+
+
+def load_train_clips(data: Path, split: str, *, with_text: bool = True,
+                     segmenter_tags: Callable[[np.ndarray], np.ndarray] | None = None) -> list[TrainClip]:
     """Clips of one split as float arrays; never called with split 'test'."""
     if split == "test":
         raise ValueError("KF2P never trains or validates on the test split")
@@ -44,19 +79,26 @@ def load_train_clips(data: Path, split: str, *, with_text: bool = True) -> list[
         arrays = record.load()
         labels = arrays["labels"].astype(np.int8) if "labels" in arrays else np.full(record.n_frames, -1, np.int8)
         text = " ".join([record.text, *record.glosses]).strip() if with_text else ""
-        clips.append(TrainClip(arrays["features"].astype(np.float32), labels, text, record.signed_language))
+        features = arrays["features"].astype(np.float32)
+        fast_tags = segmenter_tags(features) if segmenter_tags is not None else None
+        clips.append(TrainClip(features, labels, text, record.signed_language, fast_tags))
     return clips
 
 
 def run(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
-    train_clips = load_train_clips(args.data, "train", with_text=not args.no_text)
+    tags = None if args.no_fast_keyframes else _segmenter_tags()
+    train_clips = load_train_clips(args.data, "train", with_text=not args.no_text, segmenter_tags=tags)
     val_clips = load_train_clips(args.data, "val", with_text=not args.no_text)
     if not train_clips:
         raise SystemExit(f"no training clips in {args.data}")
-    model = KF2PConfig(channels=tuple(int(c) for c in args.channels.split(",")), blocks_per_level=args.blocks)
+    noise_scales = tuple(float(v) for v in args.train_noise_scales.split(","))
+    model = KF2PConfig(channels=tuple(int(c) for c in args.channels.split(",")), blocks_per_level=args.blocks,
+                       dropout=args.dropout, noise_conditioning=len(noise_scales) > 1)
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                      max_minutes=args.max_minutes, model=model)
+                      max_minutes=args.max_minutes, noise_scales=noise_scales,
+                      t_zero_prob=args.t_zero_prob, base_tension=args.base_tension,
+                      position_loss=args.position_loss, model=model)
     meta = {"run_id": time.strftime("%Y%m%d%H%M", time.gmtime()), "default_steps": args.default_steps,
             "sampler": "euler", "noise_scale": args.noise_scale,
             "train_clips": len(train_clips), "val_clips": len(val_clips), "text": not args.no_text}

@@ -1,0 +1,84 @@
+"""Reliability: importer fuzzing (cases run, failures) and live regeneration under 1,000 random edits.
+
+``fuzz_failures`` and ``stale_applied`` must be 0. The stress run uses a
+deterministic hold-pose model slower than the edits, so the final motion can
+be compared exactly with a fresh regeneration (``stress_max_abs_error``);
+``--model kf2p`` runs it on the learned model instead (no exact comparison:
+KF2P blends window edges, so a windowed result is not a whole-clip one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cases", type=int, default=300, help="fuzz cases per importer")
+    parser.add_argument("--heavy", action=argparse.BooleanOptionalAction, default=True,
+                        help="include the 100,000-frame/row cases (slow: about two minutes)")
+    parser.add_argument("--edits", type=int, default=1000, help="random edits in the stress run")
+    parser.add_argument("--model", choices=("hold", "kf2p"), default="hold",
+                        help="regenerator for the stress run (hold: exact freshness check)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> dict:
+    import torch
+
+    torch.set_num_threads(1)
+    fuzz = _fuzz(args)
+    stress = _stress(args)
+    return {**fuzz, **stress}
+
+
+def _fuzz(args: argparse.Namespace) -> dict:
+    from signeditor.reliability.fuzz import run_fuzz
+    from signeditor.reliability.fuzz_targets import all_targets
+
+    report = run_fuzz(all_targets(heavy=args.heavy), args.cases, seed=args.seed, timeout_s=120)
+    return {
+        "fuzz_cases": report.cases,
+        "fuzz_failures": len(report.failures),
+        "fuzz_loaded": report.loaded,
+        "fuzz_rejected": report.rejected,
+        "fuzz_cases_per_importer": report.per_target,
+        "fuzz_seconds": round(report.seconds, 1),
+        "fuzz_failure_examples": [f"[{f.target}] {f.description}: {f.problem}" for f in report.failures[:10]],
+    }
+
+
+def _stress(args: argparse.Namespace) -> dict:
+    if not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the stress run needs no viewport
+    from PySide6 import QtCore
+
+    from signeditor.gui.app import application
+    from signeditor.gui.edit_stress import HoldPoses, run_edit_stress, stress_project
+    from signeditor.gui.main_window import MainWindow
+    from signeditor.gui.regeneration import ModelRegenerate
+
+    application()
+    regenerate = HoldPoses(delay_s=0.004) if args.model == "hold" else ModelRegenerate(device="cpu")
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QtCore.QSettings(str(Path(tmp) / "bench.ini"), QtCore.QSettings.Format.IniFormat)
+        window = MainWindow(stress_project(), regenerate=regenerate, settings=settings, with_viewport=False,
+                            confirm_close=False)
+        try:
+            report = run_edit_stress(window, args.edits, seed=args.seed, settle_timeout_s=300)
+        finally:
+            window.regenerator.shutdown()
+    return {
+        "stress_edits": report.edits,
+        "stale_applied": report.stale_applied,
+        "rss_growth_mb": round(report.rss_growth_mb, 1),
+        "stress_model": window.regenerator.backend,
+        "stress_max_abs_error": report.max_abs_error,
+        "stress_dropped_results": report.dropped_results,
+        "stress_regenerations": report.regenerations,
+        "stress_exceptions": len(report.exceptions),
+        "stress_seconds": round(report.seconds, 1),
+        "stress_edit_kinds": report.kinds,
+    }

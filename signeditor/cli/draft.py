@@ -1,0 +1,70 @@
+"""``signeditor draft "Kinder essen Pizza" --spoken de --signed sgg -o draft.signproj``: a signing draft from text."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+#: Lexicon folders used when no --lexicon is given: this variable (os.pathsep-separated), else ./lexicon.
+LEXICON_ENV = "SIGNEDITOR_LEXICONS"
+DEFAULT_LEXICON = Path("lexicon")
+
+
+def default_lexicon_folders() -> list[Path]:
+    """The CLI has no Qt, so it cannot read the GUI's settings; the environment variable plays that role."""
+    configured = [Path(p) for p in os.environ.get(LEXICON_ENV, "").split(os.pathsep) if p.strip()]
+    return configured or [DEFAULT_LEXICON]
+
+
+def run_draft(args: argparse.Namespace) -> int:
+    import torch
+
+    from signeditor.drafts.pipeline import DraftBuilder, load_draft_models
+    from signeditor.drafts.plan import DraftError
+    from signeditor.io.lexicon import read_lexicons
+
+    torch.set_num_threads(max(1, args.threads))
+    folders = [Path(p) for p in args.lexicon] if args.lexicon else default_lexicon_folders()
+    lexicon = read_lexicons(folders)
+    clips, generator, warnings = load_draft_models(cache_dir=args.cache_dir, use_kf2p=not args.no_kf2p)
+    builder = DraftBuilder(lexicon, clips, generator, generator_warning="; ".join(warnings))
+    try:
+        result = builder.build(args.text, args.spoken, args.signed)
+    except DraftError as exc:
+        print(f"signeditor draft: {exc}", file=sys.stderr)
+        return 2
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    output = Path(args.output)
+    if args.format is None and output.suffix.lower() == ".signproj":
+        from signeditor.io.project_file import save_project
+
+        save_project(result.project, output)
+    else:
+        from signeditor.io.formats import export_project
+
+        export_project(result.project, output, args.format)
+    signs = " ".join(s.gloss for s in result.project.segments)
+    print(f"{len(result.project.segments)} signs ({signs}), {result.project.motion.n_frames} frames, "
+          f"{len(result.project.anchors)} anchors -> {output}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from signeditor.drafts.clips import default_cache_dir
+
+    parser = subparsers.add_parser("draft", help="make an editable signing draft from text with a sign lexicon")
+    parser.add_argument("text", help="the sentence to sign")
+    parser.add_argument("--spoken", required=True, help="spoken language of the text (e.g. de, en)")
+    parser.add_argument("--signed", required=True, help="signed language code (e.g. sgg, gsg, ase)")
+    parser.add_argument("-o", "--output", required=True,
+                        help="OUT.signproj, or any export format by suffix (.bvh, .glb, .pose, .eaf, .mp4, ...)")
+    parser.add_argument("-f", "--format", default=None, help="export format name, overriding the suffix")
+    parser.add_argument("--lexicon", action="append", default=[],
+                        help=f"lexicon folder with index.csv (repeatable; default ${LEXICON_ENV} or ./lexicon)")
+    parser.add_argument("--cache-dir", default=str(default_cache_dir()), help="cache of fitted lexicon clips")
+    parser.add_argument("--no-kf2p", action="store_true", help="cubic interpolation instead of KF2P transitions")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    parser.set_defaults(handler=run_draft)

@@ -1,0 +1,175 @@
+"""From text to a plan of signs: normalised tokens, each a lexicon sign, fingerspelled letters or a marked gap.
+
+No glosser: the draft signs the words in the order typed (as spoken-to-signed's
+"simple" glosser does). The user refines grammar in the editor; the point of
+the draft is to have every word's sign on the timeline at once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from signeditor.io.lexicon import Lexicon, LexiconEntry, normalise_term
+
+#: Words, possibly with inner apostrophes or hyphens ("don't", "Kinder-Garten"), or runs of digits.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|\d+")
+#: Longest lexicon phrase tried ("guten Morgen" may be one sign).
+MAX_PHRASE_TOKENS = 3
+
+#: Digit names per spoken language, used to sign a numeral digit by digit when the lexicon lacks the numeral.
+DIGIT_WORDS: dict[str, tuple[str, ...]] = {
+    "de": ("null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun"),
+    "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
+    "fr": ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"),
+    "it": ("zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove"),
+    "es": ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"),
+    "pt": ("zero", "um", "dois", "três", "quatro", "cinco", "seis", "sete", "oito", "nove"),
+}
+
+
+class DraftError(ValueError):
+    """Nothing can be drafted (empty text, a signed language the lexicon does not have): the message says why."""
+
+
+@dataclass(frozen=True)
+class PlannedSign:
+    """One item on the draft's timeline: a lexicon clip, or a gap (``entry`` None) for something unsignable."""
+
+    label: str
+    entry: LexiconEntry | None
+    #: The typed word it signs (several letters share their word).
+    word: str
+    kind: str  # "sign" | "letter" | "gap"
+
+
+@dataclass
+class DraftPlan:
+    signs: list[PlannedSign] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def tokenize(text: str) -> list[str]:
+    """Words and numerals in typed order; punctuation dropped; Unicode NFC so composed and decomposed letters match.
+
+    Case is kept (the lexicon match is case-insensitive, but an exact-case
+    entry wins, e.g. a gloss); digit runs are separate tokens ("A3" -> "A", "3").
+    """
+    return _TOKEN.findall(unicodedata.normalize("NFC", text))
+
+
+def spell(word: str, alphabet: dict[str, LexiconEntry]) -> tuple[list[LexiconEntry], list[str]]:
+    """Letter entries for ``word`` by greedy longest match ("SCH" before "S"), and the characters the alphabet lacks."""
+    folded = normalise_term(word)
+    longest = max((len(k) for k in alphabet), default=1)
+    letters: list[LexiconEntry] = []
+    missing: list[str] = []
+    i = 0
+    while i < len(folded):
+        for size in range(min(longest, len(folded) - i), 0, -1):
+            entry = alphabet.get(folded[i : i + size])
+            if entry is not None:
+                letters.append(entry)
+                i += size
+                break
+        else:
+            if folded[i].isalnum():
+                missing.append(folded[i].upper())
+            i += 1
+    return letters, missing
+
+
+class Planner:
+    """Look tokens up in a lexicon for one language pair; fingerspell or mark what is missing."""
+
+    def __init__(self, lexicon: Lexicon, spoken_language: str, signed_language: str) -> None:
+        self.lexicon = lexicon
+        self.spoken = spoken_language.strip()
+        self.signed = signed_language.strip()
+        self.alphabet = lexicon.alphabet(self.spoken, self.signed)
+
+    def check_languages(self) -> list[str]:
+        """Warnings about the language pair; DraftError when the signed language has nothing at all."""
+        if self.signed not in self.lexicon.signed_languages():
+            known = ", ".join(self.lexicon.signed_languages()) or "none (is a lexicon folder set?)"
+            raise DraftError(f"the lexicon has no signs for signed language {self.signed!r}; known: {known}")
+        warnings = []
+        if (self.spoken, self.signed) not in self.lexicon.language_pairs():
+            warnings.append(f"no lexicon entries for {self.spoken!r} -> {self.signed!r}; words will be fingerspelled")
+        if not self.alphabet:
+            warnings.append(f"no fingerspelling alphabet for {self.signed!r}; unknown words are left as gaps")
+        return warnings
+
+    def _word_entry(self, term: str) -> LexiconEntry | None:
+        """A word's own sign first; a letter entry only when nothing else matches (a typed single letter)."""
+        return (self.lexicon.lookup(term, self.spoken, self.signed, letters=False)
+                or self.lexicon.lookup(term, self.spoken, self.signed, letters=True))
+
+    def _fingerspell(self, word: str, plan: DraftPlan) -> None:
+        letters, missing = spell(word, self.alphabet)
+        if missing:
+            plan.warnings.append(f"{word!r}: the {self.signed} alphabet has no letter(s) {' '.join(missing)}; "
+                                 "marked as a gap")
+        if letters and not missing:
+            plan.warnings.append(f"{word!r} is not in the lexicon: fingerspelled")
+        plan.signs.extend(PlannedSign(f"fs-{e.gloss.upper()}", e, word, "letter") for e in letters)
+        if missing:
+            plan.signs.append(PlannedSign(f"?{word}", None, word, "gap"))
+
+    def _numeral(self, digits: str, plan: DraftPlan) -> None:
+        """A numeral: its own sign if the lexicon has it, else digit by digit (digit sign, else digit word)."""
+        entry = self._word_entry(digits)
+        if entry is not None:
+            plan.signs.append(PlannedSign(entry.gloss, entry, digits, "sign"))
+            return
+        names = DIGIT_WORDS.get(self.spoken)
+        for digit in digits:
+            entry = self._word_entry(digit)
+            if entry is not None:
+                plan.signs.append(PlannedSign(entry.gloss, entry, digit, "sign"))
+            elif names is not None:
+                name = names[int(unicodedata.digit(digit))]
+                entry = self._word_entry(name)
+                if entry is not None:
+                    plan.signs.append(PlannedSign(entry.gloss, entry, digit, "sign"))
+                else:
+                    self._fingerspell(name, plan)
+            else:
+                plan.warnings.append(f"{digit!r}: no sign and no digit names for spoken language {self.spoken!r}")
+                plan.signs.append(PlannedSign(f"?{digit}", None, digit, "gap"))
+
+    def plan(self, text: str) -> DraftPlan:
+        """The signs for ``text``; raises DraftError when there is nothing to sign."""
+        tokens = tokenize(text)
+        if not tokens:
+            raise DraftError("the text has no words to sign")
+        plan = DraftPlan(warnings=self.check_languages())
+        i = 0
+        while i < len(tokens):
+            for size in range(min(MAX_PHRASE_TOKENS, len(tokens) - i), 1, -1):
+                entry = self._word_entry(" ".join(tokens[i : i + size]))
+                if entry is not None:
+                    plan.signs.append(PlannedSign(entry.gloss, entry, " ".join(tokens[i : i + size]), "sign"))
+                    i += size
+                    break
+            else:
+                self._token(tokens[i], plan)
+                i += 1
+        if not any(s.entry is not None for s in plan.signs):
+            raise DraftError("no word of the text could be signed: " + "; ".join(plan.warnings))
+        return plan
+
+    def _token(self, token: str, plan: DraftPlan) -> None:
+        if token.isdigit():
+            self._numeral(token, plan)
+            return
+        entry = self._word_entry(token)
+        if entry is None and re.search(r"['’\-]", token):
+            for part in re.split(r"['’\-]", token):
+                self._token(part, plan)
+            return
+        if entry is not None:
+            plan.signs.append(PlannedSign(entry.gloss, entry, token, "sign"))
+        else:
+            self._fingerspell(token, plan)

@@ -1,0 +1,251 @@
+"""Sign lexicons in the spoken-to-signed layout: a folder with ``index.csv`` and ``.pose`` clips.
+
+Using the layout of the spoken-to-signed project unchanged means any lexicon
+made for it (SignSuisse, its fingerspelling alphabets, a user's own) plugs in
+as is. ``start`` and ``end`` are milliseconds into the clip (``end`` 0 = to
+the end of the file) and a lower ``priority`` wins, as there. Several folders
+combine into one :class:`Lexicon`, so a user can keep a personal lexicon
+beside a shared one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from signeditor.io.errors import FileFormatError, read_file_bytes
+
+INDEX_NAME = "index.csv"
+COLUMNS: tuple[str, ...] = (
+    "path", "spoken_language", "signed_language", "start", "end", "words", "glosses", "priority",
+)
+#: Letters of a fingerspelling alphabet are at most this many characters ("SCH", "CH", "LL").
+MAX_LETTER_CHARS = 3
+#: Longest field we accept; a longer one means the file is not a lexicon index (or is hostile).
+_MAX_FIELD_CHARS = 4096
+
+
+def normalise_term(text: str) -> str:
+    """The form terms are matched in: Unicode NFC (so a decomposed "Ä" equals a composed one), case-folded."""
+    return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+@dataclass(frozen=True)
+class LexiconEntry:
+    """One clip of the lexicon: which sign, in which languages, where in which file."""
+
+    path: Path
+    spoken_language: str
+    signed_language: str
+    start: int
+    end: int
+    words: str
+    glosses: str
+    priority: int = 0
+    #: Where the entry was read from (index file and physical line), for messages about it.
+    source: Path = field(default=Path(INDEX_NAME), compare=False)
+    line: int = field(default=0, compare=False)
+
+    @property
+    def gloss(self) -> str:
+        """What the timeline shows: the gloss, else the word."""
+        return self.glosses.strip() or self.words.strip()
+
+    @property
+    def is_letter(self) -> bool:
+        """A fingerspelling letter: a short purely alphabetic term ("A", "Ä", "SCH").
+
+        The layout has no column saying so; spoken-to-signed keeps alphabets in
+        separate lexicons whose terms are exactly such short letter strings.
+        """
+        term = unicodedata.normalize("NFC", self.words.strip())
+        return 0 < len(term) <= MAX_LETTER_CHARS and term.isalpha()
+
+
+@dataclass
+class Lexicon:
+    """Entries of one or more lexicon folders, indexed by normalised word and gloss."""
+
+    entries: list[LexiconEntry] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._by_term: dict[tuple[str, str, str], list[LexiconEntry]] = {}
+        for entry in self.entries:
+            terms = {normalise_term(entry.words), normalise_term(entry.glosses)} - {""}
+            for term in terms:
+                key = (entry.spoken_language, entry.signed_language, term)
+                self._by_term.setdefault(key, []).append(entry)
+        for matches in self._by_term.values():
+            matches.sort(key=lambda e: e.priority)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def language_pairs(self) -> list[tuple[str, str]]:
+        """(spoken, signed) pairs the lexicon has any entry for, sorted."""
+        return sorted({(e.spoken_language, e.signed_language) for e in self.entries})
+
+    def spoken_languages(self) -> list[str]:
+        return sorted({e.spoken_language for e in self.entries})
+
+    def signed_languages(self, spoken_language: str | None = None) -> list[str]:
+        return sorted({e.signed_language for e in self.entries
+                       if spoken_language is None or e.spoken_language == spoken_language})
+
+    def lookup(self, term: str, spoken_language: str, signed_language: str,
+               letters: bool | None = None) -> LexiconEntry | None:
+        """Best entry whose words or glosses equal ``term`` (normalised): lowest priority, exact spelling first.
+
+        ``letters`` True keeps only alphabet letters, False only non-letters, None both.
+        """
+        wanted = normalise_term(term)
+        matches = [e for e in self._by_term.get((spoken_language, signed_language, wanted), [])
+                   if letters is None or e.is_letter == letters]
+        if not matches:
+            return None
+        best = min(e.priority for e in matches)
+        top = [e for e in matches if e.priority == best]
+        exact = [e for e in top if term.strip() in (e.words.strip(), e.glosses.strip())]
+        return (exact or top)[0]
+
+    def alphabet(self, spoken_language: str, signed_language: str) -> dict[str, LexiconEntry]:
+        """Normalised letter -> best entry of the signed language's fingerspelling alphabet.
+
+        Falls back to the signed language's alphabet under any spoken language,
+        since an alphabet belongs to the signed language (the spoken language
+        only names the letters).
+        """
+        for pairs in ({(spoken_language, signed_language)},
+                      {(e.spoken_language, signed_language) for e in self.entries}):
+            letters: dict[str, LexiconEntry] = {}
+            for entry in sorted(self.entries, key=lambda e: e.priority):
+                if (entry.spoken_language, entry.signed_language) in pairs and entry.is_letter:
+                    letters.setdefault(normalise_term(entry.words), entry)
+            if letters:
+                return letters
+        return {}
+
+    @classmethod
+    def combined(cls, lexicons: Iterable[Lexicon]) -> Lexicon:
+        entries: list[LexiconEntry] = []
+        folders: list[Path] = []
+        for lexicon in lexicons:
+            entries.extend(lexicon.entries)
+            folders.extend(lexicon.folders)
+        return cls(entries, folders)
+
+
+def _int_field(value: str, column: str, index: Path, line: int, *, minimum: int = 0,
+               empty: int | None = None) -> int:
+    text = value.strip()
+    if not text and empty is not None:
+        return empty
+    try:
+        number = int(text)
+    except ValueError:
+        raise FileFormatError(index, f"line {line}: column {column!r} must be an integer, got {text[:40]!r}") from None
+    if number < minimum:
+        raise FileFormatError(index, f"line {line}: column {column!r} must be at least {minimum}, got {number}")
+    return number
+
+
+def _entry_from_row(row: dict[str, str], folder: Path, index: Path, line: int) -> LexiconEntry:
+    clip = row["path"].strip()
+    if not clip:
+        raise FileFormatError(index, f"line {line}: empty 'path'")
+    if "\x00" in clip:
+        raise FileFormatError(index, f"line {line}: 'path' contains a NUL character")
+    if Path(clip).is_absolute() or ".." in Path(clip.replace("\\", "/")).parts:
+        raise FileFormatError(index, f"line {line}: 'path' {clip[:80]!r} points outside the lexicon folder")
+    spoken, signed = row["spoken_language"].strip(), row["signed_language"].strip()
+    if not spoken or not signed:
+        raise FileFormatError(index, f"line {line}: 'spoken_language' and 'signed_language' must not be empty")
+    start = _int_field(row["start"], "start", index, line, empty=0)
+    end = _int_field(row["end"], "end", index, line, empty=0)
+    if end and end <= start:
+        raise FileFormatError(index, f"line {line}: 'end' ({end} ms) must be after 'start' ({start} ms) or 0")
+    words, glosses = row["words"].strip(), row["glosses"].strip()
+    if not words and not glosses:
+        raise FileFormatError(index, f"line {line}: an entry needs 'words' or 'glosses'")
+    priority = _int_field(row["priority"], "priority", index, line, minimum=-(2**31), empty=0)
+    return LexiconEntry(folder / clip, spoken, signed, start, end, words, glosses, priority, index, line)
+
+
+def lexicon_from_bytes(data: bytes, folder: str | Path, index: str | Path | None = None) -> Lexicon:
+    """Parse an ``index.csv``'s bytes; clip paths are relative to ``folder``. FileFormatError on any bad row."""
+    folder = Path(folder)
+    index = Path(index) if index is not None else folder / INDEX_NAME
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FileFormatError(index, f"line {line}: not UTF-8 text") from exc
+    if "\x00" in text:
+        raise FileFormatError(index, f"line {text[: text.index(chr(0))].count(chr(10)) + 1}: contains a NUL byte")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    entries: list[LexiconEntry] = []
+    try:
+        header = next(reader, None)
+        if header is None or not any(h.strip() for h in header):
+            raise FileFormatError(index, f"line 1: empty file, expected a header with {', '.join(COLUMNS)}")
+        names = [h.strip() for h in header]
+        missing = [c for c in COLUMNS if c not in names]
+        if missing:
+            raise FileFormatError(index, f"line 1: header lacks column(s) {', '.join(missing)}")
+        duplicated = sorted({n for n in names if names.count(n) > 1 and n})
+        if duplicated:
+            raise FileFormatError(index, f"line 1: header repeats column(s) {', '.join(duplicated)}")
+        for fields in reader:
+            line = reader.line_num
+            if not fields or all(not f.strip() for f in fields):
+                continue
+            if len(fields) != len(names):
+                raise FileFormatError(index, f"line {line}: expected {len(names)} fields, got {len(fields)}")
+            if any(len(f) > _MAX_FIELD_CHARS for f in fields):
+                raise FileFormatError(index, f"line {line}: a field is longer than {_MAX_FIELD_CHARS} characters")
+            entries.append(_entry_from_row(dict(zip(names, fields, strict=True)), folder, index, line))
+    except csv.Error as exc:
+        raise FileFormatError(index, f"line {reader.line_num}: malformed CSV ({exc})") from exc
+    return Lexicon(entries, [folder])
+
+
+def read_lexicon(folder: str | Path) -> Lexicon:
+    """The lexicon in ``folder`` (its ``index.csv``); FileFormatError names the file, the line and the problem."""
+    folder = Path(folder)
+    index = folder / INDEX_NAME
+    return lexicon_from_bytes(read_file_bytes(index), folder, index)
+
+
+def read_lexicons(folders: Iterable[str | Path]) -> Lexicon:
+    """Several lexicon folders as one lexicon (entries of every folder; priorities decide between them)."""
+    return Lexicon.combined(read_lexicon(folder) for folder in folders)
+
+
+def lexicon_index_bytes(rows: Iterable[LexiconEntry], folder: str | Path) -> bytes:
+    """``index.csv`` bytes for ``rows``; clip paths are written relative to ``folder`` (POSIX separators)."""
+    folder = Path(folder)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for e in rows:
+        relative = Path(os.path.relpath(e.path, folder)).as_posix()
+        writer.writerow([relative, e.spoken_language, e.signed_language, e.start, e.end, e.words, e.glosses,
+                         e.priority])
+    return out.getvalue().encode("utf-8")
+
+
+def write_lexicon(rows: Iterable[LexiconEntry], folder: str | Path) -> Path:
+    """Write ``folder/index.csv`` atomically (clips are referenced, not copied); returns the index path."""
+    from signeditor.io.atomic import write_bytes_atomically
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    index = folder / INDEX_NAME
+    write_bytes_atomically(index, lexicon_index_bytes(rows, folder))
+    return index

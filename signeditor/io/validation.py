@@ -1,0 +1,99 @@
+"""Checks every importer shares: pickle-free npz reading, numeric arrays, and a motion that is safe to edit.
+
+Importers see files from anywhere; these helpers turn every way such input
+can be wrong (a damaged zip, a string where numbers belong, NaN in an
+expression, a rotation that is all zeros) into a FileFormatError naming the
+file, instead of an exception deep inside numpy or the renderer later.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from signeditor.core.motion import Motion
+from signeditor.io.errors import FileFormatError, read_file_bytes
+
+#: What a damaged or hostile npz/zip raises while being read.
+ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+    tokenize.TokenError, SyntaxError, MemoryError,  # numpy parses .npy headers as Python literals
+)
+
+
+def load_npz(source: bytes | str | Path, path: str | Path, what: str = "npz") -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` (never unpickling: object arrays are refused), or a FileFormatError."""
+    data = read_file_bytes(source) if isinstance(source, str | Path) else source
+    try:
+        _check_declared_sizes(data, path)
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except FileFormatError:
+        raise
+    except ARCHIVE_ERRORS as exc:
+        raise FileFormatError(path, f"not a readable, pickle-free {what} ({type(exc).__name__}: {exc})") from exc
+
+
+def _check_declared_sizes(data: bytes, path: str | Path) -> None:
+    """Refuse members whose header claims more data than they hold.
+
+    numpy allocates the declared shape before reading, so a damaged header
+    (a flipped bit in the shape) would otherwise ask for gigabytes.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with zf.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version not in ((1, 0), (2, 0), (3, 0)):
+                    raise FileFormatError(path, f"{info.filename}: unsupported .npy version {version}")
+                header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                          else np.lib.format.read_array_header_2_0)(member)
+                shape, _fortran, dtype = header
+                header_bytes = member.tell()
+            needed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+            if dtype.hasobject:
+                continue  # np.load refuses these itself (allow_pickle=False)
+            if needed > info.file_size - header_bytes:
+                raise FileFormatError(path, f"{info.filename} declares shape {shape} ({needed} bytes) but holds "
+                                            f"{info.file_size - header_bytes} bytes")
+
+
+def numeric_array(value: object, name: str, path: str | Path, dtype: type = np.float64) -> np.ndarray:
+    """``value`` as a real-valued array; FileFormatError for strings, objects or complex numbers."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "fiub":
+        raise FileFormatError(path, f"'{name}' holds {array.dtype} values, expected numbers")
+    return array.astype(dtype)
+
+
+def finite_scalar(value: object, name: str, path: str | Path) -> float:
+    array = numeric_array(value, name, path)
+    if array.size != 1 or not np.isfinite(array.reshape(-1)[0]):
+        raise FileFormatError(path, f"'{name}' must be one finite number, got shape {array.shape}")
+    return float(array.reshape(-1)[0])
+
+
+def validate_motion(motion: Motion, path: str | Path) -> Motion:
+    """Refuse what Motion itself lets through but editing cannot use: bad expression, filled, zero rotations."""
+    n = motion.n_frames
+    if n < 1:
+        raise FileFormatError(path, "the file holds zero frames")
+    if motion.expression is not None:
+        if motion.expression.ndim != 2 or motion.expression.shape[0] != n:
+            raise FileFormatError(path, f"expression has shape {motion.expression.shape}, expected ({n}, k)")
+        if not np.all(np.isfinite(motion.expression)):
+            raise FileFormatError(path, "expression contains NaN or infinite values")
+    if motion.filled is None or np.shape(motion.filled) != (n,):
+        raise FileFormatError(path, f"'filled' has shape {np.shape(motion.filled)}, expected ({n},)")
+    rows = np.linalg.norm(motion.features.reshape(n, -1, 2, 3).astype(np.float64), axis=-1)
+    if not np.all(rows > 1e-6):
+        frame = int(np.argwhere(~(rows > 1e-6))[0][0])
+        raise FileFormatError(path, f"frame {frame} holds a degenerate rotation (a 6D row of length zero)")
+    return motion

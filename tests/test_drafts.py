@@ -1,0 +1,238 @@
+"""Text-to-sign drafts: lexicon reading, planning, layout and transitions, CLI, on a self-made lexicon."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHARED_SIGNDATA
+from draft_helpers import MiddleSegmenter, write_fixture_lexicon
+
+from signeditor.cli import main
+from signeditor.drafts.clips import ClipLibrary
+from signeditor.drafts.pipeline import DraftBuilder, DraftSettings
+from signeditor.drafts.plan import DraftError, Planner, spell, tokenize
+from signeditor.io.errors import FileFormatError
+from signeditor.io.lexicon import lexicon_from_bytes, read_lexicon, read_lexicons
+from signeditor.io.project_file import load_project
+
+HEADER = "path,spoken_language,signed_language,start,end,words,glosses,priority\n"
+
+
+@pytest.fixture(scope="module")
+def lexicon_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_fixture_lexicon(tmp_path_factory.mktemp("lexicon"))
+
+
+@pytest.fixture(scope="module")
+def builder(lexicon_dir: Path) -> DraftBuilder:
+    settings = DraftSettings(low_pass_hz=0.0)  # raw layout, so kept sign frames can be compared exactly
+    return DraftBuilder(read_lexicon(lexicon_dir), ClipLibrary(MiddleSegmenter()), None, settings)
+
+
+# --- lexicon ---------------------------------------------------------------------------------------------------
+
+
+def test_lexicon_reads_quoted_fields_bom_and_ranks_by_priority(tmp_path: Path) -> None:
+    data = ("\ufeff" + HEADER + 'a.pose,de,sgg,0,0,"Haus, groß",HAUS,3\n'
+            "b.pose,de,sgg,100,900,haus,HAUS2,1\n\n").encode()
+    lexicon = lexicon_from_bytes(data, tmp_path)
+    assert [e.line for e in lexicon.entries] == [2, 3]
+    assert lexicon.entries[0].words == "Haus, groß"
+    best = lexicon.lookup("HAUS", "de", "sgg")  # gloss of the first, word of the second: lower priority wins
+    assert best is not None and best.glosses == "HAUS2" and (best.start, best.end) == (100, 900)
+    assert best.path == tmp_path / "b.pose"
+    assert lexicon.lookup("haus", "de", "gsg") is None
+
+
+@pytest.mark.parametrize(("body", "line", "words"), [
+    ("path,words\n", 1, "lacks column"),
+    (HEADER + "a.pose,de,sgg,0,0,x,X,high\n", 2, "integer"),
+    (HEADER + "a.pose,de,sgg,0,0,x,X,0\nb.pose,de,sgg,0,0,y\n", 3, "expected 8 fields"),
+    (HEADER + "a.pose,de,sgg,500,200,x,X,0\n", 2, "after 'start'"),
+    (HEADER + "a.pose,,sgg,0,0,x,X,0\n", 2, "must not be empty"),
+    (HEADER + "a.pose,de,sgg,0,0,,,0\n", 2, "needs 'words' or 'glosses'"),
+    (HEADER + 'a.pose,de,sgg,0,0,"x,X,0\n', 2, "CSV"),
+])
+def test_bad_lexicon_rows_name_file_line_and_problem(tmp_path: Path, body: str, line: int, words: str) -> None:
+    (tmp_path / "index.csv").write_text(body, encoding="utf-8")
+    with pytest.raises(FileFormatError) as info:
+        read_lexicon(tmp_path)
+    assert info.value.path == tmp_path / "index.csv"
+    assert f"line {line}" in info.value.problem and words in info.value.problem
+
+
+def test_lexicon_rejects_non_utf8_and_missing_folder(tmp_path: Path) -> None:
+    (tmp_path / "index.csv").write_bytes(HEADER.encode() + b"a.pose,de,sgg,0,0,\xff\xfe,X,0\n")
+    with pytest.raises(FileFormatError, match="line 2: not UTF-8"):
+        read_lexicon(tmp_path)
+    with pytest.raises(FileFormatError, match="cannot read"):
+        read_lexicon(tmp_path / "absent")
+
+
+def test_several_folders_combine(lexicon_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "index.csv").write_text(HEADER + "mine.pose,de,sgg,0,0,pizza,PIZZA-MINE,-1\n", encoding="utf-8")
+    combined = read_lexicons([lexicon_dir, tmp_path])
+    assert combined.lookup("pizza", "de", "sgg").glosses == "PIZZA-MINE"  # the user's entry outranks
+    assert read_lexicon(lexicon_dir).lookup("Pizza", "de", "sgg").glosses == "PIZZA"
+
+
+# --- planning ------------------------------------------------------------------------------------------------
+
+
+def test_tokenize_drops_punctuation_and_splits_digits() -> None:
+    decomposed = "Zu\u0308rich"
+    assert tokenize(f"Kinder, essen: 3 Pizzas! A3 {decomposed}?") == [
+        "Kinder", "essen", "3", "Pizzas", "A", "3", "Zürich"]
+    assert tokenize(" ...!? ") == []
+
+
+def test_spell_prefers_longest_letters(lexicon_dir: Path) -> None:
+    alphabet = read_lexicon(lexicon_dir).alphabet("de", "sgg")
+    letters, missing = spell("Schatz", alphabet)
+    assert [e.words for e in letters] == ["SCH", "A", "T", "Z"] and missing == []
+    letters, missing = spell("Fuß", alphabet)  # case-folding spells ß as SS
+    assert [e.words for e in letters] == ["S", "S"] and missing == ["F", "U"]
+
+
+def test_plan_signs_known_words_and_fingerspells_the_rest(lexicon_dir: Path) -> None:
+    planner = Planner(read_lexicon(lexicon_dir), "de", "sgg")
+    plan = planner.plan("Kinder essen Pizza bei Oskar!")
+    labels = [s.label for s in plan.signs]
+    assert labels[:6] == ["KINDER", "ESSEN", "PIZZA", "fs-B", "fs-E", "fs-I"]
+    # The alphabet has no K: the letters it has are spelled and the word is marked as a gap.
+    assert labels[6:] == ["fs-O", "fs-S", "fs-A", "fs-R", "?Oskar"]
+    assert any("'Oskar'" in w and "K" in w for w in plan.warnings)
+
+
+def test_plan_numbers_use_digit_words(lexicon_dir: Path) -> None:
+    plan = Planner(read_lexicon(lexicon_dir), "de", "sgg").plan("Pizza 3")
+    assert [s.label for s in plan.signs] == ["PIZZA", "fs-R", "fs-E", "fs-I", "?drei"]  # no D in the alphabet
+
+
+def test_plan_errors_are_clear(lexicon_dir: Path) -> None:
+    lexicon = read_lexicon(lexicon_dir)
+    with pytest.raises(DraftError, match="no words"):
+        Planner(lexicon, "de", "sgg").plan("  ?! ")
+    with pytest.raises(DraftError, match="signed language 'xyz'"):
+        Planner(lexicon, "de", "xyz").plan("Kinder")
+    plan = Planner(lexicon, "fr", "sgg").plan("Kinder")  # alphabet of sgg is used, with a warning
+    assert any("'fr'" in w for w in plan.warnings)
+
+
+# --- pipeline ------------------------------------------------------------------------------------------------
+
+
+def test_draft_lays_signs_in_order_keeps_sign_motion_and_fills_transitions(builder: DraftBuilder) -> None:
+    result = builder.build("Kinder essen Pizza.", "de", "sgg")
+    project = result.project
+    signs = [s for s in project.segments if s.confidence > 0]
+    assert [s.gloss for s in signs] == ["KINDER", "ESSEN", "PIZZA"]
+    assert project.text == "Kinder essen Pizza." and project.signed_language == "sgg"
+    # Anchors: onset, middle and offset of each sign, labelled with its gloss, posed as the motion is there.
+    assert [a.label.split()[0] for a in project.anchors] == ["KINDER"] * 3 + ["ESSEN"] * 3 + ["PIZZA"] * 3
+    for anchor in project.anchors:
+        np.testing.assert_allclose(project.motion.features[anchor.frame], anchor.pose, atol=1e-6)
+    # Inside signs the lexicon clips' motion is kept frame for frame; transitions are new and bounded in length.
+    for s in signs:
+        np.testing.assert_allclose(project.motion.features[s.start:s.end], result.layout.features[s.start:s.end],
+                                   atol=1e-6)
+    settings = builder.settings
+    for (a, b), (prev, nxt) in zip(result.transitions, itertools.pairwise(signs), strict=True):
+        assert (a, b) == (prev.end, nxt.start) and settings.min_gap <= b - a <= settings.max_gap
+    assert result.warnings == []
+
+
+def test_transitions_have_no_jumps(builder: DraftBuilder) -> None:
+    motion = builder.build("Kinder Pizza", "de", "sgg").project.motion
+    from signeditor.core.kinematics import forward_kinematics
+
+    wrist = forward_kinematics(motion.features)[:, 13]  # R_Wrist
+    step = np.linalg.norm(np.diff(wrist, axis=0), axis=-1)
+    assert step.max() < 0.05  # metres per frame: nothing teleports at a join (1.25 m/s at 25 fps)
+
+
+def test_unsignable_words_leave_a_marked_gap_and_the_rest_builds(builder: DraftBuilder) -> None:
+    result = builder.build("Kinder Fuchs essen", "de", "sgg")
+    glosses = [s.gloss for s in result.project.segments]
+    assert glosses[0] == "KINDER" and glosses[-1] == "ESSEN"
+    gap = next(s for s in result.project.segments if s.gloss == "?Fuchs")
+    assert gap.confidence == 0.0 and gap.length == builder.settings.missing_word_frames
+    assert any("Fuchs" in w for w in result.warnings)
+    with pytest.raises(DraftError, match="no word of the text"):
+        builder.build("Fff", "de", "sgg")
+
+
+def test_missing_clip_file_becomes_a_gap(tmp_path: Path, lexicon_dir: Path) -> None:
+    (tmp_path / "index.csv").write_text(HEADER + "gone.pose,de,sgg,0,0,kaputt,KAPUTT,0\n", encoding="utf-8")
+    lexicon = read_lexicons([lexicon_dir, tmp_path])
+    result = DraftBuilder(lexicon, ClipLibrary(MiddleSegmenter()), None).build("Kinder kaputt", "de", "sgg")
+    assert [s.gloss for s in result.project.segments] == ["KINDER", "?kaputt"]
+    assert any("gone.pose" in w for w in result.warnings)
+
+
+def test_clip_cache_on_disk_is_reused(lexicon_dir: Path, tmp_path: Path) -> None:
+    entry = read_lexicon(lexicon_dir).lookup("essen", "de", "sgg")
+    first = ClipLibrary(MiddleSegmenter(), tmp_path).load(entry)
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+
+    class Refuses:
+        def segment(self, motion: object) -> list:
+            raise AssertionError("the cache should have answered")
+
+    again = ClipLibrary(Refuses(), tmp_path, segmenter_id="fast").load(entry)
+    np.testing.assert_array_equal(first.motion.features, again.motion.features)
+    assert again.sign_span == first.sign_span
+
+
+# --- CLI -----------------------------------------------------------------------------------------------------
+
+
+def test_cli_draft_writes_a_project_and_exports(lexicon_dir: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "draft.signproj"
+    common = ["--spoken", "de", "--signed", "sgg", "--lexicon", str(lexicon_dir), "--no-kf2p",
+              "--cache-dir", str(tmp_path / "cache")]
+    assert main(["draft", "Kinder essen Pizza", *common, "-o", str(out)]) == 0
+    project = load_project(out)
+    assert [s.gloss for s in project.segments if s.confidence > 0] == ["KINDER", "ESSEN", "PIZZA"]
+    assert len(project.anchors) >= 3
+    eaf = tmp_path / "draft.eaf"
+    assert main(["draft", "Kinder", *common, "-o", str(eaf)]) == 0
+    assert "KINDER" in eaf.read_text(encoding="utf-8")
+    assert main(["draft", "Kinder", *common[:2], "--signed", "xyz", *common[4:], "-o", str(out)]) == 2
+    assert "signed language 'xyz'" in capsys.readouterr().err
+
+
+def test_dev_lexicon_builder_copies_clips_and_indexes_them(lexicon_dir: Path, tmp_path: Path) -> None:
+    from signeditor.data.dev_lexicon import build_dev_lexicon
+
+    source = tmp_path / "signdata"
+    (source / "dgs_isolated").mkdir(parents=True)
+    (source / "dgs_isolated" / "HOUSE1A^.pose").write_bytes((lexicon_dir / "sgg" / "kinder.pose").read_bytes())
+    (source / "dgs_isolated" / "sentence.pose").write_bytes(b"not a sign")
+    index, count = build_dev_lexicon(source, tmp_path / "lexicon")
+    lexicon = read_lexicon(tmp_path / "lexicon")
+    assert count == 2 and index == tmp_path / "lexicon" / "index.csv"
+    assert lexicon.lookup("Haus", "de", "gsg").glosses == "HOUSE1A^"
+    assert lexicon.lookup("house", "en", "gsg").path.is_file()
+    with pytest.raises(FileFormatError, match="no lexicon folders"):
+        build_dev_lexicon(tmp_path / "lexicon", tmp_path / "other")
+
+
+@pytest.mark.shared_data
+def test_real_lexicon_draft_with_models(tmp_path: Path) -> None:
+    if not SHARED_SIGNDATA.is_dir():
+        pytest.skip(f"shared sign data not found at {SHARED_SIGNDATA}")
+    from signeditor.data.dev_lexicon import build_dev_lexicon
+    from signeditor.drafts.pipeline import load_draft_models
+
+    build_dev_lexicon(SHARED_SIGNDATA, tmp_path / "lexicon")
+    clips, generator, _warnings = load_draft_models(cache_dir=None)
+    builder = DraftBuilder(read_lexicon(tmp_path / "lexicon"), clips, generator, DraftSettings())
+    result = builder.build("Kleine Kinder essen Pizza in Zürich", "de", "sgg")
+    glosses = [s.gloss for s in result.project.segments]
+    assert glosses[:4] == ["Kleine", "Kinder", "Essen", "Pizza"]
+    assert glosses[4:] == ["fs-I", "fs-N", "fs-Z", "fs-Ü", "fs-R", "fs-I", "fs-CH"]
