@@ -236,3 +236,11 @@ def test_real_lexicon_draft_with_models(tmp_path: Path) -> None:
     glosses = [s.gloss for s in result.project.segments]
     assert glosses[:4] == ["Kleine", "Kinder", "Essen", "Pizza"]
     assert glosses[4:] == ["fs-I", "fs-N", "fs-Z", "fs-Ü", "fs-R", "fs-I", "fs-CH"]
+
+
+def test_inflected_words_fall_back_to_their_stem_with_a_warning(lexicon_dir: Path) -> None:
+    plan = Planner(read_lexicon(lexicon_dir), "de", "sgg").plan("Pizzas Kinder")
+    assert [s.label for s in plan.signs] == ["PIZZA", "KINDER"]
+    assert any("'Pizzas'" in w and "PIZZA" in w for w in plan.warnings)
+    short = Planner(read_lexicon(lexicon_dir), "de", "sgg").plan("Ess")  # stem "Es" is too short to trust
+    assert all(s.kind != "sign" for s in short.signs)

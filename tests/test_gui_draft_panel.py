@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,6 +50,8 @@ def test_generate_opens_a_glossed_draft_and_plays_it(qtbot, window: MainWindow) 
     assert project.text == "Kinder essen Pizza!" and project.signed_language == "sgg"
     assert window.play_timer.isActive()  # the preview plays as soon as it is ready
     assert panel.progress_bar.value() == panel.progress_bar.maximum()
+    # The worker pauses Python's garbage collector while it runs; the GUI thread must switch it back on.
+    qtbot.waitUntil(gc.isenabled, timeout=2000)
 
 
 def test_only_the_newest_request_is_shown(qtbot, window: MainWindow) -> None:

@@ -13,7 +13,7 @@ from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.interpolation import interpolate_between_anchors
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
-from signeditor.gui import commands
+from signeditor.gui import commands, main_window
 from signeditor.gui.edit_stress import random_pose
 from signeditor.gui.main_window import MainWindow
 from signeditor.gui.regeneration import WEIGHTS_ENV
@@ -41,6 +41,7 @@ def test_editor_opens_explains_and_falls_back_to_cubic(qtbot, tmp_path: Path, mo
     weights = tmp_path / "kf2p.pt"
     expected = make_weights(weights)
     monkeypatch.setenv(WEIGHTS_ENV, str(weights))
+    monkeypatch.setattr(main_window, "recovery_path", lambda: tmp_path / "recovery.signproj")
     rng = np.random.default_rng(0)
     motion = Motion.rest(60)
     project = Project(motion, AnchorSet([Anchor(5, random_pose(rng)), Anchor(30, random_pose(rng)),

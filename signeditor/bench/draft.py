@@ -206,6 +206,7 @@ def run(args: argparse.Namespace) -> dict:
             variants["cubic"] = DraftBuilder(lexicon, clips, None)
             variants["regen_all"] = DraftBuilder(lexicon, clips, generator,
                                                  replace(DraftSettings(), keep_sign_motion=False))
+            variants["no_low_pass"] = DraftBuilder(lexicon, clips, generator, replace(DraftSettings(), low_pass_hz=0.0))
             variants["regen_every4"] = DraftBuilder(lexicon, clips, generator, replace(
                 DraftSettings(), keep_sign_motion=False, generation_every=4))
         ratios: dict[str, dict[str, list[float]]] = {k: {"jerk": [], "dv": []} for k in variants}

@@ -18,11 +18,12 @@ import numpy as np
 
 from signeditor.core.motion import FEATURE_DIM, STREAM_DIMS, STREAM_SLICES, hand_pose_mirrored
 from signeditor.io.errors import FileFormatError
+from signeditor.paths import RESOURCES_DIR
 
 HAND_DIM = STREAM_DIMS["right_hand"]
 LIBRARY_VERSION = 1
 #: The library shipped with SignEditor (regenerate with ``signeditor data handshapes``).
-DEFAULT_LIBRARY_PATH = Path(__file__).resolve().parents[2] / "resources" / "handshapes" / "handshapes.npz"
+DEFAULT_LIBRARY_PATH = RESOURCES_DIR / "handshapes" / "handshapes.npz"
 #: Which hands an applied handshape sets.
 HAND_TARGETS: tuple[str, ...] = ("right", "left", "both")
 

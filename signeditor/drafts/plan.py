@@ -18,6 +18,11 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|\d+")
 #: Longest lexicon phrase tried ("guten Morgen" may be one sign).
 MAX_PHRASE_TOKENS = 3
 
+#: Inflection endings tried, longest first, when a word has no entry of its own ("Pizzas" -> "Pizza",
+#: "Junge" -> "jung"): lexicons list citation forms and the draft has no lemmatiser.
+INFLECTION_ENDINGS: tuple[str, ...] = ("es", "en", "er", "e", "n", "s")
+MIN_STEM_CHARS = 3
+
 #: Digit names per spoken language, used to sign a numeral digit by digit when the lexicon lacks the numeral.
 DIGIT_WORDS: dict[str, tuple[str, ...]] = {
     "de": ("null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun"),
@@ -169,7 +174,20 @@ class Planner:
             for part in re.split(r"['’\-]", token):
                 self._token(part, plan)
             return
+        if entry is None:
+            entry = self._stem_entry(token, plan)
         if entry is not None:
             plan.signs.append(PlannedSign(entry.gloss, entry, token, "sign"))
         else:
             self._fingerspell(token, plan)
+
+    def _stem_entry(self, token: str, plan: DraftPlan) -> LexiconEntry | None:
+        """The entry of the word without an inflection ending, with a warning naming the guess."""
+        for ending in INFLECTION_ENDINGS:
+            stem = token[: -len(ending)]
+            if token.casefold().endswith(ending) and len(stem) >= MIN_STEM_CHARS:
+                entry = self.lexicon.lookup(stem, self.spoken, self.signed, letters=False)
+                if entry is not None:
+                    plan.warnings.append(f"{token!r} is not in the lexicon: signed as {entry.gloss!r} ({stem})")
+                    return entry
+        return None

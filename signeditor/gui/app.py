@@ -19,6 +19,10 @@ def application(argv: list[str] | None = None) -> QtWidgets.QApplication:
     return app  # type: ignore[return-value]
 
 
+#: Qt platforms whose QOpenGLWidget never gets a context.
+WIDGETLESS_GL_PLATFORMS = frozenset({"offscreen", "minimal", "vnc", "linuxfb"})
+
+
 def opengl_problem() -> str | None:
     """Why the 3D viewport cannot draw here (no OpenGL context), or None when it can.
 
@@ -27,6 +31,8 @@ def opengl_problem() -> str | None:
     "ready". Probing first lets the editor open without the viewport instead.
     """
     platform = QtGui.QGuiApplication.platformName()
+    if platform in WIDGETLESS_GL_PLATFORMS:  # may give a bare context (GLX beside an X display), never a GL widget
+        return f"no OpenGL widgets on the Qt platform {platform!r}"
     context = QtGui.QOpenGLContext()
     surface = QtGui.QOffscreenSurface()
     surface.create()
@@ -72,10 +78,15 @@ def launch(file: str | None, *, offer_recovery: bool = True, argv: list[str] | N
         QtCore.QTimer.singleShot(0, lambda: namespace["drive"](window))
     if exit_when_ready:
         def draw_and_quit() -> None:
-            if window.viewport is not None:
-                window.viewport.canvas.render()
+            code = 0
+            try:
+                if window.viewport is not None:
+                    window.viewport.canvas.render()
+            except Exception as exc:  # a GL failure must end the run with a message, not hang it
+                print(f"SignEditor: drawing the first frame failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+                code = 1
             window.close()
-            app.quit()
+            app.exit(code)
 
         QtCore.QTimer.singleShot(0, draw_and_quit)
     return app.exec()

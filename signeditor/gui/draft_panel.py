@@ -8,8 +8,10 @@ and playback never wait and a superseded draft is dropped, not shown.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,44 @@ def lexicon_folders(settings: QtCore.QSettings) -> list[Path]:
     if not folders and (Path("lexicon") / "index.csv").is_file():
         folders = [Path("lexicon")]
     return folders
+
+
+_gc_lock = threading.Lock()
+_gc_state = {"busy": 0, "enabled": True}
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """Keep Python's cyclic garbage collector out of the worker thread while it works.
+
+    A collection that happens to start in the worker thread frees whatever
+    garbage exists, including Qt wrappers of the GUI thread (a closed window,
+    its timers), and runs their C++ destructors in the wrong thread, which
+    corrupts Qt's timer lists (a crash later, in the GUI thread). So the
+    collector is paused for the worker's whole slot, and switched back on from
+    the GUI thread's event loop, where any pending collection then runs.
+    """
+    with _gc_lock:
+        if _gc_state["busy"] == 0:
+            _gc_state["enabled"] = gc.isenabled()
+        _gc_state["busy"] += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_state["busy"] -= 1
+        app = QtCore.QCoreApplication.instance()
+        if app is not None:
+            QtCore.QTimer.singleShot(0, app, _resume_collection)
+        else:
+            _resume_collection()
+
+
+def _resume_collection() -> None:
+    with _gc_lock:
+        if _gc_state["busy"] == 0 and _gc_state["enabled"]:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -84,30 +124,32 @@ class DraftWorker(QtCore.QObject):
 
     @QtCore.Slot(object)
     def load_lexicon(self, folders: tuple[Path, ...]) -> None:
-        try:
-            if not folders:
-                raise ValueError("no lexicon folder set: add one with “Lexicon folders…”")
-            from signeditor.io.lexicon import read_lexicons
+        with collection_paused():
+            try:
+                if not folders:
+                    raise ValueError("no lexicon folder set: add one with “Lexicon folders…”")
+                from signeditor.io.lexicon import read_lexicons
 
-            self.languages_ready.emit(read_lexicons(folders).language_pairs())
-        except Exception as exc:  # a bad index must show as a message, never take the editor down
-            self.failed.emit(0, str(exc))
+                self.languages_ready.emit(read_lexicons(folders).language_pairs())
+            except Exception as exc:  # a bad index must show as a message, never take the editor down
+                self.failed.emit(0, str(exc))
 
     @QtCore.Slot(object)
     def run(self, request: DraftRequest) -> None:
         with self._lock:
             if request.generation < self._latest:
                 return
-        try:
-            builder = self._builder_for(request.folders)
-            result = builder.build(
-                request.text, request.spoken_language, request.signed_language,
-                progress=lambda done, total, message: self.progress.emit(request.generation, done, total, message),
-            )
-        except Exception as exc:  # DraftError, FileFormatError, a broken model: all become a message
-            self.failed.emit(request.generation, str(exc))
-            return
-        self.result.emit(request.generation, result)
+        with collection_paused():
+            try:
+                builder = self._builder_for(request.folders)
+                result = builder.build(
+                    request.text, request.spoken_language, request.signed_language,
+                    progress=lambda done, total, message: self.progress.emit(request.generation, done, total, message),
+                )
+            except Exception as exc:  # DraftError, FileFormatError, a broken model: all become a message
+                self.failed.emit(request.generation, str(exc))
+                return
+            self.result.emit(request.generation, result)
 
 
 class DraftPanel(QtWidgets.QWidget):
@@ -156,12 +198,15 @@ class DraftPanel(QtWidgets.QWidget):
         self._thread.setObjectName("drafts")
         self.worker = DraftWorker(factory or default_builder)
         self.worker.moveToThread(self._thread)
-        self._request.connect(self.worker.run)
-        self._load.connect(self.worker.load_lexicon)
-        self.worker.languages_ready.connect(self._set_languages)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.result.connect(self._on_result)
-        self.worker.failed.connect(self._on_failed)
+        queued = QtCore.Qt.ConnectionType.QueuedConnection
+        self._request.connect(self.worker.run, queued)
+        self._load.connect(self.worker.load_lexicon, queued)
+        # Slots of this widget (not plain callables), so Qt drops answers that arrive after the panel is gone.
+        self.worker.languages_ready.connect(self._set_languages, queued)
+        self.worker.progress.connect(self._on_progress, queued)
+        self.worker.result.connect(self._on_result, queued)
+        self.worker.failed.connect(self._on_failed, queued)
+        self._thread.finished.connect(self.worker.deleteLater)  # the worker dies in its own thread
         self._thread.start()
         app = QtCore.QCoreApplication.instance()
         if app is not None:
@@ -189,6 +234,7 @@ class DraftPanel(QtWidgets.QWidget):
         self.status.setText("reading the lexicon…")
         self._load.emit(self.folders())
 
+    @QtCore.Slot(object)
     def _set_languages(self, pairs: list[tuple[str, str]]) -> None:
         self._pairs = list(pairs)
         last = str(self.settings.value(LAST_LANGUAGES_KEY, "") or "")
@@ -219,6 +265,7 @@ class DraftPanel(QtWidgets.QWidget):
         self._request.emit(DraftRequest(self.generation, self.text.toPlainText(), spoken, signed, self.folders()))
         return self.generation
 
+    @QtCore.Slot(int, int, int, str)
     def _on_progress(self, generation: int, done: int, total: int, message: str) -> None:
         if generation != self.generation:
             return
@@ -226,6 +273,7 @@ class DraftPanel(QtWidgets.QWidget):
         self.progress_bar.setValue(done)
         self.status.setText(message)
 
+    @QtCore.Slot(int, object)
     def _on_result(self, generation: int, result: object) -> None:
         if generation != self.generation:
             return  # superseded by a newer request: never show an old draft
@@ -238,6 +286,7 @@ class DraftPanel(QtWidgets.QWidget):
         self.status.setText(summary + ("\n" + "\n".join(warnings) if warnings else ""))
         self.draft_ready.emit(project, warnings)
 
+    @QtCore.Slot(int, str)
     def _on_failed(self, generation: int, message: str) -> None:
         if generation not in (0, self.generation):
             return
@@ -245,8 +294,10 @@ class DraftPanel(QtWidgets.QWidget):
         self.progress_bar.setValue(0)
         self.status.setText(message)
 
+    @QtCore.Slot()
     def shutdown(self) -> None:
-        """Stop the worker thread (a draft being built finishes first)."""
+        """Stop the worker thread (a draft being built finishes first); later answers are ignored."""
+        self.generation += 1  # anything still queued is now stale
         if self._thread.isRunning():
             self._thread.quit()
             self._thread.wait(10000)

@@ -86,6 +86,7 @@ class StressReport:
     regenerations: int = 0
     exceptions: list[str] = field(default_factory=list)
     max_abs_error: float | None = None  # vs a fresh regeneration (HoldPoses only)
+    anchor_error: float = 0.0  # largest difference between the motion and an anchor's pose on its frame
     rss_growth_mb: float = 0.0
     seconds: float = 0.0
 
@@ -139,10 +140,13 @@ def run_edit_stress(window: object, n_edits: int, seed: int = 0, settle_timeout_
     report.dropped_results = window.regenerator.dropped_results
     if window.regenerator.busy:
         report.exceptions.append(f"regeneration did not settle within {settle_timeout_s} s")
+    doc = window.document
+    values, mask = doc.anchors.keyframes(doc.n_frames)
+    pinned = mask > 0
+    report.anchor_error = float(np.abs(doc.motion.features[pinned] - values[pinned]).max()) if pinned.any() else 0.0
     fn = window.regenerator._regenerate_fn
-    report.regenerations = getattr(fn, "calls", -1)
+    report.regenerations = window.regenerator.applied_results + window.regenerator.dropped_results
     if isinstance(fn, HoldPoses):
-        doc = window.document
         fresh = hold_features(doc.n_frames, doc.anchors)
         report.max_abs_error = float(np.abs(doc.motion.features - fresh).max())
     return report

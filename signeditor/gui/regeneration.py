@@ -185,6 +185,7 @@ class Regenerator(QtCore.QObject):
         #: Instrumentation: results applied for anchors the document no longer has (must stay 0), results dropped.
         self.stale_applied = 0
         self.dropped_results = 0
+        self.applied_results = 0
         self.model_error = ""
         self._pending_range: tuple[int, int] | None = None
         #: Frames sent but not yet applied: a dropped (stale) result must not leave its window unregenerated.
@@ -313,6 +314,7 @@ class Regenerator(QtCore.QObject):
         if anchors != self.document.anchors:
             self.stale_applied += 1  # the generation guard let a result for old anchors through: a bug
         self.applied_generation = generation
+        self.applied_results += 1
         self._inflight_range = None
         self._remember(motion, anchors)
         self.document.set_motion(motion)

@@ -8,6 +8,7 @@ means ``R = Rz @ Rx @ Ry`` in the parent's frame.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +159,9 @@ def parse_bvh(path: str | Path) -> BvhClip:
                            ("rotation", "position") or len(c) < 2]
                 if unknown:
                     raise FileFormatError(path, f"unknown channel name {unknown[0]!r}")
+                axes = [c[0].upper() for c in channels if c.lower().endswith("rotation")]
+                if len(axes) > 3 or any(a == b for a, b in itertools.pairwise(axes)):
+                    raise FileFormatError(path, f"rotation channels {' '.join(channels)} are not a valid Euler order")
                 joints[stack[-1]].channels = channels
                 i += 2 + count
             else:

@@ -7,9 +7,10 @@ from pathlib import Path
 from signeditor.core.ik import fit_motion
 from signeditor.core.motion import Motion
 from signeditor.io.pose_reader import read_pose_keypoints
+from signeditor.io.validation import repair_degenerate_rotations
 
 
 def motion_from_pose_file(path: str | Path, fps: float = 25.0) -> Motion:
     """Motion at ``fps`` fitted to the keypoints of ``path``; FileFormatError for unreadable files."""
-    motion = fit_motion(read_pose_keypoints(path))
+    motion = repair_degenerate_rotations(fit_motion(read_pose_keypoints(path)))
     return motion.resampled(fps)

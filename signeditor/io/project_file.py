@@ -19,7 +19,7 @@ from signeditor.core.project import PROJECT_FORMAT_VERSION, Project
 from signeditor.core.segments import Segment
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError, read_file_bytes
-from signeditor.io.validation import ARCHIVE_ERRORS, load_npz, validate_motion
+from signeditor.io.validation import ARCHIVE_ERRORS, load_npz, numeric_array, validate_motion
 
 PROJECT_SUFFIX = ".signproj"
 _MAX_MEMBER_BYTES = 2 << 30
@@ -83,6 +83,8 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
     version = meta.get("format_version")
     if not isinstance(version, int) or version > PROJECT_FORMAT_VERSION:
         raise FileFormatError(path, f"project format version {version!r} is newer than this SignEditor supports")
+    for name, value in arrays.items():
+        numeric_array(value, f"arrays.npz/{name}", path)  # refuses strings and complex numbers before any cast
     try:
         motion = Motion(
             float(meta["fps"]),

@@ -19,6 +19,7 @@ from signeditor.core.ik import FINGER_POINTS, HAND_COMPONENT, POSE, SIDE_WORD, f
 from signeditor.core.motion import Motion
 from signeditor.io.errors import FileFormatError
 from signeditor.io.pose_reader import keypoints_from_arrays
+from signeditor.io.validation import repair_degenerate_rotations
 
 IMPORT_FPS = 25.0
 _MIXAMO_FINGER = {"Index": "Index", "Middle": "Middle", "Pinky": "Pinky", "Ring": "Ring", "Thumb": "Thumb"}
@@ -134,9 +135,15 @@ def read_gltf_rig(path: str | Path) -> Motion:
     if not gltf.animations:
         raise FileFormatError(path, "the file has no animation")
     n_nodes = len(gltf.nodes)
-    trs = {"translation": np.array([n.translation or [0.0, 0.0, 0.0] for n in gltf.nodes], dtype=np.float64),
-           "rotation": np.array([n.rotation or [0.0, 0.0, 0.0, 1.0] for n in gltf.nodes], dtype=np.float64),
-           "scale": np.array([n.scale or [1.0, 1.0, 1.0] for n in gltf.nodes], dtype=np.float64)}
+    try:
+        trs = {"translation": np.array([n.translation or [0.0, 0.0, 0.0] for n in gltf.nodes], dtype=np.float64),
+               "rotation": np.array([n.rotation or [0.0, 0.0, 0.0, 1.0] for n in gltf.nodes], dtype=np.float64),
+               "scale": np.array([n.scale or [1.0, 1.0, 1.0] for n in gltf.nodes], dtype=np.float64)}
+    except (TypeError, ValueError) as exc:
+        raise FileFormatError(path, f"malformed node transforms ({exc})") from exc
+    if trs["translation"].shape != (n_nodes, 3) or trs["rotation"].shape != (n_nodes, 4) or \
+            trs["scale"].shape != (n_nodes, 3) or not all(np.all(np.isfinite(v)) for v in trs.values()):
+        raise FileFormatError(path, "node translations, rotations or scales have the wrong size or are not finite")
     animation = gltf.animations[0]
     try:
         tracks = []
@@ -155,7 +162,7 @@ def read_gltf_rig(path: str | Path) -> Motion:
                 raise FileFormatError(path, "animation key times are not finite and increasing")
             tracks.append((channel.target.node, channel.target.path, times, values))
             end = max(end, float(times[-1]))
-    except (IndexError, KeyError, TypeError, ValueError) as exc:
+    except (IndexError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise FileFormatError(path, f"damaged animation data ({exc})") from exc
     n_frames = max(1, round(end * IMPORT_FPS) + 1)
     at = np.arange(n_frames) / IMPORT_FPS
@@ -192,7 +199,7 @@ def read_gltf_rig(path: str | Path) -> Motion:
     for node in range(n_nodes):
         resolve(node)
     keypoints = keypoints_from_rig(names, world[:, :, :3, 3], IMPORT_FPS, path)
-    return fit_motion(keypoints)
+    return repair_degenerate_rotations(fit_motion(keypoints))
 
 
 def read_bvh_rig(path: str | Path) -> Motion:
@@ -220,4 +227,4 @@ def read_bvh_rig(path: str | Path) -> Motion:
             world_rot[:, j] = world_rot[:, joint.parent] @ local_rot[:, j]
             positions[:, j] = positions[:, joint.parent] + np.einsum("nij,nj->ni", world_rot[:, joint.parent], offset)
     keypoints = keypoints_from_rig([j.name for j in clip.joints], positions, 1.0 / clip.frame_time, path)
-    return fit_motion(keypoints).resampled(IMPORT_FPS)
+    return repair_degenerate_rotations(fit_motion(keypoints)).resampled(IMPORT_FPS)

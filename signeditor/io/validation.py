@@ -97,3 +97,27 @@ def validate_motion(motion: Motion, path: str | Path) -> Motion:
         frame = int(np.argwhere(~(rows > 1e-6))[0][0])
         raise FileFormatError(path, f"frame {frame} holds a degenerate rotation (a 6D row of length zero)")
     return motion
+
+
+def repair_degenerate_rotations(motion: Motion) -> Motion:
+    """Joints whose fitted rotation degenerated (a zero 6D row) take the rest pose; their frames are marked filled.
+
+    IK on keypoints that coincide (a damaged file, a collapsed detection)
+    can yield an all-zero rotation, which no renderer or model can use; the
+    rest rotation is the same choice IK makes for limbs it never sees.
+    """
+    from signeditor.core.ik import rest_pose_features
+
+    n = motion.n_frames
+    joints = motion.features.reshape(n, -1, 2, 3)
+    bad = ~(np.linalg.norm(joints.astype(np.float64), axis=-1) > 1e-6).all(axis=-1)  # (T, J)
+    if not bad.any():
+        return motion
+    repaired = motion.copy()
+    rest = rest_pose_features().reshape(-1, 2, 3)
+    features = repaired.features.reshape(n, -1, 2, 3)
+    frames, joint_ids = np.nonzero(bad)
+    features[frames, joint_ids] = rest[joint_ids]
+    repaired.features = features.reshape(n, -1)
+    repaired.filled = np.asarray(repaired.filled, dtype=bool) | bad.any(axis=1)
+    return repaired

@@ -235,9 +235,21 @@ def run_case(target: FuzzTarget, case: FuzzCase, folder: Path, timeout_s: float 
     return ("failed", f"loaded but not sane: {problem}") if problem else ("loaded", None)
 
 
-def generate_cases(target: FuzzTarget, n_cases: int, rng: random.Random) -> Iterator[FuzzCase]:
-    """The seeds unchanged, then structured mutations and byte mutations, alternating, ``n_cases`` in all."""
+def generate_cases(target: FuzzTarget, n_cases: int, rng: random.Random,
+                   all_structured: bool = False) -> Iterator[FuzzCase]:
+    """The seeds unchanged, then structured mutations and byte mutations, alternating, ``n_cases`` in all.
+
+    With ``all_structured`` every structured mutation runs first, then ``n_cases`` byte mutations.
+    """
     seeds = target.seeds()
+    if all_structured:
+        yield from seeds
+        if target.structured is not None:
+            for seed in seeds:
+                yield from target.structured(seed, random.Random(rng.random()))
+        for _ in range(n_cases):
+            yield byte_mutations(rng.choice(seeds), rng, target.text)
+        return
     produced = 0
     for seed in seeds:
         if produced >= n_cases:
@@ -267,15 +279,18 @@ def _round_robin(iterators: list[Iterator[FuzzCase]]) -> Iterator[FuzzCase]:
 
 
 def run_fuzz(targets: Iterable[FuzzTarget], cases_per_target: int, seed: int = 0, timeout_s: float = 20.0,
-             folder: Path | None = None) -> FuzzReport:
-    """Fuzz every target; the report counts cases and lists each failure with the bytes that caused it."""
+             folder: Path | None = None, all_structured: bool = False) -> FuzzReport:
+    """Fuzz every target; the report counts cases and lists each failure with the bytes that caused it.
+
+    ``all_structured``: run every structured mutation plus ``cases_per_target`` byte mutations per target.
+    """
     report = FuzzReport()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="signeditor-fuzz-") as tmp:
         base = Path(folder or tmp)
         for target in targets:
             rng = random.Random(f"{seed}:{target.name}")
-            for case in generate_cases(target, cases_per_target, rng):
+            for case in generate_cases(target, cases_per_target, rng, all_structured):
                 outcome, problem = run_case(target, case, base / "case", timeout_s)
                 report.cases += 1
                 report.per_target[target.name] = report.per_target.get(target.name, 0) + 1

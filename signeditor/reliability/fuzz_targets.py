@@ -357,6 +357,9 @@ def bvh_target(heavy: bool) -> FuzzTarget:
         for count in ("0", "-1", "1000000000", "2", "x"):
             yield case(f"first CHANNELS {count}", text.replace("CHANNELS 6", f"CHANNELS {count}", 1))
         yield case("unknown channel names", text.replace("Zrotation", "Qrotation"))
+        yield case("repeated rotation axis", text.replace("Zrotation Xrotation", "Zrotation Zrotation", 1))
+        yield case("four rotation channels", text.replace("CHANNELS 3 Zrotation Xrotation Yrotation",
+                                                          "CHANNELS 4 Zrotation Xrotation Yrotation Xrotation", 1))
         yield case("no MOTION section", hierarchy)
         yield case("no HIERARCHY", "MOTION\n" + motion)
         yield case("an extra closing brace", hierarchy.replace("}", "}}", 1) + "MOTION\n" + motion)
@@ -437,6 +440,9 @@ def gltf_mutations(gltf: dict, blob: bytes, rng: random.Random) -> Iterator[tupl
     yield "node names removed", {**gltf, "nodes": [{k: v for k, v in n.items() if k != "name"}
                                                    for n in gltf["nodes"]]}, blob
     yield "node rotation NaN", changed(["nodes", 2, "rotation"], [float("nan")] * 4), blob
+    yield "channel target missing", changed(["animations", 0, "channels", 0, "target"], None), blob
+    yield "node translation of two numbers", changed(["nodes", 2, "translation"], [1, 2]), blob
+    yield "node translation huge", changed(["nodes", 2, "translation"], [1e308, 1e308, 1e308]), blob
     yield "node scale zero", changed(["nodes", 2, "scale"], [0, 0, 0]), blob
     view = gltf["bufferViews"][gltf["accessors"][time_accessor]["bufferView"]]
     start = view.get("byteOffset", 0) + gltf["accessors"][time_accessor].get("byteOffset", 0)

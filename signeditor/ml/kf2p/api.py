@@ -159,7 +159,7 @@ class Generator:
         return SampleInputs(
             interp=stack([normalised_interp(c, self.normaliser) for c in conds]),
             column_mask=stack([c.column_mask for c in conds]),
-            stream_mask=stack([c.stream_mask for c in conds]),
+            stream_mask=stack([c.anchor_channels(self.net.config.timing_channels) for c in conds]),
             length_mask=stack(lengths),
             cond_parts=cond_parts,
             uncond_parts=uncond_parts,

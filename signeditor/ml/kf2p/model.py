@@ -20,9 +20,6 @@ from torch.nn import functional as F
 from signeditor.core.motion import FEATURE_DIM, STREAMS
 from signeditor.ml.kf2p.text import TEXT_BUCKETS
 
-#: Mask channels: one per stream and a length mask.
-N_MASK_CHANNELS = len(STREAMS) + 1
-
 
 @dataclass(frozen=True)
 class KF2PConfig:
@@ -39,6 +36,8 @@ class KF2PConfig:
     #: The starting noise's scale is an input, so one network serves both the editor's deterministic default
     #: (scale 0: the most likely motion) and variations (scale 1: a sample that a new seed changes).
     noise_conditioning: bool = False
+    #: Per-stream phase and length of the gap between anchors as extra input channels (representation.gap_timing).
+    timing_channels: bool = False
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -50,6 +49,10 @@ class KF2PConfig:
         d = dict(d)
         d["channels"] = tuple(int(c) for c in d["channels"])
         return cls(**d)
+
+    @property
+    def anchor_channels(self) -> int:
+        return len(STREAMS) * (3 if self.timing_channels else 1)
 
     @property
     def downsample(self) -> int:
@@ -90,14 +93,15 @@ class KF2PNet(nn.Module):
 
     Inputs per frame: the noisy residual state with keyframes written in (246),
     the cubic in-between of the keyframes (246, what the residual is relative
-    to), per-stream keyframe masks (4) and the length mask (1).
+    to), per-stream keyframe masks (4; with ``timing_channels`` also each
+    stream's phase and gap length between its anchors, 8) and the length mask (1).
     """
 
     def __init__(self, config: KF2PConfig) -> None:
         super().__init__()
         self.config = config
         c = config.channels
-        in_channels = 2 * FEATURE_DIM + N_MASK_CHANNELS
+        in_channels = 2 * FEATURE_DIM + config.anchor_channels + 1
         self.inp = nn.Conv1d(in_channels, c[0], config.kernel_size, padding=config.kernel_size // 2)
         self.time_mlp = nn.Sequential(nn.Linear(config.cond_dim, config.cond_dim), nn.SiLU(),
                                       nn.Linear(config.cond_dim, config.cond_dim))

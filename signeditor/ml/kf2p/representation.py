@@ -64,6 +64,39 @@ class Conditioning:
     column_mask: np.ndarray  # (T, 246)
     stream_mask: np.ndarray  # (T, 4)
 
+    def anchor_channels(self, with_timing: bool) -> np.ndarray:
+        """What the network is told about the anchors per frame: the stream mask, optionally with timing."""
+        if not with_timing:
+            return self.stream_mask
+        return np.concatenate([self.stream_mask, gap_timing(self.stream_mask)], axis=1)
+
+
+#: Frames per second of the gap lengths the timing channels report (the corpus rate).
+TIMING_FPS = 25.0
+
+
+def gap_timing(stream_mask: np.ndarray) -> np.ndarray:
+    """(T, 8): per stream, the phase (0 to 1) of each frame between its two anchors and that gap's length (s).
+
+    A temporal convolution sees the anchors only as sparse spikes in the mask;
+    where a frame sits between them (just after a hold, or mid-transition) and
+    how long the transition is decide how the hand should move, so both are
+    given explicitly. Frames outside the first and last anchor get zeros.
+    """
+    n = stream_mask.shape[0]
+    out = np.zeros((n, 2 * stream_mask.shape[1]), dtype=np.float32)
+    t = np.arange(n)
+    for i in range(stream_mask.shape[1]):
+        frames = np.flatnonzero(stream_mask[:, i] > 0.5)
+        if len(frames) < 2:
+            continue
+        seg = np.searchsorted(frames, t, side="right") - 1
+        inside = (seg >= 0) & (seg < len(frames) - 1)
+        prev, nxt = frames[seg[inside]], frames[seg[inside] + 1]
+        out[inside, 2 * i] = (t[inside] - prev) / (nxt - prev)
+        out[inside, 2 * i + 1] = (nxt - prev) / TIMING_FPS
+    return out
+
 
 #: How the base in-between is computed (see the module docstring).
 BASE_INTERPOLATION = "cubic"

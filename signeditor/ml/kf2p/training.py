@@ -24,7 +24,8 @@ from torch import nn
 
 from signeditor.core.motion import FEATURE_DIM, mirror_features
 from signeditor.core.segments import segments_from_labels
-from signeditor.ml.kf2p.base_tension import fit_base_tension
+from signeditor.ml.kf2p.api import Generator
+from signeditor.ml.kf2p.base_tension import fit_base_tension, hands_error_between_keyframes
 from signeditor.ml.kf2p.checkpoint import save_checkpoint
 from signeditor.ml.kf2p.keyframe_sampling import onset_middle_offset, training_stream_mask
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet, count_parameters
@@ -38,7 +39,8 @@ from signeditor.ml.kf2p.representation import (
 )
 from signeditor.ml.kf2p.text import batch_token_ids, language_index
 
-LOSS_WEIGHTS = {"flow": 0.5, "recon": 1.0, "velocity": 0.5, "accel": 0.1, "position": 1.0}
+#: SignSparK's four terms and their weights; "position" (finger positions after FK) is this project's addition.
+LOSS_WEIGHTS = {"flow": 0.5, "recon": 1.0, "velocity": 0.5, "accel": 0.1, "position": 0.0}
 
 
 @dataclass
@@ -73,27 +75,60 @@ class TrainConfig:
     #: from a point start, the state at t > 0 already holds most of the answer, so uniform times alone
     #: would teach the network little about that first step.
     t_zero_prob: float = 0.0
-    #: Add the finger-position loss after forward kinematics (position_loss.py) to SignSparK's four terms.
-    position_loss: bool = False
+    loss_weights: dict[str, float] = field(default_factory=lambda: dict(LOSS_WEIGHTS))
     #: Tension of the base spline; None fits it on the training clips (see base_tension.py).
     base_tension: float | None = None
     seed: int = 0
     max_minutes: float | None = None
     log_every: int = 100
-    #: Save the EMA weights every this many steps too, so a long run can be stopped and still ship.
-    save_every: int | None = 500
+    #: Every this many steps the EMA weights are scored on the validation clips (hands error, the editor's
+    #: sampler) and saved when they are the best so far: the corpus is small and the network overfits it,
+    #: so the last step is rarely the best one. A stopped run still leaves its best weights.
+    select_every: int | None = 250
+    #: Sampler settings used for that score (the shipped defaults).
+    select_steps: int = 4
+    select_noise_scale: float = 0.0
     model: KF2PConfig = field(default_factory=KF2PConfig)
 
 
+def clip_keyframes(clip: TrainClip) -> np.ndarray | None:
+    """Onset/middle/offset keyframes of a whole clip (FAST's where known, else the annotation's)."""
+    tags = clip.segmenter_labels if clip.segmenter_labels is not None else clip.labels
+    if not (tags >= 0).all():
+        return None
+    frames = onset_middle_offset(segments_from_labels(tags), len(tags))
+    return frames if len(frames) >= 2 and frames[-1] - frames[0] - len(frames) >= 2 else None
+
+
 def keyframe_examples(clips: list[TrainClip]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Whole clips with their onset/middle/offset keyframes (FAST's where known, else the annotation's)."""
-    examples = []
+    return [(c.features, f) for c in clips if (f := clip_keyframes(c)) is not None]
+
+
+@torch.no_grad()
+def validation_hands_error(net: KF2PNet | None, clips: list[TrainClip], norm: Normaliser, languages: list[str],
+                           tension: float, device: torch.device, steps: int, noise_scale: float) -> float:
+    """Mean finger error (shoulder widths) between whole-clip keyframes, sampled as the editor samples.
+
+    ``net=None`` scores the base spline alone (zero residual), the reference the network must improve on.
+    """
+    generator = None
+    if net is not None:
+        meta = {"base_tension": tension, "default_steps": steps, "noise_scale": noise_scale}
+        generator = Generator(copy.deepcopy(net), norm, languages, device, meta)
+    errors = []
     for clip in clips:
-        tags = clip.segmenter_labels if clip.segmenter_labels is not None else clip.labels
-        if (tags >= 0).all():
-            frames = onset_middle_offset(segments_from_labels(tags), len(tags))
-            examples.append((clip.features, frames))
-    return examples
+        frames = clip_keyframes(clip)
+        if frames is None:
+            continue
+        mask = np.zeros_like(clip.features)
+        mask[frames] = 1.0
+        if generator is None:
+            pred = build_conditioning(clip.features * mask, mask, tension).interp
+        else:
+            pred = generator.generate_features(clip.features * mask, mask, text=clip.text,
+                                               signed_language=clip.signed_language)
+        errors.append(hands_error_between_keyframes(pred, clip.features, frames))
+    return float(np.mean(errors)) if errors else float("nan")
 
 
 def compute_normaliser(clips: list[TrainClip], rng: np.random.Generator, tension: float,
@@ -137,7 +172,7 @@ def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfi
     x1 = np.zeros((b, padded, FEATURE_DIM), np.float32)
     interp = np.zeros_like(x1)
     colmask = np.zeros_like(x1)
-    smask = np.zeros((b, padded, 4), np.float32)
+    smask = np.zeros((b, padded, cfg.model.anchor_channels), np.float32)
     lmask = np.zeros((b, padded, 1), np.float32)
     texts: list[str] = []
     langs: list[int] = []
@@ -157,7 +192,7 @@ def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfi
         x1[i, :n] = residual_target(feats, cond, norm)
         interp[i, :n] = normalised_interp(cond, norm)
         colmask[i, :n] = cond.column_mask
-        smask[i, :n] = cond.stream_mask
+        smask[i, :n] = cond.anchor_channels(cfg.model.timing_channels)
         lmask[i, :n] = 1.0
         drop_text = dropout and rng.random() < cfg.text_dropout
         texts.append("" if drop_text else clip.text)
@@ -209,8 +244,8 @@ def flow_losses(net: nn.Module, batch: Batch, generator: torch.Generator | None 
     return losses
 
 
-def total_loss(parts: dict[str, torch.Tensor]) -> torch.Tensor:
-    return sum(LOSS_WEIGHTS[k] * v for k, v in parts.items())  # type: ignore[return-value]
+def total_loss(parts: dict[str, torch.Tensor], weights: dict[str, float] = LOSS_WEIGHTS) -> torch.Tensor:
+    return sum(weights[k] * v for k, v in parts.items())  # type: ignore[return-value]
 
 
 def _to(batch: Batch, device: torch.device) -> Batch:
@@ -220,8 +255,8 @@ def _to(batch: Batch, device: torch.device) -> Batch:
 @torch.no_grad()
 def validation_loss(net: nn.Module, clips: list[TrainClip], cfg: TrainConfig, norm: Normaliser, languages: list[str],
                     device: torch.device, tension: float, n_batches: int = 6) -> float:
-    position_loss = HandPositionLoss(norm).to(device) if cfg.position_loss else None
     """Loss on fixed crops and noise (same seed every call), so numbers are comparable across checkpoints."""
+    position_loss = HandPositionLoss(norm).to(device) if cfg.loss_weights.get("position") else None
     rng = np.random.default_rng(12345)
     gen = torch.Generator().manual_seed(12345)
     total = 0.0
@@ -229,7 +264,7 @@ def validation_loss(net: nn.Module, clips: list[TrainClip], cfg: TrainConfig, no
         batch = _to(make_batch(clips, rng, cfg, norm, languages, net.config.downsample, dropout=False,
                                tension=tension), device)
         parts = flow_losses(net, batch, gen, cfg.noise_scales, cfg.t_zero_prob, position_loss)
-        total += float(total_loss(parts))
+        total += float(total_loss(parts, cfg.loss_weights))
     return total / n_batches
 
 
@@ -268,7 +303,7 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
         tension, by_tension = fit_base_tension(keyframe_examples(train_clips))
         log(json.dumps({"base_tension": tension, "hands_error_by_tension": by_tension}))
     norm = compute_normaliser(train_clips, np.random.default_rng(cfg.seed), tension)
-    position_loss = HandPositionLoss(norm).to(device) if cfg.position_loss else None
+    position_loss = HandPositionLoss(norm).to(device) if cfg.loss_weights.get("position") else None
     net = KF2PNet(cfg.model).to(device)
     ema = copy.deepcopy(net).eval()
     for p in ema.parameters():
@@ -284,6 +319,32 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
         progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
         return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
+    def save(steps_done: int, extra: dict) -> None:
+        info = dict(meta or {})
+        info.update({"steps": steps_done, "seed": cfg.seed, "base_tension": tension, **extra})
+        save_checkpoint(out_path, ema, norm, languages, info)
+
+    def select(steps_done: int) -> None:
+        """Score the EMA weights on validation and keep them if they are the best so far."""
+        nonlocal best, last_scored
+        last_scored = steps_done
+        if not val_clips:
+            save(steps_done, {})
+            return
+        error = validation_hands_error(ema, val_clips, norm, languages, tension, device, cfg.select_steps,
+                                       cfg.select_noise_scale)
+        log(json.dumps({"step": steps_done, "val_hands_error": error, "best": min(best[0], error)}))
+        if error < best[0]:
+            best = (error, steps_done)
+            save(steps_done, {"val_hands_error": error})
+
+    selecting = rank == 0 and out_path is not None
+    best = (float("inf"), 0)
+    last_scored = 0
+    base_error = None
+    if rank == 0 and val_clips:
+        base_error = validation_hands_error(None, val_clips, norm, languages, tension, device, 0, 0.0)
+        log(json.dumps({"val_hands_error_base_spline": base_error}))
     started = time.monotonic()
     history: list[dict] = []
     running = 0.0
@@ -296,7 +357,7 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
             group["lr"] = lr_at(step)
         batch = _to(make_batch(train_clips, rng, cfg, norm, languages, cfg.model.downsample, tension=tension), device)
         loss = total_loss(flow_losses(model, batch, noise_scales=cfg.noise_scales, t_zero_prob=cfg.t_zero_prob,
-                                      position_loss=position_loss))
+                                      position_loss=position_loss), cfg.loss_weights)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -312,10 +373,8 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
             running = 0.0
             history.append(entry)
             log(json.dumps(entry))
-        if cfg.save_every and out_path is not None and rank == 0 and (step + 1) % cfg.save_every == 0:
-            info = dict(meta or {})
-            info.update({"steps": step + 1, "seed": cfg.seed, "base_tension": tension})
-            save_checkpoint(out_path, ema, norm, languages, info)
+        if selecting and cfg.select_every and (step + 1) % cfg.select_every == 0:
+            select(step + 1)
     steps_done = step + 1
     summary: dict = {"params": count_parameters(net), "steps": steps_done, "world_size": world,
                      "minutes": (time.monotonic() - started) / 60, "device": str(device), "history": history}
@@ -325,11 +384,10 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
             summary["val_loss_raw"] = validation_loss(net, val_clips, cfg, norm, languages, device, tension)
         summary["train_loss_ema"] = validation_loss(ema, train_clips, cfg, norm, languages, device, tension)
         summary["base_tension"] = tension
-        if out_path is not None:
-            info = dict(meta or {})
-            info.update({"steps": steps_done, "seed": cfg.seed, "val_loss": summary.get("val_loss_ema"),
-                         "base_tension": tension})
-            save_checkpoint(out_path, ema, norm, languages, info)
+        if selecting and last_scored != steps_done:
+            select(steps_done)
+        summary.update({"val_hands_error_base_spline": base_error, "val_hands_error_best": best[0],
+                        "best_step": best[1]})
     summary["ema_model"] = ema
     summary["normaliser"] = norm
     summary["languages"] = languages

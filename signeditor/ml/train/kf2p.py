@@ -17,7 +17,7 @@ from signeditor.data.corpus import clips_for_split, load_corpus
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.kf2p.api import DEFAULT_WEIGHTS
 from signeditor.ml.kf2p.model import KF2PConfig
-from signeditor.ml.kf2p.training import TrainClip, TrainConfig, train
+from signeditor.ml.kf2p.training import LOSS_WEIGHTS, TrainClip, TrainConfig, train
 
 MIN_CLIP_FRAMES = 16
 
@@ -42,8 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of training examples at flow time 0 (the sampler's first step)")
     parser.add_argument("--base-tension", type=float, default=None,
                         help="tension of the base spline (default: fitted on the training split; 0 = Catmull-Rom)")
-    parser.add_argument("--position-loss", action="store_true",
-                        help="add the finger-position loss after forward kinematics")
+    parser.add_argument("--position-weight", type=float, default=0.0,
+                        help="weight of the finger-position loss after forward kinematics (0: off)")
+    parser.add_argument("--timing-channels", action="store_true",
+                        help="give the network each frame's phase and gap length between anchors")
     parser.add_argument("--dropout", type=float, default=0.0, help="dropout inside the residual blocks")
     parser.add_argument("--no-fast-keyframes", action="store_true",
                         help="train on annotated keyframe layouts only (not also on FAST's)")
@@ -89,16 +91,17 @@ def run(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
     tags = None if args.no_fast_keyframes else _segmenter_tags()
     train_clips = load_train_clips(args.data, "train", with_text=not args.no_text, segmenter_tags=tags)
-    val_clips = load_train_clips(args.data, "val", with_text=not args.no_text)
+    val_clips = load_train_clips(args.data, "val", with_text=not args.no_text, segmenter_tags=tags)
     if not train_clips:
         raise SystemExit(f"no training clips in {args.data}")
     noise_scales = tuple(float(v) for v in args.train_noise_scales.split(","))
     model = KF2PConfig(channels=tuple(int(c) for c in args.channels.split(",")), blocks_per_level=args.blocks,
-                       dropout=args.dropout, noise_conditioning=len(noise_scales) > 1)
+                       dropout=args.dropout, noise_conditioning=len(noise_scales) > 1,
+                       timing_channels=args.timing_channels)
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                       max_minutes=args.max_minutes, noise_scales=noise_scales,
                       t_zero_prob=args.t_zero_prob, base_tension=args.base_tension,
-                      position_loss=args.position_loss, model=model)
+                      loss_weights={**LOSS_WEIGHTS, "position": args.position_weight}, model=model)
     meta = {"run_id": time.strftime("%Y%m%d%H%M", time.gmtime()), "default_steps": args.default_steps,
             "sampler": "euler", "noise_scale": args.noise_scale,
             "train_clips": len(train_clips), "val_clips": len(val_clips), "text": not args.no_text}

@@ -1,0 +1,94 @@
+"""The pieces that align KF2P's training with what users see: base-spline tension, finger positions, noise scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from signeditor.core.interpolation import interpolate_keyframes
+from signeditor.core.kinematics import forward_kinematics
+from signeditor.ml.kf2p.base_tension import fit_base_tension
+from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet
+from signeditor.ml.kf2p.position_loss import HandPositionLoss
+from signeditor.ml.kf2p.representation import Normaliser, gap_timing
+from signeditor.ml.kf2p.sampler import SampleInputs, sample_residual
+from signeditor.ml.kf2p.synthetic import synthetic_clip
+from signeditor.ml.kf2p.text import batch_token_ids
+
+
+def _spline_examples(tension: float, n: int = 4) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Motion that *is* a tension spline through its keyframes, so the fit has one right answer."""
+    rng = np.random.default_rng(3)
+    examples = []
+    for _ in range(n):
+        features, _labels = synthetic_clip(rng, 60)
+        frames = np.array([0, 14, 31, 45, 59])
+        mask = np.zeros_like(features)
+        mask[frames] = 1.0
+        examples.append((interpolate_keyframes(features * mask, mask, "cubic", tension), frames))
+    return examples
+
+
+def test_fit_base_tension_recovers_the_tension_that_made_the_motion() -> None:
+    for truth in (0.0, -2.0):
+        fitted, errors = fit_base_tension(_spline_examples(truth), candidates=(0.0, -1.0, -2.0, -3.0))
+        assert fitted == truth
+        assert errors[truth] < 1e-3 < min(e for c, e in errors.items() if c != truth)
+
+
+def test_position_loss_kinematics_match_core_forward_kinematics() -> None:
+    features, _ = synthetic_clip(np.random.default_rng(0), 12)
+    loss = HandPositionLoss(Normaliser.identity())
+    torch_positions = loss.positions(torch.from_numpy(features).T[None])[0].numpy()
+    np.testing.assert_allclose(torch_positions, forward_kinematics(features), atol=1e-5)
+
+
+def test_position_loss_is_zero_for_the_truth_and_grows_with_error() -> None:
+    features, _ = synthetic_clip(np.random.default_rng(1), 16)
+    loss = HandPositionLoss(Normaliser.identity())
+    residual = torch.from_numpy(features).T[None]
+    interp = torch.zeros_like(residual)
+    weight = torch.ones(1, 1, 16)
+    assert loss(residual, residual, interp, weight).item() < 1e-6
+    small = loss(residual + 0.01, residual, interp, weight).item()
+    large = loss(residual + 0.1, residual, interp, weight).item()
+    assert 0 < small < large
+
+
+def _unanchored_inputs(frames: int = 16) -> SampleInputs:
+    zeros = torch.zeros(1, 246, frames)
+    ids, weights = batch_token_ids(["HAUS"])
+    language = torch.zeros(1, dtype=torch.long)
+    return SampleInputs(interp=zeros, column_mask=zeros.clone(), stream_mask=torch.zeros(1, 4, frames),
+                        length_mask=torch.ones(1, 1, frames), cond_parts=(ids, weights, language))
+
+
+def test_noise_scale_zero_is_deterministic_and_scale_one_varies_with_the_seed() -> None:
+    torch.manual_seed(0)
+    net = KF2PNet(KF2PConfig(channels=(16, 24, 32), cond_dim=32, text_dim=16, noise_conditioning=True)).eval()
+    for p in net.parameters():  # a non-trivial network: the zero-initialised output would hide everything
+        torch.nn.init.normal_(p, std=0.05)
+    inputs = _unanchored_inputs()
+    with torch.inference_mode():
+        a0, b0 = (sample_residual(net, inputs, steps=3, seed=s, noise_scale=0.0) for s in (1, 2))
+        a1, b1 = (sample_residual(net, inputs, steps=3, seed=s, noise_scale=1.0) for s in (1, 2))
+        a1_again = sample_residual(net, inputs, steps=3, seed=1, noise_scale=1.0)
+    assert torch.equal(a0, b0)
+    assert torch.equal(a1, a1_again)
+    assert not torch.allclose(a1, b1)
+    # The network is told the scale: the same state and time give a different velocity at another scale.
+    cond0 = net.condition(torch.zeros(1), *inputs.cond_parts, torch.zeros(1))
+    cond1 = net.condition(torch.zeros(1), *inputs.cond_parts, torch.ones(1))
+    assert not torch.allclose(cond0, cond1)
+
+
+def test_gap_timing_reports_phase_and_length_between_each_streams_anchors() -> None:
+    stream_mask = np.zeros((12, 4), np.float32)
+    stream_mask[[0, 4, 10], 2] = 1.0  # right hand anchored at 0, 4, 10; body anchored once (no gap)
+    stream_mask[5, 0] = 1.0
+    timing = gap_timing(stream_mask)
+    np.testing.assert_allclose(timing[:, 4], [0, .25, .5, .75, 0, 1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(timing[1:4, 5], 4 / 25)
+    np.testing.assert_allclose(timing[5:10, 5], 6 / 25)
+    assert timing[10:, 5].sum() == 0  # after the last anchor
+    assert not timing[:, [0, 1, 2, 3, 6, 7]].any()  # one anchor or none: no gap to report
