@@ -167,3 +167,11 @@ def make_pose_file(tmp_path: Path) -> Callable[..., tuple[Path, np.ndarray]]:
         return path, features
 
     return make
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Qt's test mode: settings and the autosave recovery file go to a test location, so closing a test window
+    never deletes a developer's real recovery file or reads their settings."""
+    from PySide6 import QtCore
+
+    QtCore.QStandardPaths.setTestModeEnabled(True)

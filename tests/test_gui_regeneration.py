@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import numpy as np
@@ -19,9 +20,11 @@ class ThreadRecordingHold(HoldRegenerate):
     def __init__(self, delay_s: float = 0.0) -> None:
         super().__init__(delay_s)
         self.threads: list[int] = []
+        self.collector_enabled: list[bool] = []
 
     def __call__(self, *args, **kwargs):
         self.threads.append(threading.get_ident())
+        self.collector_enabled.append(gc.isenabled())
         return super().__call__(*args, **kwargs)
 
 
@@ -44,6 +47,9 @@ def test_requests_are_debounced_and_run_off_the_gui_thread(qtbot, document):
         assert len(fake.calls) == 1, "seven rapid previews are one regeneration"
         assert fake.threads[0] != threading.get_ident()
         np.testing.assert_allclose(document.motion.features[37], special.pose, atol=1e-6)
+        # A garbage collection in the worker would run Qt destructors of GUI objects in the wrong thread.
+        assert fake.collector_enabled == [False]
+        qtbot.waitUntil(gc.isenabled, timeout=2000)
     finally:
         regen.shutdown()
 

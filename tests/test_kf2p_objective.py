@@ -1,4 +1,4 @@
-"""The pieces that align KF2P's training with what users see: base-spline tension, finger positions, noise scale."""
+"""The pieces that align KF2P's training with what users see: base-spline end tension, finger positions, noise scale."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import torch
 
 from signeditor.core.interpolation import interpolate_keyframes
 from signeditor.core.kinematics import forward_kinematics
-from signeditor.ml.kf2p.base_tension import fit_base_tension
+from signeditor.core.segments import segments_from_labels
+from signeditor.ml.kf2p.end_tension import fit_end_tension
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet
 from signeditor.ml.kf2p.position_loss import HandPositionLoss
 from signeditor.ml.kf2p.representation import Normaliser, gap_timing
 from signeditor.ml.kf2p.sampler import SampleInputs, sample_residual
 from signeditor.ml.kf2p.synthetic import synthetic_clip
 from signeditor.ml.kf2p.text import batch_token_ids
+from signeditor.ml.kf2p.training import TrainClip, time_warped
 
 
 def _spline_examples(tension: float, n: int = 4) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -25,13 +27,13 @@ def _spline_examples(tension: float, n: int = 4) -> list[tuple[np.ndarray, np.nd
         frames = np.array([0, 14, 31, 45, 59])
         mask = np.zeros_like(features)
         mask[frames] = 1.0
-        examples.append((interpolate_keyframes(features * mask, mask, "cubic", tension), frames))
+        examples.append((interpolate_keyframes(features * mask, mask, "cubic", (tension, tension)), frames))
     return examples
 
 
-def test_fit_base_tension_recovers_the_tension_that_made_the_motion() -> None:
+def test_fit_end_tension_recovers_the_tension_that_made_the_motion() -> None:
     for truth in (0.0, -2.0):
-        fitted, errors = fit_base_tension(_spline_examples(truth), candidates=(0.0, -1.0, -2.0, -3.0))
+        fitted, errors = fit_end_tension(_spline_examples(truth), candidates=(0.0, -1.0, -2.0, -3.0))
         assert fitted == truth
         assert errors[truth] < 1e-3 < min(e for c, e in errors.items() if c != truth)
 
@@ -92,3 +94,18 @@ def test_gap_timing_reports_phase_and_length_between_each_streams_anchors() -> N
     np.testing.assert_allclose(timing[5:10, 5], 6 / 25)
     assert timing[10:, 5].sum() == 0  # after the last anchor
     assert not timing[:, [0, 1, 2, 3, 6, 7]].any()  # one anchor or none: no gap to report
+
+
+def test_time_warp_scales_sign_boundaries_and_keeps_every_sign() -> None:
+    features, _ = synthetic_clip(np.random.default_rng(2), 100)
+    labels = np.zeros(100, np.int8)
+    labels[10], labels[11:30] = 2, 1
+    labels[30], labels[31:60] = 2, 1  # two signs back to back: the second sign-start must survive
+    clip = TrainClip(features, labels, "HAUS", "gsg", segmenter_labels=labels.copy())
+    for speed in (0.8, 1.25):
+        warped = time_warped(clip, speed)
+        spans = [(s.start, s.end) for s in segments_from_labels(warped.labels)]
+        assert spans == [(round(10 / speed), round(30 / speed)), (round(30 / speed), round(60 / speed))]
+        assert warped.features.shape == (len(np.arange(0.0, 99, speed)), 246)
+        assert np.array_equal(warped.segmenter_labels, warped.labels)
+        np.testing.assert_allclose(warped.features[0], features[0], atol=1e-5)

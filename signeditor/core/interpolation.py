@@ -52,14 +52,15 @@ def _slerp(q0: np.ndarray, q1: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _catmull_rom(quats: np.ndarray, times: np.ndarray, seg: np.ndarray, t: np.ndarray,
-                 tension: float = 0.0) -> np.ndarray:
+                 end_tension: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """Non-uniform Catmull-Rom (cardinal) spline through key quaternions, renormalised.
 
     Tangents use the key times, so unevenly spaced anchors do not overshoot;
     end tangents are one-sided, which is what DCC tools do for open curves.
-    ``tension`` is Kochanek-Bartels tension: tangents are scaled by ``1 - tension``,
-    so 0 is plain Catmull-Rom (the animation-tool default) and negative values
-    leave a key faster and settle into the next one, as signers move between holds.
+    ``end_tension`` is the Kochanek-Bartels tension of the first and the last key,
+    whose one-sided tangents are scaled by ``1 - tension``: 0 is plain Catmull-Rom
+    (the animation-tool default); negative values leave the first key and reach
+    the last one faster, as a signer's hands do coming out of and going back to rest.
     """
     k = len(times)
     tangents = np.zeros_like(quats)
@@ -67,7 +68,8 @@ def _catmull_rom(quats: np.ndarray, times: np.ndarray, seg: np.ndarray, t: np.nd
         tangents[1:-1] = (quats[2:] - quats[:-2]) / (times[2:] - times[:-2])[:, None, None]
     tangents[0] = (quats[1] - quats[0]) / (times[1] - times[0])
     tangents[-1] = (quats[-1] - quats[-2]) / (times[-1] - times[-2])
-    tangents *= 1.0 - tension
+    tangents[0] *= 1.0 - end_tension[0]
+    tangents[-1] *= 1.0 - end_tension[1]
     dt = (times[seg + 1] - times[seg]).astype(np.float64)
     u = ((t - times[seg]) / dt)[:, None, None]
     h00 = 2 * u**3 - 3 * u**2 + 1
@@ -80,7 +82,7 @@ def _catmull_rom(quats: np.ndarray, times: np.ndarray, seg: np.ndarray, t: np.nd
 
 
 def _interpolate_stream(frames: np.ndarray, values: np.ndarray, n_frames: int, method: str,
-                        tension: float = 0.0) -> np.ndarray:
+                        end_tension: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     n_joints = values.shape[1] // 6
     quats = rotations.matrix_to_quaternion(rotations.rot6d_to_matrix(values.reshape(-1, n_joints, 6)))
     quats = _align_hemispheres(quats)
@@ -94,7 +96,7 @@ def _interpolate_stream(frames: np.ndarray, values: np.ndarray, n_frames: int, m
             w = ((tc - frames[seg]) / (frames[seg + 1] - frames[seg]))[:, None, None]
             out_q = _slerp(quats[seg], quats[seg + 1], w)
         else:
-            out_q = _catmull_rom(quats, frames.astype(np.float64), seg, tc, tension)
+            out_q = _catmull_rom(quats, frames.astype(np.float64), seg, tc, end_tension)
     out = rotations.matrix_to_rot6d(rotations.quaternion_to_matrix(out_q)).reshape(n_frames, -1)
     # Anchored frames carry the user's pose bit for bit, not its round trip through quaternions.
     out[frames] = values
@@ -124,7 +126,7 @@ def interpolate_between_anchors(
 
 
 def interpolate_keyframes(values: np.ndarray, mask: np.ndarray, method: str = "slerp",
-                          tension: float = 0.0) -> np.ndarray:
+                          end_tension: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """The same interpolation from dense keyframe arrays (T, 246) with a 0/1 mask, as training builds them.
 
     A stream counts as anchored on a frame when its first column is masked,
@@ -137,5 +139,5 @@ def interpolate_keyframes(values: np.ndarray, mask: np.ndarray, method: str = "s
         frames = np.flatnonzero(mask[:, cols.start] > 0.5)
         if len(frames):
             keys = values[frames, cols].astype(np.float32)
-            features[:, cols] = _interpolate_stream(frames, keys, n_frames, method, tension)
+            features[:, cols] = _interpolate_stream(frames, keys, n_frames, method, end_tension)
     return features

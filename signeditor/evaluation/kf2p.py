@@ -105,7 +105,8 @@ def keyframes_for(motion: Motion, labels: np.ndarray | None, segmenter: object |
     return np.arange(0, n, FALLBACK_EVERY), "every_n"
 
 
-def _samples(args: argparse.Namespace) -> list[tuple[str, Motion, np.ndarray | None, str, str]]:
+def _samples(args: argparse.Namespace) -> list[tuple[str, Motion, np.ndarray | None, str, str, str]]:
+    """(name, motion, labels, text, signed language, group) per clip; group = corpus dataset or "pose files"."""
     samples = []
     if args.corpus is not None:
         from signeditor.data.corpus import clips_for_split, load_corpus
@@ -114,13 +115,13 @@ def _samples(args: argparse.Namespace) -> list[tuple[str, Motion, np.ndarray | N
             arrays = record.load()
             motion = Motion(25.0, arrays["features"])
             text = " ".join([record.text, *record.glosses]).strip()
-            samples.append((record.id, motion, arrays.get("labels"), text, record.signed_language))
+            samples.append((record.id, motion, arrays.get("labels"), text, record.signed_language, record.dataset))
     if args.data is not None:
         from signeditor.io.pose_import import motion_from_pose_file
 
         for path in sorted(Path(args.data).glob("*.pose")):
             try:
-                samples.append((path.name, motion_from_pose_file(path), None, "", ""))
+                samples.append((path.name, motion_from_pose_file(path), None, "", "", "pose files"))
             except FileFormatError as exc:  # one unusable clip (e.g. 2D OpenPose) should not end the evaluation
                 print(f"skipping {exc}", file=sys.stderr)
     return samples[: args.max_clips] if args.max_clips else samples
@@ -137,7 +138,8 @@ def run(args: argparse.Namespace) -> dict:
     segmenter = _fast_segmenter() if args.keyframes == "fast" else None
     per_method: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
     sources: dict[str, int] = {}
-    for _name, motion, labels, text, language in _samples(args):
+    hands_by_group: dict[str, dict[str, list[float]]] = {}
+    for _name, motion, labels, text, language, group in _samples(args):
         frames, source = keyframes_for(motion, labels, segmenter)
         anchors = AnchorSet(Anchor(int(f), motion.features[f]) for f in frames)
         preds = {
@@ -152,12 +154,16 @@ def run(args: argparse.Namespace) -> dict:
         sources[source] = sources.get(source, 0) + 1
         for m in METHODS:
             per_method[m].append(metrics[m])  # type: ignore[arg-type]
+            hands_by_group.setdefault(group, {}).setdefault(m, []).append(metrics[m]["mpjpe_hands"])  # type: ignore[index]
     result: dict = {"clips": len(per_method["kf2p"]), "keyframe_source": sources, "model_version": generator.version,
                     "steps": args.steps or generator.default_steps, "noise_scale": generator.noise_scale}
     for m in METHODS:
         if per_method[m]:
             for key in per_method[m][0]:
                 result[f"{m}_{key}"] = float(np.mean([d[key] for d in per_method[m]]))
+    # Continuous signing and isolated signs behave differently; the mean over clips hides that.
+    result["mpjpe_hands_by_group"] = {g: {"clips": len(v["kf2p"]), **{m: float(np.mean(x)) for m, x in v.items()}}
+                                      for g, v in sorted(hands_by_group.items())}
     if per_method["kf2p"]:
         for base in ("slerp", "cubic"):
             reduction = 1.0 - result["kf2p_mpjpe_hands"] / result[f"{base}_mpjpe_hands"]

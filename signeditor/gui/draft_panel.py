@@ -8,16 +8,15 @@ and playback never wait and a superseded draft is dropped, not shown.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
 from signeditor.drafts.pipeline import DraftBuilder
+from signeditor.gui.worker_thread import collection_paused
 
 #: QSettings key holding the user's lexicon folders (a list of paths).
 LEXICON_FOLDERS_KEY = "drafts/lexicon_folders"
@@ -46,44 +45,6 @@ def lexicon_folders(settings: QtCore.QSettings) -> list[Path]:
     if not folders and (Path("lexicon") / "index.csv").is_file():
         folders = [Path("lexicon")]
     return folders
-
-
-_gc_lock = threading.Lock()
-_gc_state = {"busy": 0, "enabled": True}
-
-
-@contextlib.contextmanager
-def collection_paused() -> Iterator[None]:
-    """Keep Python's cyclic garbage collector out of the worker thread while it works.
-
-    A collection that happens to start in the worker thread frees whatever
-    garbage exists, including Qt wrappers of the GUI thread (a closed window,
-    its timers), and runs their C++ destructors in the wrong thread, which
-    corrupts Qt's timer lists (a crash later, in the GUI thread). So the
-    collector is paused for the worker's whole slot, and switched back on from
-    the GUI thread's event loop, where any pending collection then runs.
-    """
-    with _gc_lock:
-        if _gc_state["busy"] == 0:
-            _gc_state["enabled"] = gc.isenabled()
-        _gc_state["busy"] += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_state["busy"] -= 1
-        app = QtCore.QCoreApplication.instance()
-        if app is not None:
-            QtCore.QTimer.singleShot(0, app, _resume_collection)
-        else:
-            _resume_collection()
-
-
-def _resume_collection() -> None:
-    with _gc_lock:
-        if _gc_state["busy"] == 0 and _gc_state["enabled"]:
-            gc.enable()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from PySide6 import QtCore
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
 from signeditor.gui.document import dirty_range
+from signeditor.gui.worker_thread import collection_paused
 
 #: (motion, anchors, frame_range, text, signed_language) -> regenerated motion (same frame count).
 RegenerateFn = Callable[[Motion, AnchorSet, tuple[int, int] | None, str, str], Motion]
@@ -135,7 +136,8 @@ class RegenerationWorker(QtCore.QObject):
     def warm_up(self) -> None:
         warm = getattr(self._regenerate, "warm_up", None)
         if warm is not None:
-            warm()
+            with collection_paused():
+                warm()
         self.ready.emit(str(getattr(self._regenerate, "backend", "custom")))
 
     @QtCore.Slot(object)
@@ -147,8 +149,9 @@ class RegenerationWorker(QtCore.QObject):
         self.progress.emit(request.generation, "regenerating")
         started = time.perf_counter()
         try:
-            motion = self._regenerate(request.motion, request.anchors, request.frame_range,
-                                      request.text, request.signed_language)
+            with collection_paused():
+                motion = self._regenerate(request.motion, request.anchors, request.frame_range,
+                                          request.text, request.signed_language)
             if motion.n_frames != request.motion.n_frames or not np.all(np.isfinite(motion.features)):
                 raise ValueError("regenerated motion has the wrong length or non-finite values")
         except Exception as exc:

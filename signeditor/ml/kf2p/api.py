@@ -133,7 +133,7 @@ class Generator:
         self.default_steps = int(self.meta.get("default_steps", DEFAULT_STEPS))
         self.method = str(self.meta.get("sampler", "euler"))
         self.noise_scale = float(noise_scale if noise_scale is not None else self.meta.get("noise_scale", 1.0))
-        self.base_tension = float(self.meta.get("base_tension", 0.0))
+        self.end_tension = float(self.meta.get("end_tension", 0.0))
 
     def _inputs(self, conds: list[Conditioning], texts: list[str], languages: list[str],
                 with_uncond: bool) -> SampleInputs:
@@ -166,9 +166,13 @@ class Generator:
         )
 
     def generate_features(self, values: np.ndarray, mask: np.ndarray, *, steps: int | None = None, seed: int = 0,
-                          text: str = "", signed_language: str = "", guidance: float = 1.0) -> np.ndarray:
-        """Dense features (T, 246) from dense keyframe arrays, as :meth:`AnchorSet.keyframes` returns them."""
-        cond = build_conditioning(values, mask, self.base_tension)
+                          text: str = "", signed_language: str = "", guidance: float = 1.0,
+                          open_start: bool = False, open_end: bool = False) -> np.ndarray:
+        """Dense features (T, 246) from dense keyframe arrays, as :meth:`AnchorSet.keyframes` returns them.
+
+        ``open_start`` / ``open_end``: that edge is window context inside a longer clip, not the clip's end.
+        """
+        cond = build_conditioning(values, mask, self.end_tension, open_start=open_start, open_end=open_end)
         inputs = self._inputs([cond], [text], [signed_language], with_uncond=guidance != 1.0)
         with torch.inference_mode():
             residual = sample_residual(self.net, inputs, steps=steps or self.default_steps, seed=seed,
@@ -189,9 +193,10 @@ class Generator:
             return result
         start, stop = _window(motion.n_frames, frame_range)
         context = 0 if frame_range is None else CONTEXT_FRAMES
-        seg_start, _, values, mask = _segment_keyframes(motion, anchors, start, stop, context)
+        seg_start, seg_stop, values, mask = _segment_keyframes(motion, anchors, start, stop, context)
         generated = self.generate_features(values, mask, steps=steps, seed=seed, text=text,
-                                           signed_language=signed_language, guidance=guidance)
+                                           signed_language=signed_language, guidance=guidance,
+                                           open_start=seg_start < start, open_end=seg_stop > stop)
         result.features[start:stop] = generated[start - seg_start : stop - seg_start]
         if frame_range is not None:
             _blend_edges(result.features, motion, start, stop, anchors)

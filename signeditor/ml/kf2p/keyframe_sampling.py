@@ -32,32 +32,37 @@ def random_sparse_frames(rng: np.random.Generator, n_frames: int, min_gap: int =
 
 def training_stream_mask(rng: np.random.Generator, labels: np.ndarray, *, keyframe_dropout: float = 0.1,
                          partial_stream_prob: float = 0.2, edge_context_prob: float = 0.4,
-                         segmenter_labels: np.ndarray | None = None, segmenter_prob: float = 0.5) -> np.ndarray:
-    """(T, 4) 0/1 mask of anchored streams per frame for one training crop.
+                         segmenter_labels: np.ndarray | None = None,
+                         segmenter_prob: float = 0.5, augmentation: float = 1.0) -> tuple[np.ndarray, bool]:
+    """(T, 4) 0/1 mask of anchored streams per frame for one training crop, and whether it has window context
+    (hard keyframes at both edges, as the editor's windowed regeneration adds).
 
     ``segmenter_labels`` are FAST's own tags for the crop: the editor's anchors
     come from FAST, whose onsets and offsets sit where FAST puts them, not where
-    an annotator did, so training sees those layouts too.
+    an annotator did, so training sees those layouts too. ``augmentation``
+    scales how often the layout is disturbed (anchors deleted, only some
+    streams anchored, window context added).
     """
     n = len(labels)
     mask = np.zeros((n, len(STREAMS)), dtype=np.float32)
     if rng.random() < keyframe_dropout:
-        return mask
+        return mask, False
     if segmenter_labels is not None and rng.random() < segmenter_prob:
         labels = segmenter_labels
     known = labels >= 0
     segments = segments_from_labels(labels) if known.mean() > 0.9 else []
     frames = onset_middle_offset(segments, n) if len(segments) >= 2 else random_sparse_frames(rng, n)
-    if rng.random() < 0.3 and len(frames) > 3:
+    if rng.random() < 0.3 * augmentation and len(frames) > 3:
         # Fewer anchors than the labels give: users delete some, FAST misses some.
         frames = frames[rng.random(len(frames)) > 0.3]
     mask[frames] = 1.0
-    if rng.random() < partial_stream_prob:
+    if rng.random() < partial_stream_prob * augmentation:
         for f in frames:
             keep = rng.random(len(STREAMS)) < 0.5
             mask[f] = keep.astype(np.float32)
-    if rng.random() < edge_context_prob:
+    context = rng.random() < edge_context_prob * augmentation
+    if context:
         width = int(rng.integers(1, 5))
         mask[:width] = 1.0
         mask[-width:] = 1.0
-    return mask
+    return mask, context

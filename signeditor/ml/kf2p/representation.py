@@ -61,8 +61,8 @@ class Conditioning:
     """Numpy inputs for one sequence (T frames)."""
 
     interp: np.ndarray  # (T, 246) cubic in-between, exact at keyframes
-    column_mask: np.ndarray  # (T, 246)
-    stream_mask: np.ndarray  # (T, 4)
+    column_mask: np.ndarray  # (T, 246) not generated: anchored, or outside the stream's anchored span (held)
+    stream_mask: np.ndarray  # (T, 4) anchors, what the network is told
 
     def anchor_channels(self, with_timing: bool) -> np.ndarray:
         """What the network is told about the anchors per frame: the stream mask, optionally with timing."""
@@ -102,12 +102,29 @@ def gap_timing(stream_mask: np.ndarray) -> np.ndarray:
 BASE_INTERPOLATION = "cubic"
 
 
-def build_conditioning(values: np.ndarray, mask: np.ndarray, tension: float = 0.0) -> Conditioning:
-    """``tension`` shapes the base spline (see :func:`fit_base_tension`); a checkpoint stores the one it was
-    trained with."""
-    column_mask = columns_from_stream_mask(stream_mask_from_columns(mask))
-    interp = interpolate_keyframes(values, column_mask, BASE_INTERPOLATION, tension)
-    return Conditioning(interp, column_mask, stream_mask_from_columns(column_mask))
+def build_conditioning(values: np.ndarray, mask: np.ndarray, end_tension: float = 0.0, *,
+                       open_start: bool = False, open_end: bool = False) -> Conditioning:
+    """``end_tension`` shapes the base spline at the clip's first and last anchor (see end_tension.py; a
+    checkpoint stores the value it was trained with). An *open* side is a window edge inside the clip, whose
+    keys are context frames of the kept motion, not a signer starting from or returning to rest: no tension."""
+    stream_mask = stream_mask_from_columns(mask)
+    column_mask = columns_from_stream_mask(stream_mask)
+    ends = (0.0 if open_start else end_tension, 0.0 if open_end else end_tension)
+    interp = interpolate_keyframes(values, column_mask, BASE_INTERPOLATION, ends)
+    held = columns_from_stream_mask(1.0 - anchored_span(stream_mask))
+    return Conditioning(interp, np.maximum(column_mask, held), stream_mask)
+
+
+def anchored_span(stream_mask: np.ndarray) -> np.ndarray:
+    """(T, 4): 1 from each stream's first to its last anchor. Outside it nothing constrains the motion, the pose
+    is held (as interpolation holds it) and the network generates nothing: learning to guess how a signer left
+    and returned to rest there would only pull its in-between predictions off."""
+    span = np.zeros_like(stream_mask)
+    for i in range(stream_mask.shape[1]):
+        frames = np.flatnonzero(stream_mask[:, i] > 0.5)
+        if len(frames):
+            span[frames[0]:frames[-1] + 1, i] = 1.0
+    return span
 
 
 def residual_target(features: np.ndarray, cond: Conditioning, norm: Normaliser) -> np.ndarray:

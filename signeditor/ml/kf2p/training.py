@@ -22,11 +22,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from signeditor.core.motion import FEATURE_DIM, mirror_features
-from signeditor.core.segments import segments_from_labels
+from signeditor.core.motion import FEATURE_DIM, interpolate_features, mirror_features
+from signeditor.core.segments import NON_SIGN, Segment, labels_from_segments, segments_from_labels
 from signeditor.ml.kf2p.api import Generator
-from signeditor.ml.kf2p.base_tension import fit_base_tension, hands_error_between_keyframes
 from signeditor.ml.kf2p.checkpoint import save_checkpoint
+from signeditor.ml.kf2p.end_tension import fit_end_tension, hands_error_between_keyframes
 from signeditor.ml.kf2p.keyframe_sampling import onset_middle_offset, training_stream_mask
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet, count_parameters
 from signeditor.ml.kf2p.position_loss import HandPositionLoss
@@ -63,6 +63,12 @@ class TrainConfig:
     weight_decay: float = 1e-2
     #: Chance of mirroring a crop left-right (a left-handed signer): the corpus is small, this doubles its poses.
     mirror_prob: float = 0.3
+    #: Chance of replaying a clip faster or slower (factor in ``speed_range``): signers differ in tempo, and a
+    #: few hundred clips are otherwise learnt by heart.
+    time_warp_prob: float = 0.0
+    #: Scales how often training disturbs the anchor layout (keyframe_sampling.training_stream_mask).
+    layout_augmentation: float = 1.0
+    speed_range: tuple[float, float] = (0.8, 1.25)
     warmup: int = 200
     ema_decay: float = 0.998
     text_dropout: float = 0.1
@@ -76,8 +82,8 @@ class TrainConfig:
     #: would teach the network little about that first step.
     t_zero_prob: float = 0.0
     loss_weights: dict[str, float] = field(default_factory=lambda: dict(LOSS_WEIGHTS))
-    #: Tension of the base spline; None fits it on the training clips (see base_tension.py).
-    base_tension: float | None = None
+    #: Tension of the base spline at the first and last key; None fits it on the training clips (end_tension.py).
+    end_tension: float | None = None
     seed: int = 0
     max_minutes: float | None = None
     log_every: int = 100
@@ -100,6 +106,27 @@ def clip_keyframes(clip: TrainClip) -> np.ndarray | None:
     return frames if len(frames) >= 2 and frames[-1] - frames[0] - len(frames) >= 2 else None
 
 
+def _warped_tags(tags: np.ndarray, speed: float, n_frames: int) -> np.ndarray:
+    """Per-frame tags of a clip replayed ``speed`` times faster: sign boundaries scaled, not frames resampled
+    (nearest-frame resampling would drop or double the one-frame sign-start tags)."""
+    unknown = tags < 0
+    segments = [Segment(round(sg.start / speed), max(round(sg.end / speed), round(sg.start / speed) + 1), sg.gloss)
+                for sg in segments_from_labels(np.where(unknown, NON_SIGN, tags))]
+    warped = np.asarray(labels_from_segments(segments, n_frames), dtype=np.int8)
+    if unknown.any():
+        positions = np.minimum(np.round(np.arange(n_frames) * speed).astype(int), len(tags) - 1)
+        warped[unknown[positions]] = -1
+    return warped
+
+
+def time_warped(clip: TrainClip, speed: float) -> TrainClip:
+    times = np.arange(0.0, clip.features.shape[0] - 1, speed)
+    n = len(times)
+    fast = None if clip.segmenter_labels is None else _warped_tags(clip.segmenter_labels, speed, n)
+    return TrainClip(interpolate_features(clip.features, times), _warped_tags(clip.labels, speed, n), clip.text,
+                     clip.signed_language, fast)
+
+
 def keyframe_examples(clips: list[TrainClip]) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(c.features, f) for c in clips if (f := clip_keyframes(c)) is not None]
 
@@ -113,7 +140,7 @@ def validation_hands_error(net: KF2PNet | None, clips: list[TrainClip], norm: No
     """
     generator = None
     if net is not None:
-        meta = {"base_tension": tension, "default_steps": steps, "noise_scale": noise_scale}
+        meta = {"end_tension": tension, "default_steps": steps, "noise_scale": noise_scale}
         generator = Generator(copy.deepcopy(net), norm, languages, device, meta)
     errors = []
     for clip in clips:
@@ -141,9 +168,9 @@ def compute_normaliser(clips: list[TrainClip], rng: np.random.Generator, tension
     count = np.zeros(FEATURE_DIM)
     for _ in range(n_samples):
         clip = clips[int(rng.integers(len(clips)))]
-        stream_mask = training_stream_mask(rng, clip.labels, keyframe_dropout=0.0)
+        stream_mask, context = training_stream_mask(rng, clip.labels, keyframe_dropout=0.0)
         mask = columns_from_stream_mask(stream_mask)
-        cond = build_conditioning(clip.features * mask, mask, tension)
+        cond = build_conditioning(clip.features * mask, mask, tension, open_start=context, open_end=context)
         free = 1.0 - mask
         sq += (((clip.features - cond.interp) ** 2) * free).sum(0)
         count += free.sum(0)
@@ -178,17 +205,22 @@ def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfi
     langs: list[int] = []
     for i in range(b):
         clip = clips[int(rng.integers(len(clips)))]
+        if dropout and rng.random() < cfg.time_warp_prob:
+            clip = time_warped(clip, float(rng.uniform(*cfg.speed_range)))
         n = min(crop_len, clip.features.shape[0])
         start = int(rng.integers(0, clip.features.shape[0] - n + 1))
         feats = clip.features[start:start + n]
         if dropout and rng.random() < cfg.mirror_prob:
             feats = mirror_features(feats)
         fast_tags = None if clip.segmenter_labels is None else clip.segmenter_labels[start:start + n]
-        stream_mask = training_stream_mask(rng, clip.labels[start:start + n],
-                                           keyframe_dropout=cfg.keyframe_dropout if dropout else 0.0,
-                                           segmenter_labels=fast_tags)
+        stream_mask, context = training_stream_mask(rng, clip.labels[start:start + n],
+                                                    keyframe_dropout=cfg.keyframe_dropout if dropout else 0.0,
+                                                    segmenter_labels=fast_tags,
+                                                    augmentation=cfg.layout_augmentation)
         mask = columns_from_stream_mask(stream_mask)
-        cond = build_conditioning(feats * mask, mask, tension)
+        # A crop's edge is a clip end only if the crop reaches it and carries no window context there.
+        cond = build_conditioning(feats * mask, mask, tension, open_start=context or start > 0,
+                                  open_end=context or start + n < len(clip.features))
         x1[i, :n] = residual_target(feats, cond, norm)
         interp[i, :n] = normalised_interp(cond, norm)
         colmask[i, :n] = cond.column_mask
@@ -298,10 +330,10 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
     torch.manual_seed(cfg.seed + rank)
     rng = np.random.default_rng(cfg.seed + 1000 * rank)
     languages = sorted({c.signed_language for c in train_clips if c.signed_language})[: cfg.model.n_languages]
-    tension = cfg.base_tension
+    tension = cfg.end_tension
     if tension is None:
-        tension, by_tension = fit_base_tension(keyframe_examples(train_clips))
-        log(json.dumps({"base_tension": tension, "hands_error_by_tension": by_tension}))
+        tension, by_tension = fit_end_tension(keyframe_examples(train_clips))
+        log(json.dumps({"end_tension": tension, "hands_error_by_tension": by_tension}))
     norm = compute_normaliser(train_clips, np.random.default_rng(cfg.seed), tension)
     position_loss = HandPositionLoss(norm).to(device) if cfg.loss_weights.get("position") else None
     net = KF2PNet(cfg.model).to(device)
@@ -321,7 +353,7 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
 
     def save(steps_done: int, extra: dict) -> None:
         info = dict(meta or {})
-        info.update({"steps": steps_done, "seed": cfg.seed, "base_tension": tension, **extra})
+        info.update({"steps": steps_done, "seed": cfg.seed, "end_tension": tension, **extra})
         save_checkpoint(out_path, ema, norm, languages, info)
 
     def select(steps_done: int) -> None:
@@ -383,7 +415,7 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
             summary["val_loss_ema"] = validation_loss(ema, val_clips, cfg, norm, languages, device, tension)
             summary["val_loss_raw"] = validation_loss(net, val_clips, cfg, norm, languages, device, tension)
         summary["train_loss_ema"] = validation_loss(ema, train_clips, cfg, norm, languages, device, tension)
-        summary["base_tension"] = tension
+        summary["end_tension"] = tension
         if selecting and last_scored != steps_done:
             select(steps_done)
         summary.update({"val_hands_error_base_spline": base_error, "val_hands_error_best": best[0],

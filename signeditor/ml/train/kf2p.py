@@ -25,28 +25,35 @@ MIN_CLIP_FRAMES = 16
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=Path("data"), help="corpus folder (index.json + clips/)")
     parser.add_argument("-o", "--out", type=Path, default=DEFAULT_WEIGHTS, help="where to write the EMA weights")
-    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=24)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-minutes", type=float, default=None, help="stop early after this wall time")
-    parser.add_argument("--channels", type=str, default="96,128,192", help="U-Net widths per level")
+    parser.add_argument("--channels", type=str, default="48,64,96", help="U-Net widths per level")
     parser.add_argument("--blocks", type=int, default=1, help="residual blocks per level")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: bit-exact reruns)")
     parser.add_argument("--default-steps", type=int, default=4, help="sampler steps the shipped model uses")
     parser.add_argument("--noise-scale", type=float, default=0.0,
                         help="the shipped model's default sampling noise scale (0: most likely motion)")
-    parser.add_argument("--train-noise-scales", type=str, default="0,1",
+    parser.add_argument("--train-noise-scales", type=str, default="0,0,0.5",
                         help="starting-noise widths trained on, comma-separated (several: the net is told which)")
-    parser.add_argument("--t-zero-prob", type=float, default=0.0,
-                        help="share of training examples at flow time 0 (the sampler's first step)")
-    parser.add_argument("--base-tension", type=float, default=None,
-                        help="tension of the base spline (default: fitted on the training split; 0 = Catmull-Rom)")
-    parser.add_argument("--position-weight", type=float, default=0.0,
+    parser.add_argument("--t-zero-prob", type=float, default=1.0,
+                        help="share of noise-scale-0 examples at flow time 0 (the sampler's first step)")
+    parser.add_argument("--end-tension", type=float, default=None,
+                        help="base-spline tension at the first and last key (default: fitted; 0: Catmull-Rom)")
+    parser.add_argument("--position-weight", type=float, default=20.0,
                         help="weight of the finger-position loss after forward kinematics (0: off)")
-    parser.add_argument("--timing-channels", action="store_true",
-                        help="give the network each frame's phase and gap length between anchors")
-    parser.add_argument("--dropout", type=float, default=0.0, help="dropout inside the residual blocks")
+    parser.add_argument("--no-timing-channels", action="store_true",
+                        help="ablation: do not give the network each frame's phase and gap length between anchors")
+    parser.add_argument("--dropout", type=float, default=0.2, help="dropout inside the residual blocks")
+    parser.add_argument("--time-warp-prob", type=float, default=0.5,
+                        help="chance of replaying a training clip 0.8-1.25x as fast")
+    parser.add_argument("--weight-decay", type=float, default=1e-2)
+    parser.add_argument("--select-every", type=int, default=100,
+                        help="score the EMA weights on validation every N steps and keep the best")
+    parser.add_argument("--layout-augmentation", type=float, default=0.3,
+                        help="how often training disturbs anchor layouts (deletions, partial streams, context)")
     parser.add_argument("--no-fast-keyframes", action="store_true",
                         help="train on annotated keyframe layouts only (not also on FAST's)")
     parser.add_argument("--no-text", action="store_true", help="ablation: train without text conditioning")
@@ -97,11 +104,13 @@ def run(args: argparse.Namespace) -> dict:
     noise_scales = tuple(float(v) for v in args.train_noise_scales.split(","))
     model = KF2PConfig(channels=tuple(int(c) for c in args.channels.split(",")), blocks_per_level=args.blocks,
                        dropout=args.dropout, noise_conditioning=len(noise_scales) > 1,
-                       timing_channels=args.timing_channels)
+                       timing_channels=not args.no_timing_channels)
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                       max_minutes=args.max_minutes, noise_scales=noise_scales,
-                      t_zero_prob=args.t_zero_prob, base_tension=args.base_tension,
-                      loss_weights={**LOSS_WEIGHTS, "position": args.position_weight}, model=model)
+                      t_zero_prob=args.t_zero_prob, end_tension=args.end_tension,
+                      loss_weights={**LOSS_WEIGHTS, "position": args.position_weight},
+                      time_warp_prob=args.time_warp_prob, weight_decay=args.weight_decay,
+                      layout_augmentation=args.layout_augmentation, select_every=args.select_every, model=model)
     meta = {"run_id": time.strftime("%Y%m%d%H%M", time.gmtime()), "default_steps": args.default_steps,
             "sampler": "euler", "noise_scale": args.noise_scale,
             "train_clips": len(train_clips), "val_clips": len(val_clips), "text": not args.no_text}
