@@ -11,7 +11,7 @@ from signeditor.core.segments import segments_from_labels
 from signeditor.ml.kf2p.end_tension import fit_end_tension
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet
 from signeditor.ml.kf2p.position_loss import HandPositionLoss
-from signeditor.ml.kf2p.representation import Normaliser, gap_timing
+from signeditor.ml.kf2p.representation import Normaliser, build_conditioning, gap_timing, residual_target
 from signeditor.ml.kf2p.sampler import SampleInputs, sample_residual
 from signeditor.ml.kf2p.synthetic import synthetic_clip
 from signeditor.ml.kf2p.text import batch_token_ids
@@ -57,11 +57,12 @@ def test_position_loss_is_zero_for_the_truth_and_grows_with_error() -> None:
     assert 0 < small < large
 
 
-def _unanchored_inputs(frames: int = 16) -> SampleInputs:
+def _unanchored_inputs(net: KF2PNet, frames: int = 16) -> SampleInputs:
     zeros = torch.zeros(1, 246, frames)
     ids, weights = batch_token_ids(["HAUS"])
     language = torch.zeros(1, dtype=torch.long)
-    return SampleInputs(interp=zeros, column_mask=zeros.clone(), stream_mask=torch.zeros(1, 4, frames),
+    anchors = torch.zeros(1, net.config.anchor_channels, frames)
+    return SampleInputs(interp=zeros, column_mask=zeros.clone(), stream_mask=anchors,
                         length_mask=torch.ones(1, 1, frames), cond_parts=(ids, weights, language))
 
 
@@ -70,7 +71,7 @@ def test_noise_scale_zero_is_deterministic_and_scale_one_varies_with_the_seed() 
     net = KF2PNet(KF2PConfig(channels=(16, 24, 32), cond_dim=32, text_dim=16, noise_conditioning=True)).eval()
     for p in net.parameters():  # a non-trivial network: the zero-initialised output would hide everything
         torch.nn.init.normal_(p, std=0.05)
-    inputs = _unanchored_inputs()
+    inputs = _unanchored_inputs(net)
     with torch.inference_mode():
         a0, b0 = (sample_residual(net, inputs, steps=3, seed=s, noise_scale=0.0) for s in (1, 2))
         a1, b1 = (sample_residual(net, inputs, steps=3, seed=s, noise_scale=1.0) for s in (1, 2))
@@ -109,3 +110,21 @@ def test_time_warp_scales_sign_boundaries_and_keeps_every_sign() -> None:
         assert warped.features.shape == (len(np.arange(0.0, 99, speed)), 246)
         assert np.array_equal(warped.segmenter_labels, warped.labels)
         np.testing.assert_allclose(warped.features[0], features[0], atol=1e-5)
+
+
+def test_base_spline_tension_only_at_closed_ends_and_nothing_generated_outside_the_anchored_span() -> None:
+    features, _ = synthetic_clip(np.random.default_rng(4), 40)
+    mask = np.zeros_like(features)
+    mask[[5, 15, 25, 35]] = 1.0
+    values = features * mask
+    closed = build_conditioning(values, mask, -3.0)
+    window = build_conditioning(values, mask, -3.0, open_start=True)
+    plain = interpolate_keyframes(values, mask, "cubic")
+    np.testing.assert_allclose(closed.interp, interpolate_keyframes(values, mask, "cubic", (-3.0, -3.0)))
+    np.testing.assert_allclose(window.interp, interpolate_keyframes(values, mask, "cubic", (0.0, -3.0)))
+    assert np.allclose(window.interp[5:15], plain[5:15]) and not np.allclose(closed.interp[5:15], plain[5:15])
+    # Before the first and after the last anchor the pose is held: those columns are not generated.
+    held = np.r_[0:5, 36:40]
+    assert (closed.column_mask[held] == 1).all() and (closed.column_mask[6:15] == 0).all()
+    assert np.abs(residual_target(features, closed, Normaliser.identity())[held]).max() == 0
+    assert (closed.stream_mask[held] == 0).all()  # the network is still told where the real anchors are

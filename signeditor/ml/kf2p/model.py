@@ -23,21 +23,24 @@ from signeditor.ml.kf2p.text import TEXT_BUCKETS
 
 @dataclass(frozen=True)
 class KF2PConfig:
-    """Architecture hyper-parameters; stored in the checkpoint so a file rebuilds its own network."""
+    """Architecture hyper-parameters; stored in the checkpoint so a file rebuilds its own network.
 
-    channels: tuple[int, ...] = (96, 128, 192)
+    Defaults are the shipped model's.
+    """
+
+    channels: tuple[int, ...] = (48, 64, 96)
     blocks_per_level: int = 1
     cond_dim: int = 128
     text_dim: int = 64
     n_languages: int = 32
     kernel_size: int = 5
     #: Dropout inside every residual block: the corpus is a few hundred clips, so the network must not memorise them.
-    dropout: float = 0.0
+    dropout: float = 0.2
     #: The starting noise's scale is an input, so one network serves both the editor's deterministic default
     #: (scale 0: the most likely motion) and variations (scale 1: a sample that a new seed changes).
-    noise_conditioning: bool = False
+    noise_conditioning: bool = True
     #: Per-stream phase and length of the gap between anchors as extra input channels (representation.gap_timing).
-    timing_channels: bool = False
+    timing_channels: bool = True
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -48,6 +51,9 @@ class KF2PConfig:
     def from_dict(cls, d: dict) -> KF2PConfig:
         d = dict(d)
         d["channels"] = tuple(int(c) for c in d["channels"])
+        # Checkpoints written before these options existed were trained without them.
+        for key, absent in (("dropout", 0.0), ("noise_conditioning", False), ("timing_channels", False)):
+            d.setdefault(key, absent)
         return cls(**d)
 
     @property

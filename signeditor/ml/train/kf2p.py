@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,43 +18,49 @@ from signeditor.data.corpus import clips_for_split, load_corpus
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.kf2p.api import DEFAULT_WEIGHTS
 from signeditor.ml.kf2p.model import KF2PConfig
-from signeditor.ml.kf2p.training import LOSS_WEIGHTS, TrainClip, TrainConfig, train
+from signeditor.ml.kf2p.training import TrainClip, TrainConfig, train
 
 MIN_CLIP_FRAMES = 16
 
 
+#: The shipped recipe: the command's defaults come from here, so there is one place that states it.
+RECIPE = TrainConfig()
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    net = RECIPE.model
     parser.add_argument("--data", type=Path, default=Path("data"), help="corpus folder (index.json + clips/)")
     parser.add_argument("-o", "--out", type=Path, default=DEFAULT_WEIGHTS, help="where to write the EMA weights")
-    parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--batch-size", type=int, default=24)
-    parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=RECIPE.steps)
+    parser.add_argument("--batch-size", type=int, default=RECIPE.batch_size)
+    parser.add_argument("--lr", type=float, default=RECIPE.lr)
+    parser.add_argument("--weight-decay", type=float, default=RECIPE.weight_decay)
+    parser.add_argument("--seed", type=int, default=RECIPE.seed)
     parser.add_argument("--max-minutes", type=float, default=None, help="stop early after this wall time")
-    parser.add_argument("--channels", type=str, default="48,64,96", help="U-Net widths per level")
-    parser.add_argument("--blocks", type=int, default=1, help="residual blocks per level")
+    parser.add_argument("--channels", type=str, default=",".join(map(str, net.channels)), help="U-Net widths")
+    parser.add_argument("--blocks", type=int, default=net.blocks_per_level, help="residual blocks per level")
+    parser.add_argument("--dropout", type=float, default=net.dropout, help="dropout inside the residual blocks")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: bit-exact reruns)")
-    parser.add_argument("--default-steps", type=int, default=4, help="sampler steps the shipped model uses")
-    parser.add_argument("--noise-scale", type=float, default=0.0,
+    parser.add_argument("--default-steps", type=int, default=RECIPE.select_steps,
+                        help="sampler steps the shipped model uses")
+    parser.add_argument("--noise-scale", type=float, default=RECIPE.select_noise_scale,
                         help="the shipped model's default sampling noise scale (0: most likely motion)")
-    parser.add_argument("--train-noise-scales", type=str, default="0,0,0.5",
+    parser.add_argument("--train-noise-scales", type=str, default=",".join(map(str, RECIPE.noise_scales)),
                         help="starting-noise widths trained on, comma-separated (several: the net is told which)")
-    parser.add_argument("--t-zero-prob", type=float, default=1.0,
+    parser.add_argument("--t-zero-prob", type=float, default=RECIPE.t_zero_prob,
                         help="share of noise-scale-0 examples at flow time 0 (the sampler's first step)")
-    parser.add_argument("--end-tension", type=float, default=None,
+    parser.add_argument("--end-tension", type=float, default=RECIPE.end_tension,
                         help="base-spline tension at the first and last key (default: fitted; 0: Catmull-Rom)")
-    parser.add_argument("--position-weight", type=float, default=20.0,
+    parser.add_argument("--position-weight", type=float, default=RECIPE.loss_weights["position"],
                         help="weight of the finger-position loss after forward kinematics (0: off)")
     parser.add_argument("--no-timing-channels", action="store_true",
                         help="ablation: do not give the network each frame's phase and gap length between anchors")
-    parser.add_argument("--dropout", type=float, default=0.2, help="dropout inside the residual blocks")
-    parser.add_argument("--time-warp-prob", type=float, default=0.5,
+    parser.add_argument("--time-warp-prob", type=float, default=RECIPE.time_warp_prob,
                         help="chance of replaying a training clip 0.8-1.25x as fast")
-    parser.add_argument("--weight-decay", type=float, default=1e-2)
-    parser.add_argument("--select-every", type=int, default=100,
-                        help="score the EMA weights on validation every N steps and keep the best")
-    parser.add_argument("--layout-augmentation", type=float, default=0.3,
+    parser.add_argument("--layout-augmentation", type=float, default=RECIPE.layout_augmentation,
                         help="how often training disturbs anchor layouts (deletions, partial streams, context)")
+    parser.add_argument("--select-every", type=int, default=RECIPE.select_every,
+                        help="score the EMA weights on validation every N steps and keep the best")
     parser.add_argument("--no-fast-keyframes", action="store_true",
                         help="train on annotated keyframe layouts only (not also on FAST's)")
     parser.add_argument("--no-text", action="store_true", help="ablation: train without text conditioning")
@@ -105,12 +112,13 @@ def run(args: argparse.Namespace) -> dict:
     model = KF2PConfig(channels=tuple(int(c) for c in args.channels.split(",")), blocks_per_level=args.blocks,
                        dropout=args.dropout, noise_conditioning=len(noise_scales) > 1,
                        timing_channels=not args.no_timing_channels)
-    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                      max_minutes=args.max_minutes, noise_scales=noise_scales,
-                      t_zero_prob=args.t_zero_prob, end_tension=args.end_tension,
-                      loss_weights={**LOSS_WEIGHTS, "position": args.position_weight},
-                      time_warp_prob=args.time_warp_prob, weight_decay=args.weight_decay,
-                      layout_augmentation=args.layout_augmentation, select_every=args.select_every, model=model)
+    cfg = replace(RECIPE, steps=args.steps, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+                  seed=args.seed, max_minutes=args.max_minutes, noise_scales=noise_scales,
+                  t_zero_prob=args.t_zero_prob, end_tension=args.end_tension,
+                  loss_weights={**RECIPE.loss_weights, "position": args.position_weight},
+                  time_warp_prob=args.time_warp_prob, layout_augmentation=args.layout_augmentation,
+                  select_steps=args.default_steps, select_noise_scale=args.noise_scale,
+                  select_every=args.select_every, model=model)
     meta = {"run_id": time.strftime("%Y%m%d%H%M", time.gmtime()), "default_steps": args.default_steps,
             "sampler": "euler", "noise_scale": args.noise_scale,
             "train_clips": len(train_clips), "val_clips": len(val_clips), "text": not args.no_text}
