@@ -175,3 +175,22 @@ def pytest_configure(config: pytest.Config) -> None:
     from PySide6 import QtCore
 
     QtCore.QStandardPaths.setTestModeEnabled(True)
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modal dialog waits for a click no test gives, so the run would hang: fail at once and say which.
+
+    A test that expects a dialog replaces the function itself (its monkeypatch wins, being applied later).
+    """
+    from PySide6 import QtWidgets
+
+    def refuse(name: str) -> object:
+        def dialog(*args: object, **kwargs: object) -> object:
+            raise AssertionError(f"unexpected modal dialog in a test: {name}{args[1:3]}")
+        return dialog
+
+    for name in ("question", "critical", "warning", "information"):
+        monkeypatch.setattr(QtWidgets.QMessageBox, name, refuse(f"QMessageBox.{name}"))
+    for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory"):
+        monkeypatch.setattr(QtWidgets.QFileDialog, name, refuse(f"QFileDialog.{name}"))

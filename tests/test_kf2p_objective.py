@@ -7,8 +7,9 @@ import torch
 
 from signeditor.core.interpolation import interpolate_keyframes
 from signeditor.core.kinematics import forward_kinematics
+from signeditor.core.motion import identity_features
 from signeditor.core.segments import segments_from_labels
-from signeditor.ml.kf2p.end_tension import fit_end_tension
+from signeditor.ml.kf2p.end_tension import end_tensions, fit_end_tension, rest_weight
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet
 from signeditor.ml.kf2p.position_loss import HandPositionLoss
 from signeditor.ml.kf2p.representation import Normaliser, build_conditioning, gap_timing, residual_target
@@ -27,7 +28,8 @@ def _spline_examples(tension: float, n: int = 4) -> list[tuple[np.ndarray, np.nd
         frames = np.array([0, 14, 31, 45, 59])
         mask = np.zeros_like(features)
         mask[frames] = 1.0
-        examples.append((interpolate_keyframes(features * mask, mask, "cubic", (tension, tension)), frames))
+        ends = end_tensions(features, frames, tension)  # the same rest gating the fit applies
+        examples.append((interpolate_keyframes(features * mask, mask, "cubic", ends), frames))
     return examples
 
 
@@ -128,3 +130,19 @@ def test_base_spline_tension_only_at_closed_ends_and_nothing_generated_outside_t
     assert (closed.column_mask[held] == 1).all() and (closed.column_mask[6:15] == 0).all()
     assert np.abs(residual_target(features, closed, Normaliser.identity())[held]).max() == 0
     assert (closed.stream_mask[held] == 0).all()  # the network is still told where the real anchors are
+
+
+def test_rest_weight_tells_a_hand_at_rest_from_hands_raised_for_signing() -> None:
+    from signeditor.core.rotations import axis_angle_to_matrix, matrix_to_rot6d
+    from signeditor.core.skeleton import ROTATING_JOINTS
+
+    def with_shoulders(angle_deg: float) -> np.ndarray:
+        pose = identity_features(1)[0].copy()
+        for side, sign in (("L", 1.0), ("R", -1.0)):  # rotate both upper arms about the forward axis
+            j = ROTATING_JOINTS.index(f"{side}_Shoulder")
+            rot = axis_angle_to_matrix(np.array([0.0, 0.0, sign * np.radians(angle_deg)]))
+            pose[6 * j:6 * j + 6] = matrix_to_rot6d(rot)
+        return pose
+
+    weights = {a: rest_weight(with_shoulders(a)) for a in (-70.0, 0.0, 70.0)}
+    assert sorted(weights.values()) == [0.0, 0.0, 1.0], weights  # arms down: at rest; T-pose or raised: not

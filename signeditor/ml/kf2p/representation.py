@@ -20,6 +20,7 @@ import torch
 from signeditor.core import rotations
 from signeditor.core.interpolation import interpolate_keyframes
 from signeditor.core.motion import FEATURE_DIM, STREAM_SLICES, STREAMS
+from signeditor.ml.kf2p.end_tension import end_tensions
 
 
 @dataclass
@@ -109,7 +110,8 @@ def build_conditioning(values: np.ndarray, mask: np.ndarray, end_tension: float 
     keys are context frames of the kept motion, not a signer starting from or returning to rest: no tension."""
     stream_mask = stream_mask_from_columns(mask)
     column_mask = columns_from_stream_mask(stream_mask)
-    ends = (0.0 if open_start else end_tension, 0.0 if open_end else end_tension)
+    first, last = end_tensions(values, np.flatnonzero(stream_mask[:, STREAMS.index("body")] > 0.5), end_tension)
+    ends = (0.0 if open_start else first, 0.0 if open_end else last)
     interp = interpolate_keyframes(values, column_mask, BASE_INTERPOLATION, ends)
     held = columns_from_stream_mask(1.0 - anchored_span(stream_mask))
     return Conditioning(interp, np.maximum(column_mask, held), stream_mask)
