@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from signeditor.core.kinematics import forward_kinematics
-from signeditor.core.skeleton import JOINT_NAMES
+from signeditor.core.skeleton import WRIST_AND_HAND_POINT_INDICES
 from signeditor.drafts.clips import DRAFT_FPS
 from signeditor.io.lexicon import Lexicon, LexiconEntry
 from signeditor.paths import SHARED_SIGNDATA
@@ -57,8 +57,6 @@ SENTENCES: tuple[tuple[str, str, str], ...] = (
 )
 #: Frames on each side of a join's transition included in its window.
 WINDOW_MARGIN = 5
-HAND_JOINTS = [i for i, n in enumerate(JOINT_NAMES) if n[:2] in ("L_", "R_")
-               and any(k in n for k in ("Wrist", "Index", "Middle", "Ring", "Pinky", "Thumb"))]
 _EPS = 1e-9
 
 
@@ -78,7 +76,7 @@ class JoinStats:
 
 
 def hand_positions(features: np.ndarray) -> np.ndarray:
-    return forward_kinematics(features)[:, HAND_JOINTS]
+    return forward_kinematics(features)[:, list(WRIST_AND_HAND_POINT_INDICES)]
 
 
 def join_stats(positions: np.ndarray, start: int, stop: int, fps: float = DRAFT_FPS) -> JoinStats:

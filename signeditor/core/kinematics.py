@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from signeditor.core import rotations
-from signeditor.core.skeleton import JOINT_NAMES, ROTATING_JOINTS, Skeleton, signing_skeleton
+from signeditor.core.skeleton import JOINT_INDEX, JOINT_NAMES, ROTATING_JOINTS, Skeleton, signing_skeleton
 
 _ROTATING_POSITION = np.array([JOINT_NAMES.index(n) for n in ROTATING_JOINTS])
 
@@ -17,6 +17,11 @@ def local_matrices(features: np.ndarray, n_joints: int = len(JOINT_NAMES)) -> np
     local = np.broadcast_to(np.eye(3), (n, n_joints, 3, 3)).copy()
     local[:, _ROTATING_POSITION] = rotations.rot6d_to_matrix(features.reshape(n, -1, 6))
     return local
+
+
+def shoulder_width(positions: np.ndarray) -> float:
+    """Distance between the shoulders in one frame's (J, 3) positions: the unit of position metrics."""
+    return float(np.linalg.norm(positions[JOINT_INDEX["L_Shoulder"]] - positions[JOINT_INDEX["R_Shoulder"]]))
 
 
 def forward_kinematics(

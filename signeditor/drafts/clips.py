@@ -21,7 +21,7 @@ from signeditor.core import rotations
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import Motion
 from signeditor.core.segments import Segment
-from signeditor.core.skeleton import JOINT_NAMES
+from signeditor.core.skeleton import WRIST_AND_HAND_POINT_INDICES
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError, read_file_bytes
 from signeditor.io.lexicon import LexiconEntry
@@ -34,8 +34,6 @@ SMOOTH_SIGMA_FRAMES = 1.0
 #: Hand speed (m/s) above which a sign's edge frames count as still moving in or out (see settled_span).
 EDGE_SPEED_M_S = 0.8
 EDGE_TRIM_FRACTION = 0.35
-_HAND_JOINTS = [i for i, n in enumerate(JOINT_NAMES) if n[:2] in ("L_", "R_") and n[2:] != "Collar"
-                and not n[2:].startswith(("Shoulder", "Elbow"))]
 #: Default cut-off of :func:`low_pass` (Hz).
 LOW_PASS_HZ = 6.0
 
@@ -74,7 +72,7 @@ def _cache_key(data: bytes, entry: LexiconEntry, segmenter_id: str, smooth_sigma
 
 def hand_speed(features: np.ndarray, fps: float) -> np.ndarray:
     """Mean speed (m/s) of the wrist and finger joints between consecutive frames, (T-1,)."""
-    positions = forward_kinematics(features)[:, _HAND_JOINTS]
+    positions = forward_kinematics(features)[:, list(WRIST_AND_HAND_POINT_INDICES)]
     return np.linalg.norm(np.diff(positions, axis=0), axis=-1).mean(axis=1) * fps
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.interpolation import interpolate_between_anchors
-from signeditor.core.kinematics import forward_kinematics
+from signeditor.core.kinematics import forward_kinematics, shoulder_width
 from signeditor.core.motion import Motion
 from signeditor.core.segments import segments_from_labels
 from signeditor.core.skeleton import HAND_POINT_INDICES, JOINT_INDEX
@@ -37,10 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="onset/middle/offset keyframes from FAST (the editor's layout) or from the corpus labels")
 
 
-def _shoulder_width(positions: np.ndarray) -> float:
-    return float(np.linalg.norm(positions[0, JOINT_INDEX["L_Shoulder"]] - positions[0, JOINT_INDEX["R_Shoulder"]]))
-
-
 def _dtw_mje(pred: np.ndarray, real: np.ndarray) -> float:
     """Mean joint error along the dynamic-time-warping path (tolerates timing differences)."""
     cost = np.linalg.norm(pred[:, None] - real[None], axis=-1).mean(-1)
@@ -63,7 +59,7 @@ def clip_metrics(pred: np.ndarray, real: np.ndarray, keyframes: np.ndarray, fps:
     if len(keyframes) < 2:
         return None
     p_all, r_all = forward_kinematics(pred), forward_kinematics(real)
-    scale = _shoulder_width(r_all)
+    scale = shoulder_width(r_all[0])
     lo, hi = int(keyframes[0]), int(keyframes[-1])
     between = np.setdiff1d(np.arange(lo + 1, hi), keyframes)
     if len(between) < 3:

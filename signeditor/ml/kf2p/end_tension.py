@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from signeditor.core.interpolation import interpolate_keyframes
-from signeditor.core.kinematics import forward_kinematics
+from signeditor.core.kinematics import forward_kinematics, shoulder_width
 from signeditor.core.skeleton import HAND_POINT_INDICES, JOINT_INDEX
 
 TENSION_CANDIDATES: tuple[float, ...] = (0.0, -1.0, -2.0, -2.5, -3.0, -3.5, -4.0, -5.0)
@@ -34,8 +34,7 @@ def rest_weight(pose: np.ndarray) -> float:
     """0 for a pose with both hands raised, 1 with a hand at rest (pose: one frame's 246 features)."""
     p = forward_kinematics(pose[None])[0]
     shoulder_y = 0.5 * (p[JOINT_INDEX["L_Shoulder"], 1] + p[JOINT_INDEX["R_Shoulder"], 1])
-    width = np.linalg.norm(p[JOINT_INDEX["L_Shoulder"]] - p[JOINT_INDEX["R_Shoulder"]])
-    drop = (shoulder_y - min(p[JOINT_INDEX["L_Wrist"], 1], p[JOINT_INDEX["R_Wrist"], 1])) / width
+    drop = (shoulder_y - min(p[JOINT_INDEX["L_Wrist"], 1], p[JOINT_INDEX["R_Wrist"], 1])) / shoulder_width(p)
     return float(np.clip((drop - REST_DROP[0]) / (REST_DROP[1] - REST_DROP[0]), 0.0, 1.0))
 
 
@@ -53,10 +52,15 @@ def end_tensions(values: np.ndarray, body_frames: np.ndarray, tension: float) ->
 def hands_error_between_keyframes(pred: np.ndarray, real: np.ndarray, frames: np.ndarray) -> float:
     """Mean finger-point position error (shoulder widths) on the frames strictly between the keyframes."""
     p, r = forward_kinematics(pred), forward_kinematics(real)
-    scale = np.linalg.norm(r[0, JOINT_INDEX["L_Shoulder"]] - r[0, JOINT_INDEX["R_Shoulder"]])
+    scale = shoulder_width(r[0])
     between = np.setdiff1d(np.arange(frames[0] + 1, frames[-1]), frames)
     hands = list(HAND_POINT_INDICES)
     return float(np.linalg.norm(p[between][:, hands] - r[between][:, hands], axis=-1).mean() / scale)
+
+
+def has_frames_between(frames: np.ndarray) -> bool:
+    """At least two keyframes with two or more unanchored frames between them: something to measure."""
+    return len(frames) >= 2 and frames[-1] - frames[0] - len(frames) >= 2
 
 
 def fit_end_tension(examples: Iterable[tuple[np.ndarray, np.ndarray]],
@@ -64,7 +68,7 @@ def fit_end_tension(examples: Iterable[tuple[np.ndarray, np.ndarray]],
     """The candidate end tension with the lowest mean hands error over ``(features, keyframe_frames)`` examples."""
     errors: dict[float, list[float]] = {c: [] for c in candidates}
     for features, frames in examples:
-        if len(frames) < 2 or frames[-1] - frames[0] - len(frames) < 2:
+        if not has_frames_between(frames):
             continue
         mask = np.zeros_like(features)
         mask[frames] = 1.0

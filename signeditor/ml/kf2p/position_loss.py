@@ -8,13 +8,12 @@ this term puts the training signal there.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
-from signeditor.core.kinematics import forward_kinematics
+from signeditor.core.kinematics import forward_kinematics, shoulder_width
 from signeditor.core.motion import identity_features
-from signeditor.core.skeleton import HAND_POINT_INDICES, JOINT_INDEX, JOINT_NAMES, ROTATING_JOINTS, signing_skeleton
+from signeditor.core.skeleton import HAND_POINT_INDICES, JOINT_NAMES, ROTATING_JOINTS, signing_skeleton
 from signeditor.ml.kf2p.representation import Normaliser
 
 
@@ -35,7 +34,7 @@ class HandPositionLoss(nn.Module):
         skeleton = signing_skeleton()
         self.parents = list(skeleton.parents)
         rest = forward_kinematics(identity_features(1), skeleton)[0]
-        self.scale = float(np.linalg.norm(rest[JOINT_INDEX["L_Shoulder"]] - rest[JOINT_INDEX["R_Shoulder"]]))
+        self.scale = shoulder_width(rest)
         self.register_buffer("offsets", torch.tensor(skeleton.offsets, dtype=torch.float32))
         self.register_buffer("feature_mean", torch.from_numpy(norm.feature_mean)[:, None])
         self.register_buffer("feature_std", torch.from_numpy(norm.feature_std)[:, None])

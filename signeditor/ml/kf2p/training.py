@@ -26,7 +26,7 @@ from signeditor.core.motion import FEATURE_DIM, interpolate_features, mirror_fea
 from signeditor.core.segments import NON_SIGN, Segment, labels_from_segments, segments_from_labels
 from signeditor.ml.kf2p.api import Generator
 from signeditor.ml.kf2p.checkpoint import save_checkpoint
-from signeditor.ml.kf2p.end_tension import fit_end_tension, hands_error_between_keyframes
+from signeditor.ml.kf2p.end_tension import fit_end_tension, hands_error_between_keyframes, has_frames_between
 from signeditor.ml.kf2p.keyframe_sampling import onset_middle_offset, training_stream_mask
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet, count_parameters
 from signeditor.ml.kf2p.position_loss import HandPositionLoss
@@ -105,7 +105,7 @@ def clip_keyframes(clip: TrainClip) -> np.ndarray | None:
     if not (tags >= 0).all():
         return None
     frames = onset_middle_offset(segments_from_labels(tags), len(tags))
-    return frames if len(frames) >= 2 and frames[-1] - frames[0] - len(frames) >= 2 else None
+    return frames if has_frames_between(frames) else None
 
 
 def _warped_tags(tags: np.ndarray, speed: float, n_frames: int) -> np.ndarray:
