@@ -93,9 +93,9 @@ class TrainConfig:
     #: sampler) and saved when they are the best so far: the corpus is small and the network overfits it,
     #: so the last step is rarely the best one. A stopped run still leaves its best weights.
     select_every: int | None = 100
-    #: Sampler settings used for that score (the shipped defaults).
-    select_steps: int = 4
-    select_noise_scale: float = 0.0
+    #: The sampler the weights ship with: stored in the checkpoint, and what the validation score uses.
+    default_steps: int = 4
+    default_noise_scale: float = 0.0
     model: KF2PConfig = field(default_factory=KF2PConfig)
 
 
@@ -355,7 +355,8 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
 
     def save(steps_done: int, extra: dict) -> None:
         info = dict(meta or {})
-        info.update({"steps": steps_done, "seed": cfg.seed, "end_tension": tension, **extra})
+        info.update({"steps": steps_done, "seed": cfg.seed, "end_tension": tension, "sampler": "euler",
+                     "default_steps": cfg.default_steps, "noise_scale": cfg.default_noise_scale, **extra})
         save_checkpoint(out_path, ema, norm, languages, info)
 
     def select(steps_done: int) -> None:
@@ -365,8 +366,8 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
         if not val_clips:
             save(steps_done, {})
             return
-        error = validation_hands_error(ema, val_clips, norm, languages, tension, device, cfg.select_steps,
-                                       cfg.select_noise_scale)
+        error = validation_hands_error(ema, val_clips, norm, languages, tension, device, cfg.default_steps,
+                                       cfg.default_noise_scale)
         log(json.dumps({"step": steps_done, "val_hands_error": error, "best": min(best[0], error)}))
         if error < best[0]:
             best = (error, steps_done)

@@ -41,9 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blocks", type=int, default=net.blocks_per_level, help="residual blocks per level")
     parser.add_argument("--dropout", type=float, default=net.dropout, help="dropout inside the residual blocks")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: bit-exact reruns)")
-    parser.add_argument("--default-steps", type=int, default=RECIPE.select_steps,
+    parser.add_argument("--default-steps", type=int, default=RECIPE.default_steps,
                         help="sampler steps the shipped model uses")
-    parser.add_argument("--noise-scale", type=float, default=RECIPE.select_noise_scale,
+    parser.add_argument("--noise-scale", type=float, default=RECIPE.default_noise_scale,
                         help="the shipped model's default sampling noise scale (0: most likely motion)")
     parser.add_argument("--train-noise-scales", type=str, default=",".join(map(str, RECIPE.noise_scales)),
                         help="starting-noise widths trained on, comma-separated (several: the net is told which)")
@@ -117,10 +117,9 @@ def run(args: argparse.Namespace) -> dict:
                   t_zero_prob=args.t_zero_prob, end_tension=args.end_tension,
                   loss_weights={**RECIPE.loss_weights, "position": args.position_weight},
                   time_warp_prob=args.time_warp_prob, layout_augmentation=args.layout_augmentation,
-                  select_steps=args.default_steps, select_noise_scale=args.noise_scale,
+                  default_steps=args.default_steps, default_noise_scale=args.noise_scale,
                   select_every=args.select_every, model=model)
-    meta = {"run_id": time.strftime("%Y%m%d%H%M", time.gmtime()), "default_steps": args.default_steps,
-            "sampler": "euler", "noise_scale": args.noise_scale,
+    meta = {"run_id": time.strftime("%Y%m%d%H%M", time.gmtime()),
             "train_clips": len(train_clips), "val_clips": len(val_clips), "text": not args.no_text}
     summary = train(train_clips, val_clips, cfg, args.out, meta=meta)
     for key in ("ema_model", "normaliser", "languages", "history"):
