@@ -153,6 +153,36 @@ def plausible_features(n_frames: int, seed: int = 0) -> np.ndarray:
     return rotations.matrix_to_rot6d(local).reshape(n_frames, -1).astype(np.float32)
 
 
+def recorded_features(n_frames: int = 150, seed: int = 3) -> np.ndarray:
+    """A captured-looking motion: ``plausible_features`` plus a quick wobble of the right arm (the detail a
+    capture has and regeneration between anchors would lose)."""
+    from signeditor.core.skeleton import ROTATING_JOINTS
+
+    features = plausible_features(n_frames, seed)
+    local = rotations.rot6d_to_matrix(features.reshape(n_frames, -1, 6).astype(np.float64))
+    t = np.arange(n_frames) / 25.0
+    wobble = np.stack([0.12 * np.sin(2 * np.pi * 1.7 * t), 0.08 * np.cos(2 * np.pi * 2.3 * t),
+                       0.05 * np.sin(2 * np.pi * 3.1 * t)], axis=-1)
+    for joint, scale in (("R_Shoulder", 1.0), ("R_Elbow", 0.8), ("R_Wrist", 1.5)):
+        j = ROTATING_JOINTS.index(joint)
+        local[:, j] = rotations.axis_angle_to_matrix(wobble * scale) @ local[:, j]
+    return rotations.matrix_to_rot6d(local).reshape(n_frames, -1).astype(np.float32)
+
+
+def recorded_project(n_frames: int = 150) -> object:
+    """An imported recording: two signs, FAST-style onset/middle/offset anchors, the take kept as the recording."""
+    from signeditor.core.keyframes import anchors_from_segments
+    from signeditor.core.motion import Motion
+    from signeditor.core.project import Project
+    from signeditor.core.recording import Recording
+    from signeditor.core.segments import Segment
+
+    motion = Motion(25.0, recorded_features(n_frames))
+    segments = [Segment(10, 71, "HAUS"), Segment(80, 141, "BAUM")]
+    anchors = anchors_from_segments(motion, segments)
+    return Project(motion, anchors, segments, recording=Recording.of(motion, anchors))
+
+
 @pytest.fixture
 def make_pose_file(tmp_path: Path) -> Callable[..., tuple[Path, np.ndarray]]:
     """Factory: write a reduced-holistic .pose of a known motion; returns (path, true features)."""

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import Motion
+from signeditor.core.recording import Recording
 from signeditor.core.segments import Segment
 
-PROJECT_FORMAT_VERSION = 1
+#: 2 added the recording (the original take of imported motion); version 1 files open unchanged.
+PROJECT_FORMAT_VERSION = 2
 
 
 @dataclass
@@ -23,3 +25,5 @@ class Project:
     model_versions: dict[str, str] = field(default_factory=dict)
     #: Where the motion came from (a .pose file, a draft), for the user's reference.
     source: str = ""
+    #: The original take of imported motion (None for drafts and generated motion): edits warp and displace it.
+    recording: Recording | None = None

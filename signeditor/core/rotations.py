@@ -159,3 +159,20 @@ def frame_from_vectors(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray
 def orthonormalize_rot6d(rot6d: np.ndarray) -> np.ndarray:
     """Project arbitrary 6-vectors (e.g. after linear blending) onto valid rotations."""
     return matrix_to_rot6d(rot6d_to_matrix(rot6d))
+
+
+def relative_rotation_power(matrix: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``matrix`` raised to the power ``weight`` (exp(w log R)): a fraction of a rotation, about the same axis."""
+    axis_angle = matrix_to_axis_angle(matrix)
+    return axis_angle_to_matrix(axis_angle * np.asarray(weight, dtype=np.float64)[..., None])
+
+
+def slerp_matrices(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Geodesic interpolation between rotation matrices (batched): ``a`` at weight 0, ``b`` at 1, constant speed.
+
+    Blending matrices or 6D vectors linearly shrinks and skews them between
+    keys; this moves along the shortest arc, which is what resampling captured
+    rotations in time needs.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    return a @ relative_rotation_power(np.swapaxes(a, -1, -2) @ np.asarray(b, dtype=np.float64), weight)

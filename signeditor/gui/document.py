@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
+from signeditor.core.recording import Recording, edit_recording, recorded_frames
 from signeditor.core.segments import Segment
 
 
@@ -49,6 +50,8 @@ class Document(QtCore.QObject):
     anchors_changed = QtCore.Signal()
     motion_changed = QtCore.Signal()
     segments_changed = QtCore.Signal()
+    #: The recording's captured/generated flags changed (a span regenerated or restored).
+    recording_changed = QtCore.Signal()
     frame_changed = QtCore.Signal(int)
     path_changed = QtCore.Signal(str)
     #: (lo, hi, urgent): frames to regenerate after an anchor edit; urgent for a committed edit (no debounce),
@@ -64,6 +67,7 @@ class Document(QtCore.QObject):
         #: Bumped on every motion change, so caches keyed on it (skinned meshes) never go stale.
         self.motion_version = 0
         self._preview_base: tuple[AnchorSet, Motion] | None = None
+        self._recording_view: tuple[AnchorSet, Recording, Motion] | None = None
 
     # --- reading ---------------------------------------------------------------------------------------------
     @property
@@ -77,6 +81,26 @@ class Document(QtCore.QObject):
     @property
     def n_frames(self) -> int:
         return self.project.motion.n_frames
+
+    @property
+    def recording(self) -> Recording | None:
+        return self.project.recording
+
+    def recorded_frames(self) -> np.ndarray:
+        """Per frame: True where the motion is the (edited) capture, False where it is generated."""
+        if self.recording is None:
+            return np.zeros(self.n_frames, dtype=bool)
+        return recorded_frames(self.recording, self.anchors)
+
+    def recording_motion(self) -> Motion | None:
+        """The capture edited to follow the current anchors on every frame (to compare a regenerated span with)."""
+        recording = self.recording
+        if recording is None:
+            return None
+        cached = self._recording_view
+        if cached is None or cached[0] is not self.anchors or cached[1] is not recording:
+            cached = self._recording_view = (self.anchors, recording, edit_recording(recording, self.anchors))
+        return cached[2]
 
     def pose_at(self, frame: int) -> np.ndarray:
         frame = min(max(int(frame), 0), self.n_frames - 1)
@@ -125,6 +149,18 @@ class Document(QtCore.QObject):
             self.anchors_changed.emit()
             self.set_motion(motion)
             self.regeneration_needed.emit(0, 0, True)
+
+    def set_recording(self, recording: Recording, motion: Motion | None = None,
+                      regenerate: tuple[int, int] = (0, 0)) -> None:
+        """Replace the recording (its captured flags); with ``motion`` restore that exact motion (undo),
+        else regenerate frames ``regenerate`` [lo, hi)."""
+        self.project.recording = recording
+        self.recording_changed.emit()
+        if motion is not None:
+            self.set_motion(motion)
+            self.regeneration_needed.emit(0, 0, True)
+        elif regenerate[1] > regenerate[0]:
+            self.regeneration_needed.emit(regenerate[0], regenerate[1], True)
 
     def set_motion(self, motion: Motion) -> None:
         if motion.n_frames != self.n_frames:

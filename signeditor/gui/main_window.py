@@ -56,6 +56,10 @@ def load_document_file(path: str | Path) -> Project:
             except Exception as exc:  # a broken model must not stop the import: the user can anchor by hand
                 logger.warning("FAST could not segment %s: %s", path, exc)
         project.anchors = anchors_from_segments(project.motion, project.segments)
+    if project.recording is None and Path(path).suffix.lower() != ".signproj":
+        from signeditor.core.recording import Recording
+
+        project.recording = Recording.of(project.motion, project.anchors)  # edits warp it, never replace it
     return project
 
 
@@ -150,6 +154,10 @@ class MainWindow(QtWidgets.QMainWindow):
             "paste": self._action("&Paste pose", self.paste_pose, keys.Paste),
             "mirror_lr": self._action("Mirror left hand → right", lambda: self.mirror("left_hand"), "Ctrl+M"),
             "mirror_rl": self._action("Mirror right hand → left", lambda: self.mirror("right_hand"), "Ctrl+Shift+M"),
+            "regenerate_span": self._action("Re&generate span", lambda: self.mark_recording_span(False)),
+            "restore_span": self._action("Restore &recording in span", lambda: self.mark_recording_span(True)),
+            "compare_recording": self._action("Compare with recording", lambda _on: self._show_frame(),
+                                              checkable=True),
             "skeleton": self._action("Show &skeleton", self._set_skeleton, "K", checkable=True),
             "onion": self._action("&Onion skin", self._set_onion, "O", checkable=True),
             "dark": self._action("&Dark theme", self._set_dark, checkable=True),
@@ -197,6 +205,8 @@ class MainWindow(QtWidgets.QMainWindow):
         edit.addActions([self.undo_action, self.redo_action])
         edit.addSeparator()
         edit.addActions([self.actions[k] for k in ("insert", "delete", "copy", "paste", "mirror_lr", "mirror_rl")])
+        edit.addSeparator()
+        edit.addActions([self.actions[k] for k in ("regenerate_span", "restore_span", "compare_recording")])
         view = bar.addMenu("&View")
         view.addActions(list(self.camera_actions.values()))
         view.addSeparator()
@@ -312,7 +322,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.document.preview_anchors(commands.preview_move(self.document, tuple(ids), delta))
 
     def insert_anchor_at(self, frame: int) -> None:
-        self._push(commands.insert_anchor(self.document, frame))
+        """Insert an anchor and select it (the playhead goes to it), so the next edit applies to it."""
+        command = commands.insert_anchor(self.document, frame)
+        self._push(command)
+        self.timeline.select([command.anchor_id])
+        self.seek(frame)
+
+    def mark_recording_span(self, captured: bool) -> None:
+        """Regenerate the selected span of a recording, or bring the capture back there (see selection_span)."""
+        if self.document.recording is None:
+            self.statusBar().showMessage("no recording in this project: all of its motion is generated", 5000)
+            return
+        lo, hi = commands.selection_span(self.document, self.timeline.selected_ids, self.document.frame)
+        self._push(commands.mark_recording_span(self.document, lo, hi, captured))
 
     def insert_anchor_at_playhead(self) -> None:
         self.insert_anchor_at(self.document.frame)
@@ -376,7 +398,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def _show_frame(self) -> None:
         doc = self.document
         self.status_frame.setText(f"frame {doc.frame} / {doc.n_frames - 1}  ({doc.frame / doc.motion.fps:.2f} s)")
-        if self.viewport is not None:
+        recording = doc.recording_motion() if self.actions["compare_recording"].isChecked() else None
+        if self.viewport is not None and recording is not None:  # the capture where a span was regenerated
+            self.viewport.set_pose(recording.features[doc.frame])
+        elif self.viewport is not None:
             self.viewport.set_pose(doc.motion.features[doc.frame], cache_key=(id(doc), doc.motion_version, doc.frame))
 
     def _refresh_inspector(self) -> None:

@@ -20,6 +20,7 @@ from PySide6 import QtCore
 
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
+from signeditor.core.recording import Recording, regenerate_keeping_recording
 from signeditor.gui.document import dirty_range
 from signeditor.gui.worker_thread import collection_paused
 
@@ -36,6 +37,19 @@ class RegenerationRequest:
     frame_range: tuple[int, int] | None
     text: str = ""
     signed_language: str = ""
+    #: The project's original take: captured frames are warped and displaced from it, never regenerated.
+    recording: Recording | None = None
+
+
+def run_request(regenerate: RegenerateFn, request: RegenerationRequest) -> Motion:
+    """The motion a request asks for: the generator's alone, or the edited recording with generated frames only
+    where nothing was captured (or the user asked for regeneration)."""
+    if request.recording is None:
+        return regenerate(request.motion, request.anchors, request.frame_range, request.text,
+                          request.signed_language)
+    return regenerate_keeping_recording(
+        request.recording, request.motion, request.anchors, request.frame_range,
+        lambda motion, anchors, span: regenerate(motion, anchors, span, request.text, request.signed_language))
 
 
 def stamp_anchors(motion: Motion, anchors: AnchorSet, frame_range: tuple[int, int] | None) -> Motion:
@@ -150,8 +164,7 @@ class RegenerationWorker(QtCore.QObject):
         started = time.perf_counter()
         try:
             with collection_paused():
-                motion = self._regenerate(request.motion, request.anchors, request.frame_range,
-                                          request.text, request.signed_language)
+                motion = run_request(self._regenerate, request)
             if motion.n_frames != request.motion.n_frames or not np.all(np.isfinite(motion.features)):
                 raise ValueError("regenerated motion has the wrong length or non-finite values")
         except Exception as exc:
@@ -294,7 +307,7 @@ class Regenerator(QtCore.QObject):
         frame_range = None if (lo, hi) == (0, n) else (lo, hi)
         project = self.document.project
         request = RegenerationRequest(self.generation, project.motion, project.anchors, frame_range,
-                                      project.text, project.signed_language)
+                                      project.text, project.signed_language, project.recording)
         self._sent_anchors = {g: a for g, a in self._sent_anchors.items() if g > self.applied_generation}
         self._sent_anchors[self.generation] = project.anchors
         self._pending_range = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.hand_features import track_speed, wrist_positions
@@ -43,6 +43,8 @@ class _Drag:
     segment_index: int = -1
     side: str = ""
     delta: int = 0
+    #: The anchor under the press: the playhead follows it on the drop, so the viewport shows its pose.
+    grabbed: int = -1
 
 
 class _TrackViewBox(pg.ViewBox):
@@ -74,6 +76,27 @@ class _Markers(pg.ScatterPlotItem):
 
     def mouseClickEvent(self, ev: object) -> None:
         ev.ignore()
+
+
+class _Playhead(pg.InfiniteLine):
+    """The playhead line, which lets a press on an anchor marker through: an anchor inserted at the playhead
+    sits under the line and must still be draggable (the line is grabbed anywhere else)."""
+
+    def __init__(self, timeline: TimelineWidget, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._timeline = timeline
+
+    def hoverEvent(self, ev: object) -> None:
+        if not ev.isExit() and self._timeline._anchors_at(ev.scenePos()):
+            self.setMouseHover(False)  # and no drag claimed: the anchor gets it
+            return
+        super().hoverEvent(ev)
+
+    def mouseDragEvent(self, ev: object) -> None:
+        if ev.isStart() and self._timeline._anchors_at(ev.buttonDownScenePos()):
+            ev.ignore()
+            return
+        super().mouseDragEvent(ev)
 
 
 class TimelineWidget(pg.GraphicsLayoutWidget):
@@ -125,7 +148,12 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         }
 
         self.anchor_markers = _Markers(size=12, symbol="d", pen=pg.mkPen("k"))
+        self.anchor_markers.setZValue(110)  # above the playhead line, so an anchor at the playhead stays visible
         self.tracks.addItem(self.anchor_markers)
+        #: The selected anchor's name (its sign and role), shown above its marker.
+        self.selection_label = pg.TextItem("", color=(80, 200, 255), anchor=(0.5, 1.0))
+        self.selection_label.setZValue(120)
+        self.tracks.addItem(self.selection_label, ignoreBounds=True)
         self._segment_items: list[pg.GraphicsObject] = []
 
         self._band = QtWidgets.QGraphicsRectItem()
@@ -135,7 +163,7 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self._band_origin = QtCore.QPointF()
         self.track_box.addItem(self._band, ignoreBounds=True)
 
-        self.playhead = pg.InfiniteLine(pos=0, angle=90, movable=True, pen=pg.mkPen((230, 60, 60), width=2))
+        self.playhead = _Playhead(self, pos=0, angle=90, movable=True, pen=pg.mkPen((230, 60, 60), width=2))
         self.playhead.setZValue(100)
         self.tracks.addItem(self.playhead)
         self.curve_playhead = pg.InfiniteLine(pos=0, angle=90, movable=False, pen=pg.mkPen((230, 60, 60), width=1))
@@ -263,13 +291,20 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
                 self._selected ^= {hits[0]}
             else:
                 self._selected = {hits[0]}
-        else:
-            if not additive:
-                self._selected = set()
+            self._redraw_anchors()
+            self.selection_changed.emit(self.selected_ids)
+            if hits[0] in self._selected:  # show the selected anchor's pose: edits to it are then visible
+                self._move_playhead(self._anchors.by_id(hits[0]).frame)
+        else:  # moving the playhead keeps the selection (Escape clears it)
             self._move_playhead(self._frame_at(ev.scenePos()))
-        self._redraw_anchors()
-        self.selection_changed.emit(self.selected_ids)
         return True
+
+    def keyPressEvent(self, ev: QtGui.QKeyEvent) -> None:
+        if ev.key() == QtCore.Qt.Key.Key_Escape and self._selected:
+            self.select(())
+            ev.accept()
+            return
+        super().keyPressEvent(ev)
 
     def _handle_drag(self, ev: object) -> bool:
         if ev.isStart():
@@ -281,7 +316,7 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
                     self._selected = {hits[0]}
                 ids = self.selected_ids
                 self._drag = _Drag("anchors", self._frame_at(press), anchor_ids=ids,
-                                   base_frames={i: self._anchors.by_id(i).frame for i in ids})
+                                   base_frames={i: self._anchors.by_id(i).frame for i in ids}, grabbed=hits[0])
                 self.selection_changed.emit(self.selected_ids)
             elif boundary is not None:
                 self._drag = _Drag("boundary", self._frame_at(press), segment_index=boundary[0], side=boundary[1])
@@ -311,6 +346,7 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
                 self._redraw_anchors()
                 if drag.delta:
                     self.anchor_moved.emit(drag.anchor_ids, drag.delta)
+                    self._move_playhead(drag.base_frames[drag.grabbed] + drag.delta)
                 else:
                     self.anchor_drag_cancelled.emit()
             elif drag.delta:
@@ -361,6 +397,20 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
                 if track in anchor.streams:
                     spots.append({"pos": (frame, TRACK_Y[track]), "brush": brush, "data": anchor.id})
         self.anchor_markers.setData(spots)
+        self._update_selection_label(base)
+
+    def _update_selection_label(self, dragged_from: dict[int, int]) -> None:
+        """Name the selected anchor (or say how many) above its topmost marker."""
+        selected = [a for a in self._anchors if a.id in self._selected]
+        if not selected:
+            self.selection_label.setText("")
+            return
+        first = selected[0]
+        frame = dragged_from[first.id] + self._drag.delta if first.id in dragged_from else first.frame
+        track = next(t for t in TRACKS[1:] if t in first.streams)
+        text = (first.label or f"frame {first.frame}") if len(selected) == 1 else f"{len(selected)} anchors"
+        self.selection_label.setText(text)
+        self.selection_label.setPos(frame, TRACK_Y[track] + 0.25)
 
     def _update_seconds_axis(self) -> None:
         """Top axis in seconds: tick labels are frame positions relabelled, so both axes stay aligned."""

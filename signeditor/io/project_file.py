@@ -16,6 +16,7 @@ import numpy as np
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.motion import Motion, MotionError
 from signeditor.core.project import PROJECT_FORMAT_VERSION, Project
+from signeditor.core.recording import Recording, recorded_frames
 from signeditor.core.segments import Segment
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError, read_file_bytes
@@ -29,10 +30,14 @@ def project_to_bytes(project: Project) -> bytes:
     arrays: dict[str, np.ndarray] = {"features": project.motion.features, "filled": project.motion.filled}
     if project.motion.expression is not None:
         arrays["expression"] = project.motion.expression
+    recording = project.recording
+    take_index = {} if recording is None else {a.id: i for i, a in enumerate(recording.anchors)}
     anchors = []
     for i, anchor in enumerate(project.anchors):
         arrays[f"anchor_{i}"] = anchor.pose
         anchors.append({"frame": anchor.frame, "streams": sorted(anchor.streams), "label": anchor.label})
+        if anchor.id in take_index:
+            anchors[-1]["take_anchor"] = take_index[anchor.id]
     meta = {
         "format": "signeditor-project",
         "format_version": PROJECT_FORMAT_VERSION,
@@ -47,6 +52,8 @@ def project_to_bytes(project: Project) -> bytes:
         "model_versions": project.model_versions,
         "source": project.source,
     }
+    if recording is not None:
+        meta["recording"] = _recording_to_arrays(recording, project.anchors, arrays)
     npz = io.BytesIO()
     np.savez_compressed(npz, **arrays)
     out = io.BytesIO()
@@ -54,6 +61,40 @@ def project_to_bytes(project: Project) -> bytes:
         zf.writestr("project.json", json.dumps(meta, indent=1, ensure_ascii=False))
         zf.writestr("arrays.npz", npz.getvalue())
     return out.getvalue()
+
+
+def _recording_to_arrays(recording: Recording, anchors: AnchorSet, arrays: dict[str, np.ndarray]) -> dict:
+    """Put the take's arrays into ``arrays``; return its JSON part (the anchors as placed on the take).
+
+    ``frame_recorded`` (per frame of the project's motion: captured, not
+    generated) is derived from the take and the anchors; it is written for
+    other tools to read and recomputed on load.
+    """
+    arrays["take_features"] = recording.take.features
+    arrays["take_filled"] = recording.take.filled
+    arrays["take_captured"] = recording.captured
+    arrays["frame_recorded"] = recorded_frames(recording, anchors)
+    if recording.take.expression is not None:
+        arrays["take_expression"] = recording.take.expression
+    for i, anchor in enumerate(recording.anchors):
+        arrays[f"take_anchor_{i}"] = anchor.pose
+    return {"anchors": [{"frame": a.frame, "streams": sorted(a.streams), "label": a.label} for a in recording.anchors]}
+
+
+def _recording_from_arrays(meta: object, arrays: dict[str, np.ndarray], fps: float) -> Recording:
+    take = Motion(fps, arrays["take_features"], arrays.get("take_expression"), arrays["take_filled"].astype(bool))
+    anchors = AnchorSet(
+        Anchor(int(a["frame"]), arrays[f"take_anchor_{i}"], frozenset(a["streams"]), str(a.get("label", "")))
+        for i, a in enumerate(dict(meta)["anchors"])  # type: ignore[call-overload]
+    )
+    return Recording(take, anchors, arrays["take_captured"].astype(bool))
+
+
+def _take_id(take_ids: list[int], index: object) -> int:
+    """The id of the recording's anchor an anchor refers to (by its index in the file)."""
+    if not isinstance(index, int) or not 0 <= index < len(take_ids):
+        raise ValueError(f"take_anchor {index!r} names no anchor of the recording")
+    return take_ids[index]
 
 
 def save_project(project: Project, path: str | Path) -> None:
@@ -92,8 +133,11 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
             arrays.get("expression"),
             arrays["filled"].astype(bool) if "filled" in arrays else None,
         )
+        recording = None if "recording" not in meta else _recording_from_arrays(meta["recording"], arrays, motion.fps)
+        take_ids = [] if recording is None else [a.id for a in recording.anchors]
         anchors = AnchorSet(
-            Anchor(int(a["frame"]), arrays[f"anchor_{i}"], frozenset(a["streams"]), str(a.get("label", "")))
+            Anchor(int(a["frame"]), arrays[f"anchor_{i}"], frozenset(a["streams"]), str(a.get("label", "")),
+                   **({"id": _take_id(take_ids, a["take_anchor"])} if "take_anchor" in a else {}))
             for i, a in enumerate(meta.get("anchors", []))
         )
         segments = [
@@ -104,6 +148,13 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
     except (MotionError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise FileFormatError(path, f"inconsistent project contents: {exc}") from exc
     _check_contents(motion, anchors, segments, path)
+    if recording is not None:
+        if recording.take.n_frames != motion.n_frames:
+            raise FileFormatError(path, f"the recording has {recording.take.n_frames} frames, "
+                                        f"the motion {motion.n_frames}")
+        _check_contents(recording.take, recording.anchors, [], path)
+        if len({a.id for a in anchors}) != len(anchors):
+            raise FileFormatError(path, "two anchors claim the same anchor of the recording")
     return Project(
         motion=motion,
         anchors=anchors,
@@ -113,6 +164,7 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         signed_language=str(meta.get("signed_language", "")),
         model_versions=model_versions,
         source=str(meta.get("source", "")),
+        recording=recording,
     )
 
 

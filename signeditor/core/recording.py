@@ -1,0 +1,167 @@
+"""The original take of an imported recording, and edits that keep it.
+
+Captured motion is the user's most valuable material, so an imported clip
+is kept unchanged as a :class:`Recording` (the take, the anchors as first
+placed on it, and which take frames are captured). The motion shown for
+captured frames is a pure function of the take and the current anchors:
+anchors moved in time warp the take between their neighbours
+(``time_warp``); anchors whose pose changed add a displacement that fades out
+at their neighbours (``displacement``). Frames an edit does not reach stay bit
+for bit the take's. The generator fills only frames that are not captured
+(gaps in the capture, spans the user asked to regenerate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.displacement import DisplacementKey, apply_displacements
+from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
+from signeditor.core.time_warp import nearest_frames, resample_rotations, resample_values, source_times, warp_knots
+
+#: (motion, anchors, frame range) -> motion with those frames generated (the editor's KF2P or interpolation).
+SpanGenerator = Callable[[Motion, AnchorSet, tuple[int, int]], Motion]
+
+
+@dataclass(frozen=True, eq=False)
+class Recording:
+    """The unedited take; ``anchors`` share ids with the project's anchors, so edits are read against them."""
+
+    take: Motion
+    anchors: AnchorSet
+    #: Per take frame: True where the capture is kept, False where motion is generated (gaps, regenerated spans).
+    captured: np.ndarray = field(repr=False)
+
+    def __post_init__(self) -> None:
+        captured = np.asarray(self.captured, dtype=bool).reshape(-1)
+        if captured.shape != (self.take.n_frames,):
+            raise ValueError(f"captured flags have {captured.shape[0]} frames, the take {self.take.n_frames}")
+        object.__setattr__(self, "captured", captured)
+
+    @classmethod
+    def of(cls, motion: Motion, anchors: AnchorSet) -> Recording:
+        """Keep an imported motion as the take; frames the importer filled (missing detections) are not captured."""
+        filled = motion.filled if motion.filled is not None else np.zeros(motion.n_frames, dtype=bool)
+        return cls(motion.copy(), anchors, ~filled)
+
+    def with_captured(self, lo: int, hi: int, captured: bool) -> Recording:
+        """The same take with take frames [lo, hi) marked captured (restored) or not (to be generated)."""
+        flags = self.captured.copy()
+        flags[max(lo, 0) : max(hi, 0)] = captured
+        return replace(self, captured=flags)
+
+
+def _pairs(recording: Recording, anchors: AnchorSet, stream: str | None) -> list[tuple[int, int]]:
+    """(frame now, frame in the take) of every anchor the take also has (for ``stream``, or any stream)."""
+    take = {a.id: a for a in recording.anchors}
+    return [(a.frame, take[a.id].frame) for a in anchors
+            if a.id in take and (stream is None or (stream in a.streams and stream in take[a.id].streams))]
+
+
+def clip_source_times(recording: Recording, anchors: AnchorSet) -> np.ndarray:
+    """Take time shown at each frame, from all anchors (for per-frame flags and expression)."""
+    n = recording.take.n_frames
+    return source_times(warp_knots(_pairs(recording, anchors, None), n), n)
+
+
+def recorded_frames(recording: Recording, anchors: AnchorSet) -> np.ndarray:
+    """Per frame now: True where the shown motion is the (warped, displaced) capture, False where generated."""
+    times = clip_source_times(recording, anchors)
+    return recording.captured[nearest_frames(times, recording.take.n_frames)]
+
+
+def take_span(recording: Recording, anchors: AnchorSet, lo: int, hi: int) -> tuple[int, int]:
+    """The take frames shown in frames [lo, hi) now (what a regenerated or restored span marks)."""
+    times = clip_source_times(recording, anchors)[max(lo, 0) : max(hi, lo + 1)]
+    return int(np.floor(times.min())), int(np.ceil(times.max())) + 1
+
+
+def _keys(anchors: AnchorSet, stream: str, warped: np.ndarray) -> list[tuple[DisplacementKey, np.ndarray]]:
+    """A displacement key and the pose (this stream's) of each anchor pinning ``stream``.
+
+    The key is the offset from the warped take to the anchor's pose on its
+    frame: none for an anchor that still has the pose it had on the take and
+    kept its place in the warp, the pose edit for an edited one.
+    """
+    cols = STREAM_SLICES[stream]
+    by_frame: dict[int, Anchor] = {}
+    for anchor in sorted(anchors, key=lambda a: a.id):  # the later-created anchor wins on a shared frame
+        if stream in anchor.streams and 0 <= anchor.frame < len(warped):
+            by_frame[anchor.frame] = anchor
+    return [(DisplacementKey.between(frame, anchor.pose[cols], warped[frame]), anchor.pose[cols])
+            for frame, anchor in sorted(by_frame.items())]
+
+
+def edit_recording(recording: Recording, anchors: AnchorSet) -> Motion:
+    """The take warped in time and displaced in pose to follow ``anchors``, for every frame (captured or not).
+
+    Per stream, the warp uses the anchors pinning that stream, and the
+    displacement keys sit on those anchors' frames; where a key is edited,
+    its frame carries the anchor's pose exactly.
+    """
+    take = recording.take
+    n = take.n_frames
+    features = take.features.copy()
+    for stream in STREAMS:
+        cols = STREAM_SLICES[stream]
+        times = source_times(warp_knots(_pairs(recording, anchors, stream), n), n)
+        warped = resample_rotations(take.features[:, cols], times)
+        keys = _keys(anchors, stream, warped)
+        displaced = apply_displacements(warped, [key for key, _ in keys])
+        for key, pose in keys:
+            if key.edited.any():
+                displaced[key.frame] = pose
+        features[:, cols] = displaced
+    times = clip_source_times(recording, anchors)
+    frames = nearest_frames(times, n)
+    expression = None if take.expression is None else resample_values(take.expression, times)
+    filled = None if take.filled is None else take.filled[frames]
+    return Motion(take.fps, features, expression, filled)
+
+
+def regenerate_keeping_recording(recording: Recording, motion: Motion, anchors: AnchorSet,
+                                 frame_range: tuple[int, int] | None, generate: SpanGenerator) -> Motion:
+    """The motion for ``anchors``: the edited capture where frames are captured, generated elsewhere.
+
+    Captured frames are recomputed over the whole clip (cheap, and a pure
+    function of the take and the anchors, so frames no edit reaches come out
+    bit-identical); generated frames are regenerated only inside
+    ``frame_range`` (the edit's neighbouring anchors), with the frames around
+    them as context, so an edit never reaches past its neighbours.
+    """
+    n = motion.n_frames
+    edited = edit_recording(recording, anchors)
+    recorded = recorded_frames(recording, anchors)
+    result = motion.copy()
+    result.features[recorded] = edited.features[recorded]
+    if result.expression is not None and edited.expression is not None:
+        result.expression[recorded] = edited.expression[recorded]
+    result.filled[recorded] = edited.filled[recorded]
+    lo, hi = frame_range or (0, n)
+    for run_lo, run_hi in _runs(~recorded):
+        start, stop = max(run_lo, lo), min(run_hi, hi)
+        if start < stop:
+            generated = generate(result, anchors, (start, stop))
+            result.features[start:stop] = generated.features[start:stop]
+            result.filled[start:stop] = False
+    return result
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of every run of True in a boolean array."""
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def wrist_path_length(features: np.ndarray, side: str = "R") -> float:
+    """Distance (metres) the wrist travels over a clip: how much of a recording's movement an edit kept."""
+    from signeditor.core.hand_features import wrist_positions
+    from signeditor.core.skeleton import signing_skeleton
+
+    metres = wrist_positions(features)[:, 0 if side == "L" else 1] * signing_skeleton().shoulder_width()
+    return float(np.linalg.norm(np.diff(metres, axis=0), axis=-1).sum())

@@ -1,0 +1,169 @@
+"""Edits on a recording keep it: time warp between neighbours, displacements that fade, generation only where asked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import recorded_project
+
+from signeditor.core import rotations
+from signeditor.core.displacement import DisplacementKey, apply_displacements
+from signeditor.core.motion import Motion
+from signeditor.core.recording import (
+    edit_recording,
+    recorded_frames,
+    regenerate_keeping_recording,
+    take_span,
+    wrist_path_length,
+)
+from signeditor.core.skeleton import ROTATING_JOINTS
+from signeditor.core.time_warp import resample_rotations, source_times, warp_knots
+
+
+def angle_between(a6d: np.ndarray, b6d: np.ndarray) -> np.ndarray:
+    a = rotations.rot6d_to_matrix(np.asarray(a6d, dtype=np.float64).reshape(-1, 6))
+    b = rotations.rot6d_to_matrix(np.asarray(b6d, dtype=np.float64).reshape(-1, 6))
+    return np.linalg.norm(rotations.matrix_to_axis_angle(a @ np.swapaxes(b, -1, -2)), axis=-1)
+
+
+def by_label(project, label: str):
+    return next(a for a in project.anchors if a.label == label)
+
+
+def test_warp_is_identity_where_nothing_moved_and_monotone_when_anchors_cross() -> None:
+    times = source_times(warp_knots([(10, 10), (40, 40)], 60), 60)
+    assert np.array_equal(times, np.arange(60.0))
+    times = source_times(warp_knots([(10, 10), (45, 40), (70, 70)], 100), 100)
+    assert np.array_equal(times[:11], np.arange(11.0)) and np.array_equal(times[70:], np.arange(70.0, 100.0))
+    assert times[45] == 40.0 and np.all(np.diff(times) > 0)
+    # Dragged past its neighbour: the pair that would fold time back is dropped, the rest kept.
+    now, take = warp_knots([(10, 10), (30, 50), (40, 40), (60, 60)], 100)
+    assert np.all(np.diff(take) >= 0) and len(now) == 5
+
+
+def test_resampling_copies_whole_frames_and_slerps_between() -> None:
+    axis_angle = np.zeros((3, 41, 3))
+    axis_angle[1, 9] = [0.0, 0.0, 1.0]
+    axis_angle[2, 9] = [0.0, 0.0, 2.0]
+    features = rotations.axis_angle_to_rot6d(axis_angle).reshape(3, -1).astype(np.float32)
+    out = resample_rotations(features, np.array([0.0, 1.5, 2.0]))
+    assert np.array_equal(out[[0, 2]], features[[0, 2]])
+    angle = rotations.rot6d_to_axis_angle(out[1].reshape(-1, 6))[9]
+    np.testing.assert_allclose(angle, [0.0, 0.0, 1.5], atol=1e-5)  # halfway along the arc, not a shrunk blend
+
+
+def test_displacement_is_exact_at_its_key_fades_to_nothing_at_the_neighbours() -> None:
+    features = np.tile(rotations.axis_angle_to_rot6d(np.zeros((15, 3))).reshape(1, -1), (50, 1)).astype(np.float32)
+    target = features[25].copy()
+    target[:6] = rotations.axis_angle_to_rot6d(np.array([0.0, 0.8, 0.0]))
+    keys = [DisplacementKey.between(10, features[10], features[10]), DisplacementKey.between(25, target, features[25]),
+            DisplacementKey.between(40, features[40], features[40])]
+    out = apply_displacements(features, keys)
+    np.testing.assert_allclose(out[25], target, atol=1e-6)
+    assert np.array_equal(out[:11], features[:11]) and np.array_equal(out[40:], features[40:])
+    assert np.array_equal(out[:, 6:], features[:, 6:]), "joints the edit did not change are not touched"
+    angles = angle_between(out[10:26, :6], features[10:26, :6])
+    assert np.all(np.diff(angles) >= -1e-7) and angles[1] < 0.02, "eases in from zero, no jump at the neighbour"
+
+
+def test_moving_an_anchor_five_frames_keeps_the_recording_outside_and_its_path_inside() -> None:
+    project = recorded_project()
+    middle = by_label(project, "HAUS middle")
+    moved = project.anchors.replaced(middle.moved_to(middle.frame + 5))
+    edited = edit_recording(project.recording, moved).features
+    take = project.motion.features
+    before, after = project.anchors.neighbours(middle.frame)
+    changed = np.flatnonzero(np.any(edited != take, axis=1))
+    assert len(changed) and changed.min() > before and changed.max() < after
+    np.testing.assert_array_equal(edited[middle.frame + 5], take[middle.frame], "the take's pose moved with it")
+    ratio = wrist_path_length(edited) / wrist_path_length(take)
+    assert abs(ratio - 1) < 0.05, ratio
+    # Regenerating between anchors (what editing did before) loses the captured wobble: the measure can fail.
+    from signeditor.core.interpolation import interpolate_between_anchors
+
+    regenerated = interpolate_between_anchors(take.shape[0], moved, "cubic")
+    regenerated_ratio = wrist_path_length(regenerated) / wrist_path_length(take)
+    assert abs(regenerated_ratio - 1) > 0.05, regenerated_ratio
+
+
+def test_a_pose_edit_is_a_displacement_that_keeps_the_captured_detail() -> None:
+    project = recorded_project()
+    offset = by_label(project, "HAUS offset")
+    wrist = ROTATING_JOINTS.index("R_Wrist")
+    pose = offset.pose.copy()
+    turned = rotations.rot6d_to_matrix(pose[6 * wrist : 6 * wrist + 6].astype(np.float64))
+    pose[6 * wrist : 6 * wrist + 6] = rotations.matrix_to_rot6d(rotations.axis_angle_to_matrix(
+        np.array([0.0, 0.0, 0.6])) @ turned)
+    edited = edit_recording(project.recording, project.anchors.replaced(offset.with_pose(pose))).features
+    take = project.motion.features
+    np.testing.assert_array_equal(edited[offset.frame], pose)
+    before, after = project.anchors.neighbours(offset.frame)
+    assert np.array_equal(edited[: before + 1], take[: before + 1]) and np.array_equal(edited[after:], take[after:])
+    others = np.ones(edited.shape[1], dtype=bool)
+    others[6 * wrist : 6 * wrist + 6] = False
+    assert np.array_equal(edited[:, others], take[:, others]), "every other joint is the capture, bit for bit"
+    # The wrist keeps its wobble: what the edit added is one smooth offset about one axis, rising to the key.
+    new = rotations.rot6d_to_matrix(edited[before:after + 1, 6 * wrist : 6 * wrist + 6].astype(np.float64))
+    old = rotations.rot6d_to_matrix(take[before:after + 1, 6 * wrist : 6 * wrist + 6].astype(np.float64))
+    added = rotations.matrix_to_axis_angle(new @ np.swapaxes(old, -1, -2))
+    angles = np.linalg.norm(added, axis=-1)
+    key = offset.frame - before
+    assert np.all(np.diff(angles[: key + 1]) >= -1e-6) and np.all(np.diff(angles[key:]) <= 1e-6)
+    axes = added[angles > 1e-3] / angles[angles > 1e-3, None]
+    np.testing.assert_allclose(axes, np.broadcast_to(axes[-1], axes.shape), atol=1e-4)
+
+
+def test_regenerating_a_span_generates_only_there_and_restoring_brings_the_take_back() -> None:
+    project = recorded_project()
+    calls = []
+
+    def generate(motion: Motion, anchors, span):
+        calls.append(span)
+        result = motion.copy()
+        result.features[span[0] : span[1]] = motion.features[span[0]]  # a hold: clearly not the capture
+        return result
+
+    take_lo, take_hi = take_span(project.recording, project.anchors, 40, 71)
+    regenerated = project.recording.with_captured(take_lo, take_hi, False)
+    assert not recorded_frames(regenerated, project.anchors)[40:71].any()
+    motion = regenerate_keeping_recording(regenerated, project.motion, project.anchors, (40, 71), generate)
+    assert calls == [(40, 71)]
+    assert np.array_equal(motion.features[:40], project.motion.features[:40])
+    assert np.array_equal(motion.features[71:], project.motion.features[71:])
+    assert not np.array_equal(motion.features[41:71], project.motion.features[41:71])
+    restored = regenerated.with_captured(take_lo, take_hi, True)
+    back = regenerate_keeping_recording(restored, motion, project.anchors, (40, 71), generate)
+    assert calls == [(40, 71)] and np.array_equal(back.features, project.motion.features)
+
+
+def test_gaps_the_importer_filled_are_generated_only_inside_an_edit() -> None:
+    project = recorded_project()
+    project.motion.filled[:6] = True
+    project.motion.filled[50:55] = True
+    from signeditor.core.recording import Recording
+
+    recording = Recording.of(project.motion, project.anchors)
+    calls = []
+
+    def generate(motion: Motion, anchors, span):
+        calls.append(span)
+        return motion.copy()
+
+    middle = by_label(project, "HAUS middle")
+    moved = project.anchors.replaced(middle.moved_to(middle.frame + 5))
+    regenerate_keeping_recording(recording, project.motion, moved, (10, 71), generate)
+    gaps = np.flatnonzero(~recorded_frames(recording, moved))
+    inside = gaps[gaps >= 10]
+    assert inside[0] > 50 and inside[-1] < 60, "the gap moved with the stretched recording"
+    assert calls == [(int(inside[0]), int(inside[-1]) + 1)], "only the gap inside the edit is generated"
+
+
+@pytest.mark.shared_data
+def test_anchor_move_on_the_long_mediapipe_fixture_keeps_the_recording(shared_signdata) -> None:
+    from signeditor.bench.recording_edit import measure_anchor_move
+
+    report = measure_anchor_move(shared_signdata / "fixtures" / "mediapipe_long.pose", delta=5)
+    assert report["frames_changed_outside_neighbours"] == 0
+    assert report["frames_changed"] > 0
+    assert abs(report["right_wrist_path_ratio"] - 1) < 0.05, report
+    assert abs(report["regenerated_right_wrist_path_ratio"] - 1) > abs(report["right_wrist_path_ratio"] - 1)
