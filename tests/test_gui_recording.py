@@ -1,0 +1,178 @@
+"""Editing an imported recording through the real window: real mouse drags keep the capture, a span can be
+regenerated and restored, the playhead follows the selection, sign bars follow their anchors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import recorded_project
+from gui_helpers import HoldRegenerate, drag, send_mouse, view_point
+from PySide6 import QtCore
+
+from signeditor.core.recording import wrist_path_length
+from signeditor.gui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
+    regenerate = HoldRegenerate()
+    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    win = MainWindow(recorded_project(), regenerate=regenerate, settings=settings, with_viewport=False,
+                     confirm_close=False)
+    win.resize(1200, 700)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.timeline.set_clip(win.document.n_frames, win.document.motion.fps)
+    qtbot.wait(30)
+    win.fake = regenerate
+    win.take = win.document.motion.features.copy()
+    yield win
+    win.close()
+
+
+def settle(qtbot, win) -> None:
+    qtbot.waitUntil(lambda: not win.regenerator.busy, timeout=3000)
+
+
+def anchor(win, label: str):
+    return next(a for a in win.document.anchors if a.label == label)
+
+
+def marker(win, anchor_id: int, track: str = "right_hand") -> QtCore.QPointF:
+    return view_point(win.timeline, win.timeline.anchor_scene_pos(anchor_id, track))
+
+
+def at_frame(win, frame: int, row: QtCore.QPointF) -> QtCore.QPointF:
+    x = win.timeline.mapFromScene(QtCore.QPointF(win.timeline.frame_scene_x(frame), 0)).x()
+    return QtCore.QPointF(x, row.y())
+
+
+def click(win, point: QtCore.QPointF,
+          modifiers: QtCore.Qt.KeyboardModifier = QtCore.Qt.KeyboardModifier.NoModifier) -> None:
+    for kind in (QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.MouseButtonRelease):
+        send_mouse(win.timeline.viewport(), kind, point, modifiers=modifiers)
+
+
+def history_texts(win) -> list[str]:
+    model = win.history.model()
+    return [model.index(row, 0).data() for row in range(1, model.rowCount())]
+
+
+def test_dragging_an_anchor_five_frames_keeps_the_recording(qtbot, window, tmp_path):
+    win = window
+    settle(qtbot, win)
+    middle = anchor(win, "HAUS middle")
+    start = marker(win, middle.id)
+    drag(qtbot, win.timeline, start, at_frame(win, middle.frame + 5, start))
+    assert win.document.anchors.by_id(middle.id).frame == middle.frame + 5
+    settle(qtbot, win)
+    motion = win.document.motion.features
+    before, after = win.document.anchors.neighbours(middle.frame + 5)
+    changed = np.flatnonzero(np.any(motion != win.take, axis=1))
+    assert len(changed) and before < changed.min() and changed.max() < after, (before, after, changed)
+    np.testing.assert_array_equal(motion[middle.frame + 5], win.take[middle.frame])
+    assert abs(wrist_path_length(motion) / wrist_path_length(win.take) - 1) < 0.05
+    assert win.fake.calls == [], "the generator never rewrote captured frames"
+    assert win.document.recorded_frames().all()
+
+    # Saved and reopened, the recording and its link to the anchors survive: the next edit still warps it.
+    path = tmp_path / "kept.signproj"
+    assert win.save_to(path)
+    assert win.open_file(path)
+    settle(qtbot, win)
+    np.testing.assert_array_equal(win.document.motion.features, motion)
+    np.testing.assert_array_equal(win.document.recording.take.features, win.take)
+    win.undo_action.setEnabled(True)
+    offset = anchor(win, "BAUM offset")
+    start = marker(win, offset.id)
+    drag(qtbot, win.timeline, start, at_frame(win, offset.frame - 4, start))
+    settle(qtbot, win)
+    reopened = win.document.motion.features
+    np.testing.assert_array_equal(reopened[:111], motion[:111])
+    np.testing.assert_array_equal(reopened[offset.frame - 4], win.take[offset.frame])
+    assert win.fake.calls == []
+
+
+def test_regenerate_span_compare_and_restore(qtbot, window):
+    win = window
+    settle(qtbot, win)
+    middle = anchor(win, "HAUS middle")
+    click(win, marker(win, middle.id))
+    assert win.timeline.selected_ids == (middle.id,)
+    win.actions["regenerate_span"].trigger()
+    settle(qtbot, win)
+    assert win.fake.calls[-1] == (10, 71), "the span between the selected anchor's neighbours is generated"
+    motion = win.document.motion.features
+    assert not win.document.recorded_frames()[10:71].any() and win.document.recorded_frames()[71:].all()
+    assert not np.array_equal(motion[11:70], win.take[11:70])
+    np.testing.assert_array_equal(motion[71:], win.take[71:])
+    np.testing.assert_array_equal(win.document.recording_motion().features, win.take)  # what "compare" shows
+    assert history_texts(win) == ["Regenerate frames 10–70"]
+
+    win.actions["restore_span"].trigger()
+    settle(qtbot, win)
+    np.testing.assert_array_equal(win.document.motion.features, win.take)
+    assert win.document.recorded_frames().all()
+    win.undo_action.trigger()
+    np.testing.assert_array_equal(win.document.motion.features, motion)
+    win.undo_action.trigger()
+    np.testing.assert_array_equal(win.document.motion.features, win.take)
+
+
+def test_selecting_an_anchor_moves_the_playhead_and_clicks_on_the_timeline_keep_the_selection(qtbot, window):
+    win = window
+    settle(qtbot, win)
+    onset = anchor(win, "BAUM onset")
+    click(win, marker(win, onset.id))
+    assert win.timeline.selected_ids == (onset.id,)
+    assert win.document.frame == onset.frame, "the viewport shows the selected anchor's pose"
+
+    # A rotation in the inspector now shows at the playhead.
+    win.inspector.joints.setCurrentRow(win.inspector.joints.count() - 1 - 15 - 15)
+    win.inspector.sliders[0].setValue(40)
+    settle(qtbot, win)
+    edited = win.document.anchors.by_id(onset.id).pose
+    assert not np.array_equal(edited, onset.pose)
+    np.testing.assert_array_equal(win.document.motion.features[win.document.frame], edited)
+
+    click(win, at_frame(win, 100, marker(win, onset.id)))
+    assert win.document.frame == 100
+    assert win.timeline.selected_ids == (onset.id,), "moving the playhead keeps the selection"
+    qtbot.keyClick(win.timeline, QtCore.Qt.Key.Key_Escape)
+    assert win.timeline.selected_ids == ()
+
+
+def test_an_inserted_anchor_is_selected_named_and_draggable_under_the_playhead(qtbot, window):
+    win = window
+    settle(qtbot, win)
+    win.seek(100)
+    win.actions["insert"].trigger()
+    inserted = next(a for a in win.document.anchors if a.frame == 100)
+    assert win.timeline.selected_ids == (inserted.id,)
+    assert inserted.label == "BAUM frame 20"
+    assert win.timeline.selection_label.textItem.toPlainText() == "BAUM frame 20"
+    assert history_texts(win)[-1] == "Insert anchor 'BAUM frame 20'"
+
+    start = marker(win, inserted.id)  # right under the playhead line
+    drag(qtbot, win.timeline, start, at_frame(win, 106, start))
+    assert win.document.anchors.by_id(inserted.id).frame == 106, "the anchor moved, not the playhead"
+    assert win.document.frame == 106, "the playhead follows the dropped anchor"
+
+
+def test_a_sign_bar_follows_its_anchor_and_history_names_it(qtbot, window):
+    win = window
+    settle(qtbot, win)
+    onset = anchor(win, "HAUS onset")
+    start = marker(win, onset.id)
+    drag(qtbot, win.timeline, start, at_frame(win, onset.frame + 10, start))
+    assert win.document.anchors.by_id(onset.id).frame == 20
+    sign = win.document.project.segments[0]
+    assert (sign.start, sign.end, sign.gloss) == (20, 71, "HAUS")
+    bars = [item for item in win.timeline._segment_items if hasattr(item, "getRegion")]
+    assert bars[0].getRegion() == (19.5, 70.5), "the bar on the Signs lane moved with the anchor"
+    assert history_texts(win) == ["Move 'HAUS' onset anchor by +10 frames"]
+    win.undo_action.trigger()
+    assert win.document.project.segments[0].start == 10
+    assert win.timeline._segment_items[0].getRegion() == (9.5, 70.5)
