@@ -176,3 +176,14 @@ def test_a_sign_bar_follows_its_anchor_and_history_names_it(qtbot, window):
     win.undo_action.trigger()
     assert win.document.project.segments[0].start == 10
     assert win.timeline._segment_items[0].getRegion() == (9.5, 70.5)
+
+
+def test_an_imported_pose_file_is_kept_as_the_recording(make_pose_file):
+    from signeditor.gui.main_window import load_document_file
+
+    path, _ = make_pose_file(n_frames=40)
+    project = load_document_file(path)
+    assert project.recording is not None
+    np.testing.assert_array_equal(project.recording.take.features, project.motion.features)
+    assert project.recording.take is not project.motion, "the take is a copy: editing never writes into it"
+    assert project.recording.anchors == project.anchors and project.recording.captured.all()

@@ -85,3 +85,32 @@ def test_interrupted_save_leaves_old_file_intact(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(atomic.os, "fsync", real_fsync)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.signproj"]
+
+
+def test_a_recording_and_its_links_to_the_anchors_survive_a_save(tmp_path: Path) -> None:
+    from conftest import recorded_project
+
+    from signeditor.core.recording import edit_recording, recorded_frames
+
+    project = recorded_project()
+    middle = next(a for a in project.anchors if a.label == "HAUS middle")
+    project.anchors = project.anchors.replaced(middle.moved_to(middle.frame + 5))
+    project.recording = project.recording.with_captured(60, 70, False)
+    path = tmp_path / "recorded.signproj"
+    save_project(project, path)
+    loaded = load_project(path)
+    np.testing.assert_array_equal(loaded.recording.take.features, project.recording.take.features)
+    np.testing.assert_array_equal(loaded.recording.captured, project.recording.captured)
+    np.testing.assert_array_equal(edit_recording(loaded.recording, loaded.anchors).features,
+                                  edit_recording(project.recording, project.anchors).features)
+    with zipfile.ZipFile(path) as zf, zf.open("arrays.npz") as member:
+        flags = np.load(member, allow_pickle=False)["frame_recorded"]
+    np.testing.assert_array_equal(flags, recorded_frames(project.recording, project.anchors))
+    assert not flags.all() and flags[:50].all()
+
+
+def test_a_version_1_project_opens_as_generated_motion() -> None:
+    sample = Path(__file__).resolve().parents[1] / "resources" / "samples" / "sample.signproj"
+    with zipfile.ZipFile(sample) as zf:
+        assert '"format_version": 1' in zf.read("project.json").decode()
+    assert load_project(sample).recording is None

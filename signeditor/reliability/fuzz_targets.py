@@ -46,8 +46,12 @@ def seed_project() -> Project:
     motion = seed_motion()
     anchors = AnchorSet([Anchor(1, motion.features[1], label="A onset"), Anchor(7, motion.features[7],
                                                                                   frozenset({"right_hand"}))])
-    return Project(motion, anchors, [Segment(1, 8, "HAUS", 0.9)], text="Das Haus", spoken_language="de",
-                   signed_language="gsg", model_versions={"kf2p": "2"}, source="fuzz")
+    from signeditor.core.recording import Recording
+
+    recording = Recording.of(motion, anchors)  # the take and its links to the anchors are fuzzed too
+    edited = anchors.replaced(anchors[0].moved_to(3))
+    return Project(motion, edited, [Segment(1, 8, "HAUS", 0.9)], text="Das Haus", spoken_language="de",
+                   signed_language="gsg", model_versions={"kf2p": "2"}, source="fuzz", recording=recording)
 
 
 def _written(write: Callable[[Path], None], name: str) -> bytes:
@@ -228,7 +232,12 @@ def project_target(heavy: bool) -> FuzzTarget:
             ("segments", [{"start": 5, "end": 2}]), ("segments", [{"start": -3, "end": 99999}]),
             ("segments", [{"start": "x", "end": 2}]), ("segments", {"a": 1}), ("segments", [[1, 2]]),
             ("text", {"nested": [1]}), ("model_versions", 5), ("model_versions", [1, 2]), ("model_versions", "abc"),
-            ("source", None), ("signed_language", 12),
+            ("source", None), ("signed_language", 12), ("recording", "x"), ("recording", {"anchors": [None]}),
+            ("recording", {"anchors": [{"frame": 999, "streams": ["body"]}]}),
+            ("anchors", [{"frame": 1, "streams": ["body"], "take_anchor": 9}]),
+            ("anchors", [{"frame": 1, "streams": ["body"], "take_anchor": -1}]),
+            ("anchors", [{"frame": 1, "streams": ["body"], "take_anchor": 0},
+                         {"frame": 2, "streams": ["body"], "take_anchor": 0}]),
         ]
         for key, value in meta_changes:
             yield case(f"project.json {key} = {value!r}", pack({**meta, key: value}, arrays))
