@@ -110,11 +110,12 @@ def test_regenerate_span_compare_and_restore(qtbot, window):
     np.testing.assert_array_equal(motion[71:], win.take[71:])
     np.testing.assert_array_equal(win.document.recording_motion().features, win.take)  # what "compare" shows
     assert history_texts(win) == ["Regenerate frames 10–70"]
+    assert [r.getRegion() for r in win.timeline.generated_regions] == [(9.5, 70.5)], "the lane shows what is generated"
 
     win.actions["restore_span"].trigger()
     settle(qtbot, win)
     np.testing.assert_array_equal(win.document.motion.features, win.take)
-    assert win.document.recorded_frames().all()
+    assert win.document.recorded_frames().all() and win.timeline.generated_regions == []
     win.undo_action.trigger()
     np.testing.assert_array_equal(win.document.motion.features, motion)
     win.undo_action.trigger()

@@ -142,7 +142,7 @@ def regenerate_keeping_recording(recording: Recording, motion: Motion, anchors: 
         result.expression[recorded] = edited.expression[recorded]
     result.filled[recorded] = edited.filled[recorded]
     lo, hi = frame_range or (0, n)
-    for run_lo, run_hi in _runs(~recorded):
+    for run_lo, run_hi in frame_runs(~recorded):
         start, stop = max(run_lo, lo), min(run_hi, hi)
         if start < stop:
             generated = generate(result, anchors, (start, stop))
@@ -151,7 +151,7 @@ def regenerate_keeping_recording(recording: Recording, motion: Motion, anchors: 
     return result
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+def frame_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of every run of True in a boolean array."""
     padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))

@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtGui
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
-from signeditor.core.recording import Recording, edit_recording, recorded_frames
+from signeditor.core.recording import Recording, edit_recording, frame_runs, recorded_frames
 from signeditor.core.segments import Segment
 
 
@@ -91,6 +91,10 @@ class Document(QtCore.QObject):
         if self.recording is None:
             return np.zeros(self.n_frames, dtype=bool)
         return recorded_frames(self.recording, self.anchors)
+
+    def generated_spans(self) -> list[tuple[int, int]]:
+        """[lo, hi) spans of a recording where the motion is generated instead (none without a recording)."""
+        return [] if self.recording is None else frame_runs(~self.recorded_frames())
 
     def recording_motion(self) -> Motion | None:
         """The capture edited to follow the current anchors on every frame (to compare a regenerated span with)."""

@@ -384,6 +384,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Show the new pose at once; the curve lane (FK over the whole clip) follows on the next idle turn."""
         self._show_frame()
         self._curves_timer.start()
+        self.timeline.set_generated_spans(self.document.generated_spans())
 
     def _update_curves(self) -> None:
         doc = self.document

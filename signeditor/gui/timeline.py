@@ -29,6 +29,7 @@ GRAB_PIXELS = 8.0
 _ANCHOR_BRUSH = pg.mkBrush(240, 170, 40)
 _SELECTED_BRUSH = pg.mkBrush(80, 200, 255)
 _SEGMENT_BRUSH = pg.mkBrush(90, 130, 200, 110)
+_GENERATED_BRUSH = pg.mkBrush(200, 120, 255, 50)
 
 
 @dataclass
@@ -155,6 +156,8 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self.selection_label.setZValue(120)
         self.tracks.addItem(self.selection_label, ignoreBounds=True)
         self._segment_items: list[pg.GraphicsObject] = []
+        #: Shading on the curve lane where a recording's motion is generated instead of captured.
+        self.generated_regions: list[pg.LinearRegionItem] = []
 
         self._band = QtWidgets.QGraphicsRectItem()
         self._band.setPen(pg.mkPen((80, 200, 255), width=1, style=QtCore.Qt.PenStyle.DashLine))
@@ -202,6 +205,17 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
             for item in (bar, label):
                 self.tracks.addItem(item)
                 self._segment_items.append(item)
+
+    def set_generated_spans(self, spans: list[tuple[int, int]]) -> None:
+        """Shade the frames [lo, hi) whose motion is generated rather than the recording's."""
+        for region in self.generated_regions:
+            self.curve_plot.removeItem(region)
+        self.generated_regions = []
+        for lo, hi in spans:
+            region = pg.LinearRegionItem(values=(lo - 0.5, hi - 0.5), movable=False, brush=_GENERATED_BRUSH)
+            region.setToolTip("generated motion (Edit > Restore recording in span brings the capture back)")
+            self.curve_plot.addItem(region)
+            self.generated_regions.append(region)
 
     def set_speed_curves(self, right: np.ndarray, left: np.ndarray) -> None:
         frames = np.arange(len(right))
