@@ -84,7 +84,6 @@ def test_dragging_an_anchor_five_frames_keeps_the_recording(qtbot, window, tmp_p
     settle(qtbot, win)
     np.testing.assert_array_equal(win.document.motion.features, motion)
     np.testing.assert_array_equal(win.document.recording.take.features, win.take)
-    win.undo_action.setEnabled(True)
     offset = anchor(win, "BAUM offset")
     start = marker(win, offset.id)
     drag(qtbot, win.timeline, start, at_frame(win, offset.frame - 4, start))
@@ -109,6 +108,8 @@ def test_regenerate_span_compare_and_restore(qtbot, window):
     assert not np.array_equal(motion[11:70], win.take[11:70])
     np.testing.assert_array_equal(motion[71:], win.take[71:])
     np.testing.assert_array_equal(win.document.recording_motion().features, win.take)  # what "compare" shows
+    win.actions["compare_recording"].trigger()
+    win.actions["compare_recording"].trigger()
     assert history_texts(win) == ["Regenerate frames 10–70"]
     assert [r.getRegion() for r in win.timeline.generated_regions] == [(9.5, 70.5)], "the lane shows what is generated"
 
