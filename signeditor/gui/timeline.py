@@ -156,7 +156,7 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self.selection_label.setZValue(120)
         self.tracks.addItem(self.selection_label, ignoreBounds=True)
         self._segment_items: list[pg.GraphicsObject] = []
-        #: Shading on the curve lane where a recording's motion is generated instead of captured.
+        #: Shading on the curve lane where a recording's motion is not captured.
         self.generated_regions: list[pg.LinearRegionItem] = []
 
         self._band = QtWidgets.QGraphicsRectItem()
@@ -207,13 +207,14 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
                 self._segment_items.append(item)
 
     def set_generated_spans(self, spans: list[tuple[int, int]]) -> None:
-        """Shade the frames [lo, hi) whose motion is generated rather than the recording's."""
+        """Shade the frames [lo, hi) of a recording that are not captured (generated, or gaps the importer filled)."""
         for region in self.generated_regions:
             self.curve_plot.removeItem(region)
         self.generated_regions = []
         for lo, hi in spans:
             region = pg.LinearRegionItem(values=(lo - 0.5, hi - 0.5), movable=False, brush=_GENERATED_BRUSH)
-            region.setToolTip("generated motion (Edit > Restore recording in span brings the capture back)")
+            region.setToolTip("not captured: generated motion or a gap the importer filled "
+                              "(Edit > Restore recording in span brings a regenerated capture back)")
             self.curve_plot.addItem(region)
             self.generated_regions.append(region)
 
