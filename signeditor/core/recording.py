@@ -20,7 +20,9 @@ import numpy as np
 
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.displacement import DisplacementKey, apply_displacements
+from signeditor.core.hand_features import wrist_positions
 from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
+from signeditor.core.skeleton import signing_skeleton
 from signeditor.core.time_warp import nearest_frames, resample_rotations, resample_values, source_times, warp_knots
 
 #: (motion, anchors, frame range) -> motion with those frames generated (the editor's KF2P or interpolation).
@@ -117,10 +119,8 @@ def edit_recording(recording: Recording, anchors: AnchorSet) -> Motion:
                 displaced[key.frame] = pose
         features[:, cols] = displaced
     times = clip_source_times(recording, anchors)
-    frames = nearest_frames(times, n)
     expression = None if take.expression is None else resample_values(take.expression, times)
-    filled = None if take.filled is None else take.filled[frames]
-    return Motion(take.fps, features, expression, filled)
+    return Motion(take.fps, features, expression, take.filled[nearest_frames(times, n)])
 
 
 def regenerate_keeping_recording(recording: Recording, motion: Motion, anchors: AnchorSet,
@@ -160,8 +160,5 @@ def frame_runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def wrist_path_length(features: np.ndarray, side: str = "R") -> float:
     """Distance (metres) the wrist travels over a clip: how much of a recording's movement an edit kept."""
-    from signeditor.core.hand_features import wrist_positions
-    from signeditor.core.skeleton import signing_skeleton
-
     metres = wrist_positions(features)[:, 0 if side == "L" else 1] * signing_skeleton().shoulder_width()
     return float(np.linalg.norm(np.diff(metres, axis=0), axis=-1).sum())
