@@ -138,6 +138,10 @@ def test_selecting_an_anchor_moves_the_playhead_and_clicks_on_the_timeline_keep_
     edited = win.document.anchors.by_id(onset.id).pose
     assert not np.array_equal(edited, onset.pose)
     np.testing.assert_array_equal(win.document.motion.features[win.document.frame], edited)
+    motion = win.document.motion.features  # on a recording the rotation is a displacement between the neighbours
+    np.testing.assert_array_equal(motion[:71], win.take[:71])
+    np.testing.assert_array_equal(motion[110:], win.take[110:])
+    assert win.fake.calls == []
 
     click(win, at_frame(win, 100, marker(win, onset.id)))
     assert win.document.frame == 100

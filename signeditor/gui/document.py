@@ -50,8 +50,6 @@ class Document(QtCore.QObject):
     anchors_changed = QtCore.Signal()
     motion_changed = QtCore.Signal()
     segments_changed = QtCore.Signal()
-    #: The recording's captured/generated flags changed (a span regenerated or restored).
-    recording_changed = QtCore.Signal()
     frame_changed = QtCore.Signal(int)
     path_changed = QtCore.Signal(str)
     #: (lo, hi, urgent): frames to regenerate after an anchor edit; urgent for a committed edit (no debounce),
@@ -159,7 +157,6 @@ class Document(QtCore.QObject):
         """Replace the recording (its captured flags); with ``motion`` restore that exact motion (undo),
         else regenerate frames ``regenerate`` [lo, hi)."""
         self.project.recording = recording
-        self.recording_changed.emit()
         if motion is not None:
             self.set_motion(motion)
             self.regeneration_needed.emit(0, 0, True)

@@ -35,7 +35,7 @@ def project_to_bytes(project: Project) -> bytes:
     anchors = []
     for i, anchor in enumerate(project.anchors):
         arrays[f"anchor_{i}"] = anchor.pose
-        anchors.append({"frame": anchor.frame, "streams": sorted(anchor.streams), "label": anchor.label})
+        anchors.append(_anchor_json(anchor))
         if anchor.id in take_index:
             anchors[-1]["take_anchor"] = take_index[anchor.id]
     meta = {
@@ -78,15 +78,20 @@ def _recording_to_arrays(recording: Recording, anchors: AnchorSet, arrays: dict[
         arrays["take_expression"] = recording.take.expression
     for i, anchor in enumerate(recording.anchors):
         arrays[f"take_anchor_{i}"] = anchor.pose
-    return {"anchors": [{"frame": a.frame, "streams": sorted(a.streams), "label": a.label} for a in recording.anchors]}
+    return {"anchors": [_anchor_json(a) for a in recording.anchors]}
 
 
-def _recording_from_arrays(meta: object, arrays: dict[str, np.ndarray], fps: float) -> Recording:
+def _anchor_json(anchor: Anchor) -> dict[str, object]:
+    return {"frame": anchor.frame, "streams": sorted(anchor.streams), "label": anchor.label}
+
+
+def _anchor_from_json(entry: dict, pose: np.ndarray, **identity: int) -> Anchor:
+    return Anchor(int(entry["frame"]), pose, frozenset(entry["streams"]), str(entry.get("label", "")), **identity)
+
+
+def _recording_from_arrays(meta: dict, arrays: dict[str, np.ndarray], fps: float) -> Recording:
     take = Motion(fps, arrays["take_features"], arrays.get("take_expression"), arrays["take_filled"].astype(bool))
-    anchors = AnchorSet(
-        Anchor(int(a["frame"]), arrays[f"take_anchor_{i}"], frozenset(a["streams"]), str(a.get("label", "")))
-        for i, a in enumerate(dict(meta)["anchors"])  # type: ignore[call-overload]
-    )
+    anchors = AnchorSet(_anchor_from_json(a, arrays[f"take_anchor_{i}"]) for i, a in enumerate(meta["anchors"]))
     return Recording(take, anchors, arrays["take_captured"].astype(bool))
 
 
@@ -136,8 +141,8 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         recording = None if "recording" not in meta else _recording_from_arrays(meta["recording"], arrays, motion.fps)
         take_ids = [] if recording is None else [a.id for a in recording.anchors]
         anchors = AnchorSet(
-            Anchor(int(a["frame"]), arrays[f"anchor_{i}"], frozenset(a["streams"]), str(a.get("label", "")),
-                   **({"id": _take_id(take_ids, a["take_anchor"])} if "take_anchor" in a else {}))
+            _anchor_from_json(a, arrays[f"anchor_{i}"],
+                              **({"id": _take_id(take_ids, a["take_anchor"])} if "take_anchor" in a else {}))
             for i, a in enumerate(meta.get("anchors", []))
         )
         segments = [
