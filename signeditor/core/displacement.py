@@ -76,7 +76,8 @@ def apply_displacements(features: np.ndarray, keys: Sequence[DisplacementKey]) -
     right = left + 1
     span = np.maximum(key_frames[right] - key_frames[left], 1e-9)
     weight = smoothstep((t - key_frames[left]) / span)
-    touched = edited[left] | edited[right]  # (T, J)
+    # A key's own frame has weight 0 (or 1) exactly: an unedited key leaves its frame untouched, bit for bit.
+    touched = (edited[left] & (weight < 1.0)[:, None]) | (edited[right] & (weight > 0.0)[:, None])  # (T, J)
     rows, joints = np.nonzero(touched)
     if len(rows) == 0:
         return out
