@@ -37,13 +37,24 @@ class DisplacementKey:
     @classmethod
     def between(cls, frame: int, new_pose: np.ndarray, old_pose: np.ndarray) -> DisplacementKey:
         """The offset that turns ``old_pose`` into ``new_pose`` (both 6D, one stream)."""
-        n_joints = np.size(new_pose) // 6
-        new = rotations.rot6d_to_matrix(np.asarray(new_pose, dtype=np.float64).reshape(n_joints, 6))
-        old = rotations.rot6d_to_matrix(np.asarray(old_pose, dtype=np.float64).reshape(n_joints, 6))
-        offsets = new @ np.swapaxes(old, -1, -2)
-        edited = np.linalg.norm(rotations.matrix_to_axis_angle(offsets), axis=-1) > IDENTITY_TOLERANCE
-        offsets[~edited] = np.eye(3)
-        return cls(int(frame), offsets, edited)
+        return displacement_keys([frame], np.reshape(new_pose, (1, -1)), np.reshape(old_pose, (1, -1)))[0]
+
+
+def displacement_keys(frames: Sequence[int], new_poses: np.ndarray, old_poses: np.ndarray) -> list[DisplacementKey]:
+    """Keys for many anchors at once (K, 6J) each; an anchor whose pose is bit for bit the old one is no edit."""
+    new_poses, old_poses = np.asarray(new_poses), np.asarray(old_poses)
+    n_keys, n_joints = new_poses.shape[0], new_poses.shape[1] // 6
+    offsets = np.broadcast_to(np.eye(3), (n_keys, n_joints, 3, 3)).copy()
+    edited = np.zeros((n_keys, n_joints), dtype=bool)
+    changed = np.flatnonzero(np.any(new_poses != old_poses, axis=1))  # the usual case is no edit: no conversions
+    if len(changed):
+        new = rotations.rot6d_to_matrix(new_poses[changed].astype(np.float64).reshape(-1, n_joints, 6))
+        old = rotations.rot6d_to_matrix(old_poses[changed].astype(np.float64).reshape(-1, n_joints, 6))
+        relative = new @ np.swapaxes(old, -1, -2)
+        moved = np.linalg.norm(rotations.matrix_to_axis_angle(relative), axis=-1) > IDENTITY_TOLERANCE
+        offsets[changed] = np.where(moved[..., None, None], relative, np.eye(3))
+        edited[changed] = moved
+    return [DisplacementKey(int(f), offsets[k], edited[k]) for k, f in enumerate(frames)]
 
 
 def smoothstep(u: np.ndarray) -> np.ndarray:

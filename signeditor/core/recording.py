@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from signeditor.core.anchors import Anchor, AnchorSet
-from signeditor.core.displacement import DisplacementKey, apply_displacements
+from signeditor.core.displacement import DisplacementKey, apply_displacements, displacement_keys
 from signeditor.core.hand_features import wrist_positions
 from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
 from signeditor.core.skeleton import signing_skeleton
@@ -94,8 +94,9 @@ def _keys(anchors: AnchorSet, stream: str, warped: np.ndarray) -> list[tuple[Dis
     for anchor in sorted(anchors, key=lambda a: a.id):  # the later-created anchor wins on a shared frame
         if stream in anchor.streams and 0 <= anchor.frame < len(warped):
             by_frame[anchor.frame] = anchor
-    return [(DisplacementKey.between(frame, anchor.pose[cols], warped[frame]), anchor.pose[cols])
-            for frame, anchor in sorted(by_frame.items())]
+    frames = sorted(by_frame)
+    poses = np.stack([by_frame[f].pose[cols] for f in frames]) if frames else np.zeros((0, cols.stop - cols.start))
+    return list(zip(displacement_keys(frames, poses, warped[frames]), poses, strict=True))
 
 
 def edit_recording(recording: Recording, anchors: AnchorSet) -> Motion:

@@ -10,6 +10,7 @@ slerp, never by blending 6D vectors).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 import numpy as np
@@ -45,8 +46,8 @@ def warp_knots(pairs: Iterable[tuple[int, int]], n_frames: int) -> tuple[np.ndar
 
 def _longest_non_decreasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Longest subsequence of (now, take) pairs (sorted by ``now``) whose ``take`` never decreases; O(k²)."""
-    if not pairs:
-        return []
+    if all(a[1] <= b[1] for a, b in itertools.pairwise(pairs)):
+        return list(pairs)  # the usual case: no anchor was dragged past another
     length = [1] * len(pairs)
     previous = [-1] * len(pairs)
     for i in range(len(pairs)):
