@@ -172,7 +172,15 @@ def test_a_sign_bar_follows_its_anchor_and_history_names_it(qtbot, window):
     settle(qtbot, win)
     onset = anchor(win, "HAUS onset")
     start = marker(win, onset.id)
-    drag(qtbot, win.timeline, start, at_frame(win, onset.frame + 10, start))
+    viewport = win.timeline.viewport()
+    send_mouse(viewport, QtCore.QEvent.Type.MouseButtonPress, start)
+    for frame in (12, 14, 16, 18, 20):
+        send_mouse(viewport, QtCore.QEvent.Type.MouseMove, at_frame(win, frame, start),
+                   buttons=QtCore.Qt.MouseButton.LeftButton)
+        qtbot.wait(20)
+        if frame == 16:
+            assert win.timeline._segment_items[0].getRegion() == (15.5, 70.5), "the bar follows while dragging"
+    send_mouse(viewport, QtCore.QEvent.Type.MouseButtonRelease, at_frame(win, 20, start))
     assert win.document.anchors.by_id(onset.id).frame == 20
     sign = win.document.project.segments[0]
     assert (sign.start, sign.end, sign.gloss) == (20, 71, "HAUS")

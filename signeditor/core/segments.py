@@ -70,3 +70,19 @@ def segments_from_labels(labels: list[int] | tuple[int, ...] | object) -> list[S
     if start is not None:
         segments.append(Segment(start, len(values)))
     return segments
+
+
+def segments_following(segments: list[Segment], moves: dict[int, int], n_frames: int) -> list[Segment]:
+    """Signs whose onset (first frame) or offset (last frame) anchor moved, moved with it (``moves``: old -> new).
+
+    A sign stays at least one frame long and inside the clip, so dragging an
+    onset past its offset cannot make an invalid bar.
+    """
+    followed = []
+    for segment in segments:
+        start = moves.get(segment.start, segment.start)
+        end = moves.get(segment.end - 1, segment.end - 1) + 1
+        start = min(max(start, 0), n_frames - 1)
+        end = min(max(end, start + 1), n_frames)
+        followed.append(segment if (start, end) == (segment.start, segment.end) else segment.with_bounds(start, end))
+    return followed

@@ -19,7 +19,7 @@ from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.handshapes import Handshape, apply_handshape
 from signeditor.core.motion import STREAM_SLICES, hand_pose_mirrored
 from signeditor.core.recording import Recording, take_span
-from signeditor.core.segments import Segment
+from signeditor.core.segments import Segment, segments_following
 from signeditor.core.skeleton import ROTATING_JOINTS
 from signeditor.gui.document import Document
 
@@ -127,22 +127,6 @@ class SetSegmentsCommand(QtGui.QUndoCommand):
 
 
 # --- command factories (what the menu actions and timeline signals call) ------------------------------------------
-def segments_following(segments: list[Segment], moves: dict[int, int], n_frames: int) -> list[Segment]:
-    """Signs whose onset (first frame) or offset (last frame) anchor moved, moved with it (``moves``: old -> new).
-
-    A sign stays at least one frame long and inside the clip, so dragging an
-    onset past its offset cannot make an invalid bar.
-    """
-    followed = []
-    for segment in segments:
-        start = moves.get(segment.start, segment.start)
-        end = moves.get(segment.end - 1, segment.end - 1) + 1
-        start = min(max(start, 0), n_frames - 1)
-        end = min(max(end, start + 1), n_frames)
-        followed.append(segment if (start, end) == (segment.start, segment.end) else segment.with_bounds(start, end))
-    return followed
-
-
 def move_anchors(document: Document, anchor_ids: tuple[int, ...], delta: int) -> SetAnchorsCommand:
     """Move anchors in time; the signs they begin or end move their bars with them."""
     base, _ = document.snapshot()

@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.hand_features import track_speed, wrist_positions
-from signeditor.core.segments import Segment
+from signeditor.core.segments import Segment, segments_following
 from signeditor.core.skeleton import signing_skeleton
 
 #: Rows of the track view, top to bottom (y coordinate = index from the bottom).
@@ -190,11 +190,14 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
 
     def set_segments(self, segments: list[Segment]) -> None:
         self._segments = list(segments)
+        self._draw_segments(self._segments)
+
+    def _draw_segments(self, segments: list[Segment]) -> None:
         for item in self._segment_items:
             self.tracks.removeItem(item)
         self._segment_items = []
         y = TRACK_Y["sign"]
-        for segment in self._segments:
+        for segment in segments:
             bar = pg.LinearRegionItem(
                 values=(segment.start - 0.5, segment.end - 0.5), movable=False, brush=_SEGMENT_BRUSH,
                 span=((y + 0.6) / len(TRACKS), (y + 1.4) / len(TRACKS)),
@@ -352,6 +355,8 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
             if delta != self._drag.delta:
                 self._drag.delta = delta
                 self._redraw_anchors()
+                moves = {frame: frame + delta for frame in self._drag.base_frames.values()}
+                self._draw_segments(segments_following(self._segments, moves, self._n_frames))  # bars follow
                 self.anchor_drag_preview.emit(self._drag.anchor_ids, delta)
         else:
             self._drag.delta = delta
@@ -363,6 +368,7 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
                     self.anchor_moved.emit(drag.anchor_ids, drag.delta)
                     self._move_playhead(drag.base_frames[drag.grabbed] + drag.delta)
                 else:
+                    self._draw_segments(self._segments)
                     self.anchor_drag_cancelled.emit()
             elif drag.delta:
                 segment = self._segments[drag.segment_index]
