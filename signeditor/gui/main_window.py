@@ -17,11 +17,13 @@ from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.gui import commands
 from signeditor.gui.document import Document
+from signeditor.gui.export_actions import Exporter
 from signeditor.gui.inspector import Inspector
 from signeditor.gui.regeneration import RegenerateFn, Regenerator
 from signeditor.gui.timeline import TimelineWidget, wrist_speeds
 from signeditor.io.errors import FileFormatError
-from signeditor.io.formats import EXPORT_FORMATS, export_project
+from signeditor.io.formats import EXPORT_FORMATS
+from signeditor.render.video import ReferenceFrames
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.playback_speed = 1.0
         self.document: Document | None = None
         self.regenerator: Regenerator | None = None
+        #: Hook for a reference video (see render.video.ReferenceFrames): when set, video export can show it
+        #: beside the avatar.
+        self.reference_frames: ReferenceFrames | None = None
+        self.exporter = Exporter(self)
 
         self.viewport = None
         if with_viewport:
@@ -261,6 +267,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.document is not None:
             self.document.deleteLater()  # its undo stack and clip go with it
         self.document = Document(project, path, self)
+        self.statusBar().clearMessage()  # "Exported …" and the like belonged to the previous project
         doc = self.document
         doc.anchors_changed.connect(self._on_anchors_changed)
         doc.motion_changed.connect(self._on_motion_changed)
@@ -474,38 +481,11 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def export_to(self, path: str | Path, format_name: str) -> bool:
-        """Write the current project in one export format; errors are shown, never raised to the user."""
-        from signeditor.io.formats import VIDEO_FORMATS
-
-        progress = None
-        options: dict[str, object] = {}
-        if format_name in VIDEO_FORMATS:
-            progress = QtWidgets.QProgressDialog("Rendering video…", "", 0, self.document.n_frames, self)
-            progress.setCancelButton(None)
-            progress.setMinimumDuration(300)
-
-            def step(done: int, _total: int) -> None:
-                progress.setValue(done)
-                QtWidgets.QApplication.processEvents()
-
-            options = {"progress": step, "avatar": getattr(self.viewport, "avatar", None)}
-        try:
-            export_project(self.document.project, path, format_name, **options)
-        except (FileFormatError, OSError, RuntimeError) as exc:
-            QtWidgets.QMessageBox.critical(self, "Export failed", str(exc))
-            return False
-        finally:
-            if progress is not None:
-                progress.close()
-        self.statusBar().showMessage(f"Exported {path}", 5000)
-        return True
+        """Export the project (video starts a cancellable job; see gui/export_actions.py)."""
+        return self.exporter.export_to(path, format_name)
 
     def export_dialog(self, format_name: str) -> None:
-        fmt = EXPORT_FORMATS[format_name]
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {fmt.description}", f"untitled{fmt.suffix}",
-                                                        f"{fmt.description} (*{fmt.suffix})")
-        if path:
-            self.export_to(path, format_name)
+        self.exporter.export_dialog(format_name)
 
     def use_avatar_model(self, smplx_path: str | Path | None) -> bool:
         """Show the user's own SMPL-X mesh (face included), or the bundled mannequin when ``None``; remembered."""
@@ -670,6 +650,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.play_timer.stop()
         self.autosave_timer.stop()
+        self.exporter.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()
