@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
+from signeditor.drafts.pipeline import DRAFT_SOURCE
 from signeditor.gui import commands
 from signeditor.gui.document import Document
 from signeditor.gui.export_actions import Exporter
@@ -247,12 +248,22 @@ class MainWindow(QtWidgets.QMainWindow):
                                          QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["history"], self.docks["draft"])
         self.draft_panel.draft_ready.connect(self.open_draft)
+        self.draft_panel.show_project(self.document.project)
 
     def open_draft(self, project: Project, warnings: list[str] | None = None) -> bool:
-        """Show a text draft as an ordinary (unsaved) project and play it at once."""
-        if not self._maybe_save():
+        """Show a text draft and play it at once.
+
+        Over a draft, the new one replaces it as one undoable step (no "save changes?" question: Undo brings the
+        edited draft back); over anything else it opens as a new, unsaved project (asking first if needed).
+        """
+        if self.document.project.source == DRAFT_SOURCE:
+            from signeditor.gui.draft_actions import ReplaceDraftCommand
+
+            self._push(ReplaceDraftCommand(self, self.document.project, project))
+        elif self._maybe_save():
+            self.set_project(project)
+        else:
             return False
-        self.set_project(project)
         self.statusBar().showMessage("draft: " + ("; ".join(warnings) if warnings else "ready"), 8000)
         self.seek(0)
         if not self.play_timer.isActive():
@@ -261,13 +272,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- document ------------------------------------------------------------------------------------------------
     def set_project(self, project: Project, path: str | Path | None = None) -> None:
-        if self.regenerator is not None:
-            self.regenerator.shutdown()
-            self.regenerator.deleteLater()
         if self.document is not None:
             self.document.deleteLater()  # its undo stack and clip go with it
         self.document = Document(project, path, self)
-        self.statusBar().clearMessage()  # "Exported …" and the like belonged to the previous project
         doc = self.document
         doc.anchors_changed.connect(self._on_anchors_changed)
         doc.motion_changed.connect(self._on_motion_changed)
@@ -279,6 +286,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
         self.history.setStack(doc.undo_stack)
+        self._show_document()
+
+    def replace_project(self, project: Project) -> None:
+        """Swap the document's content, keeping its undo history (a regenerated draft and its undo)."""
+        self.document.replace_project(project)
+        self._show_document()
+
+    def _show_document(self) -> None:
+        """A fresh regenerator for the document's content, and every view showing it."""
+        if self.regenerator is not None:
+            self.regenerator.shutdown()
+            self.regenerator.deleteLater()
+        doc = self.document
+        self.statusBar().clearMessage()  # "Exported …" and the like belonged to the previous project
         self.regenerator = Regenerator(doc, self._regenerate_fn, parent=self)
         self.regenerator.status.connect(self.status_regen.setText)
         self.regenerator.model_problem.connect(self._show_model_problem)
@@ -286,8 +307,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.set_clip(doc.n_frames, doc.motion.fps)
         self.timeline.set_segments(doc.project.segments)
         self.inspector.set_signed_language(doc.project.signed_language)
+        if getattr(self, "draft_panel", None) is not None:
+            self.draft_panel.show_project(doc.project)
         self._on_anchors_changed()
         self._on_motion_changed()
+        self._on_frame_changed(doc.frame)
         self._update_title()
 
     def _show_model_problem(self, message: str) -> None:
