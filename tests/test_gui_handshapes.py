@@ -84,7 +84,7 @@ def test_rotation_slider_edits_all_selected_anchors_in_one_step(qtbot, window):
     win.timeline.select(list(ids))
     assert str(len(ids)) in win.inspector.title.text()
     wrist_index = ROTATING_JOINTS.index("R_Wrist")
-    win.inspector.joints.setCurrentRow(wrist_index)
+    win.inspector.select_joint("R_Wrist")
     count = win.document.undo_stack.count()
     for value in (15, 30):
         win.inspector.sliders[1].setValue(value)

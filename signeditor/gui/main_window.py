@@ -704,4 +704,9 @@ def apply_theme(theme: str) -> None:
     }
     for r, color in colors.items():
         palette.setColor(r, QtGui.QColor(color))
+    # Disabled widgets (e.g. the inspector's sliders with no anchor selected) must look disabled.
+    disabled = QtGui.QPalette.ColorGroup.Disabled
+    for r, color in {role.WindowText: "#77777d", role.Text: "#77777d", role.ButtonText: "#77777d",
+                     role.Button: "#2e2e33", role.Highlight: "#4a4a52", role.Base: "#28282c"}.items():
+        palette.setColor(disabled, r, QtGui.QColor(color))
     app.setPalette(palette)
