@@ -74,8 +74,34 @@ def main(out_dir: str, project_path: str) -> None:
                            "files_left": sorted(p.name for p in out.iterdir() if "cancelled" in p.name),
                            "status": win.statusBar().currentMessage()}
     report["viewport_still_draws"] = float(win.viewport.render_image()[..., :3].std())
+    report["views"] = camera_views(win)
     win.close()
     print(json.dumps(report))
+
+
+def camera_views(win: object) -> dict[str, dict[str, float]]:
+    """Per camera preset of the window's viewport: how bright the figure is, and how many pixels change when
+    the right hand opens and closes (zero when the body hides the hands)."""
+    import numpy as np
+
+    from signeditor.core import rotations
+    from signeditor.core.motion import STREAM_SLICES
+
+    pose = win.document.motion.features[40].copy()
+    fist = pose.copy()
+    curl = rotations.axis_angle_to_rot6d(np.array([[0.0, 0.0, 1.2]]))[0]  # every right finger joint curled
+    fist[STREAM_SLICES["right_hand"]] = np.tile(curl, 15)
+    views = {}
+    for name in ("front", "signer", "side"):
+        win.camera_actions[name].trigger()
+        win.viewport.set_pose(pose)
+        image = win.viewport.render_image()[..., :3].astype(int)
+        win.viewport.set_pose(fist)
+        closed = win.viewport.render_image()[..., :3].astype(int)
+        figure = np.abs(image - image[2, 2]).sum(-1) > 30
+        views[name] = {"figure_brightness": float(image[figure].mean()),
+                       "hand_pixels": int((np.abs(closed - image).sum(-1) > 30).sum())}
+    return views
 
 
 if __name__ == "__main__":

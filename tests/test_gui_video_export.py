@@ -67,3 +67,11 @@ def test_cancel_stops_the_export_and_leaves_no_file(report: tuple[dict, Path]) -
     assert 3 <= cancelled["frames_rendered"] < cancelled["total"]
     assert cancelled["files_left"] == [], "neither the video nor its temporary file is left"
     assert cancelled["status"] == "video export cancelled"
+
+
+@pytest.mark.slow
+def test_signers_view_is_lit_and_shows_the_hands(report: tuple[dict, Path]) -> None:
+    """Over the shoulder: the figure as bright as from the front, and the hands not hidden by the body."""
+    views = report[0]["views"]
+    assert views["signer"]["figure_brightness"] > 0.8 * views["front"]["figure_brightness"]
+    assert views["signer"]["hand_pixels"] > 0.5 * views["front"]["hand_pixels"] > 100
