@@ -75,3 +75,41 @@ def test_signers_view_is_lit_and_shows_the_hands(report: tuple[dict, Path]) -> N
     views = report[0]["views"]
     assert views["signer"]["figure_brightness"] > 0.8 * views["front"]["figure_brightness"]
     assert views["signer"]["hand_pixels"] > 0.5 * views["front"]["hand_pixels"] > 100
+
+
+class RedReference:
+    """A stand-in reference video: 320x240 red frames for its first second."""
+
+    def frame_at(self, seconds: float) -> np.ndarray | None:
+        if seconds >= 1.0:
+            return None
+        frame = np.zeros((240, 320, 3), np.uint8)
+        frame[..., 0] = 220
+        return frame
+
+
+@pytest.mark.slow
+def test_reference_video_plays_beside_the_avatar(qtbot, tmp_path: Path) -> None:
+    """The hook for a reference video: the options dialog offers it, and the export shows it on the left."""
+    from gui_helpers import HoldRegenerate, small_project
+    from PySide6 import QtCore
+
+    from signeditor.gui.main_window import MainWindow
+    from signeditor.gui.video_export import VideoOptionsDialog
+    from signeditor.render.video import VideoOptions
+
+    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    win = MainWindow(small_project()[0], regenerate=HoldRegenerate(), settings=settings, with_viewport=False,
+                     confirm_close=False)
+    qtbot.addWidget(win)
+    win.reference_frames = RedReference()
+    dialog = VideoOptionsDialog(25.0, win.reference_frames is not None, win)
+    assert dialog.side_by_side.isEnabled() and dialog.options().side_by_side
+    job = win.exporter.export_video(tmp_path / "both.mp4", VideoOptions(size=(160, 120), side_by_side=True))
+    qtbot.waitUntil(lambda: not job.running, timeout=60000)
+    frames = read_frames(tmp_path / "both.mp4")
+    assert len(frames) == 60 and frames[0].shape == (120, 320, 3)
+    left, right = frames[0][:, :160].astype(int), frames[0][:, 160:].astype(int)
+    assert left[..., 0].mean() > 150 > left[..., 1].mean() + 100, "the reference (red) on the left"
+    assert np.abs(right - right[2, 2]).sum(-1).__gt__(40).mean() > 0.02, "the avatar on the right"
+    assert frames[-1][:, :160].mean() < 20, "black once the reference has ended"
