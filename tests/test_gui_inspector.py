@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import HoldRegenerate, small_project
+from gui_helpers import small_project
 from PySide6 import QtCore, QtGui
 
 from signeditor.core import rotations
@@ -18,15 +18,10 @@ LEFT = QtCore.Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch) -> MainWindow:
-    monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
+def window(make_window) -> MainWindow:
     project, special = small_project()
     project.signed_language = "sgg"
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(project, regenerate=HoldRegenerate(), settings=settings, with_viewport=False,
-                     confirm_close=False)
-    qtbot.addWidget(win)
-    win.show()
+    win = make_window(project)
     win.special = special
     return win
 

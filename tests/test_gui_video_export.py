@@ -89,19 +89,14 @@ class RedReference:
 
 
 @pytest.mark.slow
-def test_reference_video_plays_beside_the_avatar(qtbot, tmp_path: Path) -> None:
+def test_reference_video_plays_beside_the_avatar(qtbot, make_window, tmp_path: Path) -> None:
     """The hook for a reference video: the options dialog offers it, and the export shows it on the left."""
-    from gui_helpers import HoldRegenerate, small_project
-    from PySide6 import QtCore
+    from gui_helpers import small_project
 
-    from signeditor.gui.main_window import MainWindow
     from signeditor.gui.video_export import VideoOptionsDialog
     from signeditor.render.video import VideoOptions
 
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(small_project()[0], regenerate=HoldRegenerate(), settings=settings, with_viewport=False,
-                     confirm_close=False)
-    qtbot.addWidget(win)
+    win = make_window(small_project()[0])
     win.reference_frames = RedReference()
     dialog = VideoOptionsDialog(25.0, win.reference_frames is not None, win)
     assert dialog.side_by_side.isEnabled() and dialog.options().side_by_side
