@@ -224,3 +224,56 @@ def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(QtWidgets.QMessageBox, name, refuse(f"QMessageBox.{name}"))
     for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory"):
         monkeypatch.setattr(QtWidgets.QFileDialog, name, refuse(f"QFileDialog.{name}"))
+
+
+@pytest.fixture
+def fixture_lexicon(tmp_path: Path) -> Path:
+    """The small self-made sign lexicon of tests/draft_helpers.py (signs and a fingerspelling alphabet)."""
+    from draft_helpers import write_fixture_lexicon
+
+    return write_fixture_lexicon(tmp_path / "lexicon")
+
+
+@pytest.fixture
+def make_window(qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
+    """Factory: a shown main window without the GL viewport, its settings and recovery file private to the test,
+    a fake instant regenerator (tests/gui_helpers.py) and no "save changes?" question unless asked for."""
+    from gui_helpers import HoldRegenerate
+    from PySide6 import QtCore
+
+    from signeditor.gui.main_window import MainWindow
+
+    monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
+
+    def make(project: object = None, confirm_close: bool = False) -> MainWindow:
+        settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+        win = MainWindow(project, regenerate=HoldRegenerate(), settings=settings, with_viewport=False,
+                         confirm_close=confirm_close)
+        qtbot.addWidget(win)
+        win.show()
+        return win
+
+    return make
+
+
+@pytest.fixture
+def make_draft_window(qtbot: object, make_window: Callable[..., object]) -> Callable[..., object]:
+    """Factory: :func:`make_window` whose draft panel uses the given lexicon folders and fast stand-in models;
+    waits until the lexicon has been read."""
+    from draft_helpers import MiddleSegmenter
+
+    from signeditor.drafts.clips import ClipLibrary
+    from signeditor.drafts.pipeline import DraftBuilder
+    from signeditor.io.lexicon import read_lexicons
+
+    def make(folders: list[Path], confirm_close: bool = False, wait_for_languages: bool = True) -> object:
+        win = make_window(confirm_close=confirm_close)
+        win.draft_panel.worker.factory = lambda usable: DraftBuilder(read_lexicons(usable),
+                                                                     ClipLibrary(MiddleSegmenter()), None)
+        win.draft_panel.set_folders(folders)
+        win.docks["draft"].raise_()  # tabbed behind the history: bring it to the front, as a user would
+        if wait_for_languages:
+            qtbot.waitUntil(lambda: win.draft_panel.spoken.count() > 0, timeout=5000)
+        return win
+
+    return make

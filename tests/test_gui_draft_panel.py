@@ -3,43 +3,26 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from draft_helpers import MiddleSegmenter, write_fixture_lexicon
-from gui_helpers import HoldRegenerate
 from PySide6 import QtCore
 
-from signeditor.drafts.clips import ClipLibrary
-from signeditor.drafts.pipeline import DraftBuilder
-from signeditor.gui.draft_panel import LEXICON_FOLDERS_KEY
+from signeditor.core.motion import Motion
+from signeditor.core.project import Project
 from signeditor.gui.main_window import MainWindow
-from signeditor.io.lexicon import read_lexicons
-
-
-def fixture_builder(folders: Sequence[Path]) -> DraftBuilder:
-    return DraftBuilder(read_lexicons(folders), ClipLibrary(MiddleSegmenter()), None)
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path) -> MainWindow:
-    lexicon = write_fixture_lexicon(tmp_path / "lexicon")
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    settings.setValue(LEXICON_FOLDERS_KEY, [str(lexicon)])
-    win = MainWindow(regenerate=HoldRegenerate(), settings=settings, with_viewport=False, confirm_close=False)
-    win.draft_panel.worker.factory = fixture_builder
-    qtbot.addWidget(win)
-    win.show()
-    win.docks["draft"].raise_()  # tabbed behind the history: bring it to the front, as a user would
-    qtbot.waitUntil(lambda: win.draft_panel.spoken.count() > 0, timeout=5000)
-    return win
+def window(make_draft_window, fixture_lexicon: Path) -> MainWindow:
+    return make_draft_window([fixture_lexicon])
 
 
 def test_generate_opens_a_glossed_draft_and_plays_it(qtbot, window: MainWindow) -> None:
     panel = window.draft_panel
-    assert [panel.spoken.itemText(i) for i in range(panel.spoken.count())] == ["de"]
-    assert panel.signed.currentText() == "sgg"
+    assert [panel.spoken.itemText(i) for i in range(panel.spoken.count())] == ["German (de)"]
+    assert panel.signed.currentText() == "Swiss-German Sign Language (DSGS) (sgg)"
+    assert panel.languages() == ("de", "sgg")
     qtbot.keyClicks(panel.text, "Kinder essen Pizza!")
     with qtbot.waitSignal(panel.draft_ready, timeout=15000):
         qtbot.mouseClick(panel.generate_button, QtCore.Qt.MouseButton.LeftButton)
@@ -80,3 +63,72 @@ def test_problems_are_shown_not_raised(qtbot, window: MainWindow) -> None:
     assert blocker.args[0].segments[-1].gloss == "?Fuchs"
     assert "Fuchs" in panel.status.text()
     assert window.document.project is not before
+
+
+def generate(qtbot, window: MainWindow, text: str) -> Project:
+    """Type ``text`` as a user would and click Generate; the draft the window shows."""
+    panel = window.draft_panel
+    panel.text.clear()
+    qtbot.keyClicks(panel.text, text)
+    with qtbot.waitSignal(panel.draft_ready, timeout=15000):
+        qtbot.mouseClick(panel.generate_button, QtCore.Qt.MouseButton.LeftButton)
+    return window.document.project
+
+
+def test_generate_is_disabled_and_says_why_without_a_lexicon(qtbot, make_draft_window, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./lexicon to fall back on
+    panel = make_draft_window([], wait_for_languages=False).draft_panel
+    qtbot.waitUntil(lambda: "No lexicon" in panel.status.text(), timeout=5000)
+    assert not panel.generate_button.isEnabled()
+    assert "Lexicon folders" in panel.generate_button.toolTip()
+
+
+def test_a_new_draft_over_an_edited_one_is_one_undoable_step(qtbot, make_draft_window,
+                                                             fixture_lexicon: Path) -> None:
+    """No "save changes?" question (confirm_close is on: a question would fail the test); Undo brings the edits back."""
+    window = make_draft_window([fixture_lexicon], confirm_close=True)
+    generate(qtbot, window, "Kinder essen")
+    window.toggle_playback()  # the new draft plays; stop it to edit
+    window.seek(3)
+    window.actions["insert"].trigger()  # the translator edits the draft
+    edited = len(window.document.anchors)
+    assert window.document.is_modified()
+    assert [s.gloss for s in generate(qtbot, window, "Pizza").segments] == ["PIZZA"]
+    assert window.timeline._n_frames == window.document.n_frames
+    assert window.document.undo_stack.undoText() == "New draft “Pizza”"
+    window.undo_action.trigger()
+    assert [s.gloss for s in window.document.project.segments] == ["KINDER", "ESSEN"]
+    assert len(window.document.anchors) == edited, "the edited draft comes back with its edit"
+    window.redo_action.trigger()
+    assert [s.gloss for s in window.document.project.segments] == ["PIZZA"]
+    window.confirm_close = False  # closing at teardown may drop the unsaved draft
+
+
+def test_a_reopened_draft_puts_its_text_and_languages_back(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    generate(qtbot, window, "Kinder essen")
+    assert window.save_to(tmp_path / "draft.signproj")
+    window.set_project(Project(Motion.rest(40)))
+    window.draft_panel.text.setPlainText("something else")
+    assert window.open_file(tmp_path / "draft.signproj")
+    assert window.draft_panel.text.toPlainText() == "Kinder essen"
+    assert window.draft_panel.languages() == ("de", "sgg")
+
+
+def letters_per_second(project: Project) -> float:
+    starts = [s.start for s in project.segments if s.gloss.startswith("fs-")]
+    return (len(starts) - 1) / (starts[-1] - starts[0]) * project.motion.fps
+
+
+def test_fingerspelling_runs_at_the_set_pace(qtbot, window: MainWindow) -> None:
+    """"Rosen" is not in the lexicon: five letters, at a natural pace by default and at the pace the user sets."""
+    project = generate(qtbot, window, "Rosen")
+    assert [s.gloss for s in project.segments] == ["fs-R", "fs-O", "fs-S", "fs-E", "fs-N"]
+    assert 2.5 <= letters_per_second(project) <= 4.0
+    spin = window.draft_panel.letters_per_second
+    spin.selectAll()
+    qtbot.keyClicks(spin, "1.5")
+    qtbot.keyClick(spin, QtCore.Qt.Key.Key_Enter)
+    assert spin.value() == 1.5
+    assert letters_per_second(generate(qtbot, window, "Rosen")) == pytest.approx(1.5, rel=0.15)
+    assert float(window.settings.value("drafts/letters_per_second")) == 1.5

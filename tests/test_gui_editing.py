@@ -118,7 +118,7 @@ def test_mirror_and_joint_rotation_edits_are_undoable(qtbot, window):
     np.testing.assert_allclose(edited[STREAM_SLICES["left_hand"]],
                                hand_pose_mirrored(special.pose[STREAM_SLICES["right_hand"]]), atol=1e-6)
     # Three slider steps on one joint merge into one undo entry.
-    win.inspector.joints.setCurrentRow(win.inspector.joints.count() - 1 - 15 - 15)  # R_Wrist is just before hands
+    win.inspector.select_joint("R_Wrist")
     count = win.document.undo_stack.count()
     for value in (10, 20, 30):
         win.inspector.sliders[0].setValue(value)

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import HoldRegenerate, small_project
+from gui_helpers import small_project
 from PySide6 import QtCore
 
 from signeditor.core.motion import STREAM_SLICES, hand_pose_mirrored
 from signeditor.core.skeleton import ROTATING_JOINTS
-from signeditor.gui.main_window import MainWindow
 
 RIGHT, LEFT = STREAM_SLICES["right_hand"], STREAM_SLICES["left_hand"]
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
+def window(make_window):
     project, special = small_project()
     project.signed_language = "ase"
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(project, regenerate=HoldRegenerate(), settings=settings, with_viewport=False,
-                     confirm_close=False)
-    qtbot.addWidget(win)
-    win.show()
+    win = make_window(project)
     win.special = special
     yield win
     win.close()
@@ -84,7 +78,7 @@ def test_rotation_slider_edits_all_selected_anchors_in_one_step(qtbot, window):
     win.timeline.select(list(ids))
     assert str(len(ids)) in win.inspector.title.text()
     wrist_index = ROTATING_JOINTS.index("R_Wrist")
-    win.inspector.joints.setCurrentRow(wrist_index)
+    win.inspector.select_joint("R_Wrist")
     count = win.document.undo_stack.count()
     for value in (15, 30):
         win.inspector.sliders[1].setValue(value)

@@ -146,7 +146,7 @@ def test_model_regenerate_falls_back_to_interpolation_when_the_model_cannot_load
 
 
 def test_inspector_euler_angles_round_trip():
-    from signeditor.gui.inspector import euler_xyz_to_matrix, matrix_to_euler_xyz
+    from signeditor.gui.joint_controls import euler_xyz_to_matrix, matrix_to_euler_xyz
 
     for angles in ([10, -20, 30], [0, 89, 0], [-170, 45, 120]):
         matrix = euler_xyz_to_matrix(np.array(angles, dtype=float))

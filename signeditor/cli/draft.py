@@ -21,15 +21,21 @@ def default_lexicon_folders() -> list[Path]:
 def run_draft(args: argparse.Namespace) -> int:
     import torch
 
-    from signeditor.drafts.pipeline import DraftBuilder, load_draft_models
+    from signeditor.drafts.pipeline import DraftBuilder, DraftSettings, load_draft_models
     from signeditor.drafts.plan import DraftError
-    from signeditor.io.lexicon import read_lexicons
+    from signeditor.io.lexicon import read_usable_lexicons
 
     torch.set_num_threads(max(1, args.threads))
     folders = [Path(p) for p in args.lexicon] if args.lexicon else default_lexicon_folders()
-    lexicon = read_lexicons(folders)
+    lexicon, skipped = read_usable_lexicons(folders)  # a bad folder is skipped, the others still serve
+    for warning in skipped:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not len(lexicon):
+        print("signeditor draft: no usable lexicon folder (give one with --lexicon DIR)", file=sys.stderr)
+        return 2
     clips, generator, warnings = load_draft_models(cache_dir=args.cache_dir, use_kf2p=not args.no_kf2p)
-    builder = DraftBuilder(lexicon, clips, generator, generator_warning="; ".join(warnings))
+    builder = DraftBuilder(lexicon, clips, generator, DraftSettings(letters_per_second=args.letters_per_second),
+                           generator_warning="; ".join(warnings))
     try:
         result = builder.build(args.text, args.spoken, args.signed)
     except DraftError as exc:
@@ -54,6 +60,7 @@ def run_draft(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from signeditor.drafts.clips import default_cache_dir
+    from signeditor.drafts.pipeline import DEFAULT_LETTERS_PER_SECOND
 
     parser = subparsers.add_parser("draft", help="make an editable signing draft from text with a sign lexicon")
     parser.add_argument("text", help="the sentence to sign")
@@ -65,6 +72,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lexicon", action="append", default=[],
                         help=f"lexicon folder with index.csv (repeatable; default ${LEXICON_ENV} or ./lexicon)")
     parser.add_argument("--cache-dir", default=str(default_cache_dir()), help="cache of fitted lexicon clips")
+    parser.add_argument("--letters-per-second", type=float, default=DEFAULT_LETTERS_PER_SECOND,
+                        help="fingerspelling pace of words not in the lexicon (default %(default)s)")
     parser.add_argument("--no-kf2p", action="store_true", help="cubic interpolation instead of KF2P transitions")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     parser.set_defaults(handler=run_draft)

@@ -21,7 +21,7 @@ from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.interpolation import interpolate_between_anchors
 from signeditor.core.keyframes import anchors_from_segments
 from signeditor.core.kinematics import forward_kinematics
-from signeditor.core.motion import FEATURE_DIM, Motion
+from signeditor.core.motion import FEATURE_DIM, Motion, interpolate_features
 from signeditor.core.project import Project
 from signeditor.core.segments import Segment
 from signeditor.core.skeleton import JOINT_NAMES
@@ -33,6 +33,12 @@ from signeditor.io.lexicon import Lexicon
 #: (done, total, message) while a draft builds.
 ProgressFn = Callable[[int, int, str], None]
 _WRISTS = [JOINT_NAMES.index("L_Wrist"), JOINT_NAMES.index("R_Wrist")]
+#: ``Project.source`` of a draft from text (the editor replaces a draft by a new one as one undoable step).
+DRAFT_SOURCE = "draft from text"
+#: Fingerspelling pace of the draft: fluent fingerspelling runs at roughly 2.5-4 letters a second.
+DEFAULT_LETTERS_PER_SECOND = 3.0
+#: Share of each letter's time spent moving to the next letter (the rest holds the handshape).
+LETTER_TRANSITION_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class DraftSettings:
     seed: int = 0
     #: Cut-off (Hz) of the zero-phase low-pass over the finished draft; 0 keeps the raw join.
     low_pass_hz: float = 6.0
+    #: Letters per second of fingerspelled words (each letter's clip is retimed to fit).
+    letters_per_second: float = DEFAULT_LETTERS_PER_SECOND
 
 
 @dataclass
@@ -78,6 +86,20 @@ def transition_frames(end_pose: np.ndarray, start_pose: np.ndarray, settings: Dr
     travel = float(np.max(np.linalg.norm(wrists[1] - wrists[0], axis=-1)))
     frames = round((settings.gap_base_s + travel / settings.hand_speed_m_s) * fps)
     return int(np.clip(frames, settings.min_gap, settings.max_gap))
+
+
+def letter_timing(settings: DraftSettings, fps: float = DRAFT_FPS) -> tuple[int, int]:
+    """(frames holding a letter's handshape, frames moving to the next letter) at the settings' pace."""
+    per_letter = fps / max(settings.letters_per_second, 0.1)
+    move = max(1, round(per_letter * LETTER_TRANSITION_SHARE))
+    return max(1, round(per_letter) - move), move
+
+
+def _retimed(core: np.ndarray, n_frames: int) -> np.ndarray:
+    """``core`` resampled to ``n_frames`` frames (a letter's handshape at the fingerspelling pace)."""
+    if len(core) == n_frames:
+        return core
+    return interpolate_features(core, np.linspace(0.0, len(core) - 1.0, n_frames)).astype(np.float32)
 
 
 def _bridge(before: np.ndarray, after: np.ndarray, n_frames: int) -> np.ndarray:
@@ -150,7 +172,7 @@ class DraftBuilder:
         t2 = time.perf_counter()
         project = Project(
             motion=motion, anchors=anchors, segments=segments, text=text, spoken_language=spoken_language,
-            signed_language=signed_language, model_versions=self._versions(), source="draft from text",
+            signed_language=signed_language, model_versions=self._versions(), source=DRAFT_SOURCE,
         )
         warnings = list(plan.warnings) + ([self.generator_warning] if self.generator_warning else [])
         return DraftResult(project, plan, warnings, windows, layout,
@@ -161,6 +183,9 @@ class DraftBuilder:
         """FAST's sign segments of every clip, moved onto the timeline and named by the sign's gloss."""
         out = []
         for p in placed:
+            if p.sign.kind == "letter":  # shortened to the fingerspelling pace: the letter is its kept span
+                out.append(Segment(p.core[0], p.core[1], p.sign.label))
+                continue
             offset = p.core[0] - p.clip.sign_span[0]
             for s in p.clip.segments or (Segment(*p.clip.sign_span),):
                 out.append(Segment(s.start + offset, s.end + offset, p.sign.label))
@@ -187,6 +212,8 @@ class DraftBuilder:
                 continue
             start, stop = clip.sign_span
             core = clip.motion.features[start:stop]
+            if sign.kind == "letter":
+                core = _retimed(core, letter_timing(settings)[0])
             if not placed:
                 lead = clip.motion.features[max(0, start - settings.lead_frames) : start]
                 if pending:  # words before the first sign: an open stretch from the first pose
@@ -201,6 +228,8 @@ class DraftBuilder:
             else:
                 previous = pieces[-1]
                 n = transition_frames(previous[-1], core[0], settings) + settings.missing_word_frames * len(pending)
+                if sign.kind == "letter" and placed[-1].sign.kind == "letter" and not pending:
+                    n = letter_timing(settings)[1]  # within a fingerspelled word: the pace the user set
                 before = previous[-2:] if len(previous) >= 2 else previous[-1:].repeat(2, axis=0)
                 after = core[:2] if len(core) >= 2 else core[:1].repeat(2, axis=0)
                 pieces.append(_bridge(before, after, n))

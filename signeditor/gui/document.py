@@ -180,6 +180,13 @@ class Document(QtCore.QObject):
             self.frame = frame
             self.frame_changed.emit(frame)
 
+    def replace_project(self, project: Project) -> None:
+        """Swap the whole content (its length may change); only for undo commands, which keep the old one."""
+        self._preview_base = None
+        self.project = project
+        self.frame = min(self.frame, project.motion.n_frames - 1)
+        self.motion_version += 1
+
     def set_path(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path_changed.emit(str(self.path))

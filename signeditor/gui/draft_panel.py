@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from signeditor.drafts.pipeline import DraftBuilder
+from signeditor.core.handshapes import language_name
+from signeditor.drafts.pipeline import DEFAULT_LETTERS_PER_SECOND, DraftBuilder
 from signeditor.gui.worker_thread import collection_paused
 
 #: QSettings key holding the user's lexicon folders (a list of paths).
 LEXICON_FOLDERS_KEY = "drafts/lexicon_folders"
 LAST_LANGUAGES_KEY = "drafts/last_languages"
+LETTERS_PER_SECOND_KEY = "drafts/letters_per_second"
+NO_LEXICON = "No lexicon: add a lexicon folder with “Lexicon folders…” to make drafts"
 #: Builds a DraftBuilder for lexicon folders (injectable so tests can use a fixture lexicon and fast models).
 BuilderFactory = Callable[[Sequence[Path]], DraftBuilder]
 
@@ -31,7 +34,7 @@ def default_builder(folders: Sequence[Path]) -> DraftBuilder:
     from signeditor.drafts.pipeline import load_draft_models
     from signeditor.io.lexicon import read_lexicons
 
-    lexicon = read_lexicons(folders)
+    lexicon = read_lexicons(folders)  # the worker passes only folders that passed the check
     clips, generator, warnings = load_draft_models(cache_dir=default_cache_dir())
     return DraftBuilder(lexicon, clips, generator, generator_warning="; ".join(warnings))
 
@@ -54,12 +57,26 @@ class DraftRequest:
     spoken_language: str
     signed_language: str
     folders: tuple[Path, ...]
+    letters_per_second: float = DEFAULT_LETTERS_PER_SECOND
+
+
+def spoken_language_label(code: str) -> str:
+    """"German (de)" for an ISO 639 code Qt knows, else the code."""
+    locale = QtCore.QLocale(code)
+    if locale.language() in (QtCore.QLocale.Language.C, QtCore.QLocale.Language.AnyLanguage) or len(code) > 3:
+        return code
+    return f"{QtCore.QLocale.languageToString(locale.language())} ({code})"
+
+
+def signed_language_label(code: str) -> str:
+    name = language_name(code)
+    return code if name == code else f"{name} ({code})"
 
 
 class DraftWorker(QtCore.QObject):
     """Lives in the worker thread; keeps the builder (lexicon, models, clip cache) between drafts."""
 
-    languages_ready = QtCore.Signal(object)  # list of (spoken, signed) pairs
+    languages_ready = QtCore.Signal(object, object)  # list of (spoken, signed) pairs, folders skipped (messages)
     progress = QtCore.Signal(int, int, int, str)  # generation, done, total, message
     result = QtCore.Signal(int, object)  # generation, DraftResult
     failed = QtCore.Signal(int, str)  # generation (0: lexicon loading), message
@@ -69,6 +86,7 @@ class DraftWorker(QtCore.QObject):
         self.factory = factory
         self._builder: DraftBuilder | None = None
         self._folders: tuple[Path, ...] | None = None
+        self._skipped: list[str] = []
         self._latest = 0
         self._lock = threading.Lock()
 
@@ -78,8 +96,17 @@ class DraftWorker(QtCore.QObject):
             self._latest = max(self._latest, generation)
 
     def _builder_for(self, folders: tuple[Path, ...]) -> DraftBuilder:
+        """The builder for the usable ones among ``folders``; a bad folder is skipped with a warning."""
         if self._builder is None or folders != self._folders:
-            self._builder = self.factory(folders)
+            from signeditor.drafts.plan import DraftError
+            from signeditor.io.lexicon import check_lexicon_folder
+
+            checks = [(folder, check_lexicon_folder(folder)[1]) for folder in folders]
+            self._skipped = [f"lexicon folder skipped: {problem}" for _, problem in checks if problem]
+            usable = [folder for folder, problem in checks if problem is None]
+            if not usable:
+                raise DraftError("; ".join(self._skipped) or NO_LEXICON)
+            self._builder = self.factory(usable)
             self._folders = folders
         return self._builder
 
@@ -87,11 +114,10 @@ class DraftWorker(QtCore.QObject):
     def load_lexicon(self, folders: tuple[Path, ...]) -> None:
         with collection_paused():
             try:
-                if not folders:
-                    raise ValueError("no lexicon folder set: add one with “Lexicon folders…”")
-                from signeditor.io.lexicon import read_lexicons
+                from signeditor.io.lexicon import read_usable_lexicons
 
-                self.languages_ready.emit(read_lexicons(folders).language_pairs())
+                lexicon, skipped = read_usable_lexicons(folders)
+                self.languages_ready.emit(lexicon.language_pairs(), skipped)
             except Exception as exc:  # a bad index must show as a message, never take the editor down
                 self.failed.emit(0, str(exc))
 
@@ -103,6 +129,7 @@ class DraftWorker(QtCore.QObject):
         with collection_paused():
             try:
                 builder = self._builder_for(request.folders)
+                builder.settings = replace(builder.settings, letters_per_second=request.letters_per_second)
                 result = builder.build(
                     request.text, request.spoken_language, request.signed_language,
                     progress=lambda done, total, message: self.progress.emit(request.generation, done, total, message),
@@ -110,11 +137,14 @@ class DraftWorker(QtCore.QObject):
             except Exception as exc:  # DraftError, FileFormatError, a broken model: all become a message
                 self.failed.emit(request.generation, str(exc))
                 return
+            result.warnings[:0] = self._skipped
             self.result.emit(request.generation, result)
 
 
 class DraftPanel(QtWidgets.QWidget):
-    """Text box, language pickers, Generate, progress; emits ``draft_ready`` with the new Project."""
+    """Text box, language pickers, fingerspelling speed, Generate, progress; emits ``draft_ready`` with the new
+    Project. Languages show by name (the code in brackets); Generate stays disabled, saying why, until a lexicon
+    with at least one language pair is readable."""
 
     draft_ready = QtCore.Signal(object, object)  # Project, list of warnings
     _request = QtCore.Signal(object)
@@ -127,12 +157,24 @@ class DraftPanel(QtWidgets.QWidget):
         self.generation = 0
         self.applied_generation = 0
         self._pairs: list[tuple[str, str]] = []
+        self._wanted_languages: tuple[str, str] | None = None
 
         self.text = QtWidgets.QPlainTextEdit()
         self.text.setPlaceholderText("Type a sentence, e.g. Kinder essen Pizza")
         self.text.setMaximumHeight(80)
         self.spoken = QtWidgets.QComboBox()
         self.signed = QtWidgets.QComboBox()
+        for combo in (self.spoken, self.signed):
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
+        self.letters_per_second = QtWidgets.QDoubleSpinBox()
+        self.letters_per_second.setRange(1.0, 8.0)
+        self.letters_per_second.setSingleStep(0.5)
+        self.letters_per_second.setDecimals(1)
+        self.letters_per_second.setSuffix(" letters/s")
+        self.letters_per_second.setToolTip("How fast unknown words are fingerspelled (fluent signers: about 3)")
+        self.letters_per_second.setValue(float(settings.value(LETTERS_PER_SECOND_KEY, DEFAULT_LETTERS_PER_SECOND)))
+        self.letters_per_second.valueChanged.connect(lambda v: self.settings.setValue(LETTERS_PER_SECOND_KEY, v))
         self.generate_button = QtWidgets.QPushButton("Generate")
         self.folders_button = QtWidgets.QPushButton("Lexicon folders…")
         self.progress_bar = QtWidgets.QProgressBar()
@@ -144,6 +186,7 @@ class DraftPanel(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout()
         form.addRow("Spoken", self.spoken)
         form.addRow("Signed", self.signed)
+        form.addRow("Fingerspelling", self.letters_per_second)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.folders_button)
         buttons.addWidget(self.generate_button)
@@ -173,9 +216,10 @@ class DraftPanel(QtWidgets.QWidget):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
 
-        self.spoken.currentTextChanged.connect(self._fill_signed)
+        self.spoken.currentIndexChanged.connect(lambda _i: self._fill_signed(self.spoken.currentData()))
         self.generate_button.clicked.connect(self.generate)
-        self.folders_button.clicked.connect(self.choose_folder)
+        self.folders_button.clicked.connect(self.manage_folders)
+        self._set_generate_enabled("reading the lexicon…")
         self.reload_lexicon()
 
     # --- lexicon and languages -----------------------------------------------------------------------------------
@@ -186,44 +230,79 @@ class DraftPanel(QtWidgets.QWidget):
         self.settings.setValue(LEXICON_FOLDERS_KEY, [str(f) for f in folders])
         self.reload_lexicon()
 
-    def choose_folder(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Add a lexicon folder (with index.csv)")
-        if folder:
-            self.set_folders([*self.folders(), folder])
+    def manage_folders(self) -> None:
+        """The lexicon manager: list, add (checked), remove, reorder; applied when the user presses OK."""
+        from signeditor.gui.lexicon_dialog import LexiconFoldersDialog
+
+        dialog = LexiconFoldersDialog(self.folders(), self)
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.set_folders(dialog.folders())
 
     def reload_lexicon(self) -> None:
         self.status.setText("reading the lexicon…")
         self._load.emit(self.folders())
 
-    @QtCore.Slot(object)
-    def _set_languages(self, pairs: list[tuple[str, str]]) -> None:
+    def show_project(self, project: object) -> None:
+        """Put an opened project's text and languages back (a reopened draft continues where it was)."""
+        text = str(getattr(project, "text", "") or "")
+        if not text:
+            return
+        self.text.setPlainText(text)
+        wanted = (str(getattr(project, "spoken_language", "")), str(getattr(project, "signed_language", "")))
+        self._wanted_languages = wanted
+        self._select_languages(*wanted)
+
+    def languages(self) -> tuple[str, str]:
+        """The chosen (spoken, signed) codes."""
+        return str(self.spoken.currentData() or ""), str(self.signed.currentData() or "")
+
+    def _select_languages(self, spoken: str, signed: str) -> None:
+        if self.spoken.findData(spoken) >= 0:
+            self.spoken.setCurrentIndex(self.spoken.findData(spoken))
+        if self.signed.findData(signed) >= 0:
+            self.signed.setCurrentIndex(self.signed.findData(signed))
+
+    @QtCore.Slot(object, object)
+    def _set_languages(self, pairs: list[tuple[str, str]], skipped: list[str]) -> None:
         self._pairs = list(pairs)
-        last = str(self.settings.value(LAST_LANGUAGES_KEY, "") or "")
         self.spoken.blockSignals(True)
         self.spoken.clear()
-        self.spoken.addItems(sorted({spoken for spoken, _ in self._pairs}))
+        for code in sorted({spoken for spoken, _ in self._pairs}):
+            self.spoken.addItem(spoken_language_label(code), code)
         self.spoken.blockSignals(False)
-        if "/" in last and self.spoken.findText(last.split("/")[0]) >= 0:
-            self.spoken.setCurrentText(last.split("/")[0])
-        self._fill_signed(self.spoken.currentText())
-        if "/" in last and self.signed.findText(last.split("/")[1]) >= 0:
-            self.signed.setCurrentText(last.split("/")[1])
-        self.status.setText(f"{len(self._pairs)} language pairs in the lexicon")
+        self._fill_signed(self.spoken.currentData())
+        last = str(self.settings.value(LAST_LANGUAGES_KEY, "") or "")
+        if self._wanted_languages is not None:
+            self._select_languages(*self._wanted_languages)
+        elif "/" in last:
+            self._select_languages(*last.split("/", 1))
+        message = f"{len(self._pairs)} language pairs in the lexicon" if self._pairs else (
+            NO_LEXICON if not self.folders() else "No usable lexicon")
+        self.status.setText("\n".join([message, *skipped]))
+        self._set_generate_enabled("" if self._pairs else "\n".join([message, *skipped]))
 
-    def _fill_signed(self, spoken: str) -> None:
+    def _set_generate_enabled(self, reason: str) -> None:
+        """Generate works only with a readable lexicon; when disabled, its tooltip says why."""
+        self.generate_button.setEnabled(not reason)
+        self.generate_button.setToolTip(reason or "Make a signing draft of the text")
+
+    def _fill_signed(self, spoken: object) -> None:
         self.signed.clear()
-        self.signed.addItems(sorted({signed for s, signed in self._pairs if s == spoken}))
+        for code in sorted({signed for s, signed in self._pairs if s == spoken}):
+            self.signed.addItem(signed_language_label(code), code)
 
     # --- generation -------------------------------------------------------------------------------------------------
     def generate(self) -> int:
         """Send the current text; returns the request's generation number (newer requests win)."""
         self.generation += 1
         self.worker.note_latest(self.generation)
-        spoken, signed = self.spoken.currentText(), self.signed.currentText()
+        self._wanted_languages = None  # from now on the user's own choice is remembered
+        spoken, signed = self.languages()
         self.settings.setValue(LAST_LANGUAGES_KEY, f"{spoken}/{signed}")
         self.progress_bar.setRange(0, 0)  # busy until the first progress report
         self.status.setText("drafting…")
-        self._request.emit(DraftRequest(self.generation, self.text.toPlainText(), spoken, signed, self.folders()))
+        self._request.emit(DraftRequest(self.generation, self.text.toPlainText(), spoken, signed, self.folders(),
+                                        self.letters_per_second.value()))
         return self.generation
 
     @QtCore.Slot(int, int, int, str)

@@ -1,11 +1,12 @@
-"""Inspector: the selected anchors' joints, three rotation sliders and the handshape library.
+"""Inspector: the selected anchors' joints in a translator's terms, and the handshape library.
 
-Sliders show XYZ Euler angles (degrees) of the joint's local rotation, which
-is what a user can reason about; each change becomes an undoable command
-(consecutive steps on one joint merge into a single undo entry). With several
-anchors selected, the sliders show the first one and an edit sets the same
-rotation on all of them. The handshape library (the fingerspelling alphabet of
-the chosen signed language) sets a whole hand at once.
+Joints are listed by body part, hand and finger with plain names; each has three
+controls (curl / spread / twist for fingers, see :mod:`signeditor.gui.joint_controls`)
+within the joint's limits, each a slider with a number field beside it. Each change
+becomes an undoable command (consecutive steps on one joint merge into a single undo
+entry). With several anchors selected, the controls show the first one and an edit
+sets the same rotation on all of them. The handshape library (the fingerspelling
+alphabet of the chosen signed language) sets a whole hand at once.
 """
 
 from __future__ import annotations
@@ -16,33 +17,15 @@ from PySide6 import QtCore, QtWidgets
 from signeditor.core import rotations
 from signeditor.core.handshapes import HandshapeLibrary, language_name, load_handshape_library
 from signeditor.core.skeleton import ROTATING_JOINTS
+from signeditor.gui.joint_controls import JointControls, angles_of, groups, joint_controls, rotation_of
 from signeditor.io.errors import FileFormatError
 
 #: Hand choices of the handshape panel: (label, target passed to core.handshapes.apply_handshape).
 HAND_CHOICES: tuple[tuple[str, str], ...] = (("Right hand", "right"), ("Left hand (mirrored)", "left"),
                                              ("Both hands", "both"))
-
-
-def euler_xyz_to_matrix(degrees: np.ndarray) -> np.ndarray:
-    """R = Rz @ Ry @ Rx (extrinsic x, then y, then z)."""
-    x, y, z = np.radians(np.asarray(degrees, dtype=np.float64))
-    rx = np.array([[1, 0, 0], [0, np.cos(x), -np.sin(x)], [0, np.sin(x), np.cos(x)]])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-    rz = np.array([[np.cos(z), -np.sin(z), 0], [np.sin(z), np.cos(z), 0], [0, 0, 1]])
-    return rz @ ry @ rx
-
-
-def matrix_to_euler_xyz(matrix: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`euler_xyz_to_matrix` (degrees; y clamped at the gimbal poles)."""
-    m = np.asarray(matrix, dtype=np.float64)
-    y = np.arcsin(np.clip(-m[2, 0], -1.0, 1.0))
-    if abs(m[2, 0]) < 0.999999:
-        x = np.arctan2(m[2, 1], m[2, 2])
-        z = np.arctan2(m[1, 0], m[0, 0])
-    else:
-        x = np.arctan2(-m[1, 2], m[1, 1])
-        z = 0.0
-    return np.degrees([x, y, z])
+#: Rows of letters the handshape grid shows without scrolling.
+HANDSHAPE_ROWS = 4
+_JOINT_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
 
 class Inspector(QtWidgets.QWidget):
@@ -67,41 +50,88 @@ class Inspector(QtWidgets.QWidget):
         rotate = QtWidgets.QWidget()
         rotate_layout = QtWidgets.QVBoxLayout(rotate)
         rotate_layout.setContentsMargins(4, 4, 4, 4)
-        self.joints = QtWidgets.QListWidget()
-        self.joints.addItems(list(ROTATING_JOINTS))
-        self.joints.setCurrentRow(ROTATING_JOINTS.index("R_Wrist"))
+        self.joints = QtWidgets.QTreeWidget()
+        self.joints.setHeaderHidden(True)
         self.joints.setMinimumHeight(60)
+        self._joint_items: dict[str, QtWidgets.QTreeWidgetItem] = {}
+        for group, members in groups().items():
+            group_item = QtWidgets.QTreeWidgetItem(self.joints, [group])
+            group_item.setFlags(group_item.flags() & ~QtCore.Qt.ItemFlag.ItemIsSelectable)
+            parents: dict[str, QtWidgets.QTreeWidgetItem] = {}
+            for controls in members:
+                parent = group_item
+                if "," in controls.label:  # "Index finger, base joint": one branch per finger
+                    finger, level = controls.label.split(", ")
+                    parent = parents.get(finger) or QtWidgets.QTreeWidgetItem(group_item, [finger])
+                    parent.setFlags(parent.flags() & ~QtCore.Qt.ItemFlag.ItemIsSelectable)
+                    parents[finger] = parent
+                    name = level.capitalize()
+                else:
+                    name = controls.label
+                item = QtWidgets.QTreeWidgetItem(parent, [name])
+                item.setData(0, _JOINT_ROLE, controls.joint)
+                item.setToolTip(0, f"{controls.group}: {controls.label} ({controls.joint})")
+                self._joint_items[controls.joint] = item
+            group_item.setExpanded(group in ("Right arm", "Right hand"))
         rotate_layout.addWidget(self.joints, 1)
-        form = QtWidgets.QFormLayout()
+        form = QtWidgets.QGridLayout()
+        self.control_labels: list[QtWidgets.QLabel] = []
         self.sliders: list[QtWidgets.QSlider] = []
-        for axis in "XYZ":
+        self.spin_boxes: list[QtWidgets.QSpinBox] = []
+        for row in range(3):
+            label = QtWidgets.QLabel()
             slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-            slider.setRange(-180, 180)
-            slider.valueChanged.connect(self._on_slider)
-            form.addRow(f"{axis} (°)", slider)
+            spin = QtWidgets.QSpinBox()
+            spin.setKeyboardTracking(False)  # typing "45" edits once, at Enter, not at "4" and then "45"
+            slider.valueChanged.connect(spin.setValue)
+            spin.valueChanged.connect(slider.setValue)
+            slider.valueChanged.connect(self._on_control)
+            form.addWidget(label, row, 0)
+            form.addWidget(slider, row, 1)
+            form.addWidget(spin, row, 2)
+            self.control_labels.append(label)
             self.sliders.append(slider)
+            self.spin_boxes.append(spin)
         rotate_layout.addLayout(form)
         self.tabs.addTab(rotate, "Rotate joint")
         self.tabs.addTab(self._handshape_panel(library), "Handshapes")
-        self.joints.currentRowChanged.connect(lambda _row: self._refresh_sliders())
-        self.joints.currentRowChanged.connect(lambda _row: self._emit_joint_focus())
+        self._joint = "R_Wrist"
+        self.joints.currentItemChanged.connect(self._on_joint_item)
+        self.select_joint(self._joint)
         self.set_pose(None)
 
     @property
     def joint(self) -> str:
-        return ROTATING_JOINTS[max(self.joints.currentRow(), 0)]
+        """The joint the controls edit (its skeleton name)."""
+        return self._joint
+
+    @property
+    def controls(self) -> JointControls:
+        return joint_controls()[self._joint]
 
     def select_joint(self, joint: str) -> None:
-        """Show ``joint``'s sliders (e.g. after it was picked in the viewport)."""
-        self.joints.setCurrentRow(ROTATING_JOINTS.index(joint))
+        """Show ``joint``'s controls (e.g. after it was picked in the viewport)."""
+        item = self._joint_items[joint]
+        parent = item.parent()
+        while parent is not None:
+            parent.setExpanded(True)
+            parent = parent.parent()
+        self.joints.setCurrentItem(item)
+        self.joints.scrollToItem(item)
         self.tabs.setCurrentIndex(0)
+
+    def _on_joint_item(self, item: QtWidgets.QTreeWidgetItem | None, _previous: object) -> None:
+        joint = item.data(0, _JOINT_ROLE) if item is not None else None
+        if joint is None:  # a group or finger heading: keep editing the joint shown
+            return
+        self._joint = str(joint)
+        self._refresh_sliders()
+        self._emit_joint_focus()
 
     def set_pose(self, pose: np.ndarray | None, title: str = "") -> None:
         """Show an anchor's pose (246,) (the first selected one), or nothing when no anchor is selected."""
         self._pose = None if pose is None else np.asarray(pose, dtype=np.float32)
         self.title.setText(title or ("No anchor selected" if pose is None else "Anchor"))
-        for slider in self.sliders:
-            slider.setEnabled(pose is not None)
         self._update_apply_enabled()
         self._refresh_sliders()
         self._emit_joint_focus()
@@ -116,9 +146,7 @@ class Inspector(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout(box)
         form.setContentsMargins(4, 4, 4, 4)
         self.handshape_language = QtWidgets.QComboBox()
-        self.handshape_language.setSizeAdjustPolicy(
-            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.handshape_language.setMinimumContentsLength(12)
+        self.handshape_language.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.handshape_hand = QtWidgets.QComboBox()
         for label, target in HAND_CHOICES:
             self.handshape_hand.addItem(label, target)
@@ -126,12 +154,13 @@ class Inspector(QtWidgets.QWidget):
         self.handshape_list.setViewMode(QtWidgets.QListView.ViewMode.IconMode)  # letters as a compact grid
         self.handshape_list.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
         self.handshape_list.setGridSize(QtCore.QSize(44, 28))
-        self.handshape_list.setMinimumHeight(60)
+        self.handshape_list.setMinimumHeight(HANDSHAPE_ROWS * 28 + 2 * self.handshape_list.frameWidth() + 4)
         self.handshape_apply = QtWidgets.QPushButton("Apply handshape")
         form.addRow("Language", self.handshape_language)
         form.addRow("Hand", self.handshape_hand)
         form.addRow(self.handshape_list)
-        form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.DontWrapRows)
+        # Labels above their fields, so the full language name fits even in a narrow dock.
+        form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapAllRows)
         form.addRow(self.handshape_apply)
         try:
             self.library: HandshapeLibrary | None = library or load_handshape_library()
@@ -189,17 +218,34 @@ class Inspector(QtWidgets.QWidget):
         self.handshape_apply.setEnabled(self._pose is not None and self.handshape_list.currentItem() is not None)
 
     def _refresh_sliders(self) -> None:
-        if self._pose is None:
-            return
-        j = ROTATING_JOINTS.index(self.joint)
-        angles = matrix_to_euler_xyz(rotations.rot6d_to_matrix(self._pose[6 * j : 6 * j + 6]))
+        """Names, limits and values of the joint's controls; without an anchor they are cleared and disabled."""
+        controls = self.controls
+        enabled = self._pose is not None
+        angles = np.zeros(3)
+        if enabled:
+            j = ROTATING_JOINTS.index(self._joint)
+            angles = angles_of(controls, rotations.rot6d_to_matrix(self._pose[6 * j : 6 * j + 6]))
         self._updating = True
-        for slider, angle in zip(self.sliders, angles, strict=True):
-            slider.setValue(round(float(angle)))
+        for k, (label, slider, spin) in enumerate(zip(self.control_labels, self.sliders, self.spin_boxes,
+                                                      strict=True)):
+            lo, hi = controls.limits[k]
+            value = round(float(angles[k]))
+            # A pose beyond the limits (imported motion) widens the range rather than being clamped by a look.
+            lo, hi = min(round(lo), value), max(round(hi), value)
+            label.setText(controls.names[k])
+            label.setEnabled(enabled)
+            for widget in (slider, spin):
+                widget.setRange(lo, hi)
+                widget.setValue(value if enabled else max(lo, min(0, hi)))
+                widget.setEnabled(enabled)
+                widget.setToolTip(f"{controls.names[k]} of the {controls.label.lower()}: {lo}° to {hi}°")
+            spin.setSuffix("°" if enabled else "")
+            if not enabled:
+                spin.clear()  # an empty field, not a stale number
         self._updating = False
 
-    def _on_slider(self) -> None:
+    def _on_control(self) -> None:
         if self._updating or self._pose is None:
             return
         angles = np.array([s.value() for s in self.sliders], dtype=np.float64)
-        self.rotation_edited.emit(self.joint, euler_xyz_to_matrix(angles))
+        self.rotation_edited.emit(self._joint, rotation_of(self.controls, angles))

@@ -15,13 +15,17 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
+from signeditor.drafts.pipeline import DRAFT_SOURCE
 from signeditor.gui import commands
 from signeditor.gui.document import Document
+from signeditor.gui.export_actions import Exporter
 from signeditor.gui.inspector import Inspector
 from signeditor.gui.regeneration import RegenerateFn, Regenerator
+from signeditor.gui.theme import apply_theme
 from signeditor.gui.timeline import TimelineWidget, wrist_speeds
 from signeditor.io.errors import FileFormatError
-from signeditor.io.formats import EXPORT_FORMATS, export_project
+from signeditor.io.formats import EXPORT_FORMATS
+from signeditor.render.video import ReferenceFrames
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +80,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.playback_speed = 1.0
         self.document: Document | None = None
         self.regenerator: Regenerator | None = None
+        #: Hook for a reference video (see render.video.ReferenceFrames): when set, video export can show it
+        #: beside the avatar.
+        self.reference_frames: ReferenceFrames | None = None
+        self.exporter = Exporter(self)
 
         self.viewport = None
         if with_viewport:
@@ -251,12 +259,22 @@ class MainWindow(QtWidgets.QMainWindow):
                                          QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["history"], self.docks["draft"])
         self.draft_panel.draft_ready.connect(self.open_draft)
+        self.draft_panel.show_project(self.document.project)
 
     def open_draft(self, project: Project, warnings: list[str] | None = None) -> bool:
-        """Show a text draft as an ordinary (unsaved) project and play it at once."""
-        if not self._maybe_save():
+        """Show a text draft and play it at once.
+
+        Over a draft, the new one replaces it as one undoable step (no "save changes?" question: Undo brings the
+        edited draft back); over anything else it opens as a new, unsaved project (asking first if needed).
+        """
+        if self.document.project.source == DRAFT_SOURCE:
+            from signeditor.gui.draft_actions import ReplaceDraftCommand
+
+            self._push(ReplaceDraftCommand(self, self.document.project, project))
+        elif self._maybe_save():
+            self.set_project(project)
+        else:
             return False
-        self.set_project(project)
         self.statusBar().showMessage("draft: " + ("; ".join(warnings) if warnings else "ready"), 8000)
         self.seek(0)
         if not self.play_timer.isActive():
@@ -265,9 +283,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- document ------------------------------------------------------------------------------------------------
     def set_project(self, project: Project, path: str | Path | None = None) -> None:
-        if self.regenerator is not None:
-            self.regenerator.shutdown()
-            self.regenerator.deleteLater()
         if self.document is not None:
             self.document.deleteLater()  # its undo stack and clip go with it
         self.document = Document(project, path, self)
@@ -282,6 +297,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
         self.history.setStack(doc.undo_stack)
+        self._show_document()
+
+    def replace_project(self, project: Project) -> None:
+        """Swap the document's content, keeping its undo history (a regenerated draft and its undo)."""
+        self.document.replace_project(project)
+        self._show_document()
+
+    def _show_document(self) -> None:
+        """A fresh regenerator for the document's content, and every view showing it."""
+        if self.regenerator is not None:
+            self.regenerator.shutdown()
+            self.regenerator.deleteLater()
+        doc = self.document
+        self.statusBar().clearMessage()  # "Exported …" and the like belonged to the previous project
         self.regenerator = Regenerator(doc, self._regenerate_fn, parent=self)
         self.regenerator.status.connect(self.status_regen.setText)
         self.regenerator.model_problem.connect(self._show_model_problem)
@@ -289,8 +318,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.set_clip(doc.n_frames, doc.motion.fps)
         self.timeline.set_segments(doc.project.segments)
         self.inspector.set_signed_language(doc.project.signed_language)
+        if getattr(self, "draft_panel", None) is not None:
+            self.draft_panel.show_project(doc.project)
         self._on_anchors_changed()
         self._on_motion_changed()
+        self._on_frame_changed(doc.frame)
         self._update_title()
 
     def _show_model_problem(self, message: str) -> None:
@@ -500,38 +532,11 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def export_to(self, path: str | Path, format_name: str) -> bool:
-        """Write the current project in one export format; errors are shown, never raised to the user."""
-        from signeditor.io.formats import VIDEO_FORMATS
-
-        progress = None
-        options: dict[str, object] = {}
-        if format_name in VIDEO_FORMATS:
-            progress = QtWidgets.QProgressDialog("Rendering video…", "", 0, self.document.n_frames, self)
-            progress.setCancelButton(None)
-            progress.setMinimumDuration(300)
-
-            def step(done: int, _total: int) -> None:
-                progress.setValue(done)
-                QtWidgets.QApplication.processEvents()
-
-            options = {"progress": step, "avatar": getattr(self.viewport, "avatar", None)}
-        try:
-            export_project(self.document.project, path, format_name, **options)
-        except (FileFormatError, OSError, RuntimeError) as exc:
-            QtWidgets.QMessageBox.critical(self, "Export failed", str(exc))
-            return False
-        finally:
-            if progress is not None:
-                progress.close()
-        self.statusBar().showMessage(f"Exported {path}", 5000)
-        return True
+        """Export the project (video starts a cancellable job; see gui/export_actions.py)."""
+        return self.exporter.export_to(path, format_name)
 
     def export_dialog(self, format_name: str) -> None:
-        fmt = EXPORT_FORMATS[format_name]
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {fmt.description}", f"untitled{fmt.suffix}",
-                                                        f"{fmt.description} (*{fmt.suffix})")
-        if path:
-            self.export_to(path, format_name)
+        self.exporter.export_dialog(format_name)
 
     def use_avatar_model(self, smplx_path: str | Path | None) -> bool:
         """Show the user's own SMPL-X mesh (face included), or the bundled mannequin when ``None``; remembered."""
@@ -696,6 +701,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.play_timer.stop()
         self.autosave_timer.stop()
+        self.exporter.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()
@@ -706,23 +712,3 @@ class MainWindow(QtWidgets.QMainWindow):
         recovery_path().unlink(missing_ok=True)  # a clean close: nothing to recover next time
         event.accept()
 
-
-def apply_theme(theme: str) -> None:
-    """Fusion style with a dark or light palette, applied app-wide."""
-    app = QtWidgets.QApplication.instance()
-    if app is None:
-        return
-    app.setStyle("Fusion")
-    if theme != "dark":
-        app.setPalette(QtGui.QPalette(QtGui.QColor("#e4e4e8"), QtGui.QColor("#f2f2f4")))
-        return
-    palette = QtGui.QPalette()
-    role = QtGui.QPalette.ColorRole
-    colors = {
-        role.Window: "#2b2b30", role.WindowText: "#e6e6e6", role.Base: "#1f1f23", role.AlternateBase: "#2b2b30",
-        role.ToolTipBase: "#e6e6e6", role.ToolTipText: "#1f1f23", role.Text: "#e6e6e6", role.Button: "#35353b",
-        role.ButtonText: "#e6e6e6", role.Highlight: "#3d7dd8", role.HighlightedText: "#ffffff",
-    }
-    for r, color in colors.items():
-        palette.setColor(r, QtGui.QColor(color))
-    app.setPalette(palette)

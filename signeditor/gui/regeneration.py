@@ -224,6 +224,7 @@ class Regenerator(QtCore.QObject):
         self.worker.failed.connect(self._on_failed)
         self.worker.progress.connect(lambda g, msg: self.status.emit(f"{msg}… ({self.backend})"))
         document.regeneration_needed.connect(self.request)
+        self._detached = False
         # Anchor changes that asked for no regeneration (e.g. a drag released where it started) are checked later.
         document.anchors_changed.connect(self._reconcile, QtCore.Qt.ConnectionType.QueuedConnection)
         self._thread.start()
@@ -344,7 +345,16 @@ class Regenerator(QtCore.QObject):
             self.status.emit(f"regeneration failed: {message}")
 
     def shutdown(self) -> None:
-        """Stop the worker thread (the window calls this on close; a running regeneration finishes first)."""
+        """Stop the worker thread (the window calls this on close; a running regeneration finishes first).
+
+        Later answers are dropped and the document no longer reaches this regenerator, since the same document
+        may live on with another one (a replaced draft).
+        """
         self._timer.stop()
+        self.generation += 1
+        if not self._detached:
+            self._detached = True
+            self.document.regeneration_needed.disconnect(self.request)
+            self.document.anchors_changed.disconnect(self._reconcile)
         self._thread.quit()
         self._thread.wait(5000)

@@ -142,6 +142,7 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self.curve_plot.setMouseEnabled(x=True, y=False)
         self.curve_plot.getAxis("left").setWidth(80)
         self.curve_plot.getAxis("left").setLabel("wrist m/s")
+        self.curve_plot.getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)" on a still clip
         self.curve_plot.setXLink(self.tracks)
         self.speed_curves = {
             "right": self.curve_plot.plot(pen=pg.mkPen((255, 120, 80), width=1.5), name="right wrist"),
@@ -225,6 +226,9 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         frames = np.arange(len(right))
         self.speed_curves["right"].setData(frames, right)
         self.speed_curves["left"].setData(frames, left)
+        # Speeds are never negative, and a still clip keeps a readable 0-0.5 m/s scale instead of a tiny one.
+        peak = float(np.nanmax(np.concatenate([right, left]))) if len(right) else 0.0
+        self.curve_plot.setYRange(0.0, max(0.5, peak * 1.05), padding=0)
 
     def set_playhead(self, frame: int) -> None:
         """Move the playhead without emitting ``playhead_moved`` (the document already knows)."""

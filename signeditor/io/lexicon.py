@@ -227,6 +227,38 @@ def read_lexicons(folders: Iterable[str | Path]) -> Lexicon:
     return Lexicon.combined(read_lexicon(folder) for folder in folders)
 
 
+def check_lexicon_folder(folder: str | Path) -> tuple[Lexicon | None, str | None]:
+    """(the folder's lexicon, None), or (None, why it cannot serve as one, in words a user can act on)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None, f"{folder}: not a folder, or it no longer exists"
+    if not (folder / INDEX_NAME).is_file():
+        return None, f"{folder}: has no {INDEX_NAME} (a lexicon folder holds {INDEX_NAME} and its .pose clips)"
+    try:
+        lexicon = read_lexicon(folder)
+    except FileFormatError as exc:
+        return None, str(exc)
+    if not len(lexicon):
+        return None, f"{folder / INDEX_NAME}: no entries"
+    return lexicon, None
+
+
+def read_usable_lexicons(folders: Iterable[str | Path]) -> tuple[Lexicon, list[str]]:
+    """The folders that can be read, as one lexicon, and a warning for each one skipped.
+
+    One bad folder in a user's list must not stop drafts from the good ones.
+    """
+    usable: list[Lexicon] = []
+    skipped: list[str] = []
+    for folder in folders:
+        lexicon, problem = check_lexicon_folder(folder)
+        if lexicon is not None:
+            usable.append(lexicon)
+        else:
+            skipped.append(f"lexicon folder skipped: {problem}")
+    return Lexicon.combined(usable), skipped
+
+
 def lexicon_index_bytes(rows: Iterable[LexiconEntry], folder: str | Path) -> bytes:
     """``index.csv`` bytes for ``rows``; clip paths are written relative to ``folder`` (POSIX separators)."""
     folder = Path(folder)

@@ -1,15 +1,20 @@
-"""MP4 and GIF export, rendered offscreen with the viewport's own renderer.
+"""MP4 and GIF export: poses rendered by any :class:`PoseRenderer`, encoded with PyAV (FFmpeg).
 
-vispy's EGL backend renders without any display (``EGL_PLATFORM=surfaceless``),
-so export works on headless machines and CI; frames are encoded with PyAV
-(FFmpeg). Two takes can be rendered side by side for comparison.
+The command line renders offscreen with vispy's EGL backend (``EGL_PLATFORM=surfaceless``),
+so it works on headless machines and CI. The editor cannot use EGL next to its own Qt GL
+viewport (the two fight over the current context), so it passes a renderer living in Qt
+(:mod:`signeditor.gui.video_export`) and drives the same :class:`VideoWriter` frame by frame.
+A second take or a reference video can be shown side by side.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -17,72 +22,181 @@ from signeditor.core.motion import Motion
 from signeditor.io.errors import FileFormatError
 
 ProgressCallback = Callable[[int, int], None]
+VIDEO_SUFFIXES = (".mp4", ".gif")
+#: Camera presets offered for video, in the order a translator picks them (names of viewport.CAMERA_PRESETS).
+VIDEO_CAMERAS: dict[str, str] = {"front": "Front", "signer": "Signer's view", "side": "Side"}
 
 
-def _offscreen_viewport(size: tuple[int, int], camera: str, avatar: object | None) -> object:
+class PoseRenderer(Protocol):
+    """Anything that shows one pose and returns the picture: the viewport (on screen, offscreen or EGL)."""
+
+    def set_pose(self, pose_features: np.ndarray) -> None: ...
+
+    def render_image(self) -> np.ndarray: ...
+
+
+class ReferenceFrames(Protocol):
+    """A reference video to show beside the avatar: the picture at a time, or None past its end."""
+
+    def frame_at(self, seconds: float) -> np.ndarray | None: ...
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """What the user picks in the export dialog (the CLI uses the defaults)."""
+
+    size: tuple[int, int] = (640, 480)
+    #: Frames per second of the video; None keeps the motion's own rate.
+    fps: float | None = None
+    camera: str = "front"
+    #: Show the reference video (when there is one) to the left of the avatar.
+    side_by_side: bool = False
+
+
+def offscreen_viewport(size: tuple[int, int], camera: str, avatar: object | None) -> object:
+    """A viewport rendering through EGL with no display (for processes without a Qt GL viewport)."""
     os.environ.setdefault("EGL_PLATFORM", "surfaceless")
     from signeditor.render.viewport import Viewport
 
     viewport = Viewport(avatar=avatar, size=size, app="egl")
-    viewport.set_camera_preset(camera)
-    viewport.set_theme("light")
+    prepare_for_video(viewport, camera)
     return viewport
 
 
-def render_frames(motion: Motion, size: tuple[int, int] = (640, 480), camera: str = "front",
-                  avatar: object | None = None, progress: ProgressCallback | None = None):
-    """Yield (H, W, 3) uint8 frames of the motion, one per motion frame."""
-    viewport = _offscreen_viewport(size, camera, avatar)
-    try:
-        for frame in range(motion.n_frames):
-            viewport.set_pose(motion.features[frame])
-            yield viewport.render_image()[..., :3]
-            if progress is not None:
-                progress(frame + 1, motion.n_frames)
-    finally:
-        viewport.canvas.close()
+def prepare_for_video(viewport: object, camera: str) -> None:
+    """The look of an exported video: the chosen camera on a light background."""
+    viewport.set_camera_preset(camera)  # type: ignore[attr-defined]
+    viewport.set_theme("light")  # type: ignore[attr-defined]
+
+
+def timed_motion(motion: Motion, fps: float | None) -> Motion:
+    """The motion at the video's frame rate (unchanged when it already has it)."""
+    fps = float(fps or motion.fps)
+    return motion if abs(fps - motion.fps) < 1e-6 else motion.resampled(fps)
+
+
+def fit_height(image: np.ndarray, height: int) -> np.ndarray:
+    """``image`` scaled (nearest neighbour) to ``height`` rows, keeping its aspect; RGB uint8."""
+    image = np.asarray(image)[..., :3]
+    rows = np.minimum((np.arange(height) * image.shape[0] / height).astype(int), image.shape[0] - 1)
+    width = max(2, round(image.shape[1] * height / image.shape[0]))
+    cols = np.minimum((np.arange(width) * image.shape[1] / width).astype(int), image.shape[1] - 1)
+    return image[rows][:, cols]
+
+
+class VideoWriter:
+    """Encodes RGB frames into ``path`` through a hidden temporary file that replaces it only on :meth:`finish`.
+
+    :meth:`abort` (cancel, error) deletes the temporary file, so an interrupted export never leaves a
+    partial video nor touches an existing one. The frame size is fixed by the first frame.
+    """
+
+    def __init__(self, path: str | Path, fps: float) -> None:
+        import av
+
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in VIDEO_SUFFIXES:
+            raise FileFormatError(self.path, "video export writes .mp4 or .gif")
+        self.fps = float(fps)
+        self.frames_written = 0
+        self._tmp = self.path.with_name(f".{self.path.name}.partial{suffix}")
+        self._container = av.open(str(self._tmp), mode="w")
+        self._stream = None
+
+    def _open_stream(self, width: int, height: int) -> None:
+        if self.path.suffix.lower() == ".mp4":
+            stream = self._container.add_stream("libx264", rate=round(self.fps))
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": "20"}
+        else:
+            stream = self._container.add_stream("gif", rate=round(self.fps))
+            stream.pix_fmt = "rgb8"
+        stream.width, stream.height = width - width % 2, height - height % 2
+        self._stream = stream
+
+    def write(self, image: np.ndarray) -> None:
+        import av
+
+        if self._stream is None:
+            self._open_stream(image.shape[1], image.shape[0])
+        stream = self._stream
+        image = np.ascontiguousarray(np.asarray(image)[: stream.height, : stream.width, :3])
+        for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+            self._container.mux(packet)
+        self.frames_written += 1
+
+    def finish(self) -> Path:
+        """Flush the encoder and put the finished file in place (atomically)."""
+        try:
+            if self._stream is None:
+                raise FileFormatError(self.path, "no frames to write")
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+            self._container.close()
+            os.replace(self._tmp, self.path)
+        finally:
+            self.abort()
+        return self.path
+
+    def abort(self) -> None:
+        """Stop and remove the temporary file (harmless after :meth:`finish`)."""
+        with contextlib.suppress(Exception):  # closing a half-written container may fail; it is deleted anyway
+            self._container.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+def render_frames(motion: Motion, renderer: PoseRenderer,
+                  reference: ReferenceFrames | None = None) -> Iterator[np.ndarray]:
+    """Yield the (H, W, 3) pictures of ``motion`` one frame at a time, the reference beside them if given."""
+    blank: np.ndarray | None = None
+    for frame in range(motion.n_frames):
+        renderer.set_pose(motion.features[frame])
+        image = np.asarray(renderer.render_image())[..., :3]
+        if reference is not None:
+            picture = reference.frame_at(frame / motion.fps)
+            if picture is None:  # past the reference's end: black, so the frame size never changes
+                picture = blank if blank is not None else np.zeros_like(image)
+            picture = fit_height(picture, image.shape[0])
+            blank = np.zeros_like(picture)
+            image = np.concatenate([picture, image], axis=1)
+        yield image
+
+
+class _HeldTake:
+    """A second take as a "reference": its rendered frames, holding its last pose when shorter."""
+
+    def __init__(self, motion: Motion, renderer: PoseRenderer) -> None:
+        self.motion, self.renderer = motion, renderer
+
+    def frame_at(self, seconds: float) -> np.ndarray:
+        frame = min(round(seconds * self.motion.fps), self.motion.n_frames - 1)
+        self.renderer.set_pose(self.motion.features[frame])
+        return np.asarray(self.renderer.render_image())[..., :3]
 
 
 def write_video(motion: Motion, path: str | Path, *, size: tuple[int, int] = (640, 480), fps: float | None = None,
                 compare: Motion | None = None, camera: str = "front", avatar: object | None = None,
-                progress: ProgressCallback | None = None) -> Path:
-    """Encode ``.mp4`` (H.264) or ``.gif``; with ``compare``, the two takes play side by side."""
-    import av
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".mp4", ".gif"):
-        raise FileFormatError(path, "video export writes .mp4 or .gif")
-    fps = float(fps or motion.fps)
-    source = motion if abs(fps - motion.fps) < 1e-6 else motion.resampled(fps)
-    frames = render_frames(source, size, camera, avatar, progress)
-    if compare is not None:
-        other = compare.resampled(fps)
-        if other.n_frames < source.n_frames:  # hold the shorter take's last pose
-            other = Motion(fps, np.concatenate([other.features, np.repeat(other.features[-1:], source.n_frames
-                                                                          - other.n_frames, axis=0)]))
-        second = render_frames(other, size, camera, avatar)
-        frames = (np.concatenate([a, b], axis=1) for a, b in zip(frames, second, strict=False))
-    width = size[0] * (2 if compare is not None else 1)
-    tmp = path.with_name(f".{path.name}.partial{suffix}")
+                progress: ProgressCallback | None = None, reference: ReferenceFrames | None = None) -> Path:
+    """Encode ``.mp4`` (H.264) or ``.gif`` offscreen (EGL); ``compare`` or ``reference`` plays side by side."""
+    source = timed_motion(motion, fps)
+    viewport = offscreen_viewport(size, camera, avatar)
+    second = None
     try:
-        with av.open(str(tmp), mode="w") as container:
-            if suffix == ".mp4":
-                stream = container.add_stream("libx264", rate=round(fps))
-                stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": "20"}
-            else:
-                stream = container.add_stream("gif", rate=round(fps))
-                stream.pix_fmt = "rgb8"
-            stream.width, stream.height = width - width % 2, size[1] - size[1] % 2
-            for image in frames:
-                image = np.ascontiguousarray(image[: stream.height, : stream.width])
-                frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-                for packet in stream.encode(frame):
-                    container.mux(packet)
-            for packet in stream.encode():
-                container.mux(packet)
-        os.replace(tmp, path)
+        if compare is not None:
+            second = offscreen_viewport(size, camera, avatar)
+            reference = _HeldTake(timed_motion(compare, source.fps), second)
+        writer = VideoWriter(path, source.fps)
+        try:
+            for done, image in enumerate(render_frames(source, viewport, reference), start=1):
+                writer.write(image)
+                if progress is not None:
+                    progress(done, source.n_frames)
+            return writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
     finally:
-        tmp.unlink(missing_ok=True)
-    return path
+        for v in (viewport, second):
+            if v is not None:
+                v.canvas.close()  # type: ignore[attr-defined]

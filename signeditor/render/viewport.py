@@ -30,14 +30,17 @@ class CameraPreset:
     azimuth: float
     elevation: float
     distance: float
+    #: The point looked at (metres); the signing space in front of the chest by default.
+    center: tuple[float, float, float] = _CENTER
 
 
 #: With up="+y", vispy's turntable looks along (cos az, 0, -sin az): azimuth 90 puts the camera on +z, in front
-#: of the signer; azimuth 0 on the signer's right; -90 behind the signer (their own view of their hands).
+#: of the signer; azimuth 0 on the signer's right; -90 behind the signer. The signer's view looks over the right
+#: shoulder (behind, to the right and above) down at the hands in front of the chest, so the body does not hide them.
 CAMERA_PRESETS: dict[str, CameraPreset] = {
     "front": CameraPreset(90.0, 5.0, 2.3),
     "side": CameraPreset(0.0, 5.0, 2.3),
-    "signer": CameraPreset(-90.0, 20.0, 1.8),
+    "signer": CameraPreset(-60.0, 30.0, 1.5, (0.0, 0.05, 0.25)),
     "three_quarter": CameraPreset(60.0, 12.0, 2.3),
 }
 
@@ -139,7 +142,8 @@ class Viewport:
         camera.azimuth = preset.azimuth
         camera.elevation = preset.elevation
         camera.distance = preset.distance
-        camera.center = _CENTER
+        camera.center = preset.center
+        self._light_follows_camera()  # at once: the camera's own event comes only with the next draw
         self.canvas.update()
 
     def set_theme(self, theme: str) -> None:
