@@ -132,7 +132,7 @@ def test_selecting_an_anchor_moves_the_playhead_and_clicks_on_the_timeline_keep_
     assert win.document.frame == onset.frame, "the viewport shows the selected anchor's pose"
 
     # A rotation in the inspector now shows at the playhead.
-    win.inspector.joints.setCurrentRow(win.inspector.joints.count() - 1 - 15 - 15)
+    win.inspector.select_joint("L_Index1")
     win.inspector.sliders[0].setValue(40)
     settle(qtbot, win)
     edited = win.document.anchors.by_id(onset.id).pose
