@@ -11,7 +11,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# The pinned CPU build of torch (on local disk); an unpinned torch would pull CUDA.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	# The video extra too: CI must run the video import tests.
+	$(PY) -m pip install -q -e '.[dev,video]'
 	touch $(STAMP)
 
 run: $(STAMP)

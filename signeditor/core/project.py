@@ -13,6 +13,20 @@ from signeditor.core.segments import Segment
 PROJECT_FORMAT_VERSION = 2
 
 
+@dataclass(frozen=True)
+class ReferenceVideo:
+    """A video shown beside the avatar: where it is (never copied into the project) and how it lines up.
+
+    The reference frame shown at project time ``t`` seconds is the video's
+    frame at ``t + offset_s``. ``keypoints`` optionally names a ``.pose`` file
+    with the video's detected 2D keypoints (in the video's pixels), drawn as an overlay.
+    """
+
+    path: str
+    offset_s: float = 0.0
+    keypoints: str = ""
+
+
 @dataclass
 class Project:
     motion: Motion
@@ -27,3 +41,5 @@ class Project:
     source: str = ""
     #: The original take of imported motion (None for drafts and generated motion): edits warp and displace it.
     recording: Recording | None = None
+    #: A human rendition to compare against (imported video, or attached by the user).
+    reference_video: ReferenceVideo | None = None

@@ -8,19 +8,38 @@ from dataclasses import dataclass, replace
 NON_SIGN, IN_SIGN, SIGN_START = 0, 1, 2
 UNKNOWN_LABEL = -1
 
+#: Review status of a sign, in the order a reviewer moves through them.
+DRAFT, NEEDS_WORK, APPROVED = "draft", "needs work", "approved"
+REVIEW_STATUSES: tuple[str, ...] = (DRAFT, NEEDS_WORK, APPROVED)
+
+
+def parse_review_status(text: str) -> str | None:
+    """A status from a person's spelling ("Needs work", "needs_work", "APPROVED"); None when unknown."""
+    key = " ".join(text.replace("_", " ").replace("-", " ").lower().split())
+    return key if key in REVIEW_STATUSES else None
+
 
 @dataclass(frozen=True)
 class Segment:
-    """A sign spanning frames ``start`` (inclusive) to ``end`` (exclusive)."""
+    """A sign spanning frames ``start`` (inclusive) to ``end`` (exclusive), with its review state.
+
+    ``status`` and ``comments`` are what a reviewer says about the sign; they
+    travel with it when its boundaries move.
+    """
 
     start: int
     end: int
     gloss: str = ""
     confidence: float = 1.0
+    status: str = DRAFT
+    comments: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
             raise ValueError(f"segment must have end > start, got {self.start}..{self.end}")
+        if self.status not in REVIEW_STATUSES:
+            raise ValueError(f"unknown review status {self.status!r} (expected one of {REVIEW_STATUSES})")
+        object.__setattr__(self, "comments", tuple(str(c) for c in self.comments))
 
     @property
     def length(self) -> int:
@@ -32,6 +51,10 @@ class Segment:
 
     def with_bounds(self, start: int, end: int) -> Segment:
         return replace(self, start=int(start), end=int(end))
+
+    def reviewed(self, status: str | None = None, comments: tuple[str, ...] | None = None) -> Segment:
+        return replace(self, status=self.status if status is None else status,
+                       comments=self.comments if comments is None else tuple(comments))
 
     def iou(self, other: Segment) -> float:
         inter = max(0, min(self.end, other.end) - max(self.start, other.start))

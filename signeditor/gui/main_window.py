@@ -42,29 +42,10 @@ def recovery_path() -> Path:
 
 
 def load_document_file(path: str | Path) -> Project:
-    """Open a project, or import any motion file as a new one, its signs found by FAST and anchored.
+    """Open a project, or import any motion file as a new one, its signs found by FAST and anchored."""
+    from signeditor.ml.fast.anchoring import open_anchored_project
 
-    Imported motion has no anchors yet; without anchors there is nothing to
-    edit, so segments (FAST's, or the file's own) become onset/middle/offset anchors.
-    """
-    from signeditor.core.keyframes import anchors_from_segments
-    from signeditor.io.formats import open_project
-
-    project = open_project(path)
-    if len(project.anchors) == 0:
-        if not project.segments:
-            try:
-                from signeditor.ml.fast.api import load_segmenter
-
-                project.segments = load_segmenter().segment(project.motion)
-            except Exception as exc:  # a broken model must not stop the import: the user can anchor by hand
-                logger.warning("FAST could not segment %s: %s", path, exc)
-        project.anchors = anchors_from_segments(project.motion, project.segments)
-    if project.recording is None and Path(path).suffix.lower() != ".signproj":
-        from signeditor.core.recording import Recording
-
-        project.recording = Recording.of(project.motion, project.anchors)  # edits warp it, never replace it
-    return project
+    return open_anchored_project(path)
 
 
 class MainWindow(QtWidgets.QMainWindow):

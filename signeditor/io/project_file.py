@@ -15,9 +15,9 @@ import numpy as np
 
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.motion import Motion, MotionError
-from signeditor.core.project import PROJECT_FORMAT_VERSION, Project
+from signeditor.core.project import PROJECT_FORMAT_VERSION, Project, ReferenceVideo
 from signeditor.core.recording import Recording, recorded_frames
-from signeditor.core.segments import Segment
+from signeditor.core.segments import DRAFT, Segment
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError, read_file_bytes
 from signeditor.io.validation import ARCHIVE_ERRORS, load_npz, numeric_array, validate_motion
@@ -44,7 +44,8 @@ def project_to_bytes(project: Project) -> bytes:
         "fps": project.motion.fps,
         "anchors": anchors,
         "segments": [
-            {"start": s.start, "end": s.end, "gloss": s.gloss, "confidence": s.confidence} for s in project.segments
+            {"start": s.start, "end": s.end, "gloss": s.gloss, "confidence": s.confidence, "status": s.status,
+             "comments": list(s.comments)} for s in project.segments
         ],
         "text": project.text,
         "spoken_language": project.spoken_language,
@@ -54,6 +55,9 @@ def project_to_bytes(project: Project) -> bytes:
     }
     if recording is not None:
         meta["recording"] = _recording_to_arrays(recording, project.anchors, arrays)
+    if project.reference_video is not None:
+        ref = project.reference_video
+        meta["reference_video"] = {"path": ref.path, "offset_s": ref.offset_s, "keypoints": ref.keypoints}
     npz = io.BytesIO()
     np.savez_compressed(npz, **arrays)
     out = io.BytesIO()
@@ -146,9 +150,11 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
             for i, a in enumerate(meta.get("anchors", []))
         )
         segments = [
-            Segment(int(s["start"]), int(s["end"]), str(s.get("gloss", "")), float(s.get("confidence", 1.0)))
+            Segment(int(s["start"]), int(s["end"]), str(s.get("gloss", "")), float(s.get("confidence", 1.0)),
+                    str(s.get("status", DRAFT)), tuple(str(c) for c in s.get("comments", [])))
             for s in meta.get("segments", [])
         ]
+        reference_video = _reference_video(meta.get("reference_video"))
         model_versions = {str(k): str(v) for k, v in dict(meta.get("model_versions", {})).items()}
     except (MotionError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise FileFormatError(path, f"inconsistent project contents: {exc}") from exc
@@ -170,7 +176,20 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         model_versions=model_versions,
         source=str(meta.get("source", "")),
         recording=recording,
+        reference_video=reference_video,
     )
+
+
+def _reference_video(entry: object) -> ReferenceVideo | None:
+    """The stored reference video (path and offset only: the video itself is never in the project)."""
+    if entry is None:
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+        raise ValueError("reference_video must be an object with a path")
+    offset = float(entry.get("offset_s", 0.0))
+    if not np.isfinite(offset):
+        raise ValueError("reference_video offset is not a finite number")
+    return ReferenceVideo(entry["path"], offset, str(entry.get("keypoints", "")))
 
 
 def _check_contents(motion: Motion, anchors: AnchorSet, segments: list[Segment], path: str | Path) -> None:

@@ -1,0 +1,1 @@
+"""Video: decoding, MediaPipe Holistic and video import (the optional ``[video]`` extra)."""

@@ -1,0 +1,176 @@
+"""Video decoding with PyAV: what a file holds, its frames in order, and any one frame exactly.
+
+Every failure becomes a FileFormatError naming the file and the problem (not a
+video, no video stream, damaged or truncated part way), so callers never see
+FFmpeg's own exception types.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from signeditor.io.errors import FileFormatError
+
+#: Decode errors PyAV raises for damaged input (its FFmpegError covers InvalidDataError and friends).
+try:
+    from av import FFmpegError as _DecodeError
+except ImportError:  # PyAV < 14 spelled it AVError
+    from av import AVError as _DecodeError  # type: ignore[no-redef]
+DECODE_ERRORS: tuple[type[BaseException], ...] = (_DecodeError, EOFError, OSError, ValueError)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: Path
+    width: int
+    height: int
+    fps: float
+    #: Frames the container announces (an estimate from the duration when it does not say).
+    n_frames: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_frames / self.fps
+
+
+def _open(path: Path) -> object:
+    import av
+
+    if not path.exists():
+        raise FileFormatError(path, "file not found")
+    try:
+        container = av.open(str(path))
+    except DECODE_ERRORS as exc:
+        raise FileFormatError(path, f"not a readable video ({type(exc).__name__}: {exc})") from exc
+    if not container.streams.video:
+        container.close()
+        raise FileFormatError(path, "the file has no video stream")
+    return container
+
+
+def _info(path: Path, stream: object) -> VideoInfo:
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = float(rate) if rate else 0.0
+    if not (math.isfinite(fps) and 1.0 <= fps <= 1000.0):
+        raise FileFormatError(path, f"implausible frame rate {fps} (expected 1 to 1000 frames per second)")
+    width, height = int(stream.codec_context.width), int(stream.codec_context.height)
+    if width < 16 or height < 16:
+        raise FileFormatError(path, f"video frames of {width}×{height} pixels are too small to find a person in")
+    n_frames = int(stream.frames or 0)
+    if n_frames <= 0 and stream.duration is not None and stream.time_base is not None:
+        n_frames = round(float(stream.duration * stream.time_base) * fps)
+    return VideoInfo(path, width, height, fps, max(n_frames, 0))
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Size, frame rate and frame count, without decoding."""
+    path = Path(path)
+    container = _open(path)
+    try:
+        return _info(path, container.streams.video[0])
+    finally:
+        container.close()
+
+
+def iter_frames(path: str | Path, max_side: int | None = None) -> Iterator[np.ndarray]:
+    """Every frame as (H, W, 3) uint8 RGB, in order; downscaled so neither side exceeds ``max_side``.
+
+    A decode error part way (a truncated or damaged file) raises FileFormatError saying after which frame.
+    """
+    path = Path(path)
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        info = _info(path, stream)
+        stream.thread_type = "AUTO"
+        scale = 1.0 if not max_side else min(1.0, max_side / max(info.width, info.height))
+        size = (max(2, round(info.width * scale)), max(2, round(info.height * scale)))
+        count = 0
+        try:
+            for frame in container.decode(stream):
+                if scale < 1.0:
+                    yield frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                else:
+                    yield frame.to_ndarray(format="rgb24")
+                count += 1
+        except DECODE_ERRORS as exc:
+            raise FileFormatError(path, f"damaged or truncated video: decoding failed after frame {count} "
+                                        f"({type(exc).__name__}: {exc})") from exc
+        if count == 0:
+            raise FileFormatError(path, "the video stream has no decodable frames")
+    finally:
+        container.close()
+
+
+class FrameReader:
+    """Random access to a video's frames by index, exactly (not the nearest keyframe).
+
+    Frame times come from the packets' timestamps (read once, without
+    decoding), so frame ``i`` is the ``i``-th frame in presentation order.
+    Seeking goes to the keyframe at or before it and decodes forward; reading
+    the next frame after the last one read just continues decoding, so
+    playback costs one decode per frame.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._container = _open(self.path)
+        self._stream = self._container.streams.video[0]
+        self.info = _info(self.path, self._stream)
+        try:
+            pts = sorted(p.pts for p in self._container.demux(self._stream) if p.pts is not None)
+        except DECODE_ERRORS as exc:
+            self.close()
+            raise FileFormatError(self.path, f"damaged video ({type(exc).__name__}: {exc})") from exc
+        if not pts:
+            self.close()
+            raise FileFormatError(self.path, "the video stream has no frames")
+        self._pts = pts
+        self._decoder: Iterator[object] | None = None
+        self._last_index = -2
+
+    @property
+    def n_frames(self) -> int:
+        return len(self._pts)
+
+    @property
+    def fps(self) -> float:
+        return self.info.fps
+
+    def index_at_time(self, seconds: float) -> int | None:
+        """The frame on screen at ``seconds`` (None before the first frame or after the last one ends)."""
+        if self._stream.time_base is None:
+            index = math.floor(seconds * self.fps + 1e-6)
+        else:
+            target = seconds / float(self._stream.time_base) + 1e-3
+            index = bisect.bisect_right(self._pts, target + self._pts[0]) - 1
+        return index if 0 <= index < self.n_frames and seconds < self.n_frames / self.fps + 1e-9 else None
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` as (H, W, 3) uint8 RGB."""
+        if not 0 <= index < self.n_frames:
+            raise IndexError(f"frame {index} outside the video's {self.n_frames} frames")
+        target = self._pts[index]
+        try:
+            if self._decoder is None or index != self._last_index + 1:
+                self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+                self._decoder = self._container.decode(self._stream)
+            for decoded in self._decoder:
+                if decoded.pts is None or decoded.pts < target:
+                    continue
+                self._last_index = index
+                return decoded.to_ndarray(format="rgb24")
+        except DECODE_ERRORS as exc:
+            self._decoder = None
+            raise FileFormatError(self.path, f"cannot decode frame {index} ({type(exc).__name__}: {exc})") from exc
+        self._decoder = None
+        raise FileFormatError(self.path, f"frame {index} is missing from the stream (truncated video?)")
+
+    def close(self) -> None:
+        self._container.close()
