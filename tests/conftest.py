@@ -277,3 +277,46 @@ def make_draft_window(qtbot: object, make_window: Callable[..., object]) -> Call
         return win
 
     return make
+
+
+# --- videos (video import, reference dock) ---------------------------------------------------------------------
+SAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "resources" / "samples" / "sample.signproj"
+
+
+def write_frames_mp4(path: Path, frames: list[np.ndarray], fps: int = 25) -> Path:
+    """Encode (H, W, 3) uint8 frames as H.264 with every frame its own keyframe-independent picture order."""
+    import av
+
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.pix_fmt = "yuv420p"
+        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+        stream.options = {"crf": "18", "g": "12"}  # short GOPs: seeking must still decode forward to the frame
+        for image in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def numbered_frames(n: int, size: tuple[int, int] = (64, 48)) -> list[np.ndarray]:
+    """Frames whose index can be read back from the picture: frame i is filled with grey level 8 * i."""
+    return [np.full((size[1], size[0], 3), 8 * i, np.uint8) for i in range(n)]
+
+
+def frame_index_of(image: np.ndarray) -> int:
+    """Inverse of :func:`numbered_frames` (robust to compression noise)."""
+    return round(float(np.median(image[..., :3])) / 8.0)
+
+
+@pytest.fixture(scope="session")
+def rendered_sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """The bundled sample's motion rendered by our own video exporter (640×480 MP4), and that motion."""
+    from signeditor.io.project_file import load_project
+    from signeditor.render.video import write_video
+
+    motion = load_project(SAMPLE_PROJECT).motion
+    path = tmp_path_factory.mktemp("video") / "sample.mp4"
+    write_video(motion, path, size=(640, 480))
+    return path, motion

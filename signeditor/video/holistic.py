@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from typing import Protocol
 
 import numpy as np
@@ -46,6 +47,7 @@ class VideoExtraMissing(RuntimeError):
 def _holistic_module() -> object:
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging is noise for users
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
     try:
         import pose_format.utils.holistic as pf_holistic
     except ImportError as exc:
@@ -87,9 +89,15 @@ class MediaPipeHolistic:
             self._holistic = solutions.holistic.Holistic(
                 static_image_mode=False, model_complexity=MODEL_COMPLEXITY, smooth_landmarks=True,
                 refine_face_landmarks=False)
+        self._started = False
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        results = self._holistic.process(np.ascontiguousarray(rgb))
+        if self._started:
+            results = self._holistic.process(np.ascontiguousarray(rgb))
+        else:  # the graph starts on the first frame, with a burst of C++ log lines
+            with _quiet_stderr():
+                results = self._holistic.process(np.ascontiguousarray(rgb))
+            self._started = True
         pf, w, h = self._pf, self.width, self.height
         parts = (
             pf.body_points(results.pose_landmarks, w, h, 33),
