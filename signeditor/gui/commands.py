@@ -206,10 +206,10 @@ def move_segment_boundary(document: Document, index: int, side: str, frame: int)
     segment = segments[index]
     if side == "start":
         start = min(max(frame, 0), segment.end - 1)
-        segments[index] = Segment(start, segment.end, segment.gloss, segment.confidence)
+        segments[index] = segment.with_bounds(start, segment.end)
     else:
         end = max(min(frame, document.n_frames), segment.start + 1)
-        segments[index] = Segment(segment.start, end, segment.gloss, segment.confidence)
+        segments[index] = segment.with_bounds(segment.start, end)
     return SetSegmentsCommand(document, segments, f"Move {segment.gloss or 'sign'} {side}")
 
 

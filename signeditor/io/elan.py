@@ -1,22 +1,26 @@
 """ELAN (.eaf) export and import of sign segments, so annotators can check FAST's output in ELAN.
 
 Segments become annotations of one tier (default "Sign") with times in
-milliseconds; the annotation value is the gloss (or SIGN<n> when unknown)
-and the confidence goes into the annotation text only when asked, because
-ELAN has no numeric field for it.
+milliseconds; the annotation value is the gloss (or SIGN<n> when unknown).
+The review travels on two more tiers over the same spans: "Status" (draft /
+needs work / approved) and "Comments" (one line per comment), so a reviewer
+can work in ELAN beside the reference video and the project can take their
+verdicts back (:func:`merge_elan_review`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from signeditor.core.segments import Segment
+from signeditor.core.segments import Segment, parse_review_status
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError
 
 SIGN_TIER = "Sign"
 #: The gloss of each sign, on the sign's time span: what annotators read and correct.
 GLOSS_TIER = "Gloss"
+STATUS_TIER = "Status"
+COMMENTS_TIER = "Comments"
 
 
 def _frame_to_ms(frame: int, fps: float) -> int:
@@ -31,10 +35,12 @@ def write_elan(
     *,
     media: str | None = None,
     tier: str = SIGN_TIER,
+    media_offset_s: float = 0.0,
 ) -> None:
     """Write ``segments`` (frames at ``fps``) as annotations of ``tier`` to an .eaf file, atomically.
 
     With ``n_frames``, segments are clipped to the clip so ELAN never shows a sign past the media's end.
+    ``media_offset_s``: where the project's time 0 falls in the media (ELAN's time origin).
     """
     import pympi
 
@@ -42,17 +48,23 @@ def write_elan(
         segments = [s.with_bounds(s.start, min(s.end, n_frames)) for s in segments if s.start < n_frames]
     eaf = pympi.Elan.Eaf(author="SignEditor")
     if media:
-        eaf.add_linked_file(media, mimetype="video/mp4" if media.endswith(".mp4") else None)
+        origin = round(media_offset_s * 1000.0) if media_offset_s > 0 else None
+        eaf.add_linked_file(media, mimetype="video/mp4" if media.endswith(".mp4") else None, time_origin=origin)
     eaf.add_tier(tier)
     glossed = any(seg.gloss for seg in segments)
     if glossed:
         eaf.add_tier(GLOSS_TIER)
+    eaf.add_tier(STATUS_TIER)
+    eaf.add_tier(COMMENTS_TIER)
     for index, seg in enumerate(sorted(segments, key=lambda s: s.start)):
         start, end = _frame_to_ms(seg.start, fps), _frame_to_ms(seg.end, fps)
         end = max(end, start + 1)
         eaf.add_annotation(tier, start, end, seg.gloss or f"SIGN{index + 1}")
         if glossed and seg.gloss:
             eaf.add_annotation(GLOSS_TIER, start, end, seg.gloss)
+        eaf.add_annotation(STATUS_TIER, start, end, seg.status)
+        if seg.comments:
+            eaf.add_annotation(COMMENTS_TIER, start, end, "\n".join(seg.comments))
     if "default" in eaf.get_tier_names() and tier != "default":
         eaf.remove_tier("default")
     path = Path(path)
@@ -65,17 +77,23 @@ def write_elan(
     write_bytes_atomically(path, data)
 
 
+def _open_eaf(path: Path) -> object:
+    import pympi
+
+    if not path.exists():
+        raise FileFormatError(path, "file not found")
+    try:
+        return pympi.Elan.Eaf(str(path))
+    except Exception as exc:  # pympi raises parser errors of several types
+        raise FileFormatError(path, f"not a readable ELAN file ({type(exc).__name__}: {exc})") from exc
+
+
 def read_elan(path: str | Path, fps: float, tier: str = SIGN_TIER) -> list[Segment]:
     """Segments of ``tier`` in frames at ``fps`` (start rounded down, end rounded up)."""
     import math
 
-    import pympi
-
     path = Path(path)
-    try:
-        eaf = pympi.Elan.Eaf(str(path))
-    except Exception as exc:  # pympi raises parser errors of several types
-        raise FileFormatError(path, f"not a readable ELAN file ({type(exc).__name__}: {exc})") from exc
+    eaf = _open_eaf(path)
     if tier not in eaf.get_tier_names():
         raise FileFormatError(path, f"no tier {tier!r} (tiers: {sorted(eaf.get_tier_names())})")
     segments = []
@@ -84,3 +102,50 @@ def read_elan(path: str | Path, fps: float, tier: str = SIGN_TIER) -> list[Segme
         end = max(math.ceil(end_ms * fps / 1000.0 - 1e-6), start + 1)
         segments.append(Segment(start, end, str(value)))
     return segments
+
+
+def _best_match(segments: list[Segment], start: int, end: int) -> int | None:
+    """The sign covering most of the span [start, end), if it covers at least half of it or of itself."""
+    best, best_overlap = None, 0
+    for i, seg in enumerate(segments):
+        overlap = min(seg.end, end) - max(seg.start, start)
+        if overlap > best_overlap and overlap * 2 >= min(seg.length, max(end - start, 1)):
+            best, best_overlap = i, overlap
+    return best
+
+
+def merge_elan_review(segments: list[Segment], path: str | Path, fps: float) -> tuple[list[Segment], list[str]]:
+    """The signs with the status and comments a reviewer left in ELAN's Status and Comments tiers.
+
+    Annotations are matched to signs by time overlap, so a reviewer may nudge
+    spans; ELAN's comments replace the sign's (the file holds them all, as
+    exported). Returns the merged signs and notes on what could not be merged.
+    """
+    path = Path(path)
+    eaf = _open_eaf(path)
+    tiers = eaf.get_tier_names()
+    if STATUS_TIER not in tiers and COMMENTS_TIER not in tiers:
+        raise FileFormatError(path, f"no {STATUS_TIER!r} or {COMMENTS_TIER!r} tier to take a review from "
+                                    f"(tiers: {sorted(tiers)})")
+    merged = list(segments)
+    notes: list[str] = []
+    for tier in (STATUS_TIER, COMMENTS_TIER):
+        if tier not in tiers:
+            continue
+        for start_ms, end_ms, value, *_ in sorted(eaf.get_annotation_data_for_tier(tier)):
+            start, end = round(start_ms * fps / 1000.0), round(end_ms * fps / 1000.0)
+            index = _best_match(merged, start, end)
+            where = f"{start_ms / 1000:.2f}–{end_ms / 1000:.2f} s"
+            if index is None:
+                notes.append(f"{tier} annotation at {where} matches no sign: {value!r}")
+                continue
+            if tier == STATUS_TIER:
+                status = parse_review_status(str(value))
+                if status is None:
+                    notes.append(f"unknown status {value!r} at {where} (expected draft, needs work or approved)")
+                    continue
+                merged[index] = merged[index].reviewed(status=status)
+            else:
+                lines = tuple(line.strip() for line in str(value).splitlines() if line.strip())
+                merged[index] = merged[index].reviewed(comments=lines)
+    return merged, notes

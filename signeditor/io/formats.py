@@ -57,7 +57,9 @@ def _signspark(project: Project, path: Path) -> None:
 def _eaf(project: Project, path: Path) -> None:
     from signeditor.io.elan import write_elan
 
-    write_elan(project.segments, project.motion.fps, path, project.motion.n_frames)
+    reference = project.reference_video
+    write_elan(project.segments, project.motion.fps, path, project.motion.n_frames,
+               media=reference.path if reference else None, media_offset_s=reference.offset_s if reference else 0.0)
 
 
 def _video(project: Project, path: Path, **options: object) -> None:
@@ -73,7 +75,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("pose", ".pose", "MediaPipe holistic keypoints (pose-format)", _pose),
     ExportFormat("npz", ".npz", "SMPL-X parameters (axis-angle)", _npz),
     ExportFormat("signspark", ".signspark.npz", "SignSparK record (rot6D + segment labels)", _signspark),
-    ExportFormat("eaf", ".eaf", "ELAN annotation with the sign tier", _eaf),
+    ExportFormat("eaf", ".eaf", "ELAN annotation: signs, review status and comments", _eaf),
     ExportFormat("mp4", ".mp4", "video of the avatar", _video),
     ExportFormat("gif", ".gif", "animated GIF of the avatar", _video),
 )}
