@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtGui
 
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import Motion
-from signeditor.core.project import Project
+from signeditor.core.project import Project, ReferenceVideo
 from signeditor.core.recording import Recording, edit_recording, frame_runs, recorded_frames
 from signeditor.core.segments import Segment
 
@@ -52,6 +52,7 @@ class Document(QtCore.QObject):
     segments_changed = QtCore.Signal()
     frame_changed = QtCore.Signal(int)
     path_changed = QtCore.Signal(str)
+    reference_changed = QtCore.Signal()
     #: (lo, hi, urgent): frames to regenerate after an anchor edit; urgent for a committed edit (no debounce),
     #: not for drag previews, which arrive in bursts.
     regeneration_needed = QtCore.Signal(int, int, bool)
@@ -173,6 +174,10 @@ class Document(QtCore.QObject):
     def set_segments(self, segments: list[Segment]) -> None:
         self.project.segments = list(segments)
         self.segments_changed.emit()
+
+    def set_reference_video(self, reference: ReferenceVideo | None) -> None:
+        self.project.reference_video = reference
+        self.reference_changed.emit()
 
     def set_frame(self, frame: int) -> None:
         frame = min(max(int(frame), 0), self.n_frames - 1)

@@ -49,6 +49,9 @@ def load_document_file(path: str | Path) -> Project:
 
 
 class MainWindow(QtWidgets.QMainWindow):
+    #: A new Document is shown (open, import, draft, recovery): docks that follow the document re-bind.
+    document_replaced = QtCore.Signal(object)
+
     def __init__(self, project: Project | None = None, path: str | Path | None = None, *,
                  regenerate: RegenerateFn | None = None, settings: QtCore.QSettings | None = None,
                  with_viewport: bool = True, confirm_close: bool = True) -> None:
@@ -110,6 +113,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._connect_timeline()
         self.set_project(project or Project(Motion.rest(100)), path)
         self._add_draft_panel()
+        self._add_video_review()
         self._restore_settings()
 
     # --- setup -------------------------------------------------------------------------------------------------
@@ -242,6 +246,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.draft_panel.draft_ready.connect(self.open_draft)
         self.draft_panel.show_project(self.document.project)
 
+    def _add_video_review(self) -> None:
+        """File > Import video…, reference video and sign review (issue #14): their own module, their own docks."""
+        from signeditor.gui.video_review import install
+
+        self.video_review = install(self)
+        self.document_replaced.connect(self.video_review.bind)
+
     def open_draft(self, project: Project, warnings: list[str] | None = None) -> bool:
         """Show a text draft and play it at once.
 
@@ -304,6 +315,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._on_anchors_changed()
         self._on_motion_changed()
         self._on_frame_changed(doc.frame)
+        self.document_replaced.emit(doc)
         self._update_title()
 
     def _show_model_problem(self, message: str) -> None:

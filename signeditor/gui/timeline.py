@@ -28,7 +28,10 @@ TRACK_Y: dict[str, float] = {name: float(len(TRACKS) - 1 - i) for i, name in enu
 GRAB_PIXELS = 8.0
 _ANCHOR_BRUSH = pg.mkBrush(240, 170, 40)
 _SELECTED_BRUSH = pg.mkBrush(80, 200, 255)
-_SEGMENT_BRUSH = pg.mkBrush(90, 130, 200, 110)
+#: Signs lane colour by review status: draft blue, needs work orange-red, approved green.
+SEGMENT_COLOURS: dict[str, tuple[int, int, int, int]] = {
+    "draft": (90, 130, 200, 110), "needs work": (230, 90, 40, 150), "approved": (60, 180, 90, 140),
+}
 _GENERATED_BRUSH = pg.mkBrush(200, 120, 255, 50)
 
 
@@ -200,7 +203,8 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         y = TRACK_Y["sign"]
         for segment in segments:
             bar = pg.LinearRegionItem(
-                values=(segment.start - 0.5, segment.end - 0.5), movable=False, brush=_SEGMENT_BRUSH,
+                values=(segment.start - 0.5, segment.end - 0.5), movable=False,
+                brush=pg.mkBrush(*SEGMENT_COLOURS[segment.status]),
                 span=((y + 0.6) / len(TRACKS), (y + 1.4) / len(TRACKS)),
             )
             color = (230, 230, 230) if self._theme == "dark" else (20, 20, 30)

@@ -1,0 +1,151 @@
+"""File > Import video…: the import runs on a worker thread behind a progress dialog with Cancel.
+
+The dialog is not modal: the window stays responsive (the current project
+can still be played and edited) while frames are read. Cancel stops between
+frames and leaves no file; a finished import replaces the document, like
+opening a file does.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from signeditor.gui.worker_thread import collection_paused
+
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm *.mpg *.mpeg);;All files (*)"
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    video: Path
+    output: Path
+
+
+class VideoImportWorker(QtCore.QObject):
+    progress = QtCore.Signal(object)  # ImportProgress
+    finished = QtCore.Signal(object)  # VideoImportResult
+    failed = QtCore.Signal(str)
+    cancelled = QtCore.Signal()
+
+    def __init__(self, detector_factory: object | None = None) -> None:
+        super().__init__()
+        self.detector_factory = detector_factory
+        self.stop = threading.Event()
+
+    @QtCore.Slot(object)
+    def run(self, request: ImportRequest) -> None:
+        from signeditor.io.errors import FileFormatError
+        from signeditor.video.holistic import VideoExtraMissing
+        from signeditor.video.importer import ImportCancelled, import_video
+
+        with collection_paused():
+            try:
+                result = import_video(request.video, request.output, progress=self.progress.emit,
+                                      should_stop=self.stop.is_set, detector_factory=self.detector_factory)
+            except ImportCancelled:
+                self.cancelled.emit()
+            except (FileFormatError, VideoExtraMissing, OSError) as exc:
+                self.failed.emit(str(exc))
+            except Exception as exc:  # anything else must still end as a message, never a dead worker
+                self.failed.emit(f"{request.video}: import failed ({type(exc).__name__}: {exc})")
+            else:
+                self.finished.emit(result)
+
+
+def describe(progress: object) -> str:
+    if progress.stage == "fitting":
+        return "Fitting the motion and finding the signs…"
+    left = "" if progress.seconds_left is None else f", about {progress.seconds_left:.0f} s left"
+    return f"Finding the signer: frame {progress.frame} of {progress.total} ({progress.frames_per_s:.1f} frames/s{left})"
+
+
+class VideoImportController(QtCore.QObject):
+    """Owns the worker thread and the progress dialog of one window's video imports."""
+
+    imported = QtCore.Signal(object)  # VideoImportResult
+    _start = QtCore.Signal(object)
+
+    def __init__(self, parent_window: QtWidgets.QWidget, detector_factory: object | None = None) -> None:
+        super().__init__(parent_window)
+        self.window = parent_window
+        self.dialog: QtWidgets.QProgressDialog | None = None
+        self.busy = False
+        self.last_message = ""
+        self._thread = QtCore.QThread(self)
+        self._thread.setObjectName("video-import")
+        self.worker = VideoImportWorker(detector_factory)
+        self.worker.moveToThread(self._thread)
+        queued = QtCore.Qt.ConnectionType.QueuedConnection
+        self._start.connect(self.worker.run, queued)
+        self.worker.progress.connect(self._on_progress, queued)
+        self.worker.finished.connect(self._on_finished, queued)
+        self.worker.failed.connect(self._on_failed, queued)
+        self.worker.cancelled.connect(self._on_cancelled, queued)
+        self._thread.finished.connect(self.worker.deleteLater)
+        self._thread.start()
+        app = QtCore.QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    def start(self, video: str | Path, output: str | Path) -> bool:
+        if self.busy:
+            return False
+        self.busy = True
+        self.worker.stop.clear()
+        self.dialog = QtWidgets.QProgressDialog(f"Importing {Path(video).name}…", "Cancel", 0, 0, self.window)
+        self.dialog.setWindowTitle("Import video")
+        self.dialog.setWindowModality(QtCore.Qt.WindowModality.NonModal)
+        self.dialog.setAutoClose(False)
+        self.dialog.setAutoReset(False)
+        self.dialog.setMinimumDuration(0)
+        self.dialog.canceled.connect(self.cancel)
+        self.dialog.show()
+        self._start.emit(ImportRequest(Path(video), Path(output)))
+        return True
+
+    def cancel(self) -> None:
+        self.worker.stop.set()
+        if self.dialog is not None:
+            self.dialog.setLabelText("Cancelling…")
+
+    @QtCore.Slot(object)
+    def _on_progress(self, progress: object) -> None:
+        if self.dialog is None or self.worker.stop.is_set():
+            return
+        self.dialog.setMaximum(max(progress.total, 1))
+        self.dialog.setValue(min(progress.frame, progress.total))
+        self.dialog.setLabelText(describe(progress))
+
+    def _finish(self, message: str) -> None:
+        self.busy = False
+        self.last_message = message
+        if self.dialog is not None:
+            self.dialog.canceled.disconnect(self.cancel)
+            self.dialog.close()
+            self.dialog.deleteLater()
+            self.dialog = None
+
+    @QtCore.Slot(object)
+    def _on_finished(self, result: object) -> None:
+        self._finish("; ".join(result.warnings()) or "imported")
+        self.imported.emit(result)
+
+    @QtCore.Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._finish(message)
+        QtWidgets.QMessageBox.critical(self.window, "Video import failed", message)
+
+    @QtCore.Slot()
+    def _on_cancelled(self) -> None:
+        self._finish("import cancelled: nothing was written")
+
+    @QtCore.Slot()
+    def shutdown(self) -> None:
+        self.worker.stop.set()
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait(10000)

@@ -1,0 +1,136 @@
+"""Video in, review out, in the editor window: Import video…, the Reference and Review docks, ELAN review merge.
+
+Everything is added to an existing MainWindow by :func:`install`, so the
+window itself only calls it once and announces each new document.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from signeditor.core.project import ReferenceVideo
+from signeditor.gui.reference_dock import ReferenceDock, SetReferenceCommand
+from signeditor.gui.review_panel import ReviewPanel, merge_review_command
+from signeditor.gui.video_import import VIDEO_FILTER, VideoImportController
+from signeditor.io.errors import FileFormatError
+
+
+def _file_menu(window: QtWidgets.QMainWindow) -> QtWidgets.QMenu:
+    for action in window.menuBar().actions():
+        if action.menu() is not None and action.text().replace("&", "") == "File":
+            return action.menu()
+    return window.menuBar().addMenu("&File")
+
+
+class VideoReviewTools(QtCore.QObject):
+    """The window's video import controller, Reference and Review docks and their menu entries."""
+
+    def __init__(self, window: QtWidgets.QMainWindow, detector_factory: object | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.reference = ReferenceDock()
+        self.review = ReviewPanel()
+        self.importer = VideoImportController(window, detector_factory)
+        self.importer.imported.connect(self._open_imported)
+        self.reference.attach_requested.connect(self.attach_dialog)
+        area = QtCore.Qt.DockWidgetArea.RightDockWidgetArea
+        window.docks["reference"] = window._dock("Reference", self.reference, area)
+        window.docks["review"] = window._dock("Review", self.review, area)
+        window.tabifyDockWidget(window.docks["inspector"], window.docks["review"])
+        window.docks["inspector"].raise_()
+
+        self.actions = {
+            "import_video": window._action("Import &video…", self.import_dialog, "Ctrl+Shift+I"),
+            "attach_video": window._action("Attach &reference video…", self.attach_dialog),
+            "merge_review": window._action("Import review from &ELAN…", self.merge_review_dialog),
+            "next_needs_work": window._action("Next sign needing &work", self.review.jump_to_next_needing_work,
+                                              "Ctrl+J"),
+        }
+        file_menu = _file_menu(window)
+        anchor = next((a for a in file_menu.actions() if a.menu() is not None and "Export" in a.text()), None)
+        file_menu.insertActions(anchor, [self.actions[k] for k in ("import_video", "attach_video", "merge_review")])
+        file_menu.insertSeparator(anchor)
+        view_menu = next((a.menu() for a in window.menuBar().actions()
+                          if a.menu() is not None and a.text().replace("&", "") == "View"), None)
+        if view_menu is not None:
+            view_menu.addActions([window.docks["reference"].toggleViewAction(),
+                                  window.docks["review"].toggleViewAction(), self.actions["next_needs_work"]])
+        window.installEventFilter(self)
+        self.bind(window.document)
+
+    def bind(self, document: object) -> None:
+        """Follow a new document (the window announces each one)."""
+        self.reference.set_document(document)
+        self.review.set_document(document)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if watched is self.window and event.type() == QtCore.QEvent.Type.Close:
+            QtCore.QTimer.singleShot(0, self._after_close)
+        return False
+
+    def _after_close(self) -> None:
+        if not self.window.isVisible():  # the close was accepted
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        self.importer.shutdown()
+        self.reference.shutdown()
+
+    # --- actions -------------------------------------------------------------------------------------------------
+    def import_dialog(self) -> None:
+        video, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Import video", "", VIDEO_FILTER)
+        if not video:
+            return
+        output, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Save the imported project as", str(Path(video).with_suffix(".signproj")),
+            "SignEditor projects (*.signproj)")
+        if output:
+            self.import_video(video, output if output.endswith(".signproj") else output + ".signproj")
+
+    def import_video(self, video: str | Path, output: str | Path) -> bool:
+        if not self.importer.start(video, output):
+            self.window.statusBar().showMessage("a video import is already running", 5000)
+            return False
+        return True
+
+    def _open_imported(self, result: object) -> None:
+        if not self.window._maybe_save():
+            self.window.statusBar().showMessage(f"imported to {result.project_path} (not opened)", 10000)
+            return
+        self.window.set_project(result.project, result.project_path)
+        self.window._add_recent(result.project_path)
+        self.window.statusBar().showMessage(f"imported {result.info.path.name}: {self.importer.last_message}", 15000)
+
+    def attach_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Attach reference video", "", VIDEO_FILTER)
+        if path:
+            self.attach_video(path)
+
+    def attach_video(self, path: str | Path, keypoints: str = "") -> None:
+        document = self.window.document
+        reference = ReferenceVideo(str(Path(path).resolve()), 0.0, keypoints)
+        document.undo_stack.push(SetReferenceCommand(document, reference, f"Attach {Path(path).name}"))
+        self.window.docks["reference"].raise_()
+
+    def merge_review_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Import review from ELAN", "",
+                                                        "ELAN annotations (*.eaf)")
+        if path:
+            self.merge_review(path)
+
+    def merge_review(self, path: str | Path) -> list[str]:
+        try:
+            command, notes = merge_review_command(self.window.document, path)
+        except FileFormatError as exc:
+            QtWidgets.QMessageBox.critical(self.window, "Cannot import the review", str(exc))
+            return [str(exc)]
+        self.window.document.undo_stack.push(command)
+        self.window.statusBar().showMessage(
+            f"review merged from {Path(path).name}" + (": " + "; ".join(notes) if notes else ""), 15000)
+        return notes
+
+
+def install(window: QtWidgets.QMainWindow, detector_factory: object | None = None) -> VideoReviewTools:
+    return VideoReviewTools(window, detector_factory)
