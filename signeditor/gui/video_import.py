@@ -60,7 +60,8 @@ def describe(progress: object) -> str:
     if progress.stage == "fitting":
         return "Fitting the motion and finding the signs…"
     left = "" if progress.seconds_left is None else f", about {progress.seconds_left:.0f} s left"
-    return f"Finding the signer: frame {progress.frame} of {progress.total} ({progress.frames_per_s:.1f} frames/s{left})"
+    rate = f"{progress.frames_per_s:.1f} frames/s"
+    return f"Finding the signer: frame {progress.frame} of {progress.total} ({rate}{left})"
 
 
 class VideoImportController(QtCore.QObject):

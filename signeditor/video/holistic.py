@@ -27,6 +27,7 @@ from signeditor.io.errors import FileFormatError
 
 #: The only model complexity whose models ship inside the wheel (0 and 2 are downloaded at run time).
 MODEL_COMPLEXITY = 1
+_OPENCV_QT_VARIABLES = ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR")
 VIDEO_EXTRA_HINT = "install the video extra: pip install 'signeditor[video]' (mediapipe 0.10.14)"
 
 
@@ -48,10 +49,19 @@ def _holistic_module() -> object:
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging is noise for users
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
+    # MediaPipe's OpenCV wheel points Qt at its own (Qt 5) plugins and fonts on import; the editor's Qt must not
+    # follow it (nor must any process started from here).
+    saved = {key: os.environ.get(key) for key in _OPENCV_QT_VARIABLES}
     try:
         import pose_format.utils.holistic as pf_holistic
     except ImportError as exc:
         raise VideoExtraMissing(f"video import needs MediaPipe: {VIDEO_EXTRA_HINT}") from exc
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return pf_holistic
 
 
