@@ -153,7 +153,7 @@ class FrameWorker(QtCore.QObject):
         painter = QtGui.QPainter(image)
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        radius = max(1.5, image.width() / 320)
+        radius = max(2.0, image.width() / 200)
         for (x, y), ok, colour in zip(points[index], seen[index], colours, strict=True):
             if ok:
                 painter.setBrush(QtGui.QColor(*colour))

@@ -38,8 +38,7 @@ class VideoReviewTools(QtCore.QObject):
         area = QtCore.Qt.DockWidgetArea.RightDockWidgetArea
         window.docks["reference"] = window._dock("Reference", self.reference, area)
         window.docks["review"] = window._dock("Review", self.review, area)
-        window.tabifyDockWidget(window.docks["inspector"], window.docks["review"])
-        window.docks["inspector"].raise_()
+        window.tabifyDockWidget(window.docks["history"], window.docks["review"])
 
         self.actions = {
             "import_video": window._action("Import &video…", self.import_dialog, "Ctrl+Shift+I"),
@@ -66,13 +65,14 @@ class VideoReviewTools(QtCore.QObject):
         self.review.set_document(document)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
-        if watched is self.window and event.type() == QtCore.QEvent.Type.Close:
-            QtCore.QTimer.singleShot(0, self._after_close)
+        """Stop the worker threads when the window really closes (a Close the window accepts, then its Hide)."""
+        if watched is self.window:
+            if event.type() == QtCore.QEvent.Type.Close:
+                self._closing = True
+                QtCore.QTimer.singleShot(0, self, lambda: setattr(self, "_closing", False))  # close refused
+            elif event.type() == QtCore.QEvent.Type.Hide and getattr(self, "_closing", False):
+                self.shutdown()
         return False
-
-    def _after_close(self) -> None:
-        if not self.window.isVisible():  # the close was accepted
-            self.shutdown()
 
     def shutdown(self) -> None:
         self.importer.shutdown()
