@@ -33,11 +33,13 @@ OVERLAY_COMPONENTS: dict[str, tuple[int, int, int]] = {
 class SetReferenceCommand(QtGui.QUndoCommand):
     """Attach, detach or re-time the reference video; consecutive offset steps merge into one undo entry."""
 
-    def __init__(self, document: Document, reference: ReferenceVideo | None, text: str) -> None:
+    def __init__(self, document: Document, reference: ReferenceVideo | None, text: str,
+                 mergeable: bool = False) -> None:
         super().__init__(text)
         self.document = document
         self.before = document.project.reference_video
         self.after = reference
+        self.mergeable = mergeable
 
     def redo(self) -> None:
         self.document.set_reference_video(self.after)
@@ -46,7 +48,7 @@ class SetReferenceCommand(QtGui.QUndoCommand):
         self.document.set_reference_video(self.before)
 
     def id(self) -> int:
-        return _OFFSET_EDIT_ID if self.text().startswith("Reference offset") else -1
+        return _OFFSET_EDIT_ID if self.mergeable else -1
 
     def mergeWith(self, other: QtGui.QUndoCommand) -> bool:
         if not isinstance(other, SetReferenceCommand) or other.id() != self.id():
@@ -58,7 +60,7 @@ class SetReferenceCommand(QtGui.QUndoCommand):
 def offset_command(document: Document, offset_s: float) -> SetReferenceCommand:
     reference = document.project.reference_video
     return SetReferenceCommand(document, ReferenceVideo(reference.path, float(offset_s), reference.keypoints),
-                               "Reference offset")
+                               "Reference offset", mergeable=True)
 
 
 def load_overlay_points(path: Path) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
@@ -182,6 +184,8 @@ class ReferenceDock(QtWidgets.QWidget):
         self.video_frames = 0
         self.video_fps = 25.0
         self.shown_index: int | None = None  # the video frame on screen (None: nothing shown)
+        self.image: QtGui.QImage | None = None  # that frame at full size, as decoded (and overlaid)
+        self._opened_key: tuple[str, str] | None = None
 
         self.picture = QtWidgets.QLabel()
         self.picture.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
@@ -247,7 +251,7 @@ class ReferenceDock(QtWidgets.QWidget):
         self.offset.setValue(reference.offset_s if reference else 0.0)
         del blocker
         key = (reference.path, reference.keypoints) if reference else None
-        if key == getattr(self, "_opened_key", None) and key is not None:
+        if key == self._opened_key and key is not None:
             self.sync()
             return
         self._opened_key = key
@@ -317,10 +321,9 @@ class ReferenceDock(QtWidgets.QWidget):
         self._show_scaled()
 
     def _show_scaled(self) -> None:
-        image = getattr(self, "image", None)
-        if image is None or self.shown_index is None:
+        if self.image is None or self.shown_index is None:
             return
-        pixmap = QtGui.QPixmap.fromImage(image)
+        pixmap = QtGui.QPixmap.fromImage(self.image)
         size = self.picture.size()
         if size.width() > 10 and size.height() > 10:
             pixmap = pixmap.scaled(size, QtCore.Qt.AspectRatioMode.KeepAspectRatio,

@@ -7,7 +7,6 @@ FFmpeg's own exception types.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -142,15 +141,6 @@ class FrameReader:
     @property
     def fps(self) -> float:
         return self.info.fps
-
-    def index_at_time(self, seconds: float) -> int | None:
-        """The frame on screen at ``seconds`` (None before the first frame or after the last one ends)."""
-        if self._stream.time_base is None:
-            index = math.floor(seconds * self.fps + 1e-6)
-        else:
-            target = seconds / float(self._stream.time_base) + 1e-3
-            index = bisect.bisect_right(self._pts, target + self._pts[0]) - 1
-        return index if 0 <= index < self.n_frames and seconds < self.n_frames / self.fps + 1e-9 else None
 
     def frame(self, index: int) -> np.ndarray:
         """Frame ``index`` as (H, W, 3) uint8 RGB."""

@@ -89,20 +89,25 @@ def _prefetched(frames: Iterator[np.ndarray], stop: threading.Event) -> Iterator
     buffer: queue.Queue = queue.Queue(maxsize=_PREFETCH)
     done = object()
 
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for frame in frames:
-                while not stop.is_set():
-                    try:
-                        buffer.put(frame, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(frame):
                     return
-            buffer.put(done)
+            put(done)
         except BaseException as exc:  # handed to the consumer, raised in its thread
-            buffer.put(exc)
+            put(exc)
+        finally:
+            frames.close()  # the container closes in the thread that used it
 
     thread = threading.Thread(target=produce, name="video-decode", daemon=True)
     thread.start()
