@@ -702,6 +702,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.regenerator.shutdown()
         if getattr(self, "draft_panel", None) is not None:
             self.draft_panel.shutdown()
+        if getattr(self, "video_review", None) is not None:
+            self.video_review.shutdown()
         recovery_path().unlink(missing_ok=True)  # a clean close: nothing to recover next time
         event.accept()
 

@@ -56,23 +56,12 @@ class VideoReviewTools(QtCore.QObject):
         if view_menu is not None:
             view_menu.addActions([window.docks["reference"].toggleViewAction(),
                                   window.docks["review"].toggleViewAction(), self.actions["next_needs_work"]])
-        window.installEventFilter(self)
         self.bind(window.document)
 
     def bind(self, document: object) -> None:
         """Follow a new document (the window announces each one)."""
         self.reference.set_document(document)
         self.review.set_document(document)
-
-    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
-        """Stop the worker threads when the window really closes (a Close the window accepts, then its Hide)."""
-        if watched is self.window:
-            if event.type() == QtCore.QEvent.Type.Close:
-                self._closing = True
-                QtCore.QTimer.singleShot(0, self, lambda: setattr(self, "_closing", False))  # close refused
-            elif event.type() == QtCore.QEvent.Type.Hide and getattr(self, "_closing", False):
-                self.shutdown()
-        return False
 
     def shutdown(self) -> None:
         self.importer.shutdown()
