@@ -17,11 +17,12 @@ from signeditor.gui.video_import import VIDEO_FILTER, VideoImportController
 from signeditor.io.errors import FileFormatError
 
 
-def _file_menu(window: QtWidgets.QMainWindow) -> QtWidgets.QMenu:
+def _menu(window: QtWidgets.QMainWindow, title: str) -> QtWidgets.QMenu:
+    """The window's top-level menu called ``title`` (created when missing)."""
     for action in window.menuBar().actions():
-        if action.menu() is not None and action.text().replace("&", "") == "File":
+        if action.menu() is not None and action.text().replace("&", "") == title:
             return action.menu()
-    return window.menuBar().addMenu("&File")
+    return window.menuBar().addMenu(title)
 
 
 class VideoReviewTools(QtCore.QObject):
@@ -47,15 +48,12 @@ class VideoReviewTools(QtCore.QObject):
             "next_needs_work": window._action("Next sign needing &work", self.review.jump_to_next_needing_work,
                                               "Ctrl+J"),
         }
-        file_menu = _file_menu(window)
+        file_menu = _menu(window, "File")
         anchor = next((a for a in file_menu.actions() if a.menu() is not None and "Export" in a.text()), None)
         file_menu.insertActions(anchor, [self.actions[k] for k in ("import_video", "attach_video", "merge_review")])
         file_menu.insertSeparator(anchor)
-        view_menu = next((a.menu() for a in window.menuBar().actions()
-                          if a.menu() is not None and a.text().replace("&", "") == "View"), None)
-        if view_menu is not None:
-            view_menu.addActions([window.docks["reference"].toggleViewAction(),
-                                  window.docks["review"].toggleViewAction(), self.actions["next_needs_work"]])
+        _menu(window, "View").addActions([window.docks["reference"].toggleViewAction(),
+                                          window.docks["review"].toggleViewAction(), self.actions["next_needs_work"]])
         self.bind(window.document)
 
     def bind(self, document: object) -> None:
