@@ -21,6 +21,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from signeditor.core.project import ReferenceVideo
 from signeditor.gui.document import Document
 from signeditor.gui.worker_thread import collection_paused
+from signeditor.io.errors import FileFormatError
+from signeditor.video.decode import FrameReader
 
 _OFFSET_EDIT_ID = 1401
 #: Components drawn by the overlay, with their colours.
@@ -101,7 +103,7 @@ class FrameWorker(QtCore.QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self._reader: object | None = None
+        self._reader: FrameReader | None = None
         self._overlay: tuple[np.ndarray, np.ndarray, list] | None = None
         self._latest = 0
         self._lock = threading.Lock()
@@ -112,9 +114,6 @@ class FrameWorker(QtCore.QObject):
 
     @QtCore.Slot(object)
     def open(self, request: _Open) -> None:
-        from signeditor.io.errors import FileFormatError
-        from signeditor.video.decode import FrameReader
-
         with collection_paused():
             if self._reader is not None:
                 self._reader.close()
@@ -134,8 +133,6 @@ class FrameWorker(QtCore.QObject):
 
     @QtCore.Slot(object, int)
     def show(self, request: _Show, serial: int) -> None:
-        from signeditor.io.errors import FileFormatError
-
         with self._lock:
             if serial < self._latest or self._reader is None:
                 return  # a newer frame was asked for meanwhile
@@ -276,7 +273,7 @@ class ReferenceDock(QtWidgets.QWidget):
         self.overlay.setEnabled(enabled and bool(self.reference and self.reference.keypoints))
 
     @QtCore.Slot(int, object, str)
-    def _on_opened(self, generation: int, info: object, message: str) -> None:
+    def _on_opened(self, generation: int, info: tuple[int, float] | None, message: str) -> None:
         if generation != self.generation:
             return
         if info is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from signeditor.gui.worker_thread import collection_paused
+from signeditor.video.importer import DetectorFactory, ImportProgress, VideoImportResult
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm *.mpg *.mpeg);;All files (*)"
 
@@ -31,7 +32,7 @@ class VideoImportWorker(QtCore.QObject):
     failed = QtCore.Signal(str)
     cancelled = QtCore.Signal()
 
-    def __init__(self, detector_factory: object | None = None) -> None:
+    def __init__(self, detector_factory: DetectorFactory | None = None) -> None:
         super().__init__()
         self.detector_factory = detector_factory
         self.stop = threading.Event()
@@ -56,7 +57,7 @@ class VideoImportWorker(QtCore.QObject):
                 self.finished.emit(result)
 
 
-def describe(progress: object) -> str:
+def describe(progress: ImportProgress) -> str:
     if progress.stage == "fitting":
         return "Fitting the motion and finding the signs…"
     left = "" if progress.seconds_left is None else f", about {progress.seconds_left:.0f} s left"
@@ -70,7 +71,7 @@ class VideoImportController(QtCore.QObject):
     imported = QtCore.Signal(object)  # VideoImportResult
     _start = QtCore.Signal(object)
 
-    def __init__(self, parent_window: QtWidgets.QWidget, detector_factory: object | None = None) -> None:
+    def __init__(self, parent_window: QtWidgets.QWidget, detector_factory: DetectorFactory | None = None) -> None:
         super().__init__(parent_window)
         self.window = parent_window
         self.dialog: QtWidgets.QProgressDialog | None = None
@@ -114,7 +115,7 @@ class VideoImportController(QtCore.QObject):
             self.dialog.setLabelText("Cancelling…")
 
     @QtCore.Slot(object)
-    def _on_progress(self, progress: object) -> None:
+    def _on_progress(self, progress: ImportProgress) -> None:
         if self.dialog is None or self.worker.stop.is_set():
             return
         self.dialog.setMaximum(max(progress.total, 1))
@@ -131,7 +132,7 @@ class VideoImportController(QtCore.QObject):
             self.dialog = None
 
     @QtCore.Slot(object)
-    def _on_finished(self, result: object) -> None:
+    def _on_finished(self, result: VideoImportResult) -> None:
         self._finish("; ".join(result.warnings()) or "imported")
         self.imported.emit(result)
 

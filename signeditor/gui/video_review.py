@@ -11,10 +11,12 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from signeditor.core.project import ReferenceVideo
+from signeditor.gui.document import Document
 from signeditor.gui.reference_dock import ReferenceDock, SetReferenceCommand
 from signeditor.gui.review_panel import ReviewPanel, merge_review_command
 from signeditor.gui.video_import import VIDEO_FILTER, VideoImportController
 from signeditor.io.errors import FileFormatError
+from signeditor.video.importer import DetectorFactory, VideoImportResult
 
 
 def _menu(window: QtWidgets.QMainWindow, title: str) -> QtWidgets.QMenu:
@@ -28,7 +30,7 @@ def _menu(window: QtWidgets.QMainWindow, title: str) -> QtWidgets.QMenu:
 class VideoReviewTools(QtCore.QObject):
     """The window's video import controller, Reference and Review docks and their menu entries."""
 
-    def __init__(self, window: QtWidgets.QMainWindow, detector_factory: object | None = None) -> None:
+    def __init__(self, window: QtWidgets.QMainWindow, detector_factory: DetectorFactory | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.reference = ReferenceDock()
@@ -56,7 +58,7 @@ class VideoReviewTools(QtCore.QObject):
                                           window.docks["review"].toggleViewAction(), self.actions["next_needs_work"]])
         self.bind(window.document)
 
-    def bind(self, document: object) -> None:
+    def bind(self, document: Document) -> None:
         """Follow a new document (the window announces each one)."""
         self.reference.set_document(document)
         self.review.set_document(document)
@@ -82,7 +84,7 @@ class VideoReviewTools(QtCore.QObject):
             return False
         return True
 
-    def _open_imported(self, result: object) -> None:
+    def _open_imported(self, result: VideoImportResult) -> None:
         if not self.window._maybe_save():
             self.window.statusBar().showMessage(f"imported to {result.project_path} (not opened)", 10000)
             return
@@ -119,5 +121,5 @@ class VideoReviewTools(QtCore.QObject):
         return notes
 
 
-def install(window: QtWidgets.QMainWindow, detector_factory: object | None = None) -> VideoReviewTools:
+def install(window: QtWidgets.QMainWindow, detector_factory: DetectorFactory | None = None) -> VideoReviewTools:
     return VideoReviewTools(window, detector_factory)

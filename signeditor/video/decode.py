@@ -11,10 +11,16 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from signeditor.io.errors import FileFormatError
+
+if TYPE_CHECKING:
+    from av import VideoFrame
+    from av.container import InputContainer
+    from av.video.stream import VideoStream
 
 #: Decode errors PyAV raises for damaged input (its FFmpegError covers InvalidDataError and friends).
 try:
@@ -38,7 +44,7 @@ class VideoInfo:
         return self.n_frames / self.fps
 
 
-def _open(path: Path) -> object:
+def _open(path: Path) -> InputContainer:
     import av
 
     if not path.exists():
@@ -53,7 +59,7 @@ def _open(path: Path) -> object:
     return container
 
 
-def _info(path: Path, stream: object) -> VideoInfo:
+def _info(path: Path, stream: VideoStream) -> VideoInfo:
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     fps = float(rate) if rate else 0.0
     if not (math.isfinite(fps) and 1.0 <= fps <= 1000.0):
@@ -131,7 +137,7 @@ class FrameReader:
             self.close()
             raise FileFormatError(self.path, "the video stream has no frames")
         self._pts = pts
-        self._decoder: Iterator[object] | None = None
+        self._decoder: Iterator[VideoFrame] | None = None
         self._last_index = -2
 
     @property

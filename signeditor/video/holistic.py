@@ -19,11 +19,16 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from typing import Protocol
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from signeditor.io.errors import FileFormatError
+
+if TYPE_CHECKING:
+    from pose_format.pose_header import PoseHeader
 
 #: The only model complexity whose models ship inside the wheel (0 and 2 are downloaded at run time).
 MODEL_COMPLEXITY = 1
@@ -45,7 +50,7 @@ class VideoExtraMissing(RuntimeError):
     """MediaPipe is not installed (or too new): video import is unavailable, everything else works."""
 
 
-def _holistic_module() -> object:
+def _holistic_module() -> ModuleType:
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging is noise for users
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
@@ -73,7 +78,7 @@ def video_import_available() -> bool:
     return True
 
 
-def holistic_header(width: int, height: int) -> object:
+def holistic_header(width: int, height: int) -> PoseHeader:
     """pose-format's holistic header (543 + 33 world points) for a video of ``width``×``height`` pixels."""
     from pose_format.pose_header import PoseHeader, PoseHeaderDimensions
 
@@ -145,7 +150,7 @@ def _quiet_stderr():
         os.close(devnull)
 
 
-def check_points(points: np.ndarray, confidence: np.ndarray, n_points: int, path: object) -> None:
+def check_points(points: np.ndarray, confidence: np.ndarray, n_points: int, path: str | Path) -> None:
     """A detector's output must match the layout; anything else is a bug worth a clear message."""
     if points.shape != (n_points, 3) or confidence.shape != (n_points,):
-        raise FileFormatError(str(path), f"detector returned {points.shape} points for a {n_points}-point layout")
+        raise FileFormatError(path, f"detector returned {points.shape} points for a {n_points}-point layout")

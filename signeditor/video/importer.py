@@ -197,12 +197,12 @@ def write_holistic_pose(path: Path, info: VideoInfo, points: np.ndarray, confide
 
 def import_video(video: str | Path, output: str | Path, *, progress: ProgressFn | None = None,
                  should_stop: StopFn | None = None, detector_factory: DetectorFactory | None = None,
-                 fps: float = 25.0) -> VideoImportResult:
+                 ) -> VideoImportResult:
     """Turn ``video`` into ``output`` (``.pose``, or ``.signproj`` with its ``.pose`` beside it).
 
     Raises FileFormatError for unusable input (not a video, truncated, no
     person), ImportCancelled when ``should_stop`` says so, VideoExtraMissing
-    without MediaPipe. The motion is resampled to ``fps`` like any opened ``.pose``.
+    without MediaPipe. The motion is resampled to the editor's rate like any opened ``.pose``.
     """
     from signeditor.ml.fast.anchoring import open_anchored_project
 
