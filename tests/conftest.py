@@ -284,14 +284,14 @@ SAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "resources" / "samples" /
 
 
 def write_frames_mp4(path: Path, frames: list[np.ndarray], fps: int = 25) -> Path:
-    """Encode (H, W, 3) uint8 frames as H.264 with every frame its own keyframe-independent picture order."""
+    """Encode (H, W, 3) uint8 frames as H.264 with a keyframe every 12 frames (so seeking must decode forward)."""
     import av
 
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.pix_fmt = "yuv420p"
         stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
-        stream.options = {"crf": "18", "g": "12"}  # short GOPs: seeking must still decode forward to the frame
+        stream.options = {"crf": "18", "g": "12"}
         for image in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")):
                 container.mux(packet)

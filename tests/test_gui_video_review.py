@@ -76,6 +76,18 @@ def test_reference_video_follows_the_playhead_frame_accurately(qtbot, window, tm
     assert load_project(tmp_path / "p.signproj").reference_video == ReferenceVideo(str(video.resolve()), -0.08)
 
 
+def test_video_export_gets_the_reference_video_at_its_offset(qtbot, window, tmp_path: Path) -> None:
+    assert window.reference_frames is None
+    video = write_frames_mp4(tmp_path / "numbers.mp4", numbered_frames(30))
+    window.video_review.attach_video(video)
+    window.video_review.reference.offset.setValue(0.4)  # the export hook follows the offset
+    assert frame_index_of(window.reference_frames.frame_at(0.2)) == 15
+    assert window.reference_frames.frame_at(0.9) is None  # past the video's end
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    assert window.reference_frames is None
+
+
 def test_missing_reference_video_still_opens_and_says_where_it_looked(qtbot, window, tmp_path: Path) -> None:
     project, _ = small_project()
     project.reference_video = ReferenceVideo(str(tmp_path / "moved away.mp4"), 0.5)
@@ -86,6 +98,7 @@ def test_missing_reference_video_still_opens_and_says_where_it_looked(qtbot, win
     message = window.video_review.reference.message.text()
     assert "not found" in message and str(tmp_path / "moved away.mp4") in message
     assert not window.video_review.reference.offset.isEnabled()
+    assert window.reference_frames is None  # and export offers no side-by-side
 
 
 def test_keypoint_overlay_draws_the_detected_points(qtbot, window, tmp_path: Path) -> None:

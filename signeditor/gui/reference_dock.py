@@ -22,7 +22,7 @@ from signeditor.core.project import ReferenceVideo
 from signeditor.gui.document import Document
 from signeditor.gui.worker_thread import collection_paused
 from signeditor.io.errors import FileFormatError
-from signeditor.video.decode import FrameReader
+from signeditor.video.decode import FrameReader, frame_index_at
 
 _OFFSET_EDIT_ID = 1401
 #: Components drawn by the overlay, with their colours.
@@ -293,9 +293,7 @@ class ReferenceDock(QtWidgets.QWidget):
         reference = self.reference
         if reference is None or not self.video_frames:
             return None
-        seconds = frame / self.document.motion.fps + reference.offset_s
-        index = int(np.floor(seconds * self.video_fps + 1e-6))
-        return index if 0 <= index < self.video_frames else None
+        return frame_index_at(frame / self.document.motion.fps + reference.offset_s, self.video_fps, self.video_frames)
 
     def sync(self) -> None:
         if self.document is None or not self.video_frames:

@@ -62,6 +62,16 @@ class VideoReviewTools(QtCore.QObject):
         """Follow a new document (the window announces each one)."""
         self.reference.set_document(document)
         self.review.set_document(document)
+        document.reference_changed.connect(self._offer_reference_to_export)
+        self._offer_reference_to_export()
+
+    def _offer_reference_to_export(self) -> None:
+        """The window's hook for video export: the project's reference video, side by side, when it exists."""
+        from signeditor.video.decode import ReferenceVideoFrames
+
+        reference = self.window.document.project.reference_video
+        usable = reference is not None and Path(reference.path).is_file()
+        self.window.reference_frames = ReferenceVideoFrames(reference.path, reference.offset_s) if usable else None
 
     def shutdown(self) -> None:
         self.importer.shutdown()

@@ -113,6 +113,12 @@ def iter_frames(path: str | Path, max_side: int | None = None) -> Iterator[np.nd
         container.close()
 
 
+def frame_index_at(seconds: float, fps: float, n_frames: int) -> int | None:
+    """The frame on screen at ``seconds`` into a constant-rate video (None before its start or after its end)."""
+    index = math.floor(seconds * fps + 1e-6)
+    return index if 0 <= index < n_frames else None
+
+
 class FrameReader:
     """Random access to a video's frames by index, exactly (not the nearest keyframe).
 
@@ -170,3 +176,20 @@ class FrameReader:
 
     def close(self) -> None:
         self._container.close()
+
+
+class ReferenceVideoFrames:
+    """A reference video as ``render.video.ReferenceFrames``: its picture at a project time (for side-by-side export).
+
+    Project time ``t`` shows the video at ``t + offset_s``; the file is opened on first use.
+    """
+
+    def __init__(self, path: str | Path, offset_s: float = 0.0) -> None:
+        self.path, self.offset_s = Path(path), float(offset_s)
+        self._reader: FrameReader | None = None
+
+    def frame_at(self, seconds: float) -> np.ndarray | None:
+        if self._reader is None:
+            self._reader = FrameReader(self.path)
+        index = frame_index_at(seconds + self.offset_s, self._reader.fps, self._reader.n_frames)
+        return None if index is None else self._reader.frame(index)
