@@ -44,6 +44,14 @@ def shown_frame(win) -> int:
     return frame_index_of(pixels[:, : image.width() * 3].reshape(image.height(), image.width(), 3))
 
 
+def type_offset(qtbot, spin: QtWidgets.QDoubleSpinBox, text: str) -> None:
+    """Type a new offset into the spin box, as a user does (select all, type, Enter)."""
+    spin.setFocus()
+    qtbot.keyClick(spin, QtCore.Qt.Key.Key_A, QtCore.Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(spin, text)
+    qtbot.keyClick(spin, QtCore.Qt.Key.Key_Return)
+
+
 def wait_for_frame(qtbot, win, expected: int) -> None:
     qtbot.waitUntil(lambda: win.video_review.reference.shown_index == expected, timeout=5000)
     assert shown_frame(win) == expected
@@ -61,7 +69,7 @@ def test_reference_video_follows_the_playhead_frame_accurately(qtbot, window, tm
     win.step(1)
     wait_for_frame(qtbot, win, 14)
     # the offset control: video time = project time + offset (5 frames at 25 fps); one undo step per change
-    dock.offset.setValue(0.2)
+    type_offset(qtbot, dock.offset, "0.2")
     wait_for_frame(qtbot, win, 19)
     assert win.document.project.reference_video.offset_s == pytest.approx(0.2)
     win.seek(25)
@@ -71,7 +79,7 @@ def test_reference_video_follows_the_playhead_frame_accurately(qtbot, window, tm
     assert win.document.project.reference_video.offset_s == 0.0 and dock.offset.value() == 0.0
     wait_for_frame(qtbot, win, 25)
     # the path and offset are saved with the project (never the video itself)
-    dock.offset.setValue(-0.08)
+    type_offset(qtbot, dock.offset, "-0.08")
     assert win.save_to(tmp_path / "p.signproj")
     assert load_project(tmp_path / "p.signproj").reference_video == ReferenceVideo(str(video.resolve()), -0.08)
 
