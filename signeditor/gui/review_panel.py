@@ -9,6 +9,7 @@ with :func:`merge_review_command`.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6 import QtWidgets
@@ -123,7 +124,8 @@ class ReviewPanel(QtWidgets.QWidget):
             self._status_group.setExclusive(True)
             return
         segment = segments[self.index]
-        self.title.setText(f"<b>{_sign_name(segment, self.index)}</b>  frames {segment.start}–{segment.end - 1}")
+        name = html.escape(_sign_name(segment, self.index))
+        self.title.setText(f"<b>{name}</b>  frames {segment.start}–{segment.end - 1}")
         self.status_buttons[segment.status].setChecked(True)
         self.comments.addItems(list(segment.comments))
 
