@@ -8,28 +8,22 @@ import numpy as np
 import pympi
 import pytest
 from conftest import frame_index_of, numbered_frames, write_frames_mp4
-from gui_helpers import HoldRegenerate, small_project, view_point
+from gui_helpers import small_project, view_point
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.project import ReferenceVideo
 from signeditor.core.segments import APPROVED, NEEDS_WORK, Segment
-from signeditor.gui.main_window import MainWindow
 from signeditor.gui.timeline import TRACK_Y
 from signeditor.io.formats import export_project
 from signeditor.io.project_file import load_project
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
+def window(qtbot, make_window):
     project, _ = small_project()
     project.segments = [Segment(5, 20, "HAUS"), Segment(25, 40, "KIND", status=NEEDS_WORK), Segment(45, 58, "ESSEN")]
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(project, regenerate=HoldRegenerate(), settings=settings, with_viewport=False,
-                     confirm_close=False)
+    win = make_window(project)
     win.resize(1100, 760)
-    qtbot.addWidget(win)
-    win.show()
     qtbot.waitExposed(win)
     win.timeline.set_clip(win.document.n_frames, win.document.motion.fps)
     qtbot.wait(30)
