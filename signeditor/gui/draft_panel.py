@@ -112,6 +112,7 @@ class DraftWorker(QtCore.QObject):
 
     @QtCore.Slot(object)
     def load_lexicon(self, folders: tuple[Path, ...]) -> None:
+        self._builder = None  # re-read on the next draft too: a folder's index may have changed (a saved sign)
         with collection_paused():
             try:
                 from signeditor.io.lexicon import read_usable_lexicons
