@@ -122,7 +122,9 @@ def test_delete_and_duplicate_a_selected_sign(qtbot, window: MainWindow) -> None
     win.sign_editing.actions["duplicate"].trigger()
     assert glosses(win) == ["A", "A", "B", "C"] and win.document.n_frames > 70
     click(win, sign_point(win, 2))
+    win.seek(win.document.n_frames - 1)  # the playhead past the new end follows it
     win.sign_editing.actions["delete_close"].trigger()
+    assert win.document.frame == win.document.n_frames - 1 == win.timeline.playhead_frame
     assert glosses(win) == ["A", "A", "C"]
     win.undo_action.trigger()
     click(win, sign_point(win, 2))
@@ -251,3 +253,43 @@ def test_save_a_sign_to_my_lexicon_and_reuse_it_in_a_draft(qtbot, window: MainWi
     with qtbot.waitSignal(panel.draft_ready, timeout=20000):
         panel.generate()
     assert glosses(win) == ["KINDER", "TISCH"], "the saved sign is found by the next draft"
+
+
+def test_draft_swap_stretch_save_and_reuse_all_undoable(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """The issue's acceptance path: draft a sentence, swap a sign from the library, stretch it, save it, reuse it."""
+    win, panel, library = window, window.draft_panel, window.sign_editing.library
+    panel.worker.factory = fixture_builder
+    qtbot.waitUntil(lambda: panel.spoken.count() > 0, timeout=5000)
+    panel.text.setPlainText("Kinder essen Pizza")
+    with qtbot.waitSignal(panel.draft_ready, timeout=20000):
+        panel.generate()
+    win.toggle_playback()  # the draft plays on arrival; stop it to edit
+    win.timeline.set_clip(win.document.n_frames, win.document.motion.fps)
+    drafted = win.document.motion.features.copy()
+    assert glosses(win) == ["KINDER", "ESSEN", "PIZZA"]
+
+    click(win, sign_point(win, 1))
+    qtbot.keyClicks(library.search, "kinder")
+    library.table.selectRow(library.visible_rows()[0])
+    qtbot.mouseClick(library.replace_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: glosses(win) == ["KINDER", "KINDER", "PIZZA"], timeout=10000)
+
+    swapped = win.document.project.segments[1]
+    row = sign_point(win, 1, "end")
+    start = QtCore.QPointF(frame_x(win, swapped.end - 0.3), row.y())
+    drag(qtbot, win.timeline, start, QtCore.QPointF(frame_x(win, swapped.end + 5.7), row.y()),
+         modifiers=QtCore.Qt.KeyboardModifier.AltModifier)
+    assert win.document.project.segments[1].length == swapped.length + 6
+    assert win.document.undo_stack.count() == 2
+
+    entry = win.sign_editing.save_selected_sign("Brot", "BROT", "de", "sgg", folder=tmp_path / "mine", ask=False)
+    assert entry is not None
+    for _ in range(2):
+        win.undo_action.trigger()
+    np.testing.assert_array_equal(win.document.motion.features, drafted)
+    assert glosses(win) == ["KINDER", "ESSEN", "PIZZA"]
+
+    panel.text.setPlainText("Pizza Brot")
+    with qtbot.waitSignal(panel.draft_ready, timeout=20000):
+        panel.generate()
+    assert glosses(win) == ["PIZZA", "BROT"]

@@ -206,13 +206,15 @@ class Document(QtCore.QObject):
         self.project.anchors = anchors.clamped(motion.n_frames)
         self.project.segments = list(segments)
         self.motion_version += 1
+        clamped = self.frame >= motion.n_frames
+        self.frame = min(self.frame, motion.n_frames - 1)  # before any view reads the pose there
         self.content_replaced.emit(motion, self.project.anchors)
         self.regeneration_needed.emit(0, 0, True)  # drops anything in flight for the old content
         self.anchors_changed.emit()
         self.segments_changed.emit()
         self.motion_changed.emit()
-        if self.frame >= motion.n_frames:
-            self.set_frame(motion.n_frames - 1)
+        if clamped:
+            self.frame_changed.emit(self.frame)
         lo, hi = max(0, regenerate[0]), min(motion.n_frames, regenerate[1])
         if hi > lo:
             self.regeneration_needed.emit(lo, hi, True)
