@@ -9,16 +9,21 @@ import pytest
 from draft_helpers import MiddleSegmenter, write_fixture_lexicon
 from gui_helpers import HoldRegenerate, drag, send_mouse, view_point
 from PySide6 import QtCore, QtGui, QtWidgets
-from test_gui_draft_panel import fixture_builder
 from test_sign_edits import three_signs
 
 from signeditor.core.motion import STREAM_SLICES
 from signeditor.core.project import Project
 from signeditor.drafts.clips import ClipLibrary
+from signeditor.drafts.pipeline import DraftBuilder
 from signeditor.gui.draft_panel import LEXICON_FOLDERS_KEY
 from signeditor.gui.main_window import MainWindow
 from signeditor.gui.sign_timeline import SIGN_MIME
 from signeditor.gui.timeline import TRACK_Y
+from signeditor.io.lexicon import read_lexicons
+
+
+def fixture_builder(folders: list[Path]) -> DraftBuilder:
+    return DraftBuilder(read_lexicons(folders), ClipLibrary(MiddleSegmenter()), None)
 
 
 @pytest.fixture
@@ -293,3 +298,21 @@ def test_draft_swap_stretch_save_and_reuse_all_undoable(qtbot, window: MainWindo
     with qtbot.waitSignal(panel.draft_ready, timeout=20000):
         panel.generate()
     assert glosses(win) == ["PIZZA", "BROT"]
+
+
+def test_sign_edits_on_a_recording_keep_it_while_the_length_holds(qtbot, window: MainWindow) -> None:
+    from signeditor.core.recording import Recording
+    from signeditor.gui import sign_commands
+
+    win = window
+    doc = win.document
+    recording = Recording.of(doc.motion, doc.anchors)
+    doc.project.recording = recording
+    win._push(sign_commands.move_sign(doc, 1, 4))
+    assert doc.recording is recording, "a move keeps the take (the warp follows the moved anchors)"
+    settle(qtbot, win)
+    win._push(sign_commands.stretch_sign(doc, 1, 16))
+    assert doc.recording is None and doc.n_frames == 76
+    settle(qtbot, win)
+    win.undo_action.trigger()
+    assert doc.recording is recording and doc.n_frames == 70

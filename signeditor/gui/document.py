@@ -195,13 +195,14 @@ class Document(QtCore.QObject):
         self.path_changed.emit(str(self.path))
 
     def set_content(self, motion: Motion, anchors: AnchorSet, segments: list[Segment],
-                    regenerate: tuple[int, int] = (0, 0)) -> None:
-        """Replace motion, anchors and signs at once (sign-level edits; the length may change).
+                    recording: Recording | None, regenerate: tuple[int, int] = (0, 0)) -> None:
+        """Replace motion, anchors, signs and recording at once (sign-level edits; the length may change).
 
         ``regenerate`` is the one window whose motion is only a first guess (the
         transitions around the edit); (0, 0) restores an exact state (undo).
         """
         self._preview_base = None
+        self.project.recording = recording
         self.project.motion = motion
         self.project.anchors = anchors.clamped(motion.n_frames)
         self.project.segments = list(segments)

@@ -33,14 +33,20 @@ class SignEditCommand(QtGui.QUndoCommand):
         self.document = document
         self.before = state_of(document)
         self.edit = edit
+        self.before_recording = document.recording
+        # A recording's take maps frame for frame onto the clip: an edit that changes the length ends that
+        # mapping, and the edited motion becomes the material (undo brings the recording back).
+        same_length = edit.state.n_frames == self.before.n_frames
+        self.after_recording = self.before_recording if same_length else None
 
     def redo(self) -> None:
         state = self.edit.state
-        self.document.set_content(state.motion, state.anchors, list(state.segments), self.edit.regenerate)
+        self.document.set_content(state.motion, state.anchors, list(state.segments), self.after_recording,
+                                  self.edit.regenerate)
 
     def undo(self) -> None:
         state = self.before
-        self.document.set_content(state.motion, state.anchors, list(state.segments))
+        self.document.set_content(state.motion, state.anchors, list(state.segments), self.before_recording)
 
 
 def state_of(document: Document) -> TimelineState:
