@@ -165,8 +165,8 @@ def test_library_search_preview_insert_drop_and_replace(qtbot, window: MainWindo
     assert glosses(win) == ["A", "B", "C"]
 
     # Drag the row onto the Signs lane inside C: the sign goes after C.
-    mime = QtCore.QMimeData()
-    mime.setData(SIGN_MIME, QtCore.QByteArray(str(rows[0]).encode()))
+    mime = library.table.mimeData([library.table.item(rows[0], 1)])  # what dragging the row carries
+    assert mime.hasFormat(SIGN_MIME)
     point = sign_point(win, 2)
     viewport = win.timeline.viewport()
     buttons, mods = QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier

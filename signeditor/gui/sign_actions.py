@@ -89,7 +89,7 @@ class SignEditing(QtCore.QObject):
             "delete_close": w._action("Delete sign (close gap)", lambda: self.delete_sign(True), "Shift+Del"),
             "delete_hold": w._action("Delete sign (leave hold)", lambda: self.delete_sign(False), "Ctrl+Shift+Del"),
             "duplicate": w._action("D&uplicate sign", self.duplicate_sign, "Ctrl+D"),
-            "replace": w._action("&Replace sign with library selection", self.library._replace_clicked),
+            "replace": w._action("&Replace sign with library selection", self.library.replace_selected),
             "insert": w._action("&Insert library sign at playhead",
                                 lambda: self.library.request("insert", w.document.frame)),
             "save": w._action("&Save sign to my lexicon…", self.save_selected_sign),

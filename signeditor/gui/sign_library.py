@@ -101,9 +101,8 @@ class _EntryTable(QtWidgets.QTableWidget):
 
     def mimeData(self, items: Sequence[QtWidgets.QTableWidgetItem]) -> QtCore.QMimeData:
         data = QtCore.QMimeData()
-        if items:
-            key = items[0].data(QtCore.Qt.ItemDataRole.UserRole) if items[0].column() == 0 else \
-                self.item(items[0].row(), 0).data(QtCore.Qt.ItemDataRole.UserRole)
+        if items:  # every cell of a row holds the row's entry index
+            key = items[0].data(QtCore.Qt.ItemDataRole.UserRole)
             data.setData(SIGN_MIME, QtCore.QByteArray(str(key).encode("utf-8")))
         return data
 
@@ -188,7 +187,7 @@ class SignLibrary(QtWidgets.QWidget):
         self.language.currentTextChanged.connect(self._filter)
         self.preview_button.clicked.connect(lambda: self.request("preview"))
         self.insert_button.clicked.connect(lambda: self.request("insert", self.playhead()))
-        self.replace_button.clicked.connect(self._replace_clicked)
+        self.replace_button.clicked.connect(self.replace_selected)
         self.save_button.clicked.connect(self.save_requested)
         self.table.doubleClicked.connect(lambda _index: self.request("preview"))
         self.reload()
@@ -255,7 +254,7 @@ class SignLibrary(QtWidgets.QWidget):
             return 0
         return self.request(purpose, target, entry)
 
-    def _replace_clicked(self) -> None:
+    def replace_selected(self) -> None:
         index = self.selected_sign()
         if index is None:
             self.status.setText("select the sign to replace on the timeline first")
