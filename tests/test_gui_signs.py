@@ -146,6 +146,7 @@ def test_library_search_preview_insert_drop_and_replace(qtbot, window: MainWindo
     qtbot.keyClicks(library.search, "pizz")
     rows = library.visible_rows()
     assert [library.entries[r].glosses for r in rows] == ["PIZZA", "PIZZA2"]
+    assert library.table.item(rows[0], 4).text() == "lexicon", "the lexicon folder it comes from"
     library.table.selectRow(rows[0])
     shown: list[object] = []
     library.preview_pose.connect(shown.append)

@@ -202,7 +202,8 @@ class SignLibrary(QtWidgets.QWidget):
         self.entries = list(entries)
         self.table.setRowCount(len(self.entries))
         for row, entry in enumerate(self.entries):
-            values = (entry.words, entry.glosses, entry.spoken_language, entry.signed_language, entry.path.parent.name)
+            values = (entry.words, entry.glosses, entry.spoken_language, entry.signed_language,
+                      entry.source.parent.name)  # the lexicon folder (its index.csv's folder)
             for column, value in enumerate(values):
                 item = QtWidgets.QTableWidgetItem(value)
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, row)
