@@ -155,6 +155,10 @@ def test_library_search_preview_insert_drop_and_replace(qtbot, window: MainWindo
     assert len(shown) > 10, "the preview plays the clip frame by frame"
     np.testing.assert_array_equal(win.document.motion.features, before)
     assert win.document.undo_stack.count() == 0, "previewing is not an edit"
+    qtbot.mouseClick(library.preview_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: library.previewing, timeout=10000)
+    click(win, QtCore.QPointF(frame_x(win, 5), sign_point(win, 0).y()))  # back to the project
+    assert not library.previewing and shown[-1] is None
 
     win.seek(25)  # between A and B
     qtbot.mouseClick(library.insert_button, QtCore.Qt.MouseButton.LeftButton)

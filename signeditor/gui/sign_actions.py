@@ -118,6 +118,9 @@ class SignEditing(QtCore.QObject):
         timeline.sign_dropped.connect(lambda key, frame: library.request_key(key, "insert", frame))
         library.template_ready.connect(self._lay_template)
         library.preview_pose.connect(self._show_preview)
+        # Going back to the project (seeking, playing) ends a preview, so the two never fight over the avatar.
+        timeline.playhead_moved.connect(lambda _frame: library.stop_preview())
+        self.window.play_timer.timeout.connect(library.stop_preview)
         library.save_requested.connect(self.save_selected_sign)
 
     @property
