@@ -143,6 +143,9 @@ def test_delete_and_duplicate_a_selected_sign(qtbot, window: MainWindow) -> None
 def test_library_search_preview_insert_drop_and_replace(qtbot, window: MainWindow) -> None:
     win, library = window, window.sign_editing.library
     before = win.document.motion.features.copy()
+    qtbot.keyClicks(library.search, "sgg")
+    assert len(library.visible_rows()) == len(library.entries), "a language code finds its signs"
+    library.search.clear()
     qtbot.keyClicks(library.search, "pizz")
     rows = library.visible_rows()
     assert [library.entries[r].glosses for r in rows] == ["PIZZA", "PIZZA2"]

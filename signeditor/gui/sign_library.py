@@ -132,7 +132,7 @@ class SignLibrary(QtWidgets.QWidget):
         self._preview: tuple[np.ndarray, int] | None = None
 
         self.search = QtWidgets.QLineEdit()
-        self.search.setPlaceholderText("Search word or gloss…")
+        self.search.setPlaceholderText("Search word, gloss or language code…")
         self.search.setClearButtonEnabled(True)
         self.language = QtWidgets.QComboBox()
         self.table = _EntryTable(0, len(COLUMNS))
@@ -220,11 +220,13 @@ class SignLibrary(QtWidgets.QWidget):
         self.status.setText(f"{len(self.entries)} signs")
 
     def _filter(self) -> None:
-        """Show rows whose word or gloss contains the search text, in the chosen signed language."""
+        """Show rows whose word or gloss contains the search text, or whose spoken or signed language it names,
+        in the chosen signed language."""
         wanted = normalise_term(self.search.text())
         language = self.language.currentText() if self.language.currentIndex() > 0 else ""
         for row, entry in enumerate(self.entries):
-            match = (not wanted or wanted in normalise_term(entry.words) or wanted in normalise_term(entry.glosses))
+            match = (not wanted or wanted in normalise_term(entry.words) or wanted in normalise_term(entry.glosses)
+                     or wanted in (entry.spoken_language.casefold(), entry.signed_language.casefold()))
             self.table.setRowHidden(row, not (match and (not language or entry.signed_language == language)))
 
     def visible_rows(self) -> list[int]:
