@@ -257,9 +257,12 @@ def make_window(qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.fixture
-def make_draft_window(qtbot: object, make_window: Callable[..., object]) -> Callable[..., object]:
+def make_draft_window(qtbot: object, make_window: Callable[..., object],
+                      monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
     """Factory: :func:`make_window` whose draft panel uses the given lexicon folders and fast stand-in models;
-    waits until the lexicon has been read."""
+    waits until the lexicon has been read. Only those folders: the bundled alphabets would fill in the letters
+    the fixture lexicon lacks on purpose."""
+    monkeypatch.setattr("signeditor.io.lexicon.bundled_lexicon_folders", lambda: [])
     from draft_helpers import MiddleSegmenter
 
     from signeditor.drafts.clips import ClipLibrary

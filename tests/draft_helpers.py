@@ -64,4 +64,6 @@ class MiddleSegmenter:
     """Stands in for FAST: the held part of every fixture clip is its one sign."""
 
     def segment(self, motion: Motion) -> list[Segment]:
+        if motion.n_frames <= 16:  # a sign saved from the timeline: no rest around it
+            return [Segment(0, motion.n_frames)]
         return [Segment(8, motion.n_frames - 8)]

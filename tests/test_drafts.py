@@ -13,7 +13,7 @@ from draft_helpers import MiddleSegmenter, write_fixture_lexicon
 from signeditor.cli import main
 from signeditor.drafts.clips import ClipLibrary
 from signeditor.drafts.pipeline import DraftBuilder, DraftSettings
-from signeditor.drafts.plan import DraftError, Planner, spell, tokenize
+from signeditor.drafts.plan import DraftError, Planner, lexicon_hit_rate, number_words, spell, tokenize
 from signeditor.io.errors import FileFormatError
 from signeditor.io.lexicon import lexicon_from_bytes, read_lexicon, read_lexicons
 from signeditor.io.project_file import load_project
@@ -239,8 +239,53 @@ def test_real_lexicon_draft_with_models(tmp_path: Path) -> None:
 
 
 def test_inflected_words_fall_back_to_their_stem_with_a_warning(lexicon_dir: Path) -> None:
-    plan = Planner(read_lexicon(lexicon_dir), "de", "sgg").plan("Pizzas Kinder")
+    plan = Planner(read_lexicon(lexicon_dir), "de", "sgg", lemmatise=False).plan("Pizzas Kinder")
     assert [s.label for s in plan.signs] == ["PIZZA", "KINDER"]
     assert any("'Pizzas'" in w and "PIZZA" in w for w in plan.warnings)
-    short = Planner(read_lexicon(lexicon_dir), "de", "sgg").plan("Ess")  # stem "Es" is too short to trust
+    # Without lemmas (simplemma knows "Ess"), the stem "Es" is too short to trust.
+    short = Planner(read_lexicon(lexicon_dir), "de", "sgg", lemmatise=False).plan("Ess")
     assert all(s.kind != "sign" for s in short.signs)
+
+
+def test_words_are_looked_up_by_their_lemma(tmp_path: Path) -> None:
+    (tmp_path / "index.csv").write_text(HEADER + "kind.pose,de,gsg,0,0,Kind,KIND,0\nhaus.pose,de,gsg,0,0,Haus,HAUS,0\n",
+                                        encoding="utf-8")
+    lexicon = read_lexicon(tmp_path)
+    plan = Planner(lexicon, "de", "gsg").plan("Kinder Häuser")
+    assert [s.label for s in plan.signs] == ["KIND", "HAUS"]
+    without = Planner(lexicon, "de", "gsg", lemmatise=False).plan("Kinder Häuser")
+    assert next(s.label for s in without.signs) == "KIND"  # by the "-er" ending
+    assert "HAUS" not in [s.label for s in without.signs], "no ending turns Häuser into Haus: only the lemma does"
+    sentences = [("Kinder Häuser", "de", "gsg"), ("Kind", "de", "gsg")]
+    assert lexicon_hit_rate(lexicon, sentences, lemmatise=False) == pytest.approx(2 / 3)
+    assert lexicon_hit_rate(lexicon, sentences) == pytest.approx(1.0)
+
+
+def test_numbers_read_as_whole_numbers_per_language(tmp_path: Path) -> None:
+    rows = ["zwoelf.pose,de,gsg,0,0,zwölf,ZWÖLF,0", "zwei.pose,de,gsg,0,0,zwei,ZWEI,0",
+            "twenty.pose,en,ase,0,0,twenty,TWENTY,0", "one.pose,en,ase,0,0,one,ONE,0"]
+    (tmp_path / "index.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    lexicon = read_lexicon(tmp_path)
+    assert number_words("12", "de") == "zwölf" and number_words("007", "de") is None
+    assert [s.label for s in Planner(lexicon, "de", "gsg").plan("12").signs] == ["ZWÖLF"]
+    assert [s.label for s in Planner(lexicon, "en", "ase").plan("21").signs] == ["TWENTY", "ONE"]
+    assert [s.label for s in Planner(lexicon, "de", "gsg").plan("22").signs] == ["ZWEI", "ZWEI"]  # digit signs
+
+
+def test_bundled_fingerspelling_lexicon_drafts_with_no_set_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from signeditor.io.lexicon import bundled_lexicon_folders, with_bundled_lexicons
+
+    bundled = bundled_lexicon_folders()
+    assert bundled, "spoken-to-signed's fingerspelling alphabets ship as a dependency"
+    assert with_bundled_lexicons([tmp_path])[0] == tmp_path, "the user's folders come first"
+    plan = Planner(read_lexicons(bundled), "de", "gsg").plan("Hallo")
+    assert [s.label for s in plan.signs] == ["fs-H", "fs-A", "fs-L", "fs-L", "fs-O"]
+    monkeypatch.chdir(tmp_path)  # no ./lexicon here
+    monkeypatch.delenv("SIGNEDITOR_LEXICONS", raising=False)
+    out = tmp_path / "hallo.signproj"
+    assert main(["draft", "Hallo", "--spoken", "de", "--signed", "gsg", "--no-kf2p", "--cache-dir",
+                 str(tmp_path / "cache"), "-o", str(out)]) == 0
+    project = load_project(out)
+    assert [s.gloss for s in project.segments] == ["fs-H", "fs-A", "fs-L", "fs-L", "fs-O"]
+    assert project.motion.n_frames > 25 and len(project.anchors) >= 5

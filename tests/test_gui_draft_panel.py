@@ -132,3 +132,25 @@ def test_fingerspelling_runs_at_the_set_pace(qtbot, window: MainWindow) -> None:
     assert spin.value() == 1.5
     assert letters_per_second(generate(qtbot, window, "Rosen")) == pytest.approx(1.5, rel=0.15)
     assert float(window.settings.value("drafts/letters_per_second")) == 1.5
+
+
+def test_fresh_install_drafts_hallo_in_dgs_from_the_bundled_alphabet(qtbot, make_window) -> None:
+    """No lexicon folder set: spoken-to-signed's fingerspelling alphabets are there, so "Hallo" in DGS plays."""
+    from draft_helpers import MiddleSegmenter
+
+    from signeditor.drafts.clips import ClipLibrary
+    from signeditor.drafts.pipeline import DraftBuilder
+    from signeditor.io.lexicon import read_lexicons
+
+    win = make_window()
+    panel = win.draft_panel
+    panel.worker.factory = lambda folders: DraftBuilder(read_lexicons(folders), ClipLibrary(MiddleSegmenter()), None)
+    win.docks["draft"].raise_()
+    qtbot.waitUntil(lambda: panel.spoken.count() > 0, timeout=10000)
+    panel.spoken.setCurrentIndex(panel.spoken.findData("de"))
+    panel.signed.setCurrentIndex(panel.signed.findData("gsg"))
+    qtbot.keyClicks(panel.text, "Hallo")
+    with qtbot.waitSignal(panel.draft_ready, timeout=60000):
+        qtbot.mouseClick(panel.generate_button, QtCore.Qt.MouseButton.LeftButton)
+    assert [s.gloss for s in win.document.project.segments] == ["fs-H", "fs-A", "fs-L", "fs-L", "fs-O"]
+    assert win.play_timer.isActive()

@@ -84,7 +84,9 @@ def test_a_bad_folder_is_skipped_and_can_be_removed_in_the_editor(qtbot, make_dr
 
 
 def test_cli_draft_skips_a_bad_lexicon_folder(fixture_lexicon: Path, bad_folders: dict[str, Path], tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+                                              capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("signeditor.io.lexicon.bundled_lexicon_folders", lambda: [])  # else they would serve
     out = tmp_path / "draft.signproj"
     args = ["draft", "Kinder", "--spoken", "de", "--signed", "sgg", "--lexicon", str(bad_folders["broken"]),
             "--lexicon", str(fixture_lexicon), "--no-kf2p", "--cache-dir", str(tmp_path / "cache"), "-o", str(out)]

@@ -55,6 +55,19 @@ SENTENCES: tuple[tuple[str, str, str], ...] = (
     ("Pizza, Anna!", "de", "sgg"),
     ("house Tom", "en", "gsg"),
 )
+#: Lexicon hit rate (words signed by a lexicon sign, not fingerspelled): the bench sentences plus inflected forms
+#: ("Häuser", "isst", "Pizzen") whose citation forms are in the development lexicon.
+HIT_RATE_SENTENCES: tuple[tuple[str, str, str], ...] = (
+    *SENTENCES,
+    ("Die Häuser sind verschieden", "de", "gsg"),
+    ("Gleiche Häuser, glatte Fantasien", "de", "gsg"),
+    ("Die jungen Häuser", "de", "gsg"),
+    ("Das Kind isst Pizzen", "de", "sgg"),
+    ("Kleinen Kindern essen", "de", "sgg"),
+    ("houses are different", "en", "gsg"),
+    ("younger imaginations", "en", "gsg"),
+    ("the equal houses", "en", "gsg"),
+)
 #: Frames on each side of a join's transition included in its window.
 WINDOW_MARGIN = 5
 _EPS = 1e-9
@@ -173,11 +186,14 @@ def run(args: argparse.Namespace) -> dict:
     import torch
 
     from signeditor.drafts.pipeline import DraftBuilder, DraftSettings, load_draft_models
-    from signeditor.drafts.plan import DraftError
+    from signeditor.drafts.plan import DraftError, lexicon_hit_rate, tokenize
 
     torch.set_num_threads(max(1, args.threads))
     with tempfile.TemporaryDirectory() as tmp:
         lexicon = _lexicon(args, Path(tmp))
+        hit_rate = {"words": sum(1 for text, _, _ in HIT_RATE_SENTENCES for t in tokenize(text) if not t.isdigit()),
+                    "without_lemmas": round(lexicon_hit_rate(lexicon, HIT_RATE_SENTENCES, lemmatise=False), 3),
+                    "with_lemmas": round(lexicon_hit_rate(lexicon, HIT_RATE_SENTENCES), 3)}
         clips, generator, warnings = load_draft_models(cache_dir=None)
         sentences = SENTENCES[: args.limit] if args.limit else SENTENCES
         builder = DraftBuilder(lexicon, clips, generator)
@@ -241,6 +257,7 @@ def run(args: argparse.Namespace) -> dict:
         "signs": n_signs,
         "joins": len(ratios["ours"]["jerk"]),
         "signed_languages": sorted(languages),
+        "lexicon_hit_rate": hit_rate,
         "median_peak_jerk_m_s3": {k: round(_median(v["jerk"]), 2) for k, v in raw.items()},
         "median_velocity_jump_m_s": {k: round(_median(v["dv"]), 4) for k, v in raw.items()},
         "in_sign_error_cm": {k: round(_median(v), 2) for k, v in fidelity.items()},

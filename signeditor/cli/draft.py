@@ -15,7 +15,7 @@ DEFAULT_LEXICON = Path("lexicon")
 def default_lexicon_folders() -> list[Path]:
     """The CLI has no Qt, so it cannot read the GUI's settings; the environment variable plays that role."""
     configured = [Path(p) for p in os.environ.get(LEXICON_ENV, "").split(os.pathsep) if p.strip()]
-    return configured or [DEFAULT_LEXICON]
+    return configured or ([DEFAULT_LEXICON] if (DEFAULT_LEXICON / "index.csv").is_file() else [])
 
 
 def run_draft(args: argparse.Namespace) -> int:
@@ -23,11 +23,12 @@ def run_draft(args: argparse.Namespace) -> int:
 
     from signeditor.drafts.pipeline import DraftBuilder, DraftSettings, load_draft_models
     from signeditor.drafts.plan import DraftError
-    from signeditor.io.lexicon import read_usable_lexicons
+    from signeditor.io.lexicon import read_usable_lexicons, with_bundled_lexicons
 
     torch.set_num_threads(max(1, args.threads))
     folders = [Path(p) for p in args.lexicon] if args.lexicon else default_lexicon_folders()
-    lexicon, skipped = read_usable_lexicons(folders)  # a bad folder is skipped, the others still serve
+    # A bad folder is skipped, the others still serve; the bundled alphabets come after the user's folders.
+    lexicon, skipped = read_usable_lexicons(with_bundled_lexicons(folders))
     for warning in skipped:
         print(f"warning: {warning}", file=sys.stderr)
     if not len(lexicon):
@@ -70,7 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="OUT.signproj, or any export format by suffix (.bvh, .glb, .pose, .eaf, .mp4, ...)")
     parser.add_argument("-f", "--format", default=None, help="export format name, overriding the suffix")
     parser.add_argument("--lexicon", action="append", default=[],
-                        help=f"lexicon folder with index.csv (repeatable; default ${LEXICON_ENV} or ./lexicon)")
+                        help=f"lexicon folder with index.csv (repeatable; default ${LEXICON_ENV} or ./lexicon); "
+                             "the fingerspelling alphabets installed with spoken-to-signed are always added last")
     parser.add_argument("--cache-dir", default=str(default_cache_dir()), help="cache of fitted lexicon clips")
     parser.add_argument("--letters-per-second", type=float, default=DEFAULT_LETTERS_PER_SECOND,
                         help="fingerspelling pace of words not in the lexicon (default %(default)s)")

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from signeditor.core import rotations
+from signeditor.core.keyframes import anchors_from_segments
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import Motion
 from signeditor.core.segments import Segment
+from signeditor.core.sign_edits import SignTemplate
 from signeditor.core.skeleton import WRIST_AND_HAND_POINT_INDICES
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError, read_file_bytes
@@ -205,3 +207,13 @@ class ClipLibrary:
                 segments = tuple(Segment(max(s.start, first), min(s.end, last)) for s in found
                                  if min(s.end, last) > max(s.start, first))
         return SignClip(motion, segments)
+
+
+def sign_template(clip: SignClip, gloss: str, policy: str = "onset_middle_offset") -> SignTemplate:
+    """The clip's sign (its FAST span) as a template for the timeline: its own frames and its anchors."""
+    start, stop = clip.sign_span
+    spans = [Segment(max(s.start, start) - start, min(s.end, stop) - start, gloss) for s in clip.segments
+             if min(s.end, stop) > max(s.start, start)] or [Segment(0, stop - start, gloss)]
+    core = clip.motion.slice(start, stop)
+    anchors = anchors_from_segments(core, spans, policy=policy)
+    return SignTemplate(gloss, core.features.copy(), tuple(anchors))

@@ -56,6 +56,9 @@ class Document(QtCore.QObject):
     #: (lo, hi, urgent): frames to regenerate after an anchor edit; urgent for a committed edit (no debounce),
     #: not for drag previews, which arrive in bursts.
     regeneration_needed = QtCore.Signal(int, int, bool)
+    #: (motion, anchors) after a sign-level edit replaced the content, maybe with a new length: the motion
+    #: follows these anchors except in the window then asked for (the regenerator records that basis).
+    content_replaced = QtCore.Signal(object, object)
 
     def __init__(self, project: Project, path: str | Path | None = None, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -195,3 +198,29 @@ class Document(QtCore.QObject):
     def set_path(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path_changed.emit(str(self.path))
+
+    def set_content(self, motion: Motion, anchors: AnchorSet, segments: list[Segment],
+                    recording: Recording | None, regenerate: tuple[int, int] = (0, 0)) -> None:
+        """Replace motion, anchors, signs and recording at once (sign-level edits; the length may change).
+
+        ``regenerate`` is the one window whose motion is only a first guess (the
+        transitions around the edit); (0, 0) restores an exact state (undo).
+        """
+        self._preview_base = None
+        self.project.recording = recording
+        self.project.motion = motion
+        self.project.anchors = anchors.clamped(motion.n_frames)
+        self.project.segments = list(segments)
+        self.motion_version += 1
+        clamped = self.frame >= motion.n_frames
+        self.frame = min(self.frame, motion.n_frames - 1)  # before any view reads the pose there
+        self.content_replaced.emit(motion, self.project.anchors)
+        self.regeneration_needed.emit(0, 0, True)  # drops anything in flight for the old content
+        self.anchors_changed.emit()
+        self.segments_changed.emit()
+        self.motion_changed.emit()
+        if clamped:
+            self.frame_changed.emit(self.frame)
+        lo, hi = max(0, regenerate[0]), min(motion.n_frames, regenerate[1])
+        if hi > lo:
+            self.regeneration_needed.emit(lo, hi, True)

@@ -112,6 +112,7 @@ class DraftWorker(QtCore.QObject):
 
     @QtCore.Slot(object)
     def load_lexicon(self, folders: tuple[Path, ...]) -> None:
+        self._builder = None  # re-read on the next draft too: a folder's index may have changed (a saved sign)
         with collection_paused():
             try:
                 from signeditor.io.lexicon import read_usable_lexicons
@@ -224,7 +225,10 @@ class DraftPanel(QtWidgets.QWidget):
 
     # --- lexicon and languages -----------------------------------------------------------------------------------
     def folders(self) -> tuple[Path, ...]:
-        return tuple(lexicon_folders(self.settings))
+        """The user's folders, then the lexicons installed with the program (drafts work with no set-up)."""
+        from signeditor.io.lexicon import with_bundled_lexicons
+
+        return tuple(with_bundled_lexicons(lexicon_folders(self.settings)))
 
     def set_folders(self, folders: Sequence[str | Path]) -> None:
         self.settings.setValue(LEXICON_FOLDERS_KEY, [str(f) for f in folders])
@@ -234,7 +238,7 @@ class DraftPanel(QtWidgets.QWidget):
         """The lexicon manager: list, add (checked), remove, reorder; applied when the user presses OK."""
         from signeditor.gui.lexicon_dialog import LexiconFoldersDialog
 
-        dialog = LexiconFoldersDialog(self.folders(), self)
+        dialog = LexiconFoldersDialog(lexicon_folders(self.settings), self)  # the user's own, not the bundled
         if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
             self.set_folders(dialog.folders())
 

@@ -114,6 +114,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.set_project(project or Project(Motion.rest(100)), path)
         self._add_draft_panel()
         self._add_video_review()
+        from signeditor.gui.sign_actions import SignEditing
+
+        self.sign_editing = SignEditing(self)  # Sign menu, Sign library dock, sign and lane gestures (issue #16)
         self._restore_settings()
 
     # --- setup -------------------------------------------------------------------------------------------------
@@ -283,6 +286,7 @@ class MainWindow(QtWidgets.QMainWindow):
         doc.motion_changed.connect(self._on_motion_changed)
         doc.segments_changed.connect(self._on_segments_changed)
         doc.frame_changed.connect(self._on_frame_changed)
+        doc.content_replaced.connect(self._on_content_replaced)
         doc.undo_stack.cleanChanged.connect(self._update_title)
         doc.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         doc.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
@@ -330,6 +334,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _push(self, command: object) -> None:
         self.document.undo_stack.push(command)
+
+    def _on_content_replaced(self, motion: Motion, _anchors: object) -> None:
+        """A sign edit may change the clip's length: the timeline's range follows."""
+        self.timeline.set_clip(motion.n_frames, motion.fps)
 
     def _on_segments_changed(self) -> None:
         self.timeline.set_segments(self.document.project.segments)
@@ -704,6 +712,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.draft_panel.shutdown()
         if getattr(self, "video_review", None) is not None:
             self.video_review.shutdown()
+        if getattr(self, "sign_editing", None) is not None:
+            self.sign_editing.library.shutdown()
         recovery_path().unlink(missing_ok=True)  # a clean close: nothing to recover next time
         event.accept()
 

@@ -225,6 +225,7 @@ class Regenerator(QtCore.QObject):
         self.worker.progress.connect(lambda g, msg: self.status.emit(f"{msg}… ({self.backend})"))
         document.regeneration_needed.connect(self.request)
         self._detached = False
+        document.content_replaced.connect(self._remember)
         # Anchor changes that asked for no regeneration (e.g. a drag released where it started) are checked later.
         document.anchors_changed.connect(self._reconcile, QtCore.Qt.ConnectionType.QueuedConnection)
         self._thread.start()
@@ -356,5 +357,6 @@ class Regenerator(QtCore.QObject):
             self._detached = True
             self.document.regeneration_needed.disconnect(self.request)
             self.document.anchors_changed.disconnect(self._reconcile)
+            self.document.content_replaced.disconnect(self._remember)
         self._thread.quit()
         self._thread.wait(5000)

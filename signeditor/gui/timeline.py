@@ -17,6 +17,7 @@ from signeditor.core.anchors import AnchorSet
 from signeditor.core.hand_features import track_speed, wrist_positions
 from signeditor.core.segments import Segment, segments_following
 from signeditor.core.skeleton import signing_skeleton
+from signeditor.gui.sign_timeline import SignGestures
 
 #: Rows of the track view, top to bottom (y coordinate = index from the bottom).
 TRACKS: tuple[str, ...] = ("sign", "right_hand", "left_hand", "body", "jaw")
@@ -24,6 +25,8 @@ TRACK_LABELS: dict[str, str] = {
     "sign": "Signs", "right_hand": "Right hand", "left_hand": "Left hand", "body": "Body", "jaw": "Face",
 }
 TRACK_Y: dict[str, float] = {name: float(len(TRACKS) - 1 - i) for i, name in enumerate(TRACKS)}
+#: Smallest height of one lane (pixels), so the lane labels never overlap at the default window size.
+MIN_LANE_PIXELS = 22
 #: How close (pixels) a press must be to a marker or boundary to grab it.
 GRAB_PIXELS = 8.0
 _ANCHOR_BRUSH = pg.mkBrush(240, 170, 40)
@@ -33,6 +36,7 @@ SEGMENT_COLOURS: dict[str, tuple[int, int, int, int]] = {
     "draft": (90, 130, 200, 110), "needs work": (230, 90, 40, 150), "approved": (60, 180, 90, 140),
 }
 _GENERATED_BRUSH = pg.mkBrush(200, 120, 255, 50)
+_SELECTED_SEGMENT_BRUSH = pg.mkBrush(80, 200, 255, 150)
 
 
 @dataclass
@@ -113,10 +117,18 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
     selection_changed = QtCore.Signal(object)  # tuple of selected anchor ids
     playhead_moved = QtCore.Signal(int)
     segment_boundary_moved = QtCore.Signal(int, str, int)  # (segment index, "start"|"end", new frame)
+    # Sign-level and per-lane gestures (see sign_timeline.SignGestures).
+    sign_selected = QtCore.Signal(int)  # sign index, -1 for none
+    sign_moved = QtCore.Signal(int, int)  # (sign index, delta frames)
+    sign_stretched = QtCore.Signal(int, int)  # (sign index, new length in frames)
+    lane_anchor_insert_requested = QtCore.Signal(int, str)  # (frame, stream)
+    lane_anchor_moved = QtCore.Signal(int, str, int)  # (anchor id, stream, delta frames)
+    sign_dropped = QtCore.Signal(str, int)  # (lexicon entry key, frame)
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumHeight(180)
+        self.signs = SignGestures(self)
+        self.setAcceptDrops(True)
         self._anchors = AnchorSet()
         self._segments: list[Segment] = []
         self._n_frames = 1
@@ -130,15 +142,18 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self.tracks.hideButtons()
         self.tracks.showAxis("top")
         self.tracks.getAxis("top").setLabel("seconds")
-        self.tracks.getAxis("bottom").setLabel("frame")
+        self.tracks.hideAxis("bottom")  # the curve lane below shows frames: the lanes keep that height
         left = self.tracks.getAxis("left")
         left.setTicks([[(TRACK_Y[t], TRACK_LABELS[t]) for t in TRACKS]])
         left.setWidth(80)
         self.track_box.setYRange(-0.6, len(TRACKS) - 0.4, padding=0)
         self.addItem(self.tracks, row=0, col=0)
+        self.tracks.setMinimumHeight(len(TRACKS) * MIN_LANE_PIXELS + 45)  # + the seconds axis
 
         self.curve_plot = self.addPlot(row=1, col=0)
-        self.curve_plot.setMaximumHeight(90)
+        self.curve_plot.setMaximumHeight(70)
+        self.curve_plot.getAxis("bottom").setLabel("frame")
+        self.setMinimumHeight(len(TRACKS) * MIN_LANE_PIXELS + 45 + 60)
         self.ci.layout.setRowStretchFactor(0, 4)
         self.ci.layout.setRowStretchFactor(1, 1)
         self.curve_plot.hideButtons()
@@ -201,10 +216,12 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
             self.tracks.removeItem(item)
         self._segment_items = []
         y = TRACK_Y["sign"]
-        for segment in segments:
+        if self.signs.selected is not None and self.signs.selected >= len(self._segments):
+            self.signs.selected = None
+        for i, segment in enumerate(segments):
+            brush = _SELECTED_SEGMENT_BRUSH if i == self.signs.selected else pg.mkBrush(*SEGMENT_COLOURS[segment.status])
             bar = pg.LinearRegionItem(
-                values=(segment.start - 0.5, segment.end - 0.5), movable=False,
-                brush=pg.mkBrush(*SEGMENT_COLOURS[segment.status]),
+                values=(segment.start - 0.5, segment.end - 0.5), movable=False, brush=brush,
                 span=((y + 0.6) / len(TRACKS), (y + 1.4) / len(TRACKS)),
             )
             color = (230, 230, 230) if self._theme == "dark" else (20, 20, 30)
@@ -259,6 +276,19 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self.setBackground("#1e1e22" if theme == "dark" else "#f4f4f6")
         self.set_segments(self._segments)
 
+    # --- drops from the Sign library -----------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if not self.signs.accepts(event):
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QtGui.QDragMoveEvent) -> None:
+        if not self.signs.accepts(event):
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        if not self.signs.drop(event):
+            super().dropEvent(event)
+
     # --- geometry helpers --------------------------------------------------------------------------------------
     def anchor_scene_pos(self, anchor_id: int, track: str | None = None) -> QtCore.QPointF:
         """Scene position of an anchor's marker (tests drive real mouse events at it)."""
@@ -303,8 +333,8 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         return min(max(frame, 0), self._n_frames - 1)
 
     def _handle_click(self, ev: object) -> bool:
-        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
-            return False
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton or self.signs.click(ev):
+            return ev.button() == QtCore.Qt.MouseButton.LeftButton
         hits = self._anchors_at(ev.scenePos())
         if ev.double():
             if not hits:
@@ -333,6 +363,8 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         super().keyPressEvent(ev)
 
     def _handle_drag(self, ev: object) -> bool:
+        if self.signs.drag(ev):
+            return True
         if ev.isStart():
             press = ev.buttonDownScenePos()
             hits = self._anchors_at(press)

@@ -281,3 +281,25 @@ def write_lexicon(rows: Iterable[LexiconEntry], folder: str | Path) -> Path:
     index = folder / INDEX_NAME
     write_bytes_atomically(index, lexicon_index_bytes(rows, folder))
     return index
+
+
+def bundled_lexicon_folders() -> list[Path]:
+    """Lexicon folders installed with the program: spoken-to-signed's fingerspelling alphabets (MIT).
+
+    They make drafts work on a fresh install (every unknown word is
+    fingerspelled in one of 20 signed languages); empty if the package or its
+    assets are missing, so a stripped install still starts.
+    """
+    try:
+        import spoken_to_signed.assets as assets
+    except ImportError:
+        return []
+    folder = Path(assets.__file__).parent / "fingerspelling_lexicon"
+    return [folder] if (folder / INDEX_NAME).is_file() else []
+
+
+def with_bundled_lexicons(folders: Iterable[str | Path]) -> list[Path]:
+    """The user's folders first (their entries win ties), then the bundled ones not already listed."""
+    chosen = [Path(f) for f in folders]
+    known = {f.resolve() for f in chosen}
+    return chosen + [f for f in bundled_lexicon_folders() if f.resolve() not in known]

@@ -1,0 +1,259 @@
+"""Sign-level edits: move, stretch, delete, duplicate, insert and replace a whole sign on the timeline.
+
+Translators think in signs, not keyframes. A sign is a segment and the
+anchors inside it; each edit here returns the whole new state (motion,
+anchors, segments) plus the one frame window whose motion must be
+regenerated: the transitions around the change, between the nearest anchors
+outside it. Inside the edited sign the motion is carried along (moved,
+time-warped or copied), so the result is a good first guess at once and the
+generator only has to redo the joins. Edits that change the clip's length
+ripple: everything after the edit point moves with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.interpolation import interpolate_between_anchors
+from signeditor.core.motion import Motion, interpolate_features
+from signeditor.core.segments import Segment
+
+
+@dataclass(frozen=True)
+class TimelineState:
+    """What a sign edit reads and writes: the dense motion, the anchors and the signs."""
+
+    motion: Motion
+    anchors: AnchorSet
+    segments: tuple[Segment, ...]
+
+    @property
+    def n_frames(self) -> int:
+        return self.motion.n_frames
+
+
+@dataclass(frozen=True)
+class SignEdit:
+    """The state after an edit and the frames [lo, hi) to regenerate; ``sign`` is the edited sign's index after."""
+
+    state: TimelineState
+    regenerate: tuple[int, int]
+    sign: int | None
+
+
+@dataclass(frozen=True)
+class SignTemplate:
+    """A sign to lay onto the timeline: its motion (its own timing) and its anchors, frames relative to its start."""
+
+    gloss: str
+    features: np.ndarray  # (L, FEATURE_DIM)
+    anchors: tuple[Anchor, ...]
+
+    @property
+    def length(self) -> int:
+        return int(self.features.shape[0])
+
+
+def sign_anchor_ids(state: TimelineState, index: int) -> tuple[int, ...]:
+    """Ids of the anchors inside sign ``index`` (its onset, middle, offset and any the user added)."""
+    segment = state.segments[index]
+    return tuple(a.id for a in state.anchors if segment.start <= a.frame < segment.end)
+
+
+def template_from_sign(state: TimelineState, index: int) -> SignTemplate:
+    """The sign as a reusable template: its frames and its anchors (fresh ids when laid again)."""
+    segment = state.segments[index]
+    anchors = tuple(replace(a, frame=a.frame - segment.start) for a in state.anchors
+                    if segment.start <= a.frame < segment.end)
+    return SignTemplate(segment.gloss, state.motion.features[segment.start:segment.end].copy(), anchors)
+
+
+def sign_at(segments: Iterable[Segment], frame: int) -> int | None:
+    """Index of the sign covering ``frame``, if any."""
+    return next((i for i, s in enumerate(segments) if s.start <= frame < s.end), None)
+
+
+def regeneration_window(anchors: AnchorSet, lo: int, hi: int, n_frames: int,
+                        exclude: Iterable[int] = ()) -> tuple[int, int]:
+    """Frames from the last anchor before ``lo`` to the first anchor at or after ``hi`` (inclusive).
+
+    ``exclude`` are ids of anchors inside the edited span (the edited sign's own), which do not bound it.
+    """
+    skip = set(exclude)
+    before = [a.frame for a in anchors if a.frame < lo and a.id not in skip]
+    after = [a.frame for a in anchors if a.frame >= hi and a.id not in skip]
+    return (max(before) if before else 0, min(after) + 1 if after else n_frames)
+
+
+# --- motion splicing -------------------------------------------------------------------------------------------
+def _splice(motion: Motion, start: int, stop: int, features: np.ndarray) -> Motion:
+    """``motion`` with frames [start, stop) replaced by ``features`` (any length); new frames are not 'filled'."""
+    parts = [motion.features[:start], features.astype(np.float32), motion.features[stop:]]
+    expression = None
+    if motion.expression is not None:
+        edge = motion.expression[min(start, motion.n_frames - 1)]
+        expression = np.concatenate([motion.expression[:start], np.repeat(edge[None], len(features), axis=0),
+                                     motion.expression[stop:]])
+    filled = np.concatenate([motion.filled[:start], np.zeros(len(features), bool), motion.filled[stop:]])
+    return Motion(motion.fps, np.concatenate(parts), expression, filled)
+
+
+def time_warped(features: np.ndarray, n_frames: int) -> np.ndarray:
+    """``features`` resampled to ``n_frames`` (first and last frame kept), rotations re-orthonormalised."""
+    if len(features) == n_frames:
+        return features.copy()
+    if len(features) == 1:
+        return np.repeat(features, n_frames, axis=0)
+    return interpolate_features(features, np.linspace(0.0, len(features) - 1, n_frames))
+
+
+def bridge(before: np.ndarray, after: np.ndarray, n_frames: int) -> np.ndarray:
+    """A cubic first guess for ``n_frames`` between pose ``before`` and pose ``after`` (the generator redoes it)."""
+    if n_frames <= 0:
+        return np.zeros((0, before.shape[-1]), np.float32)
+    anchors = AnchorSet([Anchor(0, before), Anchor(n_frames + 1, after)])
+    return interpolate_between_anchors(n_frames + 2, anchors, method="cubic")[1:-1].astype(np.float32)
+
+
+def _shifted(anchors: Iterable[Anchor], from_frame: int, delta: int) -> list[Anchor]:
+    return [a.moved_to(a.frame + delta) if a.frame >= from_frame else a for a in anchors]
+
+
+def _shifted_segments(segments: Iterable[Segment], from_frame: int, delta: int) -> list[Segment]:
+    return [s.with_bounds(s.start + delta, s.end + delta) if s.start >= from_frame else s for s in segments]
+
+
+def _sorted(segments: Iterable[Segment]) -> tuple[Segment, ...]:
+    return tuple(sorted(segments, key=lambda s: s.start))
+
+
+# --- the edits -----------------------------------------------------------------------------------------------------
+def move_sign(state: TimelineState, index: int, delta: int) -> SignEdit:
+    """Move sign ``index`` and all its anchors by ``delta`` frames, never over its neighbours or off the clip."""
+    segments = list(state.segments)
+    segment = segments[index]
+    lo_limit = max([s.end for i, s in enumerate(segments) if i != index and s.end <= segment.start], default=0)
+    hi_limit = min([s.start for i, s in enumerate(segments) if i != index and s.start >= segment.end],
+                   default=state.n_frames)
+    delta = int(np.clip(delta, lo_limit - segment.start, hi_limit - segment.end))
+    own = set(sign_anchor_ids(state, index))
+    moved = segment.with_bounds(segment.start + delta, segment.end + delta)
+    features = state.motion.features.copy()
+    features[moved.start:moved.end] = state.motion.features[segment.start:segment.end]
+    motion = Motion(state.motion.fps, features, state.motion.expression, state.motion.filled)
+    anchors = AnchorSet(a.moved_to(a.frame + delta) if a.id in own else a for a in state.anchors)
+    segments[index] = moved
+    window = regeneration_window(anchors, min(segment.start, moved.start), max(segment.end, moved.end),
+                                 state.n_frames, exclude=own)
+    new_segments = _sorted(segments)
+    return SignEdit(TimelineState(motion, anchors, new_segments), window, new_segments.index(moved))
+
+
+def stretch_sign(state: TimelineState, index: int, length: int) -> SignEdit:
+    """Give sign ``index`` a new length (frames), its motion time-warped and its anchors retimed proportionally;
+    what follows the sign moves by the difference (ripple)."""
+    segment = state.segments[index]
+    length = max(2, int(length))
+    delta = length - segment.length
+    scale = (length - 1) / max(segment.length - 1, 1)
+    own = set(sign_anchor_ids(state, index))
+    warped = time_warped(state.motion.features[segment.start:segment.end], length)
+    motion = _splice(state.motion, segment.start, segment.end, warped)
+    anchors = []
+    for anchor in state.anchors:
+        if anchor.id in own:
+            anchors.append(anchor.moved_to(segment.start + round((anchor.frame - segment.start) * scale)))
+        elif anchor.frame >= segment.end:
+            anchors.append(anchor.moved_to(anchor.frame + delta))
+        else:
+            anchors.append(anchor)
+    stretched = segment.with_bounds(segment.start, segment.start + length)
+    segments = [stretched if i == index else s for i, s in
+                enumerate(_shifted_segments(state.segments, segment.end, delta))]
+    anchor_set = AnchorSet(anchors)
+    window = regeneration_window(anchor_set, segment.start, stretched.end, motion.n_frames, exclude=own)
+    return SignEdit(TimelineState(motion, anchor_set, _sorted(segments)), window, index)
+
+
+def delete_sign(state: TimelineState, index: int, close_gap: bool) -> SignEdit:
+    """Remove sign ``index`` and its anchors: closing the gap (what follows moves up) or leaving a hold there.
+
+    The hold keeps the pose the signer had just before the sign for the sign's
+    duration (two anchors pin it), so the neighbours do not drift into the gap.
+    """
+    segment = state.segments[index]
+    own = set(sign_anchor_ids(state, index))
+    remaining = [a for a in state.anchors if a.id not in own]
+    others = [s for i, s in enumerate(state.segments) if i != index]
+    if close_gap and segment.length < state.n_frames:
+        motion = _splice(state.motion, segment.start, segment.end, state.motion.features[:0])
+        anchors = AnchorSet(_shifted(remaining, segment.end, -segment.length))
+        segments = _shifted_segments(others, segment.end, -segment.length)
+        window = regeneration_window(anchors, segment.start, segment.start, motion.n_frames)
+        return SignEdit(TimelineState(motion, anchors, _sorted(segments)), window, None)
+    held = state.motion.features[max(segment.start - 1, 0)]
+    features = state.motion.features.copy()
+    features[segment.start:segment.end] = held
+    motion = Motion(state.motion.fps, features, state.motion.expression, state.motion.filled)
+    hold = [Anchor(segment.start, held, label="hold"), Anchor(segment.end - 1, held, label="hold")]
+    anchors = AnchorSet([*remaining, *hold[: 1 if segment.length == 1 else 2]])
+    window = regeneration_window(anchors, segment.start, segment.end, state.n_frames,
+                                 exclude=[a.id for a in hold])
+    return SignEdit(TimelineState(motion, anchors, _sorted(others)), window, None)
+
+
+def insertion_frame(segments: Iterable[Segment], frame: int, n_frames: int) -> int:
+    """Where a sign dropped at ``frame`` goes: there, or after the sign that covers it."""
+    segments = tuple(segments)
+    inside = sign_at(segments, frame)
+    return segments[inside].end if inside is not None else min(max(int(frame), 0), n_frames)
+
+
+def insert_sign(state: TimelineState, at: int, template: SignTemplate, gap_before: int = 0,
+                gap_after: int = 0) -> SignEdit:
+    """Lay ``template`` at frame ``at`` with its own timing, transition frames around it; what follows moves (ripple).
+
+    The transitions get a cubic first guess from the poses on either side;
+    the laid anchors are the template's with fresh ids.
+    """
+    gap_before = gap_before if at > 0 else 0
+    gap_after = gap_after if at < state.n_frames else 0
+    before = state.motion.features[at - 1] if at > 0 else template.features[0]
+    after = state.motion.features[at] if at < state.n_frames else template.features[-1]
+    block = np.concatenate([bridge(before, template.features[0], gap_before), template.features,
+                            bridge(template.features[-1], after, gap_after)])
+    return _lay(state, at, at, block, gap_before, template)
+
+
+def _lay(state: TimelineState, start: int, stop: int, block: np.ndarray, offset: int,
+         template: SignTemplate, drop: Iterable[int] = ()) -> SignEdit:
+    """Frames [start, stop) become ``block`` (the template at ``offset`` in it); anchors ``drop`` go."""
+    delta = len(block) - (stop - start)
+    motion = _splice(state.motion, start, stop, block)
+    first = start + offset
+    laid = [Anchor(first + a.frame, a.pose, a.streams, a.label) for a in template.anchors]
+    skip = set(drop)
+    kept = [a for a in state.anchors if a.id not in skip]
+    anchors = AnchorSet([*_shifted(kept, stop, delta), *laid])
+    sign = Segment(first, first + template.length, template.gloss)
+    others = [s for s in state.segments if not (s.start >= start and s.end <= stop and stop > start)]
+    segments = _sorted([*_shifted_segments(others, stop, delta), sign])
+    window = regeneration_window(anchors, start, start + len(block), motion.n_frames, exclude=[a.id for a in laid])
+    return SignEdit(TimelineState(motion, anchors, segments), window, segments.index(sign))
+
+
+def replace_sign(state: TimelineState, index: int, template: SignTemplate) -> SignEdit:
+    """Swap sign ``index`` for ``template`` (its own length), keeping the neighbours and the transitions to them."""
+    segment = state.segments[index]
+    return _lay(state, segment.start, segment.end, template.features, 0, template,
+                drop=sign_anchor_ids(state, index))
+
+
+def duplicate_sign(state: TimelineState, index: int, gap: int) -> SignEdit:
+    """A copy of sign ``index`` right after it, ``gap`` transition frames between the two."""
+    segment = state.segments[index]
+    return insert_sign(state, segment.end, template_from_sign(state, index), gap_before=gap)

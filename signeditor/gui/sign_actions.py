@@ -1,0 +1,231 @@
+"""Sign-level editing in the main window: the Sign menu, the Sign library dock and the timeline's sign gestures.
+
+Kept out of main_window.py so the window only creates this once; every
+gesture and action here becomes one command on the document's undo stack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from signeditor.core.motion import STREAM_SLICES
+from signeditor.gui import sign_commands
+from signeditor.gui.draft_panel import LEXICON_FOLDERS_KEY, lexicon_folders
+from signeditor.gui.sign_library import ClipLibraryFactory, SignLibrary
+from signeditor.io.lexicon import INDEX_NAME, LexiconEntry, with_bundled_lexicons
+
+if TYPE_CHECKING:
+    from signeditor.core.sign_edits import SignTemplate
+    from signeditor.gui.main_window import MainWindow
+
+#: QSettings key of the folder "Save sign to my lexicon" writes to.
+MY_LEXICON_KEY = "signs/my_lexicon"
+
+
+def my_lexicon_folder(settings: QtCore.QSettings) -> Path:
+    """The user's own lexicon folder (setting, else ``<app data>/my_lexicon``)."""
+    value = str(settings.value(MY_LEXICON_KEY, "") or "")
+    if value:
+        return Path(value)
+    base = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(base or Path.home() / ".signeditor") / "my_lexicon"
+
+
+def library_folders(settings: QtCore.QSettings) -> list[Path]:
+    """What the library browses: the user's lexicon, the configured folders, then the bundled alphabets."""
+    folders = lexicon_folders(settings)
+    mine = my_lexicon_folder(settings)
+    if (mine / INDEX_NAME).is_file() and mine not in folders:
+        folders = [mine, *folders]
+    return with_bundled_lexicons(folders)
+
+
+class _EntryDialog(QtWidgets.QDialog):
+    """Word, gloss and languages of a sign being saved to the user's lexicon."""
+
+    def __init__(self, parent: QtWidgets.QWidget, gloss: str, spoken: str, signed: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Save sign to my lexicon")
+        self.fields = {name: QtWidgets.QLineEdit(value) for name, value in
+                       (("words", gloss), ("glosses", gloss), ("spoken", spoken), ("signed", signed))}
+        form = QtWidgets.QFormLayout(self)
+        for label, name in (("Word(s)", "words"), ("Gloss", "glosses"), ("Spoken language", "spoken"),
+                            ("Signed language", "signed")):
+            form.addRow(label, self.fields[name])
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Save
+                                             | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> dict[str, str]:
+        return {name: field.text().strip() for name, field in self.fields.items()}
+
+
+class SignEditing(QtCore.QObject):
+    """Owns the Sign library dock, the Sign menu and the wiring of the timeline's sign and lane gestures."""
+
+    def __init__(self, window: MainWindow, factory: ClipLibraryFactory | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        #: A copied hand: (stream, its 6D values).
+        self.hand_clipboard: tuple[str, object] | None = None
+        self.library = SignLibrary(lambda: library_folders(window.settings), factory, parent=window)
+        self.library.playhead = lambda: window.document.frame
+        self.library.selected_sign = lambda: window.timeline.signs.selected
+        window.docks["library"] = window._dock("Sign library", self.library,
+                                               QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        window.tabifyDockWidget(window.docks["history"], window.docks["library"])
+        self._create_actions()
+        self._connect()
+
+    # --- setup -------------------------------------------------------------------------------------------------
+    def _create_actions(self) -> None:
+        w = self.window
+        self.actions: dict[str, QtGui.QAction] = {
+            "delete_close": w._action("Delete sign (close gap)", lambda: self.delete_sign(True), "Shift+Del"),
+            "delete_hold": w._action("Delete sign (leave hold)", lambda: self.delete_sign(False), "Ctrl+Shift+Del"),
+            "duplicate": w._action("D&uplicate sign", self.duplicate_sign, "Ctrl+D"),
+            "replace": w._action("&Replace sign with library selection", self.library.replace_selected),
+            "insert": w._action("&Insert library sign at playhead",
+                                lambda: self.library.request("insert", w.document.frame)),
+            "save": w._action("&Save sign to my lexicon…", self.save_selected_sign),
+            "copy_right": w._action("Copy right hand", lambda: self.copy_hand("right_hand"), "Ctrl+Alt+R"),
+            "copy_left": w._action("Copy left hand", lambda: self.copy_hand("left_hand"), "Ctrl+Alt+L"),
+            "paste_hand": w._action("Paste hand", self.paste_hand, "Ctrl+Alt+V"),
+        }
+        menu = w.menuBar().addMenu("&Sign")
+        menu.addActions([self.actions[k] for k in ("insert", "replace", "duplicate", "delete_close", "delete_hold")])
+        menu.addSeparator()
+        menu.addAction(self.actions["save"])
+        menu.addSeparator()
+        menu.addActions([self.actions[k] for k in ("copy_right", "copy_left", "paste_hand")])
+        menu.addSeparator()
+        menu.addAction(w.docks["library"].toggleViewAction())
+
+    def _connect(self) -> None:
+        timeline, library = self.window.timeline, self.library
+        timeline.sign_moved.connect(lambda i, d: self._push_sign(sign_commands.move_sign(self.document, i, d)))
+        timeline.sign_stretched.connect(
+            lambda i, n: self._push_sign(sign_commands.stretch_sign(self.document, i, n)))
+        timeline.lane_anchor_insert_requested.connect(
+            lambda f, s: self.window._push(sign_commands.insert_lane_anchor(self.document, f, s)))
+        timeline.lane_anchor_moved.connect(
+            lambda a, s, d: self.window._push(sign_commands.move_lane_anchor(self.document, a, s, d)))
+        timeline.sign_dropped.connect(lambda key, frame: library.request_key(key, "insert", frame))
+        library.template_ready.connect(self._lay_template)
+        library.preview_pose.connect(self._show_preview)
+        # Going back to the project (seeking, playing) ends a preview, so the two never fight over the avatar.
+        timeline.playhead_moved.connect(lambda _frame: library.stop_preview())
+        self.window.play_timer.timeout.connect(library.stop_preview)
+        library.save_requested.connect(self.save_selected_sign)
+
+    @property
+    def document(self) -> object:
+        return self.window.document
+
+    def _say(self, message: str) -> None:
+        self.window.statusBar().showMessage(message, 4000)
+
+    def _selected_sign(self) -> int | None:
+        index = self.window.timeline.signs.selected
+        if index is None or index >= len(self.document.project.segments):
+            self._say("select a sign on the timeline first (click its bar)")
+            return None
+        return index
+
+    def _push_sign(self, command: sign_commands.SignEditCommand) -> None:
+        self.window._push(command)
+        self.window.timeline.signs.select(command.edit.sign)
+
+    # --- sign edits ----------------------------------------------------------------------------------------------
+    def delete_sign(self, close_gap: bool) -> None:
+        index = self._selected_sign()
+        if index is not None:
+            self._push_sign(sign_commands.delete_sign(self.document, index, close_gap))
+
+    def duplicate_sign(self) -> None:
+        index = self._selected_sign()
+        if index is not None:
+            self._push_sign(sign_commands.duplicate_sign(self.document, index))
+
+    def _lay_template(self, purpose: str, template: SignTemplate, target: int) -> None:
+        if purpose == "insert":
+            self._push_sign(sign_commands.insert_sign(self.document, target, template))
+        elif purpose == "replace" and target < len(self.document.project.segments):
+            self._push_sign(sign_commands.replace_sign(self.document, target, template))
+
+    def _show_preview(self, pose: object) -> None:
+        """A library preview plays on the avatar; the document's frame comes back when it ends."""
+        viewport = self.window.viewport
+        if pose is None:
+            self.window._show_frame()
+        elif viewport is not None:
+            viewport.set_pose(pose)
+
+    # --- hands ---------------------------------------------------------------------------------------------------
+    def copy_hand(self, stream: str) -> None:
+        """Copy one hand's pose from the selected anchor (else the pose at the playhead)."""
+        ids = self.window.timeline.selected_ids
+        doc = self.document
+        pose = doc.anchors.by_id(ids[0]).pose if ids else doc.pose_at(doc.frame)
+        self.hand_clipboard = (stream, pose[STREAM_SLICES[stream]].copy())
+        self._say(f"{sign_commands.LANE_NAMES[stream]} copied")
+
+    def paste_hand(self) -> None:
+        ids = tuple(self.window.timeline.selected_ids)
+        if self.hand_clipboard is None or not ids:
+            self._say("copy a hand, then select the anchors to paste it on")
+            return
+        stream, values = self.hand_clipboard
+        self.window._push(sign_commands.paste_hand(self.document, ids, stream, values))
+
+    # --- the user's lexicon --------------------------------------------------------------------------------------
+    def save_selected_sign(self, words: str | None = None, glosses: str | None = None, spoken: str | None = None,
+                           signed: str | None = None, folder: str | Path | None = None,
+                           ask: bool = True) -> LexiconEntry | None:
+        """Write the selected sign (its motion as .pose, a row in index.csv) to the user's lexicon folder.
+
+        The user's lexicon then comes first for drafts and the library, so the
+        corrected sign is what the next draft uses. A clash asks before overwriting.
+        """
+        from signeditor.io.user_lexicon import LexiconClash, add_sign
+
+        index = self._selected_sign()
+        if index is None:
+            return None
+        project = self.document.project
+        segment = project.segments[index]
+        values = {"words": words, "glosses": glosses, "spoken": spoken, "signed": signed}
+        if ask and any(v is None for v in values.values()):
+            dialog = _EntryDialog(self.window, segment.gloss, project.spoken_language, project.signed_language)
+            if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+                return None
+            values = {k: v if v is not None else dialog.values()[k] for k, v in values.items()}
+        folder = Path(folder) if folder is not None else my_lexicon_folder(self.window.settings)
+        motion = project.motion.slice(segment.start, segment.end)
+        args = (folder, motion, values["words"] or "", values["glosses"] or "", values["spoken"] or "",
+                values["signed"] or "")
+        try:
+            try:
+                entry = add_sign(*args)
+            except LexiconClash as clash:
+                answer = QtWidgets.QMessageBox.question(self.window, "Overwrite sign?", f"{clash}. Overwrite it?")
+                if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+                    return None
+                entry = add_sign(*args, overwrite=True)
+        except (OSError, ValueError) as exc:  # FileFormatError is a ValueError
+            QtWidgets.QMessageBox.critical(self.window, "Cannot save the sign", str(exc))
+            return None
+        settings = self.window.settings
+        settings.setValue(MY_LEXICON_KEY, str(folder))
+        configured = lexicon_folders(settings)
+        if folder not in configured:
+            settings.setValue(LEXICON_FOLDERS_KEY, [str(f) for f in (folder, *configured)])
+        self.window.draft_panel.reload_lexicon()
+        self.library.reload()
+        self._say(f"saved {entry.gloss} to {folder}")
+        return entry

@@ -1,0 +1,109 @@
+"""Sign-level edits on plain arrays: what moves, what is retimed, what is kept, and the window to regenerate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gui_helpers import raised_arm_pose
+
+from signeditor.core import rotations
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.motion import Motion
+from signeditor.core.segments import Segment
+from signeditor.core.sign_edits import (
+    TimelineState,
+    delete_sign,
+    duplicate_sign,
+    insert_sign,
+    insertion_frame,
+    move_sign,
+    replace_sign,
+    sign_anchor_ids,
+    stretch_sign,
+    template_from_sign,
+    time_warped,
+)
+
+
+def three_signs() -> TimelineState:
+    """Signs A [10, 20), B [30, 40), C [50, 60) in 70 frames, onset/middle/offset anchors; frame f's pose encodes f."""
+    rng = np.random.default_rng(0)
+    base = Motion.rest(70).features
+    noisy = base + rng.normal(0, 0.05, base.shape)
+    features = rotations.orthonormalize_rot6d(noisy.reshape(70, -1, 6)).reshape(70, -1).astype(np.float32)
+    motion = Motion(25.0, features)
+    segments = (Segment(10, 20, "A"), Segment(30, 40, "B"), Segment(50, 60, "C"))
+    anchors = AnchorSet(Anchor(f, features[f], label=s.gloss) for s in segments
+                        for f in (s.start, s.middle, s.end - 1))
+    return TimelineState(motion, anchors, segments)
+
+
+def frames_of(state: TimelineState, gloss: str) -> list[int]:
+    return [a.frame for a in state.anchors if a.label == gloss]
+
+
+def test_move_carries_anchors_and_motion_and_stops_at_neighbours() -> None:
+    state = three_signs()
+    edit = move_sign(state, 1, 5)
+    assert edit.state.segments[1] == Segment(35, 45, "B") and frames_of(edit.state, "B") == [35, 39, 44]
+    assert frames_of(edit.state, "A") == [10, 14, 19] and frames_of(edit.state, "C") == [50, 54, 59]
+    np.testing.assert_array_equal(edit.state.motion.features[35:45], state.motion.features[30:40])
+    assert edit.regenerate == (19, 51), "from A's offset to C's onset, not the whole clip"
+    assert move_sign(state, 1, 100).state.segments[1] == Segment(40, 50, "B"), "clamped at C"
+
+
+def test_stretch_retimes_anchors_proportionally_and_ripples() -> None:
+    state = three_signs()
+    edit = stretch_sign(state, 1, 19)
+    assert edit.state.motion.n_frames == 79
+    assert edit.state.segments[1] == Segment(30, 49, "B") and edit.state.segments[2] == Segment(59, 69, "C")
+    assert frames_of(edit.state, "B") == [30, 38, 48]  # onset, middle (4/9 of the way), offset
+    np.testing.assert_allclose(edit.state.motion.features[48], state.motion.features[39], atol=1e-6)
+    assert edit.regenerate == (19, 60)
+    assert time_warped(state.motion.features[:5], 9).shape == (9, state.motion.features.shape[1])
+
+
+@pytest.mark.parametrize("close_gap", [True, False])
+def test_delete_closes_the_gap_or_leaves_a_hold(close_gap: bool) -> None:
+    state = three_signs()
+    edit = delete_sign(state, 1, close_gap=close_gap)
+    assert [s.gloss for s in edit.state.segments] == ["A", "C"]
+    assert "B" not in {a.label for a in edit.state.anchors}
+    if close_gap:
+        assert edit.state.motion.n_frames == 60 and edit.state.segments[1].start == 40
+        assert edit.regenerate == (19, 41)
+    else:
+        assert edit.state.motion.n_frames == 70 and frames_of(edit.state, "hold") == [30, 39]
+        held = state.motion.features[29]
+        np.testing.assert_allclose(edit.state.motion.features[30:40], np.repeat(held[None], 10, 0), atol=1e-6)
+        assert edit.regenerate == (19, 51)
+
+
+def test_duplicate_and_insert_lay_a_copy_with_fresh_anchors() -> None:
+    state = three_signs()
+    edit = duplicate_sign(state, 0, gap=6)
+    glosses = [s.gloss for s in edit.state.segments]
+    assert glosses == ["A", "A", "B", "C"] and edit.sign == 1
+    copy = edit.state.segments[1]
+    assert copy == Segment(26, 36, "A") and edit.state.motion.n_frames == 86
+    np.testing.assert_array_equal(edit.state.motion.features[26:36], state.motion.features[10:20])
+    assert frames_of(edit.state, "A") == [10, 14, 19, 26, 30, 35]
+    assert len({a.id for a in edit.state.anchors}) == len(edit.state.anchors) == 12
+    assert insertion_frame(state.segments, 33, 70) == 40, "a drop inside a sign goes after it"
+    inserted = insert_sign(state, 45, template_from_sign(state, 2), gap_before=3, gap_after=4)
+    assert [s.gloss for s in inserted.state.segments] == ["A", "B", "C", "C"]
+    assert inserted.state.segments[2] == Segment(48, 58, "C") and inserted.state.segments[3].start == 67
+
+
+def test_replace_keeps_neighbours_and_takes_the_new_length() -> None:
+    state = three_signs()
+    template = template_from_sign(state, 0)
+    template = type(template)("NEW", np.repeat(raised_arm_pose()[None], 14, 0), tuple(
+        a.with_pose(raised_arm_pose()) for a in template.anchors))
+    edit = replace_sign(state, 1, template)
+    assert [s.gloss for s in edit.state.segments] == ["A", "NEW", "C"]
+    assert edit.state.segments[1] == Segment(30, 44, "NEW") and edit.state.segments[2] == Segment(54, 64, "C")
+    assert len(sign_anchor_ids(edit.state, 1)) == 3
+    np.testing.assert_allclose(edit.state.motion.features[30:44], template.features, atol=1e-6)
+    np.testing.assert_array_equal(edit.state.motion.features[:30], state.motion.features[:30])
+    assert edit.regenerate == (19, 55)
