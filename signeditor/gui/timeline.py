@@ -219,7 +219,8 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         if self.signs.selected is not None and self.signs.selected >= len(self._segments):
             self.signs.selected = None
         for i, segment in enumerate(segments):
-            brush = _SELECTED_SEGMENT_BRUSH if i == self.signs.selected else pg.mkBrush(*SEGMENT_COLOURS[segment.status])
+            selected = i == self.signs.selected
+            brush = _SELECTED_SEGMENT_BRUSH if selected else pg.mkBrush(*SEGMENT_COLOURS[segment.status])
             bar = pg.LinearRegionItem(
                 values=(segment.start - 0.5, segment.end - 0.5), movable=False, brush=brush,
                 span=((y + 0.6) / len(TRACKS), (y + 1.4) / len(TRACKS)),
