@@ -53,12 +53,15 @@ def shared_signdata() -> Path:
     return SHARED_SIGNDATA
 
 
-def skeleton_to_image(points: np.ndarray, depth_is_zero: bool = False) -> np.ndarray:
-    """Skeleton frame (x signer's left, y up, z forward) -> MediaPipe image axes (x right, y down, z away)."""
+def skeleton_to_image(points: np.ndarray, depth_is_zero: bool = False, flat_depth: bool = False) -> np.ndarray:
+    """Skeleton frame (x signer's left, y up, z forward) -> MediaPipe image axes (x right, y down, z away).
+
+    ``flat_depth`` writes z = 0 everywhere: what most real files look like (the depth must be recovered).
+    """
     image = np.empty_like(points)
     image[..., 0] = points[..., 0] * PIXELS_PER_METRE + IMAGE_WIDTH / 2
     image[..., 1] = -points[..., 1] * PIXELS_PER_METRE + IMAGE_HEIGHT / 2
-    image[..., 2] = -points[..., 2] * PIXELS_PER_METRE
+    image[..., 2] = 0.0 if flat_depth else -points[..., 2] * PIXELS_PER_METRE
     if depth_is_zero:
         image[..., 2] /= IMAGE_WIDTH
     return image
@@ -89,7 +92,7 @@ def reduced_holistic_points(features: np.ndarray) -> dict[str, tuple[tuple[str, 
 
 def write_pose(
     path: Path, components: dict[str, tuple[tuple[str, ...], np.ndarray]], fps: float = 25.0,
-    confidence: dict[str, np.ndarray] | None = None, depth_is_zero: bool = False,
+    confidence: dict[str, np.ndarray] | None = None, depth_is_zero: bool = False, flat_depth: bool = False,
 ) -> Path:
     """Write skeleton-frame component positions as a MediaPipe-style .pose file (confidence 0 = missing)."""
     from pose_format import Pose
@@ -99,7 +102,7 @@ def write_pose(
     header_components, data, conf = [], [], []
     for name, (points, positions) in components.items():
         header_components.append(PoseHeaderComponent(name, list(points), [], [], "XYZC"))
-        data.append(skeleton_to_image(np.asarray(positions, dtype=np.float64), depth_is_zero))
+        data.append(skeleton_to_image(np.asarray(positions, dtype=np.float64), depth_is_zero, flat_depth))
         c = np.ones(positions.shape[:2]) if confidence is None or name not in confidence else confidence[name]
         conf.append(c)
     values = np.concatenate(data, axis=1)[:, None].astype(np.float32)
@@ -113,6 +116,22 @@ def write_pose(
     return path
 
 
+def anatomical_elbow_axis(side: str) -> np.ndarray:
+    """The elbow's flexion axis, stated here independently of the IK: flexing swings the forearm forward.
+
+    In the T-pose the upper arm points sideways (+x for the left arm); a
+    human elbow bends the forearm towards the front (+z), so the axis is
+    ``upper x forward``. ``test_lifting`` checks the consequence (the wrist
+    moves forward) rather than trusting this formula.
+    """
+    from signeditor.core.skeleton import signing_skeleton
+
+    skeleton = signing_skeleton()
+    upper = skeleton.offsets[skeleton.index(f"{side}_Elbow")]
+    axis = np.cross(upper / np.linalg.norm(upper), np.array([0.0, 0.0, 1.0]))
+    return axis / np.linalg.norm(axis)
+
+
 def plausible_features(n_frames: int, seed: int = 0) -> np.ndarray:
     """A known signing-like motion whose rotations IK can recover exactly.
 
@@ -121,7 +140,7 @@ def plausible_features(n_frames: int, seed: int = 0) -> np.ndarray:
     swings (no twist about the bone, which bone directions cannot show);
     wrists and head turn freely; collars, neck and jaw stay at rest.
     """
-    from signeditor.core.ik import elbow_hinge_axis, rest_pose_features
+    from signeditor.core.ik import rest_pose_features
     from signeditor.core.skeleton import ROTATING_JOINTS, signing_skeleton
 
     rng = np.random.default_rng(seed)
@@ -139,7 +158,7 @@ def plausible_features(n_frames: int, seed: int = 0) -> np.ndarray:
         shoulder_jitter = rotations.axis_angle_to_matrix(smooth_axis_angle(0.35))
         local[:, j(f"{side}_Shoulder")] = shoulder_jitter @ local[:, j(f"{side}_Shoulder")]
         bend = np.radians(rng.uniform(30, 110)) * (1 - t) + np.radians(rng.uniform(30, 110)) * t
-        local[:, j(f"{side}_Elbow")] = rotations.axis_angle_to_matrix(elbow_hinge_axis(side) * bend)
+        local[:, j(f"{side}_Elbow")] = rotations.axis_angle_to_matrix(anatomical_elbow_axis(side) * bend)
         local[:, j(f"{side}_Wrist")] = rotations.axis_angle_to_matrix(smooth_axis_angle(0.5))
         for finger in ("Index", "Middle", "Pinky", "Ring", "Thumb"):
             for level in (1, 2, 3):
@@ -189,11 +208,12 @@ def make_pose_file(tmp_path: Path) -> Callable[..., tuple[Path, np.ndarray]]:
 
     def make(name: str = "clip.pose", n_frames: int = 16, seed: int = 0, fps: float = 25.0,
              confidence: dict[str, np.ndarray] | None = None, depth_is_zero: bool = False,
-             folder: Path | None = None) -> tuple[Path, np.ndarray]:
-        features = plausible_features(n_frames, seed)
+             folder: Path | None = None, flat_depth: bool = False,
+             features: np.ndarray | None = None) -> tuple[Path, np.ndarray]:
+        features = plausible_features(n_frames, seed) if features is None else features
         path = (folder or tmp_path) / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_pose(path, reduced_holistic_points(features), fps, confidence, depth_is_zero)
+        write_pose(path, reduced_holistic_points(features), fps, confidence, depth_is_zero, flat_depth)
         return path, features
 
     return make

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from signeditor.core import rotations
+from signeditor.core.body_volume import INSIDE_TOLERANCE, body_penetration
 from signeditor.core.motion import Motion, interpolate_features
 from signeditor.core.skeleton import ROTATING_JOINTS, Skeleton, signing_skeleton
 
@@ -125,6 +126,9 @@ class _Rig:
     def offset_dir(self, child: str) -> np.ndarray:
         return _unit(self.skeleton.offsets[self.index[child]])
 
+    def length(self, child: str) -> float:
+        return float(np.linalg.norm(self.skeleton.offsets[self.index[child]]))
+
 
 _RIGS: dict[int, _Rig] = {}
 
@@ -160,6 +164,7 @@ def fit_world_rotations(
     eye = np.broadcast_to(np.eye(3), (n, 3, 3))
     world: dict[str, np.ndarray] = {"Neck": eye}
     groups: dict[str, tuple[list[str], np.ndarray]] = {}
+    wrist_fk: dict[str, np.ndarray] = {}
     shoulder_mid_rest = 0.5 * (rig.pos("L_Shoulder") + rig.pos("R_Shoulder"))
 
     for side in "LR":
@@ -173,7 +178,26 @@ def fit_world_rotations(
             wrist = keypoints.point(f"{POSE}.{word}_WRIST")
             mid = 0.5 * (keypoints.point(f"{POSE}.LEFT_SHOULDER") + keypoints.point(f"{POSE}.RIGHT_SHOULDER"))
             collar = _rotation_between(rig.pos(f"{side}_Shoulder") - shoulder_mid_rest, shoulder - mid)
-            upper, fore = elbow - shoulder, wrist - elbow
+            # Aim each bone from where the skeleton puts its parent at the observed child (image plane), with
+            # the depth that gives the skeleton's bone length and the lifted keypoints' depth sign: the fit then
+            # reprojects onto the observed elbow and wrist wherever the skeleton can reach them.
+            shoulder_fk = rig.pos(f"{side}_Collar") + collar @ rig.skeleton.offsets[rig.index[f"{side}_Shoulder"]]
+            hand_wrist = f"{HAND_COMPONENT[side]}.WRIST"
+            if keypoints.has(hand_wrist) and keypoints.seen(hand_wrist).any():
+                # The hand model's wrist is the precise one where it was detected; its depth follows the arm's.
+                seen_hand = keypoints.seen(hand_wrist)[:, None]
+                wrist = np.where(seen_hand, np.concatenate(
+                    [keypoints.point(hand_wrist)[:, :2], wrist[:, 2:]], axis=-1), wrist)
+            upper_length, fore_length = rig.length(f"{side}_Elbow"), rig.length(f"{side}_Wrist")
+            upper = _reach(shoulder_fk, elbow, elbow - shoulder, upper_length)
+            elbow_fk = shoulder_fk + upper_length * _unit(upper)
+            fore = _reach(elbow_fk, wrist, wrist - elbow, fore_length)
+            # Where exact reprojection would put the hand inside the body, aim at the lifted (pushed-out) points.
+            inside = _hand_inside(keypoints, side, elbow_fk + fore_length * _unit(fore) - wrist)
+            upper = np.where(inside[:, None], elbow - shoulder_fk, upper)
+            elbow_fk = shoulder_fk + upper_length * _unit(upper)
+            fore = np.where(inside[:, None], wrist - elbow_fk, _reach(elbow_fk, wrist, wrist - elbow, fore_length))
+            wrist_fk[side] = elbow_fk + fore_length * _unit(fore)
             shoulder_world, flexion = _upper_arm_rotation(rig, side, _unit(upper), _unit(fore))
             # The elbow is a hinge by the flexion angle; a last swing absorbs what a hinge cannot reach.
             hinged = shoulder_world @ rotations.axis_angle_to_matrix(elbow_hinge_axis(side, skeleton) * flexion)
@@ -196,7 +220,8 @@ def fit_world_rotations(
         world[f"{side}_Wrist"] = wrist_world
         fingers = [f for f, points in FINGER_POINTS.items() if keypoints.has(*(f"{hand}.{p}" for p in points))]
         if fingers:
-            world.update(_finger_rotations(keypoints, rig, side, fingers, wrist_world))
+            origin = wrist_fk.get(side, wrist_pt)
+            world.update(_finger_rotations(keypoints, rig, side, fingers, wrist_world, origin))
 
     head = _head_rotation(keypoints)
     if head is not None:
@@ -205,27 +230,59 @@ def fit_world_rotations(
 
 
 def _finger_rotations(
-    keypoints: Keypoints, rig: _Rig, side: str, fingers: list[str], wrist_world: np.ndarray
+    keypoints: Keypoints, rig: _Rig, side: str, fingers: list[str], wrist_world: np.ndarray, wrist_fk: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """World rotations of the finger joints, all fingers of a hand per chain level in one batch.
 
-    Each joint swings its bone onto the observed direction starting from the
-    parent's rotation (twist inherited), so a curled finger keeps the palm's
-    orientation. Batching the five chains keeps short clips fast.
+    Each joint swings its bone from where the skeleton puts the joint towards
+    the observed next point (``_reach``), starting from the parent's rotation
+    (twist inherited), so a curled finger keeps the palm's orientation and the
+    fingertips land on the observed ones where the skeleton's hand can reach.
+    Batching the five chains keeps short clips fast.
     """
     hand = HAND_COMPONENT[side]
     n = keypoints.n_frames
     parent = np.broadcast_to(wrist_world[:, None], (n, len(fingers), 3, 3))
+    offsets = rig.skeleton.offsets
+    base = np.stack([offsets[rig.index[f"{side}_{f}1"]] for f in fingers])
+    joint = wrist_fk[:, None] + np.einsum("tij,fj->tfi", wrist_world, base)
     result: dict[str, np.ndarray] = {}
     for level in range(3):
-        rest = np.stack([rig.offset_dir(f"{side}_{f}{level + 2}" if level < 2 else f"{side}_{f}Tip") for f in fingers])
-        target = np.stack([keypoints.point(f"{hand}.{FINGER_POINTS[f][level + 1]}")
-                           - keypoints.point(f"{hand}.{FINGER_POINTS[f][level]}") for f in fingers], axis=1)
-        current = np.einsum("tfij,fj->tfi", parent, rest)
+        children = [f"{side}_{f}{level + 2}" if level < 2 else f"{side}_{f}Tip" for f in fingers]
+        bone = np.stack([offsets[rig.index[c]] for c in children])
+        length = np.linalg.norm(bone, axis=-1)
+        observed_child = np.stack([keypoints.point(f"{hand}.{FINGER_POINTS[f][level + 1]}") for f in fingers], axis=1)
+        observed_bone = observed_child - np.stack(
+            [keypoints.point(f"{hand}.{FINGER_POINTS[f][level]}") for f in fingers], axis=1)
+        target = _reach(joint, observed_child, observed_bone, length[None, :])
+        current = np.einsum("tfij,fj->tfi", parent, bone / length[:, None])
         parent = _rotation_between(current, target) @ parent
+        joint = joint + np.einsum("tfij,fj->tfi", parent, bone)
         for i, finger in enumerate(fingers):
             result[f"{side}_{finger}{level + 1}"] = parent[:, i]
     return result
+
+
+def _hand_inside(keypoints: Keypoints, side: str, shift: np.ndarray) -> np.ndarray:
+    """Per frame: would the observed hand, moved by ``shift`` (T, 3), enter the body capsules?"""
+    hand = HAND_COMPONENT[side]
+    names = [f"{hand}.WRIST"] + [f"{hand}.{point}" for points in FINGER_POINTS.values() for point in points]
+    names = [n for n in names if keypoints.has(n)] or [f"{POSE}.{SIDE_WORD[side]}_WRIST"]
+    points = np.stack([keypoints.point(n) for n in names], axis=1) + shift[:, None]
+    return body_penetration(points).max(axis=1) > 0.0
+
+
+def _reach(start: np.ndarray, target: np.ndarray, observed_bone: np.ndarray, length: np.ndarray | float) -> np.ndarray:
+    """Direction from ``start`` to ``target`` in the image plane, with the depth that makes it ``length`` long.
+
+    The depth's sign is the observed (lifted) bone's; where the target lies
+    beyond reach in the image plane the bone stays in that plane.
+    """
+    planar = target[..., :2] - start[..., :2]
+    size = np.linalg.norm(planar, axis=-1)
+    depth = np.sqrt(np.maximum(np.asarray(length) ** 2 - size**2, 0.0))
+    sign = np.where(observed_bone[..., 2] < 0, -1.0, 1.0)
+    return np.concatenate([planar, (sign * depth)[..., None]], axis=-1)
 
 
 def elbow_hinge_axis(side: str, skeleton: Skeleton | None = None) -> np.ndarray:
@@ -331,7 +388,58 @@ def fit_features(keypoints: Keypoints, skeleton: Skeleton | None = None) -> tupl
     for joints, seen in groups.values():
         filled |= ~seen
         _fill_unobserved(features, [ROTATING_JOINTS.index(j) for j in joints], seen)
+    keep_hands_outside_body(features, skeleton)
     return features, filled
+
+
+#: Hand joints (wrist, fingers, tips) per side, as FK position indices.
+_HAND_POSITIONS = {side: [i for i, name in enumerate(signing_skeleton().names)
+                          if name.startswith(f"{side}_") and name[2:] not in ("Collar", "Shoulder", "Elbow")]
+                   for side in "LR"}
+
+
+def keep_hands_outside_body(features: np.ndarray, skeleton: Skeleton | None = None, passes: int = 4) -> int:
+    """Swing each arm forward about its shoulder, in place, in frames where its hand enters the body.
+
+    The last guard after lifting and filling: the fit aims at observed
+    points from where the skeleton puts each parent, and held or interpolated
+    rotations of lost hands know nothing of the body, so a hand can still
+    end up inside it. Turning the whole arm about the shoulder (towards +z,
+    perpendicular to the shoulder-hand line) changes only the shoulder's
+    local rotation and moves the hand mostly in depth, which the camera sees
+    least. Returns the number of frames changed.
+    """
+    skeleton = skeleton or signing_skeleton()
+    index = {n: i for i, n in enumerate(skeleton.names)}
+    n = features.shape[0]
+    changed = np.zeros(n, dtype=bool)
+    forward = np.array([0.0, 0.0, 1.0])
+    for _ in range(passes):
+        from signeditor.core.kinematics import forward_kinematics
+
+        positions, world = forward_kinematics(features, skeleton, with_rotations=True)
+        moved = False
+        for side in "LR":
+            hand = positions[:, _HAND_POSITIONS[side]]
+            depth = body_penetration(hand).max(axis=1)
+            frames = np.flatnonzero(depth > 0.5 * INSIDE_TOLERANCE)
+            if frames.size == 0:
+                continue
+            shoulder = positions[frames, index[f"{side}_Shoulder"]]
+            reach = hand[frames].mean(axis=1) - shoulder
+            axis = _unit(_cross(reach, np.broadcast_to(forward, reach.shape)))
+            angle = (depth[frames] + 0.02) / np.maximum(np.linalg.norm(reach, axis=-1), 0.05)
+            turn = rotations.axis_angle_to_matrix(axis * angle[:, None])
+            parent = world[frames, index[f"{side}_Collar"]]
+            column = ROTATING_JOINTS.index(f"{side}_Shoulder")
+            local = rotations.rot6d_to_matrix(features[frames, 6 * column:6 * column + 6].astype(np.float64))
+            new_local = np.swapaxes(parent, -1, -2) @ turn @ parent @ local
+            features[frames, 6 * column:6 * column + 6] = rotations.matrix_to_rot6d(new_local)
+            changed[frames] = True
+            moved = True
+        if not moved:
+            break
+    return int(changed.sum())
 
 
 def _fill_unobserved(features: np.ndarray, joints: list[int], seen: np.ndarray) -> None:
@@ -408,3 +516,37 @@ def bone_direction_errors_by_bone(
         cosine = np.clip(np.sum(fitted * target, axis=-1), -1.0, 1.0)
         errors[(joint_a, joint_b)] = np.degrees(np.arccos(cosine))
     return errors
+
+
+def reprojection_errors(keypoints: Keypoints, positions: np.ndarray, skeleton: Skeleton | None = None) -> np.ndarray:
+    """Image-plane distances (shoulder widths) of fitted elbows, wrists and fingertips from the observed points.
+
+    Lifting only adds depth, so this says how faithful the 3D stays to what
+    the camera saw. Wrists are compared with the hand model's wrist where it
+    was detected (the one the fit aims at), else the pose model's. Only arms
+    in the layout count: a hand-only file has no camera relation to the body.
+    """
+    skeleton = skeleton or signing_skeleton()
+    index = {n: i for i, n in enumerate(skeleton.names)}
+    errors = []
+
+    def add(joint: str, point: str, frames: np.ndarray) -> None:
+        delta = positions[frames, index[joint], :2] - keypoints.point(point)[frames, :2]
+        errors.append(np.linalg.norm(delta, axis=-1))
+
+    for side in "LR":
+        word, hand = SIDE_WORD[side], HAND_COMPONENT[side]
+        elbow, wrist = f"{POSE}.{word}_ELBOW", f"{POSE}.{word}_WRIST"
+        if not keypoints.has(elbow, wrist):
+            continue
+        add(f"{side}_Elbow", elbow, keypoints.seen(elbow))
+        hand_seen = keypoints.seen(f"{hand}.WRIST") if keypoints.has(f"{hand}.WRIST") else np.zeros_like(
+            keypoints.seen(wrist))
+        add(f"{side}_Wrist", wrist, keypoints.seen(wrist) & ~hand_seen)
+        if hand_seen.any():
+            add(f"{side}_Wrist", f"{hand}.WRIST", hand_seen)
+        for finger, points in FINGER_POINTS.items():
+            tip = f"{hand}.{points[3]}"
+            if keypoints.has(tip):
+                add(f"{side}_{finger}Tip", tip, keypoints.seen(tip))
+    return np.concatenate(errors) / skeleton.shoulder_width() if errors else np.zeros(0)

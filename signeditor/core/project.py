@@ -43,3 +43,5 @@ class Project:
     recording: Recording | None = None
     #: A human rendition to compare against (imported video, or attached by the user).
     reference_video: ReferenceVideo | None = None
+    #: What an import did (frames, gaps filled, how depth was recovered, plausibility); shown, not saved.
+    import_report: str = field(default="", compare=False)

@@ -43,9 +43,9 @@ def read_skels_line(line: str, path: Path, line_number: int) -> PoseKeypoints:
         raise FileFormatError(path, f"line {line_number}: NaN or infinite values")
     observed = np.any(frames != 0.0, axis=-1)
     observed[:, 1] = True  # the neck is the origin, (0, 0, 0) by construction
-    # The lifted 3D of this corpus is already metric-consistent: keep its depth as it is.
-    return keypoints_from_arrays(PHOENIX_NAMES, frames * _AXES, observed, PHOENIX_FPS, path,
-                                 arm_depth_from_bones=False)
+    # This corpus's own lifted 3D goes through the same lifting: its depth is kept where it holds bone lengths
+    # steady (real depth), rebuilt where it does not, and hands are kept out of the body either way.
+    return keypoints_from_arrays(PHOENIX_NAMES, frames * _AXES, observed, PHOENIX_FPS, path)
 
 
 def read_skels(path: str | Path) -> list[PoseKeypoints]:

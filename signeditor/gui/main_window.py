@@ -530,6 +530,8 @@ class MainWindow(QtWidgets.QMainWindow):
         is_project = Path(path).suffix.lower() == ".signproj"
         self.set_project(project, path if is_project else None)
         self._add_recent(path)
+        if project.import_report:
+            self.statusBar().showMessage(project.import_report, 30_000)
         return True
 
     def export_to(self, path: str | Path, format_name: str) -> bool:

@@ -112,9 +112,10 @@ def open_project(path: str | Path) -> Project:
     if name.endswith(".signproj"):
         return load_project(path)
     if name.endswith(".pose"):
-        from signeditor.io.pose_import import motion_from_pose_file
+        from signeditor.io.pose_import import import_pose_file
 
-        return Project(motion_from_pose_file(path), source=str(path))
+        motion, report = import_pose_file(path)
+        return Project(motion, source=str(path), import_report=report.summary())
     if name.endswith(".bvh"):
         from signeditor.io.bvh import parse_bvh, read_bvh
         from signeditor.io.retarget import read_bvh_rig

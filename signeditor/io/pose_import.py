@@ -1,16 +1,46 @@
-"""Import a ``.pose`` keypoint file as an editable Motion (read, fit rotations, resample)."""
+"""Import a ``.pose`` keypoint file as an editable Motion (read, lift depth, fit rotations, resample)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from signeditor.core.ik import fit_motion
+from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import Motion
+from signeditor.core.plausibility import Plausibility, plausibility
 from signeditor.io.pose_reader import read_pose_keypoints
 from signeditor.io.validation import repair_degenerate_rotations
 
 
+@dataclass(frozen=True)
+class PoseImportReport:
+    """What the user is told after an import: enough to trust (or doubt) the recovered 3D."""
+
+    frames: int
+    filled_frames: int
+    lifting: str
+    plausibility: Plausibility
+
+    def summary(self) -> str:
+        p = self.plausibility
+        return (f"Imported {self.frames} frames ({self.filled_frames} gap frames filled); {self.lifting}; "
+                f"hands behind the body {p.behind_body_rate:.1%}, inside it {p.inside_body_rate:.1%}, "
+                f"joint-limit violations {p.joint_limit_violation_rate:.1%}")
+
+
+def import_pose_file(path: str | Path, fps: float = 25.0) -> tuple[Motion, PoseImportReport]:
+    """Motion at ``fps`` fitted to the keypoints of ``path`` and the import report; FileFormatError if unreadable."""
+    keypoints = read_pose_keypoints(path)
+    motion = repair_degenerate_rotations(fit_motion(keypoints))
+    lifting = keypoints.lifting.summary() if keypoints.lifting else "depth as stored"
+    report = PoseImportReport(motion.n_frames, int(np.sum(motion.filled)), lifting,
+                              plausibility(np.asarray(forward_kinematics(motion.features))))
+    return motion.resampled(fps), report
+
+
 def motion_from_pose_file(path: str | Path, fps: float = 25.0) -> Motion:
     """Motion at ``fps`` fitted to the keypoints of ``path``; FileFormatError for unreadable files."""
-    motion = repair_degenerate_rotations(fit_motion(read_pose_keypoints(path)))
-    return motion.resampled(fps)
+    return import_pose_file(path, fps)[0]

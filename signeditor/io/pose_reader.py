@@ -9,12 +9,12 @@ IK, evaluation and the corpus all compare like with like.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from signeditor.core.lifting import LENGTH_PERCENTILE, LiftReport, depth_is_real, lift_depth
 from signeditor.core.skeleton import signing_skeleton
 from signeditor.io.errors import FileFormatError, read_file_bytes
 
@@ -22,7 +22,8 @@ POSE = "POSE_LANDMARKS"
 FACE = "FACE_LANDMARKS"
 LEFT_HAND = "LEFT_HAND_LANDMARKS"
 RIGHT_HAND = "RIGHT_HAND_LANDMARKS"
-#: Components we map; others (e.g. POSE_WORLD_LANDMARKS) are metric duplicates or unknown and ignored.
+POSE_WORLD = "POSE_WORLD_LANDMARKS"
+#: Components we map; world landmarks only lend their depth to the lifting, others are ignored.
 KNOWN_COMPONENTS: tuple[str, ...] = (POSE, FACE, LEFT_HAND, RIGHT_HAND)
 HAND_POINTS: tuple[str, ...] = (
     "WRIST", "THUMB_CMC", "THUMB_MCP", "THUMB_IP", "THUMB_TIP",
@@ -49,6 +50,8 @@ class PoseKeypoints:
     positions: np.ndarray  # (T, K, 3) float64
     observed: np.ndarray  # (T, K) bool
     source: Path | None = None
+    #: How depth was recovered (lifted from foreshortening, world landmarks, real depth kept); None if not lifted.
+    lifting: LiftReport | None = None
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -112,7 +115,8 @@ def normalise_to_skeleton(
         width = np.median(np.linalg.norm(positions[both, ls] - positions[both, rs], axis=-1))
         if not width > 1e-9:
             raise FileFormatError(path, "shoulders coincide: cannot scale the keypoints")
-        scale = skeleton.shoulder_width() / width
+        scale = skeleton.shoulder_width() / width * _arm_length_correction(index, positions, observed, scale_hint=
+                                                                          skeleton.shoulder_width() / width)
         mid = 0.5 * (positions[:, ls] + positions[:, rs])
         target = 0.5 * (rest[skeleton.index("L_Shoulder")] + rest[skeleton.index("R_Shoulder")])
         return (positions - mid[:, None]) * scale + target
@@ -131,6 +135,42 @@ def normalise_to_skeleton(
     raise FileFormatError(path, "neither both shoulders nor a hand are ever detected")
 
 
+#: How far the arm lengths may move the camera scale away from the shoulder-width one.
+ARM_SCALE_RANGE = (0.8, 1.25)
+
+
+def _arm_length_correction(
+    index: dict[str, int], positions: np.ndarray, observed: np.ndarray, scale_hint: float
+) -> float:
+    """Factor on the shoulder-width scale that gives the arms the skeleton's length where they are longest.
+
+    Depth is recovered from foreshortening against the skeleton's bone
+    lengths, so the camera scale must make the signer's arms as long as the
+    skeleton's: shoulder width alone misjudges it (a turned torso, detectors
+    that put the shoulders inside the joints, signers' own proportions). An
+    arm's longest image length over a clip (a high percentile; arms hang in
+    the image plane at rest) is its length; with real depth, its 3D length. The factor is kept within
+    ``ARM_SCALE_RANGE`` of the shoulder-width scale, for clips whose arms are
+    never seen stretched out.
+    """
+    skeleton = signing_skeleton()
+    ratios = []
+    for side, word in SIDE_WORD.items():
+        for parent, child, joint in (("SHOULDER", "ELBOW", "Elbow"), ("ELBOW", "WRIST", "Wrist")):
+            a, b = index.get(f"{POSE}.{word}_{parent}"), index.get(f"{POSE}.{word}_{child}")
+            if a is None or b is None:
+                continue
+            seen = observed[:, a] & observed[:, b]
+            if seen.sum() < 5:
+                continue
+            real = depth_is_real(positions[seen, a], positions[seen, b])
+            axes = slice(0, 3) if real else slice(0, 2)  # with real depth the 3D length is the length
+            planar = np.linalg.norm(positions[seen, b, axes] - positions[seen, a, axes], axis=-1) * scale_hint
+            rest = float(np.linalg.norm(skeleton.offsets[skeleton.index(f"{side}_{joint}")]))
+            ratios.append(rest / max(float(np.percentile(planar, LENGTH_PERCENTILE)), 1e-9))
+    return float(np.clip(np.median(ratios), *ARM_SCALE_RANGE)) if ratios else 1.0
+
+
 def _align_hand_depth(names: tuple[str, ...], positions: np.ndarray, observed: np.ndarray) -> None:
     """Holistic hand z is relative to the hand's own wrist; shift it onto the body wrist's depth."""
     index = {n: i for i, n in enumerate(names)}
@@ -145,40 +185,17 @@ def _align_hand_depth(names: tuple[str, ...], positions: np.ndarray, observed: n
         positions[:, members, 2] += shift[:, None]
 
 
-def repair_arm_depth(names: tuple[str, ...], positions: np.ndarray) -> None:
-    """Re-derive the arms' depth from bone lengths, keeping only the depth *sign* of the detector.
-
-    MediaPipe's pose z is far too large for the wrists (forearms come out
-    pointing almost straight at the camera), while x and y are good. With the
-    upper arm and forearm lengths known (the skeleton's, or longer if the
-    signer's image-plane lengths exceed them), the depth offset of each joint
-    from its parent is ``sqrt(L^2 - l_xy^2)``; the detector only says whether
-    it is towards or away from the camera. Hands move with their wrist.
-    """
-    skeleton = signing_skeleton()
-    index = {n: i for i, n in enumerate(names)}
-    for side, word in SIDE_WORD.items():
-        chain = [index.get(f"{POSE}.{word}_{j}") for j in ("SHOULDER", "ELBOW", "WRIST")]
-        if None in chain:
-            continue
-        bones = (skeleton.offsets[skeleton.index(f"{side}_Elbow")], skeleton.offsets[skeleton.index(f"{side}_Wrist")])
-        old_wrist_z = positions[:, chain[2], 2].copy()
-        for (parent, child), rest in zip(itertools.pairwise(chain), bones, strict=True):
-            delta = positions[:, child] - positions[:, parent]
-            planar = np.linalg.norm(delta[:, :2], axis=-1)
-            length = max(float(np.linalg.norm(rest)), float(np.percentile(planar, 99)))
-            depth = np.sqrt(np.maximum(length**2 - planar**2, 0.0))
-            positions[:, child, 2] = positions[:, parent, 2] + np.where(delta[:, 2] < 0, -depth, depth)
-        hand = SIDE_HAND[side]
-        members = [i for n, i in index.items() if n.startswith(hand + ".")]
-        positions[:, members, 2] += (positions[:, chain[2], 2] - old_wrist_z)[:, None]
-
-
 def keypoints_from_arrays(
     names: tuple[str, ...], positions: np.ndarray, observed: np.ndarray, fps: float, path: Path | str,
-    *, arm_depth_from_bones: bool = True,
+    *, lift: bool = True, world_depth: np.ndarray | None = None,
 ) -> PoseKeypoints:
-    """Shared tail of every reader: depth alignment, gap filling, normalisation (positions in skeleton axes)."""
+    """Shared tail of every reader: depth alignment, gap filling, normalisation, depth lifting.
+
+    ``world_depth`` (T, K): depth of the same points from world landmarks in
+    any metric unit (skeleton axes, NaN where absent), used as evidence for
+    the lifting's depth signs. ``lift=False`` keeps the given depth as it is
+    (sources whose 3D is already consistent).
+    """
     positions = np.array(positions, dtype=np.float64)
     observed = np.asarray(observed, dtype=bool)
     if positions.shape[0] == 0:
@@ -189,10 +206,23 @@ def keypoints_from_arrays(
     _align_hand_depth(names, positions, observed)
     filled = fill_gaps(positions, observed)
     normalised = normalise_to_skeleton(names, filled, observed, path)
-    if arm_depth_from_bones:
-        repair_arm_depth(names, normalised)
+    report = None
+    if lift:
+        if world_depth is not None:
+            world_depth = _fill_depth(world_depth, observed)
+        report = lift_depth(names, normalised, observed, world_depth)
     normalised[:, ~observed.any(axis=0)] = 0.0
-    return PoseKeypoints(float(fps), names, normalised, observed, Path(path))
+    return PoseKeypoints(float(fps), names, normalised, observed, Path(path), lifting=report)
+
+
+def _fill_depth(depth: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Interpolate world depths over frames where they are missing (NaN stays for never-seen points)."""
+    valid = np.isfinite(depth) & observed
+    out = np.full_like(depth, np.nan)
+    frames = np.arange(depth.shape[0])
+    for k in np.flatnonzero(valid.any(axis=0)):
+        out[:, k] = np.interp(frames, frames[valid[:, k]], depth[valid[:, k], k])
+    return out
 
 
 #: z spread below this fraction of the x spread means z is in MediaPipe's width-normalised units.
@@ -233,12 +263,15 @@ def read_pose_keypoints(path: str | Path) -> PoseKeypoints:
         raise FileFormatError(path, f"invalid frame rate {pose.body.fps} (expected 1 to 1000 frames per second)")
     names: list[str] = []
     columns: list[int] = []
+    world_columns: dict[str, int] = {}
     offset = 0
     for component in header.components:
         if component.name in KNOWN_COMPONENTS:
             for j, point in enumerate(component.points):
                 names.append(f"{component.name}.{point}")
                 columns.append(offset + j)
+        elif component.name == POSE_WORLD:
+            world_columns.update({f"{POSE}.{point}": offset + j for j, point in enumerate(component.points)})
         offset += len(component.points)
     if data.ndim != 4 or offset != data.shape[2]:
         raise FileFormatError(path, f"header lists {offset} points but the body has shape {data.shape}")
@@ -262,4 +295,24 @@ def read_pose_keypoints(path: str | Path) -> PoseKeypoints:
     # MediaPipe image axes (x right = signer's left, y down, z away) -> skeleton axes.
     person[..., 1] *= -1.0
     person[..., 2] *= -1.0
-    return keypoints_from_arrays(tuple(names), person, observed, fps, path)
+    world_depth = _world_depth(data[:, 0], confidence[:, 0], names, world_columns)
+    return keypoints_from_arrays(tuple(names), person, observed, fps, path, world_depth=world_depth)
+
+
+def _world_depth(
+    data: np.ndarray, confidence: np.ndarray, names: list[str], world_columns: dict[str, int],
+) -> np.ndarray | None:
+    """Depth (skeleton axes, +z towards the camera, metres) of each pose point from MediaPipe's world landmarks.
+
+    pose-format stores world x and y multiplied by the image size like image
+    points, and z in metres; only z is taken, as evidence for the lifting.
+    """
+    if not world_columns:
+        return None
+    depth = np.full((data.shape[0], len(names)), np.nan)
+    for k, name in enumerate(names):
+        column = world_columns.get(name)
+        if column is not None:
+            values = -data[:, column, 2].astype(np.float64)
+            depth[:, k] = np.where((confidence[:, column] > 0) & np.isfinite(values), values, np.nan)
+    return depth if np.isfinite(depth).any() else None

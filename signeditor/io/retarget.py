@@ -75,7 +75,8 @@ def keypoints_from_rig(names: list[str], positions: np.ndarray, fps: float, path
     keypoint_names = tuple(name_pos)
     stacked = np.stack([name_pos[n] for n in keypoint_names], axis=1)
     observed = np.ones(stacked.shape[:2], dtype=bool)
-    return keypoints_from_arrays(keypoint_names, stacked, observed, fps, path)
+    # A rig's joints are exact 3D: nothing to lift.
+    return keypoints_from_arrays(keypoint_names, stacked, observed, fps, path, lift=False)
 
 
 def _mixamo_parents() -> dict[str, str]:
