@@ -272,6 +272,9 @@ def _lift_hand(side: str, hand: str, index: dict[str, int], positions: np.ndarra
     seen = observed[:, palm].all(axis=1)
     if seen.sum() >= 3 and depth_is_real(positions[seen, palm[0]], positions[seen, palm[1]]):
         return  # the hand's depth is real: keep it
+    members = [i for n, i in index.items() if n.startswith(hand + ".")]
+    extent = np.linalg.norm(positions[:, members, :2] - positions[:, palm[:1], :2], axis=-1).max(axis=1)
+    collapsed = extent < 1e-4  # a detector glitch, not a hand seen end-on: give it no depth to fit
     for finger, chain in HAND_CHAINS.items():
         points = [index.get(f"{hand}.{p}") for p in chain]
         if None in points:
@@ -286,7 +289,7 @@ def _lift_hand(side: str, hand: str, index: dict[str, int], positions: np.ndarra
             rest_length = float(np.linalg.norm(skeleton.offsets[skeleton.index(joints[level + 1])]))
             planar = np.linalg.norm(positions[:, child, :2] - positions[:, parent, :2], axis=-1)
             length = bone_length(planar[seen], rest_length)
-            size = np.sqrt(np.maximum(length**2 - planar**2, 0.0))
+            size = np.where(collapsed, 0.0, np.sqrt(np.maximum(length**2 - planar**2, 0.0)))
             sign = np.where(original[:, level + 1] - original[:, level] < 0, -1.0, 1.0)
             positions[:, child, 2] = positions[:, parent, 2] + sign * size
 
