@@ -53,11 +53,18 @@ def _capsules() -> tuple[Capsule, ...]:
 
 
 BODY_CAPSULES: tuple[Capsule, ...] = _capsules()
+_STARTS = np.stack([c.a for c in BODY_CAPSULES])
+_AXES = np.stack([c.b - c.a for c in BODY_CAPSULES])
+_RADII = np.array([c.radius for c in BODY_CAPSULES])
 
 
 def body_penetration(points: np.ndarray) -> np.ndarray:
-    """Deepest penetration (metres) of each point (..., 3) into any body capsule."""
-    return np.max(np.stack([c.penetration(points) for c in BODY_CAPSULES]), axis=0)
+    """Deepest penetration (metres) of each point (..., 3) into any body capsule (all capsules at once)."""
+    relative = points[..., None, :] - _STARTS
+    t = np.clip(np.einsum("...ck,ck->...c", relative, _AXES) / np.einsum("ck,ck->c", _AXES, _AXES), 0.0, 1.0)
+    offset = relative - t[..., None] * _AXES
+    distance = np.sqrt(np.einsum("...ck,...ck->...c", offset, offset))
+    return np.maximum(_RADII - distance, 0.0).max(axis=-1)
 
 
 def shoulder_plane_z() -> float:
