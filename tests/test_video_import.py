@@ -46,8 +46,9 @@ def test_round_trip_recovers_the_rendered_arm_motion(rendered_sample: tuple[Path
     assert np.median(arm_errors(motion, imported.project.motion)) > 0.3
 
 
-@pytest.mark.xfail(strict=False, reason="depth error dominates (0.27 sw in z); needs the world-landmark "
-                                        "lifting of issue #12 in the .pose reader/IK")
+@pytest.mark.xfail(strict=False, reason="0.19 with the depth lifting of issue #12 (0.17 without world-landmark "
+                                        "evidence): depth still dominates on our faceless mannequin, which "
+                                        "MediaPipe takes as seen from behind")
 def test_round_trip_meets_the_target(rendered_sample: tuple[Path, object], imported: object) -> None:
     errors = arm_errors(mirrored_motion(rendered_sample[1]), imported.project.motion)
     assert np.median(errors) <= 0.15, f"median wrist/elbow error {np.median(errors):.3f} shoulder widths"
