@@ -207,9 +207,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view.addActions(list(self.camera_actions.values()))
         view.addSeparator()
         view.addActions([self.actions["skeleton"], self.actions["onion"], self.actions["dark"]])
-        avatar_menu = view.addMenu("&Avatar")
-        avatar_menu.addAction("&Mannequin", lambda: self.use_avatar_model(None))
-        avatar_menu.addAction("&SMPL-X model file…", self.smplx_dialog)
+        self._add_avatar_menu(view.addMenu("&Avatar"))
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -541,26 +539,50 @@ class MainWindow(QtWidgets.QMainWindow):
     def export_dialog(self, format_name: str) -> None:
         self.exporter.export_dialog(format_name)
 
-    def use_avatar_model(self, smplx_path: str | Path | None) -> bool:
-        """Show the user's own SMPL-X mesh (face included), or the bundled mannequin when ``None``; remembered."""
+    def _add_avatar_menu(self, menu: QtWidgets.QMenu) -> None:
+        from signeditor.render.avatars.catalog import MANNEQUIN, describe, shipped_avatars
+
+        menu.addAction("&Mannequin", lambda: self.use_avatar(MANNEQUIN))
+        for name in shipped_avatars():
+            menu.addAction(describe(f"shipped:{name}"), lambda n=name: self.use_avatar(f"shipped:{n}"))
+        menu.addSeparator()
+        menu.addAction("Avatar &file (.vrm, .glb)…", self.avatar_file_dialog)
+        menu.addAction("&SMPL-X model file…", self.smplx_dialog)
+
+    def use_avatar(self, choice: str, quiet: bool = False) -> bool:
+        """Show a figure (see render.avatars.catalog: mannequin, shipped, file, smplx); the choice is remembered.
+
+        ``quiet`` (the remembered choice at start-up) reports a failure in the status bar instead of a dialog.
+        """
         if self.viewport is None:
             return False
-        from signeditor.render.avatar import Avatar
+        from signeditor.render.avatars.catalog import describe, load_avatar
 
         try:
-            if smplx_path:
-                from signeditor.render.smplx_avatar import SmplxAvatar
-
-                avatar: object = SmplxAvatar(smplx_path)
-            else:
-                avatar = Avatar()
+            avatar = load_avatar(choice)
         except FileFormatError as exc:
-            QtWidgets.QMessageBox.critical(self, "Cannot use this SMPL-X model", str(exc))
+            if quiet:
+                logger.warning("avatar %s unavailable: %s", choice, exc)
+                self.statusBar().showMessage(f"Cannot use {describe(choice)}: {exc}", 10000)
+            else:
+                QtWidgets.QMessageBox.critical(self, f"Cannot use {describe(choice)}", str(exc))
             return False
         self.viewport.set_avatar(avatar)
-        self.settings.setValue("avatar/smplx_path", str(smplx_path or ""))
+        self.settings.setValue("avatar/choice", choice)
+        notes = "; ".join(getattr(avatar, "notes", []))
+        self.statusBar().showMessage(f"Avatar: {describe(choice)}" + (f" ({notes})" if notes else ""), 10000)
         self.seek(self.document.frame if self.document is not None else 0)
         return True
+
+    def use_avatar_model(self, smplx_path: str | Path | None) -> bool:
+        """The user's own SMPL-X mesh, or the mannequin when ``None``."""
+        return self.use_avatar(f"smplx:{smplx_path}" if smplx_path else "mannequin")
+
+    def avatar_file_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Avatar (VRM or glTF with a humanoid rig)", "",
+                                                        "Avatars (*.vrm *.glb *.gltf)")
+        if path:
+            self.use_avatar(f"file:{path}")
 
     def smplx_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "SMPL-X model (your own download)", "",
@@ -694,9 +716,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actions["dark"].setChecked(theme == "dark")
         self._set_dark(theme == "dark")
         self._rebuild_recent_menu()
-        smplx_path = str(self.settings.value("avatar/smplx_path", "") or "")
-        if smplx_path and self.viewport is not None and not self.use_avatar_model(smplx_path):
-            self.settings.setValue("avatar/smplx_path", "")
+        if self.viewport is not None:
+            from signeditor.render.avatars.catalog import DEFAULT_AVATAR, MANNEQUIN
+
+            legacy = str(self.settings.value("avatar/smplx_path", "") or "")
+            choice = str(self.settings.value("avatar/choice", f"smplx:{legacy}" if legacy else DEFAULT_AVATAR))
+            if choice != MANNEQUIN and not self.use_avatar(choice, quiet=True):
+                self.settings.setValue("avatar/choice", MANNEQUIN)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self._maybe_save():

@@ -48,10 +48,13 @@ void main() {
 class SkinnedMeshVisual(Visual):
     """Fixed faces, per-frame vertices and normals, one colour, headlight shading."""
 
+    vertex_shader = _VERTEX_SHADER
+    fragment_shader = _FRAGMENT_SHADER
+
     def __init__(self, vertices: np.ndarray | None = None, faces: np.ndarray | None = None,
                  normals: np.ndarray | None = None, color: tuple[float, float, float, float] = (1, 1, 1, 1),
                  ambient: float = 0.35, diffuse: float = 0.75, specular: float = 0.15, shininess: float = 30.0) -> None:
-        super().__init__(vcode=_VERTEX_SHADER, fcode=_FRAGMENT_SHADER)
+        super().__init__(vcode=self.vertex_shader, fcode=self.fragment_shader)
         self._positions = gloo.VertexBuffer(np.zeros((1, 3), np.float32))
         self._normals = gloo.VertexBuffer(np.zeros((1, 3), np.float32))
         self._faces: np.ndarray | None = None

@@ -58,8 +58,7 @@ class Viewport:
         self.canvas = scene.SceneCanvas(keys=None, app=app, size=size, bgcolor=_BACKGROUND["dark"], show=False)
         self.view = self.canvas.central_widget.add_view()
         self.view.camera = scene.TurntableCamera(fov=30.0, center=_CENTER, up="+y")
-        rest = self.avatar.posed(np.tile(np.array([1, 0, 0, 0, 1, 0], np.float32), 41))
-        self.mesh = SkinnedMesh(rest.vertices, rest.faces, rest.normals, color=_AVATAR_COLOR, parent=self.view.scene)
+        self.mesh = self._figure_visual(self.avatar.posed(np.tile(np.array([1, 0, 0, 0, 1, 0], np.float32), 41)))
         self.skeleton = scene.visuals.Line(
             pos=np.zeros((2, 3), np.float32), connect="segments", color=(0.1, 0.9, 0.3, 1.0), width=2.0,
             parent=self.view.scene,
@@ -115,8 +114,9 @@ class Viewport:
         """Swap the figure (mannequin or the user's SMPL-X model); the mesh topology changes with it."""
         self.avatar = avatar
         pose = self._pose if self._pose is not None else np.tile(np.array([1, 0, 0, 0, 1, 0], np.float32), 41)
-        mesh = self.avatar.posed(pose)
-        self.mesh.set_mesh(mesh.vertices, mesh.faces, mesh.normals)
+        self.mesh.parent = None
+        self.mesh = self._figure_visual(self.avatar.posed(pose))
+        self._light_follows_camera()
         self._ghost_shown = []  # the new figure re-skins its ghosts too
         self._refresh_ghosts()
         self.canvas.update()
@@ -174,6 +174,16 @@ class Viewport:
         return np.asarray(self.canvas.render())
 
     # --- internals --------------------------------------------------------------------------------------------
+    def _figure_visual(self, rest: PosedMesh) -> SkinnedMesh:
+        """The avatar's mesh visual: textured for glTF avatars (they carry UVs and a texture), else one colour."""
+        uv, texture = getattr(self.avatar, "uv", None), getattr(self.avatar, "texture", None)
+        if uv is not None and texture is not None:
+            from signeditor.render.avatars.textured_mesh import TexturedMesh
+
+            return TexturedMesh(uv, texture, vertices=rest.vertices, faces=rest.faces, normals=rest.normals,
+                                parent=self.view.scene)
+        return SkinnedMesh(rest.vertices, rest.faces, rest.normals, color=_AVATAR_COLOR, parent=self.view.scene)
+
     def _on_mouse_press(self, event: object) -> None:
         self._press_pos = np.asarray(event.pos, dtype=float) if event.button == 1 else None
 

@@ -1,0 +1,400 @@
+"""Read a skinned glTF/GLB/VRM avatar: node hierarchy, skinned meshes, morph targets, base colour textures.
+
+Avatars come compressed (the VALID library: ``EXT_meshopt_compression``, ``KHR_mesh_quantization``,
+``EXT_texture_webp``), so this reader decodes what they need with wheels only: meshopt's decoder (the
+``meshopt`` wheel) for compressed buffer views, numpy for quantized and sparse accessors, Pillow for WebP,
+PNG and JPEG. Everything is flattened into one triangle list whose vertices carry skin slots (a node and its
+inverse bind matrix), so the renderer skins every primitive of every skin with one sparse product.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from signeditor.core import rotations
+from signeditor.core.avatar_retarget import topological_order
+from signeditor.io.errors import FileFormatError, read_file_bytes
+
+_DTYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
+_WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
+_SUPPORTED = {"EXT_meshopt_compression", "KHR_mesh_quantization", "EXT_texture_webp", "KHR_texture_transform",
+              "KHR_materials_unlit", "KHR_materials_emissive_strength", "VRMC_materials_mtoon"}
+#: Largest side of a texture kept for the viewport (llvmpipe samples every fragment on the CPU).
+MAX_TEXTURE_SIZE = 1024
+
+
+@dataclass
+class AvatarAsset:
+    """A glTF avatar flattened for skinning: all primitives in one vertex list (rest, in the file's frame)."""
+
+    path: Path
+    node_names: list[str]
+    parents: np.ndarray  # (N,) parent node index, -1 for roots
+    rest_local: np.ndarray  # (N, 4, 4) local rest transforms
+    vertices: np.ndarray  # (V, 3) float32 bind-space positions
+    normals: np.ndarray  # (V, 3) float32
+    uv: np.ndarray  # (V, 2) float32, into ``texture`` (an atlas of the materials' base colours)
+    faces: np.ndarray  # (F, 3) uint32
+    slot_nodes: np.ndarray  # (K,) node of each skin slot
+    slot_inverse_bind: np.ndarray  # (K, 4, 4)
+    vertex_slots: np.ndarray  # (V, 4) int slot indices
+    vertex_weights: np.ndarray  # (V, 4) float32
+    texture: np.ndarray  # (H, W, 4) uint8 atlas
+    morph_names: list[str] = field(default_factory=list)  # one per morph (mesh-qualified duplicates merged)
+    morph_deltas: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (vertex ids, (n, 3) deltas)
+    mesh_morphs: dict[int, list[int]] = field(default_factory=dict)  # glTF mesh -> its morph target ids
+    extensions: dict = field(default_factory=dict)  # the file's top-level extensions (VRM humanoid, expressions)
+    notes: list[str] = field(default_factory=list)
+
+    def rest_world(self) -> np.ndarray:
+        """World rest transforms (N, 4, 4)."""
+        world = np.empty_like(self.rest_local)
+        for node in topological_order(self.parents):
+            parent = self.parents[node]
+            world[node] = self.rest_local[node] if parent < 0 else world[parent] @ self.rest_local[node]
+        return world
+
+
+class _Reader:
+    """Buffers, views and accessors of one glTF document."""
+
+    def __init__(self, path: Path, doc: dict, binary: bytes | None) -> None:
+        self.path, self.doc, self.binary = path, doc, binary
+        self._buffers: dict[int, bytes] = {}
+        self._views: dict[int, bytes] = {}
+
+    def fail(self, problem: str) -> FileFormatError:
+        return FileFormatError(self.path, problem)
+
+    def buffer(self, index: int) -> bytes:
+        if index not in self._buffers:
+            spec = self.doc["buffers"][index]
+            uri = spec.get("uri")
+            if uri is None:
+                if self.binary is None:
+                    raise self.fail(f"buffer {index} has no data (a fallback buffer read without its extension?)")
+                data = self.binary
+            elif uri.startswith("data:"):
+                data = base64.b64decode(uri.split(",", 1)[1])
+            else:
+                data = read_file_bytes(self.path.parent / uri)
+            self._buffers[index] = data
+        return self._buffers[index]
+
+    def view(self, index: int) -> bytes:
+        if index not in self._views:
+            spec = self.doc["bufferViews"][index]
+            meshopt = spec.get("extensions", {}).get("EXT_meshopt_compression")
+            if meshopt is not None:
+                data = self._meshopt_view(meshopt)
+            else:
+                start = spec.get("byteOffset", 0)
+                data = self.buffer(spec["buffer"])[start:start + spec["byteLength"]]
+                if len(data) != spec["byteLength"]:
+                    raise self.fail(f"buffer view {index} reads past the end of its buffer")
+            self._views[index] = data
+        return self._views[index]
+
+    def _meshopt_view(self, ext: dict) -> bytes:
+        try:
+            import meshopt
+        except ImportError as exc:
+            raise self.fail("the file is meshopt-compressed: install the 'meshopt' package") from exc
+        start = ext.get("byteOffset", 0)
+        source = self.buffer(ext["buffer"])[start:start + ext["byteLength"]]
+        filters = ext.get("filter", "NONE")
+        try:
+            decoded = meshopt.decode_gltf_buffer(source, ext["count"], ext["byteStride"], ext["mode"],
+                                                 None if filters == "NONE" else filters)
+        except Exception as exc:  # the decoder reports damaged data with its own exception types
+            raise self.fail(f"cannot decode meshopt data ({exc})") from exc
+        return np.ascontiguousarray(decoded).tobytes()
+
+    def accessor(self, index: int) -> np.ndarray:
+        """An accessor as float64 (count, width), normalised integers scaled, sparse values applied."""
+        spec = self.doc["accessors"][index]
+        dtype = np.dtype(_DTYPES[spec["componentType"]])
+        width = _WIDTH[spec["type"]]
+        count = spec["count"]
+        if "bufferView" in spec:
+            view_spec = self.doc["bufferViews"][spec["bufferView"]]
+            data = self.view(spec["bufferView"])
+            meshopt = view_spec.get("extensions", {}).get("EXT_meshopt_compression", {})
+            stride = view_spec.get("byteStride") or meshopt.get("byteStride") or dtype.itemsize * width
+            offset = spec.get("byteOffset", 0)
+            row = dtype.itemsize * width
+            if count and offset + stride * (count - 1) + row > len(data):
+                raise self.fail(f"accessor {index} reads past the end of its buffer view")
+            raw = np.frombuffer(data, np.uint8, count=stride * max(count - 1, 0) + row if count else 0, offset=offset)
+            rows = np.lib.stride_tricks.as_strided(raw, shape=(count, row), strides=(stride, 1))
+            values = np.ascontiguousarray(rows).view(dtype).reshape(count, width).astype(np.float64)
+        else:
+            values = np.zeros((count, width))
+        if spec.get("normalized") and dtype.kind in "iu":
+            values = np.maximum(values / np.iinfo(dtype).max, -1.0)
+        sparse = spec.get("sparse")
+        if sparse:
+            ids = self._typed(sparse["indices"], sparse["count"], 1).astype(np.int64)[:, 0]
+            fake = {"componentType": spec["componentType"], "type": spec["type"], "normalized": spec.get("normalized")}
+            changed = self._typed({**sparse["values"], **fake}, sparse["count"], width)
+            if ids.size and (ids.min() < 0 or ids.max() >= count):
+                raise self.fail(f"sparse accessor {index} points outside its {count} elements")
+            values = values.copy()
+            values[ids] = changed
+        return values
+
+    def _typed(self, spec: dict, count: int, width: int) -> np.ndarray:
+        dtype = np.dtype(_DTYPES[spec["componentType"]])
+        data = self.view(spec["bufferView"])
+        values = np.frombuffer(data, dtype, count=count * width, offset=spec.get("byteOffset", 0))
+        values = values.reshape(count, width).astype(np.float64)
+        if spec.get("normalized") and dtype.kind in "iu":
+            values = np.maximum(values / np.iinfo(dtype).max, -1.0)
+        return values
+
+
+def _split_glb(path: Path, data: bytes) -> tuple[dict, bytes | None]:
+    if data[:4] != b"glTF":
+        try:
+            return json.loads(data.decode("utf-8")), None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise FileFormatError(path, f"neither GLB nor glTF JSON ({exc})") from exc
+    if len(data) < 20:
+        raise FileFormatError(path, "truncated GLB header")
+    offset, doc, binary = 12, None, None
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack_from("<II", data, offset)
+        chunk = data[offset + 8:offset + 8 + length]
+        if len(chunk) != length:
+            raise FileFormatError(path, "truncated GLB chunk")
+        if kind == 0x4E4F534A:
+            doc = json.loads(chunk.decode("utf-8"))
+        elif kind == 0x004E4942:
+            binary = chunk
+        offset += 8 + length + (-length % 4)
+    if doc is None:
+        raise FileFormatError(path, "GLB has no JSON chunk")
+    return doc, binary
+
+
+def _node_matrix(node: dict) -> np.ndarray:
+    if "matrix" in node:
+        return np.asarray(node["matrix"], dtype=np.float64).reshape(4, 4).T
+    matrix = np.eye(4)
+    rotation = rotations.quaternion_to_matrix(np.asarray(node.get("rotation", [0, 0, 0, 1]), np.float64))
+    matrix[:3, :3] = rotation * np.asarray(node.get("scale", [1, 1, 1]), np.float64)[None, :]
+    matrix[:3, 3] = node.get("translation", [0, 0, 0])
+    return matrix
+
+
+def _decode_image(reader: _Reader, index: int) -> np.ndarray:
+    from PIL import Image
+
+    spec = reader.doc["images"][index]
+    if "bufferView" in spec:
+        data = reader.view(spec["bufferView"])
+    elif spec.get("uri", "").startswith("data:"):
+        data = base64.b64decode(spec["uri"].split(",", 1)[1])
+    else:
+        data = read_file_bytes(reader.path.parent / spec["uri"])
+    with Image.open(io.BytesIO(data)) as image:
+        image = image.convert("RGBA")
+        image.thumbnail((MAX_TEXTURE_SIZE, MAX_TEXTURE_SIZE))
+        return np.asarray(image, dtype=np.uint8)
+
+
+def _material_tiles(reader: _Reader, notes: list[str]) -> list[np.ndarray]:
+    """One RGBA tile per material: its base colour texture times its base colour factor (a flat colour if none)."""
+    tiles = []
+    images: dict[int, np.ndarray | None] = {}
+    for material in reader.doc.get("materials", []):
+        pbr = material.get("pbrMetallicRoughness", {})
+        factor = np.asarray(pbr.get("baseColorFactor", [1, 1, 1, 1]), np.float64)
+        tile = None
+        texture_ref = pbr.get("baseColorTexture")
+        if texture_ref is not None:
+            texture = reader.doc["textures"][texture_ref["index"]]
+            source = texture.get("extensions", {}).get("EXT_texture_webp", {}).get("source", texture.get("source"))
+            if source is not None:
+                if source not in images:
+                    try:
+                        images[source] = _decode_image(reader, source)
+                    except Exception as exc:  # Pillow raises many types for images it cannot read
+                        notes.append(f"texture {source} not decoded ({exc}); flat colour used")
+                        images[source] = None
+                tile = images[source]
+        if tile is None:
+            tile = np.full((4, 4, 4), 255, np.uint8)
+        tiles.append(np.clip(tile * factor, 0, 255).astype(np.uint8))
+    return tiles or [np.full((4, 4, 4), 200, np.uint8)]
+
+
+def _atlas(tiles: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[float, float, float, float]]]:
+    """Tiles stacked side by side at one height; each tile's (u0, v0, du, dv) in the atlas."""
+    height = max(t.shape[0] for t in tiles)
+    from PIL import Image
+
+    resized = [t if t.shape[0] == height else np.asarray(Image.fromarray(t).resize(
+        (max(1, round(t.shape[1] * height / t.shape[0])), height))) for t in tiles]
+    width = sum(t.shape[1] for t in resized)
+    atlas = np.concatenate(resized, axis=1)
+    boxes, x = [], 0
+    for t in resized:
+        boxes.append((x / width, 0.0, t.shape[1] / width, 1.0))
+        x += t.shape[1]
+    return np.ascontiguousarray(atlas), boxes
+
+
+def load_avatar_asset(path: str | Path) -> AvatarAsset:
+    """Read an avatar file; raises FileFormatError naming the file and the problem."""
+    path = Path(path)
+    doc, binary = _split_glb(path, read_file_bytes(path))
+    try:
+        return _build(_Reader(path, doc, binary))
+    except FileFormatError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, struct.error) as exc:
+        raise FileFormatError(path, f"damaged or unsupported glTF avatar ({type(exc).__name__}: {exc})") from exc
+
+
+def _build(reader: _Reader) -> AvatarAsset:
+    doc = reader.doc
+    unsupported = sorted(set(doc.get("extensionsRequired", [])) - _SUPPORTED)
+    if unsupported:
+        raise reader.fail(f"needs glTF extensions this reader does not support: {', '.join(unsupported)}")
+    nodes = doc.get("nodes", [])
+    if not nodes:
+        raise reader.fail("no nodes in the file")
+    parents = np.full(len(nodes), -1, dtype=np.int64)
+    for i, node in enumerate(nodes):
+        for child in node.get("children", []):
+            parents[child] = i
+    rest_local = np.stack([_node_matrix(n) for n in nodes])
+    asset_world = np.empty_like(rest_local)
+    for n in topological_order(parents):
+        asset_world[n] = rest_local[n] if parents[n] < 0 else asset_world[parents[n]] @ rest_local[n]
+    notes: list[str] = []
+    tiles = _material_tiles(reader, notes)
+    texture, boxes = _atlas(tiles)
+    default_box = len(boxes) - 1 if not doc.get("materials") else 0
+    slots: dict[tuple[int, bytes], int] = {}
+    slot_nodes: list[int] = []
+    slot_ibm: list[np.ndarray] = []
+
+    def slot(node: int, ibm: np.ndarray) -> int:
+        key = (node, np.round(ibm, 6).tobytes())
+        if key not in slots:
+            slots[key] = len(slot_nodes)
+            slot_nodes.append(node)
+            slot_ibm.append(ibm)
+        return slots[key]
+
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("v", "n", "uv", "f", "s", "w")}
+    morph_names: list[str] = []
+    morph_index: dict[str, int] = {}
+    morph_parts: list[list[tuple[np.ndarray, np.ndarray]]] = []
+    mesh_morphs: dict[int, list[int]] = {}
+    base = 0
+    for node_index, node in enumerate(nodes):
+        if "mesh" not in node:
+            continue
+        mesh = doc["meshes"][node["mesh"]]
+        target_names = list((mesh.get("extras") or {}).get("targetNames", []))
+        skin = doc["skins"][node["skin"]] if "skin" in node else None
+        if skin is not None:
+            n_joints = len(skin["joints"])
+            ibms = reader.accessor(skin["inverseBindMatrices"]).reshape(-1, 4, 4).transpose(0, 2, 1) \
+                if "inverseBindMatrices" in skin else np.tile(np.eye(4), (n_joints, 1, 1))
+            joint_slots = np.array([slot(j, ibms[k]) for k, j in enumerate(skin["joints"])], dtype=np.int64)
+        else:  # a rigid mesh follows its node: one slot, vertices in the node's local frame
+            joint_slots = np.array([slot(node_index, np.eye(4))], dtype=np.int64)
+        for primitive in mesh["primitives"]:
+            if primitive.get("mode", 4) != 4:
+                continue
+            names = list((primitive.get("extras") or {}).get("targetNames", [])) or target_names
+            attributes = primitive["attributes"]
+            positions = reader.accessor(attributes["POSITION"])
+            count = len(positions)
+            normals = reader.accessor(attributes["NORMAL"]) if "NORMAL" in attributes else np.zeros((count, 3))
+            uv = reader.accessor(attributes["TEXCOORD_0"]) if "TEXCOORD_0" in attributes else np.zeros((count, 2))
+            if skin is not None and "JOINTS_0" in attributes:
+                joints = reader.accessor(attributes["JOINTS_0"]).astype(np.int64)
+                weights = reader.accessor(attributes["WEIGHTS_0"])
+                if joints.max(initial=0) >= n_joints:
+                    raise reader.fail(f"mesh {mesh.get('name')!r} uses joint {joints.max()} of a {n_joints}-joint skin")
+                vertex_slots = joint_slots[joints]
+            else:
+                vertex_slots = np.zeros((count, 4), np.int64) + (joint_slots[0] if skin is None else 0)
+                weights = np.tile([1.0, 0, 0, 0], (count, 1))
+                if skin is not None:  # skinned node without weights: rigid on its node
+                    vertex_slots[:] = slot(node_index, np.eye(4))
+            weights = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-9)
+            if "indices" in primitive:
+                faces = reader.accessor(primitive["indices"]).astype(np.int64).reshape(-1, 3)
+            else:
+                faces = np.arange(count - count % 3).reshape(-1, 3)
+            if faces.size and faces.max() >= count:
+                raise reader.fail(f"mesh {mesh.get('name')!r} has indices past its {count} vertices")
+            u0, v0, du, dv = boxes[primitive.get("material", default_box)] if doc.get("materials") else boxes[0]
+            transform = _uv_transform(doc, primitive.get("material"))
+            uv = transform(uv)
+            uv = np.stack([u0 + np.mod(uv[:, 0], 1.0) * du, v0 + np.mod(uv[:, 1], 1.0) * dv], axis=1)
+            parts["v"].append(positions)
+            parts["n"].append(normals)
+            parts["uv"].append(uv)
+            parts["f"].append(faces + base)
+            parts["s"].append(vertex_slots)
+            parts["w"].append(weights)
+            ids = []
+            for k, target in enumerate(primitive.get("targets", [])):
+                name = names[k] if k < len(names) else f"{mesh.get('name', 'mesh')}.{k}"
+                if name not in morph_index:
+                    morph_index[name] = len(morph_names)
+                    morph_names.append(name)
+                    morph_parts.append([])
+                ids.append(morph_index[name])
+                if "POSITION" in target:
+                    delta = reader.accessor(target["POSITION"])
+                    moved = np.flatnonzero(np.abs(delta).max(axis=1) > 1e-9)
+                    morph_parts[morph_index[name]].append((moved + base, delta[moved].astype(np.float32)))
+            mesh_morphs.setdefault(node["mesh"], ids)
+            base += count
+    if base == 0:
+        raise reader.fail("no triangle meshes in the file")
+    morph_deltas = []
+    for pieces in morph_parts:
+        ids = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
+        deltas = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros((0, 3), np.float32)
+        morph_deltas.append((ids, deltas))
+    return AvatarAsset(
+        path=reader.path, node_names=[n.get("name") or f"node{i}" for i, n in enumerate(nodes)], parents=parents,
+        rest_local=rest_local, vertices=np.concatenate(parts["v"]).astype(np.float32),
+        normals=np.concatenate(parts["n"]).astype(np.float32), uv=np.concatenate(parts["uv"]).astype(np.float32),
+        faces=np.concatenate(parts["f"]).astype(np.uint32), slot_nodes=np.asarray(slot_nodes, np.int64),
+        slot_inverse_bind=np.stack(slot_ibm), vertex_slots=np.concatenate(parts["s"]),
+        vertex_weights=np.concatenate(parts["w"]).astype(np.float32), texture=texture, morph_names=morph_names,
+        morph_deltas=morph_deltas, mesh_morphs=mesh_morphs, extensions=doc.get("extensions", {}), notes=notes)
+
+
+def _uv_transform(doc: dict, material: int | None) -> Callable[[np.ndarray], np.ndarray]:
+    """KHR_texture_transform of the material's base colour texture (offset, rotation, scale), or identity."""
+    if material is None:
+        return lambda uv: uv
+    ref = doc["materials"][material].get("pbrMetallicRoughness", {}).get("baseColorTexture", {})
+    spec = ref.get("extensions", {}).get("KHR_texture_transform")
+    if not spec:
+        return lambda uv: uv
+    offset = np.asarray(spec.get("offset", [0, 0]), np.float64)
+    scale = np.asarray(spec.get("scale", [1, 1]), np.float64)
+    angle = float(spec.get("rotation", 0.0))
+    c, s = np.cos(angle), np.sin(angle)
+    rotation = np.array([[c, s], [-s, c]])
+    return lambda uv: (uv * scale) @ rotation.T + offset

@@ -1,0 +1,1 @@
+"""Human avatars from glTF/GLB/VRM files (retargeted, textured, with face morphs) and the avatar catalogue."""
