@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample.signproj"
@@ -66,6 +67,7 @@ def _measure_in_process(args: argparse.Namespace) -> dict:
 
     fps_cold = draw_frames()  # skinning every frame
     fps_cached = draw_frames()  # skinned meshes cached per frame
+    fps_by_avatar = _fps_by_avatar(window, draw_frames)
     renderer, viewport_px = _gl_renderer(viewport), list(viewport.canvas.size)
 
     # Anchor drop -> regenerated motion shown: push the same command a drop pushes, wait for the result.
@@ -92,6 +94,7 @@ def _measure_in_process(args: argparse.Namespace) -> dict:
     return {
         "viewport_fps": round(fps_cold, 1),
         "viewport_fps_cached": round(fps_cached, 1),
+        "viewport_fps_by_avatar": fps_by_avatar,
         "gl_renderer": renderer,
         "viewport_px": viewport_px,
         "edit_to_frame_ms": round(statistics.median(times_ms), 1),
@@ -102,6 +105,18 @@ def _measure_in_process(args: argparse.Namespace) -> dict:
         "frames": n,
         "edits": args.edits,
     }
+
+
+def _fps_by_avatar(window: object, draw_frames: Callable[[], float]) -> dict[str, float]:
+    """Viewport fps (skinning every frame) for the mannequin and every shipped avatar, then the default again."""
+    from signeditor.render.avatars.catalog import DEFAULT_AVATAR, MANNEQUIN, shipped_avatars
+
+    result = {}
+    for choice in (MANNEQUIN, *(f"shipped:{name}" for name in shipped_avatars())):
+        if window.use_avatar(choice, quiet=True):
+            result[choice] = round(draw_frames(), 1)
+    window.use_avatar(DEFAULT_AVATAR, quiet=True)
+    return result
 
 
 def _gl_renderer(viewport: object) -> str:

@@ -180,8 +180,8 @@ class Viewport:
         if uv is not None and texture is not None:
             from signeditor.render.avatars.textured_mesh import TexturedMesh
 
-            return TexturedMesh(uv, texture, vertices=rest.vertices, faces=rest.faces, normals=rest.normals,
-                                parent=self.view.scene)
+            return TexturedMesh(uv, texture, getattr(self.avatar, "cull_back_faces", False), vertices=rest.vertices,
+                                faces=rest.faces, normals=rest.normals, parent=self.view.scene)
         return SkinnedMesh(rest.vertices, rest.faces, rest.normals, color=_AVATAR_COLOR, parent=self.view.scene)
 
     def _on_mouse_press(self, event: object) -> None:

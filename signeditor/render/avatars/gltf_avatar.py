@@ -56,6 +56,10 @@ class GltfAvatar:
             shape=(n_vertices, len(asset.slot_nodes)))
         self._weights.sum_duplicates()
         self.morph_names = list(asset.morph_names)
+        # VALID marks its one material double-sided, but its meshes are closed: culling back faces changes <1% of
+        # the pixels and draws 1.6x faster under llvmpipe.
+        valid = any(n.startswith("h_expressions.") for n in self.morph_names)
+        self.cull_back_faces = valid or not asset.double_sided
         self._cache: OrderedDict[object, PosedMesh] = OrderedDict()
         self._cache_size = cache_size
 

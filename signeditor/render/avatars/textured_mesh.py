@@ -24,14 +24,14 @@ class TexturedMeshVisual(SkinnedMeshVisual):
     fragment_shader = _FRAGMENT_SHADER.replace("varying vec3 v_normal;", "varying vec3 v_normal;\nvarying vec2 v_uv;") \
         .replace(_COLOR_LINE, "vec4 base = vec4(texture2D($texture, v_uv).rgb, 1.0);")
 
-    def __init__(self, uv: np.ndarray, texture: np.ndarray, **kwargs: object) -> None:
+    def __init__(self, uv: np.ndarray, texture: np.ndarray, cull_back_faces: bool = False, **kwargs: object) -> None:
         self._uv_buffer = gloo.VertexBuffer(np.ascontiguousarray(uv, dtype=np.float32))
         self._texture = gloo.Texture2D(np.ascontiguousarray(texture), interpolation="linear", wrapping="clamp_to_edge")
         super().__init__(**kwargs)
         self.shared_program.vert["texcoord"] = self._uv_buffer
         self.shared_program.frag["texture"] = self._texture
-        # Avatar parts (hair cards, eyelashes, clothes) are often single-sided: draw both sides.
-        self.set_gl_state("opaque", depth_test=True, cull_face=False)
+        # Avatar parts (hair cards, eyelashes) may be single sheets: both sides are drawn unless the avatar is closed.
+        self.set_gl_state("opaque", depth_test=True, cull_face=cull_back_faces)
 
     def set_color(self, color: tuple[float, float, float, float]) -> None:
         """The texture gives the colour; the base class's colour uniform is unused here."""

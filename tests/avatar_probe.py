@@ -1,0 +1,85 @@
+"""Run under a real X server (Xvfb): the window's default avatar, View > Avatar choices, face morph pixels.
+
+Prints one JSON report for tests/test_avatar_viewport.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _figure_fraction(image: np.ndarray, background: np.ndarray) -> float:
+    return float((np.abs(image[..., :3].astype(int) - background).sum(-1) > 30).mean())
+
+
+def main(out_dir: str) -> None:
+    from PySide6 import QtCore
+
+    from signeditor.gui.app import application
+    from signeditor.gui.main_window import MainWindow
+    from tests.gui_helpers import HoldRegenerate, raised_arm_pose
+
+    app = application()
+    settings_path = Path(out_dir) / "avatar_probe.ini"
+    settings_path.unlink(missing_ok=True)
+    settings = QtCore.QSettings(str(settings_path), QtCore.QSettings.Format.IniFormat)
+    win = MainWindow(regenerate=HoldRegenerate(), settings=settings, confirm_close=False)
+    win.show()
+    app.processEvents()
+    viewport = win.viewport
+    background = np.array(viewport.canvas.bgcolor.rgba[:3]) * 255
+    report: dict[str, object] = {"default_avatar": getattr(viewport.avatar, "name", type(viewport.avatar).__name__)}
+    default_image = viewport.render_image()
+    report["default_fraction"] = _figure_fraction(default_image, background)
+    menu = next(a.menu() for a in win.menuBar().actions() if a.text() == "&View")
+    avatar_menu = next(a.menu() for a in menu.actions() if a.text() == "&Avatar")
+    entries = {a.text(): a for a in avatar_menu.actions() if a.text()}
+    report["menu"] = sorted(entries)
+    entries["&Mannequin"].trigger()
+    app.processEvents()
+    report["after_mannequin"] = type(viewport.avatar).__name__
+    report["mannequin_differs"] = float((viewport.render_image() != default_image).any(-1).mean())
+    report["remembered"] = str(settings.value("avatar/choice"))
+    entries["Black F 1 Busi"].trigger()
+    report["after_pick"] = getattr(viewport.avatar, "name", "")
+    win.close()
+    again = MainWindow(regenerate=HoldRegenerate(), settings=settings, confirm_close=False)
+    report["restored"] = getattr(again.viewport.avatar, "name", "")
+    again.close()
+
+    # A face morph changes the face's pixels: look at the head closely, mouth open against neutral.
+    from signeditor.render.viewport import Viewport
+
+    view = Viewport(size=(240, 240))
+    view.native.show()
+    app.processEvents()
+    view.set_avatar(win.viewport.avatar.__class__(win.viewport.avatar.path))
+    head = view.avatar.joint_positions(raised_arm_pose())["Head"]
+    view.view.camera.center = tuple(head + np.array([0.0, 0.05, 0.0]))
+    view.view.camera.distance = 0.6
+    view.set_pose(raised_arm_pose())
+    neutral = view.render_image()
+    mouth = view.avatar.morph_names.index("h_expressions.MouthOpen_h")
+    view.mesh.set_mesh(*_posed(view, {mouth: 1.0}))
+    opened = view.render_image()
+    report["morph_changed_fraction"] = float((np.abs(opened.astype(int) - neutral.astype(int)).sum(-1) > 30).mean())
+    import vispy.io
+
+    vispy.io.write_png(str(Path(out_dir) / "avatar_face_open.png"), opened)
+    vispy.io.write_png(str(Path(out_dir) / "avatar_default.png"), default_image)
+    print(json.dumps(report))
+
+
+def _posed(view: object, weights: dict[int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from tests.gui_helpers import raised_arm_pose
+
+    mesh = view.avatar.posed(raised_arm_pose(), morph_weights=weights)
+    return mesh.vertices, mesh.faces, mesh.normals
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
