@@ -57,6 +57,8 @@ def main(out_dir: str) -> None:
     view = Viewport(size=(240, 240))
     view.native.show()
     app.processEvents()
+    import vispy.io
+
     view.set_avatar(win.viewport.avatar.__class__(win.viewport.avatar.path))
     head = view.avatar.joint_positions(raised_arm_pose())["Head"]
     view.view.camera.center = tuple(head + np.array([0.0, 0.05, 0.0]))
@@ -67,8 +69,18 @@ def main(out_dir: str) -> None:
     view.mesh.set_mesh(*_posed(view, {mouth: 1.0}))
     opened = view.render_image()
     report["morph_changed_fraction"] = float((np.abs(opened.astype(int) - neutral.astype(int)).sum(-1) > 30).mean())
-    import vispy.io
+    # The same through the face channel: named parameters, mapped by the avatar's face rig.
+    from signeditor.core.face import FACE_DIM, FACE_INDEX
 
+    face = np.zeros(FACE_DIM, np.float32)
+    face[FACE_INDEX["brow_raise_l"]] = face[FACE_INDEX["brow_raise_r"]] = 1.0
+    face[FACE_INDEX["eye_close_l"]] = 1.0
+    view.set_pose(raised_arm_pose(), face=face)
+    expressive = view.render_image()
+    view.set_pose(raised_arm_pose(), face=np.zeros(FACE_DIM, np.float32))
+    report["face_changed_fraction"] = float((np.abs(expressive.astype(int) - neutral.astype(int)).sum(-1) > 30).mean())
+    report["neutral_again_fraction"] = float((view.render_image() != neutral).any(-1).mean())
+    vispy.io.write_png(str(Path(out_dir) / "avatar_face_brows.png"), expressive)
     vispy.io.write_png(str(Path(out_dir) / "avatar_face_open.png"), opened)
     vispy.io.write_png(str(Path(out_dir) / "avatar_default.png"), default_image)
     print(json.dumps(report))

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample.signproj"
 
 
@@ -108,9 +110,17 @@ def _measure_in_process(args: argparse.Namespace) -> dict:
 
 
 def _fps_by_avatar(window: object, draw_frames: Callable[[], float]) -> dict[str, float]:
-    """Viewport fps (skinning every frame) for the mannequin and every shipped avatar, then the default again."""
+    """Viewport fps (skinning every frame, the face animating) for the mannequin and every shipped avatar."""
+    from signeditor.core.face import FACE_DIM, FACE_INDEX
     from signeditor.render.avatars.catalog import DEFAULT_AVATAR, MANNEQUIN, shipped_avatars
 
+    motion = window.document.motion
+    if motion.face is None:  # the sample has no face channel: animate brows, eyes and mouth
+        phase = np.arange(motion.n_frames)[:, None] / 7.0
+        face = np.zeros((motion.n_frames, FACE_DIM), np.float32)
+        columns = [FACE_INDEX[n] for n in ("brow_raise_l", "brow_raise_r", "eye_close_l", "mouth_open", "smile_r")]
+        face[:, columns] = 0.5 + 0.5 * np.sin(phase + np.arange(len(columns)))
+        motion.face = face
     result = {}
     for choice in (MANNEQUIN, *(f"shipped:{name}" for name in shipped_avatars())):
         if window.use_avatar(choice, quiet=True):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from signeditor.core import rotations
+from signeditor.core.face import FACE_DIM
 from signeditor.core.skeleton import BODY_JOINTS, HAND_JOINT_SUFFIXES, mirror_name
 
 #: Stream name -> number of joints whose 6D rotations it holds.
@@ -43,12 +44,14 @@ class Motion:
 
     ``filled`` marks frames whose pose was not observed but filled from
     neighbours (missing detections), so the UI and training can tell them apart.
+    ``face`` is the optional face channel (T, FACE_DIM): named weights in [0, 1], see :mod:`signeditor.core.face`.
     """
 
     fps: float
     features: np.ndarray
     expression: np.ndarray | None = None
     filled: np.ndarray | None = field(default=None)
+    face: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.features = np.asarray(self.features, dtype=np.float32)
@@ -64,6 +67,12 @@ class Motion:
                 raise MotionError("expression has a different frame count than the rotations")
         if self.filled is None:
             self.filled = np.zeros(self.n_frames, dtype=bool)
+        if self.face is not None:
+            self.face = np.asarray(self.face, dtype=np.float32)
+            if self.face.shape != (self.n_frames, FACE_DIM):
+                raise MotionError(f"face channel must be ({self.n_frames}, {FACE_DIM}), got {self.face.shape}")
+            if not np.all(np.isfinite(self.face)):
+                raise MotionError("face channel contains NaN or infinite values")
 
     @classmethod
     def rest(cls, n_frames: int, fps: float = 25.0) -> Motion:
@@ -99,6 +108,7 @@ class Motion:
             features=self.features.copy(),
             expression=None if self.expression is None else self.expression.copy(),
             filled=None if self.filled is None else self.filled.copy(),
+            face=None if self.face is None else self.face.copy(),
         )
 
     def slice(self, start: int, stop: int) -> Motion:
@@ -107,6 +117,7 @@ class Motion:
             self.features[start:stop].copy(),
             None if self.expression is None else self.expression[start:stop].copy(),
             None if self.filled is None else self.filled[start:stop].copy(),
+            None if self.face is None else self.face[start:stop].copy(),
         )
 
     def resampled(self, fps: float) -> Motion:
@@ -121,7 +132,11 @@ class Motion:
             src = np.arange(self.n_frames)
             expression = np.stack([np.interp(t_out, src, c) for c in self.expression.T], axis=1)
         filled = self.filled[np.clip(np.round(t_out).astype(int), 0, self.n_frames - 1)]
-        return Motion(fps, features, expression, filled)
+        face = None
+        if self.face is not None:
+            src = np.arange(self.n_frames)
+            face = np.stack([np.interp(t_out, src, c) for c in self.face.T], axis=1)
+        return Motion(fps, features, expression, filled, face)
 
 
 def interpolate_features(features: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -434,7 +434,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.viewport is not None and recording is not None:  # the capture where a span was regenerated
             self.viewport.set_pose(recording.features[doc.frame])
         elif self.viewport is not None:
-            self.viewport.set_pose(doc.motion.features[doc.frame], cache_key=(id(doc), doc.motion_version, doc.frame))
+            face = None if doc.motion.face is None else doc.motion.face[doc.frame]
+            self.viewport.set_pose(doc.motion.features[doc.frame], cache_key=(id(doc), doc.motion_version, doc.frame),
+                                   face=face)
 
     def _refresh_inspector(self) -> None:
         ids = self.timeline.selected_ids

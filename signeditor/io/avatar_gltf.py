@@ -51,6 +51,7 @@ class AvatarAsset:
     morph_names: list[str] = field(default_factory=list)  # one per morph (mesh-qualified duplicates merged)
     morph_deltas: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (vertex ids, (n, 3) deltas)
     mesh_morphs: dict[int, list[int]] = field(default_factory=dict)  # glTF mesh -> its morph target ids
+    node_meshes: dict[int, int] = field(default_factory=dict)  # node -> its glTF mesh (VRM 1.0 binds name nodes)
     extensions: dict = field(default_factory=dict)  # the file's top-level extensions (VRM humanoid, expressions)
     notes: list[str] = field(default_factory=list)
     double_sided: bool = False  # some opaque material asks for both sides to be drawn
@@ -382,7 +383,9 @@ def _build(reader: _Reader) -> AvatarAsset:
         faces=np.concatenate(parts["f"]).astype(np.uint32), slot_nodes=np.asarray(slot_nodes, np.int64),
         slot_inverse_bind=np.stack(slot_ibm), vertex_slots=np.concatenate(parts["s"]),
         vertex_weights=np.concatenate(parts["w"]).astype(np.float32), texture=texture, morph_names=morph_names,
-        morph_deltas=morph_deltas, mesh_morphs=mesh_morphs, extensions=doc.get("extensions", {}), notes=notes,
+        morph_deltas=morph_deltas, mesh_morphs=mesh_morphs,
+        node_meshes={i: n["mesh"] for i, n in enumerate(nodes) if "mesh" in n}, extensions=doc.get("extensions", {}),
+        notes=notes,
         double_sided=any(m.get("doubleSided") and m.get("alphaMode", "OPAQUE") == "OPAQUE"
                          for m in doc.get("materials", [])))
 

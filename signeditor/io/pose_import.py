@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from signeditor.core.face import face_from_keypoints
 from signeditor.core.ik import fit_motion
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import Motion
@@ -35,6 +36,7 @@ def import_pose_file(path: str | Path, fps: float = 25.0) -> tuple[Motion, PoseI
     """Motion at ``fps`` fitted to the keypoints of ``path`` and the import report; FileFormatError if unreadable."""
     keypoints = read_pose_keypoints(path)
     motion = repair_degenerate_rotations(fit_motion(keypoints))
+    motion = replace(motion, face=face_from_keypoints(keypoints))  # the face channel, when the file has a face
     lifting = keypoints.lifting.summary() if keypoints.lifting else "depth as stored"
     report = PoseImportReport(motion.n_frames, int(np.sum(motion.filled)), lifting,
                               plausibility(np.asarray(forward_kinematics(motion.features))))

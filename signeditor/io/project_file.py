@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.face import FACE_PARAMETERS, face_by_name
 from signeditor.core.motion import Motion, MotionError
 from signeditor.core.project import PROJECT_FORMAT_VERSION, Project, ReferenceVideo
 from signeditor.core.recording import Recording, recorded_frames
@@ -30,11 +31,15 @@ def project_to_bytes(project: Project) -> bytes:
     arrays: dict[str, np.ndarray] = {"features": project.motion.features, "filled": project.motion.filled}
     if project.motion.expression is not None:
         arrays["expression"] = project.motion.expression
+    if project.motion.face is not None:  # the face channel: optional, older projects have none
+        arrays["face"] = project.motion.face
     recording = project.recording
     take_index = {} if recording is None else {a.id: i for i, a in enumerate(recording.anchors)}
     anchors = []
     for i, anchor in enumerate(project.anchors):
         arrays[f"anchor_{i}"] = anchor.pose
+        if anchor.face is not None:
+            arrays[f"anchor_face_{i}"] = anchor.face
         anchors.append(_anchor_json(anchor))
         if anchor.id in take_index:
             anchors[-1]["take_anchor"] = take_index[anchor.id]
@@ -52,6 +57,7 @@ def project_to_bytes(project: Project) -> bytes:
         "signed_language": project.signed_language,
         "model_versions": project.model_versions,
         "source": project.source,
+        "face_parameters": list(FACE_PARAMETERS),
     }
     if recording is not None:
         meta["recording"] = _recording_to_arrays(recording, project.anchors, arrays)
@@ -89,7 +95,7 @@ def _anchor_json(anchor: Anchor) -> dict[str, object]:
     return {"frame": anchor.frame, "streams": sorted(anchor.streams), "label": anchor.label}
 
 
-def _anchor_from_json(entry: dict, pose: np.ndarray, **identity: int) -> Anchor:
+def _anchor_from_json(entry: dict, pose: np.ndarray, **identity: object) -> Anchor:
     return Anchor(int(entry["frame"]), pose, frozenset(entry["streams"]), str(entry.get("label", "")), **identity)
 
 
@@ -141,12 +147,15 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
             arrays["features"],
             arrays.get("expression"),
             arrays["filled"].astype(bool) if "filled" in arrays else None,
+            face_by_name(arrays["face"], meta.get("face_parameters")) if "face" in arrays else None,
         )
         recording = None if "recording" not in meta else _recording_from_arrays(meta["recording"], arrays, motion.fps)
         take_ids = [] if recording is None else [a.id for a in recording.anchors]
         anchors = AnchorSet(
             _anchor_from_json(a, arrays[f"anchor_{i}"],
-                              **({"id": _take_id(take_ids, a["take_anchor"])} if "take_anchor" in a else {}))
+                              **({"id": _take_id(take_ids, a["take_anchor"])} if "take_anchor" in a else {}),
+                              face=face_by_name(arrays[f"anchor_face_{i}"][None], meta.get("face_parameters"))[0]
+                              if f"anchor_face_{i}" in arrays else None)
             for i, a in enumerate(meta.get("anchors", []))
         )
         segments = [
@@ -199,7 +208,7 @@ def _check_contents(motion: Motion, anchors: AnchorSet, segments: list[Segment],
     for anchor in anchors:
         if not 0 <= anchor.frame < n:
             raise FileFormatError(path, f"anchor at frame {anchor.frame} lies outside the clip's {n} frames")
-        if not np.all(np.isfinite(anchor.pose)):
+        if not np.all(np.isfinite(anchor.pose)) or (anchor.face is not None and not np.all(np.isfinite(anchor.face))):
             raise FileFormatError(path, f"anchor at frame {anchor.frame} has NaN or infinite values")
     for segment in segments:
         if not 0 <= segment.start < segment.end <= n:

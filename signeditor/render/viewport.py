@@ -91,10 +91,14 @@ class Viewport:
         """The Qt widget to put into a layout."""
         return self.canvas.native
 
-    def set_pose(self, pose_features: np.ndarray, cache_key: object = None) -> None:
-        """Show one frame's pose (246,); ``cache_key`` lets the avatar reuse a skinned mesh."""
+    def set_pose(self, pose_features: np.ndarray, cache_key: object = None, face: np.ndarray | None = None) -> None:
+        """Show one frame's pose (246,) and face (core.face parameters, shown by avatars with face morphs);
+        ``cache_key`` lets the avatar reuse a skinned mesh."""
         self._pose = np.asarray(pose_features, dtype=np.float32)
-        mesh = self.avatar.posed(self._pose, key=cache_key)
+        if getattr(self.avatar, "has_face", False):
+            mesh = self.avatar.posed(self._pose, key=cache_key, face=face)
+        else:
+            mesh = self.avatar.posed(self._pose, key=cache_key)
         self.mesh.set_mesh(mesh.vertices, mesh.faces, mesh.normals)
         if self.skeleton.visible:
             self._update_skeleton()

@@ -19,6 +19,7 @@ from signeditor.core.avatar_retarget import AvatarRetargeter, find_humanoid_bone
 from signeditor.io.avatar_gltf import AvatarAsset, load_avatar_asset
 from signeditor.io.errors import FileFormatError
 from signeditor.render.avatar import PosedMesh
+from signeditor.render.avatars.face_rig import FaceRig
 
 
 @lru_cache(maxsize=4)
@@ -60,6 +61,8 @@ class GltfAvatar:
         # the pixels and draws 1.6x faster under llvmpipe.
         valid = any(n.startswith("h_expressions.") for n in self.morph_names)
         self.cull_back_faces = valid or not asset.double_sided
+        self.face_rig = FaceRig(self.morph_names, asset.extensions, asset.mesh_morphs, asset.node_meshes)
+        self.notes += self.face_rig.notes
         self._cache: OrderedDict[object, PosedMesh] = OrderedDict()
         self._cache_size = cache_size
 
@@ -78,9 +81,14 @@ class GltfAvatar:
                 np.add.at(vertices, ids, np.float32(weight) * deltas)
         return vertices
 
-    def posed(self, pose_features: np.ndarray, key: object = None,
+    has_face = True  # posed() takes the face channel
+
+    def posed(self, pose_features: np.ndarray, key: object = None, face: np.ndarray | None = None,
               morph_weights: dict[int, float] | None = None) -> PosedMesh:
-        """The mesh for one pose; ``key`` (e.g. ``(motion_version, frame)``) enables caching."""
+        """The mesh for one pose and face (core.face parameters, or raw ``morph_weights`` by morph id).
+
+        ``key`` (e.g. ``(motion_version, frame)``) enables caching; it must cover the face too.
+        """
         if key is not None and key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
@@ -88,7 +96,7 @@ class GltfAvatar:
         skin = world[self.asset.slot_nodes] @ self.asset.slot_inverse_bind
         blended = np.asarray(self._weights @ skin[:, :3, :].reshape(len(skin), 12).astype(np.float32),
                              dtype=np.float32).reshape(-1, 3, 4)
-        rest = self.morphed_rest(morph_weights)
+        rest = self.morphed_rest(morph_weights if morph_weights is not None else self.face_rig.weights(face))
         vertices = blended[:, :, 3] + np.einsum("vab,vb->va", blended[:, :, :3], rest)
         normals = np.einsum("vab,vb->va", blended[:, :, :3], self._rest_normals)
         normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)

@@ -1,0 +1,182 @@
+"""The face channel: named parameters fitted from face landmarks, stored in motions, projects and anchors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.face import (
+    FACE_DIM,
+    FACE_INDEX,
+    FACE_LANDMARKS,
+    FACE_PARAMETERS,
+    face_by_name,
+    fit_face_parameters,
+    interpolate_face,
+)
+from signeditor.core.motion import Motion, MotionError
+from signeditor.core.project import Project
+from signeditor.io.project_file import load_project, project_from_bytes, project_to_bytes
+from signeditor.paths import SAMPLE_PROJECT
+from signeditor.render.avatars.face_rig import FaceRig
+
+#: A rough neutral face in metres (x the subject's left, y up), only the landmarks the fit reads.
+_NEUTRAL = {
+    "33": (-0.045, 0.0), "133": (-0.015, 0.0), "263": (0.045, 0.0), "362": (0.015, 0.0),
+    "159": (-0.03, 0.006), "158": (-0.025, 0.006), "160": (-0.035, 0.006),
+    "145": (-0.03, -0.004), "144": (-0.035, -0.004), "153": (-0.025, -0.004),
+    "386": (0.03, 0.006), "385": (0.025, 0.006), "387": (0.035, 0.006),
+    "374": (0.03, -0.004), "373": (0.035, -0.004), "380": (0.025, -0.004),
+    "70": (-0.05, 0.02), "63": (-0.04, 0.025), "105": (-0.03, 0.027), "66": (-0.02, 0.025), "107": (-0.012, 0.022),
+    "300": (0.05, 0.02), "293": (0.04, 0.025), "334": (0.03, 0.027), "296": (0.02, 0.025), "336": (0.012, 0.022),
+    "13": (0.0, -0.062), "14": (0.0, -0.064), "0": (0.0, -0.055), "17": (0.0, -0.075),
+    "61": (-0.025, -0.065), "291": (0.025, -0.065), "10": (0.0, 0.07), "152": (0.0, -0.11),
+    "234": (-0.07, -0.02), "454": (0.07, -0.02),
+}
+
+
+def _track(n: int = 60) -> dict[str, np.ndarray]:
+    """Neutral face, brows raised on frames 10-19, mouth open on 30-39, left eye closed on 45-49."""
+    points = {k: np.tile([x, y, 0.0], (n, 1)) for k, (x, y) in _NEUTRAL.items()}
+    for k in ("70", "63", "105", "66", "107", "300", "293", "334", "296", "336"):
+        points[k][10:20, 1] += 0.008  # ~0.13 inter-ocular distances
+    points["14"][30:40, 1] -= 0.025
+    points["17"][30:40, 1] -= 0.025
+    for k in ("386", "385", "387"):
+        points[k][45:50, 1] -= 0.009
+    return points
+
+
+def _param(face: np.ndarray, name: str) -> np.ndarray:
+    return face[:, FACE_INDEX[name]]
+
+
+def test_fit_finds_raised_brows_open_mouth_and_a_blink():
+    face = fit_face_parameters(_track())
+    assert set(FACE_LANDMARKS) <= set(_NEUTRAL)
+    assert face.shape == (60, FACE_DIM) and face.min() >= 0 and face.max() <= 1
+    brows = 0.5 * (_param(face, "brow_raise_l") + _param(face, "brow_raise_r"))
+    assert brows[12:18].min() > 0.5 and brows[:8].max() < 0.05 and brows[25:].max() < 0.05
+    assert _param(face, "mouth_open")[32:38].min() > 0.5 and _param(face, "mouth_open")[:28].max() < 0.05
+    assert _param(face, "eye_close_l")[46:49].min() > 0.8 and _param(face, "eye_close_r")[46:49].max() < 0.05
+    assert _param(face, "brow_furrow_l").max() < 0.05
+
+
+def test_fit_ignores_head_size_distance_and_tilt():
+    face = fit_face_parameters(_track())
+    angle = np.radians(20)
+    roll = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]])
+    moved = {k: 1.7 * v @ roll.T + [0.3, -0.2, 0.5] for k, v in _track().items()}
+    assert np.abs(fit_face_parameters(moved) - face).max() < 0.02
+
+
+def test_undetected_frames_get_the_neutral_face():
+    observed = np.ones(60, bool)
+    observed[30:40] = False
+    face = fit_face_parameters(_track(), observed)
+    assert not face[30:40].any() and _param(face, "brow_raise_l")[12:18].min() > 0.5
+
+
+@pytest.mark.shared_data
+def test_fitted_brows_and_mouth_follow_the_source_landmarks(shared_signdata):
+    from signeditor.evaluation.face import face_fit_correlations
+
+    paths = sorted((shared_signdata / "dgs_sentences").glob("*.pose"))
+    paths += sorted((shared_signdata / "dsgs_isolated").glob("*.pose"))[:60]
+    result = face_fit_correlations(paths)
+    assert result["clips"] >= 60
+    assert result["brow_correlation"] >= 0.8 and result["mouth_correlation"] >= 0.8, result
+
+
+@pytest.mark.shared_data
+def test_pose_import_fills_the_face_channel(shared_signdata):
+    from signeditor.io.pose_import import motion_from_pose_file
+
+    motion = motion_from_pose_file(shared_signdata / "dgs_sentences" / "train_11_original.pose")
+    assert motion.face is not None and motion.face.shape == (motion.n_frames, FACE_DIM)
+    assert _param(motion.face, "mouth_open").max() > 0.5, "this sentence has mouthing"
+
+
+def test_motion_keeps_the_face_through_copy_slice_and_resampling():
+    face = np.zeros((50, FACE_DIM), np.float32)
+    face[20:30, FACE_INDEX["mouth_open"]] = 1.0
+    motion = Motion.rest(50)
+    motion.face = None
+    with_face = Motion(25.0, motion.features, face=face)
+    assert np.array_equal(with_face.copy().face, face)
+    assert np.array_equal(with_face.slice(20, 30).face[:, FACE_INDEX["mouth_open"]], np.ones(10))
+    assert with_face.resampled(50.0).face.shape == (100, FACE_DIM)
+    with pytest.raises(MotionError, match="face channel"):
+        Motion(25.0, motion.features, face=face[:, :3])
+
+
+def test_projects_store_the_face_and_old_projects_still_open():
+    old = load_project(SAMPLE_PROJECT)
+    assert old.motion.face is None, "projects written before the face channel open without one"
+    face = np.random.default_rng(0).uniform(0, 1, (old.motion.n_frames, FACE_DIM)).astype(np.float32)
+    motion = Motion(old.motion.fps, old.motion.features, face=face)
+    anchor_face = np.zeros(FACE_DIM, np.float32)
+    anchor_face[FACE_INDEX["brow_furrow_l"]] = 0.7
+    anchors = AnchorSet([Anchor(3, motion.features[3], face=anchor_face), Anchor(9, motion.features[9])])
+    back = project_from_bytes(project_to_bytes(Project(motion, anchors)))
+    assert np.allclose(back.motion.face, face)
+    assert np.array_equal(back.anchors[0].face, anchor_face) and back.anchors[1].face is None
+    assert back.anchors.frames == [3, 9]
+
+
+def test_face_values_are_read_by_name():
+    stored = np.array([[0.3, 0.9]], np.float32)
+    face = face_by_name(stored, ["mouth_open", "a_parameter_from_the_future"])
+    assert face[0, FACE_INDEX["mouth_open"]] == pytest.approx(0.3) and face.sum() == pytest.approx(0.3)
+    assert np.array_equal(face_by_name(np.eye(FACE_DIM)[:2], list(FACE_PARAMETERS)), np.eye(FACE_DIM)[:2])
+
+
+def test_face_keys_interpolate_smoothly_without_overshoot():
+    values = np.zeros((3, FACE_DIM))
+    values[1, FACE_INDEX["brow_raise_l"]] = 1.0
+    dense = interpolate_face(np.array([0, 10, 12]), values, 20)
+    brow = dense[:, FACE_INDEX["brow_raise_l"]]
+    assert brow[10] == pytest.approx(1.0) and brow[0] == 0 and brow[15] == 0
+    assert 0 < brow[5] < 1 and brow.max() <= 1.0 and brow.min() >= 0.0
+
+
+def test_face_rigs_map_parameters_to_each_familys_morphs():
+    valid = FaceRig(["h_expressions.LbrowUp_h", "h_expressions.LLbrowUp_h", "h_expressions.MouthOpen_h",
+                     "h_expressions.ReyeClose_h", "t_MouthOpen_h"])
+    face = np.zeros(FACE_DIM, np.float32)
+    face[FACE_INDEX["brow_raise_l"]] = 1.0
+    face[FACE_INDEX["mouth_open"]] = 0.5
+    assert valid.families == ["VALID"]
+    assert valid.weights(face) == pytest.approx({0: 1.0, 1: 0.6, 2: 0.5, 4: 0.5})
+    arkit = FaceRig(["browOuterUpLeft", "browInnerUp", "jawOpen", "eyeBlinkLeft"])
+    assert arkit.families == ["ARKit"] and arkit.weights(face) == pytest.approx({0: 1.0, 1: 0.5, 2: 0.5})
+    vrm1 = {"VRMC_vrm": {"expressions": {"preset": {"blinkLeft": {"morphTargetBinds": [
+        {"node": 7, "index": 1, "weight": 1.0}]}}}}}
+    rig = FaceRig(["Face.a", "Face.blink"], vrm1, mesh_morphs={0: [0, 1]}, node_meshes={7: 0})
+    blink = np.zeros(FACE_DIM, np.float32)
+    blink[FACE_INDEX["eye_close_l"]] = 1.0
+    assert rig.families == ["VRM expressions"] and rig.weights(blink) == {1: 1.0}
+    assert FaceRig(["Key 1"]).notes, "an avatar without face morphs says so"
+
+
+def test_shipped_avatar_reaches_every_face_parameter():
+    from signeditor.render.avatars.catalog import DEFAULT_AVATAR, load_avatar
+
+    rig = load_avatar(DEFAULT_AVATAR).face_rig
+    assert all(rig.matrix[:, FACE_INDEX[n]].any() for n in FACE_PARAMETERS)
+
+
+def test_vrm_expressions_drive_godette_blinks():
+    path = Path(__file__).resolve().parents[1] / ".." / "shared" / "avatars" / "vrm" / "Godette_vrm_v4.vrm"
+    if not path.exists():
+        pytest.skip("shared avatars absent")
+    from signeditor.render.avatars.gltf_avatar import GltfAvatar
+
+    avatar = GltfAvatar(path)
+    face = np.zeros(FACE_DIM, np.float32)
+    face[FACE_INDEX["eye_close_r"]] = 1.0
+    weights = avatar.face_rig.weights(face)
+    assert weights == {4: 1.0}, "Blink_R is bound to the face mesh's morph 4 in the file"
