@@ -28,18 +28,18 @@ FACE_DIM = len(FACE_PARAMETERS)
 FACE_INDEX: dict[str, int] = {n: i for i, n in enumerate(FACE_PARAMETERS)}
 
 # MediaPipe face-mesh indices (subject's left/right), all present in the 128-point reduced holistic layout.
-_EYE = {"r": {"outer": "33", "inner": "133", "upper": ("159", "158", "160"), "lower": ("145", "144", "153")},
+EYE_POINTS = {"r": {"outer": "33", "inner": "133", "upper": ("159", "158", "160"), "lower": ("145", "144", "153")},
         "l": {"outer": "263", "inner": "362", "upper": ("386", "385", "387"), "lower": ("374", "373", "380")}}
-_BROW = {"r": ("70", "63", "105", "66", "107"), "l": ("300", "293", "334", "296", "336")}
+BROW_POINTS = {"r": ("70", "63", "105", "66", "107"), "l": ("300", "293", "334", "296", "336")}
 _INNER_BROW = {"r": "107", "l": "336"}
 _MOUTH = {"upper_inner": "13", "lower_inner": "14", "upper_outer": "0", "lower_outer": "17",
           "corner_r": "61", "corner_l": "291"}
 _FOREHEAD, _CHIN, _CHEEK = "10", "152", {"r": "234", "l": "454"}
 #: Every landmark the fit needs.
 FACE_LANDMARKS: tuple[str, ...] = tuple(sorted(
-    {v for side in _EYE.values() for k, v in side.items() if isinstance(v, str)}
-    | {p for side in _EYE.values() for k in ("upper", "lower") for p in side[k]}
-    | {p for b in _BROW.values() for p in b} | set(_MOUTH.values()) | {_FOREHEAD, _CHIN, *_CHEEK.values()}))
+    {v for side in EYE_POINTS.values() for k, v in side.items() if isinstance(v, str)}
+    | {p for side in EYE_POINTS.values() for k in ("upper", "lower") for p in side[k]}
+    | {p for b in BROW_POINTS.values() for p in b} | set(_MOUTH.values()) | {_FOREHEAD, _CHIN, *_CHEEK.values()}))
 
 #: Measure change (in inter-ocular distances) that makes a parameter 1, and the change ignored as landmark jitter
 #: (about the 90th percentile of frame-to-frame noise on the shared data's still faces).
@@ -50,13 +50,14 @@ _DEAD_BAND = {"brow": 0.008, "furrow_gap": 0.01, "mouth": 0.02, "corner": 0.01, 
 def face_measures(points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Per-frame face measures in inter-ocular distances, from landmark positions (T, 3) by mesh index.
 
-    Heights are taken along the face's up axis (chin to forehead, made orthogonal to the eye line), so a
-    tilted head changes them little. Only the image-plane coordinates are used: landmark depth is a monocular
-    estimate, and with it the brow fit follows the source brows far less (correlation 0.48 instead of 0.83 on
-    the DGS sentences).
+    Brow height and lip gap are distances, which a tilted head leaves unchanged (and which a hand near the face
+    disturbs less than a projection on a face axis would); lip corners and lower lids are heights along the
+    face's up axis (chin to forehead, made orthogonal to the eye line). Only image-plane coordinates are used:
+    landmark depth is a monocular estimate, and with it the brow fit followed the source brows far less
+    (correlation 0.48 instead of 0.83 on the DGS sentences).
     """
     points = {k: np.asarray(v, np.float64)[..., :2] for k, v in points.items()}
-    eye_centre = {s: np.mean([points[_EYE[s]["outer"]], points[_EYE[s]["inner"]]], axis=0) for s in "lr"}
+    eye_centre = {s: np.mean([points[EYE_POINTS[s]["outer"]], points[EYE_POINTS[s]["inner"]]], axis=0) for s in "lr"}
     across = eye_centre["l"] - eye_centre["r"]
     iod = np.linalg.norm(across, axis=-1, keepdims=True)
     x_axis = across / np.maximum(iod, 1e-9)
@@ -73,9 +74,9 @@ def face_measures(points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     measures: dict[str, np.ndarray] = {}
     mouth_centre = 0.5 * (points[_MOUTH["upper_outer"]] + points[_MOUTH["lower_outer"]])
     for s in "lr":
-        eye = _EYE[s]
-        brow = np.mean([points[p] for p in _BROW[s]], axis=0)
-        measures[f"brow_{s}"] = height(brow, eye_centre[s])
+        eye = EYE_POINTS[s]
+        brow = np.mean([points[p] for p in BROW_POINTS[s]], axis=0)
+        measures[f"brow_{s}"] = distance(brow, eye_centre[s])
         upper = np.mean([points[p] for p in eye["upper"]], axis=0)
         lower = np.mean([points[p] for p in eye["lower"]], axis=0)
         measures[f"lid_gap_{s}"] = height(upper, lower) / np.maximum(distance(points[eye["outer"]],
@@ -84,7 +85,7 @@ def face_measures(points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         measures[f"corner_{s}"] = height(points[_MOUTH[f"corner_{s}"]], mouth_centre)
         measures[f"cheek_{s}"] = distance(points[_CHEEK[s]], 0.5 * (points[_CHEEK["l"]] + points[_CHEEK["r"]]))
     measures["brow_gap"] = distance(points[_INNER_BROW["l"]], points[_INNER_BROW["r"]])
-    measures["mouth_gap"] = height(points[_MOUTH["upper_inner"]], points[_MOUTH["lower_inner"]])
+    measures["mouth_gap"] = distance(points[_MOUTH["upper_inner"]], points[_MOUTH["lower_inner"]])
     measures["mouth_width"] = distance(points[_MOUTH["corner_l"]], points[_MOUTH["corner_r"]])
     return measures
 
