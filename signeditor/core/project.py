@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import Motion
+from signeditor.core.nonmanual import FaceKey, face_with_keys
 from signeditor.core.recording import Recording
 from signeditor.core.segments import Segment
 
@@ -45,3 +48,9 @@ class Project:
     reference_video: ReferenceVideo | None = None
     #: What an import did (frames, gaps filled, how depth was recovered, plausibility); shown, not saved.
     import_report: str = field(default="", compare=False)
+    #: Non-manual keys (core.nonmanual) over the motion's face channel.
+    face_keys: tuple[FaceKey, ...] = ()
+
+    def face_at(self, frame: int) -> np.ndarray:
+        """The face shown at ``frame``: the motion's face channel with the non-manual keys applied."""
+        return face_with_keys(self.motion.face, self.face_keys, self.motion.n_frames, np.array([frame]))[0]

@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtGui
 
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import Motion
+from signeditor.core.nonmanual import FaceKey
 from signeditor.core.project import Project, ReferenceVideo
 from signeditor.core.recording import Recording, edit_recording, frame_runs, recorded_frames
 from signeditor.core.segments import Segment
@@ -50,6 +51,7 @@ class Document(QtCore.QObject):
     anchors_changed = QtCore.Signal()
     motion_changed = QtCore.Signal()
     segments_changed = QtCore.Signal()
+    face_keys_changed = QtCore.Signal()
     frame_changed = QtCore.Signal(int)
     path_changed = QtCore.Signal(str)
     reference_changed = QtCore.Signal()
@@ -172,6 +174,13 @@ class Document(QtCore.QObject):
             raise ValueError(f"regenerated motion has {motion.n_frames} frames, the document {self.n_frames}")
         self.project.motion = motion
         self.motion_version += 1
+        self.motion_changed.emit()
+
+    def set_face_keys(self, keys: tuple[FaceKey, ...]) -> None:
+        """Replace the non-manual keys; the shown face changes, so meshes cached for the motion are stale."""
+        self.project.face_keys = tuple(k.moved_to(min(max(k.frame, 0), self.n_frames - 1)) for k in keys)
+        self.motion_version += 1
+        self.face_keys_changed.emit()
         self.motion_changed.emit()
 
     def set_segments(self, segments: list[Segment]) -> None:

@@ -117,6 +117,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from signeditor.gui.sign_actions import SignEditing
 
         self.sign_editing = SignEditing(self)  # Sign menu, Sign library dock, sign and lane gestures (issue #16)
+        self._add_nonmanual_panel()
         self._restore_settings()
 
     # --- setup -------------------------------------------------------------------------------------------------
@@ -253,6 +254,23 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.video_review = install(self)
         self.document_replaced.connect(self.video_review.bind)
+    def _add_nonmanual_panel(self) -> None:
+        """The "Non-manuals" dock (Brows, Eyes, Mouth lanes and presets), tabbed with the inspector."""
+        from signeditor.gui.nonmanual_panel import NonManualPanel
+
+        self.nonmanual_panel = NonManualPanel(self)
+        self.docks["nonmanual"] = self._dock("Non-manuals", self.nonmanual_panel,
+                                             QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["nonmanual"])
+        self.docks["inspector"].raise_()
+        self.nonmanual_panel.command_ready.connect(self._push)
+        self.nonmanual_panel.set_document(self.document)
+        self.timeline.selection_changed.connect(self._span_from_selected_anchors)
+
+    def _span_from_selected_anchors(self, ids: tuple[int, ...]) -> None:
+        frames = [a.frame for a in self.document.anchors if a.id in set(ids)]
+        if len(frames) >= 2:
+            self.nonmanual_panel.set_span(min(frames), max(frames))
 
     def open_draft(self, project: Project, warnings: list[str] | None = None) -> bool:
         """Show a text draft and play it at once.
@@ -314,6 +332,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.inspector.set_signed_language(doc.project.signed_language)
         if getattr(self, "draft_panel", None) is not None:
             self.draft_panel.show_project(doc.project)
+        if getattr(self, "nonmanual_panel", None) is not None:
+            self.nonmanual_panel.set_document(doc)
         self._on_anchors_changed()
         self._on_motion_changed()
         self._on_frame_changed(doc.frame)
@@ -434,7 +454,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.viewport is not None and recording is not None:  # the capture where a span was regenerated
             self.viewport.set_pose(recording.features[doc.frame])
         elif self.viewport is not None:
-            face = None if doc.motion.face is None else doc.motion.face[doc.frame]
+            face = doc.project.face_at(doc.frame) if doc.motion.face is not None or doc.project.face_keys else None
             self.viewport.set_pose(doc.motion.features[doc.frame], cache_key=(id(doc), doc.motion_version, doc.frame),
                                    face=face)
 

@@ -16,6 +16,7 @@ import numpy as np
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.face import FACE_PARAMETERS, face_by_name
 from signeditor.core.motion import Motion, MotionError
+from signeditor.core.nonmanual import LANES, FaceKey, lane_values
 from signeditor.core.project import PROJECT_FORMAT_VERSION, Project, ReferenceVideo
 from signeditor.core.recording import Recording, recorded_frames
 from signeditor.core.segments import DRAFT, Segment
@@ -58,6 +59,9 @@ def project_to_bytes(project: Project) -> bytes:
         "model_versions": project.model_versions,
         "source": project.source,
         "face_parameters": list(FACE_PARAMETERS),
+        "face_keys": [{"frame": k.frame, "lane": k.lane, "label": k.label,
+                       "values": dict(zip(LANES[k.lane], map(float, k.values), strict=True))}
+                      for k in project.face_keys],
     }
     if recording is not None:
         meta["recording"] = _recording_to_arrays(recording, project.anchors, arrays)
@@ -165,6 +169,9 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         ]
         reference_video = _reference_video(meta.get("reference_video"))
         model_versions = {str(k): str(v) for k, v in dict(meta.get("model_versions", {})).items()}
+        face_keys = tuple(FaceKey(int(k["frame"]), str(k["lane"]), lane_values(
+            str(k["lane"]), **{n: float(v) for n, v in dict(k["values"]).items() if n in LANES.get(k["lane"], ())}),
+            str(k.get("label", ""))) for k in meta.get("face_keys", []))
     except (MotionError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise FileFormatError(path, f"inconsistent project contents: {exc}") from exc
     _check_contents(motion, anchors, segments, path)
@@ -186,6 +193,7 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         source=str(meta.get("source", "")),
         recording=recording,
         reference_video=reference_video,
+        face_keys=face_keys,
     )
 
 

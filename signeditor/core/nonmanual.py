@@ -1,0 +1,145 @@
+"""Non-manual keys: Brows, Eyes and Mouth lanes over the face channel, and grammatical presets (numpy only).
+
+A face key pins one lane's parameters at a frame. Between a lane's keys the face is filled by monotone cubic
+interpolation (measured against holding and linear fills by ``signeditor eval face``); outside a lane's first
+and last key the motion's own face (fitted from the source) shows. Keys live in the project beside the motion,
+so the fitted face is never overwritten and an undo is exact.
+
+Presets place keys over a span (ramp in, hold, ramp out) and replace the lane's keys inside that span, so they
+overlap cleanly with keys outside it. Head movements (the negation headshake, role shift) live in the body
+stream and are not presets here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from signeditor.core.face import FACE_DIM, FACE_INDEX, FACE_PARAMETERS, interpolate_face
+
+LANES: dict[str, tuple[str, ...]] = {
+    "Brows": ("brow_raise_l", "brow_raise_r", "brow_furrow_l", "brow_furrow_r"),
+    "Eyes": ("eye_close_l", "eye_close_r", "squint_l", "squint_r"),
+    "Mouth": tuple(p for p in FACE_PARAMETERS if not p.startswith(("brow", "eye", "squint"))),
+}
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class FaceKey:
+    """One lane's parameter values pinned at a frame."""
+
+    frame: int
+    lane: str
+    values: np.ndarray = field(compare=False, repr=False)
+    label: str = ""
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def __post_init__(self) -> None:
+        if self.lane not in LANES:
+            raise ValueError(f"unknown non-manual lane {self.lane!r} (expected one of {', '.join(LANES)})")
+        values = np.clip(np.asarray(self.values, np.float32).reshape(-1), 0.0, 1.0)
+        if values.shape != (len(LANES[self.lane]),) or not np.all(np.isfinite(values)):
+            raise ValueError(f"a {self.lane} key has {len(LANES[self.lane])} finite values, got {values.shape}")
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "frame", int(self.frame))
+
+    def moved_to(self, frame: int) -> FaceKey:
+        return replace(self, frame=int(frame))
+
+
+def lane_values(lane: str, **weights: float) -> np.ndarray:
+    """A lane's value vector from named parameters (others neutral)."""
+    values = np.zeros(len(LANES[lane]), np.float32)
+    for name, weight in weights.items():
+        values[LANES[lane].index(name)] = weight
+    return values
+
+
+def face_with_keys(face: np.ndarray | None, keys: Iterable[FaceKey], n_frames: int,
+                   frames: np.ndarray | None = None) -> np.ndarray:
+    """The face shown at ``frames`` (default all): the motion's face, with each keyed lane's span from its keys."""
+    frames = np.arange(n_frames) if frames is None else np.asarray(frames, np.int64)
+    out = np.zeros((len(frames), FACE_DIM), np.float32) if face is None else np.asarray(face, np.float32)[frames]
+    out = out.copy()
+    by_lane: dict[str, list[FaceKey]] = {}
+    for key in keys:
+        by_lane.setdefault(key.lane, []).append(key)
+    for lane, lane_keys in by_lane.items():
+        lane_keys.sort(key=lambda k: (k.frame, k.id))
+        key_frames = np.array([k.frame for k in lane_keys])
+        inside = (frames >= key_frames[0]) & (frames <= key_frames[-1])
+        if not inside.any():
+            continue
+        columns = [FACE_INDEX[p] for p in LANES[lane]]
+        full = np.zeros((len(lane_keys), FACE_DIM), np.float32)
+        full[:, columns] = np.stack([k.values for k in lane_keys])
+        dense = interpolate_face(key_frames, full, int(key_frames[-1]) + 1)
+        out[np.ix_(inside, columns)] = dense[np.ix_(frames[inside], columns)]
+    return out
+
+
+def keys_replacing_span(keys: Iterable[FaceKey], new: Iterable[FaceKey], start: int, end: int) -> tuple[FaceKey, ...]:
+    """``keys`` without those in the new keys' lanes inside [start, end], plus the new keys."""
+    new = tuple(new)
+    lanes = {k.lane for k in new}
+    kept = [k for k in keys if not (k.lane in lanes and start <= k.frame <= end)]
+    return tuple(sorted((*kept, *new), key=lambda k: (k.frame, k.lane, k.id)))
+
+
+# --- presets --------------------------------------------------------------------------------------------------------
+
+#: Preset -> lane -> held values; the grammar of common sign languages' non-manual markers.
+_HELD: dict[str, dict[str, dict[str, float]]] = {
+    "yes/no question": {"Brows": {"brow_raise_l": 0.85, "brow_raise_r": 0.85}},
+    "wh-question": {"Brows": {"brow_furrow_l": 0.85, "brow_furrow_r": 0.85},
+                    "Eyes": {"squint_l": 0.35, "squint_r": 0.35}},
+    "negation": {"Brows": {"brow_furrow_l": 0.45, "brow_furrow_r": 0.45},
+                 "Mouth": {"frown_l": 0.6, "frown_r": 0.6}},
+    "topic": {"Brows": {"brow_raise_l": 0.6, "brow_raise_r": 0.6}},
+    "conditional": {"Brows": {"brow_raise_l": 0.75, "brow_raise_r": 0.75},
+                    "Eyes": {"squint_l": 0.15, "squint_r": 0.15}},
+}
+PRESETS: tuple[str, ...] = (*_HELD, "mouthing")
+#: Letters -> viseme parameter, for mouthing a typed word (a rough grapheme reading, one mouth shape a letter).
+_VISEME_OF: dict[str, str] = {
+    **dict.fromkeys("aä", "viseme_aa"), **dict.fromkeys("eé", "viseme_ee"), **dict.fromkeys("iy", "viseme_ih"),
+    **dict.fromkeys("oö", "viseme_oh"), **dict.fromkeys("uüw", "viseme_ou"), **dict.fromkeys("mbp", "viseme_mbp"),
+    **dict.fromkeys("fv", "viseme_fv"), **dict.fromkeys("tdnl", "viseme_th"), **dict.fromkeys("szcxj", "viseme_s"),
+}
+
+
+def preset_keys(name: str, start: int, end: int, word: str = "") -> list[FaceKey]:
+    """Keys for a preset over frames [start, end]: neutral at both ends, the marker held between the ramps."""
+    start, end = int(min(start, end)), int(max(start, end))
+    if end - start < 2:
+        raise ValueError("a non-manual preset needs a span of at least 3 frames")
+    if name == "mouthing":
+        return mouthing_keys(word, start, end)
+    if name not in _HELD:
+        raise ValueError(f"unknown preset {name!r} (expected one of {', '.join(PRESETS)})")
+    ramp = max(1, min(4, (end - start) // 4))
+    keys = []
+    for lane, weights in _HELD[name].items():
+        neutral, held = np.zeros(len(LANES[lane]), np.float32), lane_values(lane, **weights)
+        for frame, values in ((start, neutral), (start + ramp, held), (end - ramp, held), (end, neutral)):
+            keys.append(FaceKey(frame, lane, values, label=name))
+    return keys
+
+
+def mouthing_keys(word: str, start: int, end: int) -> list[FaceKey]:
+    """One Mouth key per letter of ``word`` (its viseme, jaw a little open), evenly over the span, closed at ends."""
+    letters = [c for c in word.lower() if c.isalpha()]
+    if not letters:
+        raise ValueError("type the word to mouth")
+    step = (end - start) / (len(letters) + 1)
+    keys = [FaceKey(start, "Mouth", lane_values("Mouth"), label=f"mouthing {word}")]
+    for k, letter in enumerate(letters, start=1):
+        viseme = _VISEME_OF.get(letter)
+        weights = {"mouth_open": 0.25} | ({viseme: 0.9} if viseme else {})
+        keys.append(FaceKey(round(start + k * step), "Mouth", lane_values("Mouth", **weights), label=letter))
+    keys.append(FaceKey(end, "Mouth", lane_values("Mouth"), label=f"mouthing {word}"))
+    return keys

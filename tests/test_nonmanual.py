@@ -1,0 +1,126 @@
+"""Non-manual lanes (Brows, Eyes, Mouth): keys, presets, project storage and the dock driven with real events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gui_helpers import HoldRegenerate, drag, send_mouse, small_project, view_point
+from PySide6 import QtCore
+
+from signeditor.core.face import FACE_DIM, FACE_INDEX
+from signeditor.core.motion import Motion
+from signeditor.core.nonmanual import FaceKey, face_with_keys, keys_replacing_span, lane_values, preset_keys
+from signeditor.core.project import Project
+from signeditor.gui.main_window import MainWindow
+from signeditor.gui.nonmanual_panel import LANE_Y
+from signeditor.io.project_file import project_from_bytes, project_to_bytes
+
+
+def _at(keys, frame: int, name: str, face: np.ndarray | None = None, n: int = 60) -> float:
+    return float(face_with_keys(face, keys, n)[frame, FACE_INDEX[name]])
+
+
+def test_wh_question_furrows_the_brows_over_its_span_only():
+    keys = preset_keys("wh-question", 10, 40)
+    assert _at(keys, 25, "brow_furrow_l") == pytest.approx(0.85) and _at(keys, 25, "squint_r") > 0.3
+    fitted = np.full((60, FACE_DIM), 0.2, np.float32)
+    assert _at(keys, 5, "brow_furrow_l", fitted) == pytest.approx(0.2), "outside the span the fitted face shows"
+    assert _at(keys, 10, "brow_furrow_l", fitted) == 0.0 and _at(keys, 12, "brow_furrow_l") > 0.1
+    assert _at(keys, 25, "mouth_open", fitted) == pytest.approx(0.2), "lanes without keys keep the fitted face"
+
+
+def test_a_preset_replaces_its_lanes_keys_inside_the_span_and_keeps_the_rest():
+    old = (FaceKey(20, "Brows", lane_values("Brows", brow_raise_l=1.0)),
+           FaceKey(50, "Brows", lane_values("Brows", brow_raise_r=1.0)),
+           FaceKey(25, "Mouth", lane_values("Mouth", mouth_open=1.0)))
+    new = preset_keys("yes/no question", 10, 40)
+    keys = keys_replacing_span(old, new, 10, 40)
+    assert old[0] not in keys and old[1] in keys and old[2] in keys
+    assert sorted(k.frame for k in keys if k.lane == "Brows") == [10, 14, 36, 40, 50]
+
+
+def test_mouthing_a_word_places_one_viseme_per_letter():
+    keys = preset_keys("mouthing", 0, 50, word="Mama")
+    assert len(keys) == 6 and {k.lane for k in keys} == {"Mouth"}
+    face = face_with_keys(None, keys, 51)
+    letters = sorted(keys, key=lambda k: k.frame)[1:-1]
+    assert [k.label for k in letters] == ["m", "a", "m", "a"]
+    assert face[letters[0].frame, FACE_INDEX["viseme_mbp"]] == pytest.approx(0.9)
+    assert face[letters[1].frame, FACE_INDEX["viseme_aa"]] == pytest.approx(0.9)
+    with pytest.raises(ValueError, match="word"):
+        preset_keys("mouthing", 0, 50)
+
+
+def test_face_keys_are_saved_in_the_project():
+    project = Project(Motion.rest(60), face_keys=tuple(preset_keys("negation", 5, 30)))
+    back = project_from_bytes(project_to_bytes(project))
+    assert [(k.frame, k.lane) for k in back.face_keys] == [(k.frame, k.lane) for k in project.face_keys]
+    assert np.allclose(back.face_at(17), project.face_at(17)) and back.face_at(17)[FACE_INDEX["frown_l"]] > 0.5
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
+    project, _ = small_project()
+    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+    win = MainWindow(project, regenerate=HoldRegenerate(), settings=settings, with_viewport=False,
+                     confirm_close=False)
+    win.resize(1100, 800)
+    qtbot.addWidget(win)
+    win.show()
+    win.docks["nonmanual"].raise_()
+    qtbot.waitExposed(win)
+    qtbot.wait(30)
+    yield win
+    win.close()
+
+
+def _lane_point(panel, frame: float, lane: str) -> QtCore.QPointF:
+    scene = panel.plot.getViewBox().mapViewToScene(QtCore.QPointF(frame, LANE_Y[lane]))
+    return view_point(panel.plot, scene)
+
+
+def _double_click(widget, point: QtCore.QPointF) -> None:
+    for kind in (QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.MouseButtonRelease,
+                 QtCore.QEvent.Type.MouseButtonDblClick, QtCore.QEvent.Type.MouseButtonRelease):
+        send_mouse(widget, kind, point)
+
+
+def test_lane_keys_insert_drag_edit_and_delete_are_each_one_undo_step(qtbot, window):
+    panel, doc = window.nonmanual_panel, window.document
+    viewport = panel.plot.viewport()
+    _double_click(viewport, _lane_point(panel, 20, "Brows"))
+    qtbot.wait(20)
+    assert [(k.frame, k.lane) for k in doc.project.face_keys] == [(20, "Brows")]
+    assert doc.undo_stack.count() == 1
+
+    drag(qtbot, panel.plot, _lane_point(panel, 20, "Brows"), _lane_point(panel, 32, "Brows"))
+    assert [k.frame for k in doc.project.face_keys] == [32] and doc.undo_stack.count() == 2
+
+    slider = panel.sliders["brow_raise_l"]
+    for value in (30, 60, 90):
+        slider.setValue(value)
+    assert doc.project.face_at(32)[FACE_INDEX["brow_raise_l"]] == pytest.approx(0.9)
+    assert doc.undo_stack.count() == 3, "one slider's steps merge into one undo step"
+
+    panel.setFocus()
+    qtbot.keyClick(panel, QtCore.Qt.Key.Key_Delete)
+    assert doc.project.face_keys == () and doc.undo_stack.count() == 4
+    for count in (3, 2, 1, 0):
+        window.undo_action.trigger()
+        assert len(doc.project.face_keys) == (0 if count == 0 else 1)
+    assert doc.project.face_keys == ()
+
+
+def test_wh_question_preset_over_the_selected_anchors(qtbot, window):
+    panel, doc = window.nonmanual_panel, window.document
+    first, last = doc.anchors[0], doc.anchors[-1]
+    window.timeline.select([first.id, last.id])
+    assert panel.span_frames() == (first.frame, last.frame)
+    panel.preset.setCurrentText("wh-question")
+    qtbot.mouseClick(panel.apply_button, QtCore.Qt.MouseButton.LeftButton)
+    middle = (first.frame + last.frame) // 2
+    assert doc.project.face_at(middle)[FACE_INDEX["brow_furrow_r"]] == pytest.approx(0.85)
+    assert doc.undo_stack.count() == 1
+    window.undo_action.trigger()
+    assert doc.project.face_at(middle)[FACE_INDEX["brow_furrow_r"]] == 0.0
