@@ -70,8 +70,10 @@ class Exporter(QtCore.QObject):
         """Write a non-video format now (video: :meth:`export_video`); errors are shown, never raised."""
         if format_name in VIDEO_FORMATS:
             return self.export_video(path, VideoOptions()) is not None
+        # glTF carries the avatar on screen, its face morphs as shape keys.
+        options = {"avatar": getattr(self.window.viewport, "avatar", None)} if format_name in ("glb", "gltf") else {}
         try:
-            export_project(self.window.document.project, path, format_name)
+            export_project(self.window.document.project, path, format_name, **options)
         except (FileFormatError, OSError, RuntimeError) as exc:
             QtWidgets.QMessageBox.critical(self.window, "Export failed", str(exc))
             return False
@@ -87,7 +89,7 @@ class Exporter(QtCore.QObject):
             return None
         window = self.window
         viewport = window.viewport
-        job = VideoExportJob(window.document.motion, path, options, avatar=getattr(viewport, "avatar", None),
+        job = VideoExportJob(window.document.project.shown_motion(), path, options, avatar=getattr(viewport, "avatar", None),
                              in_qt=viewport is not None, reference=window.reference_frames, parent=self)
         progress = QtWidgets.QProgressDialog(f"Rendering {Path(path).name}…", "Cancel", 0, job.motion.n_frames,
                                              window)

@@ -27,7 +27,17 @@ def _bvh(project: Project, path: Path) -> None:
     write_bvh(project.motion, path)
 
 
-def _gltf(project: Project, path: Path) -> None:
+def _gltf(project: Project, path: Path, avatar: object = None, **_options: object) -> None:
+    """The mannequin, or a glTF avatar (``avatar``, from render.avatars) with its face morphs animated."""
+    if getattr(avatar, "face_rig", None) is not None:
+        from signeditor.core.nonmanual import face_with_keys
+        from signeditor.render.avatars.avatar_export import write_avatar_gltf
+
+        motion = project.motion
+        face = None if motion.face is None and not project.face_keys else \
+            face_with_keys(motion.face, project.face_keys, motion.n_frames)
+        write_avatar_gltf(avatar, motion, face, path)
+        return
     from signeditor.io.gltf_export import write_gltf
 
     write_gltf(project.motion, path)
@@ -70,8 +80,8 @@ def _video(project: Project, path: Path, **options: object) -> None:
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("bvh", ".bvh", "BVH motion (SMPL-X joint names)", _bvh),
-    ExportFormat("glb", ".glb", "glTF 2.0 binary: skinned mannequin with animation", _gltf),
-    ExportFormat("gltf", ".gltf", "glTF 2.0 JSON: skinned mannequin with animation", _gltf),
+    ExportFormat("glb", ".glb", "glTF 2.0 binary: skinned avatar with animation (face as shape keys)", _gltf),
+    ExportFormat("gltf", ".gltf", "glTF 2.0 JSON: skinned avatar with animation (face as shape keys)", _gltf),
     ExportFormat("pose", ".pose", "MediaPipe holistic keypoints (pose-format)", _pose),
     ExportFormat("npz", ".npz", "SMPL-X parameters (axis-angle)", _npz),
     ExportFormat("signspark", ".signspark.npz", "SignSparK record (rot6D + segment labels)", _signspark),
@@ -85,7 +95,8 @@ VIDEO_FORMATS = frozenset({"mp4", "gif"})
 
 
 def export_project(project: Project, path: str | Path, format_name: str | None = None, **options: object) -> Path:
-    """Write ``project`` as ``format_name`` (or the format its suffix names); ``options`` go to video export."""
+    """Write ``project`` as ``format_name`` (or the format its suffix names); ``options`` go to video and glTF
+    export (``avatar``: the figure to export or film)."""
     path = Path(path)
     if format_name is None:
         matches = [f for f in EXPORT_FORMATS.values() if path.name.lower().endswith(f.suffix)]
