@@ -49,6 +49,7 @@ def main(out_dir: str) -> None:
     win.close()
     again = MainWindow(regenerate=HoldRegenerate(), settings=settings, confirm_close=False)
     report["restored"] = getattr(again.viewport.avatar, "name", "")
+    report["wh_question_changed_fraction"] = _wh_question_pixels(again, app, out_dir)
     again.close()
 
     # A face morph changes the face's pixels: look at the head closely, mouth open against neutral.
@@ -84,6 +85,33 @@ def main(out_dir: str) -> None:
     vispy.io.write_png(str(Path(out_dir) / "avatar_face_open.png"), opened)
     vispy.io.write_png(str(Path(out_dir) / "avatar_default.png"), default_image)
     print(json.dumps(report))
+
+
+def _wh_question_pixels(win: object, app: object, out_dir: str) -> float:
+    """A wh-question preset over the sample's anchors, as a user applies it: how much of the face changes."""
+    from signeditor.paths import SAMPLE_PROJECT
+
+    win.show()
+    assert win.open_file(str(SAMPLE_PROJECT))
+    app.processEvents()
+    doc, viewport = win.document, win.viewport
+    first, last = doc.anchors[0], doc.anchors[-1]
+    win.timeline.select([first.id, last.id])
+    win.nonmanual_panel.preset.setCurrentText("wh-question")
+    middle = (first.frame + last.frame) // 2
+    win.seek(middle)
+    head = viewport.avatar.joint_positions(doc.motion.features[middle])["Head"]
+    viewport.view.camera.center = tuple(head + np.array([0.0, 0.06, 0.0]))
+    viewport.view.camera.distance = 0.5
+    before = viewport.render_image()
+    win.nonmanual_panel.apply_button.click()
+    app.processEvents()
+    win.seek(middle)
+    after = viewport.render_image()
+    import vispy.io
+
+    vispy.io.write_png(str(Path(out_dir) / "avatar_wh_question.png"), np.concatenate([before, after], axis=1))
+    return float((np.abs(after.astype(int) - before.astype(int)).sum(-1) > 30).mean())
 
 
 def _posed(view: object, weights: dict[int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -25,3 +25,4 @@ def test_window_shows_the_shipped_avatar_and_remembers_the_choice():
     assert report["morph_changed_fraction"] > 0.002, "opening the mouth morph changes the face's pixels"
     assert report["face_changed_fraction"] > 0.002, "raised brows and a closed eye (face channel) change the face"
     assert report["neutral_again_fraction"] == 0.0, "a neutral face draws the neutral picture again"
+    assert report["wh_question_changed_fraction"] > 0.002, "a wh-question preset furrows the brows on screen"
