@@ -180,3 +180,18 @@ def test_vrm_expressions_drive_godette_blinks():
     face[FACE_INDEX["eye_close_r"]] = 1.0
     weights = avatar.face_rig.weights(face)
     assert weights == {4: 1.0}, "Blink_R is bound to the face mesh's morph 4 in the file"
+
+
+def test_the_face_channel_follows_edits_of_a_recording_and_is_saved_with_it():
+    from signeditor.core.recording import Recording, edit_recording
+
+    face = np.zeros((60, FACE_DIM), np.float32)
+    face[30, FACE_INDEX["mouth_open"]] = 1.0
+    take = Motion(25.0, Motion.rest(60).features, face=face)
+    anchors = AnchorSet([Anchor(10, take.features[10]), Anchor(30, take.features[30]), Anchor(50, take.features[50])])
+    recording = Recording(take, anchors, np.ones(60, bool))
+    moved = anchors.replaced(anchors[1].moved_to(35))
+    edited = edit_recording(recording, moved)
+    assert edited.face is not None and int(np.argmax(edited.face[:, FACE_INDEX["mouth_open"]])) == 35
+    back = project_from_bytes(project_to_bytes(Project(edited, moved, recording=recording)))
+    assert np.array_equal(back.recording.take.face, face)

@@ -121,7 +121,8 @@ def edit_recording(recording: Recording, anchors: AnchorSet) -> Motion:
         features[:, cols] = displaced
     times = clip_source_times(recording, anchors)
     expression = None if take.expression is None else resample_values(take.expression, times)
-    return Motion(take.fps, features, expression, take.filled[nearest_frames(times, n)])
+    face = None if take.face is None else resample_values(take.face, times)  # the face channel follows the warp
+    return Motion(take.fps, features, expression, take.filled[nearest_frames(times, n)], face)
 
 
 def regenerate_keeping_recording(recording: Recording, motion: Motion, anchors: AnchorSet,

@@ -90,6 +90,8 @@ def _recording_to_arrays(recording: Recording, anchors: AnchorSet, arrays: dict[
     arrays["frame_recorded"] = recorded_frames(recording, anchors)
     if recording.take.expression is not None:
         arrays["take_expression"] = recording.take.expression
+    if recording.take.face is not None:
+        arrays["take_face"] = recording.take.face
     for i, anchor in enumerate(recording.anchors):
         arrays[f"take_anchor_{i}"] = anchor.pose
     return {"anchors": [_anchor_json(a) for a in recording.anchors]}
@@ -103,8 +105,10 @@ def _anchor_from_json(entry: dict, pose: np.ndarray, **identity: object) -> Anch
     return Anchor(int(entry["frame"]), pose, frozenset(entry["streams"]), str(entry.get("label", "")), **identity)
 
 
-def _recording_from_arrays(meta: dict, arrays: dict[str, np.ndarray], fps: float) -> Recording:
-    take = Motion(fps, arrays["take_features"], arrays.get("take_expression"), arrays["take_filled"].astype(bool))
+def _recording_from_arrays(meta: dict, arrays: dict[str, np.ndarray], fps: float,
+                           face_names: list[str] | None = None) -> Recording:
+    take = Motion(fps, arrays["take_features"], arrays.get("take_expression"), arrays["take_filled"].astype(bool),
+                  face_by_name(arrays["take_face"], face_names) if "take_face" in arrays else None)
     anchors = AnchorSet(_anchor_from_json(a, arrays[f"take_anchor_{i}"]) for i, a in enumerate(meta["anchors"]))
     return Recording(take, anchors, arrays["take_captured"].astype(bool))
 
@@ -153,7 +157,8 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
             arrays["filled"].astype(bool) if "filled" in arrays else None,
             face_by_name(arrays["face"], meta.get("face_parameters")) if "face" in arrays else None,
         )
-        recording = None if "recording" not in meta else _recording_from_arrays(meta["recording"], arrays, motion.fps)
+        recording = None if "recording" not in meta else _recording_from_arrays(meta["recording"], arrays, motion.fps,
+                                                                                meta.get("face_parameters"))
         take_ids = [] if recording is None else [a.id for a in recording.anchors]
         anchors = AnchorSet(
             _anchor_from_json(a, arrays[f"anchor_{i}"],
