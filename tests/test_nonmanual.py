@@ -44,7 +44,7 @@ def test_mouthing_a_word_places_one_viseme_per_letter():
     assert len(keys) == 6 and {k.lane for k in keys} == {"Mouth"}
     face = face_with_keys(None, keys, 51)
     letters = sorted(keys, key=lambda k: k.frame)[1:-1]
-    assert [k.label for k in letters] == ["m", "a", "m", "a"]
+    assert {k.label for k in keys} == {"mouthing Mama"}
     assert face[letters[0].frame, FACE_INDEX["viseme_mbp"]] == pytest.approx(0.9)
     assert face[letters[1].frame, FACE_INDEX["viseme_aa"]] == pytest.approx(0.9)
     with pytest.raises(ValueError, match="word"):
@@ -124,3 +124,15 @@ def test_wh_question_preset_over_the_selected_anchors(qtbot, window):
     assert doc.undo_stack.count() == 1
     window.undo_action.trigger()
     assert doc.project.face_at(middle)[FACE_INDEX["brow_furrow_r"]] == 0.0
+
+
+def test_elan_export_has_a_nonmanual_tier_with_the_presets(tmp_path):
+    import pympi
+
+    from signeditor.io.formats import export_project
+
+    keys = (*preset_keys("wh-question", 10, 40), *preset_keys("mouthing", 45, 58, word="ja"),
+            FaceKey(5, "Brows", lane_values("Brows")))
+    path = export_project(Project(Motion.rest(60), face_keys=keys), tmp_path / "clip.eaf")
+    annotations = sorted(pympi.Elan.Eaf(str(path)).get_annotation_data_for_tier("Non-manual"))
+    assert [(a[0], a[1], a[2]) for a in annotations] == [(400, 1600, "wh-question"), (1800, 2320, "mouthing ja")]

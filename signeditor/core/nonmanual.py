@@ -140,6 +140,23 @@ def mouthing_keys(word: str, start: int, end: int) -> list[FaceKey]:
     for k, letter in enumerate(letters, start=1):
         viseme = _VISEME_OF.get(letter)
         weights = {"mouth_open": 0.25} | ({viseme: 0.9} if viseme else {})
-        keys.append(FaceKey(round(start + k * step), "Mouth", lane_values("Mouth", **weights), label=letter))
+        keys.append(FaceKey(round(start + k * step), "Mouth", lane_values("Mouth", **weights),
+                            label=f"mouthing {word}"))
     keys.append(FaceKey(end, "Mouth", lane_values("Mouth"), label=f"mouthing {word}"))
     return keys
+
+
+def nonmanual_spans(keys: Iterable[FaceKey]) -> list[tuple[int, int, str]]:
+    """(start, end, label) of every run of consecutive same-label keys in a lane (a placed preset), for annotation
+    tiers; unlabelled keys (placed by hand) make none, and a preset spanning several lanes counts once."""
+    spans: set[tuple[int, int, str]] = set()
+    for lane in LANES:
+        run: list[FaceKey] = []
+        for key in [*sorted((k for k in keys if k.lane == lane), key=lambda k: (k.frame, k.id)), None]:
+            if run and (key is None or key.label != run[-1].label):
+                if run[0].label and len(run) > 1:
+                    spans.add((run[0].frame, run[-1].frame, run[0].label))
+                run = []
+            if key is not None:
+                run.append(key)
+    return sorted(spans)

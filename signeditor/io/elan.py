@@ -17,6 +17,7 @@ from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError
 
 SIGN_TIER = "Sign"
+NONMANUAL_TIER = "Non-manual"
 #: The gloss of each sign, on the sign's time span: what annotators read and correct.
 GLOSS_TIER = "Gloss"
 STATUS_TIER = "Status"
@@ -36,11 +37,13 @@ def write_elan(
     media: str | None = None,
     tier: str = SIGN_TIER,
     media_offset_s: float = 0.0,
+    nonmanual: list[tuple[int, int, str]] | None = None,
 ) -> None:
     """Write ``segments`` (frames at ``fps``) as annotations of ``tier`` to an .eaf file, atomically.
 
     With ``n_frames``, segments are clipped to the clip so ELAN never shows a sign past the media's end.
     ``media_offset_s``: where the project's time 0 falls in the media (ELAN's time origin).
+    ``nonmanual`` spans (start, end, label; e.g. from core.nonmanual.nonmanual_spans) go to a "Non-manual" tier.
     """
     import pympi
 
@@ -65,6 +68,11 @@ def write_elan(
         eaf.add_annotation(STATUS_TIER, start, end, seg.status)
         if seg.comments:
             eaf.add_annotation(COMMENTS_TIER, start, end, "\n".join(seg.comments))
+    if nonmanual:
+        eaf.add_tier(NONMANUAL_TIER)
+        for start, end, label in sorted(nonmanual):
+            begin = _frame_to_ms(start, fps)
+            eaf.add_annotation(NONMANUAL_TIER, begin, max(_frame_to_ms(end, fps), begin + 1), label)
     if "default" in eaf.get_tier_names() and tier != "default":
         eaf.remove_tier("default")
     path = Path(path)

@@ -65,11 +65,13 @@ def _signspark(project: Project, path: Path) -> None:
 
 
 def _eaf(project: Project, path: Path) -> None:
+    from signeditor.core.nonmanual import nonmanual_spans
     from signeditor.io.elan import write_elan
 
     reference = project.reference_video
     write_elan(project.segments, project.motion.fps, path, project.motion.n_frames,
-               media=reference.path if reference else None, media_offset_s=reference.offset_s if reference else 0.0)
+               media=reference.path if reference else None, media_offset_s=reference.offset_s if reference else 0.0,
+               nonmanual=nonmanual_spans(project.face_keys))
 
 
 def _video(project: Project, path: Path, **options: object) -> None:
