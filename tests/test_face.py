@@ -195,3 +195,26 @@ def test_the_face_channel_follows_edits_of_a_recording_and_is_saved_with_it():
     assert edited.face is not None and int(np.argmax(edited.face[:, FACE_INDEX["mouth_open"]])) == 35
     back = project_from_bytes(project_to_bytes(Project(edited, moved, recording=recording)))
     assert np.array_equal(back.recording.take.face, face)
+
+
+def test_exported_pose_files_carry_the_face_and_reimport_with_it(tmp_path):
+    """.pose export writes face landmarks from the face channel; importing the file fits the same face."""
+    from signeditor.io.formats import export_project
+    from signeditor.io.pose_import import motion_from_pose_file
+    from tests.conftest import plausible_features
+
+    n = 100
+    face = np.zeros((n, FACE_DIM), np.float32)
+    t = np.arange(n)
+    raised = np.where(t < 57, np.clip(np.sin(t / 6.0), 0, 1) ** 2, 0.0)  # brows up twice, then furrowed (80-94)
+    face[:, FACE_INDEX["brow_raise_l"]] = face[:, FACE_INDEX["brow_raise_r"]] = raised
+    face[60:75, FACE_INDEX["mouth_open"]] = 0.7
+    face[20:26, FACE_INDEX["eye_close_r"]] = 1.0
+    face[80:95, FACE_INDEX["brow_furrow_l"]] = face[80:95, FACE_INDEX["brow_furrow_r"]] = 0.8
+    motion = Motion(25.0, plausible_features(n, seed=1), face=face)
+    path = export_project(Project(motion), tmp_path / "face.pose")
+    back = motion_from_pose_file(path).face
+    for name in ("brow_raise_l", "mouth_open", "eye_close_r", "brow_furrow_r"):
+        original, fitted = face[:, FACE_INDEX[name]], back[:, FACE_INDEX[name]]
+        assert np.corrcoef(original, fitted)[0, 1] > 0.9, name
+        assert np.abs(fitted - original).mean() < 0.1, name

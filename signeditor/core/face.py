@@ -43,8 +43,8 @@ FACE_LANDMARKS: tuple[str, ...] = tuple(sorted(
 
 #: Measure change (in inter-ocular distances) that makes a parameter 1, and the change ignored as landmark jitter
 #: (about the 90th percentile of frame-to-frame noise on the shared data's still faces).
-_FULL_SCALE = {"brow": 0.07, "furrow_gap": 0.08, "mouth": 0.30, "corner": 0.06, "width": 0.12, "cheek": 0.10}
-_DEAD_BAND = {"brow": 0.008, "furrow_gap": 0.01, "mouth": 0.02, "corner": 0.01, "width": 0.02, "cheek": 0.03}
+FULL_SCALE = {"brow": 0.07, "furrow_gap": 0.08, "mouth": 0.30, "corner": 0.06, "width": 0.12, "cheek": 0.10}
+DEAD_BAND = {"brow": 0.008, "furrow_gap": 0.01, "mouth": 0.02, "corner": 0.01, "width": 0.02, "cheek": 0.03}
 
 
 def face_measures(points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -113,7 +113,7 @@ def fit_face_parameters(points: Mapping[str, np.ndarray], observed: np.ndarray |
 
     def scaled(change: np.ndarray, unit: str) -> np.ndarray:
         """Signed change in parameter units, with the jitter band around neutral removed."""
-        return np.sign(change) * np.maximum(np.abs(change) - _DEAD_BAND[unit], 0.0) / _FULL_SCALE[unit]
+        return np.sign(change) * np.maximum(np.abs(change) - DEAD_BAND[unit], 0.0) / FULL_SCALE[unit]
 
     out = np.zeros((n, FACE_DIM))
 

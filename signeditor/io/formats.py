@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.core.segments import labels_from_segments
 from signeditor.io.errors import FileFormatError
@@ -46,7 +47,19 @@ def _gltf(project: Project, path: Path, avatar: object = None, **_options: objec
 def _pose(project: Project, path: Path) -> None:
     from signeditor.io.pose_export import write_pose
 
-    write_pose(project.motion, path)
+    write_pose(_with_shown_face(project), path)
+
+
+def _with_shown_face(project: Project) -> Motion:
+    """The motion with its face channel as shown (the non-manual keys applied)."""
+    from dataclasses import replace
+
+    from signeditor.core.nonmanual import face_with_keys
+
+    motion = project.motion
+    if motion.face is None and not project.face_keys:
+        return motion
+    return replace(motion, face=face_with_keys(motion.face, project.face_keys, motion.n_frames))
 
 
 def _npz(project: Project, path: Path) -> None:

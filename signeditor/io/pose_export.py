@@ -21,6 +21,7 @@ from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import Motion
 from signeditor.core.skeleton import JOINT_INDEX, signing_skeleton
 from signeditor.io.atomic import atomic_writer
+from signeditor.io.face_landmarks import face_landmark_offsets
 from signeditor.io.pose_reader import HAND_POINTS
 
 POSE_POINTS: tuple[str, ...] = (
@@ -89,6 +90,10 @@ def holistic_keypoints(motion: Motion) -> tuple[np.ndarray, np.ndarray]:
         anchor = positions[:, head] if not on_jaw else positions[:, jaw]
         local = np.asarray(offset) - (jaw_offset if on_jaw else 0.0)
         put(face_base + landmark, anchor + world[:, joint] @ local)
+    if motion.face is not None:  # the face channel's expression (brows, lids, lips), carried by the head
+        for landmark, offset in face_landmark_offsets(motion.face).items():
+            if landmark != 152:  # the chin stays on the jaw
+                put(face_base + landmark, positions[:, head] + np.einsum("tij,tj->ti", world[:, head], offset))
     for name, landmark in _POSE_FROM_FACE.items():
         put(POSE_POINTS.index(name), points[:, face_base + landmark])
     for side, word in (("L", "LEFT"), ("R", "RIGHT")):
