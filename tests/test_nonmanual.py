@@ -136,3 +136,30 @@ def test_elan_export_has_a_nonmanual_tier_with_the_presets(tmp_path):
     path = export_project(Project(Motion.rest(60), face_keys=keys), tmp_path / "clip.eaf")
     annotations = sorted(pympi.Elan.Eaf(str(path)).get_annotation_data_for_tier("Non-manual"))
     assert [(a[0], a[1], a[2]) for a in annotations] == [(400, 1600, "wh-question"), (1800, 2320, "mouthing ja")]
+
+
+def test_drafts_text_marks_questions_and_negation():
+    from signeditor.core.nonmanual import grammar_keys
+    from signeditor.core.segments import Segment
+
+    signs = [Segment(5, 20, "du"), Segment(22, 40, "nicht"), Segment(42, 58, "kommen")]
+    wh = grammar_keys("Wo wohnst du?", signs, 60, "de")
+    assert {k.label for k in wh} == {"wh-question"} and min(k.frame for k in wh) == 5
+    assert max(k.frame for k in wh) == 57
+    assert {k.label for k in grammar_keys("Kommst du?", signs, 60, "de")} == {"yes/no question"}
+    negated = face_with_keys(None, grammar_keys("Du kommst nicht.", signs, 60, "de"), 60)
+    assert negated[30, FACE_INDEX["frown_l"]] > 0.5 and negated[10, FACE_INDEX["frown_l"]] == 0.0
+    both = face_with_keys(None, grammar_keys("Kommst du nicht?", signs, 60, "de"), 60)
+    assert both[30, FACE_INDEX["brow_raise_l"]] > 0.8 and both[30, FACE_INDEX["frown_r"]] > 0.5
+    assert grammar_keys("Du kommst.", signs, 60, "de") == ()
+
+
+def test_from_text_button_marks_the_project(qtbot, window):
+    from signeditor.core.segments import Segment
+
+    doc = window.document
+    doc.project.text = "Where do you live?"
+    doc.project.spoken_language = "en"
+    doc.set_segments([Segment(5, 55, "LIVE")])
+    qtbot.mouseClick(window.nonmanual_panel.from_text_button, QtCore.Qt.MouseButton.LeftButton)
+    assert doc.project.face_at(30)[FACE_INDEX["brow_furrow_l"]] > 0.8 and doc.undo_stack.count() == 1

@@ -44,6 +44,11 @@ def run_draft(args: argparse.Namespace) -> int:
         return 2
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if args.nonmanuals:
+        from signeditor.core.nonmanual import grammar_keys
+
+        project = result.project
+        project.face_keys = grammar_keys(args.text, project.segments, project.motion.n_frames, args.spoken)
     output = Path(args.output)
     if args.format is None and output.suffix.lower() == ".signproj":
         from signeditor.io.project_file import save_project
@@ -78,4 +83,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="fingerspelling pace of words not in the lexicon (default %(default)s)")
     parser.add_argument("--no-kf2p", action="store_true", help="cubic interpolation instead of KF2P transitions")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    parser.add_argument("--nonmanuals", action="store_true",
+                        help="mark questions (by the final '?') and negation words with face presets")
     parser.set_defaults(handler=run_draft)

@@ -160,3 +160,42 @@ def nonmanual_spans(keys: Iterable[FaceKey]) -> list[tuple[int, int, str]]:
             if key is not None:
                 run.append(key)
     return sorted(spans)
+
+
+#: Question words and negation words by spoken language, for marking drafts from their text.
+WH_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(["who", "whom", "whose", "what", "where", "when", "why", "how", "which"]),
+    "de": frozenset(["wer", "wen", "wem", "wessen", "was", "wo", "wann", "warum", "wieso", "weshalb", "wie",
+                     "welche", "welcher", "welches", "woher", "wohin"]),
+}
+NEGATION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(["not", "no", "never", "nothing", "nobody", "none", "cannot", "can't", "don't", "doesn't",
+                     "didn't", "won't", "isn't"]),
+    "de": frozenset(["nicht", "kein", "keine", "keinen", "keinem", "keiner", "nie", "niemals", "nichts",
+                     "niemand"]),
+}
+
+
+def grammar_keys(text: str, segments: list, n_frames: int, spoken_language: str = "") -> tuple[FaceKey, ...]:
+    """Non-manual keys a sentence's text asks for: a question's brows over the whole sentence (wh-question with a
+    question word, else yes/no) and negation over each sign glossed with a negation word (over the sentence when
+    no sign is). Within a question, negation keeps the question's brows and adds its mouth."""
+    words = {w.strip(".,;:!?\"'()").lower() for w in text.split()}
+    languages = [spoken_language] if spoken_language in WH_WORDS else list(WH_WORDS)
+    wh = set().union(*(WH_WORDS[lang] for lang in languages))
+    negations = set().union(*(NEGATION_WORDS[lang] for lang in languages))
+    start = min((s.start for s in segments), default=0)
+    end = max((s.end for s in segments), default=n_frames) - 1
+    keys: tuple[FaceKey, ...] = ()
+    question = text.strip().endswith("?") and end - start >= 2
+    if question:
+        name = "wh-question" if wh & words else "yes/no question"
+        keys = keys_replacing_span(keys, preset_keys(name, start, end), start, end)
+    negated = negations & words
+    spans = [(s.start, s.end - 1) for s in segments if str(s.gloss).lower() in negated and s.end - 1 - s.start >= 2]
+    if not spans and negated and end - start >= 2:
+        spans = [(start, end)]
+    for lo, hi in spans:
+        placed = [k for k in preset_keys("negation", lo, hi) if not (question and k.lane == "Brows")]
+        keys = keys_replacing_span(keys, placed, lo, hi)
+    return keys

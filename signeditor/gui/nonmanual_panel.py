@@ -13,7 +13,15 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.face import FACE_INDEX
-from signeditor.core.nonmanual import LANES, PRESETS, FaceKey, face_with_keys, keys_replacing_span, preset_keys
+from signeditor.core.nonmanual import (
+    LANES,
+    PRESETS,
+    FaceKey,
+    face_with_keys,
+    grammar_keys,
+    keys_replacing_span,
+    preset_keys,
+)
 from signeditor.gui.document import Document
 
 LANE_Y: dict[str, float] = {lane: float(len(LANES) - 1 - i) for i, lane in enumerate(LANES)}
@@ -111,8 +119,11 @@ class NonManualPanel(QtWidgets.QWidget):
         self.word.setPlaceholderText("word to mouth")
         self.apply_button = QtWidgets.QPushButton("Apply over span")
         self.apply_button.clicked.connect(self.apply_preset)
+        self.from_text_button = QtWidgets.QPushButton("From text")
+        self.from_text_button.setToolTip("Question brows from a final '?', negation from negation words")
+        self.from_text_button.clicked.connect(self.apply_grammar)
         controls = QtWidgets.QHBoxLayout()
-        for widget in (QtWidgets.QLabel("Preset"), self.preset, self.word, self.apply_button):
+        for widget in (QtWidgets.QLabel("Preset"), self.preset, self.word, self.apply_button, self.from_text_button):
             controls.addWidget(widget)
         self.sliders_box = QtWidgets.QGroupBox("Selected key")
         self.sliders_layout = QtWidgets.QFormLayout(self.sliders_box)
@@ -254,6 +265,18 @@ class NonManualPanel(QtWidgets.QWidget):
             return
         keys = keys_replacing_span(self.document.project.face_keys, new, start, end)
         self.command_ready.emit(SetFaceKeysCommand(self.document, keys, f"{name.capitalize()} over {start}-{end}"))
+
+    def apply_grammar(self) -> None:
+        """The question and negation presets the project's text asks for, over its signs (one undo step)."""
+        project = self.document.project
+        new = grammar_keys(project.text, project.segments, self.document.n_frames, project.spoken_language)
+        if not new:
+            QtWidgets.QToolTip.showText(self.from_text_button.mapToGlobal(QtCore.QPoint(0, 0)),
+                                        "the text has no question mark or negation word")
+            return
+        frames = [k.frame for k in new]
+        keys = keys_replacing_span(project.face_keys, new, min(frames), max(frames))
+        self.command_ready.emit(SetFaceKeysCommand(self.document, keys, "Non-manuals from the text"))
 
     def _set_value(self, parameter: str, value: int) -> None:
         key = next((k for k in self.document.project.face_keys if k.id == self.selected_id), None)
