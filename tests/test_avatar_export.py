@@ -93,3 +93,19 @@ def test_cli_exports_a_glb_on_a_shipped_avatar(tmp_path):
     assert cli_main(["export", str(source), "-f", "glb", "-o", str(tmp_path / "out"), "--avatar", DEFAULT_AVATAR]) == 0
     gltf = gl.GLTF2().load(str(tmp_path / "out" / "sample.glb"))
     assert gltf.meshes[0].name == "Hispanic_F_2_Busi" and gltf.animations[0].channels
+
+
+def test_video_export_films_the_avatar_with_its_face(tmp_path):
+    """mp4 export on the shipped avatar: the face channel (a wh-question preset) changes the filmed frames."""
+    from tests.test_export_video import read_frames
+
+    project = load_project(SAMPLE_PROJECT)
+    project.motion = project.motion.slice(20, 26)
+    avatar = load_avatar(DEFAULT_AVATAR)
+    plain = read_frames(export_project(project, tmp_path / "plain.mp4", avatar=avatar))[0]
+    project.face_keys = tuple(preset_keys("wh-question", 0, 5))
+    marked = read_frames(export_project(project, tmp_path / "marked.mp4", avatar=avatar))[0]
+    assert len(plain) == len(marked) == 6
+    changed = [int((np.abs(a.astype(int) - b.astype(int)).sum(-1) > 60).sum())
+               for a, b in zip(plain, marked, strict=True)]
+    assert changed[2] > 4 * max(changed[0], 5), "the brows moved in the middle, not at the neutral start"

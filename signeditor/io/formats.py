@@ -90,7 +90,7 @@ def _eaf(project: Project, path: Path) -> None:
 def _video(project: Project, path: Path, **options: object) -> None:
     from signeditor.render.video import write_video
 
-    write_video(project.motion, path, **options)
+    write_video(_with_shown_face(project), path, **options)
 
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (

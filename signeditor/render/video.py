@@ -30,9 +30,17 @@ VIDEO_CAMERAS: dict[str, str] = {"front": "Front", "signer": "Signer's view", "s
 class PoseRenderer(Protocol):
     """Anything that shows one pose and returns the picture: the viewport (on screen, offscreen or EGL)."""
 
-    def set_pose(self, pose_features: np.ndarray) -> None: ...
+    def set_pose(self, pose_features: np.ndarray, face: np.ndarray | None = None) -> None: ...
 
     def render_image(self) -> np.ndarray: ...
+
+
+def show_frame(renderer: PoseRenderer, motion: Motion, frame: int) -> None:
+    """Pose the renderer at ``frame``, with the face channel when the motion has one (avatars with face morphs)."""
+    if motion.face is None:
+        renderer.set_pose(motion.features[frame])
+    else:
+        renderer.set_pose(motion.features[frame], face=motion.face[frame])
 
 
 class ReferenceFrames(Protocol):
@@ -151,7 +159,7 @@ def render_frames(motion: Motion, renderer: PoseRenderer,
     """Yield the (H, W, 3) pictures of ``motion`` one frame at a time, the reference beside them if given."""
     blank: np.ndarray | None = None
     for frame in range(motion.n_frames):
-        renderer.set_pose(motion.features[frame])
+        show_frame(renderer, motion, frame)
         image = np.asarray(renderer.render_image())[..., :3]
         if reference is not None:
             picture = reference.frame_at(frame / motion.fps)
@@ -171,7 +179,7 @@ class _HeldTake:
 
     def frame_at(self, seconds: float) -> np.ndarray:
         frame = min(round(seconds * self.motion.fps), self.motion.n_frames - 1)
-        self.renderer.set_pose(self.motion.features[frame])
+        show_frame(self.renderer, self.motion, frame)
         return np.asarray(self.renderer.render_image())[..., :3]
 
 
