@@ -79,9 +79,10 @@ def test_glb_export_plays_the_motion_and_the_face_on_the_avatar(tmp_path):
     gltf = gl.GLTF2().load(str(path))
     names = gltf.meshes[0].extras["targetNames"]
     assert "h_expressions.LbrowDown_h" in names and "h_expressions.MouthOpen_h" in names
-    face = face_with_keys(project.motion.face, project.face_keys, project.motion.n_frames)
+    shown = project.shown_motion()  # the face keys on the face, the preset's head tilt on the head
+    assert np.array_equal(shown.face, face_with_keys(None, project.face_keys, project.motion.n_frames))
     for frame in (5, 30):
-        expected = avatar.posed(project.motion.features[frame], face=face[frame]).vertices
+        expected = avatar.posed(shown.features[frame], face=shown.face[frame]).vertices
         np.testing.assert_allclose(_evaluate(gltf, frame), expected, atol=2e-4)
     weights = _read(gltf, gltf.animations[0].samplers[-1].output).reshape(project.motion.n_frames, len(names))
     assert weights[30, names.index("h_expressions.LbrowDown_h")] > 0.8 and weights[5].max() == 0.0

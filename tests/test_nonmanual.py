@@ -163,3 +163,21 @@ def test_from_text_button_marks_the_project(qtbot, window):
     doc.set_segments([Segment(5, 55, "LIVE")])
     qtbot.mouseClick(window.nonmanual_panel.from_text_button, QtCore.Qt.MouseButton.LeftButton)
     assert doc.project.face_at(30)[FACE_INDEX["brow_furrow_l"]] > 0.8 and doc.undo_stack.count() == 1
+
+
+def test_negation_shakes_the_head_and_role_shift_turns_it():
+    from signeditor.core.kinematics import forward_kinematics
+    from signeditor.core.nonmanual import HEAD_FULL_TURN, head_turns
+    from signeditor.core.skeleton import JOINT_INDEX
+
+    keys = preset_keys("negation", 10, 40)
+    turns = head_turns(keys, 60)[:, 1]
+    assert turns[:10].max() == 0 and turns[41:].max() == 0
+    assert turns.max() > 0.25 * HEAD_FULL_TURN and turns.min() < -0.25 * HEAD_FULL_TURN
+    assert (np.diff(np.sign(turns[12:38])) != 0).sum() >= 4, "side to side, several times"
+    project = Project(Motion.rest(60), face_keys=tuple(preset_keys("role shift", 5, 50)))
+    shown = project.shown_motion()
+    nose = forward_kinematics(shown.features, with_rotations=True)[1][:, JOINT_INDEX["Head"]] @ [0.0, 0.0, 1.0]
+    assert nose[30, 0] > 0.25 and nose[0, 0] == pytest.approx(0.0, abs=1e-6), "the head turns to the signer's left"
+    assert np.allclose(project.pose_shown_at(30), shown.features[30], atol=1e-6)
+    assert np.array_equal(shown.features[:, :18], project.motion.features[:, :18]), "neck and collars stay"

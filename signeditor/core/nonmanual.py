@@ -1,13 +1,15 @@
-"""Non-manual keys: Brows, Eyes and Mouth lanes over the face channel, and grammatical presets (numpy only).
+"""Non-manual keys: Brows, Eyes, Mouth and Head lanes, and grammatical presets (numpy only).
 
-A face key pins one lane's parameters at a frame. Between a lane's keys the face is filled by monotone cubic
+A key pins one lane's parameters at a frame. Between a lane's keys the face is filled by monotone cubic
 interpolation (measured against holding and linear fills by ``signeditor eval face``); outside a lane's first
 and last key the motion's own face (fitted from the source) shows. Keys live in the project beside the motion,
 so the fitted face is never overwritten and an undo is exact.
 
 Presets place keys over a span (ramp in, hold, ramp out) and replace the lane's keys inside that span, so they
-overlap cleanly with keys outside it. Head movements (the negation headshake, role shift) live in the body
-stream and are not presets here.
+overlap cleanly with keys outside it.
+
+Head rotation lives in the body stream, so the Head lane holds turns added to the Head joint's own rotation
+(nod, turn, tilt): a headshake or a role shift's turn rides on whatever the body does.
 """
 
 from __future__ import annotations
@@ -18,13 +20,19 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from signeditor.core import rotations
 from signeditor.core.face import FACE_DIM, FACE_INDEX, FACE_PARAMETERS, interpolate_face
+from signeditor.core.skeleton import ROTATING_JOINTS
 
 LANES: dict[str, tuple[str, ...]] = {
     "Brows": ("brow_raise_l", "brow_raise_r", "brow_furrow_l", "brow_furrow_r"),
     "Eyes": ("eye_close_l", "eye_close_r", "squint_l", "squint_r"),
     "Mouth": tuple(p for p in FACE_PARAMETERS if not p.startswith(("brow", "eye", "squint"))),
+    #: Signed turns of the head (1 = HEAD_FULL_TURN): nod (+ down), turn (+ to the signer's left), tilt (+ left).
+    "Head": ("head_nod", "head_turn", "head_tilt"),
 }
+HEAD_FULL_TURN = np.radians(45.0)
+_HEAD_JOINT = ROTATING_JOINTS.index("Head")
 _ids = itertools.count(1)
 
 
@@ -41,7 +49,8 @@ class FaceKey:
     def __post_init__(self) -> None:
         if self.lane not in LANES:
             raise ValueError(f"unknown non-manual lane {self.lane!r} (expected one of {', '.join(LANES)})")
-        values = np.clip(np.asarray(self.values, np.float32).reshape(-1), 0.0, 1.0)
+        low = -1.0 if self.lane == "Head" else 0.0
+        values = np.clip(np.asarray(self.values, np.float32).reshape(-1), low, 1.0)
         if values.shape != (len(LANES[self.lane]),) or not np.all(np.isfinite(values)):
             raise ValueError(f"a {self.lane} key has {len(LANES[self.lane])} finite values, got {values.shape}")
         object.__setattr__(self, "values", values)
@@ -69,6 +78,8 @@ def face_with_keys(face: np.ndarray | None, keys: Iterable[FaceKey], n_frames: i
     for key in keys:
         by_lane.setdefault(key.lane, []).append(key)
     for lane, lane_keys in by_lane.items():
+        if lane == "Head":
+            continue
         lane_keys.sort(key=lambda k: (k.frame, k.id))
         key_frames = np.array([k.frame for k in lane_keys])
         inside = (frames >= key_frames[0]) & (frames <= key_frames[-1])
@@ -80,6 +91,37 @@ def face_with_keys(face: np.ndarray | None, keys: Iterable[FaceKey], n_frames: i
         dense = interpolate_face(key_frames, full, int(key_frames[-1]) + 1)
         out[np.ix_(inside, columns)] = dense[np.ix_(frames[inside], columns)]
     return out
+
+
+def head_turns(keys: Iterable[FaceKey], n_frames: int, frames: np.ndarray | None = None) -> np.ndarray:
+    """Head lane turns (len(frames), 3) in radians (nod, turn, tilt): interpolated inside the keyed span, else 0."""
+    frames = np.arange(n_frames) if frames is None else np.asarray(frames, np.int64)
+    head = sorted((k for k in keys if k.lane == "Head"), key=lambda k: (k.frame, k.id))
+    out = np.zeros((len(frames), 3))
+    if not head:
+        return out
+    key_frames = np.array([k.frame for k in head])
+    inside = (frames >= key_frames[0]) & (frames <= key_frames[-1])
+    # Monotone cubic on [0, 1] (interpolate_face's range): the map to [-1, 1] is affine, so nothing changes.
+    halves = interpolate_face(key_frames, (np.stack([k.values for k in head]) + 1.0) / 2.0, int(key_frames[-1]) + 1)
+    out[inside] = (2.0 * halves[frames[inside]] - 1.0) * HEAD_FULL_TURN
+    return out
+
+
+def with_head_turns(features: np.ndarray, turns: np.ndarray) -> np.ndarray:
+    """Features (T, 246) with each frame's head turn (T, 3) applied on top of the Head joint's rotation."""
+    if not np.any(turns):
+        return features
+    features = np.array(features, np.float32, copy=True)
+    nod, turn, tilt = (turns[:, k] for k in range(3))
+    zeros = np.zeros_like(nod)
+    offset = (rotations.axis_angle_to_matrix(np.stack([zeros, turn, zeros], -1))
+              @ rotations.axis_angle_to_matrix(np.stack([nod, zeros, zeros], -1))
+              @ rotations.axis_angle_to_matrix(np.stack([zeros, zeros, -tilt], -1)))
+    cols = slice(6 * _HEAD_JOINT, 6 * _HEAD_JOINT + 6)
+    local = rotations.rot6d_to_matrix(features[:, cols].astype(np.float64))
+    features[:, cols] = rotations.matrix_to_rot6d(offset @ local)
+    return features
 
 
 def keys_replacing_span(keys: Iterable[FaceKey], new: Iterable[FaceKey], start: int, end: int) -> tuple[FaceKey, ...]:
@@ -94,16 +136,19 @@ def keys_replacing_span(keys: Iterable[FaceKey], new: Iterable[FaceKey], start: 
 
 #: Preset -> lane -> held values; the grammar of common sign languages' non-manual markers.
 _HELD: dict[str, dict[str, dict[str, float]]] = {
-    "yes/no question": {"Brows": {"brow_raise_l": 0.85, "brow_raise_r": 0.85}},
+    "yes/no question": {"Brows": {"brow_raise_l": 0.85, "brow_raise_r": 0.85}, "Head": {"head_nod": 0.15}},
     "wh-question": {"Brows": {"brow_furrow_l": 0.85, "brow_furrow_r": 0.85},
-                    "Eyes": {"squint_l": 0.35, "squint_r": 0.35}},
+                    "Eyes": {"squint_l": 0.35, "squint_r": 0.35}, "Head": {"head_tilt": 0.1}},
     "negation": {"Brows": {"brow_furrow_l": 0.45, "brow_furrow_r": 0.45},
                  "Mouth": {"frown_l": 0.6, "frown_r": 0.6}},
-    "topic": {"Brows": {"brow_raise_l": 0.6, "brow_raise_r": 0.6}},
+    "topic": {"Brows": {"brow_raise_l": 0.6, "brow_raise_r": 0.6}, "Head": {"head_nod": -0.12}},
     "conditional": {"Brows": {"brow_raise_l": 0.75, "brow_raise_r": 0.75},
-                    "Eyes": {"squint_l": 0.15, "squint_r": 0.15}},
+                    "Eyes": {"squint_l": 0.15, "squint_r": 0.15}, "Head": {"head_tilt": 0.12}},
+    "role shift": {"Head": {"head_turn": 0.35, "head_tilt": 0.08}},
 }
 PRESETS: tuple[str, ...] = (*_HELD, "mouthing")
+#: The negation headshake: turns to each side (HEAD_FULL_TURN units) and frames between the turns.
+_SHAKE_TURN, _SHAKE_FRAMES = 0.3, 4
 #: Letters -> viseme parameter, for mouthing a typed word (a rough grapheme reading, one mouth shape a letter).
 _VISEME_OF: dict[str, str] = {
     **dict.fromkeys("aä", "viseme_aa"), **dict.fromkeys("eé", "viseme_ee"), **dict.fromkeys("iy", "viseme_ih"),
@@ -127,6 +172,10 @@ def preset_keys(name: str, start: int, end: int, word: str = "") -> list[FaceKey
         neutral, held = np.zeros(len(LANES[lane]), np.float32), lane_values(lane, **weights)
         for frame, values in ((start, neutral), (start + ramp, held), (end - ramp, held), (end, neutral)):
             keys.append(FaceKey(frame, lane, values, label=name))
+    if name == "negation":  # the headshake: side to side across the span, facing forward at both ends
+        inner = range(start + _SHAKE_FRAMES, end - _SHAKE_FRAMES // 2, _SHAKE_FRAMES)
+        turns = [(start, 0.0), *((f, _SHAKE_TURN * (-1) ** k) for k, f in enumerate(inner)), (end, 0.0)]
+        keys += [FaceKey(f, "Head", lane_values("Head", head_turn=v), label=name) for f, v in turns]
     return keys
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import Motion
-from signeditor.core.nonmanual import FaceKey, face_with_keys
+from signeditor.core.nonmanual import FaceKey, face_with_keys, head_turns, with_head_turns
 from signeditor.core.recording import Recording
 from signeditor.core.segments import Segment
 
@@ -54,3 +54,16 @@ class Project:
     def face_at(self, frame: int) -> np.ndarray:
         """The face shown at ``frame``: the motion's face channel with the non-manual keys applied."""
         return face_with_keys(self.motion.face, self.face_keys, self.motion.n_frames, np.array([frame]))[0]
+
+    def pose_shown_at(self, frame: int) -> np.ndarray:
+        """The pose shown at ``frame``: the motion's, with the Head lane's turns."""
+        turns = head_turns(self.face_keys, self.motion.n_frames, np.array([frame]))
+        return with_head_turns(self.motion.features[frame:frame + 1], turns)[0]
+
+    def shown_motion(self) -> Motion:
+        """The motion as shown and exported: the non-manual keys applied to its face channel and head."""
+        if not self.face_keys:
+            return self.motion
+        n = self.motion.n_frames
+        return replace(self.motion, features=with_head_turns(self.motion.features, head_turns(self.face_keys, n)),
+                       face=face_with_keys(self.motion.face, self.face_keys, n))

@@ -454,9 +454,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.viewport is not None and recording is not None:  # the capture where a span was regenerated
             self.viewport.set_pose(recording.features[doc.frame])
         elif self.viewport is not None:
-            face = doc.project.face_at(doc.frame) if doc.motion.face is not None or doc.project.face_keys else None
-            self.viewport.set_pose(doc.motion.features[doc.frame], cache_key=(id(doc), doc.motion_version, doc.frame),
-                                   face=face)
+            keys = doc.project.face_keys
+            face = doc.project.face_at(doc.frame) if doc.motion.face is not None or keys else None
+            pose = doc.project.pose_shown_at(doc.frame) if keys else doc.motion.features[doc.frame]
+            self.viewport.set_pose(pose, cache_key=(id(doc), doc.motion_version, doc.frame), face=face)
 
     def _refresh_inspector(self) -> None:
         ids = self.timeline.selected_ids

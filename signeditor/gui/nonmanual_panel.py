@@ -14,11 +14,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.face import FACE_INDEX
 from signeditor.core.nonmanual import (
+    HEAD_FULL_TURN,
     LANES,
     PRESETS,
     FaceKey,
     face_with_keys,
     grammar_keys,
+    head_turns,
     keys_replacing_span,
     preset_keys,
 )
@@ -166,9 +168,10 @@ class NonManualPanel(QtWidgets.QWidget):
         # The shown face, one curve per lane (its strongest parameter).
         frames = np.arange(self.document.n_frames)
         shown = face_with_keys(self.document.motion.face, keys, self.document.n_frames)
+        turns = np.abs(head_turns(keys, self.document.n_frames)) / HEAD_FULL_TURN
         for lane, curve in self.curves.items():
-            columns = [FACE_INDEX[p] for p in LANES[lane]]
-            curve.setData(frames, LANE_Y[lane] - 0.4 + 0.8 * shown[:, columns].max(axis=1))
+            level = turns.max(axis=1) if lane == "Head" else shown[:, [FACE_INDEX[p] for p in LANES[lane]]].max(axis=1)
+            curve.setData(frames, LANE_Y[lane] - 0.4 + 0.8 * level)
         self._rebuild_sliders()
 
     # --- gestures ---------------------------------------------------------------------------------------------
@@ -240,8 +243,12 @@ class NonManualPanel(QtWidgets.QWidget):
 
     # --- edits (each one undo command) ------------------------------------------------------------------------
     def insert_key(self, lane: str, frame: int) -> None:
-        shown = self.document.project.face_at(frame)
-        key = FaceKey(frame, lane, shown[[FACE_INDEX[p] for p in LANES[lane]]])
+        if lane == "Head":
+            values = head_turns(self.document.project.face_keys, self.document.n_frames, np.array([frame]))[0]
+            values = values / HEAD_FULL_TURN
+        else:
+            values = self.document.project.face_at(frame)[[FACE_INDEX[p] for p in LANES[lane]]]
+        key = FaceKey(frame, lane, values)
         self.selected_id = key.id
         self.command_ready.emit(SetFaceKeysCommand(self.document, (*self.document.project.face_keys, key),
                                                    f"Insert {lane} key at {frame}"))
@@ -300,7 +307,7 @@ class NonManualPanel(QtWidgets.QWidget):
             self.sliders = {}
             for parameter in wanted:
                 slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-                slider.setRange(0, 100)
+                slider.setRange(-100 if key.lane == "Head" else 0, 100)
                 slider.valueChanged.connect(lambda value, p=parameter: self._set_value(p, value))
                 self.sliders[parameter] = slider
                 self.sliders_layout.addRow(parameter.replace("_", " "), slider)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.core.segments import labels_from_segments
 from signeditor.io.errors import FileFormatError
@@ -25,47 +24,32 @@ class ExportFormat:
 def _bvh(project: Project, path: Path) -> None:
     from signeditor.io.bvh import write_bvh
 
-    write_bvh(project.motion, path)
+    write_bvh(project.shown_motion(), path)
 
 
 def _gltf(project: Project, path: Path, avatar: object = None, **_options: object) -> None:
     """The mannequin, or a glTF avatar (``avatar``, from render.avatars) with its face morphs animated."""
     if getattr(avatar, "face_rig", None) is not None:
-        from signeditor.core.nonmanual import face_with_keys
         from signeditor.render.avatars.avatar_export import write_avatar_gltf
 
-        motion = project.motion
-        face = None if motion.face is None and not project.face_keys else \
-            face_with_keys(motion.face, project.face_keys, motion.n_frames)
-        write_avatar_gltf(avatar, motion, face, path)
+        motion = project.shown_motion()
+        write_avatar_gltf(avatar, motion, motion.face, path)
         return
     from signeditor.io.gltf_export import write_gltf
 
-    write_gltf(project.motion, path)
+    write_gltf(project.shown_motion(), path)
 
 
 def _pose(project: Project, path: Path) -> None:
     from signeditor.io.pose_export import write_pose
 
-    write_pose(_with_shown_face(project), path)
-
-
-def _with_shown_face(project: Project) -> Motion:
-    """The motion with its face channel as shown (the non-manual keys applied)."""
-    from dataclasses import replace
-
-    from signeditor.core.nonmanual import face_with_keys
-
-    motion = project.motion
-    if motion.face is None and not project.face_keys:
-        return motion
-    return replace(motion, face=face_with_keys(motion.face, project.face_keys, motion.n_frames))
+    write_pose(project.shown_motion(), path)
 
 
 def _npz(project: Project, path: Path) -> None:
     from signeditor.io.smplx_params import write_smplx_npz
 
-    write_smplx_npz(project.motion, path)
+    write_smplx_npz(project.shown_motion(), path)
 
 
 def _signspark(project: Project, path: Path) -> None:
@@ -73,7 +57,7 @@ def _signspark(project: Project, path: Path) -> None:
 
     labels = np.array(labels_from_segments(project.segments, project.motion.n_frames))
     gloss = " ".join(s.gloss for s in project.segments if s.gloss)
-    record = SignSparkRecord(path.stem, project.motion, labels, project.signed_language, project.text, gloss)
+    record = SignSparkRecord(path.stem, project.shown_motion(), labels, project.signed_language, project.text, gloss)
     write_signspark_record(record, path)
 
 
@@ -90,7 +74,7 @@ def _eaf(project: Project, path: Path) -> None:
 def _video(project: Project, path: Path, **options: object) -> None:
     from signeditor.render.video import write_video
 
-    write_video(_with_shown_face(project), path, **options)
+    write_video(project.shown_motion(), path, **options)
 
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
