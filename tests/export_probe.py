@@ -22,6 +22,9 @@ def main(out_dir: str, project_path: str) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     settings = QtCore.QSettings(str(out / "probe.ini"), QtCore.QSettings.Format.IniFormat)
+    # The lighting checks compare the figure's brightness from the front and from behind: the wooden mannequin is
+    # one colour all round (the default human avatar wears dark clothes and shows a lit face only from the front).
+    settings.setValue("avatar/choice", "mannequin")
     win = MainWindow(regenerate=HoldRegenerate(), settings=settings, confirm_close=False)
     win.show()
     assert win.open_file(project_path)

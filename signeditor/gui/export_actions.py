@@ -89,8 +89,9 @@ class Exporter(QtCore.QObject):
             return None
         window = self.window
         viewport = window.viewport
-        job = VideoExportJob(window.document.project.shown_motion(), path, options, avatar=getattr(viewport, "avatar", None),
-                             in_qt=viewport is not None, reference=window.reference_frames, parent=self)
+        job = VideoExportJob(window.document.project.shown_motion(), path, options,
+                             avatar=getattr(viewport, "avatar", None), in_qt=viewport is not None,
+                             reference=window.reference_frames, parent=self)
         progress = QtWidgets.QProgressDialog(f"Rendering {Path(path).name}…", "Cancel", 0, job.motion.n_frames,
                                              window)
         progress.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
