@@ -34,7 +34,7 @@ def _mannequin_world_transforms(model: object, motion: Motion) -> np.ndarray:
     return np.asarray(model.joint_transforms(mannequin_pose(motion.features)), dtype=np.float64)  # (T, J, 4, 4)
 
 
-class _BufferBuilder:
+class BufferBuilder:
     """Packs arrays into one binary buffer with 4-byte alignment, one accessor per array."""
 
     def __init__(self, gltf: gl.GLTF2) -> None:
@@ -73,7 +73,7 @@ def motion_to_gltf(motion: Motion) -> gl.GLTF2:
     weights = weights / weights.sum(axis=1, keepdims=True)
 
     gltf = gl.GLTF2(asset=gl.Asset(generator="SignEditor", version="2.0"), scene=0)
-    buf = _BufferBuilder(gltf)
+    buf = BufferBuilder(gltf)
     position = buf.add(vertices, _FLOAT, gl.VEC3, gl.ARRAY_BUFFER, with_bounds=True)
     joint_acc = buf.add(joints, _USHORT, gl.VEC4, gl.ARRAY_BUFFER)
     weight_acc = buf.add(weights, _FLOAT, gl.VEC4, gl.ARRAY_BUFFER)
@@ -123,8 +123,12 @@ def motion_to_gltf(motion: Motion) -> gl.GLTF2:
 
 def write_gltf(motion: Motion, path: str | Path) -> None:
     """``.glb`` (one binary file) or ``.gltf`` (JSON with the buffer embedded as a data URI)."""
+    save_gltf_document(motion_to_gltf(motion), path)
+
+
+def save_gltf_document(gltf: gl.GLTF2, path: str | Path) -> None:
+    """``.glb`` (one binary file) or ``.gltf`` (JSON with the buffer embedded as a data URI), written atomically."""
     path = Path(path)
-    gltf = motion_to_gltf(motion)
     if path.suffix.lower() == ".glb":
         data = b"".join(gltf.save_to_bytes())
     else:
@@ -133,4 +137,4 @@ def write_gltf(motion: Motion, path: str | Path) -> None:
     write_bytes_atomically(path, data)
 
 
-__all__ = ["motion_to_gltf", "write_gltf"]
+__all__ = ["motion_to_gltf", "save_gltf_document", "write_gltf"]

@@ -63,6 +63,30 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return (normals / np.maximum(length, 1e-12)).astype(np.float32)
 
 
+class PosedMeshCache:
+    """Posed meshes by key (e.g. ``(document, motion_version, frame)``), the least recently used dropped first."""
+
+    def __init__(self, size: int = 160) -> None:
+        self._meshes: OrderedDict[object, PosedMesh] = OrderedDict()
+        self._size = size
+
+    def get(self, key: object) -> PosedMesh | None:
+        if key is None or key not in self._meshes:
+            return None
+        self._meshes.move_to_end(key)
+        return self._meshes[key]
+
+    def put(self, key: object, mesh: PosedMesh) -> PosedMesh:
+        if key is not None:
+            self._meshes[key] = mesh
+            while len(self._meshes) > self._size:
+                self._meshes.popitem(last=False)
+        return mesh
+
+    def clear(self) -> None:
+        self._meshes.clear()
+
+
 class FixedTopologyNormals:
     """Area-weighted vertex normals for one face list, many vertex sets (the same result as vertex_normals).
 
@@ -140,8 +164,7 @@ class Avatar:
         self._skin = LinearBlendSkin(identity["skin_vertices"], identity["skin_bind_positions"],
                                      self._model._skin_joint_indices, self._model._skin_weights)
         self._normals = FixedTopologyNormals(self.faces, len(self._skin.rest_vertices))
-        self._cache: OrderedDict[object, PosedMesh] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache = PosedMeshCache(cache_size)
 
     @property
     def model(self) -> object:
@@ -154,16 +177,11 @@ class Avatar:
 
     def posed(self, pose_features: np.ndarray, key: object = None) -> PosedMesh:
         """The mesh for one pose; ``key`` (e.g. ``(motion_version, frame)``) enables caching."""
-        if key is not None and key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         vertices = self._skin(np.asarray(self._model.joint_transforms(mannequin_pose(pose_features))))
-        mesh = PosedMesh(vertices, self.faces, self._normals(vertices))
-        if key is not None:
-            self._cache[key] = mesh
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return mesh
+        return self._cache.put(key, PosedMesh(vertices, self.faces, self._normals(vertices)))
 
     def clear_cache(self) -> None:
         self._cache.clear()

@@ -18,8 +18,7 @@ import scipy.sparse
 
 from signeditor.core import rotations
 from signeditor.core.motion import Motion
-from signeditor.io.atomic import write_bytes_atomically
-from signeditor.io.gltf_export import _BufferBuilder
+from signeditor.io.gltf_export import BufferBuilder, save_gltf_document
 from signeditor.render.avatars.gltf_avatar import GltfAvatar
 
 _FLOAT, _USHORT, _UINT = gl.FLOAT, gl.UNSIGNED_SHORT, gl.UNSIGNED_INT
@@ -56,7 +55,7 @@ def avatar_motion_to_gltf(avatar: GltfAvatar, motion: Motion, face: np.ndarray |
     asset = avatar.asset
     positions, normals, joints, weights, skin_nodes, morph_linear = _rest_mesh(avatar)
     gltf = gl.GLTF2(asset=gl.Asset(generator="SignEditor", version="2.0"), scene=0)
-    buf = _BufferBuilder(gltf)
+    buf = BufferBuilder(gltf)
     attributes = gl.Attributes(
         POSITION=buf.add(positions.astype(np.float32), _FLOAT, gl.VEC3, gl.ARRAY_BUFFER, with_bounds=True),
         NORMAL=buf.add(normals.astype(np.float32), _FLOAT, gl.VEC3, gl.ARRAY_BUFFER),
@@ -108,7 +107,7 @@ def avatar_motion_to_gltf(avatar: GltfAvatar, motion: Motion, face: np.ndarray |
     return gltf
 
 
-def _sparse_target(buf: _BufferBuilder, count: int, ids: np.ndarray, deltas: np.ndarray) -> int:
+def _sparse_target(buf: BufferBuilder, count: int, ids: np.ndarray, deltas: np.ndarray) -> int:
     """A morph target's positions as a sparse accessor (only the moved vertices are stored)."""
     gltf = buf.gltf
     index_acc = buf.add(ids.astype(np.uint32), _UINT, gl.SCALAR)
@@ -125,7 +124,7 @@ def _sparse_target(buf: _BufferBuilder, count: int, ids: np.ndarray, deltas: np.
     return len(gltf.accessors) - 1
 
 
-def _add_animation(gltf: gl.GLTF2, buf: _BufferBuilder, avatar: GltfAvatar, motion: Motion,
+def _add_animation(gltf: gl.GLTF2, buf: BufferBuilder, avatar: GltfAvatar, motion: Motion,
                    face: np.ndarray | None, driven: list[int], mesh_node: int) -> None:
     asset = avatar.asset
     world = avatar.retargeter.world_transforms(motion.features)[..., :3, :3]  # (T, N, 3, 3), aligned frame
@@ -160,11 +159,4 @@ def _add_animation(gltf: gl.GLTF2, buf: _BufferBuilder, avatar: GltfAvatar, moti
 
 def write_avatar_gltf(avatar: GltfAvatar, motion: Motion, face: np.ndarray | None, path: str | Path) -> None:
     """``.glb`` (one binary file) or ``.gltf`` (JSON, buffer as a data URI), written atomically."""
-    path = Path(path)
-    gltf = avatar_motion_to_gltf(avatar, motion, face)
-    if path.suffix.lower() == ".glb":
-        data = b"".join(gltf.save_to_bytes())
-    else:
-        gltf.convert_buffers(gl.BufferFormat.DATAURI)
-        data = gltf.gltf_to_json().encode("utf-8")
-    write_bytes_atomically(path, data)
+    save_gltf_document(avatar_motion_to_gltf(avatar, motion, face), path)

@@ -8,7 +8,6 @@ matrices (recomputing them from the faces would show the UV seams of a textured 
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import scipy.sparse
 from signeditor.core.avatar_retarget import AvatarRetargeter, find_humanoid_bones
 from signeditor.io.avatar_gltf import AvatarAsset, load_avatar_asset
 from signeditor.io.errors import FileFormatError
-from signeditor.render.avatar import PosedMesh
+from signeditor.render.avatar import PosedMesh, PosedMeshCache
 from signeditor.render.avatars.face_rig import FaceRig
 
 
@@ -63,8 +62,7 @@ class GltfAvatar:
         self.cull_back_faces = valid or not asset.double_sided
         self.face_rig = FaceRig(self.morph_names, asset.extensions, asset.mesh_morphs, asset.node_meshes)
         self.notes += self.face_rig.notes
-        self._cache: OrderedDict[object, PosedMesh] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache = PosedMeshCache(cache_size)
 
     def joint_positions(self, pose_features: np.ndarray) -> dict[str, np.ndarray]:
         """World positions of the avatar joints that stand for ours (one frame: (3,) each)."""
@@ -89,9 +87,9 @@ class GltfAvatar:
 
         ``key`` (e.g. ``(motion_version, frame)``) enables caching; it must cover the face too.
         """
-        if key is not None and key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         world = self.retargeter.world_transforms(np.asarray(pose_features)[None])[0]
         skin = world[self.asset.slot_nodes] @ self.asset.slot_inverse_bind
         blended = np.asarray(self._weights @ skin[:, :3, :].reshape(len(skin), 12).astype(np.float32),
@@ -100,12 +98,7 @@ class GltfAvatar:
         vertices = blended[:, :, 3] + np.einsum("vab,vb->va", blended[:, :, :3], rest)
         normals = np.einsum("vab,vb->va", blended[:, :, :3], self._rest_normals)
         normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
-        mesh = PosedMesh(vertices.astype(np.float32), self.faces, normals.astype(np.float32))
-        if key is not None:
-            self._cache[key] = mesh
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return mesh
+        return self._cache.put(key, PosedMesh(vertices.astype(np.float32), self.faces, normals.astype(np.float32)))
 
     def clear_cache(self) -> None:
         self._cache.clear()
