@@ -145,3 +145,13 @@ def test_mixamo_and_smplx_names_find_the_same_joints():
     assert find_humanoid_bones(vrm1).nodes["L_Index3"] == 5
     vrm0 = {"VRM": {"humanoid": {"humanBones": [{"bone": "leftThumbProximal", "node": 0}]}}}
     assert find_humanoid_bones(["a"], vrm0).nodes == {"L_Thumb1": 0}
+
+
+def test_mixamo_bone_names_alone_drive_a_rig():
+    """The CC0 penguin's nodes are Mixamo-named: without its VRM map, the names find the same bones."""
+    asset = load_avatar_asset(_shared("vrm/PolygonalMind_160_ChillPenguin.vrm"))
+    by_vrm = find_humanoid_bones(asset.node_names, asset.extensions)
+    by_names = find_humanoid_bones(asset.node_names)
+    assert by_names.source == "names" and by_vrm.source == "vrm0"
+    assert {j: n for j, n in by_names.nodes.items() if j in by_vrm.nodes} == by_vrm.nodes
+    assert {"L_IndexTip", "R_ThumbTip"} <= set(by_names.nodes), "Mixamo's end bones give the fingertips"
