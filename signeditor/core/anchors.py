@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from signeditor.core.face import FACE_DIM
 from signeditor.core.motion import FEATURE_DIM, STREAM_SLICES, STREAMS
 
 ALL_STREAMS: frozenset[str] = frozenset(STREAMS)
@@ -34,8 +33,6 @@ class Anchor:
     streams: frozenset[str] = ALL_STREAMS
     label: str = ""
     id: int = field(default_factory=new_anchor_id)
-    #: Face parameters pinned at this frame (the face channel, core.face), or None: the anchor leaves the face free.
-    face: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         pose = np.asarray(self.pose, dtype=np.float32).reshape(-1)
@@ -45,11 +42,6 @@ class Anchor:
         if unknown or not self.streams:
             raise ValueError(f"anchor streams must be a non-empty subset of {STREAMS}, got {sorted(self.streams)}")
         object.__setattr__(self, "pose", pose)
-        if self.face is not None:
-            face = np.asarray(self.face, dtype=np.float32).reshape(-1)
-            if face.shape != (FACE_DIM,):
-                raise ValueError(f"anchor face must have {FACE_DIM} values, got {face.shape}")
-            object.__setattr__(self, "face", face)
         object.__setattr__(self, "frame", int(self.frame))
         object.__setattr__(self, "streams", frozenset(self.streams))
 
@@ -58,10 +50,6 @@ class Anchor:
 
     def with_pose(self, pose: np.ndarray) -> Anchor:
         return replace(self, pose=np.asarray(pose, dtype=np.float32).copy())
-
-
-def _same_face(a: Anchor, b: Anchor) -> bool:
-    return (a.face is None) == (b.face is None) and (a.face is None or np.array_equal(a.face, b.face))
 
 
 class AnchorSet:
@@ -83,7 +71,7 @@ class AnchorSet:
         if not isinstance(other, AnchorSet):
             return NotImplemented
         return len(self) == len(other) and all(
-            a == b and np.array_equal(a.pose, b.pose) and _same_face(a, b) for a, b in zip(self, other, strict=True)
+            a == b and np.array_equal(a.pose, b.pose) for a, b in zip(self, other, strict=True)
         )
 
     def __repr__(self) -> str:

@@ -254,6 +254,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.video_review = install(self)
         self.document_replaced.connect(self.video_review.bind)
+
     def _add_nonmanual_panel(self) -> None:
         """The "Non-manuals" dock (Brows, Eyes, Mouth lanes and presets), tabbed with the inspector."""
         from signeditor.gui.nonmanual_panel import NonManualPanel

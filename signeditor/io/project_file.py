@@ -39,8 +39,6 @@ def project_to_bytes(project: Project) -> bytes:
     anchors = []
     for i, anchor in enumerate(project.anchors):
         arrays[f"anchor_{i}"] = anchor.pose
-        if anchor.face is not None:
-            arrays[f"anchor_face_{i}"] = anchor.face
         anchors.append(_anchor_json(anchor))
         if anchor.id in take_index:
             anchors[-1]["take_anchor"] = take_index[anchor.id]
@@ -101,7 +99,7 @@ def _anchor_json(anchor: Anchor) -> dict[str, object]:
     return {"frame": anchor.frame, "streams": sorted(anchor.streams), "label": anchor.label}
 
 
-def _anchor_from_json(entry: dict, pose: np.ndarray, **identity: object) -> Anchor:
+def _anchor_from_json(entry: dict, pose: np.ndarray, **identity: int) -> Anchor:
     return Anchor(int(entry["frame"]), pose, frozenset(entry["streams"]), str(entry.get("label", "")), **identity)
 
 
@@ -162,9 +160,7 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         take_ids = [] if recording is None else [a.id for a in recording.anchors]
         anchors = AnchorSet(
             _anchor_from_json(a, arrays[f"anchor_{i}"],
-                              **({"id": _take_id(take_ids, a["take_anchor"])} if "take_anchor" in a else {}),
-                              face=face_by_name(arrays[f"anchor_face_{i}"][None], meta.get("face_parameters"))[0]
-                              if f"anchor_face_{i}" in arrays else None)
+                              **({"id": _take_id(take_ids, a["take_anchor"])} if "take_anchor" in a else {}))
             for i, a in enumerate(meta.get("anchors", []))
         )
         segments = [
@@ -221,7 +217,7 @@ def _check_contents(motion: Motion, anchors: AnchorSet, segments: list[Segment],
     for anchor in anchors:
         if not 0 <= anchor.frame < n:
             raise FileFormatError(path, f"anchor at frame {anchor.frame} lies outside the clip's {n} frames")
-        if not np.all(np.isfinite(anchor.pose)) or (anchor.face is not None and not np.all(np.isfinite(anchor.face))):
+        if not np.all(np.isfinite(anchor.pose)):
             raise FileFormatError(path, f"anchor at frame {anchor.frame} has NaN or infinite values")
     for segment in segments:
         if not 0 <= segment.start < segment.end <= n:
