@@ -26,11 +26,11 @@ BYTE_CASES = 30
 
 
 def test_every_importer_is_fuzzed():
-    assert {"signproj", "pose", "bvh", "glb", "gltf", "npz", "signspark", "lmdb", "lexicon"} <= set(TARGETS)
+    assert {"signproj", "pose", "bvh", "glb", "gltf", "npz", "signspark", "lmdb", "lexicon", "avatar"} <= set(TARGETS)
 
 
 #: Formats whose run takes over 5 s here (LMDB reads each database in a child process; glTF decodes a mesh).
-SLOW = {"lmdb", "glb", "gltf"}
+SLOW = {"lmdb", "glb", "gltf", "avatar"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(TARGETS)])

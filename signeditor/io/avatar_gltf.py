@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from signeditor.core import rotations
-from signeditor.core.avatar_retarget import topological_order
+from signeditor.core.avatar_retarget import AvatarRetargeter, find_humanoid_bones, topological_order
 from signeditor.io.errors import FileFormatError, read_file_bytes
 
 _DTYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
@@ -167,7 +167,7 @@ def _split_glb(path: Path, data: bytes) -> tuple[dict, bytes | None]:
     if data[:4] != b"glTF":
         try:
             return json.loads(data.decode("utf-8")), None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise FileFormatError(path, f"neither GLB nor glTF JSON ({exc})") from exc
     if len(data) < 20:
         raise FileFormatError(path, "truncated GLB header")
@@ -178,7 +178,10 @@ def _split_glb(path: Path, data: bytes) -> tuple[dict, bytes | None]:
         if len(chunk) != length:
             raise FileFormatError(path, "truncated GLB chunk")
         if kind == 0x4E4F534A:
-            doc = json.loads(chunk.decode("utf-8"))
+            try:
+                doc = json.loads(chunk.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+                raise FileFormatError(path, f"the GLB's JSON chunk is damaged ({exc})") from exc
         elif kind == 0x004E4942:
             binary = chunk
         offset += 8 + length + (-length % 4)
@@ -265,6 +268,27 @@ def load_avatar_asset(path: str | Path) -> AvatarAsset:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, struct.error) as exc:
         raise FileFormatError(path, f"damaged or unsupported glTF avatar ({type(exc).__name__}: {exc})") from exc
+
+
+def load_humanoid_avatar(path: str | Path) -> tuple[AvatarAsset, AvatarRetargeter]:
+    """An avatar file and its retargeter: FileFormatError (naming the file) for files that cannot be driven.
+
+    Missing bones are not an error: they follow their parent and are named in ``asset.notes``.
+    """
+    path = Path(path)
+    asset = load_avatar_asset(path)
+    rest = asset.rest_world()
+    arrays = (rest, asset.vertices, asset.normals, asset.uv, asset.vertex_weights, asset.slot_inverse_bind,
+              *(deltas for _, deltas in asset.morph_deltas))
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise FileFormatError(path, "non-finite node transforms, vertices, weights or morph targets")
+    bones = find_humanoid_bones(asset.node_names, asset.extensions)
+    try:
+        retargeter = AvatarRetargeter(asset.parents, rest, bones)
+    except ValueError as exc:
+        raise FileFormatError(path, str(exc)) from exc
+    asset.notes.extend(bones.notes)
+    return asset, retargeter
 
 
 def _build(reader: _Reader) -> AvatarAsset:

@@ -700,8 +700,10 @@ COLUMN_INDEX = {name: i for i, name in enumerate(
 
 
 def all_targets(heavy: bool = False) -> list[FuzzTarget]:
+    from signeditor.reliability.avatar_fuzz import avatar_target
+
     targets = [project_target(heavy), pose_target(heavy), bvh_target(heavy), gltf_target(True), gltf_target(False),
-               smplx_target(heavy), signspark_target(heavy), lmdb_target(heavy)]
+               smplx_target(heavy), signspark_target(heavy), lmdb_target(heavy), avatar_target(heavy)]
     lexicon = lexicon_target(heavy)
     if lexicon is not None:
         targets.append(lexicon)

@@ -14,16 +14,16 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 
-from signeditor.core.avatar_retarget import AvatarRetargeter, find_humanoid_bones
-from signeditor.io.avatar_gltf import AvatarAsset, load_avatar_asset
+from signeditor.core.avatar_retarget import AvatarRetargeter
+from signeditor.io.avatar_gltf import AvatarAsset, load_humanoid_avatar
 from signeditor.io.errors import FileFormatError
 from signeditor.render.avatar import PosedMesh, PosedMeshCache
 from signeditor.render.avatars.face_rig import FaceRig
 
 
 @lru_cache(maxsize=4)
-def _cached_asset(path: str, mtime: float) -> AvatarAsset:
-    return load_avatar_asset(path)
+def _cached_avatar(path: str, mtime: float) -> tuple[AvatarAsset, AvatarRetargeter]:
+    return load_humanoid_avatar(path)
 
 
 class GltfAvatar:
@@ -32,18 +32,13 @@ class GltfAvatar:
     def __init__(self, path: str | Path, cache_size: int = 160) -> None:
         path = Path(path)
         try:
-            asset = _cached_asset(str(path), path.stat().st_mtime)
+            asset, self.retargeter = _cached_avatar(str(path), path.stat().st_mtime)
         except OSError as exc:
             raise FileFormatError(path, f"cannot read the avatar ({exc.strerror or exc})") from exc
-        bones = find_humanoid_bones(asset.node_names, asset.extensions)
-        try:
-            self.retargeter = AvatarRetargeter(asset.parents, asset.rest_world(), bones)
-        except ValueError as exc:
-            raise FileFormatError(path, str(exc)) from exc
         self.path = path
         self.name = path.stem
         self.asset = asset
-        self.notes: list[str] = [*asset.notes, *bones.notes]
+        self.notes: list[str] = list(asset.notes)
         self.faces = asset.faces
         self.uv = asset.uv
         self.texture = asset.texture
