@@ -160,8 +160,11 @@ def test_face_rigs_map_parameters_to_each_familys_morphs():
 def test_shipped_avatar_reaches_every_face_parameter():
     from signeditor.render.avatars.catalog import DEFAULT_AVATAR, load_avatar
 
-    rig = load_avatar(DEFAULT_AVATAR).face_rig
-    assert all(rig.matrix[:, FACE_INDEX[n]].any() for n in FACE_PARAMETERS)
+    avatar = load_avatar(DEFAULT_AVATAR)
+    rig = avatar.face_rig
+    morphed = {n for n in FACE_PARAMETERS if rig.matrix[:, FACE_INDEX[n]].any()}
+    assert set(FACE_PARAMETERS) - morphed == {"gaze_left", "gaze_right", "gaze_up", "gaze_down"}
+    assert avatar.retargeter.bones.eyes, "gaze turns its eye bones"
 
 
 def test_vrm_expressions_drive_godette_blinks():
@@ -213,3 +216,24 @@ def test_exported_pose_files_carry_the_face_and_reimport_with_it(tmp_path):
         original, fitted = face[:, FACE_INDEX[name]], back[:, FACE_INDEX[name]]
         assert np.corrcoef(original, fitted)[0, 1] > 0.9, name
         assert np.abs(fitted - original).mean() < 0.1, name
+
+
+def test_gaze_turns_the_eye_bones_towards_the_signers_left():
+    from signeditor.core.motion import identity_features
+    from signeditor.render.avatars.catalog import DEFAULT_AVATAR, load_avatar
+    from signeditor.render.avatars.face_rig import eye_gaze
+
+    avatar = load_avatar(DEFAULT_AVATAR)
+    retargeter = avatar.retargeter
+    assert set(retargeter.bones.eyes) == {"L", "R"}
+    pose = identity_features(1)
+    eye = retargeter.bones.eyes["L"]
+    straight = retargeter.world_transforms(pose)[0, eye, :3, :3]
+    face = np.zeros(FACE_DIM, np.float32)
+    face[FACE_INDEX["gaze_left"]] = 1.0
+    turned = retargeter.world_transforms(pose, eye_gaze(face))[0, eye, :3, :3]
+    forward = np.array([0.0, 0.0, 1.0])
+    look = turned @ np.linalg.solve(straight, forward)  # the rest forward, carried by the eye's turn
+    assert look[0] > np.sin(np.radians(20)) and abs(look[1]) < 0.05, "the eye turns towards +x, the signer's left"
+    moved = avatar.posed(pose[0], face=face).vertices - avatar.posed(pose[0]).vertices
+    assert np.abs(moved).max() > 1e-3, "the eyeballs (skinned to the eye bones) move"

@@ -71,6 +71,12 @@ class HumanoidBones:
     nodes: dict[str, int]  # our joint name -> avatar node index
     source: str  # "vrm1", "vrm0" or "names"
     notes: list[str] = field(default_factory=list)
+    eyes: dict[str, int] = field(default_factory=dict)  # "L"/"R" -> eye node (turned by the face channel's gaze)
+
+
+#: Eye bone names (canonical), per side: VRM, VALID/Mixamo, SMPL-X-like.
+_EYE_NAMES = {"L": {"lefteye", "left_eye", "l_eye", "eye_l", "eye.l"},
+              "R": {"righteye", "right_eye", "r_eye", "eye_r", "eye.r"}}
 
 
 def find_humanoid_bones(node_names: list[str], extensions: dict | None = None) -> HumanoidBones:
@@ -94,7 +100,9 @@ def find_humanoid_bones(node_names: list[str], extensions: dict | None = None) -
         ours = table.get(canonical_name(str(bone)))
         if ours is not None and isinstance(node, int) and 0 <= node < len(node_names) and ours not in nodes:
             nodes[ours] = node
-    result = HumanoidBones(nodes, source)
+    eyes = {side: node for bone, node in bones.items() for side, names in _EYE_NAMES.items()
+            if canonical_name(str(bone)) in names and isinstance(node, int) and 0 <= node < len(node_names)}
+    result = HumanoidBones(nodes, source, eyes=eyes)
     missing = [n for n in DRIVEN_JOINTS if n not in nodes and not n.endswith("Tip") and n != "Jaw"]
     if missing:
         result.notes.append(f"missing bones (they follow their parent): {', '.join(missing)}")
@@ -218,11 +226,22 @@ class AvatarRetargeter:
             self.driver[node] = JOINT_INDEX[joint]
             self.correction[node] = frames_ours[frame_joint] @ frames_avatar[frame_joint].T
 
-    def world_transforms(self, features: np.ndarray) -> np.ndarray:
-        """Posed world transforms (T, N, 4, 4) of every avatar node for features (T, 246), in our frame."""
+    def world_transforms(self, features: np.ndarray, gaze: np.ndarray | None = None) -> np.ndarray:
+        """Posed world transforms (T, N, 4, 4) of every avatar node for features (T, 246), in our frame.
+
+        ``gaze`` (T, 2): eye turns in radians relative to the head, yaw (+ towards the signer's left) and pitch
+        (+ down), for avatars with eye bones.
+        """
         features = np.atleast_2d(np.asarray(features, np.float64))
         _, ours = forward_kinematics(features, with_rotations=True)
         n_frames = len(features)
+        eye_turn = None
+        if gaze is not None and self.bones.eyes:
+            gaze = np.asarray(gaze, np.float64).reshape(n_frames, 2)
+            zeros = np.zeros(n_frames)
+            eye_turn = (rotations.axis_angle_to_matrix(np.stack([zeros, gaze[:, 0], zeros], -1))
+                        @ rotations.axis_angle_to_matrix(np.stack([gaze[:, 1], zeros, zeros], -1)))
+        eye_nodes = set(self.bones.eyes.values())
         delta = np.empty((n_frames, len(self.parents), 3, 3))
         world = np.zeros((n_frames, len(self.parents), 4, 4))
         world[:, :, 3, 3] = 1.0
@@ -233,6 +252,8 @@ class AvatarRetargeter:
                 delta[:, node] = ours[:, self.driver[node]] @ self.correction[node]
             elif parent >= 0:
                 delta[:, node] = delta[:, parent]
+                if eye_turn is not None and node in eye_nodes:
+                    delta[:, node] = delta[:, parent] @ eye_turn
             else:
                 delta[:, node] = np.eye(3)
             world[:, node, :3, :3] = delta[:, node] @ rest[node, :3, :3]

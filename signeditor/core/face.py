@@ -1,8 +1,10 @@
 """The face channel: named, avatar-independent face parameters, and their fit from face landmarks (numpy only).
 
-Every parameter is a weight in [0, 1] (0 = neutral); ``_l``/``_r`` are the signer's left and right. Head rotation
-is not here: the body stream's Neck and Head joints carry it. Avatars turn the parameters into their own morph
-targets (render.avatars.face_rig), exports into shape-key weights.
+Every parameter is a weight in [0, 1] (0 = neutral); ``_l``/``_r`` are the signer's left and right, and so are
+gaze directions (``gaze_left`` looks towards the signer's left). Head rotation is not here: the body stream's Neck
+and Head joints carry it. Avatars turn the parameters into their own morph targets and eye bones
+(render.avatars.face_rig), exports into shape-key weights. The landmark fit leaves gaze neutral (the layouts
+have no irises).
 
 The fit reads MediaPipe face-mesh landmarks (points addressed by their mesh index, e.g. ``"159"``), measures
 distances in the face's own frame divided by the inter-ocular distance (so head size, camera distance and head
@@ -19,7 +21,7 @@ import numpy as np
 
 FACE_PARAMETERS: tuple[str, ...] = (
     "brow_raise_l", "brow_raise_r", "brow_furrow_l", "brow_furrow_r",
-    "eye_close_l", "eye_close_r", "squint_l", "squint_r",
+    "eye_close_l", "eye_close_r", "squint_l", "squint_r", "gaze_left", "gaze_right", "gaze_up", "gaze_down",
     "mouth_open", "smile_l", "smile_r", "frown_l", "frown_r", "lip_pucker", "lip_stretch", "cheek_puff",
     "viseme_aa", "viseme_ee", "viseme_ih", "viseme_oh", "viseme_ou", "viseme_mbp", "viseme_fv", "viseme_th",
     "viseme_s",
@@ -28,8 +30,10 @@ FACE_DIM = len(FACE_PARAMETERS)
 FACE_INDEX: dict[str, int] = {n: i for i, n in enumerate(FACE_PARAMETERS)}
 
 # MediaPipe face-mesh indices (subject's left/right), all present in the 128-point reduced holistic layout.
-EYE_POINTS = {"r": {"outer": "33", "inner": "133", "upper": ("159", "158", "160"), "lower": ("145", "144", "153")},
-        "l": {"outer": "263", "inner": "362", "upper": ("386", "385", "387"), "lower": ("374", "373", "380")}}
+EYE_POINTS = {
+    "r": {"outer": "33", "inner": "133", "upper": ("159", "158", "160"), "lower": ("145", "144", "153")},
+    "l": {"outer": "263", "inner": "362", "upper": ("386", "385", "387"), "lower": ("374", "373", "380")},
+}
 BROW_POINTS = {"r": ("70", "63", "105", "66", "107"), "l": ("300", "293", "334", "296", "336")}
 _INNER_BROW = {"r": "107", "l": "336"}
 _MOUTH = {"upper_inner": "13", "lower_inner": "14", "upper_outer": "0", "lower_outer": "17",

@@ -26,8 +26,8 @@ from signeditor.core.skeleton import ROTATING_JOINTS
 
 LANES: dict[str, tuple[str, ...]] = {
     "Brows": ("brow_raise_l", "brow_raise_r", "brow_furrow_l", "brow_furrow_r"),
-    "Eyes": ("eye_close_l", "eye_close_r", "squint_l", "squint_r"),
-    "Mouth": tuple(p for p in FACE_PARAMETERS if not p.startswith(("brow", "eye", "squint"))),
+    "Eyes": ("eye_close_l", "eye_close_r", "squint_l", "squint_r", "gaze_left", "gaze_right", "gaze_up", "gaze_down"),
+    "Mouth": tuple(p for p in FACE_PARAMETERS if not p.startswith(("brow", "eye", "squint", "gaze"))),
     #: Signed turns of the head (1 = HEAD_FULL_TURN): nod (+ down), turn (+ to the signer's left), tilt (+ left).
     "Head": ("head_nod", "head_turn", "head_tilt"),
 }
@@ -144,7 +144,7 @@ _HELD: dict[str, dict[str, dict[str, float]]] = {
     "topic": {"Brows": {"brow_raise_l": 0.6, "brow_raise_r": 0.6}, "Head": {"head_nod": -0.12}},
     "conditional": {"Brows": {"brow_raise_l": 0.75, "brow_raise_r": 0.75},
                     "Eyes": {"squint_l": 0.15, "squint_r": 0.15}, "Head": {"head_tilt": 0.12}},
-    "role shift": {"Head": {"head_turn": 0.35, "head_tilt": 0.08}},
+    "role shift": {"Head": {"head_turn": 0.35, "head_tilt": 0.08}, "Eyes": {"gaze_left": 0.6}},
 }
 PRESETS: tuple[str, ...] = (*_HELD, "mouthing")
 #: The negation headshake: turns to each side (HEAD_FULL_TURN units) and frames between the turns.

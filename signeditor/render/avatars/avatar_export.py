@@ -19,6 +19,7 @@ import scipy.sparse
 from signeditor.core import rotations
 from signeditor.core.motion import Motion
 from signeditor.io.gltf_export import BufferBuilder, save_gltf_document
+from signeditor.render.avatars.face_rig import eye_gaze
 from signeditor.render.avatars.gltf_avatar import GltfAvatar
 
 _FLOAT, _USHORT, _UINT = gl.FLOAT, gl.UNSIGNED_SHORT, gl.UNSIGNED_INT
@@ -127,7 +128,8 @@ def _sparse_target(buf: BufferBuilder, count: int, ids: np.ndarray, deltas: np.n
 def _add_animation(gltf: gl.GLTF2, buf: BufferBuilder, avatar: GltfAvatar, motion: Motion,
                    face: np.ndarray | None, driven: list[int], mesh_node: int) -> None:
     asset = avatar.asset
-    world = avatar.retargeter.world_transforms(motion.features)[..., :3, :3]  # (T, N, 3, 3), aligned frame
+    gaze = eye_gaze(face)  # the eye bones turn with the face channel's gaze
+    world = avatar.retargeter.world_transforms(motion.features, gaze)[..., :3, :3]  # (T, N, 3, 3), aligned frame
     parent_world = np.where((asset.parents < 0)[None, :, None, None], avatar.retargeter.align[None, None, :3, :3],
                             world[:, np.maximum(asset.parents, 0)])
     local = np.linalg.solve(parent_world, world)

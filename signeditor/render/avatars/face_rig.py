@@ -12,6 +12,9 @@ import numpy as np
 
 from signeditor.core.face import FACE_DIM, FACE_INDEX
 
+#: Eye bone turn at full gaze weight (radians): sideways and up/down.
+GAZE_YAW, GAZE_PITCH = np.radians(25.0), np.radians(18.0)
+
 Table = dict[str, tuple[tuple[str, float], ...]]
 
 _VALID: Table = {
@@ -47,6 +50,10 @@ _ARKIT: Table = {
     "viseme_ou": (("mouthpucker", 1.0),), "viseme_mbp": (("mouthclose", 1.0), ("mouthpressleft", 0.5),
                                                           ("mouthpressright", 0.5)),
     "viseme_fv": (("mouthrolllower", 1.0),), "viseme_ee": (("mouthstretchleft", 0.5), ("mouthstretchright", 0.5)),
+    "gaze_left": (("eyelookoutleft", 1.0), ("eyelookinright", 1.0)),
+    "gaze_right": (("eyelookoutright", 1.0), ("eyelookinleft", 1.0)),
+    "gaze_up": (("eyelookupleft", 1.0), ("eyelookupright", 1.0)),
+    "gaze_down": (("eyelookdownleft", 1.0), ("eyelookdownright", 1.0)),
 }
 _VRCHAT: Table = {
     "viseme_aa": (("vrc_v_aa", 1.0),), "mouth_open": (("vrc_v_aa", 0.8),), "viseme_ee": (("vrc_v_ee", 1.0),),
@@ -61,10 +68,22 @@ _VRM: dict[str, tuple[tuple[str, float], ...]] = {
     "eye_close_r": (("blink_r", 1.0),), "brow_furrow_l": (("angry", 0.4),), "brow_furrow_r": (("angry", 0.4),),
     "brow_raise_l": (("surprised", 0.5),), "brow_raise_r": (("surprised", 0.5),),
     "smile_l": (("joy", 0.5),), "smile_r": (("joy", 0.5),), "frown_l": (("sorrow", 0.5),),
-    "frown_r": (("sorrow", 0.5),),
+    "frown_r": (("sorrow", 0.5),), "gaze_left": (("lookleft", 1.0),), "gaze_right": (("lookright", 1.0),),
+    "gaze_up": (("lookup", 1.0),), "gaze_down": (("lookdown", 1.0),),
 }
 _VRM1_TO_0 = {"aa": "a", "ih": "i", "ou": "u", "ee": "e", "oh": "o", "blinkLeft": "blink_l",
-              "blinkRight": "blink_r", "happy": "joy", "sad": "sorrow", "relaxed": "fun"}
+              "blinkRight": "blink_r", "happy": "joy", "sad": "sorrow", "relaxed": "fun", "lookLeft": "lookleft",
+              "lookRight": "lookright", "lookUp": "lookup", "lookDown": "lookdown"}
+
+
+def eye_gaze(face: np.ndarray | None) -> np.ndarray | None:
+    """Eye bone turns (1, 2) from one frame's face: yaw towards the signer's left, pitch down; None when neutral."""
+    if face is None:
+        return None
+    face = np.asarray(face, np.float64)
+    yaw = (face[..., FACE_INDEX["gaze_left"]] - face[..., FACE_INDEX["gaze_right"]]) * GAZE_YAW
+    pitch = (face[..., FACE_INDEX["gaze_down"]] - face[..., FACE_INDEX["gaze_up"]]) * GAZE_PITCH
+    return None if not (np.any(yaw) or np.any(pitch)) else np.stack([yaw, pitch], axis=-1).reshape(-1, 2)
 
 
 def _short(name: str) -> str:

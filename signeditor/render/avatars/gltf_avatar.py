@@ -18,7 +18,7 @@ from signeditor.core.avatar_retarget import AvatarRetargeter
 from signeditor.io.avatar_gltf import AvatarAsset, load_humanoid_avatar
 from signeditor.io.errors import FileFormatError
 from signeditor.render.avatar import PosedMesh, PosedMeshCache
-from signeditor.render.avatars.face_rig import FaceRig
+from signeditor.render.avatars.face_rig import FaceRig, eye_gaze
 
 
 @lru_cache(maxsize=4)
@@ -85,7 +85,7 @@ class GltfAvatar:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        world = self.retargeter.world_transforms(np.asarray(pose_features)[None])[0]
+        world = self.retargeter.world_transforms(np.asarray(pose_features)[None], eye_gaze(face))[0]
         skin = world[self.asset.slot_nodes] @ self.asset.slot_inverse_bind
         blended = np.asarray(self._weights @ skin[:, :3, :].reshape(len(skin), 12).astype(np.float32),
                              dtype=np.float32).reshape(-1, 3, 4)
