@@ -302,15 +302,19 @@ def _build(reader: _Reader) -> AvatarAsset:
     parents = np.full(len(nodes), -1, dtype=np.int64)
     for i, node in enumerate(nodes):
         for child in node.get("children", []):
+            if not isinstance(child, int) or not 0 <= child < len(nodes) or parents[child] >= 0:
+                raise reader.fail(f"node {i} lists child {child!r}: not a node, or a node with two parents")
             parents[child] = i
+    for start in range(len(nodes)):  # every chain of parents must reach a root
+        node, steps = start, 0
+        while node >= 0 and steps <= len(nodes):
+            node, steps = parents[node], steps + 1
+        if node >= 0:
+            raise reader.fail("the node hierarchy has a cycle")
     rest_local = np.stack([_node_matrix(n) for n in nodes])
-    asset_world = np.empty_like(rest_local)
-    for n in topological_order(parents):
-        asset_world[n] = rest_local[n] if parents[n] < 0 else asset_world[parents[n]] @ rest_local[n]
     notes: list[str] = []
     tiles = _material_tiles(reader, notes)
     texture, boxes = _atlas(tiles)
-    default_box = len(boxes) - 1 if not doc.get("materials") else 0
     slots: dict[tuple[int, bytes], int] = {}
     slot_nodes: list[int] = []
     slot_ibm: list[np.ndarray] = []
@@ -369,7 +373,7 @@ def _build(reader: _Reader) -> AvatarAsset:
                 faces = np.arange(count - count % 3).reshape(-1, 3)
             if faces.size and faces.max() >= count:
                 raise reader.fail(f"mesh {mesh.get('name')!r} has indices past its {count} vertices")
-            u0, v0, du, dv = boxes[primitive.get("material", default_box)] if doc.get("materials") else boxes[0]
+            u0, v0, du, dv = boxes[primitive.get("material", 0)]  # no materials: one default tile
             transform = _uv_transform(doc, primitive.get("material"))
             uv = transform(uv)
             uv = np.stack([u0 + np.mod(uv[:, 0], 1.0) * du, v0 + np.mod(uv[:, 1], 1.0) * dv], axis=1)
