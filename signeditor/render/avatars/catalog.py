@@ -7,13 +7,25 @@ A choice is one string, so the editor can remember it in its settings: ``mannequ
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
+
+import numpy as np
 
 from signeditor.io.errors import FileFormatError
 from signeditor.paths import RESOURCES_DIR
+from signeditor.render.avatar import PosedMesh
 
 SHIPPED_DIR = RESOURCES_DIR / "avatars"
 DEFAULT_AVATAR = "shipped:Hispanic_F_2_Busi"
 MANNEQUIN = "mannequin"
+
+
+class Figure(Protocol):
+    """What the viewport and the exporters need from a figure (mannequin, SMPL-X model or glTF avatar)."""
+
+    faces: np.ndarray
+
+    def posed(self, pose_features: np.ndarray, key: object = None) -> PosedMesh: ...
 
 
 def shipped_avatars() -> dict[str, Path]:
@@ -31,7 +43,7 @@ def describe(choice: str) -> str:
     return "Mannequin"
 
 
-def load_avatar(choice: str) -> object:
+def load_avatar(choice: str) -> Figure:
     """The avatar object for a choice; raises FileFormatError naming the file and the problem."""
     kind, _, value = choice.partition(":")
     if kind == MANNEQUIN or not choice:

@@ -29,6 +29,8 @@ def _cached_avatar(path: str, mtime: float) -> tuple[AvatarAsset, AvatarRetarget
 class GltfAvatar:
     """One avatar file, ready to pose. Raises FileFormatError for files it cannot drive."""
 
+    has_face = True  # posed() takes the face channel
+
     def __init__(self, path: str | Path, cache_size: int = 160) -> None:
         path = Path(path)
         try:
@@ -73,8 +75,6 @@ class GltfAvatar:
                 ids, deltas = self.asset.morph_deltas[morph]
                 np.add.at(vertices, ids, np.float32(weight) * deltas)
         return vertices
-
-    has_face = True  # posed() takes the face channel
 
     def posed(self, pose_features: np.ndarray, key: object = None, face: np.ndarray | None = None,
               morph_weights: dict[int, float] | None = None) -> PosedMesh:
