@@ -181,3 +181,9 @@ def test_negation_shakes_the_head_and_role_shift_turns_it():
     assert nose[30, 0] > 0.25 and nose[0, 0] == pytest.approx(0.0, abs=1e-6), "the head turns to the signer's left"
     assert np.allclose(project.pose_shown_at(30), shown.features[30], atol=1e-6)
     assert np.array_equal(shown.features[:, :18], project.motion.features[:, :18]), "neck and collars stay"
+
+
+def test_the_lanes_share_the_timelines_time_axis(qtbot, window):
+    window.timeline.track_box.setXRange(10, 30, padding=0)
+    lanes = window.nonmanual_panel.plot.getViewBox()
+    assert lanes.viewRange()[0] == pytest.approx([10, 30])

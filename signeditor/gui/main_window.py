@@ -265,6 +265,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.docks["inspector"], self.docks["nonmanual"])
         self.docks["inspector"].raise_()
         self.nonmanual_panel.command_ready.connect(self._push)
+        self.nonmanual_panel.link_time_axis(self.timeline.track_box)
         self.nonmanual_panel.set_document(self.document)
         self.timeline.selection_changed.connect(self._span_from_selected_anchors)
 

@@ -102,6 +102,7 @@ class NonManualPanel(QtWidgets.QWidget):
         self.document: Document | None = None
         self.selected_id: int | None = None
         self._dragged: tuple[int, int, int] | None = None  # key id, its frame at press, frame under the mouse
+        self._time_linked = False
         self.plot = pg.PlotWidget(viewBox=_LaneViewBox(self))
         self.plot.setMinimumHeight(110)
         axis = self.plot.getAxis("left")
@@ -148,8 +149,18 @@ class NonManualPanel(QtWidgets.QWidget):
         document.face_keys_changed.connect(self.refresh)
         document.motion_changed.connect(self.refresh)
         document.frame_changed.connect(lambda frame: self.playhead.setValue(frame))
-        self.plot.setXRange(0, max(document.n_frames - 1, 1), padding=0.02)
+        if not self._time_linked:
+            self.plot.setXRange(0, max(document.n_frames - 1, 1), padding=0.02)
         self.refresh()
+
+    def link_time_axis(self, view_box: pg.ViewBox) -> None:
+        """Follow the timeline's time axis: zooming or panning it shows the same frames in the lanes.
+
+        (pyqtgraph's own view linking lines views up on one canvas; these are two widgets.)
+        """
+        self._time_linked = True
+        view_box.sigXRangeChanged.connect(lambda _box, frames: self.plot.setXRange(*frames, padding=0))
+        self.plot.setXRange(*view_box.viewRange()[0], padding=0)
 
     def set_span(self, start: int, end: int) -> None:
         self.span.setRegion((start, end))
