@@ -17,7 +17,7 @@ import numpy as np
 from signeditor.core import rotations
 from signeditor.core.body_volume import INSIDE_TOLERANCE, body_penetration
 from signeditor.core.motion import Motion, interpolate_features
-from signeditor.core.skeleton import ROTATING_JOINTS, Skeleton, signing_skeleton
+from signeditor.core.skeleton import ROTATING_JOINTS, SIDE_HAND_POINT_INDICES, Skeleton, signing_skeleton
 
 POSE, FACE = "POSE_LANDMARKS", "FACE_LANDMARKS"
 HAND_COMPONENT = {"L": "LEFT_HAND_LANDMARKS", "R": "RIGHT_HAND_LANDMARKS"}
@@ -392,12 +392,6 @@ def fit_features(keypoints: Keypoints, skeleton: Skeleton | None = None) -> tupl
     return features, filled
 
 
-#: Hand joints (wrist, fingers, tips) per side, as FK position indices.
-_HAND_POSITIONS = {side: [i for i, name in enumerate(signing_skeleton().names)
-                          if name.startswith(f"{side}_") and name[2:] not in ("Collar", "Shoulder", "Elbow")]
-                   for side in "LR"}
-
-
 def keep_hands_outside_body(features: np.ndarray, skeleton: Skeleton | None = None, passes: int = 4) -> int:
     """Swing each arm forward about its shoulder, in place, in frames where its hand enters the body.
 
@@ -420,7 +414,7 @@ def keep_hands_outside_body(features: np.ndarray, skeleton: Skeleton | None = No
         positions, world = forward_kinematics(features, skeleton, with_rotations=True)
         moved = False
         for side in "LR":
-            hand = positions[:, _HAND_POSITIONS[side]]
+            hand = positions[:, list(SIDE_HAND_POINT_INDICES[side])]
             depth = body_penetration(hand).max(axis=1)
             frames = np.flatnonzero(depth > 0.5 * INSIDE_TOLERANCE)
             if frames.size == 0:

@@ -32,19 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from signeditor.core.body_volume import body_penetration, chest_level_y, shoulder_plane_z
+from signeditor.core.ik import FINGER_POINTS, HAND_COMPONENT, POSE, SIDE_WORD
 from signeditor.core.skeleton import signing_skeleton
 
-POSE, LEFT_HAND, RIGHT_HAND = "POSE_LANDMARKS", "LEFT_HAND_LANDMARKS", "RIGHT_HAND_LANDMARKS"
-SIDE_WORD = {"L": "LEFT", "R": "RIGHT"}
-SIDE_HAND = {"L": LEFT_HAND, "R": RIGHT_HAND}
 #: MediaPipe hand chain per skeleton finger, wrist first.
-HAND_CHAINS: dict[str, tuple[str, ...]] = {
-    "Thumb": ("WRIST", "THUMB_CMC", "THUMB_MCP", "THUMB_IP", "THUMB_TIP"),
-    "Index": ("WRIST", "INDEX_FINGER_MCP", "INDEX_FINGER_PIP", "INDEX_FINGER_DIP", "INDEX_FINGER_TIP"),
-    "Middle": ("WRIST", "MIDDLE_FINGER_MCP", "MIDDLE_FINGER_PIP", "MIDDLE_FINGER_DIP", "MIDDLE_FINGER_TIP"),
-    "Ring": ("WRIST", "RING_FINGER_MCP", "RING_FINGER_PIP", "RING_FINGER_DIP", "RING_FINGER_TIP"),
-    "Pinky": ("WRIST", "PINKY_MCP", "PINKY_PIP", "PINKY_DIP", "PINKY_TIP"),
-}
+HAND_CHAINS: dict[str, tuple[str, ...]] = {finger: ("WRIST", *points) for finger, points in FINGER_POINTS.items()}
 
 #: Evidence kinds, strongest first: what the report's ``path`` names.
 WORLD_LANDMARKS, DETECTOR_DEPTH, LIFTED = "world_landmarks", "detector_depth", "lifted"
@@ -218,10 +210,10 @@ def lift_depth(
         seen = observed[:, chain].all(axis=1)
         old_wrist_z = positions[:, chain[2], 2].copy()
         paths.append(_lift_arm(side, chain, positions, seen, world_depth, report))
-        hand = SIDE_HAND[side]
+        hand = HAND_COMPONENT[side]
         members = [i for n, i in index.items() if n.startswith(hand + ".")]
         positions[:, members, 2] += (positions[:, chain[2], 2] - old_wrist_z)[:, None]
-    for side, hand in SIDE_HAND.items():
+    for side, hand in HAND_COMPONENT.items():
         _lift_hand(side, hand, index, positions, observed)
     report.frames_pushed_out = _push_out_of_body(names, index, positions)
     report.path = max(paths, key=(LIFTED, DETECTOR_DEPTH, WORLD_LANDMARKS).index) if paths else LIFTED
@@ -297,7 +289,7 @@ def _lift_hand(side: str, hand: str, index: dict[str, int], positions: np.ndarra
 def _push_out_of_body(names: tuple[str, ...], index: dict[str, int], positions: np.ndarray) -> int:
     """Move each hand (and its body wrist) forward just enough to leave the body capsules; frames moved."""
     moved = np.zeros(positions.shape[0], dtype=bool)
-    for side, hand in SIDE_HAND.items():
+    for side, hand in HAND_COMPONENT.items():
         members = [i for n, i in index.items() if n.startswith(hand + ".")]
         wrist = index.get(f"{POSE}.{SIDE_WORD[side]}_WRIST")
         group = members + ([wrist] if wrist is not None else [])

@@ -16,7 +16,7 @@ import numpy as np
 
 from signeditor.core.body_volume import INSIDE_TOLERANCE, body_penetration, chest_level_y, shoulder_plane_z
 from signeditor.core.lifting import TWIST_RANGE, forearm_twist
-from signeditor.core.skeleton import JOINT_INDEX
+from signeditor.core.skeleton import JOINT_INDEX, WRIST_AND_HAND_POINT_INDICES
 
 #: Largest angle (degrees) between forearm and hand direction a wrist can make.
 WRIST_MAX_BEND = 95.0
@@ -24,11 +24,6 @@ WRIST_MAX_BEND = 95.0
 FINGER_MAX_HYPEREXTENSION, FINGER_MAX_FLEXION = 35.0, 125.0
 #: Upper arm pointing backwards beyond this z component exceeds shoulder extension.
 SHOULDER_MAX_BACKWARD = 0.8
-HAND_JOINTS: dict[str, list[int]] = {
-    side: [i for n, i in JOINT_INDEX.items() if n.startswith(f"{side}_") and n[2:] not in
-           ("Collar", "Shoulder", "Elbow")]
-    for side in "LR"
-}
 FINGERS_FLEXING = ("Index", "Middle", "Ring", "Pinky")
 
 
@@ -116,7 +111,7 @@ def plausibility(positions: np.ndarray) -> Plausibility:
         raised = wrist[:, 1] > chest_level_y()
         raised_frames += int(raised.sum())
         behind_frames += int(np.sum(raised & (wrist[:, 2] < shoulder_plane_z())))
-    hands = positions[:, HAND_JOINTS["L"] + HAND_JOINTS["R"]]
+    hands = positions[:, list(WRIST_AND_HAND_POINT_INDICES)]
     inside = (body_penetration(hands) > INSIDE_TOLERANCE).any(axis=1)
     checks, violations = joint_limit_violations(positions)
     return Plausibility(raised_frames, behind_frames, positions.shape[0], int(inside.sum()), checks, violations)

@@ -62,6 +62,10 @@ HAND_POINT_INDICES: tuple[int, ...] = tuple(JOINT_INDEX[n] for n in LEFT_HAND_JO
 #: Both wrists with those points, in skeleton order: the whole hand, for speed and smoothness measures.
 WRIST_AND_HAND_POINT_INDICES: tuple[int, ...] = tuple(sorted((JOINT_INDEX["L_Wrist"], JOINT_INDEX["R_Wrist"],
                                                               *HAND_POINT_INDICES)))
+#: Per side ("L", "R"): the wrist, finger joints and fingertips, as position indices.
+SIDE_HAND_POINT_INDICES: dict[str, tuple[int, ...]] = {
+    side: tuple(i for i in WRIST_AND_HAND_POINT_INDICES if JOINT_NAMES[i].startswith(f"{side}_")) for side in "LR"
+}
 
 #: SMPL-X axis-angle jaw offset: the jaw joint sits below and in front of the head joint.
 _JAW_OFFSET = np.array([0.0, -0.02, 0.05])
