@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from signeditor.core.keyframes import POLICIES, anchors_from_segments
 from signeditor.core.motion import Motion
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError
+
+if TYPE_CHECKING:
+    from signeditor.ml.fast.api import Segmenter
 
 
 def load_motion(path: Path) -> Motion:
@@ -39,15 +43,11 @@ def segmentation_document(motion: Motion, segments: list, anchors: object, sourc
     }
 
 
-def run_segment(args: argparse.Namespace) -> int:
-    from signeditor.ml.fast.api import load_segmenter
-
-    source = Path(args.input)
+def segment_file(source: Path, output: Path, segmenter: Segmenter, policy: str, every: int) -> str:
+    """Segment one recording and write JSON or ELAN by the output's suffix (``signeditor batch`` calls this too)."""
     motion = load_motion(source)
-    segmenter = load_segmenter(args.weights)
     segments = segmenter.segment(motion)
-    anchors = anchors_from_segments(motion, segments, policy=args.policy, every=args.every)
-    output = Path(args.output)
+    anchors = anchors_from_segments(motion, segments, policy=policy, every=every)
     if output.suffix.lower() == ".eaf":
         from signeditor.io.elan import write_elan
 
@@ -56,7 +56,14 @@ def run_segment(args: argparse.Namespace) -> int:
         document = segmentation_document(motion, segments, anchors, str(source))
         text = json.dumps(document, indent=1)
         write_bytes_atomically(output, text.encode("utf-8"))
-    print(f"{len(segments)} signs, {len(anchors)} keyframes -> {output}")
+    return f"{len(segments)} signs, {len(anchors)} keyframes -> {output}"
+
+
+def run_segment(args: argparse.Namespace) -> int:
+    from signeditor.ml.fast.api import load_segmenter
+
+    segmenter = load_segmenter(args.weights)
+    print(segment_file(Path(args.input), Path(args.output), segmenter, args.policy, args.every))
     return 0
 
 

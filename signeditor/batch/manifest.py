@@ -1,0 +1,58 @@
+"""The batch manifest: one JSON line per finished task, so a rerun resumes and failures keep their reason.
+
+A line is written (and flushed to disk) as each task finishes, so a batch
+killed half-way leaves a manifest of everything done before; a torn last line
+from a crash is ignored when read back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+MANIFEST_NAME = "batch-manifest.jsonl"
+DONE, FAILED = "done", "failed"
+
+
+@dataclass
+class TaskRecord:
+    input: str
+    output: str
+    status: str
+    seconds: float
+    error: str | None = None
+    #: host:pid of the worker process that ran it.
+    worker: str = ""
+    #: Whether this task loaded the task's models (once per worker: the first task it ran).
+    loaded_models: bool = False
+
+
+class Manifest:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> dict[str, TaskRecord]:
+        """The last record of each input (later lines win: a retried failure that succeeded is done)."""
+        records: dict[str, TaskRecord] = {}
+        if not self.path.exists():
+            return records
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = TaskRecord(**json.loads(line))
+            except (ValueError, TypeError):
+                continue  # a line torn by a crash, or not ours
+            records[record.input] = record
+        return records
+
+    def finished(self) -> set[str]:
+        """Inputs whose task is done and whose output is still there: a rerun skips them."""
+        return {key for key, r in self.read().items() if r.status == DONE and Path(r.output).exists()}
+
+    def append(self, record: TaskRecord) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(asdict(record), sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())

@@ -1,0 +1,171 @@
+"""The batch task registry: what each ``signeditor batch TASK`` loads once per worker and runs per file.
+
+A task is one ``BatchTask`` entry: its command-line options, where a file's
+output goes, what it loads once per worker process (models, lexicons) and the
+per-file function the single-file command also calls. Options travel to the
+workers as a plain dict, so they pickle for Ray and for a process pool alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Options = dict[str, Any]
+
+
+class TaskUnavailableError(RuntimeError):
+    """The task needs a feature or extra this installation does not have."""
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    name: str
+    help: str
+    #: Suffixes of the files a folder given as input is expanded to.
+    suffixes: tuple[str, ...]
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    #: (input, output folder, options) -> the output file.
+    output_for: Callable[[Path, Path, Options], Path]
+    #: options -> what the worker keeps for every file of this batch (loaded once per worker).
+    load: Callable[[Options], Any]
+    #: (loaded, input, output, options) -> one line saying what was written.
+    run: Callable[[Any, Path, Path, Options], str]
+    #: Raises TaskUnavailableError when the task cannot run here (checked before any worker starts).
+    check_available: Callable[[], object] = lambda: None
+
+
+# --------------------------------------------------------------------------- segment
+
+
+def _segment_arguments(parser: argparse.ArgumentParser) -> None:
+    from signeditor.core.keyframes import POLICIES
+
+    parser.add_argument("--weights", default=None, help="FAST checkpoint (default: models/fast/fast.pt)")
+    parser.add_argument("--policy", choices=POLICIES, default="onset_middle_offset", help="keyframe policy")
+    parser.add_argument("--every", type=int, default=8, help="spacing for the every_n policy")
+    parser.add_argument("--suffix", choices=(".json", ".eaf"), default=".json", help="output kind")
+
+
+def _segment_load(options: Options) -> Any:
+    from signeditor.ml.fast.api import load_segmenter
+
+    return load_segmenter(options["weights"])
+
+
+def _segment_run(segmenter: Any, source: Path, output: Path, options: Options) -> str:
+    from signeditor.cli.segment import segment_file
+
+    return segment_file(source, output, segmenter, options["policy"], options["every"])
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    from signeditor.io.formats import EXPORT_FORMATS
+
+    parser.add_argument("-f", "--format", required=True, choices=sorted(EXPORT_FORMATS))
+
+
+def _export_output(source: Path, folder: Path, options: Options) -> Path:
+    from signeditor.cli.export import export_target
+
+    return export_target(source, folder, options["format"])
+
+
+def _export_run(_: Any, source: Path, output: Path, options: Options) -> str:
+    from signeditor.cli.export import export_file
+
+    return f"wrote {export_file(source, output, options['format'])}"
+
+
+# --------------------------------------------------------------------------- draft
+
+
+def _draft_arguments(parser: argparse.ArgumentParser) -> None:
+    from signeditor.drafts.clips import default_cache_dir
+
+    parser.add_argument("--spoken", required=True, help="spoken language of the texts (e.g. de, en)")
+    parser.add_argument("--signed", required=True, help="signed language code (e.g. sgg, gsg, ase)")
+    parser.add_argument("--suffix", default=".signproj", help="output suffix: .signproj or an export format's")
+    parser.add_argument("--lexicon", action="append", default=[], help="lexicon folder with index.csv (repeatable)")
+    parser.add_argument("--cache-dir", default=str(default_cache_dir()), help="cache of fitted lexicon clips")
+    parser.add_argument("--no-kf2p", action="store_true", help="cubic interpolation instead of KF2P transitions")
+
+
+def _draft_load(options: Options) -> Any:
+    from signeditor.cli.draft import default_lexicon_folders, draft_builder
+
+    folders = [Path(p) for p in options["lexicon"]] if options["lexicon"] else default_lexicon_folders()
+    return draft_builder(folders, options["cache_dir"], not options["no_kf2p"])
+
+
+def _draft_run(builder: Any, source: Path, output: Path, options: Options) -> str:
+    from signeditor.cli.draft import draft_to_file
+    from signeditor.io.errors import FileFormatError
+
+    try:
+        text = source.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileFormatError(source, f"cannot read the text: {exc}") from exc
+    if not text:
+        raise FileFormatError(source, "the file holds no text to sign")
+    return draft_to_file(builder, text, options["spoken"], options["signed"], output, None)
+
+
+# --------------------------------------------------------------------------- import-video
+
+#: Where the video importer's per-file function lives (``signeditor import-video``, issue #14).
+VIDEO_IMPORT_MODULE, VIDEO_IMPORT_FUNCTION = "signeditor.cli.import_video", "import_video_file"
+
+
+def _video_import_function() -> Callable[..., Any]:
+    try:
+        module = importlib.import_module(VIDEO_IMPORT_MODULE)
+    except ImportError as exc:
+        raise TaskUnavailableError(
+            f"batch import-video is not available: it needs `signeditor import-video` and the video extra "
+            f"(pip install 'signeditor[video]'); {exc}") from exc
+    function = getattr(module, VIDEO_IMPORT_FUNCTION, None)
+    if function is None:
+        raise TaskUnavailableError(f"batch import-video is not available: {VIDEO_IMPORT_MODULE} has no "
+                                   f"{VIDEO_IMPORT_FUNCTION}()")
+    return function
+
+
+def _video_run(_: Any, source: Path, output: Path, options: Options) -> str:
+    return str(_video_import_function()(source, output) or f"wrote {output}")
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def _suffix_output(source: Path, folder: Path, options: Options) -> Path:
+    return folder / f"{source.name.split('.')[0]}{options['suffix']}"
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.set_defaults(suffix=".signproj")
+
+
+def _nothing(options: Options) -> None:
+    return None
+
+
+TASKS: dict[str, BatchTask] = {task.name: task for task in (
+    BatchTask("segment", "find signs and keyframes in each recording with FAST (JSON or ELAN)",
+              (".pose", ".signproj"), _segment_arguments, _suffix_output, _segment_load, _segment_run),
+    BatchTask("import-video", "import each video as a project (video extra)",
+              (".mp4", ".mov", ".avi", ".mkv", ".webm"), _no_arguments, _suffix_output, _nothing, _video_run,
+              check_available=_video_import_function),
+    BatchTask("export", "export each file to one format",
+              (".signproj", ".pose", ".bvh", ".npz", ".glb", ".gltf"), _export_arguments, _export_output,
+              _nothing, _export_run),
+    BatchTask("draft", "a draft from each text file (one sentence per file)",
+              (".txt",), _draft_arguments, _suffix_output, _draft_load, _draft_run),
+)}
