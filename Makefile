@@ -11,8 +11,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# The pinned CPU build of torch (on local disk); an unpinned torch would pull CUDA.
 	$(PY) -m pip install -q torch==2.13.0
-	# The video extra too: CI must run the video import tests.
-	$(PY) -m pip install -q -e '.[dev,video]'
+	# The video and cluster extras too: CI must run the video import and batch tests.
+	$(PY) -m pip install -q -e '.[dev,video,cluster]'
 	touch $(STAMP)
 
 run: $(STAMP)

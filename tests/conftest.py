@@ -343,3 +343,15 @@ def rendered_sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, obj
     path = tmp_path_factory.mktemp("video") / "sample.mp4"
     write_video(motion, path, size=(640, 480))
     return path, motion
+
+
+@pytest.fixture(scope="session")
+def local_ray() -> object:
+    """One local Ray instance (2 CPUs) for every test that needs it: starting Ray takes seconds."""
+    ray = pytest.importorskip("ray", reason="the [cluster] extra (Ray) is not installed")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    if started:
+        ray.shutdown()

@@ -59,7 +59,7 @@ def run_batch(task: BatchTask, inputs: list[Path], output_dir: Path, options: Op
     manifest = Manifest(manifest_path or output_dir / MANIFEST_NAME)
     jobs = plan_jobs(task, expand_inputs(inputs, task.suffixes), output_dir, options)
     finished = manifest.finished()
-    todo = [job for job in jobs if job.input not in finished]
+    todo = [job for job in jobs if job.output not in finished]
     summary = BatchSummary(runner.description, skipped=len(jobs) - len(todo))
     began = time.perf_counter()
     with tqdm(total=len(todo), desc=f"batch {task.name}", unit="file", disable=not progress,

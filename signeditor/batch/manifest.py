@@ -34,7 +34,9 @@ class Manifest:
         self.path = path
 
     def read(self) -> dict[str, TaskRecord]:
-        """The last record of each input (later lines win: a retried failure that succeeded is done)."""
+        """The last record of each output (later lines win: a retried failure that succeeded is done).
+
+        Keyed by output, not input: one input may feed several batches (segment, export) into one folder."""
         records: dict[str, TaskRecord] = {}
         if not self.path.exists():
             return records
@@ -43,11 +45,11 @@ class Manifest:
                 record = TaskRecord(**json.loads(line))
             except (ValueError, TypeError):
                 continue  # a line torn by a crash, or not ours
-            records[record.input] = record
+            records[record.output] = record
         return records
 
     def finished(self) -> set[str]:
-        """Inputs whose task is done and whose output is still there: a rerun skips them."""
+        """Outputs whose task is done and which are still there: a rerun skips them."""
         return {key for key, r in self.read().items() if r.status == DONE and Path(r.output).exists()}
 
     def append(self, record: TaskRecord) -> None:

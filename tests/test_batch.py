@@ -1,0 +1,132 @@
+"""``signeditor batch``: outputs byte-identical to the single-file commands, manifest resume, failures, workers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from draft_helpers import write_fixture_lexicon
+
+from signeditor.batch.manifest import MANIFEST_NAME
+from signeditor.cli import main
+from signeditor.core.project import Project
+from signeditor.io.project_file import save_project
+from signeditor.ml.fast.synthetic import synthetic_motion
+
+SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "samples" / "sample.signproj"
+
+
+@pytest.fixture
+def clips(tmp_path: Path) -> list[Path]:
+    """Three small projects of synthetic signing and one broken file."""
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(3):
+        motion, _ = synthetic_motion(rng, 2 + i)
+        paths.append(folder / f"clip{i}.signproj")
+        save_project(Project(motion=motion), paths[-1])
+    (folder / "broken.signproj").write_bytes(b"PK\x03\x04 not a project")
+    return paths
+
+
+def _zip_entries(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _manifest(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / MANIFEST_NAME).read_text().splitlines()]
+
+
+def test_batch_segment_matches_single_file_resumes_and_reports_failures(clips: list[Path], tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    folder = clips[0].parent
+    assert main(["batch", "segment", str(folder), "-o", str(out), "--workers", "2", "--local", "--no-progress"]) == 1
+    assert "local process pool" in capsys.readouterr().err
+    for clip in clips:
+        single = tmp_path / f"single_{clip.stem}.json"
+        assert main(["segment", str(clip), "-o", str(single)]) == 0
+        assert (out / f"{clip.stem}.json").read_bytes() == single.read_bytes()
+    records = _manifest(out)
+    assert sorted(r["status"] for r in records) == ["done", "done", "done", "failed"]
+    failure = next(r for r in records if r["status"] == "failed")
+    assert failure["input"].endswith("broken.signproj") and "broken.signproj" in failure["error"]
+    assert not (out / "broken.json").exists()
+    # Models load once per worker process, not once per file.
+    assert sum(r["loaded_models"] for r in records) == len({r["worker"] for r in records})
+    # A rerun skips what is done and retries only the failure; a deleted output is redone.
+    (out / "clip1.json").unlink()
+    capsys.readouterr()
+    assert main(["batch", "segment", str(folder), "-o", str(out), "--local", "--json", "--no-progress"]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["done"], summary["failed"], summary["skipped"]) == (1, 1, 2)
+    assert list(summary["failures"]) == [str(folder.resolve() / "broken.signproj")]
+    assert (out / "clip1.json").exists()
+
+
+def test_batch_export_and_segment_on_ray_match_single_file(local_ray: object, clips: list[Path],
+                                                           tmp_path: Path) -> None:
+    inputs = [str(SAMPLE), *map(str, clips[:2])]
+    out = tmp_path / "ray"
+    assert main(["batch", "export", *inputs, "-f", "bvh", "-o", str(out), "--workers", "2", "--no-progress"]) == 0
+    assert main(["export", *inputs, "-f", "bvh", "-o", str(tmp_path / "single")]) == 0
+    for name in ("sample.bvh", "clip0.bvh", "clip1.bvh"):
+        assert (out / name).read_bytes() == (tmp_path / "single" / name).read_bytes()
+    assert main(["batch", "segment", *map(str, clips), "-o", str(out), "--suffix", ".eaf", "--no-progress"]) == 0
+    assert main(["segment", str(clips[2]), "-o", str(tmp_path / "single.eaf")]) == 0
+    assert (out / "clip2.eaf").read_bytes() == (tmp_path / "single.eaf").read_bytes()
+    records = _manifest(out)
+    assert len(records) == 6 and {r["status"] for r in records} == {"done"}
+    segment_records = records[3:]
+    assert sum(r["loaded_models"] for r in segment_records) == len({r["worker"] for r in segment_records})
+
+
+def test_batch_draft_matches_the_draft_command(tmp_path: Path) -> None:
+    lexicon = write_fixture_lexicon(tmp_path / "lexicon")
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    (texts / "one.txt").write_text("Kinder essen Pizza\n", encoding="utf-8")
+    (texts / "empty.txt").write_text("  \n", encoding="utf-8")
+    common = ["--spoken", "de", "--signed", "sgg", "--lexicon", str(lexicon), "--no-kf2p",
+              "--cache-dir", str(tmp_path / "cache")]
+    out = tmp_path / "out"
+    assert main(["batch", "draft", str(texts), "-o", str(out), *common, "--local", "--workers", "1",
+                 "--no-progress"]) == 1
+    assert main(["draft", "Kinder essen Pizza", *common, "-o", str(tmp_path / "single.signproj")]) == 0
+    # A .signproj is a zip whose entries carry the time of saving: the entries must be byte-identical.
+    assert _zip_entries(out / "one.signproj") == _zip_entries(tmp_path / "single.signproj")
+    failure = next(r for r in _manifest(out) if r["status"] == "failed")
+    assert "empty.txt" in failure["error"] and "no text" in failure["error"]
+
+
+def test_batch_import_video_says_when_it_is_unavailable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from signeditor.batch.tasks import TASKS, TaskUnavailableError
+
+    try:
+        TASKS["import-video"].check_available()
+    except TaskUnavailableError:
+        pass
+    else:
+        pytest.skip("video import is installed")
+    video = tmp_path / "a.mp4"
+    video.write_bytes(b"")
+    assert main(["batch", "import-video", str(video), "-o", str(tmp_path / "out"), "--local"]) == 2
+    assert "import-video is not available" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_inputs_writing_one_output_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(SAMPLE, tmp_path / "a" / "take.signproj")
+    shutil.copy(SAMPLE, tmp_path / "b" / "take.signproj")
+    with pytest.raises(ValueError, match="would both write"):
+        main(["batch", "export", str(tmp_path / "a"), str(tmp_path / "b"), "-f", "npz", "-o", str(tmp_path / "o"),
+              "--local"])
