@@ -54,7 +54,11 @@ _process_worker: BatchWorker | None = None
 
 
 def init_process_worker(threads: int) -> None:
+    """Runs first in each pool process, before numpy or torch load, so their thread pools get ``threads``
+    (Ray does the same for its actors by setting OMP_NUM_THREADS to the actor's CPUs)."""
     global _process_worker
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(threads)
     _process_worker = BatchWorker(threads)
 
 
