@@ -11,6 +11,7 @@ import torch
 from signeditor.ml.kf2p.api import load_generator
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet
 from signeditor.ml.kf2p.synthetic import synthetic_clip
+from signeditor.ml.kf2p.trainer import train
 from signeditor.ml.kf2p.training import (
     TrainClip,
     TrainConfig,
@@ -18,7 +19,6 @@ from signeditor.ml.kf2p.training import (
     flow_losses,
     make_batch,
     total_loss,
-    train,
 )
 
 

@@ -15,7 +15,7 @@ base. One number, fitted on the training split only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -64,8 +64,12 @@ def has_frames_between(frames: np.ndarray) -> bool:
 
 
 def fit_end_tension(examples: Iterable[tuple[np.ndarray, np.ndarray]],
-                     candidates: tuple[float, ...] = TENSION_CANDIDATES) -> tuple[float, dict[float, float]]:
-    """The candidate end tension with the lowest mean hands error over ``(features, keyframe_frames)`` examples."""
+                    candidates: tuple[float, ...] = TENSION_CANDIDATES,
+                    combine: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[float, dict[float, float]]:
+    """The candidate end tension with the lowest mean hands error over ``(features, keyframe_frames)`` examples.
+
+    ``combine`` sums arrays over the ranks of a data-parallel run, each of which holds a shard of the examples.
+    """
     errors: dict[float, list[float]] = {c: [] for c in candidates}
     for features, frames in examples:
         if not has_frames_between(frames):
@@ -75,5 +79,10 @@ def fit_end_tension(examples: Iterable[tuple[np.ndarray, np.ndarray]],
         for tension in candidates:
             pred = interpolate_keyframes(features * mask, mask, "cubic", end_tensions(features, frames, tension))
             errors[tension].append(hands_error_between_keyframes(pred, features, frames))
-    means = {c: float(np.mean(v)) if v else float("inf") for c, v in errors.items()}
+    if combine is not None:
+        sums = combine(np.array([np.sum(v) for v in errors.values()], dtype=np.float64))
+        counts = combine(np.array([len(v) for v in errors.values()], dtype=np.float64))
+        means = {c: float(s / n) if n else float("inf") for c, s, n in zip(errors, sums, counts, strict=True)}
+    else:
+        means = {c: float(np.mean(v)) if v else float("inf") for c, v in errors.items()}
     return min(means, key=means.__getitem__), means

@@ -8,6 +8,8 @@ this term puts the training signal there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -61,11 +63,16 @@ class HandPositionLoss(nn.Module):
         return torch.stack(pos, dim=2)
 
     def forward(self, residual_hat: torch.Tensor, residual: torch.Tensor, interp: torch.Tensor,
-                frame_weight: torch.Tensor) -> torch.Tensor:
-        """All motion tensors (B, 246, T); ``interp`` normalised as the network sees it; weight (B, 1, T)."""
+                frame_weight: torch.Tensor,
+                mean: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+        """All motion tensors (B, 246, T); ``interp`` normalised as the network sees it; weight (B, 1, T).
+
+        ``mean`` replaces the frame-weighted mean (data-parallel training averages over every rank's frames)."""
         base = interp * self.feature_std + self.feature_mean
         hat = self.positions(base + residual_hat * self.residual_std)[:, :, self.hand_points]
         real = self.positions(base + residual * self.residual_std)[:, :, self.hand_points]
         dist = (hat - real).norm(dim=-1).mean(-1) / self.scale  # (B, T)
         w = frame_weight[:, 0]
+        if mean is not None:
+            return mean(dist, w)
         return (dist * w).sum() / w.sum().clamp_min(1.0)

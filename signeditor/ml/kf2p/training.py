@@ -9,14 +9,9 @@ of the time each so classifier-free guidance has an unconditional model.
 from __future__ import annotations
 
 import copy
-import json
-import math
-import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,10 +20,9 @@ from torch import nn
 from signeditor.core.motion import FEATURE_DIM, interpolate_features, mirror_features
 from signeditor.core.segments import NON_SIGN, Segment, labels_from_segments, segments_from_labels
 from signeditor.ml.kf2p.api import Generator
-from signeditor.ml.kf2p.checkpoint import save_checkpoint
-from signeditor.ml.kf2p.end_tension import fit_end_tension, hands_error_between_keyframes, has_frames_between
+from signeditor.ml.kf2p.end_tension import hands_error_between_keyframes, has_frames_between
 from signeditor.ml.kf2p.keyframe_sampling import onset_middle_offset, training_stream_mask
-from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet, count_parameters
+from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet
 from signeditor.ml.kf2p.position_loss import HandPositionLoss
 from signeditor.ml.kf2p.representation import (
     Normaliser,
@@ -161,11 +155,24 @@ def validation_hands_error(net: KF2PNet | None, clips: list[TrainClip], norm: No
 
 
 def compute_normaliser(clips: list[TrainClip], rng: np.random.Generator, tension: float,
-                       n_samples: int = 200) -> Normaliser:
-    """Feature statistics over all frames; residual statistics over crops with training-like keyframes."""
-    feats = np.concatenate([c.features for c in clips])
-    mean = feats.mean(0)
-    std = np.maximum(feats.std(0), 0.05)
+                       n_samples: int = 200, combine: Callable[[np.ndarray], np.ndarray] | None = None) -> Normaliser:
+    """Feature statistics over all frames; residual statistics over crops with training-like keyframes.
+
+    With ``combine`` (a sum over the ranks of a data-parallel run, each holding a shard of the clips) the
+    statistics are those of every rank's frames and crops; ``n_samples`` is then this rank's share.
+    """
+    if combine is None:
+        feats = np.concatenate([c.features for c in clips])
+        mean = feats.mean(0)
+        std = np.maximum(feats.std(0), 0.05)
+    else:
+        sums = np.zeros((3, FEATURE_DIM))
+        for c in clips:
+            f = c.features.astype(np.float64)
+            sums += (np.full(FEATURE_DIM, len(f)), f.sum(0), (f * f).sum(0))
+        count, total, squares = combine(sums)
+        mean = total / count
+        std = np.maximum(np.sqrt(np.maximum(squares / count - mean * mean, 0.0)), 0.05)
     sq = np.zeros(FEATURE_DIM)
     count = np.zeros(FEATURE_DIM)
     for _ in range(n_samples):
@@ -176,6 +183,8 @@ def compute_normaliser(clips: list[TrainClip], rng: np.random.Generator, tension
         free = 1.0 - mask
         sq += (((clip.features - cond.interp) ** 2) * free).sum(0)
         count += free.sum(0)
+    if combine is not None:
+        sq, count = combine(np.stack([sq, count]))
     residual_std = np.maximum(np.sqrt(sq / np.maximum(count, 1.0)), 0.01)
     return Normaliser(mean.astype(np.float32), std.astype(np.float32), residual_std.astype(np.float32))
 
@@ -193,9 +202,13 @@ class Batch:
 
 
 def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfig, norm: Normaliser,
-               languages: list[str], downsample: int, *, dropout: bool = True, tension: float = 0.0) -> Batch:
-    """Random crops with sampled keyframes, padded to a common length that the U-Net can halve."""
-    crop_len = int(rng.integers(cfg.min_crop, cfg.max_crop + 1))
+               languages: list[str], downsample: int, *, dropout: bool = True, tension: float = 0.0,
+               crop_len: int | None = None) -> Batch:
+    """Random crops with sampled keyframes, padded to a common length that the U-Net can halve.
+
+    ``crop_len`` is drawn from ``rng`` unless given (ranks of one step share it, so their rows pad alike)."""
+    if crop_len is None:
+        crop_len = int(rng.integers(cfg.min_crop, cfg.max_crop + 1))
     padded = -(-crop_len // downsample) * downsample
     b = cfg.batch_size
     x1 = np.zeros((b, padded, FEATURE_DIM), np.float32)
@@ -239,22 +252,38 @@ def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfi
     return Batch(t(x1), t(interp), t(colmask), t(smask), t(lmask), ids, weights, torch.tensor(langs))
 
 
-def _masked_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+#: A masked mean, sum(values * weight) / sum(weight): per process, or over all ranks' rows (GlobalMaskedMean).
+MaskedMean = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def masked_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return (values * weight).sum() / weight.expand_as(values).sum().clamp_min(1.0)
+
+
+@dataclass(frozen=True)
+class NoiseRows:
+    """This rank's rows of the global batch: the flow's noise is drawn for the whole global batch from a
+    generator every rank shares, and each rank keeps its rows, so the noise does not depend on the world size."""
+
+    start: int
+    global_size: int
 
 
 def flow_losses(net: nn.Module, batch: Batch, generator: torch.Generator | None = None,
                 noise_scales: tuple[float, ...] = (0.0, 0.0, 0.5), t_zero_prob: float = 0.0,
-                position_loss: HandPositionLoss | None = None) -> dict[str, torch.Tensor]:
+                position_loss: HandPositionLoss | None = None, *, noise_rows: NoiseRows | None = None,
+                mean: MaskedMean = masked_mean) -> dict[str, torch.Tensor]:
     """The four loss terms for one batch (keyframe columns excluded: they are given, not generated)."""
     device = batch.x1.device
     x1 = batch.x1
     bsz = x1.shape[0]
+    draw = bsz if noise_rows is None else noise_rows.global_size
+    rows = slice(0, bsz) if noise_rows is None else slice(noise_rows.start, noise_rows.start + bsz)
     free = (1.0 - batch.column_mask) * batch.length_mask
-    scales = torch.tensor(noise_scales)[torch.randint(len(noise_scales), (bsz,), generator=generator)]
-    x0 = (torch.randn(x1.shape, generator=generator) * scales[:, None, None]).to(device)
-    t = torch.rand(bsz, generator=generator)
-    at_start = (scales == 0) & (torch.rand(bsz, generator=generator) < t_zero_prob)
+    scales = torch.tensor(noise_scales)[torch.randint(len(noise_scales), (draw,), generator=generator)][rows]
+    x0 = (torch.randn((draw, *x1.shape[1:]), generator=generator)[rows] * scales[:, None, None]).to(device)
+    t = torch.rand(draw, generator=generator)[rows]
+    at_start = (scales == 0) & (torch.rand(draw, generator=generator)[rows] < t_zero_prob)
     t = torch.where(at_start, torch.zeros_like(t), t).to(device)
     tt = t[:, None, None]
     x_t = ((1 - tt) * x0 + tt * x1) * free
@@ -268,13 +297,13 @@ def flow_losses(net: nn.Module, batch: Batch, generator: torch.Generator | None 
     acc_w = vel_w[..., 1:] * vel_w[..., :-1]
     dx_hat, dx = x1_hat.diff(dim=-1), x1.diff(dim=-1)
     losses = {
-        "flow": _masked_mean((v_hat - target_v) ** 2, free),
-        "recon": _masked_mean((x1_hat - x1) ** 2, lm),
-        "velocity": _masked_mean((dx_hat - dx) ** 2, vel_w),
-        "accel": _masked_mean((dx_hat.diff(dim=-1) - dx.diff(dim=-1)) ** 2, acc_w),
+        "flow": mean((v_hat - target_v) ** 2, free),
+        "recon": mean((x1_hat - x1) ** 2, lm),
+        "velocity": mean((dx_hat - dx) ** 2, vel_w),
+        "accel": mean((dx_hat.diff(dim=-1) - dx.diff(dim=-1)) ** 2, acc_w),
     }
     if position_loss is not None:
-        losses["position"] = position_loss(x1_hat, x1, batch.interp, lm)
+        losses["position"] = position_loss(x1_hat, x1, batch.interp, lm, mean)
     return losses
 
 
@@ -302,132 +331,6 @@ def validation_loss(net: nn.Module, clips: list[TrainClip], cfg: TrainConfig, no
     return total / n_batches
 
 
-def _distributed() -> tuple[int, int, torch.device]:
-    """Rank, world size and device; initialises torch.distributed when launched by torchrun."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    import torch.distributed as dist
-
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if torch.cuda.is_available():
-        torch.cuda.set_device(local_rank)
-        device = torch.device("cuda", local_rank)
-        dist.init_process_group("nccl")
-    else:
-        device = torch.device("cpu")
-        dist.init_process_group("gloo")
-    return dist.get_rank(), world, device
-
-
 def log_to_stderr(message: str) -> None:
     """Progress goes to stderr, unbuffered, so ``--json`` keeps stdout to one JSON object."""
     print(message, file=sys.stderr, flush=True)
-
-
-def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainConfig, out_path: Path | None,
-          log: Callable[[str], None] = log_to_stderr, meta: dict | None = None) -> dict:
-    """Train, keep an EMA copy, save the EMA weights; returns a summary dict (losses, params, time)."""
-    rank, world, device = _distributed()
-    torch.manual_seed(cfg.seed + rank)
-    rng = np.random.default_rng(cfg.seed + 1000 * rank)
-    languages = sorted({c.signed_language for c in train_clips if c.signed_language})[: cfg.model.n_languages]
-    tension = cfg.end_tension
-    if tension is None:
-        tension, by_tension = fit_end_tension(keyframe_examples(train_clips))
-        log(json.dumps({"end_tension": tension, "hands_error_by_tension": by_tension}))
-    norm = compute_normaliser(train_clips, np.random.default_rng(cfg.seed), tension)
-    position_loss = HandPositionLoss(norm).to(device) if cfg.loss_weights.get("position") else None
-    net = KF2PNet(cfg.model).to(device)
-    ema = copy.deepcopy(net).eval()
-    for p in ema.parameters():
-        p.requires_grad_(False)
-    model: nn.Module = net
-    if world > 1:
-        model = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-    def lr_at(step: int) -> float:
-        if step < cfg.warmup:
-            return cfg.lr * (step + 1) / cfg.warmup
-        progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-        return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
-
-    def save(steps_done: int, extra: dict) -> None:
-        info = dict(meta or {})
-        info.update({"steps": steps_done, "seed": cfg.seed, "end_tension": tension, "sampler": "euler",
-                     "default_steps": cfg.default_steps, "noise_scale": cfg.default_noise_scale, **extra})
-        save_checkpoint(out_path, ema, norm, languages, info)
-
-    def select(steps_done: int) -> None:
-        """Score the EMA weights on validation and keep them if they are the best so far."""
-        nonlocal best, last_scored
-        last_scored = steps_done
-        if not val_clips:
-            save(steps_done, {})
-            return
-        error = validation_hands_error(ema, val_clips, norm, languages, tension, device, cfg.default_steps,
-                                       cfg.default_noise_scale)
-        log(json.dumps({"step": steps_done, "val_hands_error": error, "best": min(best[0], error)}))
-        if error < best[0]:
-            best = (error, steps_done)
-            save(steps_done, {"val_hands_error": error})
-
-    selecting = rank == 0 and out_path is not None
-    best = (float("inf"), 0)
-    last_scored = 0
-    base_error = None
-    if rank == 0 and val_clips:
-        base_error = validation_hands_error(None, val_clips, norm, languages, tension, device, 0, 0.0)
-        log(json.dumps({"val_hands_error_base_spline": base_error}))
-    started = time.monotonic()
-    history: list[dict] = []
-    running = 0.0
-    step = 0
-    for step in range(cfg.steps):
-        if cfg.max_minutes is not None and time.monotonic() - started > 60 * cfg.max_minutes:
-            log(f"time budget reached at step {step}")
-            break
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step)
-        batch = _to(make_batch(train_clips, rng, cfg, norm, languages, cfg.model.downsample, tension=tension), device)
-        loss = total_loss(flow_losses(model, batch, noise_scales=cfg.noise_scales, t_zero_prob=cfg.t_zero_prob,
-                                      position_loss=position_loss), cfg.loss_weights)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        decay = min(cfg.ema_decay, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, p in zip(ema.parameters(), net.parameters(), strict=True):
-                pe.lerp_(p, 1 - decay)
-        running += loss.item()
-        if (step + 1) % cfg.log_every == 0 and rank == 0:
-            entry = {"step": step + 1, "train_loss": running / cfg.log_every,
-                     "minutes": (time.monotonic() - started) / 60}
-            running = 0.0
-            history.append(entry)
-            log(json.dumps(entry))
-        if selecting and cfg.select_every and (step + 1) % cfg.select_every == 0:
-            select(step + 1)
-    steps_done = step + 1
-    summary: dict = {"params": count_parameters(net), "steps": steps_done, "world_size": world,
-                     "minutes": (time.monotonic() - started) / 60, "device": str(device), "history": history}
-    if rank == 0:
-        if val_clips:
-            summary["val_loss_ema"] = validation_loss(ema, val_clips, cfg, norm, languages, device, tension)
-            summary["val_loss_raw"] = validation_loss(net, val_clips, cfg, norm, languages, device, tension)
-        summary["train_loss_ema"] = validation_loss(ema, train_clips, cfg, norm, languages, device, tension)
-        summary["end_tension"] = tension
-        if selecting and last_scored != steps_done:
-            select(steps_done)
-        summary.update({"val_hands_error_base_spline": base_error, "val_hands_error_best": best[0],
-                        "best_step": best[1]})
-    summary["ema_model"] = ema
-    summary["normaliser"] = norm
-    summary["languages"] = languages
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.destroy_process_group()
-    return summary

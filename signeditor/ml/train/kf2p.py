@@ -18,7 +18,8 @@ from signeditor.data.corpus import clips_for_split, load_corpus
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.kf2p.api import DEFAULT_WEIGHTS
 from signeditor.ml.kf2p.model import KF2PConfig
-from signeditor.ml.kf2p.training import TrainClip, TrainConfig, train
+from signeditor.ml.kf2p.trainer import train
+from signeditor.ml.kf2p.training import TrainClip, TrainConfig
 
 MIN_CLIP_FRAMES = 16
 
