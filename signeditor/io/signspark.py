@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,8 +131,10 @@ def write_signspark_lmdb(records: list[SignSparkRecord], path: str | Path) -> No
     env.close()
 
 
-def read_signspark_lmdb(path: str | Path) -> list[SignSparkRecord]:
-    """Every record listed in ``__meta__``; the database is read in a child process (see ``lmdb_dump``)."""
+def read_signspark_lmdb(path: str | Path,
+                        select: Callable[[list[str]], list[str]] | None = None) -> list[SignSparkRecord]:
+    """Every record listed in ``__meta__`` (or those ``select`` keeps of the listed ids, decoding only them);
+    the database is read in a child process (see ``lmdb_dump``)."""
     from signeditor.io.lmdb_dump import read_lmdb_items
 
     path = Path(path)
@@ -146,7 +149,8 @@ def read_signspark_lmdb(path: str | Path) -> list[SignSparkRecord]:
     if not isinstance(meta, dict) or not isinstance(meta.get("clip_ids"), list):
         raise FileFormatError(path, "__meta__ has no clip_ids list")
     records = []
-    for clip_id in meta["clip_ids"]:
+    clip_ids = [str(c) for c in meta["clip_ids"]]
+    for clip_id in select(clip_ids) if select is not None else clip_ids:
         raw = items.get(str(clip_id).encode("utf-8"))
         if raw is None:
             raise FileFormatError(path, f"clip {clip_id!r} is listed in __meta__ but missing")

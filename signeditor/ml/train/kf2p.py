@@ -1,4 +1,4 @@
-"""Train the KF2P keyframe-to-pose generator from the corpus (CPU, GPU or torchrun DDP)."""
+"""Train the KF2P keyframe-to-pose generator from the corpus (CPU, GPU, or several with torchrun)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ import torch
 from signeditor.core.motion import Motion
 from signeditor.core.segments import labels_from_segments
 from signeditor.data.corpus import clips_for_split, load_corpus
+from signeditor.data.signspark_corpus import is_signspark_corpus, signspark_clips
 from signeditor.io.errors import FileFormatError
+from signeditor.ml.distributed import init_distributed
 from signeditor.ml.kf2p.api import DEFAULT_WEIGHTS
 from signeditor.ml.kf2p.model import KF2PConfig
 from signeditor.ml.kf2p.trainer import train
@@ -30,7 +32,8 @@ RECIPE = TrainConfig()
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     net = RECIPE.model
-    parser.add_argument("--data", type=Path, default=Path("data"), help="corpus folder (index.json + clips/)")
+    parser.add_argument("--data", type=Path, default=Path("data"),
+                        help="corpus folder (index.json + clips/) or SignSparK LMDB corpus (train/ val/ databases)")
     parser.add_argument("-o", "--out", type=Path, default=DEFAULT_WEIGHTS, help="where to write the EMA weights")
     parser.add_argument("--steps", type=int, default=RECIPE.steps)
     parser.add_argument("--batch-size", type=int, default=RECIPE.batch_size)
@@ -65,6 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-fast-keyframes", action="store_true",
                         help="train on annotated keyframe layouts only (not also on FAST's)")
     parser.add_argument("--no-text", action="store_true", help="ablation: train without text conditioning")
+    parser.add_argument("--state", type=Path, default=None,
+                        help="training state file to write every --state-every steps (for --resume)")
+    parser.add_argument("--state-every", type=int, default=100, help="steps between training state saves")
+    parser.add_argument("--resume", action="store_true", help="continue from --state (same number of processes)")
 
 
 def _segmenter_tags() -> Callable[[np.ndarray], np.ndarray] | None:
@@ -85,14 +92,22 @@ def _segmenter_tags() -> Callable[[np.ndarray], np.ndarray] | None:
 
 
 def load_train_clips(data: Path, split: str, *, with_text: bool = True,
-                     segmenter_tags: Callable[[np.ndarray], np.ndarray] | None = None) -> list[TrainClip]:
-    """Clips of one split as float arrays; never called with split 'test'."""
+                     segmenter_tags: Callable[[np.ndarray], np.ndarray] | None = None,
+                     shard: Callable[[list], list] | None = None) -> list[TrainClip]:
+    """Clips of one split as float arrays; never called with split 'test'.
+
+    ``data`` is a ``signeditor data build`` corpus or a SignSparK LMDB corpus; ``shard`` keeps this rank's
+    share of the clips (before their arrays are read) when training runs on several processes.
+    """
     if split == "test":
         raise ValueError("KF2P never trains or validates on the test split")
+    keep = shard or (lambda items: items)
+    if is_signspark_corpus(data):
+        return [TrainClip(c.features, c.labels, " ".join([c.text, *c.glosses]).strip() if with_text else "",
+                          c.signed_language, segmenter_tags(c.features) if segmenter_tags is not None else None)
+                for c in signspark_clips(data, split, keep) if len(c.features) >= MIN_CLIP_FRAMES]
     clips = []
-    for record in clips_for_split(load_corpus(data), split):
-        if record.n_frames < MIN_CLIP_FRAMES:
-            continue
+    for record in keep([r for r in clips_for_split(load_corpus(data), split) if r.n_frames >= MIN_CLIP_FRAMES]):
         arrays = record.load()
         labels = arrays["labels"].astype(np.int8) if "labels" in arrays else np.full(record.n_frames, -1, np.int8)
         text = " ".join([record.text, *record.glosses]).strip() if with_text else ""
@@ -104,11 +119,16 @@ def load_train_clips(data: Path, split: str, *, with_text: bool = True,
 
 def run(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
+    ctx = init_distributed()
     tags = None if args.no_fast_keyframes else _segmenter_tags()
-    train_clips = load_train_clips(args.data, "train", with_text=not args.no_text, segmenter_tags=tags)
-    val_clips = load_train_clips(args.data, "val", with_text=not args.no_text, segmenter_tags=tags)
+    train_clips = load_train_clips(args.data, "train", with_text=not args.no_text, segmenter_tags=tags,
+                                   shard=ctx.shard)
+    # Validation and model selection run on rank 0 only.
+    val_clips = load_train_clips(args.data, "val", with_text=not args.no_text, segmenter_tags=tags) \
+        if ctx.is_main else []
     if not train_clips:
-        raise SystemExit(f"no training clips in {args.data}")
+        raise SystemExit(f"no training clips in {args.data}" + (f" for rank {ctx.rank}" if ctx.distributed else ""))
+    n_train = int(ctx.all_reduce_sum(np.array(float(len(train_clips)))))
     noise_scales = tuple(float(v) for v in args.train_noise_scales.split(","))
     model = KF2PConfig(channels=tuple(int(c) for c in args.channels.split(",")), blocks_per_level=args.blocks,
                        dropout=args.dropout, noise_conditioning=len(noise_scales) > 1,
@@ -121,11 +141,14 @@ def run(args: argparse.Namespace) -> dict:
                   default_steps=args.default_steps, default_noise_scale=args.noise_scale,
                   select_every=args.select_every, model=model)
     meta = {"run_id": time.strftime("%Y%m%d%H%M", time.gmtime()),
-            "train_clips": len(train_clips), "val_clips": len(val_clips), "text": not args.no_text}
-    summary = train(train_clips, val_clips, cfg, args.out, meta=meta)
+            "train_clips": n_train, "val_clips": len(val_clips), "text": not args.no_text}
+    summary = train(train_clips, val_clips, cfg, args.out, meta=meta, state_path=args.state,
+                    state_every=args.state_every, resume=args.resume)
+    if not ctx.is_main:
+        return {}
     for key in ("ema_model", "normaliser", "languages", "history"):
         summary.pop(key, None)
     summary["out"] = str(args.out)
-    summary["train_clips"] = len(train_clips)
+    summary["train_clips"] = n_train
     summary["val_clips"] = len(val_clips)
     return summary
