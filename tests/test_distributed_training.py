@@ -149,3 +149,20 @@ def test_torchrun_trains_kf2p_on_a_signspark_lmdb_corpus_and_resumes(tmp_path: P
     _, err = torchrun(2, *common, "--steps", "6", "--resume", cwd=tmp_path)
     assert '"resumed_at_step": 4' in err
     assert load_checkpoint(tmp_path / "k.pt")[3]["steps"] == 6
+
+
+@pytest.mark.slow
+def test_torchrun_trains_fast_on_two_ranks(tmp_path: Path) -> None:
+    from signeditor.ml.fast.api import load_segmenter
+
+    corpus = write_signspark_corpus(tmp_path / "corpus", n_train=4, n_val=1)
+    out, _ = torchrun(2, "-m", "signeditor", "train", "fast", "--json", "--data", str(corpus), "-o",
+                      str(tmp_path / "fast.pt"), "--steps", "3", "--batch-size", "4", cwd=tmp_path)
+    summary = json.loads(out[out.index('{\n "'):])
+    assert summary["world_size"] == 2 and summary["train_clips"] == 4 and summary["steps"] == 3
+    from signeditor.core.motion import Motion
+    from signeditor.ml.kf2p.synthetic import synthetic_clip
+
+    features, _ = synthetic_clip(np.random.default_rng(9), 60)
+    segmenter = load_segmenter(tmp_path / "fast.pt")  # rank 0 wrote a loadable checkpoint
+    assert all(0 <= s.start < s.end <= 60 for s in segmenter.segment(Motion(25.0, features)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,15 +11,24 @@ from signeditor.core.motion import Motion
 from signeditor.ml.fast.training import FPS, TrainingClip, join_clips
 
 
-def load_clips(corpus_dir: str | Path, splits: Sequence[str]) -> list[TrainingClip]:
-    """Clips of the given splits that carry labels, resampled to the model's frame rate when needed."""
-    from signeditor.data.corpus import load_corpus
+def load_clips(corpus_dir: str | Path, splits: Sequence[str],
+               shard: Callable[[list], list] | None = None) -> list[TrainingClip]:
+    """Clips of the given splits that carry labels, resampled to the model's frame rate when needed.
 
-    records = load_corpus(Path(corpus_dir))
+    ``corpus_dir`` is a ``signeditor data build`` corpus or a SignSparK LMDB corpus (its clips count as
+    sentences); ``shard`` keeps this rank's share before the arrays are read (training on several processes).
+    """
+    from signeditor.data.corpus import load_corpus
+    from signeditor.data.signspark_corpus import is_signspark_corpus, signspark_clips
+
+    keep = shard or (lambda items: items)
+    if is_signspark_corpus(Path(corpus_dir)):
+        return [TrainingClip(c.features, c.labels, "sentence", "signspark", c.id)
+                for split in splits for c in signspark_clips(Path(corpus_dir), split, keep)
+                if c.has_labels and len(c.features) >= 2 and np.any(c.labels >= 1)]
+    records = keep([r for r in load_corpus(Path(corpus_dir)) if r.split in splits and r.has_labels])
     clips: list[TrainingClip] = []
     for record in records:
-        if record.split not in splits or not record.has_labels:
-            continue
         arrays = record.load()
         features = np.asarray(arrays["features"], dtype=np.float32)
         labels = np.asarray(arrays["labels"], dtype=np.int8)

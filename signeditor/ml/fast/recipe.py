@@ -20,6 +20,7 @@ from signeditor.core.segmentation_decoding import DecodingSettings, decode_segme
 from signeditor.core.segmentation_metrics import segmentation_scores
 from signeditor.core.segments import segments_from_labels
 from signeditor.io.atomic import write_bytes_atomically
+from signeditor.ml.distributed import finish_distributed, init_distributed
 from signeditor.ml.fast.api import make_checkpoint, segmenter_from_checkpoint
 from signeditor.ml.fast.corpus_clips import evaluation_sequences, load_clips
 from signeditor.ml.fast.training import FPS, TrainingSettings, train_network, tune_decoding
@@ -45,16 +46,22 @@ def train_and_save(
     log: Callable[[str], None] = print,
 ) -> dict:
     began = time.monotonic()
-    train_clips = load_clips(corpus_dir, ("train",))
-    val_clips = load_clips(corpus_dir, ("val",))
+    ctx = init_distributed()  # under torchrun: this rank reads its shard, rank 0 validates and saves
+    train_clips = load_clips(corpus_dir, ("train",), shard=ctx.shard)
+    val_clips = load_clips(corpus_dir, ("val",)) if ctx.is_main else []
     if not train_clips:
         raise ValueError(f"no labelled training clips in {corpus_dir}")
     counts = {k: sum(c.kind == k for c in train_clips) for k in ("sentence", "isolated", "fingerspelling")}
-    log(f"training clips {counts}, validation clips {len(val_clips)}")
+    if ctx.is_main:
+        log(f"training clips {counts}{' on rank 0' if ctx.distributed else ''}, validation clips {len(val_clips)}")
+    n_train = int(ctx.all_reduce_sum(np.array(float(len(train_clips)))))
     settings = TrainingSettings(seed=seed, steps=steps or DEFAULT_STEPS, threads=threads)
     if batch_size:
         settings.batch_size = batch_size
     net, mean, std, stats = train_network(train_clips, settings, log=log)
+    if not ctx.is_main:
+        finish_distributed()
+        return {}
     checkpoint = make_checkpoint(net, mean, std, DecodingSettings())
     segmenter = segmenter_from_checkpoint(checkpoint)
     val_groups = evaluation_sequences(val_clips, seed=seed + 1)
@@ -73,14 +80,16 @@ def train_and_save(
         checkpoint = make_checkpoint(net, mean, std, decoding)
     info = {
         "seed": seed, "steps": settings.steps, "batch_size": settings.batch_size, "window": settings.window,
-        "train_clips": len(train_clips), "val_clips": len(val_clips),
+        "train_clips": n_train, "val_clips": len(val_clips),
         "train_seconds": round(stats["train_seconds"], 1),
     }
     checkpoint["info"] = dict(info)
     save_checkpoint(checkpoint, output)
+    finish_distributed()
     return {
         "output": str(output), **info, **{f"val_{k}": v for k, v in val_scores.items()},
         "decoding": checkpoint["decoding"], "total_seconds": round(time.monotonic() - began, 1),
+        "world_size": ctx.world,
         "train_sign_frame_fraction": round(float(np.mean([np.mean(c.labels >= 1) for c in train_clips])), 3),
     }
 

@@ -25,6 +25,7 @@ from signeditor.core.motion import interpolate_features, mirror_features
 from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments
 from signeditor.core.segmentation_metrics import segmentation_scores
 from signeditor.core.segments import IN_SIGN, NON_SIGN, SIGN_START, UNKNOWN_LABEL, segments_from_labels
+from signeditor.ml.distributed import DistributedContext, init_distributed
 from signeditor.ml.fast.model import FastConfig, FastSegmenterNet
 
 FPS = 25.0
@@ -202,40 +203,62 @@ def normalisation(streams: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray
     return mean.astype(np.float32), std.astype(np.float32)
 
 
+def _distributed_normalisation(streams: Sequence[np.ndarray], ctx: DistributedContext) -> tuple[np.ndarray, np.ndarray]:
+    """``normalisation`` over every rank's warm-up windows (sums of values and squares, then mean and std)."""
+    stacked = np.concatenate([s for s in streams], axis=1).astype(np.float64)  # (2, N, F)
+    n = ctx.all_reduce_sum(np.array(float(stacked.shape[1])))
+    total, squares = ctx.all_reduce_sum(np.stack([stacked.sum(axis=1), (stacked * stacked).sum(axis=1)]))
+    mean = total / n
+    std = np.maximum(np.sqrt(np.maximum(squares / n - mean * mean, 0.0)), 0.05)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
 def train_network(
     clips: Sequence[TrainingClip],
     settings: TrainingSettings,
     config: FastConfig | None = None,
     log: Callable[[str], None] = print,
 ) -> tuple[FastSegmenterNet, np.ndarray, np.ndarray, dict[str, float]]:
-    """Train from scratch; returns the network, the normalisation and training stats."""
-    torch.manual_seed(settings.seed)
+    """Train from scratch; returns the network, the normalisation and training stats.
+
+    Under ``torchrun`` each rank passes its shard of the clips and draws its share of every global batch
+    (``batch_size``) from it; the loss is the weighted cross-entropy of the global batch (DDP averages the
+    gradients) and rank 0 logs. With one process this is the single-process recipe, bit for bit.
+    """
+    ctx = init_distributed()
+    torch.manual_seed(settings.seed + ctx.rank)
     torch.set_num_threads(settings.threads)
-    rng = np.random.default_rng(settings.seed)
+    rng = np.random.default_rng(settings.seed + 1000 * ctx.rank)
+    if settings.batch_size % ctx.world:
+        raise ValueError(f"batch size {settings.batch_size} does not split over {ctx.world} processes")
+    batch_size = settings.batch_size // ctx.world
     sampler = SequenceSampler(clips, settings, rng)
-    warm = [sampler.sample()[0] for _ in range(64)]
-    mean, std = normalisation(warm)
+    warm = [sampler.sample()[0] for _ in range(-(-64 // ctx.world))]
+    mean, std = _distributed_normalisation(warm, ctx) if ctx.distributed else normalisation(warm)
     mean_t, std_t = torch.from_numpy(mean), torch.from_numpy(std)
     net = FastSegmenterNet(config)
+    model: nn.Module = nn.parallel.DistributedDataParallel(net) if ctx.distributed else net
     optimiser = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=settings.learning_rate, total_steps=settings.steps, pct_start=0.1
     )
-    loss_fn = nn.CrossEntropyLoss(
-        weight=torch.tensor([1.0, 1.0, settings.start_weight]), ignore_index=UNKNOWN_LABEL
-    )
+    class_weight = torch.tensor([1.0, 1.0, settings.start_weight])
+    loss_fn = nn.CrossEntropyLoss(weight=class_weight, ignore_index=UNKNOWN_LABEL)
     net.train()
     began = time.monotonic()
     running = 0.0
     for step in range(1, settings.steps + 1):
-        batch = [sampler.sample() for _ in range(settings.batch_size)]
+        batch = [sampler.sample() for _ in range(batch_size)]
         x = torch.from_numpy(np.stack([b[0] for b in batch]))
         y = torch.from_numpy(np.stack([b[1] for b in batch]))
         x = (x - mean_t[None, :, None]) / std_t[None, :, None]
         if settings.noise > 0:
             x = x + settings.noise * torch.randn(x.shape, generator=None)
-        logits = net(x)
-        loss = loss_fn(logits.reshape(-1, 3), y.reshape(-1))
+        logits = model(x)
+        if ctx.distributed:
+            loss = _global_weighted_cross_entropy(logits.reshape(-1, 3), y.reshape(-1), class_weight, ctx.world)
+        else:
+            loss = loss_fn(logits.reshape(-1, 3), y.reshape(-1))
         optimiser.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -244,10 +267,25 @@ def train_network(
         running += float(loss.detach())
         if step % settings.log_every == 0 or step == settings.steps:
             count = settings.log_every if step % settings.log_every == 0 else step % settings.log_every
-            log(f"step {step}/{settings.steps} loss {running / count:.4f} ({time.monotonic() - began:.0f} s)")
+            if ctx.distributed:  # the ranks' shares averaged: the global batch's loss
+                running = float(ctx.all_reduce_sum(np.array(running))) / ctx.world
+            if ctx.is_main:
+                log(f"step {step}/{settings.steps} loss {running / count:.4f} ({time.monotonic() - began:.0f} s)")
             running = 0.0
     net.eval()
     return net, mean, std, {"train_seconds": time.monotonic() - began, "steps": settings.steps}
+
+
+def _global_weighted_cross_entropy(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor,
+                                   world: int) -> torch.Tensor:
+    """This rank's share of the class-weighted cross-entropy over all ranks' frames (unknown frames ignored)."""
+    import torch.distributed as dist
+
+    total = nn.functional.cross_entropy(logits, target, weight=weight, ignore_index=UNKNOWN_LABEL, reduction="sum")
+    known = target != UNKNOWN_LABEL
+    denominator = weight[target[known]].sum().detach().clone()
+    dist.all_reduce(denominator)
+    return total * world / denominator.clamp_min(1e-8)
 
 
 # --------------------------------------------------------------------------- decoding tuning

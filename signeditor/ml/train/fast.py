@@ -8,7 +8,7 @@ from signeditor.ml.fast.api import DEFAULT_WEIGHTS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default="data", help="corpus folder (default: data)")
+    parser.add_argument("--data", default="data", help="corpus folder (default: data) or SignSparK LMDB corpus")
     parser.add_argument("-o", "--output", default=str(DEFAULT_WEIGHTS), help="checkpoint to write")
     parser.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the shipped recipe)")
     parser.add_argument("--seed", type=int, default=0)
