@@ -36,6 +36,12 @@ def torchrun(nproc: int, *args: str, cwd: Path) -> tuple[str, str]:
     return out, err
 
 
+def rank0_summary(stdout: str) -> dict:
+    """Rank 0's JSON summary among the ranks' outputs (the other ranks print ``{}``, in any order)."""
+    summary, _ = json.JSONDecoder().raw_decode(stdout[stdout.index('{\n "'):])
+    return summary
+
+
 def _concatenated(parts: list[dict]) -> Batch:
     """Two ranks' rows as one batch (text ids padded with zero-weight tokens, as batch_token_ids pads)."""
     width = max(p["text_ids"].shape[1] for p in parts)
@@ -141,7 +147,7 @@ def test_torchrun_trains_kf2p_on_a_signspark_lmdb_corpus_and_resumes(tmp_path: P
               "--channels", "16,24,32", "--blocks", "1", "--batch-size", "4", "--select-every", "2",
               "--no-fast-keyframes", "--state", str(tmp_path / "k.state.pt"), "--state-every", "2"]
     out, _ = torchrun(2, *common, "--steps", "4", cwd=tmp_path)
-    summary = json.loads(out[out.index('{\n "'):])  # rank 0's summary (rank 1 prints none)
+    summary = rank0_summary(out)
     assert summary["world_size"] == 2 and summary["steps"] == 4 and summary["train_clips"] == 4
     assert summary["val_clips"] == 2 and np.isfinite(summary["val_loss_ema"])
     _, _, languages, meta = load_checkpoint(tmp_path / "k.pt")
@@ -158,7 +164,7 @@ def test_torchrun_trains_fast_on_two_ranks(tmp_path: Path) -> None:
     corpus = write_signspark_corpus(tmp_path / "corpus", n_train=4, n_val=1)
     out, _ = torchrun(2, "-m", "signeditor", "train", "fast", "--json", "--data", str(corpus), "-o",
                       str(tmp_path / "fast.pt"), "--steps", "3", "--batch-size", "4", cwd=tmp_path)
-    summary = json.loads(out[out.index('{\n "'):])
+    summary = rank0_summary(out)
     assert summary["world_size"] == 2 and summary["train_clips"] == 4 and summary["steps"] == 3
     from signeditor.core.motion import Motion
     from signeditor.ml.kf2p.synthetic import synthetic_clip

@@ -35,7 +35,7 @@ from signeditor.ml.kf2p.training import (
     NoiseRows,
     TrainClip,
     TrainConfig,
-    _to,
+    batch_to,
     compute_normaliser,
     flow_losses,
     keyframe_examples,
@@ -100,7 +100,7 @@ class BatchSource:
             crop = int(self.crop_rng.integers(self.cfg.min_crop, self.cfg.max_crop + 1))
         batch = make_batch(self.clips, self.rng, self.cfg, self.norm, self.languages, self.cfg.model.downsample,
                            tension=self.tension, crop_len=crop)
-        return _to(batch, self.ctx.device)
+        return batch_to(batch, self.ctx.device)
 
 
 def _languages(clips: list[TrainClip], ctx: DistributedContext, limit: int) -> list[str]:

@@ -1,4 +1,4 @@
-"""Training KF2P with conditional flow matching, on one CPU, one GPU or several GPUs (torchrun / DDP).
+"""KF2P training material and objective (conditional flow matching); the loop itself is in trainer.py.
 
 Loss = flow MSE on the velocity + reconstruction of the clean residual from
 the one-step estimate + its first and second temporal differences, which is
@@ -311,7 +311,7 @@ def total_loss(parts: dict[str, torch.Tensor], weights: dict[str, float] = LOSS_
     return sum(weights[k] * v for k, v in parts.items())  # type: ignore[return-value]
 
 
-def _to(batch: Batch, device: torch.device) -> Batch:
+def batch_to(batch: Batch, device: torch.device) -> Batch:
     return Batch(*(getattr(batch, f).to(device) for f in Batch.__dataclass_fields__))
 
 
@@ -324,7 +324,7 @@ def validation_loss(net: nn.Module, clips: list[TrainClip], cfg: TrainConfig, no
     gen = torch.Generator().manual_seed(12345)
     total = 0.0
     for _ in range(n_batches):
-        batch = _to(make_batch(clips, rng, cfg, norm, languages, net.config.downsample, dropout=False,
+        batch = batch_to(make_batch(clips, rng, cfg, norm, languages, net.config.downsample, dropout=False,
                                tension=tension), device)
         parts = flow_losses(net, batch, gen, cfg.noise_scales, cfg.t_zero_prob, position_loss)
         total += float(total_loss(parts, cfg.loss_weights))
