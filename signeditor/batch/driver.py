@@ -53,11 +53,11 @@ def plan_jobs(task: BatchTask, inputs: list[Path], output_dir: Path, options: Op
     return jobs
 
 
-def run_batch(task: BatchTask, inputs: list[Path], output_dir: Path, options: Options, runner: Runner,
+def run_batch(task: BatchTask, jobs: list[Job], output_dir: Path, runner: Runner,
               manifest_path: Path | None = None, progress: bool = True) -> BatchSummary:
+    """Run the jobs ``plan_jobs`` made that the manifest does not list as done; record each as it finishes."""
     output_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(manifest_path or output_dir / MANIFEST_NAME)
-    jobs = plan_jobs(task, expand_inputs(inputs, task.suffixes), output_dir, options)
     finished = manifest.finished()
     todo = [job for job in jobs if job.output not in finished]
     summary = BatchSummary(runner.description, skipped=len(jobs) - len(todo))

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from signeditor.batch.manifest import FAILED, TaskRecord
@@ -41,8 +42,20 @@ class ProcessPoolRunner:
     def __init__(self, workers: int, threads: int = 1) -> None:
         self.workers = workers
         self.description = f"local process pool, {workers} workers"
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=init_process_worker, initargs=(threads,))
+        self._threads = threads
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=init_process_worker, initargs=(self._threads,))
+
+    def _submit(self, job: Job) -> Future:
+        try:
+            return self._pool.submit(run_in_process_worker, job)
+        except BrokenProcessPool:  # a worker died (crash, out of memory): later files get a fresh pool
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return self._pool.submit(run_in_process_worker, job)
 
     def results(self, jobs: Iterable[Job]) -> Iterator[TaskRecord]:
         pending: dict[Future, Job] = {}
@@ -50,7 +63,7 @@ class ProcessPoolRunner:
         limit = self.workers * (1 + QUEUED_PER_WORKER)
         while True:
             while len(pending) < limit and (job := next(queue, None)) is not None:
-                pending[self._pool.submit(run_in_process_worker, job)] = job
+                pending[self._submit(job)] = job
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -58,8 +71,10 @@ class ProcessPoolRunner:
                 job = pending.pop(future)
                 try:
                     yield future.result()
-                except Exception as exc:  # a crashed worker process fails its job
-                    yield TaskRecord(job.input, job.output, FAILED, 0.0, f"worker failed: {exc!r}")
+                except BrokenProcessPool:
+                    # Every job in flight fails with the pool; which one crashed it is unknown. A rerun retries.
+                    yield TaskRecord(job.input, job.output, FAILED, 0.0,
+                                     "a worker process died while this or a concurrent file ran")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -113,7 +128,8 @@ class RayRunner:
                 # Jobs already queued on the dead actor come back failed too and are reported the same way.
                 if self._actors[slot] is actor:
                     self._actors[slot] = self._new_actor()
-                yield TaskRecord(job.input, job.output, FAILED, 0.0, f"worker died: {exc}")
+                reason = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+                yield TaskRecord(job.input, job.output, FAILED, 0.0, f"worker died: {reason}")
             except ray.exceptions.RayError as exc:
                 yield TaskRecord(job.input, job.output, FAILED, 0.0, f"Ray task failed: {exc}")
             submit(slot)

@@ -36,7 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_batch_command(args: argparse.Namespace) -> int:
-    from signeditor.batch.driver import run_batch
+    from signeditor.batch.driver import expand_inputs, plan_jobs, run_batch
     from signeditor.batch.runners import make_runner, ray_available
 
     task = TASKS[args.task]
@@ -49,11 +49,15 @@ def run_batch_command(args: argparse.Namespace) -> int:
     if not args.local and not ray_available():
         print("Ray is not installed (pip install 'signeditor[cluster]'): using a local process pool",
               file=sys.stderr)
+    try:
+        jobs = plan_jobs(task, expand_inputs(args.inputs, task.suffixes), args.output, options)
+    except ValueError as exc:
+        print(f"signeditor batch: {exc}", file=sys.stderr)
+        return 2
     runner = make_runner(args.workers, args.address, use_ray=not args.local)
     print(f"batch {task.name} on {runner.description}", file=sys.stderr)
     try:
-        summary = run_batch(task, args.inputs, args.output, options, runner, args.manifest,
-                            progress=not args.no_progress)
+        summary = run_batch(task, jobs, args.output, runner, args.manifest, progress=not args.no_progress)
     finally:
         runner.close()
     result = summary.as_dict()
