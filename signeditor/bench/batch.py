@@ -10,6 +10,7 @@ project runs on is shared, so each figure is the best of ``--rounds`` runs.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -74,6 +75,7 @@ def _measure(runner: Runner, workers: int, jobs: list[Job], warmup: list[Job], r
 
 
 def run(args: argparse.Namespace) -> dict:
+    load_before = round(os.getloadavg()[0], 2)
     result: dict = {"runner": "ray" if ray_available() and not args.local else "process pool",
                     "files": args.files, "clip_seconds": CLIP_SECONDS}
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,4 +98,7 @@ def run(args: argparse.Namespace) -> dict:
             one, two = result[f"{name}_1_workers"], result[f"{name}_2_workers"]
             result[f"{name}_speedup_2_workers"] = round(two["files_per_s"] / one["files_per_s"], 2)
     result["target_segment_speedup_2_workers"] = 1.7
+    # Two workers can only be twice as fast on two idle cores: the load says how idle they were.
+    result["load_average_1min"] = {"before": load_before, "after": round(os.getloadavg()[0], 2)}
+    result["cpu_count"] = os.cpu_count()
     return result
