@@ -43,11 +43,9 @@ class BatchTask:
 
 
 def _segment_arguments(parser: argparse.ArgumentParser) -> None:
-    from signeditor.core.keyframes import POLICIES
+    from signeditor.cli.segment import add_segment_options
 
-    parser.add_argument("--weights", default=None, help="FAST checkpoint (default: models/fast/fast.pt)")
-    parser.add_argument("--policy", choices=POLICIES, default="onset_middle_offset", help="keyframe policy")
-    parser.add_argument("--every", type=int, default=8, help="spacing for the every_n policy")
+    add_segment_options(parser)
     parser.add_argument("--suffix", choices=(".json", ".eaf"), default=".json", help="output kind")
 
 
@@ -88,14 +86,10 @@ def _export_run(_: Any, source: Path, output: Path, options: Options) -> str:
 
 
 def _draft_arguments(parser: argparse.ArgumentParser) -> None:
-    from signeditor.drafts.clips import default_cache_dir
+    from signeditor.cli.draft import add_draft_options
 
-    parser.add_argument("--spoken", required=True, help="spoken language of the texts (e.g. de, en)")
-    parser.add_argument("--signed", required=True, help="signed language code (e.g. sgg, gsg, ase)")
+    add_draft_options(parser)
     parser.add_argument("--suffix", default=".signproj", help="output suffix: .signproj or an export format's")
-    parser.add_argument("--lexicon", action="append", default=[], help="lexicon folder with index.csv (repeatable)")
-    parser.add_argument("--cache-dir", default=str(default_cache_dir()), help="cache of fitted lexicon clips")
-    parser.add_argument("--no-kf2p", action="store_true", help="cubic interpolation instead of KF2P transitions")
 
 
 def _draft_load(options: Options) -> Any:
