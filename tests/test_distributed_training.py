@@ -117,7 +117,7 @@ def test_resumed_training_continues_exactly(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="resume with the same number of processes"):
         from signeditor.ml.kf2p.training_state import load_training_state
 
-        load_training_state(kept, 2, torch.device("cpu"))
+        load_training_state(kept, 2)
 
 
 def write_signspark_corpus(folder: Path, n_train: int = 4, n_val: int = 2) -> Path:
@@ -172,3 +172,22 @@ def test_torchrun_trains_fast_on_two_ranks(tmp_path: Path) -> None:
     features, _ = synthetic_clip(np.random.default_rng(9), 60)
     segmenter = load_segmenter(tmp_path / "fast.pt")  # rank 0 wrote a loadable checkpoint
     assert all(0 <= s.start < s.end <= 60 for s in segmenter.segment(Motion(25.0, features)))
+
+
+def test_fast_resumed_training_continues_exactly(tmp_path: Path) -> None:
+    from signeditor.ml.fast.training import TrainingClip, TrainingSettings, train_network
+    from signeditor.ml.kf2p.synthetic import synthetic_clip
+
+    rng = np.random.default_rng(0)
+    clips = [TrainingClip(*synthetic_clip(rng, 80), kind="sentence", group="x", clip_id=str(i)) for i in range(4)]
+    settings = TrainingSettings(steps=4, batch_size=2, window=64, log_every=2)
+    state, kept = tmp_path / "fast.state.pt", tmp_path / "step2.state.pt"
+
+    def keep_step_2_state(message: str) -> None:
+        if message.startswith("step 4/"):  # the state file still holds step 2's state here
+            shutil.copy(state, kept)
+
+    whole, *_ = train_network(clips, settings, log=keep_step_2_state, state_path=state, state_every=2)
+    resumed, *_ = train_network(clips, settings, log=lambda _: None, state_path=kept, resume=True)
+    for name, tensor in whole.state_dict().items():
+        assert torch.equal(tensor, resumed.state_dict()[name]), name

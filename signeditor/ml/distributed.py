@@ -57,16 +57,6 @@ class DistributedContext:
         dist.all_gather_object(gathered, value)
         return gathered
 
-    def broadcast_object(self, value: Any) -> Any:
-        """Rank 0's value on every rank."""
-        if not self.distributed:
-            return value
-        import torch.distributed as dist
-
-        box = [value]
-        dist.broadcast_object_list(box, src=0)
-        return box[0]
-
     def barrier(self) -> None:
         if self.distributed:
             import torch.distributed as dist
@@ -117,7 +107,7 @@ class GlobalMaskedMean:
     its rows by its own count; instead the counts are summed over ranks, and
     the world size undoes DDP's averaging of the gradients, so the gradient
     is that of the global batch's masked mean. The returned value is this
-    rank's share: summed over ranks it is the global mean.
+    rank's share: its mean over the ranks is the global batch's masked mean.
     """
 
     def __init__(self, world: int) -> None:

@@ -44,6 +44,9 @@ def train_and_save(
     threads: int = 1,
     batch_size: int | None = None,
     log: Callable[[str], None] = print,
+    state_path: Path | None = None,
+    state_every: int | None = None,
+    resume: bool = False,
 ) -> dict:
     began = time.monotonic()
     ctx = init_distributed()  # under torchrun: this rank reads its shard, rank 0 validates and saves
@@ -58,7 +61,8 @@ def train_and_save(
     settings = TrainingSettings(seed=seed, steps=steps or DEFAULT_STEPS, threads=threads)
     if batch_size:
         settings.batch_size = batch_size
-    net, mean, std, stats = train_network(train_clips, settings, log=log)
+    net, mean, std, stats = train_network(train_clips, settings, log=log, state_path=state_path,
+                                          state_every=state_every, resume=resume)
     if not ctx.is_main:
         finish_distributed()
         return {}

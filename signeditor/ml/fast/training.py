@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,8 +28,10 @@ from signeditor.core.segmentation_metrics import segmentation_scores
 from signeditor.core.segments import IN_SIGN, NON_SIGN, SIGN_START, UNKNOWN_LABEL, segments_from_labels
 from signeditor.ml.distributed import DistributedContext, init_distributed
 from signeditor.ml.fast.model import FastConfig, FastSegmenterNet
+from signeditor.ml.training_state import gather_random_states, load_state, restore_random_state, save_state
 
 FPS = 25.0
+STATE_KIND = "signeditor FAST training state"
 
 
 @dataclass
@@ -218,8 +221,13 @@ def train_network(
     settings: TrainingSettings,
     config: FastConfig | None = None,
     log: Callable[[str], None] = print,
+    *,
+    state_path: Path | None = None,
+    state_every: int | None = None,
+    resume: bool = False,
 ) -> tuple[FastSegmenterNet, np.ndarray, np.ndarray, dict[str, float]]:
-    """Train from scratch; returns the network, the normalisation and training stats.
+    """Train from scratch (or continue from ``state_path`` with ``resume``); returns the network, the
+    normalisation and training stats. Every ``state_every`` steps rank 0 writes a resumable state.
 
     Under ``torchrun`` each rank passes its shard of the clips and draws its share of every global batch
     (``batch_size``) from it; the loss is the weighted cross-entropy of the global batch (DDP averages the
@@ -247,7 +255,19 @@ def train_network(
     net.train()
     began = time.monotonic()
     running = 0.0
-    for step in range(1, settings.steps + 1):
+    first_step = 1
+    if resume:
+        if state_path is None:
+            raise ValueError("resuming needs the training state file")
+        state = load_state(state_path, STATE_KIND, ctx.world)
+        net.load_state_dict(state["net"])
+        optimiser.load_state_dict(state["optimiser"])
+        schedule.load_state_dict(state["schedule"])
+        restore_random_state(state["ranks"], ctx, rng)
+        first_step, running = state["step"] + 1, state["running"]
+        if ctx.is_main:
+            log(f"resumed at step {state['step']} from {state_path}")
+    for step in range(first_step, settings.steps + 1):
         batch = [sampler.sample() for _ in range(batch_size)]
         x = torch.from_numpy(np.stack([b[0] for b in batch]))
         y = torch.from_numpy(np.stack([b[1] for b in batch]))
@@ -272,6 +292,12 @@ def train_network(
             if ctx.is_main:
                 log(f"step {step}/{settings.steps} loss {running / count:.4f} ({time.monotonic() - began:.0f} s)")
             running = 0.0
+        if state_path is not None and state_every and step % state_every == 0:
+            ranks = gather_random_states(ctx, rng)
+            if ctx.is_main:
+                save_state(state_path, STATE_KIND, ctx.world, {
+                    "step": step, "net": net.state_dict(), "optimiser": optimiser.state_dict(),
+                    "schedule": schedule.state_dict(), "ranks": ranks, "running": running})
     net.eval()
     return net, mean, std, {"train_seconds": time.monotonic() - began, "steps": settings.steps}
 

@@ -29,6 +29,7 @@ from signeditor.ml.kf2p.checkpoint import save_checkpoint
 from signeditor.ml.kf2p.end_tension import fit_end_tension
 from signeditor.ml.kf2p.model import KF2PNet, count_parameters
 from signeditor.ml.kf2p.position_loss import HandPositionLoss
+from signeditor.ml.kf2p.representation import Normaliser
 from signeditor.ml.kf2p.training import (
     Batch,
     MaskedMean,
@@ -82,7 +83,7 @@ def train_step(model: nn.Module, ema: KF2PNet, opt: torch.optim.Optimizer, batch
 class BatchSource:
     """This rank's rows of each global batch, drawn from its shard of the clips."""
 
-    def __init__(self, clips: list[TrainClip], cfg: TrainConfig, ctx: DistributedContext, norm: object,
+    def __init__(self, clips: list[TrainClip], cfg: TrainConfig, ctx: DistributedContext, norm: Normaliser,
                  languages: list[str], tension: float) -> None:
         self.clips, self.norm, self.languages, self.tension, self.ctx = clips, norm, languages, tension, ctx
         if cfg.batch_size % ctx.world:
@@ -174,8 +175,8 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
     if resume:
         if state_path is None:
             raise ValueError("resuming needs the training state file")
-        state = load_training_state(state_path, world, device)
-        state.restore(net, ema, opt, source, rank)
+        state = load_training_state(state_path, world)
+        state.restore(net, ema, opt, source)
         start_step, best, last_scored, history, running = (state.step, state.best, state.last_scored,
                                                            state.history, state.running)
         base_error = state.base_error

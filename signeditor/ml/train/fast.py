@@ -1,8 +1,9 @@
-"""Train the FAST sign segmenter from the corpus and write models/fast/fast.pt."""
+"""Train the FAST sign segmenter from the corpus and write models/fast/fast.pt (several processes: torchrun)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from signeditor.ml.fast.api import DEFAULT_WEIGHTS
 
@@ -15,11 +16,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # One thread by default: the shipped weights were trained so (bit-for-bit reproducible), and on the shared
     # 2-core machine two threads measured ~8x slower per step because they spin-wait on each other under load.
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
-    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None, help="global batch (split over torchrun ranks)")
+    parser.add_argument("--state", type=Path, default=None,
+                        help="training state file to write every --state-every steps (for --resume)")
+    parser.add_argument("--state-every", type=int, default=500, help="steps between training state saves")
+    parser.add_argument("--resume", action="store_true", help="continue from --state (same number of processes)")
 
 
 def run(args: argparse.Namespace) -> dict:
     from signeditor.ml.fast.recipe import train_and_save
 
     return train_and_save(args.data, args.output, seed=args.seed, steps=args.steps, threads=args.threads,
-                          batch_size=args.batch_size)
+                          batch_size=args.batch_size, state_path=args.state, state_every=args.state_every,
+                          resume=args.resume)
