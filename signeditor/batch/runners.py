@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -93,8 +94,11 @@ class RayRunner:
             ray.init(address=address, num_cpus=(workers or os.cpu_count()) if local else None,
                      include_dashboard=False, log_to_driver=False, configure_logging=False)
             self._started_ray = True
-        if workers is None:
-            workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        if workers is not None and workers > cpus:
+            # Each worker holds one CPU for the whole batch: more workers than CPUs would wait forever.
+            print(f"Ray has {cpus} CPUs: using {cpus} workers, not {workers}", file=sys.stderr)
+        workers = min(workers or cpus, cpus)
         self.workers = workers
         self._threads = threads
         self._actor_class = ray.remote(num_cpus=1)(BatchWorker)
