@@ -32,10 +32,6 @@ class SignSparkClip:
     signed_language: str
     glosses: list[str] = field(default_factory=list)
 
-    @property
-    def has_labels(self) -> bool:
-        return bool((self.labels >= 0).all())
-
 
 def is_lmdb(path: Path) -> bool:
     """A database folder (data.mdb inside) or a database file (opened with subdir=False)."""

@@ -25,7 +25,7 @@ def load_clips(corpus_dir: str | Path, splits: Sequence[str],
     if is_signspark_corpus(Path(corpus_dir)):
         return [TrainingClip(c.features, c.labels, "sentence", "signspark", c.id)
                 for split in splits for c in signspark_clips(Path(corpus_dir), split, keep)
-                if c.has_labels and len(c.features) >= 2 and np.any(c.labels >= 1)]
+                if len(c.features) >= 2 and np.any(c.labels >= 1)]
     records = keep([r for r in load_corpus(Path(corpus_dir)) if r.split in splits and r.has_labels])
     clips: list[TrainingClip] = []
     for record in records:
