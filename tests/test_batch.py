@@ -106,20 +106,46 @@ def test_batch_draft_matches_the_draft_command(tmp_path: Path) -> None:
     assert "empty.txt" in failure["error"] and "no text" in failure["error"]
 
 
-def test_batch_import_video_says_when_it_is_unavailable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from signeditor.batch.tasks import TASKS, TaskUnavailableError
+def _video_import_available() -> bool:
+    from signeditor.video.holistic import video_import_available
 
-    try:
-        TASKS["import-video"].check_available()
-    except TaskUnavailableError:
-        pass
-    else:
-        pytest.skip("video import is installed")
+    return video_import_available()
+
+
+def test_batch_import_video_without_the_video_extra_says_so(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    if _video_import_available():
+        pytest.skip("the video extra is installed")
     video = tmp_path / "a.mp4"
     video.write_bytes(b"")
     assert main(["batch", "import-video", str(video), "-o", str(tmp_path / "out"), "--local"]) == 2
-    assert "import-video is not available" in capsys.readouterr().err
+    assert "needs the video extra" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.video
+@pytest.mark.slow
+def test_batch_import_video_matches_the_import_video_command(rendered_sample: tuple[Path, object],
+                                                              tmp_path: Path) -> None:
+    if not _video_import_available():
+        pytest.skip("needs the [video] extra")
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shutil.copy(rendered_sample[0], videos / "take.mp4")
+    (videos / "broken.mp4").write_bytes(b"not a video")
+    out = tmp_path / "out"
+    assert main(["batch", "import-video", str(videos), "-o", str(out), "--local", "--workers", "1",
+                 "--no-progress"]) == 1
+    batch = {name: (out / name).read_bytes() for name in ("take.pose", "take.signproj")}
+    # The project names its keypoint file by path: the single-file command writes to the same place.
+    for name in batch:
+        (out / name).unlink()
+    assert main(["import-video", str(videos / "take.mp4"), "-o", str(out / "take.signproj"), "--quiet"]) == 0
+    assert batch["take.pose"] == (out / "take.pose").read_bytes()
+    (out / "batch.signproj").write_bytes(batch["take.signproj"])
+    assert _zip_entries(out / "batch.signproj") == _zip_entries(out / "take.signproj")
+    failure = next(r for r in _manifest(out) if r["status"] == "failed")
+    assert "broken.mp4" in failure["error"] and not (out / "broken.signproj").exists()
 
 
 def test_two_inputs_writing_one_output_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,6 @@ workers as a plain dict, so they pickle for Ray and for a process pool alike.
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +95,7 @@ def _draft_load(options: Options) -> Any:
     from signeditor.cli.draft import default_lexicon_folders, draft_builder
 
     folders = [Path(p) for p in options["lexicon"]] if options["lexicon"] else default_lexicon_folders()
-    return draft_builder(folders, options["cache_dir"], not options["no_kf2p"])
+    return draft_builder(folders, options["cache_dir"], not options["no_kf2p"], options["letters_per_second"])
 
 
 def _draft_run(builder: Any, source: Path, output: Path, options: Options) -> str:
@@ -114,26 +113,27 @@ def _draft_run(builder: Any, source: Path, output: Path, options: Options) -> st
 
 # --------------------------------------------------------------------------- import-video
 
-#: Where the video importer's per-file function lives (``signeditor import-video``, issue #14).
-VIDEO_IMPORT_MODULE, VIDEO_IMPORT_FUNCTION = "signeditor.cli.import_video", "import_video_file"
+
+def _video_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--suffix", choices=(".signproj", ".pose"), default=".signproj",
+                        help="a project (its keypoints in a .pose beside it) or the keypoints alone")
 
 
-def _video_import_function() -> Callable[..., Any]:
-    try:
-        module = importlib.import_module(VIDEO_IMPORT_MODULE)
-    except ImportError as exc:
-        raise TaskUnavailableError(
-            f"batch import-video is not available: it needs `signeditor import-video` and the video extra "
-            f"(pip install 'signeditor[video]'); {exc}") from exc
-    function = getattr(module, VIDEO_IMPORT_FUNCTION, None)
-    if function is None:
-        raise TaskUnavailableError(f"batch import-video is not available: {VIDEO_IMPORT_MODULE} has no "
-                                   f"{VIDEO_IMPORT_FUNCTION}()")
-    return function
+def _video_available() -> None:
+    from signeditor.video.holistic import video_import_available
+
+    if not video_import_available():
+        raise TaskUnavailableError("batch import-video needs the video extra (MediaPipe): "
+                                   "pip install 'signeditor[video]'")
 
 
 def _video_run(_: Any, source: Path, output: Path, options: Options) -> str:
-    return str(_video_import_function()(source, output) or f"wrote {output}")
+    # MediaPipe's Holistic graph tracks the signer from frame to frame, so each video gets a fresh one
+    # (as `signeditor import-video` does); there is nothing to keep between files.
+    from signeditor.video.importer import import_video
+
+    result = import_video(source, output)
+    return f"wrote {result.project_path or result.pose_path}"
 
 
 # --------------------------------------------------------------------------- the registry
@@ -143,10 +143,6 @@ def _suffix_output(source: Path, folder: Path, options: Options) -> Path:
     return folder / f"{source.name.split('.')[0]}{options['suffix']}"
 
 
-def _no_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.set_defaults(suffix=".signproj")
-
-
 def _nothing(options: Options) -> None:
     return None
 
@@ -154,9 +150,9 @@ def _nothing(options: Options) -> None:
 TASKS: dict[str, BatchTask] = {task.name: task for task in (
     BatchTask("segment", "find signs and keyframes in each recording with FAST (JSON or ELAN)",
               (".pose", ".signproj"), _segment_arguments, _suffix_output, _segment_load, _segment_run),
-    BatchTask("import-video", "import each video as a project (video extra)",
-              (".mp4", ".mov", ".avi", ".mkv", ".webm"), _no_arguments, _suffix_output, _nothing, _video_run,
-              check_available=_video_import_function),
+    BatchTask("import-video", "import each video as an anchored project (video extra)",
+              (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"), _video_arguments, _suffix_output, _nothing,
+              _video_run, check_available=_video_available),
     BatchTask("export", "export each file to one format",
               (".signproj", ".pose", ".bvh", ".npz", ".glb", ".gltf"), _export_arguments, _export_output,
               _nothing, _export_run),
