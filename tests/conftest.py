@@ -345,9 +345,13 @@ def rendered_sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, obj
     return path, motion
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def local_ray() -> object:
-    """One local Ray instance (2 CPUs) for every test that needs it: starting Ray takes seconds."""
+    """One local Ray instance (2 CPUs) shared by a module's tests: starting Ray takes seconds.
+
+    Not kept for the session: Ray's driver runs gc.collect() on a thread of its own (PythonGCThread), which
+    must not collect the Qt objects of the GUI tests that run later (a full run once hung in processEvents).
+    """
     ray = pytest.importorskip("ray", reason="the [cluster] extra (Ray) is not installed")
     started = not ray.is_initialized()
     if started:

@@ -57,7 +57,7 @@ def main(out: Path) -> None:
         share = train_step(model, ema, opt, batch, cfg, step, position, noise=source.noise,
                            noise_rows=source.noise_rows, mean=source.mean)
         losses.append(float(ctx.all_reduce_sum(np.array(share.item()))) / ctx.world)
-    torch.save({"batches": batches, "losses": losses, "net": net.state_dict(), "noise_seed_offset": None,
+    torch.save({"batches": batches, "losses": losses, "net": net.state_dict(),
                 "shard_size": len(ctx.shard(clips))}, out / f"rank{ctx.rank}.pt")
     finish_distributed()
 
