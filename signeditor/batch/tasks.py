@@ -64,9 +64,15 @@ def _segment_run(segmenter: Any, source: Path, output: Path, options: Options) -
 
 
 def _export_arguments(parser: argparse.ArgumentParser) -> None:
-    from signeditor.io.formats import EXPORT_FORMATS
+    from signeditor.cli.export import add_export_options
 
-    parser.add_argument("-f", "--format", required=True, choices=sorted(EXPORT_FORMATS))
+    add_export_options(parser)
+
+
+def _export_load(options: Options) -> Any:
+    from signeditor.cli.export import export_options
+
+    return export_options(options["format"], options["avatar"])
 
 
 def _export_output(source: Path, folder: Path, options: Options) -> Path:
@@ -75,10 +81,10 @@ def _export_output(source: Path, folder: Path, options: Options) -> Path:
     return export_target(source, folder, options["format"])
 
 
-def _export_run(_: Any, source: Path, output: Path, options: Options) -> str:
+def _export_run(shared: Any, source: Path, output: Path, options: Options) -> str:
     from signeditor.cli.export import export_file
 
-    return f"wrote {export_file(source, output, options['format'])}"
+    return f"wrote {export_file(source, output, options['format'], shared)}"
 
 
 # --------------------------------------------------------------------------- draft
@@ -108,7 +114,8 @@ def _draft_run(builder: Any, source: Path, output: Path, options: Options) -> st
         raise FileFormatError(source, f"cannot read the text: {exc}") from exc
     if not text:
         raise FileFormatError(source, "the file holds no text to sign")
-    return draft_to_file(builder, text, options["spoken"], options["signed"], output, None)
+    return draft_to_file(builder, text, options["spoken"], options["signed"], output, None,
+                         nonmanuals=options["nonmanuals"])
 
 
 # --------------------------------------------------------------------------- import-video
@@ -155,7 +162,7 @@ TASKS: dict[str, BatchTask] = {task.name: task for task in (
               _video_run, check_available=_video_available),
     BatchTask("export", "export each file to one format",
               (".signproj", ".pose", ".bvh", ".npz", ".glb", ".gltf"), _export_arguments, _export_output,
-              _nothing, _export_run),
+              _export_load, _export_run),
     BatchTask("draft", "a draft from each text file (one sentence per file)",
               (".txt",), _draft_arguments, _suffix_output, _draft_load, _draft_run),
 )}

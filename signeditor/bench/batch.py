@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> dict:
         poses, projects = _make_inputs(folder, args.files)
         tasks = {"segment": (poses, {"weights": None, "policy": "onset_middle_offset", "every": 8,
                                      "suffix": ".json"}),
-                 "export": (projects, {"format": args.export_format})}
+                 "export": (projects, {"format": args.export_format, "avatar": ""})}
         for name, (inputs, options) in tasks.items():
             for workers in (1, 2):
                 out = folder / f"{name}_{workers}"
