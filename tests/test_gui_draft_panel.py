@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from PySide6 import QtCore
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.gui.main_window import MainWindow
+from signeditor.gui.worker_thread import collection_is_paused
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ def test_generate_opens_a_glossed_draft_and_plays_it(qtbot, window: MainWindow) 
     assert project.text == "Kinder essen Pizza!" and project.signed_language == "sgg"
     assert window.play_timer.isActive()  # the preview plays as soon as it is ready
     assert panel.progress_bar.value() == panel.progress_bar.maximum()
-    # The worker pauses Python's garbage collector while it runs; the GUI thread must switch it back on.
-    qtbot.waitUntil(gc.isenabled, timeout=2000)
+    # The worker pauses Python's garbage collector while it runs; the GUI thread must lift the pause.
+    qtbot.waitUntil(lambda: not collection_is_paused(), timeout=2000)
 
 
 def test_only_the_newest_request_is_shown(qtbot, window: MainWindow) -> None:

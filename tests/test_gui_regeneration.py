@@ -14,6 +14,7 @@ from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.gui.document import Document, dirty_range
 from signeditor.gui.regeneration import Regenerator, interpolation_regenerate, stamp_anchors
+from signeditor.gui.worker_thread import collection_is_paused
 
 
 class ThreadRecordingHold(HoldRegenerate):
@@ -49,7 +50,7 @@ def test_requests_are_debounced_and_run_off_the_gui_thread(qtbot, document):
         np.testing.assert_allclose(document.motion.features[37], special.pose, atol=1e-6)
         # A garbage collection in the worker would run Qt destructors of GUI objects in the wrong thread.
         assert fake.collector_enabled == [False]
-        qtbot.waitUntil(gc.isenabled, timeout=2000)
+        qtbot.waitUntil(lambda: not collection_is_paused(), timeout=2000)
     finally:
         regen.shutdown()
 

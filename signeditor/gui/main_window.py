@@ -23,6 +23,7 @@ from signeditor.gui.inspector import Inspector
 from signeditor.gui.regeneration import RegenerateFn, Regenerator
 from signeditor.gui.theme import apply_theme
 from signeditor.gui.timeline import TimelineWidget, wrist_speeds
+from signeditor.gui.worker_thread import install_gui_thread_collector
 from signeditor.io.errors import FileFormatError
 from signeditor.io.formats import EXPORT_FORMATS
 from signeditor.render.video import ReferenceFrames
@@ -56,6 +57,7 @@ class MainWindow(QtWidgets.QMainWindow):
                  regenerate: RegenerateFn | None = None, settings: QtCore.QSettings | None = None,
                  with_viewport: bool = True, confirm_close: bool = True) -> None:
         super().__init__()
+        install_gui_thread_collector()
         self.setObjectName("SignEditorMainWindow")
         self.settings = settings or QtCore.QSettings("SignEditor", "SignEditor")
         self.confirm_close = confirm_close

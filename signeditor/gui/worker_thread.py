@@ -1,6 +1,8 @@
 """What every worker thread in the editor must respect.
 
-Worker objects (regeneration, drafts) run Python on their own QThread.
+Worker objects (regeneration, drafts, imports, the sign library) run Python on
+their own QThread; Python's garbage collector must only ever run in the GUI
+thread (``GuiThreadCollector``; ``collection_paused`` is the inner guard).
 """
 
 from __future__ import annotations
@@ -47,9 +49,56 @@ def collection_paused() -> Iterator[None]:
             _resume_collection()
 
 
+def collection_is_paused() -> bool:
+    """True while a worker's pause has not yet been lifted by the GUI thread."""
+    with _gc_lock:
+        return bool(_gc_state["paused"])
+
+
 def _resume_collection() -> None:
     with _gc_lock:
         if _gc_state["busy"] == 0 and _gc_state["paused"]:
             _gc_state["paused"] = False
             if _gc_state["enabled"]:
                 gc.enable()
+
+
+class GuiThreadCollector(QtCore.QObject):
+    """Python's cyclic garbage collector, run from the GUI thread's event loop only.
+
+    Automatic collection starts in whichever thread happens to allocate when
+    a threshold is crossed: pausing it inside worker slots (above) still
+    leaves the moments around them (signal arguments being converted,
+    thread start-up, third-party threads), and a collection there runs Qt
+    destructors of GUI objects in the wrong thread, which corrupts Qt's timer
+    lists: a crash, or an event loop that never returns. So the automatic
+    collector is switched off for the whole process and this timer applies
+    the same generation thresholds from the GUI thread.
+    """
+
+    def __init__(self, parent: QtCore.QObject, interval_ms: int = 250) -> None:
+        super().__init__(parent)
+        with _gc_lock:
+            _gc_state["enabled"] = False  # a pause in flight must not switch automatic collection back on
+            gc.disable()
+        self._timer = QtCore.QTimer(self)
+        self._timer.timeout.connect(self.collect_due)
+        self._timer.start(interval_ms)
+
+    @staticmethod
+    def collect_due() -> None:
+        """Collect the oldest generation whose threshold is crossed, as automatic collection would."""
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if thresholds[generation] and counts[generation] > thresholds[generation]:
+                gc.collect(generation)
+                return
+
+
+def install_gui_thread_collector() -> GuiThreadCollector | None:
+    """Install the collector once per application (the editor window calls this); None without an application."""
+    app = QtCore.QCoreApplication.instance()
+    if app is None:
+        return None
+    existing = app.findChild(GuiThreadCollector)
+    return existing if existing is not None else GuiThreadCollector(app)
