@@ -2,7 +2,8 @@
 
 Blender and three.js play this as a rigged character: the mesh is stored in
 its bind pose with four joint influences per vertex, each joint is a node
-whose rest translation is the mannequin's bone offset, and the animation is
+whose rest translation is the bone offset of the signing skeleton (the same
+skeleton forward kinematics, BVH and the viewport use: :mod:`signeditor.core.avatar_rig`), and the animation is
 one rotation track (quaternions, linear) per joint. mannequin-x keeps its
 skin weights private, so we read them from its documented-by-use internals
 and pin the package version range in pyproject.toml.
@@ -16,6 +17,7 @@ import numpy as np
 import pygltflib as gl
 
 from signeditor.core import rotations
+from signeditor.core.avatar_rig import avatar_rig
 from signeditor.core.motion import Motion
 from signeditor.io.atomic import write_bytes_atomically
 
@@ -26,12 +28,6 @@ def _mannequin():
     from mannequin import Mannequin
 
     return Mannequin("wooden", flat_hand_mean=True)
-
-
-def _mannequin_world_transforms(model: object, motion: Motion) -> np.ndarray:
-    from signeditor.render.avatar import mannequin_pose
-
-    return np.asarray(model.joint_transforms(mannequin_pose(motion.features)), dtype=np.float64)  # (T, J, 4, 4)
 
 
 class BufferBuilder:
@@ -61,11 +57,10 @@ class BufferBuilder:
 
 def motion_to_gltf(motion: Motion) -> gl.GLTF2:
     model = _mannequin()
-    rest = model.rest_pose()
-    rest.pop("shape")
-    rest_world = np.asarray(model.joint_transforms(rest), dtype=np.float64)[:, :3, 3]
-    parents = list(model.parents)
-    names = list(model.joint_names)
+    rig = avatar_rig()  # the signing skeleton, as FK, BVH, .pose and the viewport use it
+    rest_world = rig.rest_positions
+    parents = list(rig.parents)
+    names = list(rig.names)
     vertices = np.asarray(model.vertices(model.rest_pose()), dtype=np.float32)
     faces = np.asarray(model.faces, dtype=np.uint32).reshape(-1)
     joints = np.asarray(model._skin_joint_indices, dtype=np.uint16)  # private: see module docstring
@@ -87,8 +82,7 @@ def motion_to_gltf(motion: Motion) -> gl.GLTF2:
     # Nodes: 0 = mesh, 1.. = joints (same order as the mannequin's joints).
     joint_nodes = [1 + j for j in range(len(names))]
     gltf.nodes.append(gl.Node(name="mannequin", mesh=0, skin=0))
-    for j, name in enumerate(names):
-        local = rest_world[j] - (rest_world[parents[j]] if parents[j] >= 0 else 0.0)
+    for j, (name, local) in enumerate(zip(names, rig.local_offsets(), strict=True)):
         children = [1 + c for c, p in enumerate(parents) if p == j]
         gltf.nodes.append(gl.Node(name=name, translation=local.tolist(), children=children or None))
     inverse_bind = np.tile(np.eye(4, dtype=np.float32), (len(names), 1, 1))
@@ -101,7 +95,7 @@ def motion_to_gltf(motion: Motion) -> gl.GLTF2:
     root = joint_nodes[0]
     gltf.scenes.append(gl.Scene(name="SignEditor", nodes=[0, root]))
 
-    world = _mannequin_world_transforms(model, motion)[..., :3, :3]
+    world = rig.world_transforms(motion.features)[..., :3, :3]
     local = np.empty_like(world)
     for j, p in enumerate(parents):
         local[:, j] = world[:, j] if p < 0 else np.swapaxes(world[:, p], -1, -2) @ world[:, j]

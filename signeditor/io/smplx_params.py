@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from signeditor.core import rotations
-from signeditor.core.motion import Motion, MotionError
+from signeditor.core.motion import FEATURE_DIM, Motion, MotionError
 from signeditor.io.atomic import atomic_writer
 from signeditor.io.errors import FileFormatError
 from signeditor.io.validation import finite_scalar, load_npz, numeric_array, validate_motion
@@ -36,6 +36,26 @@ def smplx_axis_angle(features: np.ndarray) -> dict[str, np.ndarray]:
     body[..., BODY_POSE_ROWS, :] = aa[..., 0:10, :]
     return {"body_pose": body, "left_hand_pose": aa[..., 10:25, :], "right_hand_pose": aa[..., 25:40, :],
             "jaw_pose": aa[..., 40, :]}
+
+
+def mannequin_pose(pose_features: np.ndarray) -> dict[str, np.ndarray]:
+    """Convert features (..., 246) (one frame or a batch) to mannequin-x's pose dictionary (axis-angle, float32).
+
+    The jaw has no mannequin joint, so it is dropped (the wooden avatar has no face rig).
+    """
+    pose_features = np.asarray(pose_features)
+    if pose_features.shape[-1:] != (FEATURE_DIM,):
+        raise ValueError(f"a pose has {FEATURE_DIM} values, got {pose_features.shape}")
+    smplx = smplx_axis_angle(pose_features)
+    batch = pose_features.shape[:-1]
+    return {
+        "body_pose": smplx["body_pose"],
+        "head_pose": np.zeros((*batch, 3, 3), dtype=np.float32),
+        "hand_pose": np.concatenate([smplx["left_hand_pose"], smplx["right_hand_pose"]], axis=-2),
+        "pelvis_rotation": np.zeros((*batch, 3), dtype=np.float32),
+        "global_rotation": np.zeros((*batch, 3), dtype=np.float32),
+        "global_translation": np.zeros((*batch, 3), dtype=np.float32),
+    }
 
 
 def motion_to_smplx_params(motion: Motion) -> dict[str, np.ndarray]:

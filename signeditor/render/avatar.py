@@ -17,8 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse
 
-from signeditor.core.motion import FEATURE_DIM
-from signeditor.io.smplx_params import smplx_axis_angle
+from signeditor.core.avatar_rig import avatar_rig
+from signeditor.io.smplx_params import mannequin_pose
+
+__all__ = ["Avatar", "FixedTopologyNormals", "LinearBlendSkin", "PosedMesh", "PosedMeshCache", "mannequin_pose",
+           "vertex_normals"]
 
 
 @dataclass(frozen=True)
@@ -28,26 +31,6 @@ class PosedMesh:
     vertices: np.ndarray
     faces: np.ndarray
     normals: np.ndarray
-
-
-def mannequin_pose(pose_features: np.ndarray) -> dict[str, np.ndarray]:
-    """Convert features (..., 246) (one frame or a batch) to mannequin-x's pose dictionary (axis-angle, float32).
-
-    The jaw has no mannequin joint, so it is dropped (the wooden avatar has no face rig).
-    """
-    pose_features = np.asarray(pose_features)
-    if pose_features.shape[-1:] != (FEATURE_DIM,):
-        raise ValueError(f"a pose has {FEATURE_DIM} values, got {pose_features.shape}")
-    smplx = smplx_axis_angle(pose_features)
-    batch = pose_features.shape[:-1]
-    return {
-        "body_pose": smplx["body_pose"],
-        "head_pose": np.zeros((*batch, 3, 3), dtype=np.float32),
-        "hand_pose": np.concatenate([smplx["left_hand_pose"], smplx["right_hand_pose"]], axis=-2),
-        "pelvis_rotation": np.zeros((*batch, 3), dtype=np.float32),
-        "global_rotation": np.zeros((*batch, 3), dtype=np.float32),
-        "global_translation": np.zeros((*batch, 3), dtype=np.float32),
-    }
 
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -159,9 +142,11 @@ class Avatar:
         self._model = Mannequin("wooden", flat_hand_mean=True)
         self.faces: np.ndarray = np.asarray(self._model.faces, dtype=np.uint32)
         # mannequin-x's own skinning data (private attributes, like the glTF export's; the avatar test checks
-        # that our skinning still equals Mannequin.vertices, so a changed layout fails loudly).
+        # that our skinning still equals Mannequin.vertices at rest, so a changed layout fails loudly). The mesh
+        # is bound to the rig on the signing skeleton, so it follows our FK joints exactly (see core.avatar_rig).
+        self._rig = avatar_rig()
         identity = self._model._identity
-        self._skin = LinearBlendSkin(identity["skin_vertices"], identity["skin_bind_positions"],
+        self._skin = LinearBlendSkin(identity["skin_vertices"], self._rig.rest_positions,
                                      self._model._skin_joint_indices, self._model._skin_weights)
         self._normals = FixedTopologyNormals(self.faces, len(self._skin.rest_vertices))
         self._cache = PosedMeshCache(cache_size)
@@ -171,16 +156,16 @@ class Avatar:
         return self._model
 
     def joint_positions(self, pose_features: np.ndarray) -> dict[str, np.ndarray]:
-        """World positions of the mannequin's joints by name (to check agreement with our kinematics)."""
-        transforms = np.asarray(self._model.joint_transforms(mannequin_pose(pose_features)))
-        return {name: transforms[i, :3, 3].copy() for i, name in enumerate(self._model.joint_names)}
+        """World positions of the skinned rig's joints by name (they are our forward kinematics' joints)."""
+        transforms = self._rig.world_transforms(np.asarray(pose_features)[None])[0]
+        return {name: transforms[i, :3, 3].copy() for i, name in enumerate(self._rig.names)}
 
     def posed(self, pose_features: np.ndarray, key: object = None) -> PosedMesh:
         """The mesh for one pose; ``key`` (e.g. ``(motion_version, frame)``) enables caching."""
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        vertices = self._skin(np.asarray(self._model.joint_transforms(mannequin_pose(pose_features))))
+        vertices = self._skin(self._rig.world_transforms(np.asarray(pose_features)[None])[0])
         return self._cache.put(key, PosedMesh(vertices, self.faces, self._normals(vertices)))
 
     def clear_cache(self) -> None:
