@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm import tqdm
 
+import signeditor.render.video  # noqa: F401  (registers the mp4 and gif formats)
+from signeditor.app_services import complete_import, export_document, open_document
+from signeditor.core.project import Project
 from signeditor.io.errors import FileFormatError
-from signeditor.io.formats import EXPORT_FORMATS, export_project, open_project
+from signeditor.io.formats import EXPORT_FORMATS, project_from_record
 
 #: Formats that draw a figure (``--avatar``).
 FIGURE_FORMATS = ("glb", "gltf", "mp4", "gif")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("export", help="export to bvh, glb, mp4, gif, pose, npz, signspark or eaf")
-    parser.add_argument("inputs", nargs="+", type=Path, help=".signproj, .pose, .bvh or .npz files")
+    parser = commands.add_parser("export", help=f"export to {', '.join(sorted(EXPORT_FORMATS))}")
+    parser.add_argument("inputs", nargs="+", type=Path,
+                        help=".signproj, .pose, .bvh, .glb, .npz, .signspark.npz or .lmdb (every clip) files")
     add_export_options(parser)
     parser.add_argument("-o", "--output", required=True, type=Path, help="output folder")
+    parser.add_argument("--signed-language", default=None,
+                        help="signed-language tag to record (e.g. gsg) when the input does not say")
+    parser.add_argument("--text", default=None, help="the translation to record when the input does not say")
     parser.set_defaults(handler=run_export)
 
 
@@ -45,22 +54,39 @@ def export_target(source: Path, output_dir: Path, format_name: str) -> Path:
 
 
 def export_file(source: Path, target: Path, format_name: str, options: dict) -> Path:
-    """Export one file (``signeditor batch export`` calls this too); ``options`` from :func:`export_options`."""
-    return export_project(open_project(source), target, EXPORT_FORMATS[format_name].name, **options)
+    """Export one file, opened as the editor opens it (FAST anchors; an LMDB's first clip); ``signeditor batch
+    export`` calls this too. ``options`` from :func:`export_options`."""
+    return export_document(open_document(source), target, EXPORT_FORMATS[format_name].name, **options)
+
+
+def _projects(source: Path) -> Iterator[tuple[str, Project]]:
+    """(output name, project) for each clip of the input, opened as the editor opens it: every clip of an LMDB
+    database (read once), else the file itself."""
+    if source.name.lower().endswith(".lmdb"):
+        from signeditor.io.signspark import read_signspark_lmdb
+
+        for record in read_signspark_lmdb(source):
+            yield record.clip_id, complete_import(project_from_record(record, source), source)
+        return
+    yield source.name.split(".")[0], open_document(source)
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Convert each input; a bad input is reported and skipped so one broken file never stops a batch."""
+    """Convert each input (FAST and anchors as in the editor); a bad input is reported and skipped."""
     fmt = EXPORT_FORMATS[args.format]
     args.output.mkdir(parents=True, exist_ok=True)
     options = export_options(args.format, args.avatar)
     failures = 0
     for source in tqdm(args.inputs, desc=f"export {fmt.name}", unit="file", disable=len(args.inputs) < 2):
         try:
-            target = export_file(source, export_target(source, args.output, args.format), args.format, options)
+            for name, project in _projects(source):
+                if args.signed_language and not project.signed_language:
+                    project = dataclasses.replace(project, signed_language=args.signed_language)
+                if args.text and not project.text:
+                    project = dataclasses.replace(project, text=args.text)
+                target = export_document(project, args.output / f"{name}{fmt.suffix}", fmt.name, **options)
+                print(f"wrote {target}")
         except FileFormatError as exc:
             failures += 1
             print(f"skipped: {exc}", file=sys.stderr)
-            continue
-        print(f"wrote {target}")
     return 1 if failures else 0

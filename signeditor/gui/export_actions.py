@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
+from signeditor.app_services import export_document
 from signeditor.io.errors import FileFormatError
-from signeditor.io.formats import EXPORT_FORMATS, VIDEO_FORMATS, export_project
-from signeditor.render.video import VideoOptions
+from signeditor.io.formats import EXPORT_FORMATS
+from signeditor.render.video import VIDEO_FORMATS, VideoOptions
 
 if TYPE_CHECKING:
     from signeditor.gui.main_window import MainWindow
@@ -73,7 +74,7 @@ class Exporter(QtCore.QObject):
         # glTF carries the avatar on screen, its face morphs as shape keys.
         options = {"avatar": getattr(self.window.viewport, "avatar", None)} if format_name in ("glb", "gltf") else {}
         try:
-            export_project(self.window.document.project, path, format_name, **options)
+            export_document(self.window.document.project, path, format_name, **options)
         except (FileFormatError, OSError, RuntimeError) as exc:
             QtWidgets.QMessageBox.critical(self.window, "Export failed", str(exc))
             return False

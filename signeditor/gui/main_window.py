@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from signeditor.app_services import open_document as load_document_file  # the one open path (CLI and editor)
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.drafts.pipeline import DRAFT_SOURCE
@@ -40,13 +41,6 @@ def recovery_path() -> Path:
     """Where autosave writes: the per-user app data folder (never next to the user's file)."""
     base = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppDataLocation)
     return Path(base or Path.home() / ".signeditor") / RECOVERY_NAME
-
-
-def load_document_file(path: str | Path) -> Project:
-    """Open a project, or import any motion file as a new one, its signs found by FAST and anchored."""
-    from signeditor.ml.fast.anchoring import open_anchored_project
-
-    return open_anchored_project(path)
 
 
 class MainWindow(QtWidgets.QMainWindow):

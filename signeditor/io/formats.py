@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from signeditor.core.project import Project
 from signeditor.core.segments import labels_from_segments
 from signeditor.io.errors import FileFormatError
+
+if TYPE_CHECKING:
+    from signeditor.io.signspark import SignSparkRecord
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,30 @@ def _npz(project: Project, path: Path) -> None:
     write_smplx_npz(project.shown_motion(), path)
 
 
-def _signspark(project: Project, path: Path) -> None:
-    from signeditor.io.signspark import SignSparkRecord, write_signspark_record
+def signspark_record_of(project: Project, clip_id: str) -> SignSparkRecord:
+    """The project as a SignSparK record: shown motion, BIO segment labels, language, translation and glosses."""
+    from signeditor.io.signspark import SignSparkRecord
 
     labels = np.array(labels_from_segments(project.segments, project.motion.n_frames))
     gloss = " ".join(s.gloss for s in project.segments if s.gloss)
-    record = SignSparkRecord(path.stem, project.shown_motion(), labels, project.signed_language, project.text, gloss)
-    write_signspark_record(record, path)
+    return SignSparkRecord(clip_id, project.shown_motion(), labels, project.signed_language, project.text, gloss)
+
+
+def clip_id_of(path: Path) -> str:
+    """``take.signspark.npz`` and ``take.lmdb`` hold the clip ``take``."""
+    return path.name.split(".")[0]
+
+
+def _signspark(project: Project, path: Path) -> None:
+    from signeditor.io.signspark import write_signspark_record
+
+    write_signspark_record(signspark_record_of(project, clip_id_of(path)), path)
+
+
+def _lmdb(project: Project, path: Path) -> None:
+    from signeditor.io.signspark import write_signspark_lmdb_atomically
+
+    write_signspark_lmdb_atomically([signspark_record_of(project, clip_id_of(path))], path)
 
 
 def _eaf(project: Project, path: Path) -> None:
@@ -71,12 +92,6 @@ def _eaf(project: Project, path: Path) -> None:
                nonmanual=nonmanual_spans(project.face_keys))
 
 
-def _video(project: Project, path: Path, **options: object) -> None:
-    from signeditor.render.video import write_video
-
-    write_video(project.shown_motion(), path, **options)
-
-
 EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("bvh", ".bvh", "BVH motion (SMPL-X joint names)", _bvh),
     ExportFormat("glb", ".glb", "glTF 2.0 binary: skinned avatar with animation (face as shape keys)", _gltf),
@@ -84,41 +99,59 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("pose", ".pose", "MediaPipe holistic keypoints (pose-format)", _pose),
     ExportFormat("npz", ".npz", "SMPL-X parameters (axis-angle)", _npz),
     ExportFormat("signspark", ".signspark.npz", "SignSparK record (rot6D + segment labels)", _signspark),
+    ExportFormat("lmdb", ".lmdb", "SignSparK LMDB database (one clip per input)", _lmdb),
     ExportFormat("eaf", ".eaf", "ELAN annotation: signs, review status and comments", _eaf),
-    ExportFormat("mp4", ".mp4", "video of the avatar", _video),
-    ExportFormat("gif", ".gif", "animated GIF of the avatar", _video),
 )}
 
 
-VIDEO_FORMATS = frozenset({"mp4", "gif"})
+def register_export_format(fmt: ExportFormat) -> None:
+    """Add a format written by a higher layer (``render.video`` adds mp4 and gif), keeping io free of it."""
+    EXPORT_FORMATS[fmt.name] = fmt
+
+
+def resolve_export_format(path: str | Path, format_name: str | None = None) -> ExportFormat:
+    """The format named, or else the one whose suffix ``path`` ends with (the longest match)."""
+    path = Path(path)
+    if format_name is None:
+        matches = [f for f in EXPORT_FORMATS.values() if path.name.lower().endswith(f.suffix)]
+        if not matches:
+            raise FileFormatError(path, f"unknown export suffix; choose one of {sorted(EXPORT_FORMATS)}")
+        return max(matches, key=lambda f: len(f.suffix))
+    if format_name not in EXPORT_FORMATS:
+        choices = sorted(EXPORT_FORMATS)
+        raise FileFormatError(path, f"unknown export format {format_name!r}; choose one of {choices}")
+    return EXPORT_FORMATS[format_name]
 
 
 def export_project(project: Project, path: str | Path, format_name: str | None = None, **options: object) -> Path:
     """Write ``project`` as ``format_name`` (or the format its suffix names); ``options`` go to video and glTF
     export (``avatar``: the figure to export or film)."""
     path = Path(path)
-    if format_name is None:
-        matches = [f for f in EXPORT_FORMATS.values() if path.name.lower().endswith(f.suffix)]
-        if not matches:
-            raise FileFormatError(path, f"unknown export suffix; choose one of {sorted(EXPORT_FORMATS)}")
-        fmt = max(matches, key=lambda f: len(f.suffix))
-    else:
-        if format_name not in EXPORT_FORMATS:
-            choices = sorted(EXPORT_FORMATS)
-            raise FileFormatError(path, f"unknown export format {format_name!r}; choose one of {choices}")
-        fmt = EXPORT_FORMATS[format_name]
-    fmt.write(project, path, **options)
+    resolve_export_format(path, format_name).write(project, path, **options)
     return path
 
 
-def open_project(path: str | Path) -> Project:
-    """Open any supported file as a project: .signproj as saved, motion files as a project around their motion."""
+def open_project(path: str | Path, clip: str | None = None) -> Project:
+    """Open any supported file as a project: .signproj as saved, motion files as a project around their motion.
+
+    ``clip`` picks a clip of a SignSparK LMDB database (default: its first).
+    """
     from signeditor.io.project_file import load_project
 
     path = Path(path)
     if not path.exists():
         raise FileFormatError(path, "file not found")
     name = path.name.lower()
+    if name.endswith(".lmdb"):
+        from signeditor.io.signspark import read_signspark_lmdb
+
+        records = read_signspark_lmdb(path)
+        if not records:
+            raise FileFormatError(path, "the database holds no clips")
+        chosen = [r for r in records if clip is None or r.clip_id == clip]
+        if not chosen:
+            raise FileFormatError(path, f"no clip {clip!r} (it holds {[r.clip_id for r in records]})")
+        return project_from_record(chosen[0], path)
     if name.endswith(".signproj"):
         return load_project(path)
     if name.endswith(".pose"):
@@ -140,15 +173,16 @@ def open_project(path: str | Path) -> Project:
         from signeditor.io.signspark import read_signspark_record
 
         record = read_signspark_record(path)
-        return _project_from_record(record, path)
+        return project_from_record(record, path)
     if name.endswith(".npz"):
         from signeditor.io.smplx_params import read_smplx_npz
 
         return Project(read_smplx_npz(path), source=str(path))
-    raise FileFormatError(path, "unsupported file type (open .signproj, .pose, .bvh, .glb, .gltf or .npz)")
+    raise FileFormatError(path, "unsupported file type (open .signproj, .pose, .bvh, .glb, .gltf, .npz or .lmdb)")
 
 
-def _project_from_record(record: object, path: Path) -> Project:
+def project_from_record(record: SignSparkRecord, path: Path) -> Project:
+    """A SignSparK record as a project: its motion, signs (glossed when the counts agree), text and language."""
     from signeditor.core.segments import segments_from_labels
 
     segments = segments_from_labels(np.asarray(record.segment))

@@ -131,6 +131,23 @@ def write_signspark_lmdb(records: list[SignSparkRecord], path: str | Path) -> No
     env.close()
 
 
+def write_signspark_lmdb_atomically(records: list[SignSparkRecord], path: str | Path) -> None:
+    """Write the database into a temporary folder beside ``path``, then rename it: never a partial database."""
+    import shutil
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        write_signspark_lmdb(records, staging / path.name)
+        if path.is_dir():
+            shutil.rmtree(path)
+        (staging / path.name).rename(path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def read_signspark_lmdb(path: str | Path,
                         select: Callable[[list[str]], list[str]] | None = None) -> list[SignSparkRecord]:
     """Every record listed in ``__meta__`` (or those ``select`` keeps of the listed ids, decoding only them);

@@ -19,7 +19,9 @@ from typing import Protocol
 import numpy as np
 
 from signeditor.core.motion import Motion
+from signeditor.core.project import Project
 from signeditor.io.errors import FileFormatError
+from signeditor.io.formats import ExportFormat, register_export_format
 
 ProgressCallback = Callable[[int, int], None]
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -208,3 +210,14 @@ def write_video(motion: Motion, path: str | Path, *, size: tuple[int, int] = (64
         for v in (viewport, second):
             if v is not None:
                 v.canvas.close()  # type: ignore[attr-defined]
+
+
+VIDEO_FORMATS = frozenset({"mp4", "gif"})
+
+
+def _export_video(project: Project, path: Path, **options: object) -> None:
+    write_video(project.motion, path, **options)  # type: ignore[arg-type]
+
+
+for _name, _description in (("mp4", "video of the avatar"), ("gif", "animated GIF of the avatar")):
+    register_export_format(ExportFormat(_name, f".{_name}", _description, _export_video))

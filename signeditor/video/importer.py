@@ -204,7 +204,7 @@ def import_video(video: str | Path, output: str | Path, *, progress: ProgressFn 
     person), ImportCancelled when ``should_stop`` says so, VideoExtraMissing
     without MediaPipe. The motion is resampled to the editor's rate like any opened ``.pose``.
     """
-    from signeditor.ml.fast.anchoring import open_anchored_project
+    from signeditor.app_services import open_document
 
     video, output = Path(video).resolve(), Path(output)
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
@@ -233,7 +233,7 @@ def import_video(video: str | Path, output: str | Path, *, progress: ProgressFn 
     existed = pose_path.exists()
     write_holistic_pose(pose_path, info, points, confidence)
     try:
-        project = open_anchored_project(pose_path)
+        project = open_document(pose_path)  # the editor's and the CLI's open: FAST anchors, recording kept
         project.source = str(video)
         # The overlay draws the keypoints where they were found: not possible once they were turned around.
         keypoints = "" if turned else str(pose_path.resolve())
