@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from signeditor.core.motion import FEATURE_DIM, STREAM_DIMS, STREAM_SLICES, hand_pose_mirrored
-from signeditor.io.errors import FileFormatError
+from signeditor.errors import FileFormatError
 from signeditor.paths import RESOURCES_DIR
 
 HAND_DIM = STREAM_DIMS["right_hand"]

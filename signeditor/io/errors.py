@@ -1,17 +1,12 @@
-"""Typed errors for reading files: each names the file and what is wrong with it."""
+"""Reading files with typed errors that name the file and what is wrong (the types live in signeditor.errors)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from signeditor.errors import FileFormatError
 
-class FileFormatError(ValueError):
-    """A file could not be read; the message says which file and why."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+__all__ = ["FileFormatError", "read_file_bytes"]
 
 
 def read_file_bytes(path: str | Path) -> bytes:
