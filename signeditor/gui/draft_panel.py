@@ -8,16 +8,16 @@ and playback never wait and a superseded draft is dropped, not shown.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
+from signeditor.cancellation import Stopped, raise_if_stopped
 from signeditor.core.handshapes import language_name
 from signeditor.drafts.pipeline import DEFAULT_LETTERS_PER_SECOND, DraftBuilder
-from signeditor.gui.worker_thread import collection_paused
+from signeditor.gui.worker_thread import LatestRequestWorker, WorkerThread, collection_paused
 
 #: QSettings key holding the user's lexicon folders (a list of paths).
 LEXICON_FOLDERS_KEY = "drafts/lexicon_folders"
@@ -73,8 +73,11 @@ def signed_language_label(code: str) -> str:
     return code if name == code else f"{name} ({code})"
 
 
-class DraftWorker(QtCore.QObject):
-    """Lives in the worker thread; keeps the builder (lexicon, models, clip cache) between drafts."""
+class DraftWorker(LatestRequestWorker):
+    """Lives in the worker thread; keeps the builder (lexicon, models, clip cache) between drafts.
+
+    A superseded draft stops between stages (each progress report) and between KF2P sampler steps.
+    """
 
     languages_ready = QtCore.Signal(object, object)  # list of (spoken, signed) pairs, folders skipped (messages)
     progress = QtCore.Signal(int, int, int, str)  # generation, done, total, message
@@ -87,13 +90,6 @@ class DraftWorker(QtCore.QObject):
         self._builder: DraftBuilder | None = None
         self._folders: tuple[Path, ...] | None = None
         self._skipped: list[str] = []
-        self._latest = 0
-        self._lock = threading.Lock()
-
-    def note_latest(self, generation: int) -> None:
-        """From the GUI thread: lets a queued request that is already superseded be skipped."""
-        with self._lock:
-            self._latest = max(self._latest, generation)
 
     def _builder_for(self, folders: tuple[Path, ...]) -> DraftBuilder:
         """The builder for the usable ones among ``folders``; a bad folder is skipped with a warning."""
@@ -124,17 +120,21 @@ class DraftWorker(QtCore.QObject):
 
     @QtCore.Slot(object)
     def run(self, request: DraftRequest) -> None:
-        with self._lock:
-            if request.generation < self._latest:
-                return
-        with collection_paused():
+        if self.should_stop(request.generation):
+            return
+
+        def progress(done: int, total: int, message: str) -> None:
+            raise_if_stopped()
+            self.progress.emit(request.generation, done, total, message)
+
+        with self.working_on(request.generation):
             try:
                 builder = self._builder_for(request.folders)
                 builder.settings = replace(builder.settings, letters_per_second=request.letters_per_second)
-                result = builder.build(
-                    request.text, request.spoken_language, request.signed_language,
-                    progress=lambda done, total, message: self.progress.emit(request.generation, done, total, message),
-                )
+                result = builder.build(request.text, request.spoken_language, request.signed_language,
+                                       progress=progress)
+            except Stopped:
+                return  # superseded by a newer draft
             except Exception as exc:  # DraftError, FileFormatError, a broken model: all become a message
                 self.failed.emit(request.generation, str(exc))
                 return
@@ -199,10 +199,8 @@ class DraftPanel(QtWidgets.QWidget):
         layout.addWidget(self.status)
         layout.addStretch(1)
 
-        self._thread = QtCore.QThread(self)
-        self._thread.setObjectName("drafts")
         self.worker = DraftWorker(factory or default_builder)
-        self.worker.moveToThread(self._thread)
+        self._thread = WorkerThread(self.worker, "drafts", self)
         queued = QtCore.Qt.ConnectionType.QueuedConnection
         self._request.connect(self.worker.run, queued)
         self._load.connect(self.worker.load_lexicon, queued)
@@ -211,8 +209,6 @@ class DraftPanel(QtWidgets.QWidget):
         self.worker.progress.connect(self._on_progress, queued)
         self.worker.result.connect(self._on_result, queued)
         self.worker.failed.connect(self._on_failed, queued)
-        self._thread.finished.connect(self.worker.deleteLater)  # the worker dies in its own thread
-        self._thread.start()
         app = QtCore.QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -340,8 +336,6 @@ class DraftPanel(QtWidgets.QWidget):
 
     @QtCore.Slot()
     def shutdown(self) -> None:
-        """Stop the worker thread (a draft being built finishes first); later answers are ignored."""
+        """Stop the worker thread (a draft being built stops at its next stage); later answers are ignored."""
         self.generation += 1  # anything still queued is now stale
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait(10000)
+        self._thread.shutdown(10000)

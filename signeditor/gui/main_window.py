@@ -20,6 +20,7 @@ from signeditor.drafts.pipeline import DRAFT_SOURCE
 from signeditor.gui import commands
 from signeditor.gui.document import Document
 from signeditor.gui.export_actions import Exporter
+from signeditor.gui.file_jobs import DocumentOpener
 from signeditor.gui.inspector import Inspector
 from signeditor.gui.regeneration import RegenerateFn, Regenerator
 from signeditor.gui.theme import apply_theme
@@ -64,6 +65,7 @@ class MainWindow(QtWidgets.QMainWindow):
         #: beside the avatar.
         self.reference_frames: ReferenceFrames | None = None
         self.exporter = Exporter(self)
+        self.opener = DocumentOpener(self)  # reading, IK and FAST run on its worker, never on this thread
 
         self.viewport = None
         if with_viewport:
@@ -541,10 +543,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # --- files ---------------------------------------------------------------------------------------------------
     def open_file(self, path: str | Path) -> bool:
+        """Open on the worker (progress and Cancel after half a second); False when it failed or was cancelled."""
         try:
-            project = load_document_file(path)
+            project = self.opener.open(path)
         except (FileFormatError, OSError) as exc:
             QtWidgets.QMessageBox.critical(self, "Cannot open file", str(exc))
+            return False
+        if project is None:
+            self.statusBar().showMessage(f"opening {Path(path).name} cancelled", 5000)
             return False
         is_project = Path(path).suffix.lower() == ".signproj"
         self.set_project(project, path if is_project else None)
@@ -752,6 +758,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.play_timer.stop()
         self.autosave_timer.stop()
         self.exporter.shutdown()
+        self.opener.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()

@@ -8,7 +8,6 @@ is applied only if it answers the latest request, so stale results are dropped.
 from __future__ import annotations
 
 import os
-import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -18,11 +17,12 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore
 
+from signeditor.cancellation import Stopped
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
 from signeditor.core.recording import Recording, regenerate_keeping_recording
 from signeditor.gui.document import dirty_range
-from signeditor.gui.worker_thread import collection_paused
+from signeditor.gui.worker_thread import LatestRequestWorker, WorkerThread, collection_paused
 
 #: (motion, anchors, frame_range, text, signed_language) -> regenerated motion (same frame count).
 RegenerateFn = Callable[[Motion, AnchorSet, tuple[int, int] | None, str, str], Motion]
@@ -127,8 +127,11 @@ class ModelRegenerate:
         )
 
 
-class RegenerationWorker(QtCore.QObject):
-    """Runs in the worker thread; every signal carries the request's generation number."""
+class RegenerationWorker(LatestRequestWorker):
+    """Runs in the worker thread; every signal carries the request's generation number.
+
+    A request superseded while the model samples stops between sampler steps (signeditor.cancellation).
+    """
 
     progress = QtCore.Signal(int, str)
     ready = QtCore.Signal(str)  # the backend's description, once the model is loaded (or the fallback chosen)
@@ -138,13 +141,6 @@ class RegenerationWorker(QtCore.QObject):
     def __init__(self, regenerate: RegenerateFn) -> None:
         super().__init__()
         self._regenerate = regenerate
-        self._latest = 0
-        self._latest_lock = threading.Lock()
-
-    def note_latest(self, generation: int) -> None:
-        """Called from the GUI thread so a queued, already-stale request is skipped without running."""
-        with self._latest_lock:
-            self._latest = max(self._latest, generation)
 
     @QtCore.Slot()
     def warm_up(self) -> None:
@@ -156,17 +152,17 @@ class RegenerationWorker(QtCore.QObject):
 
     @QtCore.Slot(object)
     def run(self, request: RegenerationRequest) -> None:
-        with self._latest_lock:
-            stale = request.generation < self._latest
-        if stale:
+        if self.should_stop(request.generation):
             return
         self.progress.emit(request.generation, "regenerating")
         started = time.perf_counter()
         try:
-            with collection_paused():
+            with self.working_on(request.generation):
                 motion = run_request(self._regenerate, request)
             if motion.n_frames != request.motion.n_frames or not np.all(np.isfinite(motion.features)):
                 raise ValueError("regenerated motion has the wrong length or non-finite values")
+        except Stopped:
+            return  # superseded: the newer request covers this one's frames too
         except Exception as exc:
             self.failed.emit(request.generation, f"{type(exc).__name__}: {exc}")
             return
@@ -213,10 +209,8 @@ class Regenerator(QtCore.QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self._send)
-        self._thread = QtCore.QThread(self)
-        self._thread.setObjectName("regeneration")
         self.worker = RegenerationWorker(self._regenerate_fn)
-        self.worker.moveToThread(self._thread)
+        self._thread = WorkerThread(self.worker, "regeneration", self)
         self._dispatch.connect(self.worker.run, QtCore.Qt.ConnectionType.QueuedConnection)
         self._warm_up.connect(self.worker.warm_up, QtCore.Qt.ConnectionType.QueuedConnection)
         self.worker.ready.connect(self._on_ready)
@@ -228,7 +222,6 @@ class Regenerator(QtCore.QObject):
         document.content_replaced.connect(self._remember)
         # Anchor changes that asked for no regeneration (e.g. a drag released where it started) are checked later.
         document.anchors_changed.connect(self._reconcile, QtCore.Qt.ConnectionType.QueuedConnection)
-        self._thread.start()
         self._warm_up.emit()
         app = QtCore.QCoreApplication.instance()
         if app is not None:
@@ -346,7 +339,7 @@ class Regenerator(QtCore.QObject):
             self.status.emit(f"regeneration failed: {message}")
 
     def shutdown(self) -> None:
-        """Stop the worker thread (the window calls this on close; a running regeneration finishes first).
+        """Stop the worker thread (the window calls this on close; a running regeneration stops at its next step).
 
         Later answers are dropped and the document no longer reaches this regenerator, since the same document
         may live on with another one (a replaced draft).
@@ -358,5 +351,4 @@ class Regenerator(QtCore.QObject):
             self.document.regeneration_needed.disconnect(self.request)
             self.document.anchors_changed.disconnect(self._reconcile)
             self.document.content_replaced.disconnect(self._remember)
-        self._thread.quit()
-        self._thread.wait(5000)
+        self._thread.shutdown(5000)

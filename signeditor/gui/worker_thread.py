@@ -1,8 +1,13 @@
-"""What every worker thread in the editor must respect.
+"""The editor's one worker pattern: "newest request wins", cooperative stop, and the thread's life cycle.
 
-Worker objects (regeneration, drafts, imports, the sign library) run Python on
-their own QThread; Python's garbage collector must only ever run in the GUI
-thread (``GuiThreadCollector``; ``collection_paused`` is the inner guard).
+Worker objects (regeneration, drafts, opening files and exports, video import, the sign library) run Python on
+their own QThread. Every request carries a generation number; the owner (GUI thread) tells the worker the newest
+one with :meth:`LatestRequestWorker.note_latest`, so a queued request that is already superseded is skipped, and a
+running one stops at its next :func:`~signeditor.cancellation.raise_if_stopped` (between sampler steps, draft
+stages, import stages). Results still carry their generation and the owner applies only the newest.
+:class:`WorkerThread` moves a worker to its thread, deletes it in that thread when it ends, and stops it on
+shutdown. Python's garbage collector must only ever run in the GUI thread (``GuiThreadCollector``;
+``collection_paused`` is the inner guard).
 """
 
 from __future__ import annotations
@@ -13,6 +18,57 @@ import threading
 from collections.abc import Iterator
 
 from PySide6 import QtCore
+
+from signeditor.cancellation import stop_check
+
+
+class LatestRequestWorker(QtCore.QObject):
+    """Base of the editor's workers: tracks the newest generation and which jobs should stop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._latest = 0
+        self._latest_lock = threading.Lock()
+        self._closing = threading.Event()
+
+    def note_latest(self, generation: int) -> None:
+        """From the GUI thread: requests older than ``generation`` are stale (skipped, or stopped if running)."""
+        with self._latest_lock:
+            self._latest = max(self._latest, generation)
+
+    def close(self) -> None:
+        """From the GUI thread: every job stops at its next check (the window is closing)."""
+        self._closing.set()
+
+    def should_stop(self, generation: int) -> bool:
+        with self._latest_lock:
+            return self._closing.is_set() or generation < self._latest
+
+    @contextlib.contextmanager
+    def working_on(self, generation: int) -> Iterator[None]:
+        """The job for ``generation``: the collector paused, and deep stop checks answering for this request."""
+        with collection_paused(), stop_check(lambda: self.should_stop(generation)):
+            yield
+
+
+class WorkerThread(QtCore.QObject):
+    """Owns one worker's QThread: moves the worker there, starts it, and cleans up on :meth:`shutdown`."""
+
+    def __init__(self, worker: LatestRequestWorker, name: str, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self.thread = QtCore.QThread(self)
+        self.thread.setObjectName(name)
+        worker.moveToThread(self.thread)
+        self.thread.finished.connect(worker.deleteLater)  # the worker dies in its own thread
+        self.thread.start()
+
+    def shutdown(self, wait_ms: int = 10_000) -> None:
+        """Ask the running job to stop, end the thread's event loop and wait for it (idempotent)."""
+        self.worker.close()
+        if self.thread.isRunning():
+            self.thread.quit()
+            self.thread.wait(wait_ms)
 
 _gc_lock = threading.Lock()
 #: busy: worker slots running; paused: the collector is off because of them (until the GUI thread resumes it);

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
+from signeditor.cancellation import raise_if_stopped
 from signeditor.ml.kf2p.model import KF2PNet
 
 SAMPLERS: tuple[str, ...] = ("euler", "heun")
@@ -59,6 +60,7 @@ def sample_residual(net: KF2PNet, inputs: SampleInputs, *, steps: int, seed: int
     x = noise.to(device=inputs.interp.device, dtype=inputs.interp.dtype) * free
     dt = 1.0 / steps
     for i in range(steps):
+        raise_if_stopped()  # a superseded editor request stops between steps (see signeditor.cancellation)
         t = i * dt
         v = _velocity(net, x, t, inputs, guidance, noise_scale)
         if method == "heun" and i < steps - 1:

@@ -1,0 +1,78 @@
+"""Opening a recording runs reading, IK and FAST on the open worker, with progress and a working Cancel."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from signeditor.core.segments import Segment
+
+
+class SlowSegmenter:
+    """FAST stand-in that records its thread and takes long enough for the progress dialog to show."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.threads: list[threading.Thread] = []
+
+    def segment(self, motion: object) -> list[Segment]:
+        self.threads.append(threading.current_thread())
+        time.sleep(self.seconds)
+        return [Segment(2, 9, "SIGN")]
+
+
+@pytest.fixture
+def slow_fast(monkeypatch: pytest.MonkeyPatch) -> SlowSegmenter:
+    segmenter = SlowSegmenter(0.8)
+    monkeypatch.setattr("signeditor.ml.fast.api.load_segmenter", lambda *a, **k: segmenter)
+    return segmenter
+
+
+def test_open_runs_fast_off_the_gui_thread_with_progress(make_window, make_pose_file, slow_fast, qtbot) -> None:
+    win = make_window()
+    path, _ = make_pose_file("take.pose", n_frames=16)
+    ticks: list[float] = []
+    timer = QtCore.QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(50)
+    assert win.open_file(path)
+    timer.stop()
+    assert slow_fast.threads and slow_fast.threads[0] is not threading.main_thread()
+    assert len(ticks) >= 8, "the GUI thread kept running its event loop while FAST worked"
+    assert win.opener.stages[0] == "reading" and any("FAST" in s for s in win.opener.stages)
+    assert [a.label for a in win.document.anchors] == ["SIGN onset", "SIGN middle", "SIGN offset"]
+
+
+def test_cancel_leaves_the_open_project_untouched(make_window, make_pose_file, slow_fast, qtbot) -> None:
+    win = make_window()
+    before = win.document.project
+    path, _ = make_pose_file("take.pose", n_frames=16)
+
+    def press_cancel() -> None:
+        dialogs = [w for w in QtWidgets.QApplication.topLevelWidgets()
+                   if isinstance(w, QtWidgets.QProgressDialog) and w.isVisible()]
+        if not dialogs:
+            QtCore.QTimer.singleShot(50, press_cancel)
+            return
+        button = dialogs[0].findChild(QtWidgets.QPushButton)
+        qtbot.mouseClick(button, QtCore.Qt.MouseButton.LeftButton)
+
+    slow_fast.seconds = 1.5
+    QtCore.QTimer.singleShot(50, press_cancel)
+    assert not win.open_file(path)
+    assert win.document.project is before
+    assert "cancelled" in win.statusBar().currentMessage()
+
+
+def test_a_broken_file_is_reported_by_name(make_window, tmp_path: Path, monkeypatch, qtbot) -> None:
+    win = make_window()
+    broken = tmp_path / "broken.pose"
+    broken.write_bytes(b"not a pose file")
+    messages: list[str] = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "critical", lambda _parent, _title, text: messages.append(text))
+    assert not win.open_file(broken)
+    assert messages and "broken.pose" in messages[0]
