@@ -80,6 +80,7 @@ def test_random_edits_with_the_real_kf2p_model(qtbot, tmp_path: Path):
     finally:
         win.regenerator.shutdown()
     assert not report.exceptions, report.exceptions[0]
-    assert report.stale_applied == 0 and report.dropped_results > 0
+    # Newer requests won: superseded jobs were stopped between sampler steps or their results dropped.
+    assert report.stale_applied == 0 and report.dropped_results + report.stopped_jobs > 0
     assert report.anchor_error < 1e-5, "anchored poses survive windowed regeneration"
     assert np.all(np.isfinite(win.document.motion.features))

@@ -100,6 +100,7 @@ def _stress_run(args: argparse.Namespace, model: str) -> dict:
         "max_abs_error_vs_fresh": report.max_abs_error,
         "anchor_error": report.anchor_error,
         "dropped_results": report.dropped_results,
+        "stopped_jobs": report.stopped_jobs,
         "regenerations": report.regenerations,
         "exceptions": len(report.exceptions),
         "seconds": round(report.seconds, 1),

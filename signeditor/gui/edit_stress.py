@@ -83,6 +83,8 @@ class StressReport:
     kinds: dict[str, int] = field(default_factory=dict)
     stale_applied: int = 0
     dropped_results: int = 0
+    #: Superseded jobs the worker stopped between sampler steps (their results never existed).
+    stopped_jobs: int = 0
     regenerations: int = 0
     exceptions: list[str] = field(default_factory=list)
     max_abs_error: float | None = None  # vs a fresh regeneration (HoldPoses only)
@@ -138,6 +140,7 @@ def run_edit_stress(window: object, n_edits: int, seed: int = 0, settle_timeout_
     report.exceptions = caught
     report.stale_applied = window.regenerator.stale_applied
     report.dropped_results = window.regenerator.dropped_results
+    report.stopped_jobs = window.regenerator.worker.stopped_jobs
     if window.regenerator.busy:
         report.exceptions.append(f"regeneration did not settle within {settle_timeout_s} s")
     doc = window.document

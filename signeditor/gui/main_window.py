@@ -22,7 +22,7 @@ from signeditor.gui.document import Document
 from signeditor.gui.export_actions import Exporter
 from signeditor.gui.file_jobs import DocumentOpener
 from signeditor.gui.inspector import Inspector
-from signeditor.gui.regeneration import RegenerateFn, Regenerator
+from signeditor.gui.regeneration import ModelRegenerate, RegenerateFn, Regenerator
 from signeditor.gui.theme import apply_theme
 from signeditor.gui.timeline import TimelineWidget, wrist_speeds
 from signeditor.gui.worker_thread import install_gui_thread_collector
@@ -56,7 +56,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setObjectName("SignEditorMainWindow")
         self.settings = settings or QtCore.QSettings("SignEditor", "SignEditor")
         self.confirm_close = confirm_close
-        self._regenerate_fn = regenerate
+        # One model for the window's life: opening another file must not load (and warm up) KF2P again.
+        self._regenerate_fn = regenerate or ModelRegenerate()
         self.clipboard_pose: np.ndarray | None = None
         self.playback_speed = 1.0
         self.document: Document | None = None

@@ -82,6 +82,18 @@ def interpolation_regenerate(motion: Motion, anchors: AnchorSet, frame_range: tu
 
 #: Environment variable naming a KF2P weights file to use instead of the shipped one.
 WEIGHTS_ENV = "SIGNEDITOR_KF2P_WEIGHTS"
+#: Torch CPU threads in the editor (``$SIGNEDITOR_TORCH_THREADS`` overrides). One: a window of ~60 frames takes
+#: ~30 ms on one core, while more intra-op threads compete with the GL rasteriser and the GUI thread for the
+#: same cores (measured with `signeditor bench gui` under Xvfb/llvmpipe on 2 cores: edit to frame 360 ms median
+#: with torch's default threads, 90 ms with one).
+EDITOR_TORCH_THREADS_ENV = "SIGNEDITOR_TORCH_THREADS"
+
+
+def editor_torch_threads() -> int:
+    try:
+        return max(1, int(os.environ.get(EDITOR_TORCH_THREADS_ENV, "1")))
+    except ValueError:
+        return 1
 
 
 class ModelRegenerate:
@@ -99,17 +111,32 @@ class ModelRegenerate:
         self._generator: object | None = None
         self.backend = "not loaded"
         self.load_error = ""
+        self._warmed = False
 
     def warm_up(self) -> None:
-        """Load the model before the first edit (called in the worker thread), so the status shows the backend."""
+        """Load the model and run one small window before the first edit (called in the worker thread).
+
+        The first inference pays for allocations and kernel selection; doing it here, while the user is still
+        looking at the opened file, keeps it out of the first edit. The status then shows the backend.
+        """
         self._load()
+        if self._generator is not None and not self._warmed:
+            from signeditor.core.anchors import Anchor
+
+            rest = Motion.rest(48)
+            anchors = AnchorSet(Anchor(f, rest.features[f]) for f in (0, 16, 32, 47))
+            self._generator.regenerate_between_anchors(rest, anchors, frame_range=(8, 40))  # type: ignore[attr-defined]
+            self._warmed = True
 
     def _load(self) -> None:
         if self._generator is not None or self.backend == "interpolation":
             return
         try:
+            import torch
+
             from signeditor.ml.kf2p.api import load_generator
 
+            torch.set_num_threads(editor_torch_threads())
             self._generator = load_generator(self._weights, device=self._device)
             self.backend = f"KF2P ({getattr(self._generator, 'device', self._device or 'cpu')})"
         except Exception as exc:
@@ -141,6 +168,8 @@ class RegenerationWorker(LatestRequestWorker):
     def __init__(self, regenerate: RegenerateFn) -> None:
         super().__init__()
         self._regenerate = regenerate
+        #: Instrumentation: superseded jobs stopped between sampler steps.
+        self.stopped_jobs = 0
 
     @QtCore.Slot()
     def warm_up(self) -> None:
@@ -162,6 +191,7 @@ class RegenerationWorker(LatestRequestWorker):
             if motion.n_frames != request.motion.n_frames or not np.all(np.isfinite(motion.features)):
                 raise ValueError("regenerated motion has the wrong length or non-finite values")
         except Stopped:
+            self.stopped_jobs += 1
             return  # superseded: the newer request covers this one's frames too
         except Exception as exc:
             self.failed.emit(request.generation, f"{type(exc).__name__}: {exc}")

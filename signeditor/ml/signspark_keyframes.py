@@ -2,9 +2,9 @@
 
 Their loader derives keyframes from segment labels by splitting only at non-sign (0) frames, so two signs with
 no rest frame between them merge into one segment and lose their inner keyframes (an offset directly followed
-by the next onset cannot be told apart by labels at all). Mode 999 instead loads the file with torch and looks up ``[split][clip]``,
-a sorted list of frame indices; we write it beside every SignSparK export with our anchors' frames, for every
-split, so the clip can sit in any split folder. Plain dicts of ints load with ``weights_only=True``.
+by the next onset cannot be told apart by labels at all). Mode 999 instead loads the file with torch and looks up
+``[split][clip]``, a sorted list of frame indices; we write it beside every SignSparK export with our anchors'
+frames, for every split, so the clip can sit in any split folder. Plain dicts of ints load with ``weights_only=True``.
 """
 
 from __future__ import annotations
