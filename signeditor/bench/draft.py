@@ -27,6 +27,7 @@ import numpy as np
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.skeleton import WRIST_AND_HAND_POINT_INDICES
 from signeditor.drafts.clips import DRAFT_FPS
+from signeditor.drafts.pipeline import DraftResult
 from signeditor.io.lexicon import Lexicon, LexiconEntry
 from signeditor.paths import SHARED_SIGNDATA
 
@@ -271,16 +272,17 @@ def run(args: argparse.Namespace) -> dict:
     return report
 
 
-def in_sign_error_cm(result: object) -> float:
+def in_sign_error_cm(result: DraftResult) -> float:
     """Mean hand-joint distance (cm) inside signs between the draft and the lexicon clips it was laid out from."""
-    segments = [s for s in result.project.segments if s.confidence > 0]  # type: ignore[attr-defined]
+    segments = [s for s in result.project.segments if s.confidence > 0]
     frames = np.concatenate([np.arange(s.start, s.end) for s in segments])
-    draft = hand_positions(result.project.motion.features[frames])  # type: ignore[attr-defined]
-    clips = hand_positions(result.layout.features[frames])  # type: ignore[attr-defined]
+    assert result.layout is not None, "the pipeline records its clip layout"
+    draft = hand_positions(result.project.motion.features[frames])
+    clips = hand_positions(result.layout.features[frames])
     return float(np.linalg.norm(draft - clips, axis=-1).mean() * 100)
 
 
-def _sign_joins(result: object) -> list[tuple[int, int]]:
+def _sign_joins(result: DraftResult) -> list[tuple[int, int]]:
     """Our joins between consecutive lexicon clips: the gaps between consecutive signed segments."""
-    segments = [s for s in result.project.segments if s.confidence > 0]  # type: ignore[attr-defined]
+    segments = [s for s in result.project.segments if s.confidence > 0]
     return [(a.end, b.start) for a, b in itertools.pairwise(segments)]

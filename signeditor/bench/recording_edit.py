@@ -17,6 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.motion import Motion
+from signeditor.core.protocols import MotionGenerator
+
 DEFAULT_CLIP = Path(__file__).resolve().parents[2] / ".." / "shared" / "signdata" / "fixtures" / "mediapipe_long.pose"
 
 
@@ -27,10 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what regenerates the span for the comparison (kf2p falls back to interpolation)")
 
 
-def _regenerate_span(motion: object, anchors: object, span: tuple[int, int], generator: str) -> np.ndarray:
+def _regenerate_span(motion: Motion, anchors: AnchorSet, span: tuple[int, int], generator: str) -> np.ndarray:
     from signeditor.ml.kf2p.api import InterpolationGenerator
 
-    model: object = InterpolationGenerator()
+    model: MotionGenerator = InterpolationGenerator()
     if generator == "kf2p":
         try:
             from signeditor.ml.kf2p.api import load_generator
@@ -38,22 +42,22 @@ def _regenerate_span(motion: object, anchors: object, span: tuple[int, int], gen
             model = load_generator()
         except Exception:  # the comparison still runs, with the editor's own fallback
             pass
-    return model.regenerate_between_anchors(motion, anchors, frame_range=span).features  # type: ignore[attr-defined]
+    return model.regenerate_between_anchors(motion, anchors, frame_range=span).features
 
 
 def measure_anchor_move(clip: str | Path, delta: int = 5, generator: str = "interpolation") -> dict:
     """Import ``clip``, move its roomiest anchor by ``delta`` frames, and report what changed."""
+    from signeditor.app_services import open_document
     from signeditor.core.recording import edit_recording, wrist_path_length
-    from signeditor.gui.main_window import load_document_file
 
-    project = load_document_file(clip)
+    project = open_document(clip)
     take = project.motion.features
     anchors = project.anchors
 
-    def room(anchor: object) -> int:
-        before, after = anchors.neighbours(anchor.frame)  # type: ignore[attr-defined]
-        return min(anchor.frame - (0 if before is None else before),  # type: ignore[attr-defined]
-                   (project.motion.n_frames - 1 if after is None else after) - anchor.frame)  # type: ignore[attr-defined]
+    def room(anchor: Anchor) -> int:
+        before, after = anchors.neighbours(anchor.frame)
+        return min(anchor.frame - (0 if before is None else before),
+                   (project.motion.n_frames - 1 if after is None else after) - anchor.frame)
 
     anchor = max(anchors, key=room)
     before, after = anchors.neighbours(anchor.frame)

@@ -21,6 +21,7 @@ from signeditor.core import rotations
 from signeditor.core.keyframes import anchors_from_segments
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import Motion
+from signeditor.core.protocols import Segmenter
 from signeditor.core.segments import Segment
 from signeditor.core.sign_edits import SignTemplate
 from signeditor.core.skeleton import WRIST_AND_HAND_POINT_INDICES
@@ -135,7 +136,7 @@ def crop_ms(motion: Motion, start_ms: int, end_ms: int) -> Motion:
 class ClipLibrary:
     """Loads lexicon clips as :class:`SignClip`; thread-safe, so a GUI worker and the CLI can share one."""
 
-    def __init__(self, segmenter: object | None = None, cache_dir: Path | None = None,
+    def __init__(self, segmenter: Segmenter | None = None, cache_dir: Path | None = None,
                  segmenter_id: str = "fast", smooth_sigma: float = SMOOTH_SIGMA_FRAMES) -> None:
         #: Anything with ``segment(motion) -> list[Segment]``; None keeps whole clips.
         self.segmenter = segmenter
@@ -201,7 +202,7 @@ class ClipLibrary:
             raise FileFormatError(entry.path, f"the clip for {entry.gloss!r} has fewer than 2 frames")
         segments: tuple[Segment, ...] = ()
         if self.segmenter is not None:
-            found = [Segment(s.start, s.end) for s in self.segmenter.segment(motion)]  # type: ignore[attr-defined]
+            found = [Segment(s.start, s.end) for s in self.segmenter.segment(motion)]
             if found:
                 first, last = settled_span(motion, min(s.start for s in found), max(s.end for s in found))
                 segments = tuple(Segment(max(s.start, first), min(s.end, last)) for s in found

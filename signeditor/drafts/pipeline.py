@@ -23,6 +23,7 @@ from signeditor.core.keyframes import anchors_from_segments
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import FEATURE_DIM, Motion, interpolate_features
 from signeditor.core.project import Project
+from signeditor.core.protocols import MotionGenerator
 from signeditor.core.segments import Segment
 from signeditor.core.skeleton import JOINT_NAMES
 from signeditor.drafts.clips import DRAFT_FPS, ClipLibrary, SignClip, low_pass
@@ -119,7 +120,7 @@ class _Placed:
 class DraftBuilder:
     """Turns text into a draft Project; reusable across sentences (clips and models stay loaded)."""
 
-    def __init__(self, lexicon: Lexicon, clips: ClipLibrary, generator: object | None = None,
+    def __init__(self, lexicon: Lexicon, clips: ClipLibrary, generator: MotionGenerator | None = None,
                  settings: DraftSettings | None = None, generator_warning: str = "") -> None:
         self.lexicon = lexicon
         self.clips = clips
@@ -277,9 +278,9 @@ class DraftBuilder:
         kwargs = {"steps": self.settings.steps, "seed": self.settings.seed, "text": text,
                   "signed_language": signed_language}
         if not self.settings.keep_sign_motion:
-            return generator.regenerate_between_anchors(motion, anchors, **kwargs)  # type: ignore[attr-defined]
+            return generator.regenerate_between_anchors(motion, anchors, **kwargs)
         for start, stop in windows:
-            motion = generator.regenerate_between_anchors(  # type: ignore[attr-defined]
+            motion = generator.regenerate_between_anchors(
                 motion, anchors, frame_range=(start, stop), **kwargs)
         return motion
 

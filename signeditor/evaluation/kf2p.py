@@ -12,6 +12,7 @@ from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.interpolation import interpolate_between_anchors
 from signeditor.core.kinematics import forward_kinematics, shoulder_width
 from signeditor.core.motion import Motion
+from signeditor.core.protocols import Segmenter
 from signeditor.core.segments import segments_from_labels
 from signeditor.core.skeleton import HAND_POINT_INDICES, JOINT_INDEX
 from signeditor.io.errors import FileFormatError
@@ -78,7 +79,7 @@ def clip_metrics(pred: np.ndarray, real: np.ndarray, keyframes: np.ndarray, fps:
     }
 
 
-def _fast_segmenter() -> object | None:
+def _fast_segmenter() -> Segmenter | None:
     try:
         from signeditor.ml.fast.api import load_segmenter
 
@@ -87,11 +88,11 @@ def _fast_segmenter() -> object | None:
         return None
 
 
-def keyframes_for(motion: Motion, labels: np.ndarray | None, segmenter: object | None) -> tuple[np.ndarray, str]:
+def keyframes_for(motion: Motion, labels: np.ndarray | None, segmenter: Segmenter | None) -> tuple[np.ndarray, str]:
     """Onset/middle/offset keyframes: from FAST when given one, else labels, else every ``FALLBACK_EVERY`` frames."""
     n = motion.n_frames
     if segmenter is not None:
-        frames = onset_middle_offset(segmenter.segment(motion), n)  # type: ignore[attr-defined]
+        frames = onset_middle_offset(segmenter.segment(motion), n)
         if len(frames) >= 2:
             return frames, "fast"
     if labels is not None and (labels >= 0).all():

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from signeditor.core.motion import Motion
+from signeditor.core.protocols import BatchSegmenter
 from signeditor.core.segmentation_metrics import segmentation_scores
 from signeditor.core.segments import Segment, segments_from_labels
 from signeditor.core.speed_baseline import speed_minima_segments
@@ -79,9 +80,9 @@ def score(examples: list[Example], segment: Callable[[list[Motion]], list[list[S
     return segmentation_scores(segment(motions), [segments_from_labels(lab) for lab in labels], labels)
 
 
-def compare(examples: list[Example], segmenter: object) -> dict[str, dict[str, float]]:
+def compare(examples: list[Example], segmenter: BatchSegmenter) -> dict[str, dict[str, float]]:
     return {
-        "fast": score(examples, segmenter.segment_batch),  # type: ignore[attr-defined]
+        "fast": score(examples, segmenter.segment_batch),
         "baseline_speed_minima": score(examples, lambda ms: [speed_minima_segments(m) for m in ms]),
     }
 

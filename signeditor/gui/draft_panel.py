@@ -16,7 +16,7 @@ from PySide6 import QtCore, QtWidgets
 
 from signeditor.cancellation import Stopped, raise_if_stopped
 from signeditor.core.handshapes import language_name
-from signeditor.drafts.pipeline import DEFAULT_LETTERS_PER_SECOND, DraftBuilder
+from signeditor.drafts.pipeline import DEFAULT_LETTERS_PER_SECOND, DraftBuilder, DraftResult
 from signeditor.gui.worker_thread import LatestRequestWorker, WorkerThread, collection_paused
 
 #: QSettings key holding the user's lexicon folders (a list of paths).
@@ -314,14 +314,14 @@ class DraftPanel(QtWidgets.QWidget):
         self.status.setText(message)
 
     @QtCore.Slot(int, object)
-    def _on_result(self, generation: int, result: object) -> None:
+    def _on_result(self, generation: int, result: DraftResult) -> None:
         if generation != self.generation:
             return  # superseded by a newer request: never show an old draft
         self.applied_generation = generation
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(1)
-        warnings = list(result.warnings)  # type: ignore[attr-defined]
-        project = result.project  # type: ignore[attr-defined]
+        warnings = list(result.warnings)
+        project = result.project
         summary = f"{len(project.segments)} signs, {project.motion.duration_s:.1f} s"
         self.status.setText(summary + ("\n" + "\n".join(warnings) if warnings else ""))
         self.draft_ready.emit(project, warnings)

@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtWidgets
@@ -28,6 +29,9 @@ from signeditor.core.project import Project
 from signeditor.core.skeleton import ROTATING_JOINTS
 from signeditor.gui import commands
 from signeditor.reliability.memory import rss_mb
+
+if TYPE_CHECKING:
+    from signeditor.gui.main_window import MainWindow
 
 
 class HoldPoses:
@@ -93,7 +97,7 @@ class StressReport:
     seconds: float = 0.0
 
 
-def run_edit_stress(window: object, n_edits: int, seed: int = 0, settle_timeout_s: float = 60.0,
+def run_edit_stress(window: MainWindow, n_edits: int, seed: int = 0, settle_timeout_s: float = 60.0,
                     events_every: int = 7) -> StressReport:
     """Fire ``n_edits`` random edits at ``window`` (a MainWindow), then wait for regeneration to settle.
 
@@ -155,7 +159,7 @@ def run_edit_stress(window: object, n_edits: int, seed: int = 0, settle_timeout_
     return report
 
 
-def _one_edit(window: object, rng: random.Random, np_rng: np.random.Generator) -> str:
+def _one_edit(window: MainWindow, rng: random.Random, np_rng: np.random.Generator) -> str:
     doc = window.document
     n = doc.n_frames
     anchors = list(doc.anchors)

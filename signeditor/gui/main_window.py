@@ -14,6 +14,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.app_services import open_document as load_document_file  # the one open path (CLI and editor)
+from signeditor.core.handshapes import Handshape
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.drafts.pipeline import DRAFT_SOURCE
@@ -351,7 +352,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.model_problem_box.setModal(False)
         self.model_problem_box.show()
 
-    def _push(self, command: object) -> None:
+    def _push(self, command: QtGui.QUndoCommand) -> None:
         self.document.undo_stack.push(command)
 
     def _on_content_replaced(self, motion: Motion, _anchors: object) -> None:
@@ -421,7 +422,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if ids:
             self._push(commands.EditJointRotationCommand(self.document, ids, joint, matrix))
 
-    def _on_handshape_applied(self, handshape: object, hand: str) -> None:
+    def _on_handshape_applied(self, handshape: Handshape, hand: str) -> None:
         ids = tuple(self.timeline.selected_ids)
         if ids:
             self._push(commands.apply_handshape_to_anchors(self.document, ids, handshape, hand))

@@ -20,8 +20,9 @@ from PySide6 import QtCore
 from signeditor.cancellation import Stopped
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
+from signeditor.core.protocols import MotionGenerator
 from signeditor.core.recording import Recording, regenerate_keeping_recording
-from signeditor.gui.document import dirty_range
+from signeditor.gui.document import Document, dirty_range
 from signeditor.gui.worker_thread import LatestRequestWorker, WorkerThread, collection_paused
 
 #: (motion, anchors, frame_range, text, signed_language) -> regenerated motion (same frame count).
@@ -108,7 +109,7 @@ class ModelRegenerate:
     def __init__(self, device: str | None = None, weights: str | Path | None = None) -> None:
         self._device = device
         self._weights = weights if weights is not None else (os.environ.get(WEIGHTS_ENV) or None)
-        self._generator: object | None = None
+        self._generator: MotionGenerator | None = None
         self.backend = "not loaded"
         self.load_error = ""
         self._warmed = False
@@ -125,7 +126,7 @@ class ModelRegenerate:
 
             rest = Motion.rest(48)
             anchors = AnchorSet(Anchor(f, rest.features[f]) for f in (0, 16, 32, 47))
-            self._generator.regenerate_between_anchors(rest, anchors, frame_range=(8, 40))  # type: ignore[attr-defined]
+            self._generator.regenerate_between_anchors(rest, anchors, frame_range=(8, 40))
             self._warmed = True
 
     def _load(self) -> None:
@@ -149,7 +150,7 @@ class ModelRegenerate:
         self._load()
         if self._generator is None:
             return interpolation_regenerate(motion, anchors, frame_range)
-        return self._generator.regenerate_between_anchors(  # type: ignore[attr-defined]
+        return self._generator.regenerate_between_anchors(
             motion, anchors, frame_range=frame_range, text=text, signed_language=signed_language
         )
 
@@ -217,7 +218,7 @@ class Regenerator(QtCore.QObject):
     #: The model could not be used (missing, damaged, wrong version): the message says why and what is used instead.
     model_problem = QtCore.Signal(str)
 
-    def __init__(self, document: object, regenerate: RegenerateFn | None = None,
+    def __init__(self, document: Document, regenerate: RegenerateFn | None = None,
                  debounce_ms: int = DEBOUNCE_MS, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
