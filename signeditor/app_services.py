@@ -58,6 +58,9 @@ def open_document(path: str | Path, *, clip: str | None = None, progress: Progre
         report(stage, fraction)
 
     checkpoint("reading", 0.0)
+    path = Path(path)
+    if path.name == "data.mdb" and path.parent.name.lower().endswith(".lmdb"):
+        path = path.parent  # the file a dialog can pick inside an LMDB database folder
     project = open_project(path, clip=clip)
     if len(project.anchors) == 0:
         if not project.segments:

@@ -13,28 +13,28 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from signeditor.app_services import open_document as load_document_file  # the one open path (CLI and editor)
+from signeditor.app_services import open_document as load_document_file  # noqa: F401  (the old name, still used)
 from signeditor.core.handshapes import Handshape
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.drafts.pipeline import DRAFT_SOURCE
+from signeditor.errors import FileFormatError
 from signeditor.gui import commands
 from signeditor.gui.document import Document
 from signeditor.gui.export_actions import Exporter
+from signeditor.gui.file_actions import FileActions
 from signeditor.gui.file_jobs import DocumentOpener
 from signeditor.gui.inspector import Inspector
 from signeditor.gui.regeneration import ModelRegenerate, RegenerateFn, Regenerator
 from signeditor.gui.theme import apply_theme
 from signeditor.gui.timeline import TimelineWidget, wrist_speeds
 from signeditor.gui.worker_thread import install_gui_thread_collector
-from signeditor.io.errors import FileFormatError
 from signeditor.io.formats import EXPORT_FORMATS
 from signeditor.render.video import ReferenceFrames
 
 logger = logging.getLogger(__name__)
 
 AUTOSAVE_MS = 30_000
-MAX_RECENT = 8
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
 RECOVERY_NAME = "recovery.signproj"
 
@@ -45,7 +45,7 @@ def recovery_path() -> Path:
     return Path(base or Path.home() / ".signeditor") / RECOVERY_NAME
 
 
-class MainWindow(QtWidgets.QMainWindow):
+class MainWindow(FileActions, QtWidgets.QMainWindow):
     #: A new Document is shown (open, import, draft, recovery): docks that follow the document re-bind.
     document_replaced = QtCore.Signal(object)
 
@@ -543,31 +543,7 @@ class MainWindow(QtWidgets.QMainWindow):
             frame %= n
         self.seek(frame)
 
-    # --- files ---------------------------------------------------------------------------------------------------
-    def open_file(self, path: str | Path) -> bool:
-        """Open on the worker (progress and Cancel after half a second); False when it failed or was cancelled."""
-        try:
-            project = self.opener.open(path)
-        except (FileFormatError, OSError) as exc:
-            QtWidgets.QMessageBox.critical(self, "Cannot open file", str(exc))
-            return False
-        if project is None:
-            self.statusBar().showMessage(f"opening {Path(path).name} cancelled", 5000)
-            return False
-        is_project = Path(path).suffix.lower() == ".signproj"
-        self.set_project(project, path if is_project else None)
-        self._add_recent(path)
-        if project.import_report:
-            self.statusBar().showMessage(project.import_report, 30_000)
-        return True
-
-    def export_to(self, path: str | Path, format_name: str) -> bool:
-        """Export the project (video starts a cancellable job; see gui/export_actions.py)."""
-        return self.exporter.export_to(path, format_name)
-
-    def export_dialog(self, format_name: str) -> None:
-        self.exporter.export_dialog(format_name)
-
+    # --- avatar ------------------------------------------------------------------------------------------------
     def _add_avatar_menu(self, menu: QtWidgets.QMenu) -> None:
         from signeditor.render.avatars.catalog import MANNEQUIN, describe, shipped_avatars
 
@@ -619,115 +595,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if path:
             self.use_avatar_model(path)
 
-    def open_dialog(self) -> None:
-        if not self._maybe_save():
-            return
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open", "",
-            "All supported (*.signproj *.pose *.bvh *.glb *.gltf *.npz);;SignEditor projects (*.signproj);;"
-            "Pose keypoints (*.pose);;BVH (*.bvh);;glTF (*.glb *.gltf);;SMPL-X / SignSparK (*.npz);;All files (*)")
-        if path:
-            self.open_file(path)
+    # --- files (open/save/export/recent/autosave/recovery: gui/file_actions.py) ----------------------------------
+    def recovery_file(self) -> Path:
+        """Where autosave writes (a method, so tests can redirect ``recovery_path`` in this module)."""
+        return recovery_path()
 
-    def save_to(self, path: str | Path) -> bool:
-        from signeditor.io.project_file import save_project
-
-        try:
-            save_project(self.document.project, path)
-        except OSError as exc:
-            QtWidgets.QMessageBox.critical(self, "Cannot save", str(exc))
-            return False
-        self.document.set_path(path)
-        self.document.undo_stack.setClean()
-        self._add_recent(path)
-        self._update_title()
-        self.statusBar().showMessage(f"saved {path}", 3000)
-        return True
-
-    def save(self) -> bool:
-        if self.document.path is None:
-            return self.save_as_dialog()
-        return self.save_to(self.document.path)
-
-    def save_as_dialog(self) -> bool:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save As", "", "SignEditor projects (*.signproj)")
-        if not path:
-            return False
-        if not path.endswith(".signproj"):
-            path += ".signproj"
-        return self.save_to(path)
-
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _add_recent(self, path: str | Path) -> None:
-        path = str(Path(path).resolve())
-        recent = [path] + [p for p in self.recent_files() if p != path]
-        self.settings.setValue("recent_files", recent[:MAX_RECENT])
-        self._rebuild_recent_menu()
-
-    def _rebuild_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for path in self.recent_files():
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self._maybe_save() and self.open_file(p))
-        self.recent_menu.setEnabled(bool(self.recent_files()))
-
-    # --- autosave and recovery -----------------------------------------------------------------------------------
-    def autosave(self) -> Path | None:
-        """Write the recovery file if there are unsaved changes (the timer calls this every 30 s)."""
-        if not self.document.is_modified():
-            return None
-        from signeditor.io.project_file import save_project
-
-        path = recovery_path()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            save_project(self.document.project, path)
-        except OSError as exc:  # a full disk must not crash the editor; the previous recovery file is intact
-            self.statusBar().showMessage(f"autosave failed: {exc}", 10_000)
-            return None
-        self.settings.setValue("recovery/original_path", str(self.document.path or ""))
-        return path
-
-    def offer_recovery(self, ask: bool = True) -> bool:
-        """After a crash the recovery file is still there: ask whether to restore it (True if restored)."""
-        path = recovery_path()
-        if not path.exists():
-            return False
-        if ask:
-            answer = QtWidgets.QMessageBox.question(
-                self, "Recover unsaved work?",
-                "SignEditor did not close cleanly. Restore the automatically saved edits?")
-            if answer != QtWidgets.QMessageBox.StandardButton.Yes:
-                path.unlink(missing_ok=True)
-                return False
-        try:
-            project = load_document_file(path)
-        except (FileFormatError, OSError):
-            path.unlink(missing_ok=True)
-            return False
-        original = str(self.settings.value("recovery/original_path", "") or "")
-        self.set_project(project, original or None)
-        self.document.undo_stack.resetClean()  # recovered edits are unsaved
-        self._update_title()
-        return True
-
-    def _maybe_save(self) -> bool:
-        if not self.confirm_close or not self.document.is_modified():
-            return True
-        answer = QtWidgets.QMessageBox.question(
-            self, "Unsaved changes", "Save changes before closing?",
-            QtWidgets.QMessageBox.StandardButton.Save | QtWidgets.QMessageBox.StandardButton.Discard
-            | QtWidgets.QMessageBox.StandardButton.Cancel)
-        if answer == QtWidgets.QMessageBox.StandardButton.Cancel:
-            return False
-        if answer == QtWidgets.QMessageBox.StandardButton.Save:
-            return self.save()
-        return True
 
     # --- settings ----------------------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
