@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from needs import missing
 
 from signeditor.core import rotations
 from signeditor.core.kinematics import forward_kinematics
@@ -49,7 +50,7 @@ PIXELS_PER_METRE, IMAGE_WIDTH, IMAGE_HEIGHT, DEPTH = 800.0, 640, 480, 640
 def shared_signdata() -> Path:
     """The real sign data folder, or skip the test when this checkout has none."""
     if not (SHARED_SIGNDATA / "README.md").exists():
-        pytest.skip(f"shared sign data not found at {SHARED_SIGNDATA}")
+        missing(f"shared sign data not found at {SHARED_SIGNDATA}")
     return SHARED_SIGNDATA
 
 

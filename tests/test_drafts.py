@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import SHARED_SIGNDATA
 from draft_helpers import MiddleSegmenter, write_fixture_lexicon
+from needs import missing
 
 from signeditor.cli import main
 from signeditor.drafts.clips import ClipLibrary
@@ -225,7 +226,7 @@ def test_dev_lexicon_builder_copies_clips_and_indexes_them(lexicon_dir: Path, tm
 @pytest.mark.shared_data
 def test_real_lexicon_draft_with_models(tmp_path: Path) -> None:
     if not SHARED_SIGNDATA.is_dir():
-        pytest.skip(f"shared sign data not found at {SHARED_SIGNDATA}")
+        missing(f"shared sign data not found at {SHARED_SIGNDATA}")
     from signeditor.data.dev_lexicon import build_dev_lexicon
     from signeditor.drafts.pipeline import load_draft_models
 

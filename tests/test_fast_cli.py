@@ -10,6 +10,7 @@ import numpy as np
 import pympi
 import pytest
 import torch
+from needs import missing
 
 from signeditor.cli import main
 from signeditor.core.hand_features import HAND_FEATURE_DIM
@@ -104,7 +105,7 @@ def test_eval_segment_on_a_pose_folder(tmp_path: Path, always_sign_weights: Path
                                        capsys: pytest.CaptureFixture[str]) -> None:
     source = SHARED / "dgs_sentences"
     if not source.is_dir():
-        pytest.skip("../shared/signdata/dgs_sentences is absent")
+        missing("../shared/signdata/dgs_sentences is absent")
     folder = tmp_path / "sentences"
     folder.mkdir()
     for name in ("train_4_original.pose", "train_4_metadata.json"):

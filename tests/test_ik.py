@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from needs import missing
 
 from signeditor.core import rotations
 from signeditor.core.ik import (
@@ -121,7 +122,7 @@ def test_jaw_opens_with_the_mouth(make_pose_file, tmp_path) -> None:
 def test_real_mediapipe_fixture(shared_signdata) -> None:
     path = shared_signdata / "fixtures" / "mediapipe.pose"
     if not path.exists():
-        pytest.skip(f"{path} not present")
+        missing(f"{path} not present")
     keypoints = read_pose_keypoints(path)
     motion = fit_motion(keypoints)
     assert motion.n_frames == keypoints.n_frames and np.isfinite(motion.features).all()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from needs import missing
 
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.motion import Motion
@@ -88,7 +89,7 @@ def test_shipped_weights_keep_anchors_exactly() -> None:
     from signeditor.ml.kf2p.api import DEFAULT_WEIGHTS
 
     if not DEFAULT_WEIGHTS.is_file():
-        pytest.skip("shipped KF2P weights not present (train them with `signeditor train kf2p`)")
+        missing("shipped KF2P weights not present (train them with `signeditor train kf2p`)")
     generator = load_generator(device="cpu")
     assert generator.default_steps <= 8
     features, _ = synthetic_clip(np.random.default_rng(4), 60)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from needs import missing
 from PySide6 import QtCore
 
 from signeditor.gui.edit_stress import HoldPoses, hold_features, run_edit_stress, stress_project
@@ -71,7 +72,7 @@ def test_random_edits_with_the_real_kf2p_model(qtbot, tmp_path: Path):
     regenerate = ModelRegenerate(device="cpu")
     regenerate.warm_up()
     if regenerate.backend == "interpolation":
-        pytest.skip(f"KF2P weights unavailable: {regenerate.load_error}")
+        missing(f"KF2P weights unavailable: {regenerate.load_error}")
     win = MainWindow(stress_project(), regenerate=regenerate, settings=settings, with_viewport=False,
                      confirm_close=False)
     qtbot.addWidget(win)
