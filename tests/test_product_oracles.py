@@ -116,7 +116,8 @@ def _elbow_bent(n_frames: int, frames: np.ndarray, angle: float) -> np.ndarray:
 
 def test_clip_metrics_of_a_bent_elbow_match_the_chord_formula() -> None:
     """Rotating the right elbow by θ about y moves each right-hand point by the chord 2 r sin(θ/2), r its rest
-    distance from the elbow's y axis; left-hand points stay. mpjpe_hands is that mean over both hands, in shoulder widths."""
+    distance from the elbow's y axis; left-hand points stay. mpjpe_hands is that mean over both hands, in shoulder
+    widths."""
     n, keyframes, angle = 30, np.array([0, 10, 20, 29]), 0.6
     between = np.setdiff1d(np.arange(1, 29), keyframes)
     real = identity_features(n)

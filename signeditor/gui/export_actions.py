@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from signeditor.app_services import export_document
 from signeditor.io.errors import FileFormatError
 from signeditor.io.formats import EXPORT_FORMATS
 from signeditor.render.video import VIDEO_FORMATS, VideoOptions
@@ -73,10 +72,13 @@ class Exporter(QtCore.QObject):
             return self.export_video(path, VideoOptions()) is not None
         # glTF carries the avatar on screen, its face morphs as shape keys.
         options = {"avatar": getattr(self.window.viewport, "avatar", None)} if format_name in ("glb", "gltf") else {}
-        try:
-            export_document(self.window.document.project, path, format_name, **options)
+        try:  # on the file-job worker: a long glTF or LMDB export never blocks the window
+            written = self.window.file_jobs.export(self.window.document.project, path, format_name, **options)
         except (FileFormatError, OSError, RuntimeError) as exc:
             QtWidgets.QMessageBox.critical(self.window, "Export failed", str(exc))
+            return False
+        if not written:
+            self.window.statusBar().showMessage("export cancelled", 5000)
             return False
         self._done(str(path))
         return True

@@ -23,7 +23,7 @@ from signeditor.gui import commands
 from signeditor.gui.document import Document
 from signeditor.gui.export_actions import Exporter
 from signeditor.gui.file_actions import FileActions
-from signeditor.gui.file_jobs import DocumentOpener
+from signeditor.gui.file_jobs import FileJobs
 from signeditor.gui.inspector import Inspector
 from signeditor.gui.regeneration import ModelRegenerate, RegenerateFn, Regenerator
 from signeditor.gui.theme import apply_theme
@@ -67,7 +67,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         #: beside the avatar.
         self.reference_frames: ReferenceFrames | None = None
         self.exporter = Exporter(self)
-        self.opener = DocumentOpener(self)  # reading, IK and FAST run on its worker, never on this thread
+        self.file_jobs = FileJobs(self)  # opening (IK, FAST) and exports run on its worker, never on this thread
 
         self.viewport = None
         if with_viewport:
@@ -632,7 +632,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.play_timer.stop()
         self.autosave_timer.stop()
         self.exporter.shutdown()
-        self.opener.shutdown()
+        self.file_jobs.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()

@@ -1,4 +1,4 @@
-"""Opening a recording runs reading, IK and FAST on the open worker, with progress and a working Cancel."""
+"""File jobs on the worker: opening (reading, IK, FAST) and exports, with progress and a working Cancel."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_open_runs_fast_off_the_gui_thread_with_progress(make_window, make_pose_
     timer.stop()
     assert slow_fast.threads and slow_fast.threads[0] is not threading.main_thread()
     assert len(ticks) >= 8, "the GUI thread kept running its event loop while FAST worked"
-    assert win.opener.stages[0] == "reading" and any("FAST" in s for s in win.opener.stages)
+    assert win.file_jobs.stages[0] == "reading" and any("FAST" in s for s in win.file_jobs.stages)
     assert [a.label for a in win.document.anchors] == ["SIGN onset", "SIGN middle", "SIGN offset"]
 
 
@@ -76,3 +76,22 @@ def test_a_broken_file_is_reported_by_name(make_window, tmp_path: Path, monkeypa
     monkeypatch.setattr(QtWidgets.QMessageBox, "critical", lambda _parent, _title, text: messages.append(text))
     assert not win.open_file(broken)
     assert messages and "broken.pose" in messages[0]
+
+
+def test_export_runs_on_the_worker_and_writes_the_file(make_window, tmp_path: Path, monkeypatch, qtbot) -> None:
+    from signeditor import app_services
+
+    threads: list[threading.Thread] = []
+    original = app_services.export_document
+
+    def recording_export(*args: object, **kwargs: object) -> Path:
+        threads.append(threading.current_thread())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("signeditor.gui.file_jobs.export_document", recording_export)
+    win = make_window()
+    target = tmp_path / "take.bvh"
+    assert win.export_to(target, "bvh")
+    assert threads and threads[0] is not threading.main_thread()
+    assert target.read_text().startswith("HIERARCHY")
+    assert "Exported" in win.statusBar().currentMessage()
