@@ -247,6 +247,19 @@ def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(QtWidgets.QFileDialog, name, refuse(f"QFileDialog.{name}"))
 
 
+@pytest.fixture(autouse=True)
+def no_worker_thread_left_running(request: pytest.FixtureRequest) -> object:
+    """A test must not leave a worker thread running (a window not closed, a regenerator not shut down): it would
+    keep working into the next test and, at exit, crash Qt. Torn down after qtbot has closed the test's widgets."""
+    yield
+    if "qtbot" not in request.fixturenames:
+        return
+    from signeditor.gui.worker_thread import running_worker_threads
+
+    leaked = running_worker_threads()
+    assert not leaked, f"worker threads still running after the test: {leaked}"
+
+
 @pytest.fixture
 def fixture_lexicon(tmp_path: Path) -> Path:
     """The small self-made sign lexicon of tests/draft_helpers.py (signs and a fingerspelling alphabet)."""

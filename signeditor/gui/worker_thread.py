@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
+import weakref
 from collections.abc import Iterator
 
 from PySide6 import QtCore
@@ -51,11 +52,26 @@ class LatestRequestWorker(QtCore.QObject):
             yield
 
 
+#: Every worker thread started and not yet shut down (tests check none outlives its test).
+_live_threads: weakref.WeakSet[WorkerThread] = weakref.WeakSet()
+
+
+def running_worker_threads() -> list[str]:
+    """Names of worker threads still running (a leak when a test or window has ended)."""
+    names = []
+    for owner in list(_live_threads):
+        with contextlib.suppress(RuntimeError):  # the C++ thread object is already gone
+            if owner.thread.isRunning():
+                names.append(owner.thread.objectName())
+    return names
+
+
 class WorkerThread(QtCore.QObject):
     """Owns one worker's QThread: moves the worker there, starts it, and cleans up on :meth:`shutdown`."""
 
     def __init__(self, worker: LatestRequestWorker, name: str, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
+        _live_threads.add(self)
         self.worker = worker
         self.thread = QtCore.QThread(self)
         self.thread.setObjectName(name)
