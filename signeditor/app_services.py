@@ -47,8 +47,6 @@ def _never() -> bool:
 def open_document(path: str | Path, *, clip: str | None = None, progress: ProgressFn | None = None,
                   should_stop: StopFn | None = None) -> Project:
     """Open a project, or import any motion file as a new one, its signs found by FAST and anchored."""
-    from signeditor.core.keyframes import anchors_from_segments
-
     report = progress or _no_progress
     stop = should_stop or _never
 
@@ -61,7 +59,17 @@ def open_document(path: str | Path, *, clip: str | None = None, progress: Progre
     path = Path(path)
     if path.name == "data.mdb" and path.parent.name.lower().endswith(".lmdb"):
         path = path.parent  # the file a dialog can pick inside an LMDB database folder
-    project = open_project(path, clip=clip)
+    return complete_import(open_project(path, clip=clip), path, checkpoint)
+
+
+def complete_import(project: Project, path: str | Path, checkpoint: ProgressFn | None = None) -> Project:
+    """What opening adds to a file's own content: FAST's signs as anchors when it has none, and the recording.
+
+    ``checkpoint(stage, fraction)`` reports progress and may raise to stop between stages.
+    """
+    from signeditor.core.keyframes import anchors_from_segments
+
+    checkpoint = checkpoint or _no_progress
     if len(project.anchors) == 0:
         if not project.segments:
             checkpoint("finding signs (FAST)", 0.6)
@@ -77,7 +85,7 @@ def open_document(path: str | Path, *, clip: str | None = None, progress: Progre
         from signeditor.core.recording import Recording
 
         project.recording = Recording.of(project.motion, project.anchors)  # edits warp it, never replace it
-    report("done", 1.0)
+    checkpoint("done", 1.0)
     return project
 
 
