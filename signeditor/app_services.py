@@ -15,8 +15,6 @@ from pathlib import Path
 
 from signeditor.core.project import Project
 from signeditor.io.formats import (
-    EXPORT_FORMATS,
-    ExportFormat,
     clip_id_of,
     export_project,
     open_project,
@@ -89,17 +87,12 @@ def complete_import(project: Project, path: str | Path, checkpoint: ProgressFn |
     return project
 
 
-def export_formats() -> dict[str, ExportFormat]:
-    """Every export format, video included (``render.video`` registers mp4 and gif when imported)."""
-    import signeditor.render.video  # noqa: F401  (registers the video formats)
-
-    return EXPORT_FORMATS
-
-
 def export_document(project: Project, path: str | Path, format_name: str | None = None,
                     **options: object) -> Path:
-    """Write ``project``; SignSparK formats also get ``<name>.keyframes.pt`` with the anchors' frames."""
-    export_formats()
+    """Write ``project``; SignSparK formats also get ``<name>.keyframes.pt`` with the anchors' frames.
+
+    Video formats exist once ``signeditor.render.video`` is imported (it registers them; the CLI and GUI do).
+    """
     fmt = resolve_export_format(path, format_name)
     path = export_project(project, path, fmt.name, **options)
     if fmt.name in SIGNSPARK_FORMATS:
