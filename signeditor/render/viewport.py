@@ -108,6 +108,8 @@ class Viewport:
 
     def set_highlighted_joint(self, joint: str | None) -> None:
         """Mark the joint the inspector edits (None: no mark)."""
+        if joint == self._highlighted_joint:
+            return  # the inspector re-announces its joint on every anchor edit: no repaint for nothing
         self._highlighted_joint = joint
         self.joint_marker.visible = joint is not None
         if joint is not None:
