@@ -8,13 +8,12 @@ opening a file does.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from signeditor.gui.worker_thread import collection_paused
+from signeditor.gui.worker_thread import LatestRequestWorker, WorkerThread
 from signeditor.video.importer import DetectorFactory, ImportProgress, VideoImportResult
 
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm *.mpg *.mpeg);;All files (*)"
@@ -22,11 +21,14 @@ VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm *.mpg *.mpeg);;All 
 
 @dataclass(frozen=True)
 class ImportRequest:
+    generation: int
     video: Path
     output: Path
 
 
-class VideoImportWorker(QtCore.QObject):
+class VideoImportWorker(LatestRequestWorker):
+    """The editor's worker pattern: Cancel (a newer generation) stops the import between frames."""
+
     progress = QtCore.Signal(object)  # ImportProgress
     finished = QtCore.Signal(object)  # VideoImportResult
     failed = QtCore.Signal(str)
@@ -35,7 +37,6 @@ class VideoImportWorker(QtCore.QObject):
     def __init__(self, detector_factory: DetectorFactory | None = None) -> None:
         super().__init__()
         self.detector_factory = detector_factory
-        self.stop = threading.Event()
 
     @QtCore.Slot(object)
     def run(self, request: ImportRequest) -> None:
@@ -43,10 +44,11 @@ class VideoImportWorker(QtCore.QObject):
         from signeditor.video.holistic import VideoExtraMissing
         from signeditor.video.importer import ImportCancelled, import_video
 
-        with collection_paused():
+        with self.working_on(request.generation):
             try:
                 result = import_video(request.video, request.output, progress=self.progress.emit,
-                                      should_stop=self.stop.is_set, detector_factory=self.detector_factory)
+                                      should_stop=lambda: self.should_stop(request.generation),
+                                      detector_factory=self.detector_factory)
             except ImportCancelled:
                 self.cancelled.emit()
             except (FileFormatError, VideoExtraMissing, OSError) as exc:
@@ -77,18 +79,16 @@ class VideoImportController(QtCore.QObject):
         self.dialog: QtWidgets.QProgressDialog | None = None
         self.busy = False
         self.last_message = ""
-        self._thread = QtCore.QThread(self)
-        self._thread.setObjectName("video-import")
+        self.generation = 0
+        self._cancelling = False
         self.worker = VideoImportWorker(detector_factory)
-        self.worker.moveToThread(self._thread)
+        self._thread = WorkerThread(self.worker, "video-import", self)
         queued = QtCore.Qt.ConnectionType.QueuedConnection
         self._start.connect(self.worker.run, queued)
         self.worker.progress.connect(self._on_progress, queued)
         self.worker.finished.connect(self._on_finished, queued)
         self.worker.failed.connect(self._on_failed, queued)
         self.worker.cancelled.connect(self._on_cancelled, queued)
-        self._thread.finished.connect(self.worker.deleteLater)
-        self._thread.start()
         app = QtCore.QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -97,7 +97,9 @@ class VideoImportController(QtCore.QObject):
         if self.busy:
             return False
         self.busy = True
-        self.worker.stop.clear()
+        self._cancelling = False
+        self.generation += 1
+        self.worker.note_latest(self.generation)
         self.dialog = QtWidgets.QProgressDialog(f"Importing {Path(video).name}…", "Cancel", 0, 0, self.window)
         self.dialog.setWindowTitle("Import video")
         self.dialog.setWindowModality(QtCore.Qt.WindowModality.NonModal)
@@ -106,17 +108,18 @@ class VideoImportController(QtCore.QObject):
         self.dialog.setMinimumDuration(0)
         self.dialog.canceled.connect(self.cancel)
         self.dialog.show()
-        self._start.emit(ImportRequest(Path(video), Path(output)))
+        self._start.emit(ImportRequest(self.generation, Path(video), Path(output)))
         return True
 
     def cancel(self) -> None:
-        self.worker.stop.set()
+        self._cancelling = True
+        self.worker.note_latest(self.generation + 1)  # the running import is now stale: it stops between frames
         if self.dialog is not None:
             self.dialog.setLabelText("Cancelling…")
 
     @QtCore.Slot(object)
     def _on_progress(self, progress: ImportProgress) -> None:
-        if self.dialog is None or self.worker.stop.is_set():
+        if self.dialog is None or self._cancelling:
             return
         self.dialog.setMaximum(max(progress.total, 1))
         self.dialog.setValue(min(progress.frame, progress.total))
@@ -147,7 +150,4 @@ class VideoImportController(QtCore.QObject):
 
     @QtCore.Slot()
     def shutdown(self) -> None:
-        self.worker.stop.set()
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait(10000)
+        self._thread.shutdown(10000)
