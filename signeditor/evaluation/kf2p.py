@@ -145,13 +145,14 @@ def run(args: argparse.Namespace) -> dict:
             "slerp": interpolate_between_anchors(motion.n_frames, anchors, "slerp", motion.fps),
             "cubic": interpolate_between_anchors(motion.n_frames, anchors, "cubic", motion.fps),
         }
-        metrics = {m: clip_metrics(p, motion.features, frames, motion.fps) for m, p in preds.items()}
-        if any(v is None for v in metrics.values()):
+        scored = {m: clip_metrics(p, motion.features, frames, motion.fps) for m, p in preds.items()}
+        metrics = {m: v for m, v in scored.items() if v is not None}
+        if len(metrics) < len(METHODS):
             continue
         sources[source] = sources.get(source, 0) + 1
         for m in METHODS:
-            per_method[m].append(metrics[m])  # type: ignore[arg-type]
-            hands_by_group.setdefault(group, {}).setdefault(m, []).append(metrics[m]["mpjpe_hands"])  # type: ignore[index]
+            per_method[m].append(metrics[m])
+            hands_by_group.setdefault(group, {}).setdefault(m, []).append(metrics[m]["mpjpe_hands"])
     result: dict = {"clips": len(per_method["kf2p"]), "keyframe_source": sources, "model_version": generator.version,
                     "steps": args.steps or generator.default_steps, "noise_scale": generator.noise_scale}
     for m in METHODS:

@@ -21,9 +21,9 @@ from PySide6 import QtCore, QtWidgets
 from signeditor.core.motion import Motion
 from signeditor.render.video import (
     VIDEO_CAMERAS,
-    PoseRenderer,
     ReferenceFrames,
     VideoOptions,
+    VideoViewport,
     VideoWriter,
     offscreen_viewport,
     prepare_for_video,
@@ -37,7 +37,7 @@ VIDEO_SIZES: tuple[tuple[int, int], ...] = ((640, 480), (960, 720), (1280, 720),
 CHUNK_SECONDS = 0.05
 
 
-def qt_offscreen_viewport(size: tuple[int, int], camera: str, avatar: object | None) -> object:
+def qt_offscreen_viewport(size: tuple[int, int], camera: str, avatar: object | None) -> VideoViewport:
     """A viewport in a Qt GL widget that Qt treats as shown (so it has a context) but never puts on screen."""
     from signeditor.render.viewport import Viewport
 
@@ -69,7 +69,7 @@ class VideoExportJob(QtCore.QObject):
         self.options = options
         self._avatar, self._in_qt = avatar, in_qt
         self._reference = reference if options.side_by_side else None
-        self._viewport: object | None = None
+        self._viewport: VideoViewport | None = None
         self._writer: VideoWriter | None = None
         self._frames: Iterator[np.ndarray] | None = None
         self.done = 0
@@ -87,8 +87,7 @@ class VideoExportJob(QtCore.QObject):
             self._stop()
             self.failed.emit(str(exc))
             return
-        renderer: PoseRenderer = self._viewport  # type: ignore[assignment]
-        self._frames = render_frames(self.motion, renderer, self._reference)
+        self._frames = render_frames(self.motion, self._viewport, self._reference)
         self.running = True
         self._timer.start()
 
@@ -100,15 +99,18 @@ class VideoExportJob(QtCore.QObject):
 
     def _step(self) -> None:
         deadline = time.perf_counter() + CHUNK_SECONDS
+        frames, writer = self._frames, self._writer
+        if frames is None or writer is None:
+            return
         try:
             while self.running and time.perf_counter() < deadline:
-                image = next(self._frames, None)  # type: ignore[arg-type]
+                image = next(frames, None)
                 if image is None:
-                    self._writer.finish()  # type: ignore[union-attr]
+                    writer.finish()
                     self._stop()
                     self.finished.emit(str(self.path))
                     return
-                self._writer.write(image)  # type: ignore[union-attr]
+                writer.write(image)
                 self.done += 1
         except Exception as exc:  # a GL or encoder error ends the job with a message and no partial file
             self._stop()
@@ -122,7 +124,7 @@ class VideoExportJob(QtCore.QObject):
         if self._writer is not None:
             self._writer.abort()  # no-op after a finished file was moved into place
         if self._viewport is not None:
-            self._viewport.canvas.close()  # type: ignore[attr-defined]
+            self._viewport.canvas.close()
             self._viewport = None
 
 

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,6 +45,20 @@ def show_frame(renderer: PoseRenderer, motion: Motion, frame: int) -> None:
         renderer.set_pose(motion.features[frame], face=motion.face[frame])
 
 
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+class VideoViewport(PoseRenderer, Protocol):
+    """A viewport that renders video frames: the camera and theme presets, and a canvas to close afterwards."""
+
+    canvas: _Closable
+
+    def set_camera_preset(self, name: str) -> None: ...
+
+    def set_theme(self, name: str) -> None: ...
+
+
 class ReferenceFrames(Protocol):
     """A reference video to show beside the avatar: the picture at a time, or None past its end."""
 
@@ -63,7 +77,7 @@ class VideoOptions:
     side_by_side: bool = False
 
 
-def offscreen_viewport(size: tuple[int, int], camera: str, avatar: object | None) -> object:
+def offscreen_viewport(size: tuple[int, int], camera: str, avatar: object | None) -> VideoViewport:
     """A viewport rendering through EGL with no display (for processes without a Qt GL viewport)."""
     os.environ.setdefault("EGL_PLATFORM", "surfaceless")
     from signeditor.render.viewport import Viewport
@@ -73,10 +87,10 @@ def offscreen_viewport(size: tuple[int, int], camera: str, avatar: object | None
     return viewport
 
 
-def prepare_for_video(viewport: object, camera: str) -> None:
+def prepare_for_video(viewport: VideoViewport, camera: str) -> None:
     """The look of an exported video: the chosen camera on a light background."""
-    viewport.set_camera_preset(camera)  # type: ignore[attr-defined]
-    viewport.set_theme("light")  # type: ignore[attr-defined]
+    viewport.set_camera_preset(camera)
+    viewport.set_theme("light")
 
 
 def timed_motion(motion: Motion, fps: float | None) -> Motion:
@@ -191,7 +205,7 @@ def write_video(motion: Motion, path: str | Path, *, size: tuple[int, int] = (64
     """Encode ``.mp4`` (H.264) or ``.gif`` offscreen (EGL); ``compare`` or ``reference`` plays side by side."""
     source = timed_motion(motion, fps)
     viewport = offscreen_viewport(size, camera, avatar)
-    second = None
+    second: VideoViewport | None = None
     try:
         if compare is not None:
             second = offscreen_viewport(size, camera, avatar)
@@ -209,14 +223,14 @@ def write_video(motion: Motion, path: str | Path, *, size: tuple[int, int] = (64
     finally:
         for v in (viewport, second):
             if v is not None:
-                v.canvas.close()  # type: ignore[attr-defined]
+                v.canvas.close()
 
 
 VIDEO_FORMATS = frozenset({"mp4", "gif"})
 
 
-def _export_video(project: Project, path: Path, **options: object) -> None:
-    write_video(project.motion, path, **options)  # type: ignore[arg-type]
+def _export_video(project: Project, path: Path, **options: Any) -> None:
+    write_video(project.motion, path, **options)
 
 
 for _name, _description in (("mp4", "video of the avatar"), ("gif", "animated GIF of the avatar")):
