@@ -86,6 +86,7 @@ class WorkerThread(QtCore.QObject):
             self.thread.quit()
             self.thread.wait(wait_ms)
 
+
 _gc_lock = threading.Lock()
 #: busy: worker slots running; paused: the collector is off because of them (until the GUI thread resumes it);
 #: enabled: whether it was on before the first of them paused it.
