@@ -32,12 +32,14 @@ def _bvh(project: Project, path: Path) -> None:
 
 
 def _gltf(project: Project, path: Path, avatar: object = None, **_options: object) -> None:
-    """The mannequin, or a glTF avatar (``avatar``, from render.avatars) with its face morphs animated."""
-    if getattr(avatar, "face_rig", None) is not None:
-        from signeditor.render.avatars.avatar_export import write_avatar_gltf
+    """The mannequin, or a glTF avatar (``avatar``, from render.avatars) with its face morphs animated.
 
+    The avatar writes itself (``write_gltf``): io may not import render (see the layer rules in README).
+    """
+    write_avatar = getattr(avatar, "write_gltf", None)
+    if getattr(avatar, "face_rig", None) is not None and write_avatar is not None:
         motion = project.shown_motion()
-        write_avatar_gltf(avatar, motion, motion.face, path)
+        write_avatar(motion, motion.face, path)
         return
     from signeditor.io.gltf_export import write_gltf
 

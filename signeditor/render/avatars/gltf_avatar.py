@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse
 
 from signeditor.core.avatar_retarget import AvatarRetargeter
+from signeditor.core.motion import Motion
 from signeditor.io.avatar_gltf import AvatarAsset, load_humanoid_avatar
 from signeditor.io.errors import FileFormatError
 from signeditor.render.avatar import PosedMesh, PosedMeshCache
@@ -94,6 +95,15 @@ class GltfAvatar:
         normals = np.einsum("vab,vb->va", blended[:, :, :3], self._rest_normals)
         normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
         return self._cache.put(key, PosedMesh(vertices.astype(np.float32), self.faces, normals.astype(np.float32)))
+
+    def write_gltf(self, motion: Motion, face: np.ndarray | None, path: str | Path) -> None:
+        """This avatar animated by ``motion`` (face morphs as shape keys) as a glTF/GLB file.
+
+        A method, so the export table in io (which may not import render) can write it for the avatar it is given.
+        """
+        from signeditor.render.avatars.avatar_export import write_avatar_gltf
+
+        write_avatar_gltf(self, motion, face, path)
 
     def clear_cache(self) -> None:
         self._cache.clear()
