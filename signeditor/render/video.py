@@ -230,7 +230,7 @@ VIDEO_FORMATS = frozenset({"mp4", "gif"})
 
 
 def _export_video(project: Project, path: Path, **options: Any) -> None:
-    write_video(project.motion, path, **options)
+    write_video(project.shown_motion(), path, **options)
 
 
 for _name, _description in (("mp4", "video of the avatar"), ("gif", "animated GIF of the avatar")):
