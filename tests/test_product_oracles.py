@@ -168,7 +168,7 @@ def test_keyframes_come_from_fast_else_labels_else_fixed_spacing() -> None:
 @pytest.mark.shared_data
 def test_shipped_kf2p_beats_cubic_on_isolated_dgs_signs(shared_signdata: Path) -> None:
     """The eight isolated DGS clips, FAST keyframes: KF2P's hand error is at least 10% below cubic's
-    (measured 0.254 vs 0.357 shoulder widths with the shipped model, 0.270 vs 0.394 before its retraining)."""
+    (measured 0.245 vs 0.361 shoulder widths with the shipped model; 0.270 vs 0.394 before the lifting retrains)."""
     from signeditor.ml.kf2p.api import DEFAULT_WEIGHTS
 
     if not Path(DEFAULT_WEIGHTS).exists():
