@@ -18,9 +18,11 @@ class SlowSegmenter:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.threads: list[threading.Thread] = []
+        self.busy = (0.0, 0.0)  # when segment() slept (perf_counter)
 
     def segment(self, motion: object) -> list[Segment]:
         self.threads.append(threading.current_thread())
+        self.busy = (time.perf_counter(), time.perf_counter() + self.seconds)
         time.sleep(self.seconds)
         return [Segment(2, 9, "SIGN")]
 
@@ -42,7 +44,10 @@ def test_open_runs_fast_off_the_gui_thread_with_progress(make_window, make_pose_
     assert win.open_file(path)
     timer.stop()
     assert slow_fast.threads and slow_fast.threads[0] is not threading.main_thread()
-    assert len(ticks) >= 8, "the GUI thread kept running its event loop while FAST worked"
+    start, end = slow_fast.busy
+    during = [t for t in ticks if start <= t <= end]
+    # A blocked GUI thread gets at most one (coalesced) tick in; a loaded machine still gets several of 16.
+    assert len(during) >= 3, "the GUI thread kept running its event loop while FAST worked"
     assert win.file_jobs.stages[0] == "reading" and any("FAST" in s for s in win.file_jobs.stages)
     assert [a.label for a in win.document.anchors] == ["SIGN onset", "SIGN middle", "SIGN offset"]
 

@@ -92,10 +92,15 @@ def init_distributed() -> DistributedContext:
 
 
 def finish_distributed() -> None:
-    """Leave the process group (torchrun's processes must, or the last one waits at exit)."""
+    """Leave the process group together (every rank calls this; torchrun's processes must leave, or hang at exit).
+
+    The barrier first: rank 0 may still be validating and writing the weights, and a rank that destroys its
+    group and exits meanwhile aborts in gloo ("terminate called without an active exception").
+    """
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 

@@ -231,6 +231,5 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
     summary["normaliser"] = norm
     summary["languages"] = languages
     if ctx.distributed:
-        ctx.barrier()  # rank 0 may still be validating and writing; leave together
-        finish_distributed()
+        finish_distributed()  # leaves together: rank 0 may still be validating and writing
     return summary
