@@ -99,3 +99,15 @@ def test_guidance_and_text_change_the_result(clip: tuple[Motion, AnchorSet]) -> 
     assert np.abs(plain - texted).max() > 1e-5
     for anchor in anchors:
         np.testing.assert_array_equal(texted[anchor.frame], anchor.pose)
+
+
+def test_base_alone_is_the_network_output_without_its_residual(clip: tuple[Motion, AnchorSet]) -> None:
+    _, anchors = clip
+    values, mask = anchors.keyframes(N_FRAMES)
+    silent = _generator(noise_scale=0.0, zero_output=True)  # AdaLN-zero: an untrained net adds no residual
+    base = silent.base_features(values, mask)
+    np.testing.assert_allclose(base, silent.generate_features(values, mask, steps=2), atol=1e-6)
+    for anchor in anchors:
+        np.testing.assert_allclose(base[anchor.frame], anchor.pose, atol=1e-6)
+    trained = _generator(noise_scale=0.0)  # a net that does add a residual differs from its base
+    assert np.abs(trained.generate_features(values, mask, steps=2) - trained.base_features(values, mask)).max() > 1e-3

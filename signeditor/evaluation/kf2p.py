@@ -15,14 +15,20 @@ from signeditor.core.motion import Motion
 from signeditor.core.protocols import Segmenter
 from signeditor.core.segments import segments_from_labels
 from signeditor.core.skeleton import HAND_POINT_INDICES, JOINT_INDEX
+from signeditor.evaluation.pose_alignment_metrics import dtw_mean_cost, paper_metrics, translation_cost
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.kf2p.keyframe_sampling import onset_middle_offset
 
 HAND_JOINTS = np.array(HAND_POINT_INDICES)
 BODY_JOINTS = np.array([JOINT_INDEX[n] for n in ("Neck", "Head", "L_Shoulder", "R_Shoulder", "L_Elbow", "R_Elbow",
                                                  "L_Wrist", "R_Wrist")])
-METHODS = ("kf2p", "slerp", "cubic")
+#: "base": KF2P's base spline alone (the network's residual left out), to show what the network adds.
+METHODS = ("kf2p", "base", "slerp", "cubic")
 FALLBACK_EVERY = 12
+#: Metrics also reported per kind of signing (corpus dataset): continuous signing and isolated signs differ.
+GROUPED_METRICS = ("mpjpe_hands", "dtw_jpe_hands")
+#: Metrics whose KF2P-to-slerp ratio and reductions are reported (the issue's targets and the paper's table).
+RATIO_METRICS = ("mpjpe_hands", "mpjpe_body", "dtw_jpe_hands", "dtw_jpe_body", "dtw_pa_jpe_hands", "dtw_pa_jpe_body")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,25 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="onset/middle/offset keyframes from FAST (the editor's layout) or from the corpus labels")
 
 
-def _dtw_mje(pred: np.ndarray, real: np.ndarray) -> float:
-    """Mean joint error along the dynamic-time-warping path (tolerates timing differences)."""
-    cost = np.linalg.norm(pred[:, None] - real[None], axis=-1).mean(-1)
-    n, m = cost.shape
-    acc = np.full((n + 1, m + 1), np.inf)
-    steps = np.zeros((n + 1, m + 1))
-    acc[0, 0] = 0.0
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            options = (acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1])
-            k = int(np.argmin(options))
-            prev = ((i - 1, j - 1), (i - 1, j), (i, j - 1))[k]
-            acc[i, j] = cost[i - 1, j - 1] + options[k]
-            steps[i, j] = steps[prev] + 1
-    return float(acc[n, m] / steps[n, m])
-
-
 def clip_metrics(pred: np.ndarray, real: np.ndarray, keyframes: np.ndarray, fps: float) -> dict[str, float] | None:
-    """Metrics on frames strictly between the first and last keyframe, in shoulder widths."""
+    """Metrics in shoulder widths: MPJPE on frames strictly between the first and last keyframe; the DTW metrics
+    (ours and the paper's DTW-JPE / DTW-PA-JPE) and acceleration on the span from the first to the last keyframe."""
     if len(keyframes) < 2:
         return None
     p_all, r_all = forward_kinematics(pred), forward_kinematics(real)
@@ -71,9 +61,10 @@ def clip_metrics(pred: np.ndarray, real: np.ndarray, keyframes: np.ndarray, fps:
     acc_p = np.linalg.norm(np.diff(p_win, 2, axis=0), axis=-1).mean() * fps**2
     acc_r = np.linalg.norm(np.diff(r_win, 2, axis=0), axis=-1).mean() * fps**2
     return {
+        **paper_metrics(p_win, r_win),
         "mpjpe_hands": float(err[between][:, HAND_JOINTS].mean()),
         "mpjpe_body": float(err[between][:, BODY_JOINTS].mean()),
-        "dtw_mje": _dtw_mje(p_win[::2], r_win[::2]),
+        "dtw_mje": dtw_mean_cost(translation_cost(p_win[::2], r_win[::2])),  # every joint, no alignment
         "keyframe_err": float(err[keyframes].mean()),
         "accel_err": float(abs(acc_p - acc_r)),
     }
@@ -135,13 +126,14 @@ def run(args: argparse.Namespace) -> dict:
     segmenter = _fast_segmenter() if args.keyframes == "fast" else None
     per_method: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
     sources: dict[str, int] = {}
-    hands_by_group: dict[str, dict[str, list[float]]] = {}
+    by_group: dict[str, dict[str, dict[str, list[float]]]] = {key: {} for key in GROUPED_METRICS}
     for _name, motion, labels, text, language, group in _samples(args):
         frames, source = keyframes_for(motion, labels, segmenter)
         anchors = AnchorSet(Anchor(int(f), motion.features[f]) for f in frames)
         preds = {
             "kf2p": generator.regenerate_between_anchors(motion, anchors, steps=args.steps, seed=args.seed,
                                                          text=text, signed_language=language).features,
+            "base": generator.base_features(*anchors.keyframes(motion.n_frames)),
             "slerp": interpolate_between_anchors(motion.n_frames, anchors, "slerp", motion.fps),
             "cubic": interpolate_between_anchors(motion.n_frames, anchors, "cubic", motion.fps),
         }
@@ -152,7 +144,8 @@ def run(args: argparse.Namespace) -> dict:
         sources[source] = sources.get(source, 0) + 1
         for m in METHODS:
             per_method[m].append(metrics[m])
-            hands_by_group.setdefault(group, {}).setdefault(m, []).append(metrics[m]["mpjpe_hands"])
+            for key in GROUPED_METRICS:
+                by_group[key].setdefault(group, {}).setdefault(m, []).append(metrics[m][key])
     result: dict = {"clips": len(per_method["kf2p"]), "keyframe_source": sources, "model_version": generator.version,
                     "steps": args.steps or generator.default_steps, "noise_scale": generator.noise_scale}
     for m in METHODS:
@@ -160,10 +153,19 @@ def run(args: argparse.Namespace) -> dict:
             for key in per_method[m][0]:
                 result[f"{m}_{key}"] = float(np.mean([d[key] for d in per_method[m]]))
     # Continuous signing and isolated signs behave differently; the mean over clips hides that.
-    result["mpjpe_hands_by_group"] = {g: {"clips": len(v["kf2p"]), **{m: float(np.mean(x)) for m, x in v.items()}}
-                                      for g, v in sorted(hands_by_group.items())}
+    for key, groups in by_group.items():
+        result[f"{key}_by_group"] = {g: {"clips": len(v["kf2p"]), **{m: float(np.mean(x)) for m, x in v.items()}}
+                                     for g, v in sorted(groups.items())}
     if per_method["kf2p"]:
-        for base in ("slerp", "cubic"):
-            reduction = 1.0 - result["kf2p_mpjpe_hands"] / result[f"{base}_mpjpe_hands"]
-            result[f"mpjpe_hands_reduction_vs_{base}"] = reduction
+        result.update(method_ratios(result))
     return result
+
+
+def method_ratios(result: dict) -> dict[str, float]:
+    """KF2P's error as a share of slerp's (the paper's ratio) and its reduction against slerp and cubic."""
+    ratios = {}
+    for key in RATIO_METRICS:
+        ratios[f"{key}_ratio_kf2p_to_slerp"] = result[f"kf2p_{key}"] / result[f"slerp_{key}"]
+        for base in ("slerp", "cubic"):
+            ratios[f"{key}_reduction_vs_{base}"] = 1.0 - result[f"kf2p_{key}"] / result[f"{base}_{key}"]
+    return ratios

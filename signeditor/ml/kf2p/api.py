@@ -180,6 +180,12 @@ class Generator:
         residual_np = residual[0].float().cpu().numpy().T[: values.shape[0]]
         return features_from_residual(residual_np, cond, self.normaliser)
 
+    def base_features(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The model's base in-between alone (its fitted spline, no network residual): what evaluation compares the
+        full model with, to measure what the network itself adds."""
+        cond = build_conditioning(values, mask, self.end_tension)
+        return features_from_residual(np.zeros_like(cond.interp), cond, self.normaliser)
+
     def regenerate_between_anchors(self, motion: Motion, anchors: AnchorSet, *,
                                    frame_range: tuple[int, int] | None = None, steps: int | None = None,
                                    seed: int = 0, text: str = "", signed_language: str = "",

@@ -1,4 +1,5 @@
-"""Train the FAST sign segmenter from the corpus and write models/fast/fast.pt (several processes: torchrun)."""
+"""Train the FAST sign segmenter from the corpus (a new file under runs/fast/; --install: models/fast/fast.pt; several
+processes: torchrun)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import argparse
 from pathlib import Path
 
 from signeditor.ml.fast.api import DEFAULT_WEIGHTS
+from signeditor.ml.train._outputs import add_output_arguments, training_output
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="data", help="corpus folder (default: data) or SignSparK LMDB corpus")
-    parser.add_argument("-o", "--output", default=str(DEFAULT_WEIGHTS), help="checkpoint to write")
+    add_output_arguments(parser, DEFAULT_WEIGHTS)
     parser.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the shipped recipe)")
     parser.add_argument("--seed", type=int, default=0)
     # One thread by default: the shipped weights were trained so (bit-for-bit reproducible), and on the shared
@@ -26,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> dict:
     from signeditor.ml.fast.recipe import train_and_save
 
-    return train_and_save(args.data, args.output, seed=args.seed, steps=args.steps, threads=args.threads,
+    out = training_output("fast", args.out, args.install, DEFAULT_WEIGHTS)
+    return train_and_save(args.data, out, seed=args.seed, steps=args.steps, threads=args.threads,
                           batch_size=args.batch_size, state_path=args.state, state_every=args.state_every,
                           resume=args.resume)

@@ -18,10 +18,13 @@ from signeditor.data.corpus import clips_for_split, load_corpus
 from signeditor.data.signspark_corpus import is_signspark_corpus, signspark_clips
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.distributed import init_distributed
+from signeditor.ml.fast.api import DEFAULT_WEIGHTS as FAST_WEIGHTS
 from signeditor.ml.kf2p.api import DEFAULT_WEIGHTS
+from signeditor.ml.kf2p.checkpoint import ModelLoadError, load_checkpoint
 from signeditor.ml.kf2p.model import KF2PConfig
 from signeditor.ml.kf2p.trainer import train
 from signeditor.ml.kf2p.training import TrainClip, TrainConfig
+from signeditor.ml.train._outputs import add_output_arguments, file_sha256, training_output
 
 MIN_CLIP_FRAMES = 16
 
@@ -34,7 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     net = RECIPE.model
     parser.add_argument("--data", type=Path, default=Path("data"),
                         help="corpus folder (index.json + clips/) or SignSparK LMDB corpus (train/ val/ databases)")
-    parser.add_argument("-o", "--out", type=Path, default=DEFAULT_WEIGHTS, help="where to write the EMA weights")
+    add_output_arguments(parser, DEFAULT_WEIGHTS)
+    parser.add_argument("--fast-weights", type=Path, default=FAST_WEIGHTS,
+                        help="FAST weights that lay out half the training keyframes (default: the shipped ones; "
+                             "their SHA-256 is recorded in the checkpoint)")
     parser.add_argument("--steps", type=int, default=RECIPE.steps)
     parser.add_argument("--batch-size", type=int, default=RECIPE.batch_size)
     parser.add_argument("--lr", type=float, default=RECIPE.lr)
@@ -74,12 +80,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from --state (same number of processes)")
 
 
-def _segmenter_tags() -> Callable[[np.ndarray], np.ndarray] | None:
+def _segmenter_tags(weights: Path) -> Callable[[np.ndarray], np.ndarray] | None:
     """FAST's per-frame tags for a clip, or None when FAST's weights are unusable (training then uses labels only)."""
     try:
         from signeditor.ml.fast.api import load_segmenter
 
-        segmenter = load_segmenter()
+        segmenter = load_segmenter(weights)
     except FileFormatError as exc:
         print(f"training on annotated keyframes only: {exc}", file=sys.stderr)
         return None
@@ -120,7 +126,11 @@ def load_train_clips(data: Path, split: str, *, with_text: bool = True,
 def run(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
     ctx = init_distributed()
-    tags = None if args.no_fast_keyframes else _segmenter_tags()
+    tags = None if args.no_fast_keyframes else _segmenter_tags(args.fast_weights)
+    fast_sha256 = file_sha256(args.fast_weights) if tags is not None else None
+    if ctx.is_main:
+        _warn_if_fast_differs_from_shipped_kf2p(fast_sha256)
+    out = training_output("kf2p", args.out, args.install, DEFAULT_WEIGHTS)
     train_clips = load_train_clips(args.data, "train", with_text=not args.no_text, segmenter_tags=tags,
                                    shard=ctx.shard)
     # Validation and model selection run on rank 0 only.
@@ -141,14 +151,27 @@ def run(args: argparse.Namespace) -> dict:
                   default_steps=args.default_steps, default_noise_scale=args.noise_scale,
                   select_every=args.select_every, model=model)
     meta = {"run_id": time.strftime("%Y%m%d%H%M", time.gmtime()),
-            "train_clips": n_train, "val_clips": len(val_clips), "text": not args.no_text}
-    summary = train(train_clips, val_clips, cfg, args.out, meta=meta, state_path=args.state,
+            "train_clips": n_train, "val_clips": len(val_clips), "text": not args.no_text,
+            "fast_weights_sha256": fast_sha256}
+    summary = train(train_clips, val_clips, cfg, out, meta=meta, state_path=args.state,
                     state_every=args.state_every, resume=args.resume)
     if not ctx.is_main:
         return {}
     for key in ("ema_model", "normaliser", "languages", "history"):
         summary.pop(key, None)
-    summary["out"] = str(args.out)
+    summary["out"] = str(out)
+    summary["fast_weights_sha256"] = fast_sha256
     summary["train_clips"] = n_train
     summary["val_clips"] = len(val_clips)
     return summary
+
+
+def _warn_if_fast_differs_from_shipped_kf2p(fast_sha256: str | None) -> None:
+    """Half the training keyframes come from FAST: other FAST weights give other KF2P weights. Say so up front."""
+    try:
+        shipped = load_checkpoint(DEFAULT_WEIGHTS)[3].get("fast_weights_sha256")
+    except ModelLoadError:
+        return
+    if shipped and shipped != fast_sha256:
+        print(f"note: the shipped KF2P was trained with FAST weights {shipped[:12]}, this run uses "
+              f"{(fast_sha256 or 'none')[:12]}: it will not reproduce the shipped KF2P", file=sys.stderr)
