@@ -14,14 +14,12 @@ from signeditor.core.kinematics import forward_kinematics, shoulder_width
 from signeditor.core.motion import Motion
 from signeditor.core.protocols import Segmenter
 from signeditor.core.segments import segments_from_labels
-from signeditor.core.skeleton import HAND_POINT_INDICES, JOINT_INDEX
-from signeditor.evaluation.pose_alignment_metrics import dtw_mean_cost, paper_metrics, translation_cost
+from signeditor.core.skeleton import HAND_POINT_INDICES
+from signeditor.evaluation.pose_alignment_metrics import BODY_POINTS, dtw_mean_cost, paper_metrics, translation_cost
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.kf2p.keyframe_sampling import onset_middle_offset
 
 HAND_JOINTS = np.array(HAND_POINT_INDICES)
-BODY_JOINTS = np.array([JOINT_INDEX[n] for n in ("Neck", "Head", "L_Shoulder", "R_Shoulder", "L_Elbow", "R_Elbow",
-                                                 "L_Wrist", "R_Wrist")])
 #: "base": KF2P's base spline alone (the network's residual left out), to show what the network adds.
 METHODS = ("kf2p", "base", "slerp", "cubic")
 FALLBACK_EVERY = 12
@@ -63,7 +61,7 @@ def clip_metrics(pred: np.ndarray, real: np.ndarray, keyframes: np.ndarray, fps:
     return {
         **paper_metrics(p_win, r_win),
         "mpjpe_hands": float(err[between][:, HAND_JOINTS].mean()),
-        "mpjpe_body": float(err[between][:, BODY_JOINTS].mean()),
+        "mpjpe_body": float(err[between][:, BODY_POINTS].mean()),
         "dtw_mje": dtw_mean_cost(translation_cost(p_win[::2], r_win[::2])),  # every joint, no alignment
         "keyframe_err": float(err[keyframes].mean()),
         "accel_err": float(abs(acc_p - acc_r)),
