@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 import time
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def training_output(model: str, out: Path | None, install: bool, shipped: Path,
         n += 1
         path = runs_dir / model / f"{model}-{stamp}-{n}.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"writing {path}; the shipped {shipped} stays (--install replaces it)", file=sys.stderr)
     return path
 
 
