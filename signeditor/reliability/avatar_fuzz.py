@@ -7,7 +7,6 @@ indices out of range, node cycles, NaN transforms, unknown required extensions.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 
 from signeditor.core.motion import identity_features
 from signeditor.paths import RESOURCES_DIR
-from signeditor.reliability.fuzz import FuzzCase, FuzzTarget
+from signeditor.reliability.fuzz import FuzzCase, FuzzTarget, json_changed
 
 ENTRY = "avatar.glb"
 SEED_AVATAR = RESOURCES_DIR / "avatars" / "valid" / "Hispanic_F_2_Busi.glb"
@@ -43,12 +42,7 @@ def avatar_problem(loaded: object) -> str | None:
 
 def _mutations(doc: dict) -> Iterator[tuple[str, dict]]:
     def changed(path: list[object], value: object) -> dict:
-        copy = json.loads(json.dumps(doc))
-        node = copy
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
-        return copy
+        return json_changed(doc, path, value)
 
     compressed = next(i for i, v in enumerate(doc["bufferViews"]) if "extensions" in v)
     ext = ["bufferViews", compressed, "extensions", "EXT_meshopt_compression"]

@@ -10,6 +10,7 @@ cases per format and the benchmark runs many with the same code.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import signal
@@ -302,3 +303,16 @@ def run_fuzz(targets: Iterable[FuzzTarget], cases_per_target: int, seed: int = 0
                     report.failures.append(FuzzFailure(target.name, case.description, problem or "", case.files))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def json_changed(document: dict, path: list[object], value: object) -> dict:
+    """A deep copy of a JSON ``document`` with the item at ``path`` (keys and indices) set to ``value``.
+
+    Format-aware mutations of glTF and similar JSON headers build their cases with it.
+    """
+    copy = json.loads(json.dumps(document))
+    node = copy
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return copy

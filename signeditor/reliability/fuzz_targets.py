@@ -28,7 +28,7 @@ from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.motion import FEATURE_DIM, Motion
 from signeditor.core.project import Project
 from signeditor.core.segments import Segment, labels_from_segments
-from signeditor.reliability.fuzz import FuzzCase, FuzzTarget
+from signeditor.reliability.fuzz import FuzzCase, FuzzTarget, json_changed
 
 MANY_FRAMES = 100_000
 SEED_FRAMES = 10
@@ -421,12 +421,7 @@ def gltf_mutations(gltf: dict, blob: bytes, rng: random.Random) -> Iterator[tupl
     out_accessor = animation["samplers"][0]["output"]
 
     def changed(path: list[object], value: object) -> dict:
-        copy = json.loads(json.dumps(gltf))
-        node = copy
-        for key in path[:-1]:
-            node = node[key]
-        node[path[-1]] = value
-        return copy
+        return json_changed(gltf, path, value)
 
     for value in (-1, 10**6, None, "x", 1.5):
         yield f"sampler input = {value!r}", changed(["animations", 0, "samplers", 0, "input"], value), blob
