@@ -28,13 +28,6 @@ class Capsule:
     b: np.ndarray
     radius: float
 
-    def penetration(self, points: np.ndarray) -> np.ndarray:
-        """How deep (metres, 0 outside) each point of ``points`` (..., 3) lies inside the capsule."""
-        axis = self.b - self.a
-        t = np.clip(((points - self.a) @ axis) / float(axis @ axis), 0.0, 1.0)
-        nearest = self.a + t[..., None] * axis
-        return np.maximum(self.radius - np.linalg.norm(points - nearest, axis=-1), 0.0)
-
 
 def _capsules() -> tuple[Capsule, ...]:
     """Torso (two side-by-side capsules: a chest is wider than deep), neck and head, from the rest skeleton."""
