@@ -17,6 +17,7 @@ import numpy as np
 from signeditor.core import rotations
 from signeditor.core.body_volume import INSIDE_TOLERANCE, body_penetration
 from signeditor.core.motion import Motion, interpolate_features
+from signeditor.core.rotations import unit_vectors
 from signeditor.core.skeleton import ROTATING_JOINTS, SIDE_HAND_POINT_INDICES, Skeleton, signing_skeleton
 
 POSE, FACE = "POSE_LANDMARKS", "FACE_LANDMARKS"
@@ -52,10 +53,6 @@ class Keypoints(Protocol):
     def seen(self, name: str) -> np.ndarray: ...
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
-
-
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cross product without np.cross's axis juggling (a hot spot for short clips)."""
     return np.stack([a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
@@ -68,7 +65,8 @@ def _rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     Falls back to the general function when some pair is (nearly) opposite.
     """
-    a, b = np.broadcast_arrays(_unit(np.asarray(a, dtype=np.float64)), _unit(np.asarray(b, dtype=np.float64)))
+    a, b = np.broadcast_arrays(unit_vectors(np.asarray(a, dtype=np.float64)),
+                               unit_vectors(np.asarray(b, dtype=np.float64)))
     v = _cross(a, b)
     c = np.sum(a * b, axis=-1)
     if np.any(c < -1 + 1e-6):
@@ -124,7 +122,7 @@ class _Rig:
         return self.rest[self.index[name]]
 
     def offset_dir(self, child: str) -> np.ndarray:
-        return _unit(self.skeleton.offsets[self.index[child]])
+        return unit_vectors(self.skeleton.offsets[self.index[child]])
 
     def length(self, child: str) -> float:
         return float(np.linalg.norm(self.skeleton.offsets[self.index[child]]))
@@ -190,15 +188,15 @@ def fit_world_rotations(
                     [keypoints.point(hand_wrist)[:, :2], wrist[:, 2:]], axis=-1), wrist)
             upper_length, fore_length = rig.length(f"{side}_Elbow"), rig.length(f"{side}_Wrist")
             upper = _reach(shoulder_fk, elbow, elbow - shoulder, upper_length)
-            elbow_fk = shoulder_fk + upper_length * _unit(upper)
+            elbow_fk = shoulder_fk + upper_length * unit_vectors(upper)
             fore = _reach(elbow_fk, wrist, wrist - elbow, fore_length)
             # Where exact reprojection would put the hand inside the body, aim at the lifted (pushed-out) points.
-            inside = _hand_inside(keypoints, side, elbow_fk + fore_length * _unit(fore) - wrist)
+            inside = _hand_inside(keypoints, side, elbow_fk + fore_length * unit_vectors(fore) - wrist)
             upper = np.where(inside[:, None], elbow - shoulder_fk, upper)
-            elbow_fk = shoulder_fk + upper_length * _unit(upper)
+            elbow_fk = shoulder_fk + upper_length * unit_vectors(upper)
             fore = np.where(inside[:, None], wrist - elbow_fk, _reach(elbow_fk, wrist, wrist - elbow, fore_length))
-            wrist_fk[side] = elbow_fk + fore_length * _unit(fore)
-            shoulder_world, flexion = _upper_arm_rotation(rig, side, _unit(upper), _unit(fore))
+            wrist_fk[side] = elbow_fk + fore_length * unit_vectors(fore)
+            shoulder_world, flexion = _upper_arm_rotation(rig, side, unit_vectors(upper), unit_vectors(fore))
             # The elbow is a hinge by the flexion angle; a last swing absorbs what a hinge cannot reach.
             hinged = shoulder_world @ rotations.axis_angle_to_matrix(elbow_hinge_axis(side, skeleton) * flexion)
             world[f"{side}_Collar"] = collar
@@ -292,7 +290,7 @@ def elbow_hinge_axis(side: str, skeleton: Skeleton | None = None) -> np.ndarray:
     human elbow does with the palm down.
     """
     rig = _rig(skeleton or signing_skeleton())
-    return _unit(np.cross(rig.offset_dir(f"{side}_Elbow"), np.array([0.0, 0.0, 1.0])))
+    return unit_vectors(np.cross(rig.offset_dir(f"{side}_Elbow"), np.array([0.0, 0.0, 1.0])))
 
 
 def _upper_arm_rotation(rig: _Rig, side: str, upper: np.ndarray, fore: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -421,7 +419,7 @@ def keep_hands_outside_body(features: np.ndarray, skeleton: Skeleton | None = No
                 continue
             shoulder = positions[frames, index[f"{side}_Shoulder"]]
             reach = hand[frames].mean(axis=1) - shoulder
-            axis = _unit(_cross(reach, np.broadcast_to(forward, reach.shape)))
+            axis = unit_vectors(_cross(reach, np.broadcast_to(forward, reach.shape)))
             angle = (depth[frames] + 0.02) / np.maximum(np.linalg.norm(reach, axis=-1), 0.05)
             turn = rotations.axis_angle_to_matrix(axis * angle[:, None])
             parent = world[frames, index[f"{side}_Collar"]]
@@ -505,8 +503,8 @@ def bone_direction_errors_by_bone(
         seen = keypoints.seen(point_a) & keypoints.seen(point_b)
         if not seen.any():
             continue
-        fitted = _unit(positions[seen, index[joint_b]] - positions[seen, index[joint_a]])
-        target = _unit(keypoints.point(point_b)[seen] - keypoints.point(point_a)[seen])
+        fitted = unit_vectors(positions[seen, index[joint_b]] - positions[seen, index[joint_a]])
+        target = unit_vectors(keypoints.point(point_b)[seen] - keypoints.point(point_a)[seen])
         cosine = np.clip(np.sum(fitted * target, axis=-1), -1.0, 1.0)
         errors[(joint_a, joint_b)] = np.degrees(np.arccos(cosine))
     return errors

@@ -33,6 +33,7 @@ import numpy as np
 
 from signeditor.core.body_volume import body_penetration, chest_level_y, shoulder_plane_z
 from signeditor.core.ik import FINGER_POINTS, HAND_COMPONENT, POSE, SIDE_WORD
+from signeditor.core.rotations import unit_vectors
 from signeditor.core.skeleton import signing_skeleton
 
 #: MediaPipe hand chain per skeleton finger, wrist first.
@@ -67,10 +68,6 @@ class LiftReport:
     def summary(self) -> str:
         arms = ", ".join(f"{side} arm {how}" for side, how in sorted(self.arms.items())) or "no arms"
         return f"depth: {self.path} ({arms}; hands pushed out of the body in {self.frames_pushed_out} frames)"
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
 
 
 def bone_length(planar: np.ndarray, skeleton_length: float) -> float:
@@ -111,8 +108,8 @@ def forearm_twist(side: str, upper: np.ndarray, fore: np.ndarray) -> tuple[np.nd
     hanging = np.array([0.0, -1.0, 0.0])
     forward = np.array([0.0, 0.0, 1.0])
     medial = np.array([-1.0 if side == "L" else 1.0, 0.0, 0.0])
-    upper = _unit(upper)
-    fore = _unit(fore)
+    upper = unit_vectors(upper)
+    fore = unit_vectors(fore)
     across = fore - np.sum(fore * upper, axis=-1, keepdims=True) * upper
     bent = np.linalg.norm(across, axis=-1)
     src = np.broadcast_to(hanging, upper.shape)
@@ -159,7 +156,7 @@ def choose_arm_signs(
     behind = np.maximum(shoulder_plane_z() - wrist_z, 0.0) * (0.25 + 0.75 * raised)
     inside = body_penetration(wrist3) + body_penetration(elbow3) + body_penetration(mid3)
     twist = twist_violation(side, upper3, fore3)
-    extension = np.maximum(-_unit(upper3)[..., 2] - 0.6, 0.0)
+    extension = np.maximum(-unit_vectors(upper3)[..., 2] - 0.6, 0.0)
     cost = (WEIGHTS["behind"] * behind + WEIGHTS["inside"] * inside + WEIGHTS["twist"] * twist
             + WEIGHTS["extension"] * extension)
     if evidence is not None:

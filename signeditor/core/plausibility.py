@@ -16,6 +16,7 @@ import numpy as np
 
 from signeditor.core.body_volume import INSIDE_TOLERANCE, body_penetration, chest_level_y, shoulder_plane_z
 from signeditor.core.lifting import TWIST_RANGE, forearm_twist
+from signeditor.core.rotations import unit_vectors
 from signeditor.core.skeleton import JOINT_INDEX, WRIST_AND_HAND_POINT_INDICES
 
 #: Largest angle (degrees) between forearm and hand direction a wrist can make.
@@ -58,12 +59,8 @@ class Plausibility:
                 self.limit_checks, self.limit_violations)
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
-
-
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.degrees(np.arccos(np.clip(np.sum(_unit(a) * _unit(b), axis=-1), -1.0, 1.0)))
+    return np.degrees(np.arccos(np.clip(np.sum(unit_vectors(a) * unit_vectors(b), axis=-1), -1.0, 1.0)))
 
 
 def joint_limit_violations(positions: np.ndarray) -> tuple[int, int]:
@@ -83,17 +80,17 @@ def joint_limit_violations(positions: np.ndarray) -> tuple[int, int]:
         angle, weight = forearm_twist(side, upper, fore)
         defined = weight > 0.5
         twisted = defined & ((angle < TWIST_RANGE[0]) | (angle > TWIST_RANGE[1]))
-        backward = _unit(upper)[:, 2] < -SHOULDER_MAX_BACKWARD
+        backward = unit_vectors(upper)[:, 2] < -SHOULDER_MAX_BACKWARD
         wrist = _angle(fore, hand) > WRIST_MAX_BEND
         checks += int(defined.sum()) + 2 * p.shape[0]
         violations += int(twisted.sum() + backward.sum() + wrist.sum())
         across = p[:, j[f"{side}_Index1"]] - p[:, j[f"{side}_Pinky1"]]
-        palm = _unit(np.cross(hand, across)) * (1.0 if side == "L" else -1.0)
+        palm = unit_vectors(np.cross(hand, across)) * (1.0 if side == "L" else -1.0)
         for finger in FINGERS_FLEXING:
             chain = [f"{side}_Wrist"] + [f"{side}_{finger}{k}" for k in (1, 2, 3)] + [f"{side}_{finger}Tip"]
             bones = [p[:, j[b]] - p[:, j[a]] for a, b in itertools.pairwise(chain)]
             # Fingers flex about parallel axes: across the palm, perpendicular to its normal.
-            axis = _unit(np.cross(bones[0], palm))
+            axis = unit_vectors(np.cross(bones[0], palm))
             for prev, bone in itertools.pairwise(bones):
                 signed = np.degrees(np.arctan2(np.sum(np.cross(prev, bone) * axis, axis=-1),
                                                np.sum(prev * bone, axis=-1)))

@@ -13,6 +13,11 @@ import numpy as np
 _EPS = 1e-8
 
 
+
+def unit_vectors(v: np.ndarray) -> np.ndarray:
+    """``v`` scaled to length 1 along its last axis (zero vectors stay zero)."""
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
 def rot6d_to_matrix(rot6d: np.ndarray) -> np.ndarray:
     """Gram-Schmidt the two stored rows back into an orthonormal matrix.
 
