@@ -173,3 +173,48 @@ def test_empty_and_single_frame_motions_give_no_crash() -> None:
     probs = segmenter.tag_probabilities_batch([empty, Motion.rest(1)])
     assert probs[0].shape == (0, 3) and probs[1].shape == (1, 3)
     assert segmenter.segment(empty) == []
+
+
+def test_continuous_material_runs_signs_together_with_labelled_minimum_jerk_transitions() -> None:
+    """Isolated signs (rest, sign, rest) become one sentence: rest only at its two ends, one start per sign,
+    and between signs a non-sign transition that leaves and arrives slowly (minimum jerk)."""
+    from signeditor.core.segments import segments_from_labels
+    from signeditor.ml.fast.continuous import join_continuous
+    from signeditor.ml.fast.training import continuous_sequence, normalise_starts_keep_unknown
+
+    rng = np.random.default_rng(5)
+    isolated = []
+    for _ in range(4):
+        motion, segments = synthetic_motion(rng, 1, rest_between=True)
+        isolated.append(TrainingClip(motion.features, synthetic_labels(segments, motion.n_frames), "isolated"))
+    features, labels = join_continuous([(c.features, c.labels) for c in isolated[:3]], rng, (6, 6))
+    labels = normalise_starts_keep_unknown(labels)
+    joined = segments_from_labels(labels)
+    assert len(joined) == 3 and (labels == 2).sum() == 3
+    first, last = (segments_from_labels(c.labels)[0] for c in (isolated[0], isolated[2]))
+    assert joined[0].start == first.start  # the first sign keeps its rise from rest
+    assert len(labels) - joined[-1].end == len(isolated[2].labels) - last.end  # the last its return
+    for before, after in itertools.pairwise(joined):
+        assert after.start - before.end == 6  # only the transition lies between signs: no rest
+        gap = features[before.end - 1:after.start + 1]
+        steps = np.linalg.norm(np.diff(gap, axis=0), axis=1)
+        assert steps[0] < steps[len(steps) // 2] > steps[-1]
+    sentence_features, sentence_labels = continuous_sequence(isolated, {}, rng, n_items=(3, 3))
+    assert len(sentence_features) == len(sentence_labels)
+    assert (sentence_labels == 2).sum() == 3
+
+
+def test_a_word_spelled_in_place_holds_the_arm_and_changes_the_hand_once_per_letter() -> None:
+    from signeditor.core.motion import STREAM_SLICES
+    from signeditor.core.skeleton import BODY_JOINTS
+    from signeditor.ml.fast.training import spelled_word_in_place
+
+    rng = np.random.default_rng(6)
+    letters = [TrainingClip(_random_features(20, seed), np.ones(20, dtype=np.int8), "fingerspelling", "ase")
+               for seed in range(4)]
+    features, labels = spelled_word_in_place(letters, rng)
+    assert (labels == 2).sum() == 4 and labels[0] == 2
+    elbow = STREAM_SLICES["body"].start + 6 * BODY_JOINTS.index("L_Elbow")  # held where the first letter put it
+    assert np.ptp(features[:, elbow:elbow + 6], axis=0).max() < 1e-6
+    hand = features[:, STREAM_SLICES["right_hand"]]
+    assert np.ptp(hand, axis=0).max() > 0.5  # the fingers spell

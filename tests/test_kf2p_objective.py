@@ -53,10 +53,36 @@ def test_position_loss_is_zero_for_the_truth_and_grows_with_error() -> None:
     residual = torch.from_numpy(features).T[None]
     interp = torch.zeros_like(residual)
     weight = torch.ones(1, 1, 16)
-    assert loss(residual, residual, interp, weight).item() < 1e-6
-    small = loss(residual + 0.01, residual, interp, weight).item()
-    large = loss(residual + 0.1, residual, interp, weight).item()
-    assert 0 < small < large
+    assert max(term.item() for term in loss(residual, residual, interp, weight)) < 1e-6
+    small = loss(residual + 0.01, residual, interp, weight)
+    large = loss(residual + 0.1, residual, interp, weight)
+    for small_term, large_term in zip(small, large, strict=True):
+        assert 0 < small_term.item() < large_term.item()
+
+
+def test_hand_shape_term_is_the_wrist_aligned_finger_error_of_the_paper_metric() -> None:
+    """The second term is each hand's 21 points, translated onto their wrist, compared in shoulder widths (the
+    per-frame error DTW-JPE accumulates): checked against core forward kinematics."""
+    from signeditor.core.kinematics import shoulder_width
+    from signeditor.core.motion import STREAM_SLICES
+    from signeditor.core.skeleton import JOINT_INDEX, SIDE_HAND_POINT_INDICES
+
+    rng = np.random.default_rng(2)
+    features, _ = synthetic_clip(rng, 16)
+    changed = features.copy()
+    changed[:, STREAM_SLICES["right_hand"]] += rng.normal(0, 0.2, (16, 90)).astype(np.float32)
+    changed[:, STREAM_SLICES["body"]] += rng.normal(0, 0.05, (16, STREAM_SLICES["body"].stop
+                                                             - STREAM_SLICES["body"].start)).astype(np.float32)
+    loss = HandPositionLoss(Normaliser.identity())
+    truth, guess = torch.from_numpy(features).T[None], torch.from_numpy(changed).T[None]
+    _, shape = loss(guess, truth, torch.zeros_like(truth), torch.ones(1, 1, 16))
+    a, b = forward_kinematics(changed), forward_kinematics(features)
+    per_side = [np.linalg.norm((a[:, list(SIDE_HAND_POINT_INDICES[s])] - a[:, [JOINT_INDEX[f"{s}_Wrist"]]])
+                               - (b[:, list(SIDE_HAND_POINT_INDICES[s])] - b[:, [JOINT_INDEX[f"{s}_Wrist"]]]),
+                               axis=-1).mean() for s in "LR"]
+    expected = float(np.mean(per_side)) / shoulder_width(forward_kinematics(identity_features(1))[0])
+    assert expected > 0.01
+    np.testing.assert_allclose(shape.item(), expected, rtol=1e-4)
 
 
 def _unanchored_inputs(net: KF2PNet, frames: int = 16) -> SampleInputs:

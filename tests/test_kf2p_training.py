@@ -69,3 +69,42 @@ def test_training_refuses_the_test_split(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="test split"):
         load_train_clips(tmp_path, "test")
+
+
+def test_continuous_share_sets_how_often_crops_come_from_sentences() -> None:
+    """One short sentence among long isolated clips: its crops are the only 30-frame rows of a batch."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(0)
+    clips = [replace(c, kind="isolated") for c in _clips(9)]
+    clips.append(TrainClip(*synthetic_clip(rng, 30), text="HAUS", signed_language="gsg", kind="sentence"))
+    cfg = TrainConfig(batch_size=200, min_crop=48, max_crop=48, model=KF2PConfig(channels=(16, 24, 32)))
+    norm = compute_normaliser(clips, np.random.default_rng(0), 0.0, n_samples=8)
+
+    def sentence_rows(share: float) -> float:
+        batch = make_batch(clips, np.random.default_rng(1), replace(cfg, continuous_share=share), norm, ["gsg"],
+                           cfg.model.downsample, dropout=False)
+        return float((batch.length_mask.sum(dim=(1, 2)) == 30).float().mean())
+
+    assert sentence_rows(1.0) == 1.0
+    assert abs(sentence_rows(0.5) - (0.5 + 0.5 / 10)) < 0.1
+    assert sentence_rows(0.0) < 0.25
+
+
+def test_model_selection_weighs_each_kind_of_signing_alike() -> None:
+    """Validation error is the mean of the kinds' means: many easy letters cannot hide a bad sentence."""
+    from dataclasses import replace
+
+    from signeditor.ml.kf2p.training import validation_hands_error
+
+    clips = _clips(4)
+    norm = compute_normaliser(clips, np.random.default_rng(0), 0.0, n_samples=8)
+
+    def error(kinds: list[str]) -> float:
+        labelled = [replace(c, kind=k) for c, k in zip(clips, kinds, strict=True)]
+        return validation_hands_error(None, labelled, norm, ["gsg"], 0.0, torch.device("cpu"), 0, 0.0)
+
+    single = [validation_hands_error(None, [c], norm, ["gsg"], 0.0, torch.device("cpu"), 0, 0.0) for c in clips]
+    expected = float(np.mean([single[0], np.mean(single[1:])]))
+    np.testing.assert_allclose(error(["sentence", "letter", "letter", "letter"]), expected)
+    assert not np.isclose(expected, np.mean(single))

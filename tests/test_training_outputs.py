@@ -51,3 +51,21 @@ def test_kf2p_run_records_the_fast_weights_hash_and_writes_under_runs(tmp_path: 
     assert out.parent == Path("runs") / "kf2p"
     assert meta["fast_weights_sha256"] == hashlib.sha256(b"these FAST weights").hexdigest()
     assert summary["fast_weights_sha256"] == meta["fast_weights_sha256"] and summary["out"] == str(out)
+
+
+def test_train_options_of_the_issue_13_experiments_parse_and_default_to_the_shipped_recipe() -> None:
+    """The experiments the model cards report are reruns of the same commands with these options."""
+    from signeditor.ml.fast.training import TrainingSettings
+    from signeditor.ml.kf2p.training import TrainConfig
+
+    fast = build_parser().parse_args(["train", "fast"])
+    assert fast.mix is None and fast.spelled_in_place == 0.0 == TrainingSettings().p_spelled_in_place
+    assert "continuous" not in TrainingSettings().mix
+    mixed = build_parser().parse_args(["train", "fast", "--mix", "isolated=0.5,continuous=0.5"])
+    assert mixed.mix == {"isolated": 0.5, "continuous": 0.5}
+    for bad in ("walking=1", "isolated=x", "isolated=0"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["train", "fast", "--mix", bad])
+    kf2p = build_parser().parse_args(["train", "kf2p"])
+    assert kf2p.hand_shape_weight == 0.0 == TrainConfig().loss_weights["hand_shape"]
+    assert kf2p.continuous_share == 0.0 == TrainConfig().continuous_share

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from signeditor.core.motion import Motion
-from signeditor.ml.fast.training import FPS, TrainingClip, join_clips
+from signeditor.ml.fast.training import FPS, TrainingClip, continuous_sequence, join_clips, spelled_word_in_place
 
 
 def load_clips(corpus_dir: str | Path, splits: Sequence[str],
@@ -47,7 +47,8 @@ def load_clips(corpus_dir: str | Path, splits: Sequence[str],
 def evaluation_sequences(
     clips: Sequence[TrainingClip], seed: int = 1234, joined_per_kind: int = 40
 ) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
-    """Held-out material by kind: sentences as they are, isolated signs and letters joined deterministically.
+    """Held-out material by kind: sentences as they are; isolated signs and letters joined deterministically,
+    and run together as continuous signing (``continuous``).
 
     Joined sequences let held-out isolated clips test boundaries between
     signs, which single clips (one sign each) cannot.
@@ -72,4 +73,17 @@ def evaluation_sequences(
             keep_rest = kind == "isolated" and i % 2 == 0
             seqs.append(join_clips(chosen, rng, keep_rest=keep_rest, inner_transition=(1, 4)))
         out[f"joined_{kind}"] = seqs
+        if kind == "fingerspelling":
+            words = [groups[names[i % len(names)]] for i in range(joined_per_kind)]
+            out["spelled_in_place"] = [
+                spelled_word_in_place([w[j] for j in rng.integers(len(w), size=int(rng.integers(3, 7)))], rng)
+                for w in words]
+    isolated = [c for c in clips if c.kind == "isolated"]
+    if isolated:
+        alphabets: dict[str, list[TrainingClip]] = {}
+        for c in clips:
+            if c.kind == "fingerspelling":
+                alphabets.setdefault(c.group, []).append(c)
+        out["joined_continuous"] = [continuous_sequence(isolated, alphabets, rng, n_items=(3, 6))
+                                    for _ in range(joined_per_kind)]
     return out

@@ -27,6 +27,14 @@ from signeditor.core.segmentation_decoding import DecodingSettings, decode_segme
 from signeditor.core.segmentation_metrics import segmentation_scores
 from signeditor.core.segments import IN_SIGN, NON_SIGN, SIGN_START, UNKNOWN_LABEL, segments_from_labels
 from signeditor.ml.distributed import DistributedContext, init_distributed
+from signeditor.ml.fast.continuous import (
+    SIGN_FRAMES,
+    SPEED_UP,
+    join_continuous,
+    minimum_jerk_transition,
+    sentence_form,
+    spelled_in_place,
+)
 from signeditor.ml.fast.model import FastConfig, FastSegmenterNet
 from signeditor.ml.training_state import gather_random_states, load_state, restore_random_state, save_state
 
@@ -56,7 +64,12 @@ class TrainingSettings:
     start_weight: float = 4.0
     noise: float = 0.05
     p_mirror: float = 0.3
+    #: Share of fingerspelled words spelled in place (arm held, see ``continuous``) rather than joined as recorded
+    #: (0 in the shipped recipe: tried for issue #13, see the model card).
+    p_spelled_in_place: float = 0.0
     speed_range: tuple[float, float] = (0.8, 1.25)
+    #: Kinds of training sequence and their shares; "continuous" (isolated signs run together, see
+    #: ``continuous``) is not in the shipped recipe: tried for issue #13, see the model card.
     mix: dict[str, float] = field(default_factory=lambda: {"sentence": 0.2, "isolated": 0.5, "fingerspelling": 0.3})
     threads: int = 1
     log_every: int = 100
@@ -134,6 +147,44 @@ def join_clips(
     return np.concatenate(parts_f).astype(np.float32), normalise_starts_keep_unknown(np.concatenate(parts_l))
 
 
+def continuous_sequence(
+    isolated: Sequence[TrainingClip], alphabets: dict[str, list[TrainingClip]], rng: np.random.Generator,
+    n_items: tuple[int, int] = (2, 7), p_spelled: float = 0.2,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Isolated signs (and now and then a spelled word) run together as continuous signing; see ``continuous``."""
+    n = int(rng.integers(n_items[0], n_items[1] + 1))
+    items: list[tuple[np.ndarray, np.ndarray]] = []
+    for i in range(n):
+        if i in (0, n - 1):
+            clip = isolated[rng.integers(len(isolated))]
+            items.append(resample_clip(clip.features, clip.labels, float(rng.uniform(*SPEED_UP))))
+        elif alphabets and rng.random() < p_spelled:
+            letters = alphabets[sorted(alphabets)[rng.integers(len(alphabets))]]
+            word = rng.integers(len(letters), size=int(rng.integers(2, 6)))
+            items.append(spelled_in_place([(letters[j].features, letters[j].labels) for j in word], rng))
+        else:
+            clip = isolated[rng.integers(len(isolated))]
+            items.append(sentence_form(clip.features, clip.labels, rng, SIGN_FRAMES))
+    features, labels = join_continuous(items, rng)
+    return features, normalise_starts_keep_unknown(labels)
+
+
+def spelled_word_in_place(letters: Sequence[TrainingClip], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A fingerspelled word as a signer spells it: rest, the letters in place, rest (see ``continuous``)."""
+    first, last = letters[0], letters[-1]
+    word = spelled_in_place([(c.features, c.labels) for c in letters], rng)
+    opening = first.features[: int(np.flatnonzero(first.labels >= IN_SIGN)[0])]
+    closing = last.features[int(np.flatnonzero(last.labels >= IN_SIGN)[-1]) + 1:]
+    parts_f, parts_l = [word[0]], [word[1]]
+    if len(opening):
+        parts_f.insert(0, np.concatenate([opening, minimum_jerk_transition(opening[-1], word[0][0], 4)]))
+        parts_l.insert(0, np.full(len(opening) + 4, NON_SIGN, dtype=np.int8))
+    if len(closing):
+        parts_f.append(np.concatenate([minimum_jerk_transition(word[0][-1], closing[0], 4), closing]))
+        parts_l.append(np.full(len(closing) + 4, NON_SIGN, dtype=np.int8))
+    return np.concatenate(parts_f).astype(np.float32), normalise_starts_keep_unknown(np.concatenate(parts_l))
+
+
 class SequenceSampler:
     """Draws augmented training sequences (hand streams + tags) from corpus clips, deterministically by seed."""
 
@@ -147,7 +198,8 @@ class SequenceSampler:
         self.alphabets: dict[str, list[TrainingClip]] = {}
         for clip in self.pools.get("fingerspelling", []):
             self.alphabets.setdefault(clip.group, []).append(clip)
-        kinds = [k for k in settings.mix if self.pools.get(k)]
+        kinds = [k for k, share in settings.mix.items()
+                 if share > 0 and self.pools.get("isolated" if k == "continuous" else k)]
         if not kinds:
             kinds = list(self.pools)
         if not kinds:
@@ -159,6 +211,8 @@ class SequenceSampler:
     def raw_sequence(self) -> tuple[np.ndarray, np.ndarray]:
         rng = self.rng
         kind = self.kinds[rng.choice(len(self.kinds), p=self.kind_p)]
+        if kind == "continuous":
+            return continuous_sequence(self.pools["isolated"], self.alphabets, rng)
         pool = self.pools[kind]
         if kind == "sentence":
             clip = pool[rng.integers(len(pool))]
@@ -167,6 +221,8 @@ class SequenceSampler:
             alphabet = list(self.alphabets)[rng.integers(len(self.alphabets))]
             letters = self.alphabets[alphabet]
             chosen = [letters[i] for i in rng.integers(len(letters), size=int(rng.integers(2, 7)))]
+            if self.settings.p_spelled_in_place > 0 and rng.random() < self.settings.p_spelled_in_place:
+                return spelled_word_in_place(chosen, rng)
             return join_clips(chosen, rng, keep_rest=False, inner_transition=(1, 3))
         chosen = [pool[i] for i in rng.integers(len(pool), size=int(rng.integers(1, 5)))]
         if len(chosen) == 1 or rng.random() < 0.5:

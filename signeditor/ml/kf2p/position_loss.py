@@ -4,6 +4,11 @@ The flow losses weigh every normalised 6D column alike, so a barely moving
 finger joint counts as much as the shoulder that carries the whole hand.
 What a viewer sees, and what ``eval kf2p`` measures, is where the hands are;
 this term puts the training signal there.
+
+A second term measures the same points relative to their own wrist: the
+hand's *shape*, which the first term barely sees next to where the arm puts
+the hand, and which is what the paper's hand metric (DTW-JPE, wrist-aligned)
+scores.
 """
 
 from __future__ import annotations
@@ -15,7 +20,14 @@ from torch import nn
 
 from signeditor.core.kinematics import forward_kinematics, shoulder_width
 from signeditor.core.motion import identity_features
-from signeditor.core.skeleton import HAND_POINT_INDICES, JOINT_NAMES, ROTATING_JOINTS, signing_skeleton
+from signeditor.core.skeleton import (
+    HAND_POINT_INDICES,
+    JOINT_INDEX,
+    JOINT_NAMES,
+    ROTATING_JOINTS,
+    SIDE_HAND_POINT_INDICES,
+    signing_skeleton,
+)
 from signeditor.ml.kf2p.representation import Normaliser
 
 
@@ -43,6 +55,8 @@ class HandPositionLoss(nn.Module):
         self.register_buffer("residual_std", torch.from_numpy(norm.residual_std)[:, None])
         self.rotating = [JOINT_NAMES.index(n) for n in ROTATING_JOINTS]
         self.hand_points = list(HAND_POINT_INDICES)
+        self.side_points = {side: list(SIDE_HAND_POINT_INDICES[side]) for side in "LR"}
+        self.wrists = {side: JOINT_INDEX[f"{side}_Wrist"] for side in "LR"}
 
     def positions(self, features: torch.Tensor) -> torch.Tensor:
         """(B, 246, T) features -> (B, T, J, 3) joint positions."""
@@ -64,15 +78,22 @@ class HandPositionLoss(nn.Module):
 
     def forward(self, residual_hat: torch.Tensor, residual: torch.Tensor, interp: torch.Tensor,
                 frame_weight: torch.Tensor,
-                mean: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
-        """All motion tensors (B, 246, T); ``interp`` normalised as the network sees it; weight (B, 1, T).
+                mean: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(finger position error, wrist-relative hand shape error), frame-weighted means in shoulder widths.
 
+        All motion tensors are (B, 246, T); ``interp`` normalised as the network sees it; weight (B, 1, T).
         ``mean`` replaces the frame-weighted mean (data-parallel training averages over every rank's frames)."""
         base = interp * self.feature_std + self.feature_mean
-        hat = self.positions(base + residual_hat * self.residual_std)[:, :, self.hand_points]
-        real = self.positions(base + residual * self.residual_std)[:, :, self.hand_points]
-        dist = (hat - real).norm(dim=-1).mean(-1) / self.scale  # (B, T)
+        hat = self.positions(base + residual_hat * self.residual_std)
+        real = self.positions(base + residual * self.residual_std)
+        position = (hat[:, :, self.hand_points] - real[:, :, self.hand_points]).norm(dim=-1).mean(-1) / self.scale
+        shape = torch.stack([
+            ((hat[:, :, self.side_points[s]] - hat[:, :, self.wrists[s], None])
+             - (real[:, :, self.side_points[s]] - real[:, :, self.wrists[s], None])).norm(dim=-1).mean(-1)
+            for s in "LR"]).mean(0) / self.scale
         w = frame_weight[:, 0]
         if mean is not None:
-            return mean(dist, w)
-        return (dist * w).sum() / w.sum().clamp_min(1.0)
+            return mean(position, w), mean(shape, w)
+        total = w.sum().clamp_min(1.0)
+        return (position * w).sum() / total, (shape * w).sum() / total

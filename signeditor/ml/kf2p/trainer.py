@@ -44,6 +44,7 @@ from signeditor.ml.kf2p.training import (
     make_batch,
     masked_mean,
     total_loss,
+    uses_hand_positions,
     validation_hands_error,
     validation_loss,
 )
@@ -134,7 +135,7 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
     else:
         norm_rng, n_samples = np.random.default_rng(cfg.seed), 200
     norm = compute_normaliser(train_clips, norm_rng, tension, n_samples, combine=combine)
-    position_loss = HandPositionLoss(norm).to(device) if cfg.loss_weights.get("position") else None
+    position_loss = HandPositionLoss(norm).to(device) if uses_hand_positions(cfg) else None
     net = KF2PNet(cfg.model).to(device)
     model: nn.Module = net
     if ctx.distributed:  # DDP gives every rank rank 0's initial weights

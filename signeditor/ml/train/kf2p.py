@@ -63,6 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="base-spline tension at the first and last key (default: fitted; 0: Catmull-Rom)")
     parser.add_argument("--position-weight", type=float, default=RECIPE.loss_weights["position"],
                         help="weight of the finger-position loss after forward kinematics (0: off)")
+    parser.add_argument("--hand-shape-weight", type=float, default=RECIPE.loss_weights["hand_shape"],
+                        help="weight of the wrist-relative hand-shape loss after forward kinematics (0: off)")
+    parser.add_argument("--continuous-share", type=float, default=RECIPE.continuous_share,
+                        help="share of training crops drawn from continuous signing (sentences)")
     parser.add_argument("--no-timing-channels", action="store_true",
                         help="ablation: do not give the network each frame's phase and gap length between anchors")
     parser.add_argument("--time-warp-prob", type=float, default=RECIPE.time_warp_prob,
@@ -110,7 +114,8 @@ def load_train_clips(data: Path, split: str, *, with_text: bool = True,
     keep = shard or (lambda items: items)
     if is_signspark_corpus(data):
         return [TrainClip(c.features, c.labels, " ".join([c.text, *c.glosses]).strip() if with_text else "",
-                          c.signed_language, segmenter_tags(c.features) if segmenter_tags is not None else None)
+                          c.signed_language, segmenter_tags(c.features) if segmenter_tags is not None else None,
+                          "sentence")
                 for c in signspark_clips(data, split, keep) if len(c.features) >= MIN_CLIP_FRAMES]
     clips = []
     for record in keep([r for r in clips_for_split(load_corpus(data), split) if r.n_frames >= MIN_CLIP_FRAMES]):
@@ -119,7 +124,7 @@ def load_train_clips(data: Path, split: str, *, with_text: bool = True,
         text = " ".join([record.text, *record.glosses]).strip() if with_text else ""
         features = arrays["features"].astype(np.float32)
         fast_tags = segmenter_tags(features) if segmenter_tags is not None else None
-        clips.append(TrainClip(features, labels, text, record.signed_language, fast_tags))
+        clips.append(TrainClip(features, labels, text, record.signed_language, fast_tags, record.kind))
     return clips
 
 
@@ -146,7 +151,9 @@ def run(args: argparse.Namespace) -> dict:
     cfg = replace(RECIPE, steps=args.steps, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
                   seed=args.seed, max_minutes=args.max_minutes, noise_scales=noise_scales,
                   t_zero_prob=args.t_zero_prob, end_tension=args.end_tension,
-                  loss_weights={**RECIPE.loss_weights, "position": args.position_weight},
+                  loss_weights={**RECIPE.loss_weights, "position": args.position_weight,
+                                "hand_shape": args.hand_shape_weight},
+                  continuous_share=args.continuous_share,
                   time_warp_prob=args.time_warp_prob, layout_augmentation=args.layout_augmentation,
                   default_steps=args.default_steps, default_noise_scale=args.noise_scale,
                   select_every=args.select_every, model=model)
