@@ -25,7 +25,7 @@ from signeditor.ml.fast.api import make_checkpoint, segmenter_from_checkpoint
 from signeditor.ml.fast.corpus_clips import evaluation_sequences, load_clips
 from signeditor.ml.fast.training import FPS, TrainingSettings, train_network, tune_decoding
 
-#: Steps of the shipped recipe: 7-16 minutes on one core of the shared 2-core CPU, depending on its load.
+#: Steps of the shipped recipe: 6-16 minutes on one core of the shared 2-core CPU, depending on its load.
 DEFAULT_STEPS = 3000
 #: Held-out groups the decoding thresholds are tuned on: the corpus's own material. The synthetic continuous
 #: groups (``evaluation_sequences``) are reported by ``eval segment`` but made by this project's generator, so
