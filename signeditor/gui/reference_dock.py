@@ -11,7 +11,6 @@ project from opening: the dock says where it looked.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.project import ReferenceVideo
 from signeditor.gui.document import Document
-from signeditor.gui.worker_thread import collection_paused
+from signeditor.gui.worker_thread import LatestRequestWorker, WorkerThread, collection_paused
 from signeditor.io.errors import FileFormatError
 from signeditor.video.decode import FrameReader, frame_index_at
 
@@ -95,7 +94,7 @@ class _Show:
     overlay: bool
 
 
-class FrameWorker(QtCore.QObject):
+class FrameWorker(LatestRequestWorker):
     """Decodes on the worker thread; requests older than the newest one are skipped."""
 
     opened = QtCore.Signal(int, object, str)  # generation, (n_frames, fps) or None, error message
@@ -105,12 +104,6 @@ class FrameWorker(QtCore.QObject):
         super().__init__()
         self._reader: FrameReader | None = None
         self._overlay: tuple[np.ndarray, np.ndarray, list] | None = None
-        self._latest = 0
-        self._lock = threading.Lock()
-
-    def note_latest(self, serial: int) -> None:
-        with self._lock:
-            self._latest = serial
 
     @QtCore.Slot(object)
     def open(self, request: _Open) -> None:
@@ -133,9 +126,8 @@ class FrameWorker(QtCore.QObject):
 
     @QtCore.Slot(object, int)
     def show(self, request: _Show, serial: int) -> None:
-        with self._lock:
-            if serial < self._latest or self._reader is None:
-                return  # a newer frame was asked for meanwhile
+        if self.should_stop(serial) or self._reader is None:
+            return  # a newer frame was asked for meanwhile
         with collection_paused():
             try:
                 rgb = self._reader.frame(request.index)
@@ -214,17 +206,13 @@ class ReferenceDock(QtWidgets.QWidget):
         layout.addWidget(self.message)
         layout.addLayout(controls)
 
-        self._thread = QtCore.QThread(self)
-        self._thread.setObjectName("reference-video")
         self.worker = FrameWorker()
-        self.worker.moveToThread(self._thread)
+        self._thread = WorkerThread(self.worker, "reference-video", self)
         queued = QtCore.Qt.ConnectionType.QueuedConnection
         self._open.connect(self.worker.open, queued)
         self._show.connect(self.worker.show, queued)
         self.worker.opened.connect(self._on_opened, queued)
         self.worker.frame_ready.connect(self._on_frame, queued)
-        self._thread.finished.connect(self.worker.deleteLater)
-        self._thread.start()
         app = QtCore.QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -336,7 +324,6 @@ class ReferenceDock(QtWidgets.QWidget):
     @QtCore.Slot()
     def shutdown(self) -> None:
         self.generation += 1
-        if self._thread.isRunning():
+        if self._thread.thread.isRunning():  # the reader is closed in its own thread, before the thread ends
             QtCore.QMetaObject.invokeMethod(self.worker, "close_reader", QtCore.Qt.ConnectionType.QueuedConnection)
-            self._thread.quit()
-            self._thread.wait(5000)
+        self._thread.shutdown(5000)

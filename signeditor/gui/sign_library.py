@@ -9,7 +9,6 @@ touching the document.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from PySide6 import QtCore, QtWidgets
 
 from signeditor.drafts.clips import ClipLibrary, SignClip, sign_template
 from signeditor.gui.sign_timeline import SIGN_MIME
-from signeditor.gui.worker_thread import collection_paused
+from signeditor.gui.worker_thread import LatestRequestWorker, WorkerThread, collection_paused
 from signeditor.io.lexicon import LexiconEntry, normalise_term
 
 #: Builds the clip loader in the worker thread (injectable so tests can use a stand-in segmenter).
@@ -46,7 +45,7 @@ class ClipRequest:
     target: int = 0
 
 
-class LibraryWorker(QtCore.QObject):
+class LibraryWorker(LatestRequestWorker):
     """Lives in the worker thread: reads lexicons and loads clips (the clip library and its cache stay loaded)."""
 
     entries_ready = QtCore.Signal(object)  # list[LexiconEntry]
@@ -57,12 +56,6 @@ class LibraryWorker(QtCore.QObject):
         super().__init__()
         self.factory = factory
         self._clips: ClipLibrary | None = None
-        self._latest = 0
-        self._lock = threading.Lock()
-
-    def note_latest(self, generation: int) -> None:
-        with self._lock:
-            self._latest = max(self._latest, generation)
 
     @QtCore.Slot(object)
     def load_lexicon(self, folders: tuple[Path, ...]) -> None:
@@ -82,9 +75,8 @@ class LibraryWorker(QtCore.QObject):
 
     @QtCore.Slot(object)
     def load_clip(self, request: ClipRequest) -> None:
-        with self._lock:
-            if request.generation < self._latest:
-                return
+        if self.should_stop(request.generation):
+            return
         with collection_paused():
             try:
                 if self._clips is None:
@@ -167,18 +159,14 @@ class SignLibrary(QtWidgets.QWidget):
 
         self._timer = QtCore.QTimer(self)
         self._timer.timeout.connect(self._advance_preview)
-        self._thread = QtCore.QThread(self)
-        self._thread.setObjectName("sign-library")
         self.worker = LibraryWorker(factory or default_clip_library)
-        self.worker.moveToThread(self._thread)
+        self._thread = WorkerThread(self.worker, "sign-library", self)
         queued = QtCore.Qt.ConnectionType.QueuedConnection
         self._load.connect(self.worker.load_lexicon, queued)
         self._request.connect(self.worker.load_clip, queued)
         self.worker.entries_ready.connect(self._set_entries, queued)
         self.worker.clip_ready.connect(self._on_clip, queued)
         self.worker.failed.connect(self._on_failed, queued)
-        self._thread.finished.connect(self.worker.deleteLater)
-        self._thread.start()
         app = QtCore.QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -310,6 +298,4 @@ class SignLibrary(QtWidgets.QWidget):
     def shutdown(self) -> None:
         self.generation += 1
         self._timer.stop()
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait(10000)
+        self._thread.shutdown(10000)
