@@ -49,15 +49,16 @@ def test_position_loss_kinematics_match_core_forward_kinematics() -> None:
 
 def test_position_loss_is_zero_for_the_truth_and_grows_with_error() -> None:
     features, _ = synthetic_clip(np.random.default_rng(1), 16)
-    loss = HandPositionLoss(Normaliser.identity())
+    loss = HandPositionLoss(Normaliser.identity(), hand_shape=True)
     residual = torch.from_numpy(features).T[None]
     interp = torch.zeros_like(residual)
     weight = torch.ones(1, 1, 16)
-    assert max(term.item() for term in loss(residual, residual, interp, weight)) < 1e-6
+    assert max(term.item() for term in loss(residual, residual, interp, weight).values()) < 1e-6
     small = loss(residual + 0.01, residual, interp, weight)
     large = loss(residual + 0.1, residual, interp, weight)
-    for small_term, large_term in zip(small, large, strict=True):
-        assert 0 < small_term.item() < large_term.item()
+    assert set(small) == {"position", "hand_shape"}
+    for name in small:
+        assert 0 < small[name].item() < large[name].item()
 
 
 def test_hand_shape_term_is_the_wrist_aligned_finger_error_of_the_paper_metric() -> None:
@@ -73,9 +74,9 @@ def test_hand_shape_term_is_the_wrist_aligned_finger_error_of_the_paper_metric()
     changed[:, STREAM_SLICES["right_hand"]] += rng.normal(0, 0.2, (16, 90)).astype(np.float32)
     changed[:, STREAM_SLICES["body"]] += rng.normal(0, 0.05, (16, STREAM_SLICES["body"].stop
                                                              - STREAM_SLICES["body"].start)).astype(np.float32)
-    loss = HandPositionLoss(Normaliser.identity())
+    loss = HandPositionLoss(Normaliser.identity(), hand_shape=True)
     truth, guess = torch.from_numpy(features).T[None], torch.from_numpy(changed).T[None]
-    _, shape = loss(guess, truth, torch.zeros_like(truth), torch.ones(1, 1, 16))
+    shape = loss(guess, truth, torch.zeros_like(truth), torch.ones(1, 1, 16))["hand_shape"]
     a, b = forward_kinematics(changed), forward_kinematics(features)
     per_side = [np.linalg.norm((a[:, list(SIDE_HAND_POINT_INDICES[s])] - a[:, [JOINT_INDEX[f"{s}_Wrist"]]])
                                - (b[:, list(SIDE_HAND_POINT_INDICES[s])] - b[:, [JOINT_INDEX[f"{s}_Wrist"]]]),

@@ -58,13 +58,14 @@ def evaluation_sequences(
     sentences = [c for c in clips if c.kind == "sentence"]
     if sentences:
         out["sentence"] = [(c.features, c.labels) for c in sentences]
-    for kind in ("isolated", "fingerspelling"):
-        pool = [c for c in clips if c.kind == kind]
-        if not pool:
+    isolated = [c for c in clips if c.kind == "isolated"]
+    alphabets: dict[str, list[TrainingClip]] = {}
+    for c in clips:
+        if c.kind == "fingerspelling":
+            alphabets.setdefault(c.group, []).append(c)
+    for kind, groups in (("isolated", {"all": isolated} if isolated else {}), ("fingerspelling", alphabets)):
+        if not groups:
             continue
-        groups: dict[str, list[TrainingClip]] = {}
-        for c in pool:
-            groups.setdefault(c.group if kind == "fingerspelling" else "all", []).append(c)
         names = sorted(groups)
         seqs = []
         for i in range(joined_per_kind):
@@ -78,12 +79,7 @@ def evaluation_sequences(
             out["spelled_in_place"] = [
                 spelled_word_in_place([w[j] for j in rng.integers(len(w), size=int(rng.integers(3, 7)))], rng)
                 for w in words]
-    isolated = [c for c in clips if c.kind == "isolated"]
     if isolated:
-        alphabets: dict[str, list[TrainingClip]] = {}
-        for c in clips:
-            if c.kind == "fingerspelling":
-                alphabets.setdefault(c.group, []).append(c)
         out["joined_continuous"] = [continuous_sequence(isolated, alphabets, rng, n_items=(3, 6))
                                     for _ in range(joined_per_kind)]
     return out

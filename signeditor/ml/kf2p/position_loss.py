@@ -41,10 +41,12 @@ def rot6d_to_matrix_torch(rot6d: torch.Tensor) -> torch.Tensor:
 
 
 class HandPositionLoss(nn.Module):
-    """Mean finger-point distance between two normalised residuals over the same base in-between."""
+    """Mean finger-point distance between two normalised residuals over the same base in-between, and with
+    ``hand_shape`` the same points' distance relative to their wrists."""
 
-    def __init__(self, norm: Normaliser) -> None:
+    def __init__(self, norm: Normaliser, hand_shape: bool = False) -> None:
         super().__init__()
+        self.hand_shape = hand_shape
         skeleton = signing_skeleton()
         self.parents = list(skeleton.parents)
         rest = forward_kinematics(identity_features(1), skeleton)[0]
@@ -79,21 +81,22 @@ class HandPositionLoss(nn.Module):
     def forward(self, residual_hat: torch.Tensor, residual: torch.Tensor, interp: torch.Tensor,
                 frame_weight: torch.Tensor,
                 mean: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(finger position error, wrist-relative hand shape error), frame-weighted means in shoulder widths.
+                ) -> dict[str, torch.Tensor]:
+        """Loss terms "position" (finger position error) and, with ``hand_shape``, "hand_shape" (wrist-relative),
+        frame-weighted means in shoulder widths.
 
         All motion tensors are (B, 246, T); ``interp`` normalised as the network sees it; weight (B, 1, T).
         ``mean`` replaces the frame-weighted mean (data-parallel training averages over every rank's frames)."""
         base = interp * self.feature_std + self.feature_mean
         hat = self.positions(base + residual_hat * self.residual_std)
         real = self.positions(base + residual * self.residual_std)
-        position = (hat[:, :, self.hand_points] - real[:, :, self.hand_points]).norm(dim=-1).mean(-1) / self.scale
-        shape = torch.stack([
-            ((hat[:, :, self.side_points[s]] - hat[:, :, self.wrists[s], None])
-             - (real[:, :, self.side_points[s]] - real[:, :, self.wrists[s], None])).norm(dim=-1).mean(-1)
-            for s in "LR"]).mean(0) / self.scale
+        per_frame = {"position": (hat[:, :, self.hand_points] - real[:, :, self.hand_points]).norm(dim=-1).mean(-1)}
+        if self.hand_shape:
+            per_frame["hand_shape"] = torch.stack([
+                ((hat[:, :, self.side_points[s]] - hat[:, :, self.wrists[s], None])
+                 - (real[:, :, self.side_points[s]] - real[:, :, self.wrists[s], None])).norm(dim=-1).mean(-1)
+                for s in "LR"]).mean(0)
         w = frame_weight[:, 0]
-        if mean is not None:
-            return mean(position, w), mean(shape, w)
-        total = w.sum().clamp_min(1.0)
-        return (position * w).sum() / total, (shape * w).sum() / total
+        if mean is None:
+            return {k: (d / self.scale * w).sum() / w.sum().clamp_min(1.0) for k, d in per_frame.items()}
+        return {k: mean(d / self.scale, w) for k, d in per_frame.items()}

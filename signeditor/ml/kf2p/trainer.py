@@ -39,12 +39,12 @@ from signeditor.ml.kf2p.training import (
     batch_to,
     compute_normaliser,
     flow_losses,
+    hand_position_loss,
     keyframe_examples,
     log_to_stderr,
     make_batch,
     masked_mean,
     total_loss,
-    uses_hand_positions,
     validation_hands_error,
     validation_loss,
 )
@@ -135,7 +135,7 @@ def train(train_clips: list[TrainClip], val_clips: list[TrainClip], cfg: TrainCo
     else:
         norm_rng, n_samples = np.random.default_rng(cfg.seed), 200
     norm = compute_normaliser(train_clips, norm_rng, tension, n_samples, combine=combine)
-    position_loss = HandPositionLoss(norm).to(device) if uses_hand_positions(cfg) else None
+    position_loss = hand_position_loss(cfg, norm, device)
     net = KF2PNet(cfg.model).to(device)
     model: nn.Module = net
     if ctx.distributed:  # DDP gives every rank rank 0's initial weights

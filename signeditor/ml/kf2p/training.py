@@ -227,9 +227,9 @@ def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfi
     lmask = np.zeros((b, padded, 1), np.float32)
     texts: list[str] = []
     langs: list[int] = []
-    continuous = [c for c in clips if c.kind == "sentence"]
+    continuous = [c for c in clips if c.kind == "sentence"] if cfg.continuous_share > 0 else []
     for i in range(b):
-        if continuous and cfg.continuous_share > 0 and rng.random() < cfg.continuous_share:
+        if continuous and rng.random() < cfg.continuous_share:
             clip = continuous[int(rng.integers(len(continuous)))]
         else:
             clip = clips[int(rng.integers(len(clips)))]
@@ -316,13 +316,17 @@ def flow_losses(net: nn.Module, batch: Batch, generator: torch.Generator | None 
         "accel": mean((dx_hat.diff(dim=-1) - dx.diff(dim=-1)) ** 2, acc_w),
     }
     if position_loss is not None:
-        losses["position"], losses["hand_shape"] = position_loss(x1_hat, x1, batch.interp, lm, mean)
+        losses.update(position_loss(x1_hat, x1, batch.interp, lm, mean))
     return losses
 
 
-def uses_hand_positions(cfg: TrainConfig) -> bool:
-    """Whether a loss term needs the hands' positions after forward kinematics."""
-    return bool(cfg.loss_weights.get("position") or cfg.loss_weights.get("hand_shape"))
+def hand_position_loss(cfg: TrainConfig, norm: Normaliser, device: torch.device | str = "cpu"
+                       ) -> HandPositionLoss | None:
+    """The forward-kinematics loss terms the config weighs; None when it weighs neither."""
+    position, shape = cfg.loss_weights.get("position"), cfg.loss_weights.get("hand_shape")
+    if not (position or shape):
+        return None
+    return HandPositionLoss(norm, hand_shape=bool(shape)).to(device)
 
 
 def total_loss(parts: dict[str, torch.Tensor], weights: dict[str, float] = LOSS_WEIGHTS) -> torch.Tensor:
@@ -337,7 +341,7 @@ def batch_to(batch: Batch, device: torch.device) -> Batch:
 def validation_loss(net: nn.Module, clips: list[TrainClip], cfg: TrainConfig, norm: Normaliser, languages: list[str],
                     device: torch.device, tension: float, n_batches: int = 6) -> float:
     """Loss on fixed crops and noise (same seed every call), so numbers are comparable across checkpoints."""
-    position_loss = HandPositionLoss(norm).to(device) if uses_hand_positions(cfg) else None
+    position_loss = hand_position_loss(cfg, norm, device)
     rng = np.random.default_rng(12345)
     gen = torch.Generator().manual_seed(12345)
     total = 0.0
