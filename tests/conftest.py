@@ -270,8 +270,9 @@ def fixture_lexicon(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_window(qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
-    """Factory: a shown main window without the GL viewport, its settings and recovery file private to the test,
-    a fake instant regenerator (tests/gui_helpers.py) and no "save changes?" question unless asked for."""
+    """Factory: a shown main window without the GL viewport, its settings (``tmp_path / "settings.ini"``, which a
+    test may fill first) and recovery file private to the test, a fake instant regenerator (tests/gui_helpers.py,
+    as ``win.fake``) and no "save changes?" question unless asked for."""
     from gui_helpers import HoldRegenerate
     from PySide6 import QtCore
 
@@ -281,8 +282,10 @@ def make_window(qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
     def make(project: object = None, confirm_close: bool = False) -> MainWindow:
         settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-        win = MainWindow(project, regenerate=HoldRegenerate(), settings=settings, with_viewport=False,
+        regenerate = HoldRegenerate()
+        win = MainWindow(project, regenerate=regenerate, settings=settings, with_viewport=False,
                          confirm_close=confirm_close)
+        win.fake = regenerate
         qtbot.addWidget(win)
         win.show()
         return win

@@ -6,27 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import recorded_project
-from gui_helpers import HoldRegenerate, drag, send_mouse, view_point
+from gui_helpers import drag, send_mouse, view_point
 from PySide6 import QtCore
 
 from signeditor.core.recording import wrist_path_length
-from signeditor.gui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
-    regenerate = HoldRegenerate()
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(recorded_project(), regenerate=regenerate, settings=settings, with_viewport=False,
-                     confirm_close=False)
+def window(qtbot, make_window):
+    win = make_window(recorded_project())
     win.resize(1200, 700)
-    qtbot.addWidget(win)
-    win.show()
     qtbot.waitExposed(win)
     win.timeline.set_clip(win.document.n_frames, win.document.motion.fps)
     qtbot.wait(30)
-    win.fake = regenerate
     win.take = win.document.motion.features.copy()
     yield win
     win.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from draft_helpers import MiddleSegmenter, write_fixture_lexicon
-from gui_helpers import HoldRegenerate, drag, send_mouse, view_point
+from gui_helpers import drag, send_mouse, view_point
 from PySide6 import QtCore, QtGui, QtWidgets
 from test_sign_edits import three_signs
 
@@ -27,20 +27,17 @@ def fixture_builder(folders: list[Path]) -> DraftBuilder:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
-    monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
+def window(qtbot, make_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
     monkeypatch.setattr("signeditor.io.lexicon.bundled_lexicon_folders", lambda: [])
     lexicon = write_fixture_lexicon(tmp_path / "lexicon")
     settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
     settings.setValue(LEXICON_FOLDERS_KEY, [str(lexicon)])
+    settings.sync()  # the window reads the same file
     state = three_signs()
     project = Project(state.motion, state.anchors, list(state.segments), spoken_language="de", signed_language="sgg")
-    win = MainWindow(project, regenerate=HoldRegenerate(), settings=settings, with_viewport=False,
-                     confirm_close=False)
+    win = make_window(project)
     win.sign_editing.library.worker.factory = lambda: ClipLibrary(MiddleSegmenter())
     win.resize(1100, 760)
-    qtbot.addWidget(win)
-    win.show()
     qtbot.waitExposed(win)
     win.timeline.set_clip(win.document.n_frames, win.document.motion.fps)
     qtbot.waitUntil(lambda: len(win.sign_editing.library.entries) > 0, timeout=5000)
@@ -70,11 +67,8 @@ def glosses(win: MainWindow) -> list[str]:
     return [s.gloss for s in win.document.project.segments]
 
 
-def test_lanes_are_tall_enough_for_their_labels_at_the_default_size(qtbot, tmp_path: Path) -> None:
-    settings = QtCore.QSettings(str(tmp_path / "fresh.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(regenerate=HoldRegenerate(), settings=settings, with_viewport=False, confirm_close=False)
-    qtbot.addWidget(win)
-    win.show()
+def test_lanes_are_tall_enough_for_their_labels_at_the_default_size(qtbot, make_window) -> None:
+    win = make_window()
     qtbot.waitExposed(win)
     qtbot.wait(50)
     box = win.timeline.track_box

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import HoldRegenerate, drag, send_mouse, small_project, view_point
+from gui_helpers import drag, send_mouse, small_project, view_point
 from PySide6 import QtCore
 
 from signeditor.core.face import FACE_DIM, FACE_INDEX
 from signeditor.core.motion import Motion
 from signeditor.core.nonmanual import FaceKey, face_with_keys, keys_replacing_span, lane_values, preset_keys
 from signeditor.core.project import Project
-from signeditor.gui.main_window import MainWindow
 from signeditor.gui.nonmanual_panel import LANE_Y
 from signeditor.io.project_file import project_from_bytes, project_to_bytes
 
@@ -59,15 +58,9 @@ def test_face_keys_are_saved_in_the_project():
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
-    project, _ = small_project()
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(project, regenerate=HoldRegenerate(), settings=settings, with_viewport=False,
-                     confirm_close=False)
+def window(qtbot, make_window):
+    win = make_window(small_project()[0])
     win.resize(1100, 800)
-    qtbot.addWidget(win)
-    win.show()
     win.docks["nonmanual"].raise_()
     qtbot.waitExposed(win)
     qtbot.wait(30)
