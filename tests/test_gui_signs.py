@@ -302,7 +302,7 @@ def test_draft_swap_stretch_save_and_reuse_all_undoable(qtbot, window: MainWindo
     assert glosses(win) == ["PIZZA", "BROT"]
 
 
-def test_sign_edits_on_a_recording_keep_it_while_the_length_holds(qtbot, window: MainWindow) -> None:
+def test_sign_edits_on_a_recording_keep_it_through_length_changes(qtbot, window: MainWindow) -> None:
     from signeditor.core.recording import Recording
     from signeditor.gui import sign_commands
 
@@ -314,7 +314,8 @@ def test_sign_edits_on_a_recording_keep_it_while_the_length_holds(qtbot, window:
     assert doc.recording is recording, "a move keeps the take (the warp follows the moved anchors)"
     settle(qtbot, win)
     win._push(sign_commands.stretch_sign(doc, 1, 16))
-    assert doc.recording is None and doc.n_frames == 76
+    assert doc.n_frames == 76 and doc.recording is not None and doc.recording.n_frames == 76, \
+        "the take is laid out like the stretched clip, not dropped"
     settle(qtbot, win)
     win.undo_action.trigger()
     assert doc.recording is recording and doc.n_frames == 70

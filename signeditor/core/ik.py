@@ -16,7 +16,7 @@ import numpy as np
 
 from signeditor.core import rotations
 from signeditor.core.body_volume import INSIDE_TOLERANCE, body_penetration
-from signeditor.core.motion import Motion, interpolate_features
+from signeditor.core.motion import STREAMS, Motion, interpolate_features
 from signeditor.core.rotations import unit_vectors
 from signeditor.core.skeleton import ROTATING_JOINTS, SIDE_HAND_POINT_INDICES, Skeleton, signing_skeleton
 
@@ -363,6 +363,33 @@ def _parent_name(joint: str) -> str | None:
 
 def fit_features(keypoints: Keypoints, skeleton: Skeleton | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(features (T, 246) float32, filled (T,) bool) fitted to ``keypoints``."""
+    features, filled, _ = _fit(keypoints, skeleton)
+    return features, filled
+
+
+def stream_filled(groups: dict[str, tuple[list[str], np.ndarray]], jaw_seen: np.ndarray | None,
+                  n_frames: int) -> np.ndarray:
+    """Per frame and stream (``STREAMS`` order): True where the stream was not observed but filled.
+
+    A missing hand fills only its own stream: the body counts as observed
+    wherever either arm was (the wrist's turn, in the body stream, is then the
+    hand's interpolated one), so a hand lost for a few frames never makes
+    the tracked arm regenerable. A stream with no data at all is filled everywhere.
+    """
+    def unseen(*names: str) -> np.ndarray:
+        seen = np.zeros(n_frames, dtype=bool)
+        for name in names:
+            if name in groups:
+                seen |= groups[name][1]
+        return ~seen
+
+    columns = {"body": unseen("L_arm", "R_arm"), "left_hand": unseen("L_hand"), "right_hand": unseen("R_hand"),
+               "jaw": np.ones(n_frames, dtype=bool) if jaw_seen is None else ~jaw_seen}
+    return np.stack([columns[name] for name in STREAMS], axis=1)
+
+
+def _fit(keypoints: Keypoints, skeleton: Skeleton | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, filled frames (any arm or hand unobserved) and filled frames per stream."""
     skeleton = skeleton or signing_skeleton()
     n = keypoints.n_frames
     world, groups = fit_world_rotations(keypoints, skeleton)
@@ -387,7 +414,10 @@ def fit_features(keypoints: Keypoints, skeleton: Skeleton | None = None) -> tupl
         filled |= ~seen
         _fill_unobserved(features, [ROTATING_JOINTS.index(j) for j in joints], seen)
     keep_hands_outside_body(features, skeleton)
-    return features, filled
+    jaw_names = [f"{FACE}.{FACE_UPPER_LIP}", f"{FACE}.{FACE_LOWER_LIP}", f"{FACE}.{FACE_RIGHT_EYE}",
+                 f"{FACE}.{FACE_LEFT_EYE}"]
+    jaw_seen = _names_seen(keypoints, jaw_names)[1] if jaw is not None else None
+    return features, filled, stream_filled(groups, jaw_seen, n)
 
 
 def keep_hands_outside_body(features: np.ndarray, skeleton: Skeleton | None = None, passes: int = 4) -> int:
@@ -452,8 +482,8 @@ def _fill_unobserved(features: np.ndarray, joints: list[int], seen: np.ndarray) 
 
 def fit_motion(keypoints: Keypoints, skeleton: Skeleton | None = None) -> Motion:
     """The Motion whose forward kinematics follows the keypoints' bone directions."""
-    features, filled = fit_features(keypoints, skeleton)
-    return Motion(float(keypoints.fps), features, filled=filled)
+    features, filled, per_stream = _fit(keypoints, skeleton)
+    return Motion(float(keypoints.fps), features, filled=filled, stream_filled=per_stream)
 
 
 

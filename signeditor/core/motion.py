@@ -45,6 +45,8 @@ class Motion:
     ``filled`` marks frames whose pose was not observed but filled from
     neighbours (missing detections), so the UI and training can tell them apart.
     ``face`` is the optional face channel (T, FACE_DIM): named weights in [0, 1], see :mod:`signeditor.core.face`.
+    ``stream_filled`` (T, len(STREAMS)), when known (keypoint imports), says which streams of a filled frame
+    were not observed: a lost hand leaves the tracked arm observed. None: ``filled`` applies to every stream.
     """
 
     fps: float
@@ -52,6 +54,7 @@ class Motion:
     expression: np.ndarray | None = None
     filled: np.ndarray | None = field(default=None)
     face: np.ndarray | None = None
+    stream_filled: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.features = np.asarray(self.features, dtype=np.float32)
@@ -73,6 +76,17 @@ class Motion:
                 raise MotionError(f"face channel must be ({self.n_frames}, {FACE_DIM}), got {self.face.shape}")
             if not np.all(np.isfinite(self.face)):
                 raise MotionError("face channel contains NaN or infinite values")
+        if self.stream_filled is not None:
+            self.stream_filled = np.asarray(self.stream_filled, dtype=bool)
+            if self.stream_filled.shape != (self.n_frames, len(STREAMS)):
+                raise MotionError(f"stream_filled must be ({self.n_frames}, {len(STREAMS)}), "
+                                  f"got {self.stream_filled.shape}")
+
+    def filled_by_stream(self) -> np.ndarray:
+        """(T, len(STREAMS)) bool: per stream, frames not observed (``filled`` for every stream when unknown)."""
+        if self.stream_filled is not None:
+            return self.stream_filled.copy()
+        return np.repeat(np.asarray(self.filled, dtype=bool)[:, None], len(STREAMS), axis=1)
 
     @classmethod
     def rest(cls, n_frames: int, fps: float = 25.0) -> Motion:
@@ -109,6 +123,7 @@ class Motion:
             expression=None if self.expression is None else self.expression.copy(),
             filled=None if self.filled is None else self.filled.copy(),
             face=None if self.face is None else self.face.copy(),
+            stream_filled=None if self.stream_filled is None else self.stream_filled.copy(),
         )
 
     def slice(self, start: int, stop: int) -> Motion:
@@ -118,6 +133,7 @@ class Motion:
             None if self.expression is None else self.expression[start:stop].copy(),
             None if self.filled is None else self.filled[start:stop].copy(),
             None if self.face is None else self.face[start:stop].copy(),
+            None if self.stream_filled is None else self.stream_filled[start:stop].copy(),
         )
 
     def resampled(self, fps: float) -> Motion:
@@ -131,12 +147,13 @@ class Motion:
         if self.expression is not None:
             src = np.arange(self.n_frames)
             expression = np.stack([np.interp(t_out, src, c) for c in self.expression.T], axis=1)
-        filled = self.filled[np.clip(np.round(t_out).astype(int), 0, self.n_frames - 1)]
+        nearest = np.clip(np.round(t_out).astype(int), 0, self.n_frames - 1)
         face = None
         if self.face is not None:
             src = np.arange(self.n_frames)
             face = np.stack([np.interp(t_out, src, c) for c in self.face.T], axis=1)
-        return Motion(fps, features, expression, filled, face)
+        per_stream = None if self.stream_filled is None else self.stream_filled[nearest]
+        return Motion(fps, features, expression, self.filled[nearest], face, per_stream)
 
 
 def interpolate_features(features: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -12,8 +12,10 @@ from signeditor.core.nonmanual import FaceKey, face_with_keys, head_turns, with_
 from signeditor.core.recording import Recording
 from signeditor.core.segments import Segment
 
-#: 2 added the recording (the original take of imported motion); version 1 files open unchanged.
-PROJECT_FORMAT_VERSION = 2
+#: 2 added the recording (the original take of imported motion); 3 keeps its "captured" flags per stream
+#: (body, each hand, face) instead of one per frame. Older files open unchanged (a version 2 frame flag
+#: applies to every stream).
+PROJECT_FORMAT_VERSION = 3
 
 
 @dataclass(frozen=True)

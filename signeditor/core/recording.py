@@ -35,25 +35,39 @@ class Recording:
 
     take: Motion
     anchors: AnchorSet
-    #: Per take frame: True where the capture is kept, False where motion is generated (gaps, regenerated spans).
+    #: Per take frame and stream (``STREAMS`` order: body, left hand, right hand, face): True where the capture
+    #: is kept, False where that stream is generated (not detected, or a span the user asked to regenerate).
+    #: A (T,) array (projects saved before streams were told apart) applies to every stream.
     captured: np.ndarray = field(repr=False)
+    #: Frames of the clip the take is shown in (None: the take's own): sign edits lay frames into both, so
+    #: they differ only where anchors moved across an edit (the warp absorbs it).
+    clip_frames: int | None = None
 
     def __post_init__(self) -> None:
-        captured = np.asarray(self.captured, dtype=bool).reshape(-1)
-        if captured.shape != (self.take.n_frames,):
-            raise ValueError(f"captured flags have {captured.shape[0]} frames, the take {self.take.n_frames}")
+        captured = np.asarray(self.captured, dtype=bool)
+        if captured.ndim == 1:
+            captured = np.repeat(captured[:, None], len(STREAMS), axis=1)
+        if captured.shape != (self.take.n_frames, len(STREAMS)):
+            raise ValueError(f"captured flags have shape {captured.shape}, the take "
+                             f"({self.take.n_frames}, {len(STREAMS)})")
         object.__setattr__(self, "captured", captured)
+        if self.clip_frames is not None and self.clip_frames < 1:
+            raise ValueError(f"a recording shown in {self.clip_frames} frames")
+
+    @property
+    def n_frames(self) -> int:
+        """Frames of the clip it is shown in."""
+        return self.take.n_frames if self.clip_frames is None else int(self.clip_frames)
 
     @classmethod
     def of(cls, motion: Motion, anchors: AnchorSet) -> Recording:
-        """Keep an imported motion as the take; frames the importer filled (missing detections) are not captured."""
-        filled = motion.filled if motion.filled is not None else np.zeros(motion.n_frames, dtype=bool)
-        return cls(motion.copy(), anchors, ~filled)
+        """Keep an imported motion as the take; streams the importer filled (missing detections) are not captured."""
+        return cls(motion.copy(), anchors, ~motion.filled_by_stream())
 
-    def with_captured(self, lo: int, hi: int, captured: bool) -> Recording:
-        """The same take with take frames [lo, hi) marked captured (restored) or not (to be generated)."""
+    def with_captured(self, lo: int, hi: int, captured: bool, streams: tuple[str, ...] = STREAMS) -> Recording:
+        """The same take with take frames [lo, hi) of ``streams`` marked captured (restored) or not (generated)."""
         flags = self.captured.copy()
-        flags[max(lo, 0) : max(hi, 0)] = captured
+        flags[max(lo, 0) : max(hi, 0), [STREAMS.index(s) for s in streams]] = captured
         return replace(self, captured=flags)
 
 
@@ -66,14 +80,19 @@ def _pairs(recording: Recording, anchors: AnchorSet, stream: str | None) -> list
 
 def clip_source_times(recording: Recording, anchors: AnchorSet) -> np.ndarray:
     """Take time shown at each frame, from all anchors (for per-frame flags and expression)."""
-    n = recording.take.n_frames
-    return source_times(warp_knots(_pairs(recording, anchors, None), n), n)
+    n = recording.n_frames
+    return source_times(warp_knots(_pairs(recording, anchors, None), n, recording.take.n_frames), n)
+
+
+def recorded_streams(recording: Recording, anchors: AnchorSet) -> np.ndarray:
+    """Per frame now and stream: True where the shown stream is the (warped, displaced) capture."""
+    times = clip_source_times(recording, anchors)
+    return recording.captured[nearest_frames(times, recording.take.n_frames)]
 
 
 def recorded_frames(recording: Recording, anchors: AnchorSet) -> np.ndarray:
-    """Per frame now: True where the shown motion is the (warped, displaced) capture, False where generated."""
-    times = clip_source_times(recording, anchors)
-    return recording.captured[nearest_frames(times, recording.take.n_frames)]
+    """Per frame now: True where every stream shown is the capture, False where any stream is generated."""
+    return recorded_streams(recording, anchors).all(axis=1)
 
 
 def take_span(recording: Recording, anchors: AnchorSet, lo: int, hi: int) -> tuple[int, int]:
@@ -107,11 +126,11 @@ def edit_recording(recording: Recording, anchors: AnchorSet) -> Motion:
     its frame carries the anchor's pose exactly.
     """
     take = recording.take
-    n = take.n_frames
-    features = take.features.copy()
+    n, n_take = recording.n_frames, take.n_frames
+    features = np.empty((n, take.features.shape[1]), take.features.dtype)
     for stream in STREAMS:
         cols = STREAM_SLICES[stream]
-        times = source_times(warp_knots(_pairs(recording, anchors, stream), n), n)
+        times = source_times(warp_knots(_pairs(recording, anchors, stream), n, n_take), n)
         warped = resample_rotations(take.features[:, cols], times)
         keys = _keys(anchors, stream, warped)
         displaced = apply_displacements(warped, [key for key, _ in keys])
@@ -122,33 +141,53 @@ def edit_recording(recording: Recording, anchors: AnchorSet) -> Motion:
     times = clip_source_times(recording, anchors)
     expression = None if take.expression is None else resample_values(take.expression, times)
     face = None if take.face is None else resample_values(take.face, times)  # the face channel follows the warp
-    return Motion(take.fps, features, expression, take.filled[nearest_frames(times, n)], face)
+    return Motion(take.fps, features, expression, take.filled[nearest_frames(times, n_take)], face)
+
+
+def follow_recording(recording: Recording, motion: Motion, anchors: AnchorSet) -> Motion:
+    """``motion`` with every captured stream (and the face channel) taken from the capture edited to ``anchors``.
+
+    The face channel always follows the capture: the generator never makes
+    faces, so the signer's face (where seen, filled between where not) stays.
+    """
+    edited = edit_recording(recording, anchors)
+    recorded = recorded_streams(recording, anchors)
+    result = motion.copy()
+    for s, stream in enumerate(STREAMS):
+        rows = np.flatnonzero(recorded[:, s])
+        result.features[rows, STREAM_SLICES[stream]] = edited.features[rows, STREAM_SLICES[stream]]
+    every = recorded.all(axis=1)
+    if edited.expression is not None:
+        result.expression = edited.expression
+    if edited.face is not None:
+        result.face = edited.face
+    result.filled[every] = edited.filled[every]
+    return result
 
 
 def regenerate_keeping_recording(recording: Recording, motion: Motion, anchors: AnchorSet,
                                  frame_range: tuple[int, int] | None, generate: SpanGenerator) -> Motion:
-    """The motion for ``anchors``: the edited capture where frames are captured, generated elsewhere.
+    """The motion for ``anchors``: the edited capture where captured, generated elsewhere, stream by stream.
 
-    Captured frames are recomputed over the whole clip (cheap, and a pure
+    Captured streams are recomputed over the whole clip (cheap, and a pure
     function of the take and the anchors, so frames no edit reaches come out
-    bit-identical); generated frames are regenerated only inside
+    bit-identical); streams that are not captured are regenerated only inside
     ``frame_range`` (the edit's neighbouring anchors), with the frames around
-    them as context, so an edit never reaches past its neighbours.
+    them as context, so an edit never reaches past its neighbours. A frame
+    where only a hand was lost regenerates that hand: the generator runs over
+    the frames, but only the uncaptured streams' values are kept.
     """
     n = motion.n_frames
-    edited = edit_recording(recording, anchors)
-    recorded = recorded_frames(recording, anchors)
-    result = motion.copy()
-    result.features[recorded] = edited.features[recorded]
-    if result.expression is not None and edited.expression is not None:
-        result.expression[recorded] = edited.expression[recorded]
-    result.filled[recorded] = edited.filled[recorded]
+    result = follow_recording(recording, motion, anchors)
+    missing = ~recorded_streams(recording, anchors)
     lo, hi = frame_range or (0, n)
-    for run_lo, run_hi in frame_runs(~recorded):
+    for run_lo, run_hi in frame_runs(missing.any(axis=1)):
         start, stop = max(run_lo, lo), min(run_hi, hi)
         if start < stop:
             generated = generate(result, anchors, (start, stop))
-            result.features[start:stop] = generated.features[start:stop]
+            for s, stream in enumerate(STREAMS):
+                rows = start + np.flatnonzero(missing[start:stop, s])
+                result.features[rows, STREAM_SLICES[stream]] = generated.features[rows, STREAM_SLICES[stream]]
             result.filled[start:stop] = False
     return result
 

@@ -8,6 +8,12 @@ outside it. Inside the edited sign the motion is carried along (moved,
 time-warped or copied), so the result is a good first guess at once and the
 generator only has to redo the joins. Edits that change the clip's length
 ripple: everything after the edit point moves with it.
+
+On an imported recording the edit is made to the take as well
+(``recording_layout``), so the recording, its "not captured" flags and the
+signer's face survive every edit, and captured frames are never regenerated:
+moving a sign then time-warps the capture between its neighbours instead of
+cutting it out and regenerating the transitions.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import numpy as np
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.interpolation import interpolate_between_anchors
 from signeditor.core.motion import Motion, interpolate_features
+from signeditor.core.recording import Recording, follow_recording, recorded_streams
+from signeditor.core.recording_layout import spliced_recording, spliced_values, stretched_recording
 from signeditor.core.segments import Segment
 
 
@@ -30,6 +38,8 @@ class TimelineState:
     motion: Motion
     anchors: AnchorSet
     segments: tuple[Segment, ...]
+    #: The imported take (None for drafts and generated motion): every edit keeps it, laid out like the clip.
+    recording: Recording | None = None
 
     @property
     def n_frames(self) -> int:
@@ -52,6 +62,8 @@ class SignTemplate:
     gloss: str
     features: np.ndarray  # (L, FEATURE_DIM)
     anchors: tuple[Anchor, ...]
+    #: Per frame and stream, whether the frames are captured material (a sign copied from a recording).
+    captured: np.ndarray | None = None
 
     @property
     def length(self) -> int:
@@ -69,7 +81,10 @@ def template_from_sign(state: TimelineState, index: int) -> SignTemplate:
     segment = state.segments[index]
     anchors = tuple(replace(a, frame=a.frame - segment.start) for a in state.anchors
                     if segment.start <= a.frame < segment.end)
-    return SignTemplate(segment.gloss, state.motion.features[segment.start:segment.end].copy(), anchors)
+    captured = None
+    if state.recording is not None:
+        captured = recorded_streams(state.recording, state.anchors)[segment.start:segment.end]
+    return SignTemplate(segment.gloss, state.motion.features[segment.start:segment.end].copy(), anchors, captured)
 
 
 def sign_at(segments: Iterable[Segment], frame: int) -> int | None:
@@ -93,13 +108,17 @@ def regeneration_window(anchors: AnchorSet, lo: int, hi: int, n_frames: int,
 def _splice(motion: Motion, start: int, stop: int, features: np.ndarray) -> Motion:
     """``motion`` with frames [start, stop) replaced by ``features`` (any length); new frames are not 'filled'."""
     parts = [motion.features[:start], features.astype(np.float32), motion.features[stop:]]
-    expression = None
-    if motion.expression is not None:
-        edge = motion.expression[min(start, motion.n_frames - 1)]
-        expression = np.concatenate([motion.expression[:start], np.repeat(edge[None], len(features), axis=0),
-                                     motion.expression[stop:]])
     filled = np.concatenate([motion.filled[:start], np.zeros(len(features), bool), motion.filled[stop:]])
-    return Motion(motion.fps, np.concatenate(parts), expression, filled)
+    return Motion(motion.fps, np.concatenate(parts), spliced_values(motion.expression, start, stop, len(features)),
+                  filled, spliced_values(motion.face, start, stop, len(features)))
+
+
+def _edited(motion: Motion, anchors: AnchorSet, segments: Iterable[Segment], recording: Recording | None,
+            ) -> TimelineState:
+    """The state after an edit; on a recording its captured streams and face are the capture's, at once."""
+    if recording is not None:
+        motion = follow_recording(recording, motion, anchors)
+    return TimelineState(motion, anchors, _sorted(segments), recording)
 
 
 def time_warped(features: np.ndarray, n_frames: int) -> np.ndarray:
@@ -142,15 +161,16 @@ def move_sign(state: TimelineState, index: int, delta: int) -> SignEdit:
     delta = int(np.clip(delta, lo_limit - segment.start, hi_limit - segment.end))
     own = set(sign_anchor_ids(state, index))
     moved = segment.with_bounds(segment.start + delta, segment.end + delta)
-    features = state.motion.features.copy()
-    features[moved.start:moved.end] = state.motion.features[segment.start:segment.end]
-    motion = Motion(state.motion.fps, features, state.motion.expression, state.motion.filled)
+    motion = state.motion
+    if state.recording is None:  # a recording is time-warped instead: every captured frame stays
+        motion = state.motion.copy()
+        motion.features[moved.start:moved.end] = state.motion.features[segment.start:segment.end]
     anchors = AnchorSet(a.moved_to(a.frame + delta) if a.id in own else a for a in state.anchors)
     segments[index] = moved
     window = regeneration_window(anchors, min(segment.start, moved.start), max(segment.end, moved.end),
                                  state.n_frames, exclude=own)
-    new_segments = _sorted(segments)
-    return SignEdit(TimelineState(motion, anchors, new_segments), window, new_segments.index(moved))
+    new_state = _edited(motion, anchors, segments, state.recording)
+    return SignEdit(new_state, window, new_state.segments.index(moved))
 
 
 def stretch_sign(state: TimelineState, index: int, length: int) -> SignEdit:
@@ -176,7 +196,9 @@ def stretch_sign(state: TimelineState, index: int, length: int) -> SignEdit:
                 enumerate(_shifted_segments(state.segments, segment.end, delta))]
     anchor_set = AnchorSet(anchors)
     window = regeneration_window(anchor_set, segment.start, stretched.end, motion.n_frames, exclude=own)
-    return SignEdit(TimelineState(motion, anchor_set, _sorted(segments)), window, index)
+    recording = None if state.recording is None else stretched_recording(
+        state.recording, state.anchors, segment.start, segment.end, length)
+    return SignEdit(_edited(motion, anchor_set, segments, recording), window, index)
 
 
 def delete_sign(state: TimelineState, index: int, close_gap: bool) -> SignEdit:
@@ -194,16 +216,21 @@ def delete_sign(state: TimelineState, index: int, close_gap: bool) -> SignEdit:
         anchors = AnchorSet(_shifted(remaining, segment.end, -segment.length))
         segments = _shifted_segments(others, segment.end, -segment.length)
         window = regeneration_window(anchors, segment.start, segment.start, motion.n_frames)
-        return SignEdit(TimelineState(motion, anchors, _sorted(segments)), window, None)
+        recording = None if state.recording is None else spliced_recording(
+            state.recording, state.anchors, segment.start, segment.end, state.motion.features[:0], drop=own)
+        return SignEdit(_edited(motion, anchors, segments, recording), window, None)
     held = state.motion.features[max(segment.start - 1, 0)]
-    features = state.motion.features.copy()
-    features[segment.start:segment.end] = held
-    motion = Motion(state.motion.fps, features, state.motion.expression, state.motion.filled)
+    block = np.repeat(held[None], segment.length, axis=0)
+    motion = state.motion.copy()
+    motion.features[segment.start:segment.end] = block
     hold = [Anchor(segment.start, held, label="hold"), Anchor(segment.end - 1, held, label="hold")]
-    anchors = AnchorSet([*remaining, *hold[: 1 if segment.length == 1 else 2]])
+    hold = hold[: 1 if segment.length == 1 else 2]
+    anchors = AnchorSet([*remaining, *hold])
     window = regeneration_window(anchors, segment.start, segment.end, state.n_frames,
                                  exclude=[a.id for a in hold])
-    return SignEdit(TimelineState(motion, anchors, _sorted(others)), window, None)
+    recording = None if state.recording is None else spliced_recording(
+        state.recording, state.anchors, segment.start, segment.end, block, laid=hold, drop=own)
+    return SignEdit(_edited(motion, anchors, others, recording), window, None)
 
 
 def insertion_frame(segments: Iterable[Segment], frame: int, n_frames: int) -> int:
@@ -226,12 +253,13 @@ def insert_sign(state: TimelineState, at: int, template: SignTemplate, gap_befor
     after = state.motion.features[at] if at < state.n_frames else template.features[-1]
     block = np.concatenate([bridge(before, template.features[0], gap_before), template.features,
                             bridge(template.features[-1], after, gap_after)])
-    return _lay(state, at, at, block, gap_before, template)
+    return _lay(state, at, at, block, gap_before, template, gap_after=gap_after)
 
 
 def _lay(state: TimelineState, start: int, stop: int, block: np.ndarray, offset: int,
-         template: SignTemplate, drop: Iterable[int] = ()) -> SignEdit:
-    """Frames [start, stop) become ``block`` (the template at ``offset`` in it); anchors ``drop`` go."""
+         template: SignTemplate, drop: Iterable[int] = (), gap_after: int = 0) -> SignEdit:
+    """Frames [start, stop) become ``block`` (the template at ``offset`` in it, ``gap_after`` frames after it);
+    anchors ``drop`` go."""
     delta = len(block) - (stop - start)
     motion = _splice(state.motion, start, stop, block)
     first = start + offset
@@ -241,9 +269,17 @@ def _lay(state: TimelineState, start: int, stop: int, block: np.ndarray, offset:
     anchors = AnchorSet([*_shifted(kept, stop, delta), *laid])
     sign = Segment(first, first + template.length, template.gloss)
     others = [s for s in state.segments if not (s.start >= start and s.end <= stop and stop > start)]
-    segments = _sorted([*_shifted_segments(others, stop, delta), sign])
+    segments = [*_shifted_segments(others, stop, delta), sign]
     window = regeneration_window(anchors, start, start + len(block), motion.n_frames, exclude=[a.id for a in laid])
-    return SignEdit(TimelineState(motion, anchors, segments), window, segments.index(sign))
+    recording = None
+    if state.recording is not None:
+        captured = None
+        if template.captured is not None:  # the copied sign is captured material, its transitions are not
+            captured = np.zeros((len(block), template.captured.shape[1]), bool)
+            captured[offset:len(block) - gap_after] = template.captured
+        recording = spliced_recording(state.recording, state.anchors, start, stop, block, laid, skip, captured)
+    new_state = _edited(motion, anchors, segments, recording)
+    return SignEdit(new_state, window, new_state.segments.index(sign))
 
 
 def replace_sign(state: TimelineState, index: int, template: SignTemplate) -> SignEdit:

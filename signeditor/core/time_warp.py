@@ -6,6 +6,10 @@ in the take) pairs, with the clip's ends pinned, so frames between two anchors
 that kept their places map to themselves and are copied bit for bit; only
 frames between a moved anchor and its neighbours are resampled (rotations by
 slerp, never by blending 6D vectors).
+
+The take may be longer or shorter than the clip (a sign was laid into or cut
+from both, see ``recording_layout``): the clip's first frame is pinned to the
+take's first and its last to the take's last, so the tail stays aligned too.
 """
 
 from __future__ import annotations
@@ -21,24 +25,27 @@ from signeditor.core import rotations
 _WHOLE_FRAME_TOLERANCE = 1e-9
 
 
-def warp_knots(pairs: Iterable[tuple[int, int]], n_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """Monotone knots (frames now, frames in the take) from anchor correspondences, the clip's ends pinned.
+def warp_knots(pairs: Iterable[tuple[int, int]], n_frames: int,
+               n_take: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Monotone knots (frames now, frames in the take) from anchor correspondences, the clip's ends pinned
+    to the take's (``n_take`` frames, the clip's ``n_frames`` when not given).
 
     Anchors dragged past each other would fold time back on itself; the
     largest set of pairs whose take frames never decrease is kept (the
     others only displace, see ``displacement``), so the warp stays monotone
     and nothing plays backwards.
     """
+    n_take = n_frames if n_take is None else n_take
     by_now: dict[int, int] = {}
     for now, take in sorted(pairs):
-        if 0 <= now < n_frames and 0 <= take < n_frames:
+        if 0 <= now < n_frames and 0 <= take < n_take:
             by_now.setdefault(int(now), int(take))
     ordered = sorted(by_now.items())
     kept = _longest_non_decreasing(ordered)
     if not kept or kept[0][0] > 0:
         kept.insert(0, (0, 0))
     if kept[-1][0] < n_frames - 1:
-        kept.append((n_frames - 1, n_frames - 1))
+        kept.append((n_frames - 1, n_take - 1))
     now_frames = np.array([k[0] for k in kept], dtype=np.float64)
     take_frames = np.array([k[1] for k in kept], dtype=np.float64)
     return now_frames, take_frames

@@ -33,26 +33,22 @@ class SignEditCommand(QtGui.QUndoCommand):
         self.document = document
         self.before = state_of(document)
         self.edit = edit
-        self.before_recording = document.recording
-        # A recording's take maps frame for frame onto the clip: an edit that changes the length ends that
-        # mapping, and the edited motion becomes the material (undo brings the recording back).
-        same_length = edit.state.n_frames == self.before.n_frames
-        self.after_recording = self.before_recording if same_length else None
 
     def redo(self) -> None:
-        state = self.edit.state
-        self.document.set_content(state.motion, state.anchors, list(state.segments), self.after_recording,
+        state = self.edit.state  # on a recording the edit was made to the take too (core.recording_layout)
+        self.document.set_content(state.motion, state.anchors, list(state.segments), state.recording,
                                   self.edit.regenerate)
 
     def undo(self) -> None:
         state = self.before
-        self.document.set_content(state.motion, state.anchors, list(state.segments), self.before_recording)
+        self.document.set_content(state.motion, state.anchors, list(state.segments), state.recording)
 
 
 def state_of(document: Document) -> TimelineState:
     """The committed content (a drag preview is not a state to return to)."""
     anchors, motion = document.snapshot()
-    return TimelineState(motion, anchors, tuple(sorted(document.project.segments, key=lambda s: s.start)))
+    return TimelineState(motion, anchors, tuple(sorted(document.project.segments, key=lambda s: s.start)),
+                         document.recording)
 
 
 def _name(state: TimelineState, index: int) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.face import FACE_PARAMETERS, face_by_name
-from signeditor.core.motion import Motion, MotionError
+from signeditor.core.motion import STREAMS, Motion, MotionError
 from signeditor.core.nonmanual import LANES, FaceKey, lane_values
 from signeditor.core.project import PROJECT_FORMAT_VERSION, Project, ReferenceVideo
 from signeditor.core.recording import Recording, recorded_frames
@@ -78,9 +78,10 @@ def project_to_bytes(project: Project) -> bytes:
 def _recording_to_arrays(recording: Recording, anchors: AnchorSet, arrays: dict[str, np.ndarray]) -> dict:
     """Put the take's arrays into ``arrays``; return its JSON part (the anchors as placed on the take).
 
-    ``frame_recorded`` (per frame of the project's motion: captured, not
-    generated) is derived from the take and the anchors; it is written for
-    other tools to read and recomputed on load.
+    ``frame_recorded`` (per frame of the project's motion: every stream
+    captured, none generated) is derived from the take and the anchors; it is
+    written for other tools to read and recomputed on load. ``take_captured``
+    is per take frame and stream, the streams named in ``captured_streams``.
     """
     arrays["take_features"] = recording.take.features
     arrays["take_filled"] = recording.take.filled
@@ -92,7 +93,8 @@ def _recording_to_arrays(recording: Recording, anchors: AnchorSet, arrays: dict[
         arrays["take_face"] = recording.take.face
     for i, anchor in enumerate(recording.anchors):
         arrays[f"take_anchor_{i}"] = anchor.pose
-    return {"anchors": [_anchor_json(a) for a in recording.anchors]}
+    return {"anchors": [_anchor_json(a) for a in recording.anchors], "captured_streams": list(STREAMS),
+            "clip_frames": recording.n_frames}
 
 
 def _anchor_json(anchor: Anchor) -> dict[str, object]:
@@ -108,7 +110,17 @@ def _recording_from_arrays(meta: dict, arrays: dict[str, np.ndarray], fps: float
     take = Motion(fps, arrays["take_features"], arrays.get("take_expression"), arrays["take_filled"].astype(bool),
                   face_by_name(arrays["take_face"], face_names) if "take_face" in arrays else None)
     anchors = AnchorSet(_anchor_from_json(a, arrays[f"take_anchor_{i}"]) for i, a in enumerate(meta["anchors"]))
-    return Recording(take, anchors, arrays["take_captured"].astype(bool))
+    captured = arrays["take_captured"].astype(bool)
+    if captured.ndim == 2:  # per stream, in the order the file names (format 3)
+        names = list(meta.get("captured_streams", STREAMS))
+        if sorted(names) != sorted(STREAMS) or captured.shape[1] != len(names):
+            raise ValueError(f"take_captured names streams {names}, expected {list(STREAMS)}")
+        captured = captured[:, [names.index(s) for s in STREAMS]]
+    # Format 2 kept one flag per frame for all streams: it applies to every stream (Recording accepts (T,)).
+    # Those flags are all that was saved, so which stream was missing cannot be told afterwards; importing
+    # the source again gives per-stream flags.
+    clip_frames = meta.get("clip_frames")
+    return Recording(take, anchors, captured, None if clip_frames is None else int(clip_frames))
 
 
 def _take_id(take_ids: list[int], index: object) -> int:
@@ -177,9 +189,9 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         raise FileFormatError(path, f"inconsistent project contents: {exc}") from exc
     _check_contents(motion, anchors, segments, path)
     if recording is not None:
-        if recording.take.n_frames != motion.n_frames:
-            raise FileFormatError(path, f"the recording has {recording.take.n_frames} frames, "
-                                        f"the motion {motion.n_frames}")
+        if recording.n_frames != motion.n_frames:
+            raise FileFormatError(path, f"the recording is shown in {recording.n_frames} frames, "
+                                        f"the motion has {motion.n_frames}")
         _check_contents(recording.take, recording.anchors, [], path)
         if len({a.id for a in anchors}) != len(anchors):
             raise FileFormatError(path, "two anchors claim the same anchor of the recording")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from signeditor.core.motion import Motion
+from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
 from signeditor.io.errors import FileFormatError, read_file_bytes
 
 #: What a damaged or hostile npz/zip raises while being read.
@@ -120,4 +120,7 @@ def repair_degenerate_rotations(motion: Motion) -> Motion:
     features[frames, joint_ids] = rest[joint_ids]
     repaired.features = features.reshape(n, -1)
     repaired.filled = np.asarray(repaired.filled, dtype=bool) | bad.any(axis=1)
+    if repaired.stream_filled is not None:  # only the streams whose joints were repaired
+        repaired.stream_filled = repaired.stream_filled | np.stack(
+            [bad[:, STREAM_SLICES[s].start // 6:STREAM_SLICES[s].stop // 6].any(axis=1) for s in STREAMS], axis=1)
     return repaired
