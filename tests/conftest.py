@@ -203,6 +203,28 @@ def recorded_project(n_frames: int = 150) -> object:
     return Project(motion, anchors, segments, recording=Recording.of(motion, anchors))
 
 
+#: Frames [start, stop) where :func:`captured_project`'s left hand was not detected (its arm was).
+LEFT_HAND_GAP = (30, 40)
+
+
+def captured_project(n_frames: int = 150) -> object:
+    """:func:`recorded_project` as a video import gives it: a face channel (mouthing that changes every frame)
+    and the left hand lost over ``LEFT_HAND_GAP`` while the body was tracked (only that stream not captured)."""
+    from dataclasses import replace
+
+    from signeditor.core.face import FACE_DIM
+    from signeditor.core.motion import STREAMS
+    from signeditor.core.recording import Recording
+
+    project = recorded_project(n_frames)
+    stream_filled = np.zeros((n_frames, len(STREAMS)), bool)
+    stream_filled[slice(*LEFT_HAND_GAP), STREAMS.index("left_hand")] = True
+    face = np.random.default_rng(5).uniform(0.0, 1.0, (n_frames, FACE_DIM)).astype(np.float32)
+    project.motion = replace(project.motion, face=face, filled=stream_filled.any(axis=1), stream_filled=stream_filled)
+    project.recording = Recording.of(project.motion, project.anchors)
+    return project
+
+
 @pytest.fixture
 def make_pose_file(tmp_path: Path) -> Callable[..., tuple[Path, np.ndarray]]:
     """Factory: write a reduced-holistic .pose of a known motion; returns (path, true features)."""

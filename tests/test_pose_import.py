@@ -166,3 +166,22 @@ def test_exaggerated_arm_depth_is_rebuilt_from_bone_lengths(tmp_path) -> None:
     # The hand moves with its wrist.
     hand_wrist = keypoints.point("LEFT_HAND_LANDMARKS.WRIST")
     np.testing.assert_allclose(hand_wrist, keypoints.point("POSE_LANDMARKS.LEFT_WRIST"), atol=1e-6)
+
+
+def test_a_lost_hand_flags_only_its_own_stream_as_not_captured(make_pose_file) -> None:
+    """A hand missing while the arm is tracked (as MediaPipe often reports): the opened recording may regenerate
+    that hand there, never the body, the other hand or the face."""
+    from signeditor.app_services import open_document
+    from signeditor.core.motion import STREAMS
+
+    n = 30
+    confidence = np.ones((n, len(HAND_POINTS)))
+    confidence[8:20] = 0.0
+    path, _ = make_pose_file(n_frames=n, confidence={"LEFT_HAND_LANDMARKS": confidence})
+    project = open_document(path)
+    captured = project.recording.captured
+    assert project.motion.filled[8:20].all(), "the frame-level flag still says a hand was filled"
+    left = STREAMS.index("left_hand")
+    assert not captured[8:20, left].any() and captured[:8, left].all() and captured[20:, left].all()
+    others = [i for i in range(len(STREAMS)) if i != left]
+    assert captured[:, others].all(), "the tracked arm, the other hand and the face stay captured"

@@ -65,7 +65,8 @@ def move_sign(document: Document, index: int, delta: int) -> SignEditCommand:
     state = state_of(document)
     edit = sign_edits.move_sign(state, index, delta)
     moved = edit.state.segments[edit.sign].start - state.segments[index].start
-    return SignEditCommand(document, edit, f"Move sign {_name(state, index)} by {moved:+d}")
+    how = " (time-warp: the capture is kept)" if state.recording is not None else ""
+    return SignEditCommand(document, edit, f"Move sign {_name(state, index)} by {moved:+d}{how}")
 
 
 def stretch_sign(document: Document, index: int, length: int) -> SignEditCommand:

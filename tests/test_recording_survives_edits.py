@@ -1,0 +1,200 @@
+"""Every edit keeps an imported recording: the take, the face channel and the per-stream "not captured" flags survive
+the edit, a save and a reopen, and captured frames come back bit for bit where the edit put them.
+
+The oracle is the index arithmetic of each edit, written out by hand: which original frames must reappear at
+which frames afterwards. Generated frames are made unmistakable (a fixed marker pose), so a captured frame that
+was regenerated cannot pass for the capture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import LEFT_HAND_GAP, captured_project
+from gui_helpers import raised_arm_pose
+
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
+from signeditor.core.project import Project
+from signeditor.core.recording import recorded_streams, regenerate_keeping_recording
+from signeditor.core.sign_edits import (
+    SignEdit,
+    SignTemplate,
+    TimelineState,
+    delete_sign,
+    duplicate_sign,
+    insert_sign,
+    move_sign,
+    replace_sign,
+    stretch_sign,
+)
+from signeditor.io.project_file import project_from_bytes, project_to_bytes
+
+MARKER = raised_arm_pose()
+LEFT = STREAMS.index("left_hand")
+
+
+def marker_generator(motion: Motion, anchors: AnchorSet, span: tuple[int, int]) -> Motion:
+    """Generated frames hold a pose no capture has: a regenerated captured frame cannot go unnoticed."""
+    result = motion.copy()
+    result.features[span[0]:span[1]] = MARKER
+    return result
+
+
+def library_sign(length: int = 12) -> SignTemplate:
+    features = np.repeat(MARKER[None], length, axis=0)
+    return SignTemplate("LETTER-B", features, (Anchor(0, MARKER, label="LETTER-B onset"),
+                                               Anchor(length - 1, MARKER, label="LETTER-B offset")))
+
+
+def state_of(project: Project) -> TimelineState:
+    return TimelineState(project.motion, project.anchors, tuple(project.segments), project.recording)
+
+
+def saved_and_reopened(project: Project, edit: SignEdit) -> Project:
+    """The edit as the editor applies it (the regenerator fills its window), then saved and read back."""
+    state = edit.state
+    motion = regenerate_keeping_recording(state.recording, state.motion, state.anchors, edit.regenerate,
+                                          marker_generator)
+    edited = Project(motion, state.anchors, list(state.segments), recording=state.recording)
+    return project_from_bytes(project_to_bytes(edited))
+
+
+def assert_kept(before: Project, after: Project, pairs: list[tuple[int, int, int]]) -> None:
+    """Each (start now, start before, length): those frames of the take, face included, are back bit for bit."""
+    assert after.recording is not None, "the recording was dropped"
+    assert after.motion.face is not None and after.recording.take.face is not None, "the face channel was dropped"
+    assert after.recording.n_frames == after.motion.n_frames
+    for now, then, length in pairs:
+        np.testing.assert_array_equal(after.motion.features[now:now + length],
+                                      before.motion.features[then:then + length])
+        np.testing.assert_array_equal(after.motion.face[now:now + length], before.motion.face[then:then + length])
+
+
+def assert_gap_kept_per_stream(after: Project, shift: int = 0) -> None:
+    """The lost left hand is still the only stream not captured there; the tracked arm is captured."""
+    flags = recorded_streams(after.recording, after.anchors)
+    lo, hi = LEFT_HAND_GAP[0] + shift, LEFT_HAND_GAP[1] + shift
+    assert not flags[lo:hi, LEFT].any()
+    assert flags[lo:hi, [s for s in range(len(STREAMS)) if s != LEFT]].all()
+
+
+def test_insert_sign_keeps_the_recording_the_face_and_every_captured_frame() -> None:
+    project = captured_project()
+    edit = insert_sign(state_of(project), 71, library_sign(12), gap_before=3, gap_after=4)
+    after = saved_and_reopened(project, edit)
+    assert after.motion.n_frames == 150 + 19
+    assert_kept(project, after, [(0, 0, 71), (90, 71, 60)])
+    flags = recorded_streams(after.recording, after.anchors)
+    assert not flags[71:90].any(), "the laid sign and its transitions are new material, not captured"
+    np.testing.assert_array_equal(after.motion.features[74:86], np.repeat(MARKER[None], 12, axis=0))
+    assert_gap_kept_per_stream(after)
+
+
+def test_replace_sign_keeps_everything_but_the_replaced_sign() -> None:
+    project = captured_project()
+    edit = replace_sign(state_of(project), 0, library_sign(20))
+    after = saved_and_reopened(project, edit)
+    assert after.motion.n_frames == 150 - 61 + 20
+    assert_kept(project, after, [(0, 0, 10), (30, 71, 79)])
+    assert not recorded_streams(after.recording, after.anchors)[10:30].any()
+
+
+@pytest.mark.parametrize("close_gap", [True, False])
+def test_delete_sign_keeps_every_other_captured_frame(close_gap: bool) -> None:
+    project = captured_project()
+    edit = delete_sign(state_of(project), 1, close_gap)
+    after = saved_and_reopened(project, edit)
+    if close_gap:
+        assert after.motion.n_frames == 150 - 61
+        assert_kept(project, after, [(0, 0, 80), (80, 141, 9)])
+    else:
+        assert_kept(project, after, [(0, 0, 80), (141, 141, 9)])
+        assert not recorded_streams(after.recording, after.anchors)[80:141].any(), "the hold is not the capture"
+    assert_gap_kept_per_stream(after)
+
+
+def test_duplicate_sign_copies_captured_material_and_keeps_the_rest() -> None:
+    project = captured_project()
+    edit = duplicate_sign(state_of(project), 0, gap=5)
+    after = saved_and_reopened(project, edit)
+    assert after.motion.n_frames == 150 + 5 + 61
+    # The copy is the capture (not regenerated between its anchors); its face there blends, so features only.
+    # Where the original's left hand was lost, the copy's is too: only that hand is generated there.
+    copy, original = after.motion.features[76:137], project.motion.features[10:71]
+    left = STREAM_SLICES["left_hand"]
+    lost = np.zeros(61, bool)
+    lost[LEFT_HAND_GAP[0] - 10:LEFT_HAND_GAP[1] - 10] = True
+    np.testing.assert_array_equal(copy[:, :left.start], original[:, :left.start])
+    np.testing.assert_array_equal(copy[:, left.stop:], original[:, left.stop:])
+    np.testing.assert_array_equal(copy[~lost, left], original[~lost, left])
+    assert (copy[lost, left] == MARKER[left]).all()
+    assert_kept(project, after, [(0, 0, 71), (137, 71, 79)])
+
+
+def test_moving_a_sign_time_warps_the_capture_instead_of_regenerating_it() -> None:
+    project = captured_project()
+    edit = move_sign(state_of(project), 1, -4)
+    after = saved_and_reopened(project, edit)
+    assert after.segments[1].start == 76
+    # The sign moves whole frames: it is the capture, shifted; only the transitions around it are warped.
+    assert_kept(project, after, [(0, 0, 71), (76, 80, 61)])
+    assert not (after.motion.features == MARKER).all(axis=1).any(), "no frame was regenerated"
+    assert recorded_streams(after.recording, after.anchors)[:, [0, 2, 3]].all()
+
+
+def test_stretching_a_sign_keeps_the_recording_and_what_follows() -> None:
+    project = captured_project()
+    edit = stretch_sign(state_of(project), 0, 81)
+    after = saved_and_reopened(project, edit)
+    assert after.motion.n_frames == 170
+    assert_kept(project, after, [(0, 0, 10), (91, 71, 79)])
+    # The stretched sign is the capture slowed down (its first and last frames exact), still captured.
+    np.testing.assert_array_equal(after.motion.features[[10, 90]], project.motion.features[[10, 70]])
+    assert recorded_streams(after.recording, after.anchors)[10:91, [0, 2, 3]].all()
+
+
+def test_moving_an_anchor_across_a_lost_hand_regenerates_only_that_hand() -> None:
+    project = captured_project()
+    middle = next(a for a in project.anchors if a.label == "HAUS middle")
+    moved = project.anchors.replaced(middle.moved_to(middle.frame + 4))
+    edit = SignEdit(TimelineState(project.motion, moved, tuple(project.segments), project.recording), (10, 71), 0)
+    after = saved_and_reopened(project, edit)
+    # Between the anchors at 10 and 44 (was 40) frame t shows take time 10 + (t - 10) * 30 / 34.
+    shown = {t: 10 + (t - 10) * 15 / 17 for t in range(10, 45)}
+    gap = [t for t, time in shown.items() if LEFT_HAND_GAP[0] <= round(time) < LEFT_HAND_GAP[1]]
+    left, others = STREAM_SLICES["left_hand"], np.ones(MARKER.shape[0], bool)
+    others[left] = False
+    features = after.motion.features
+    assert (features[gap][:, left] == MARKER[left]).all(), "the lost hand is generated"
+    assert not (features[gap][:, others] == MARKER[others]).all(axis=1).any(), \
+        "the tracked arm, the other hand and the face were not regenerated"
+    np.testing.assert_array_equal(features[27], project.motion.features[25], "a whole take frame, copied")
+    assert_kept(project, after, [(0, 0, 11), (71, 71, 79)])
+    flags = recorded_streams(after.recording, after.anchors)
+    assert not flags[gap, LEFT].any() and flags[:, [0, 2, 3]].all()
+
+
+def test_a_version_2_project_opens_with_its_one_flag_for_every_stream() -> None:
+    import io
+    import json
+    import zipfile
+
+    project = captured_project()
+    data = project_to_bytes(project)
+    # Rewrite it as version 2 wrote it: one captured flag per frame, no stream names.
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        meta = json.loads(zf.read("project.json"))
+        arrays = dict(np.load(io.BytesIO(zf.read("arrays.npz"))))
+    meta["format_version"] = 2
+    del meta["recording"]["captured_streams"], meta["recording"]["clip_frames"]
+    arrays["take_captured"] = arrays["take_captured"].all(axis=1)
+    npz, out = io.BytesIO(), io.BytesIO()
+    np.savez_compressed(npz, **arrays)
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("project.json", json.dumps(meta))
+        zf.writestr("arrays.npz", npz.getvalue())
+    reopened = project_from_bytes(out.getvalue())
+    captured = reopened.recording.captured
+    assert captured.shape == (150, len(STREAMS))
+    assert not captured[slice(*LEFT_HAND_GAP)].any() and captured[:LEFT_HAND_GAP[0]].all()
