@@ -100,14 +100,15 @@ def test_replace_sign_keeps_everything_but_the_replaced_sign() -> None:
     assert not recorded_streams(after.recording, after.anchors)[10:30].any()
 
 
-@pytest.mark.parametrize("close_gap", [True, False])
-def test_delete_sign_keeps_every_other_captured_frame(close_gap: bool) -> None:
+@pytest.mark.parametrize(("close_gap", "join"), [(True, 0), (True, 6), (False, 0)])
+def test_delete_sign_keeps_every_other_captured_frame(close_gap: bool, join: int) -> None:
     project = captured_project()
-    edit = delete_sign(state_of(project), 1, close_gap)
+    edit = delete_sign(state_of(project), 1, close_gap, join)
     after = saved_and_reopened(project, edit)
     if close_gap:
-        assert after.motion.n_frames == 150 - 61
-        assert_kept(project, after, [(0, 0, 80), (80, 141, 9)])
+        assert after.motion.n_frames == 150 - 61 + join
+        assert_kept(project, after, [(0, 0, 80), (80 + join, 141, 9)])
+        assert not recorded_streams(after.recording, after.anchors)[80:80 + join].any(), "the join is generated"
     else:
         assert_kept(project, after, [(0, 0, 80), (141, 141, 9)])
         assert not recorded_streams(after.recording, after.anchors)[80:141].any(), "the hold is not the capture"

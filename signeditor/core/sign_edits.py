@@ -201,23 +201,30 @@ def stretch_sign(state: TimelineState, index: int, length: int) -> SignEdit:
     return SignEdit(_edited(motion, anchor_set, segments, recording), window, index)
 
 
-def delete_sign(state: TimelineState, index: int, close_gap: bool) -> SignEdit:
+def delete_sign(state: TimelineState, index: int, close_gap: bool, bridge_frames: int = 0) -> SignEdit:
     """Remove sign ``index`` and its anchors: closing the gap (what follows moves up) or leaving a hold there.
 
     The hold keeps the pose the signer had just before the sign for the sign's
     duration (two anchors pin it), so the neighbours do not drift into the gap.
+    Closing the gap may leave ``bridge_frames`` new transition frames between
+    the two sides (on a recording, the join is generated there rather than in the captured frames around it).
     """
     segment = state.segments[index]
     own = set(sign_anchor_ids(state, index))
     remaining = [a for a in state.anchors if a.id not in own]
     others = [s for i, s in enumerate(state.segments) if i != index]
     if close_gap and segment.length < state.n_frames:
-        motion = _splice(state.motion, segment.start, segment.end, state.motion.features[:0])
-        anchors = AnchorSet(_shifted(remaining, segment.end, -segment.length))
-        segments = _shifted_segments(others, segment.end, -segment.length)
-        window = regeneration_window(anchors, segment.start, segment.start, motion.n_frames)
+        inside = segment.start > 0 and segment.end < state.n_frames
+        features = state.motion.features
+        block = bridge(features[segment.start - 1], features[segment.end % state.n_frames],
+                       bridge_frames if inside else 0)
+        delta = len(block) - segment.length
+        motion = _splice(state.motion, segment.start, segment.end, block)
+        anchors = AnchorSet(_shifted(remaining, segment.end, delta))
+        segments = _shifted_segments(others, segment.end, delta)
+        window = regeneration_window(anchors, segment.start, segment.start + len(block), motion.n_frames)
         recording = None if state.recording is None else spliced_recording(
-            state.recording, state.anchors, segment.start, segment.end, state.motion.features[:0], drop=own)
+            state.recording, state.anchors, segment.start, segment.end, block, drop=own)
         return SignEdit(_edited(motion, anchors, segments, recording), window, None)
     held = state.motion.features[max(segment.start - 1, 0)]
     block = np.repeat(held[None], segment.length, axis=0)
@@ -282,11 +289,21 @@ def _lay(state: TimelineState, start: int, stop: int, block: np.ndarray, offset:
     return SignEdit(new_state, window, new_state.segments.index(sign))
 
 
-def replace_sign(state: TimelineState, index: int, template: SignTemplate) -> SignEdit:
-    """Swap sign ``index`` for ``template`` (its own length), keeping the neighbours and the transitions to them."""
+def replace_sign(state: TimelineState, index: int, template: SignTemplate, gap_before: int = 0,
+                 gap_after: int = 0) -> SignEdit:
+    """Swap sign ``index`` for ``template`` (its own length), keeping the neighbours and the transitions to them;
+    ``gap_before``/``gap_after`` new transition frames go between (on a recording the captured frames around
+    stay, so the joins are generated in new frames)."""
     segment = state.segments[index]
-    return _lay(state, segment.start, segment.end, template.features, 0, template,
-                drop=sign_anchor_ids(state, index))
+    features, n = state.motion.features, state.n_frames
+    gap_before = gap_before if segment.start > 0 else 0
+    gap_after = gap_after if segment.end < n else 0
+    before = features[segment.start - 1] if segment.start > 0 else template.features[0]
+    after = features[segment.end] if segment.end < n else template.features[-1]
+    block = np.concatenate([bridge(before, template.features[0], gap_before), template.features,
+                            bridge(template.features[-1], after, gap_after)])
+    return _lay(state, segment.start, segment.end, block, gap_before, template,
+                drop=sign_anchor_ids(state, index), gap_after=gap_after)
 
 
 def duplicate_sign(state: TimelineState, index: int, gap: int) -> SignEdit:

@@ -78,9 +78,14 @@ def stretch_sign(document: Document, index: int, length: int) -> SignEditCommand
 
 
 def delete_sign(document: Document, index: int, close_gap: bool) -> SignEditCommand:
+    """Remove a sign; on a recording closing the gap generates new transition frames, never captured ones."""
     state = state_of(document)
     how = "close gap" if close_gap else "leave hold"
-    return SignEditCommand(document, sign_edits.delete_sign(state, index, close_gap),
+    bridge = 0
+    segment, features = state.segments[index], state.motion.features
+    if close_gap and state.recording is not None and segment.start > 0 and segment.end < state.n_frames:
+        bridge = _gap(features[segment.start - 1], features[segment.end], state.motion.fps)
+    return SignEditCommand(document, sign_edits.delete_sign(state, index, close_gap, bridge),
                            f"Delete sign {_name(state, index)} ({how})")
 
 
@@ -105,8 +110,15 @@ def insert_sign(document: Document, frame: int, template: SignTemplate) -> SignE
 
 
 def replace_sign(document: Document, index: int, template: SignTemplate) -> SignEditCommand:
+    """Swap a sign for a library one; on a recording with transitions sized by hand travel (new frames: the
+    captured frames around it stay the capture)."""
     state = state_of(document)
-    return SignEditCommand(document, sign_edits.replace_sign(state, index, template),
+    before = after = 0
+    if state.recording is not None:
+        segment, features, fps = state.segments[index], state.motion.features, state.motion.fps
+        before = _gap(features[segment.start - 1], template.features[0], fps) if segment.start > 0 else 0
+        after = _gap(template.features[-1], features[segment.end], fps) if segment.end < state.n_frames else 0
+    return SignEditCommand(document, sign_edits.replace_sign(state, index, template, before, after),
                            f"Replace sign {_name(state, index)} by {template.gloss}")
 
 
