@@ -14,6 +14,7 @@ from gui_helpers import drag, send_mouse, view_point
 from PySide6 import QtCore
 
 from signeditor.core.motion import STREAM_SLICES, STREAMS
+from signeditor.core.nonmanual import FaceKey, lane_values
 from signeditor.core.recording import recorded_streams
 from signeditor.drafts.clips import ClipLibrary
 from signeditor.gui.draft_panel import LEXICON_FOLDERS_KEY
@@ -100,12 +101,16 @@ def library_request(qtbot, win, word: str, button: str) -> None:
 
 def test_inserting_a_library_sign_keeps_the_face_the_recording_and_compare(qtbot, window) -> None:
     win = window
+    brows = (FaceKey(20, "Brows", lane_values("Brows", brow_raise_l=0.8)),
+             FaceKey(100, "Brows", lane_values("Brows", brow_raise_l=0.4)))
+    win.document.set_face_keys(brows)  # a yes/no question's raised brows, on BAUM
     win.seek(75)  # between HAUS and BAUM
     library_request(qtbot, win, "pizz", "insert")
     added = win.document.n_frames - 150
     assert [s.gloss for s in win.document.project.segments] == ["HAUS", "PIZZA", "BAUM"] and added > 0
     saved = save_and_reopen(qtbot, win)
     assert_kept(win, saved, [(0, 0, 75), (75 + added, 75, 75)])
+    assert [k.frame for k in saved.face_keys] == [20, 100 + added], "the non-manual keys stay with their signs"
     assert not recorded_streams(saved.recording, saved.anchors)[75:75 + added].any(), "the new sign is not captured"
     shaded = [r.getRegion() for r in win.timeline.generated_regions]
     assert (LEFT_HAND_GAP[0] - 0.5, LEFT_HAND_GAP[1] - 0.5) in shaded and (74.5, 74.5 + added) in shaded, shaded

@@ -53,6 +53,20 @@ class SignEdit:
     state: TimelineState
     regenerate: tuple[int, int]
     sign: int | None
+    #: (start, stop, length): frames [start, stop) became ``length`` frames, what followed moved (None: no cut).
+    cut: tuple[int, int, int] | None = None
+
+    def retimed(self, frame: int) -> int:
+        """Where something at ``frame`` before the edit (a non-manual key) belongs after it."""
+        if self.cut is None:
+            return frame
+        start, stop, length = self.cut
+        if frame >= stop:
+            return frame + length - (stop - start)
+        if frame < start:
+            return frame
+        scale = (length - 1) / max(stop - start - 1, 1)
+        return start + min(max(round((frame - start) * scale), 0), max(length - 1, 0))
 
 
 @dataclass(frozen=True)
@@ -198,7 +212,8 @@ def stretch_sign(state: TimelineState, index: int, length: int) -> SignEdit:
     window = regeneration_window(anchor_set, segment.start, stretched.end, motion.n_frames, exclude=own)
     recording = None if state.recording is None else stretched_recording(
         state.recording, state.anchors, segment.start, segment.end, length)
-    return SignEdit(_edited(motion, anchor_set, segments, recording), window, index)
+    return SignEdit(_edited(motion, anchor_set, segments, recording), window, index,
+                    (segment.start, segment.end, length))
 
 
 def delete_sign(state: TimelineState, index: int, close_gap: bool, bridge_frames: int = 0) -> SignEdit:
@@ -225,7 +240,8 @@ def delete_sign(state: TimelineState, index: int, close_gap: bool, bridge_frames
         window = regeneration_window(anchors, segment.start, segment.start + len(block), motion.n_frames)
         recording = None if state.recording is None else spliced_recording(
             state.recording, state.anchors, segment.start, segment.end, block, drop=own)
-        return SignEdit(_edited(motion, anchors, segments, recording), window, None)
+        return SignEdit(_edited(motion, anchors, segments, recording), window, None,
+                        (segment.start, segment.end, len(block)))
     held = state.motion.features[max(segment.start - 1, 0)]
     block = np.repeat(held[None], segment.length, axis=0)
     motion = state.motion.copy()
@@ -286,7 +302,7 @@ def _lay(state: TimelineState, start: int, stop: int, block: np.ndarray, offset:
             captured[offset:len(block) - gap_after] = template.captured
         recording = spliced_recording(state.recording, state.anchors, start, stop, block, laid, skip, captured)
     new_state = _edited(motion, anchors, segments, recording)
-    return SignEdit(new_state, window, new_state.segments.index(sign))
+    return SignEdit(new_state, window, new_state.segments.index(sign), (start, stop, len(block)))
 
 
 def replace_sign(state: TimelineState, index: int, template: SignTemplate, gap_before: int = 0,

@@ -33,15 +33,22 @@ class SignEditCommand(QtGui.QUndoCommand):
         self.document = document
         self.before = state_of(document)
         self.edit = edit
+        # Non-manual keys stay with the signing they belong to: those after the edit move with it.
+        self.before_face_keys = document.project.face_keys
+        self.after_face_keys = tuple(k.moved_to(edit.retimed(k.frame)) for k in self.before_face_keys)
 
     def redo(self) -> None:
         state = self.edit.state  # on a recording the edit was made to the take too (core.recording_layout)
         self.document.set_content(state.motion, state.anchors, list(state.segments), state.recording,
                                   self.edit.regenerate)
+        if self.after_face_keys != self.before_face_keys:
+            self.document.set_face_keys(self.after_face_keys)
 
     def undo(self) -> None:
         state = self.before
         self.document.set_content(state.motion, state.anchors, list(state.segments), state.recording)
+        if self.after_face_keys != self.before_face_keys:
+            self.document.set_face_keys(self.before_face_keys)
 
 
 def state_of(document: Document) -> TimelineState:
