@@ -199,3 +199,14 @@ def test_dragging_an_anchor_over_a_lost_hand_regenerates_only_that_hand(qtbot, w
     assert_kept(win, saved, [(0, 0, 11), (71, 71, 79)])
     flags = recorded_streams(saved.recording, saved.anchors)
     assert not flags[gap, STREAMS.index("left_hand")].any()
+
+
+def test_compare_with_recording_says_why_when_there_is_none(qtbot, make_window) -> None:
+    from gui_helpers import small_project
+
+    win = make_window(small_project()[0])
+    qtbot.waitExposed(win)
+    win.actions["compare_recording"].trigger()
+    assert not win.actions["compare_recording"].isChecked()
+    assert "no recording" in win.statusBar().currentMessage()
+    win.close()

@@ -86,12 +86,20 @@ def test_dragging_an_anchor_five_frames_keeps_the_recording(qtbot, window, tmp_p
     assert win.fake.calls == []
 
 
-def test_regenerate_span_compare_and_restore(qtbot, window):
+def test_regenerate_span_compare_and_restore(qtbot, window, monkeypatch):
+    from PySide6 import QtWidgets
+
     win = window
     settle(qtbot, win)
     middle = anchor(win, "HAUS middle")
     click(win, marker(win, middle.id))
     assert win.timeline.selected_ids == (middle.id,)
+    asked: list[str] = []
+    answers = [QtWidgets.QMessageBox.StandardButton.Cancel, QtWidgets.QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda _parent, _title, text, *_: (
+        asked.append(text), answers.pop(0))[1])
+    win.actions["regenerate_span"].trigger()
+    assert "61 captured frames" in asked[0] and win.document.undo_stack.count() == 0, "cancelled: nothing changed"
     win.actions["regenerate_span"].trigger()
     settle(qtbot, win)
     assert win.fake.calls[-1] == (10, 71), "the span between the selected anchor's neighbours is generated"

@@ -17,6 +17,7 @@ from signeditor.app_services import open_document as load_document_file  # noqa:
 from signeditor.core.handshapes import Handshape
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
+from signeditor.core.recording import recorded_streams
 from signeditor.drafts.pipeline import DRAFT_SOURCE
 from signeditor.errors import FileFormatError
 from signeditor.gui import commands
@@ -153,7 +154,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             "mirror_rl": self._action("Mirror right hand → left", lambda: self.mirror("right_hand"), "Ctrl+Shift+M"),
             "regenerate_span": self._action("Re&generate span", lambda: self.mark_recording_span(False)),
             "restore_span": self._action("Restore &recording in span", lambda: self.mark_recording_span(True)),
-            "compare_recording": self._action("Compare with recording", lambda _on: self._show_frame(),
+            "compare_recording": self._action("Compare with recording", self._compare_with_recording,
                                               checkable=True),
             "skeleton": self._action("Show &skeleton", self._set_skeleton, "K", checkable=True),
             "onion": self._action("&Onion skin", self._set_onion, "O", checkable=True),
@@ -387,7 +388,34 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             self.statusBar().showMessage("no recording in this project: all of its motion is generated", 5000)
             return
         lo, hi = commands.selection_span(self.document, self.timeline.selected_ids, self.document.frame)
+        if not captured and not self._may_regenerate_captured(lo, hi):
+            return
         self._push(commands.mark_recording_span(self.document, lo, hi, captured))
+
+    # --- never replace captured motion silently (issue 23) ----------------------------------------------------
+    def _may_regenerate_captured(self, lo: int, hi: int) -> bool:
+        """Ask before generated motion replaces captured frames; moving anchors time-warps the capture instead."""
+        captured = int(recorded_streams(self.document.recording, self.document.anchors)[lo:hi].any(axis=1).sum())
+        if captured == 0:
+            return True
+        answer = QtWidgets.QMessageBox.question(
+            self, "Regenerate captured motion?",
+            f"Frames {lo}–{hi - 1} hold {captured} captured frame{'s' if captured != 1 else ''} of the signer. "
+            "Regenerating replaces them with generated motion (the capture stays in the project: "
+            "Edit > Restore recording in span brings it back).\n\nTo change the timing or a pose and keep the "
+            "capture, move or edit the anchors instead: the recording is time-warped and displaced, "
+            "not regenerated.",
+            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.Cancel,
+            QtWidgets.QMessageBox.StandardButton.Cancel)
+        return answer == QtWidgets.QMessageBox.StandardButton.Yes
+
+    def _compare_with_recording(self, on: bool) -> None:
+        """Show the capture instead of the edited motion; say so when there is no recording to compare with."""
+        if on and self.document.recording is None:
+            self.actions["compare_recording"].setChecked(False)
+            self.statusBar().showMessage("no recording in this project to compare with: all of its motion is "
+                                         "generated", 5000)
+        self._show_frame()
 
     def insert_anchor_at_playhead(self) -> None:
         self.insert_anchor_at(self.document.frame)
