@@ -6,7 +6,10 @@ moved by ``--delta`` frames; the report counts frames changed outside its
 neighbouring anchors (target 0: bit-identical) and compares the right
 wrist's path length with the take's (target within 5%), next to what
 regenerating the span between the neighbours (the editor's behaviour before
-recordings were kept) does to the same clip.
+recordings were kept) does to the same clip. It also counts, per stream, the
+frames inside the neighbours the move may regenerate (streams the importer
+could not see there), next to the frames where any stream was missing (all
+of which were regenerated, arms included, before "not captured" was per stream).
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ def _regenerate_span(motion: Motion, anchors: AnchorSet, span: tuple[int, int], 
 def measure_anchor_move(clip: str | Path, delta: int = 5, generator: str = "interpolation") -> dict:
     """Import ``clip``, move its roomiest anchor by ``delta`` frames, and report what changed."""
     from signeditor.app_services import open_document
-    from signeditor.core.recording import edit_recording, wrist_path_length
+    from signeditor.core.motion import STREAMS
+    from signeditor.core.recording import edit_recording, recorded_streams, wrist_path_length
 
     project = open_document(clip)
     take = project.motion.features
@@ -71,6 +75,7 @@ def measure_anchor_move(clip: str | Path, delta: int = 5, generator: str = "inte
     outside[lo + 1 : hi - 1] = False
     regenerated = _regenerate_span(project.motion, moved, (lo, hi), generator)
     path = wrist_path_length(take)
+    missing = ~recorded_streams(project.recording, moved)[lo:hi]
     return {
         "clip": Path(clip).name, "frames": len(take), "anchors": len(anchors),
         "moved_anchor": {"frame": anchor.frame, "label": anchor.label, "delta": delta,
@@ -82,6 +87,9 @@ def measure_anchor_move(clip: str | Path, delta: int = 5, generator: str = "inte
         "regenerated_frames_changed": int(np.any(regenerated != take, axis=1).sum()),
         "regenerated_right_wrist_path_ratio": round(wrist_path_length(regenerated) / path, 4),
         "edit_ms": round(edit_ms, 2),
+        "window_frames": hi - lo,
+        "generated_frames_per_stream": {s: int(missing[:, i].sum()) for i, s in enumerate(STREAMS)},
+        "frames_with_any_stream_missing": int(missing.any(axis=1).sum()),
     }
 
 
