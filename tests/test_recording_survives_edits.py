@@ -8,6 +8,10 @@ was regenerated cannot pass for the capture.
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import numpy as np
 import pytest
 from conftest import LEFT_HAND_GAP, captured_project
@@ -176,18 +180,12 @@ def test_moving_an_anchor_across_a_lost_hand_regenerates_only_that_hand() -> Non
     assert not flags[gap, LEFT].any() and flags[:, [0, 2, 3]].all()
 
 
-def test_a_version_2_project_opens_with_its_one_flag_for_every_stream() -> None:
-    import io
-    import json
-    import zipfile
-
-    project = captured_project()
-    data = project_to_bytes(project)
-    # Rewrite it as version 2 wrote it: one captured flag per frame, no stream names.
+def as_version_2(data: bytes, **meta_changes: object) -> bytes:
+    """A project file as format 2 wrote it: one captured flag per frame for all streams, no stream names."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         meta = json.loads(zf.read("project.json"))
         arrays = dict(np.load(io.BytesIO(zf.read("arrays.npz"))))
-    meta["format_version"] = 2
+    meta.update(meta_changes, format_version=2)
     del meta["recording"]["captured_streams"], meta["recording"]["clip_frames"]
     arrays["take_captured"] = arrays["take_captured"].all(axis=1)
     npz, out = io.BytesIO(), io.BytesIO()
@@ -195,7 +193,34 @@ def test_a_version_2_project_opens_with_its_one_flag_for_every_stream() -> None:
     with zipfile.ZipFile(out, "w") as zf:
         zf.writestr("project.json", json.dumps(meta))
         zf.writestr("arrays.npz", npz.getvalue())
-    reopened = project_from_bytes(out.getvalue())
+    return out.getvalue()
+
+
+def test_a_version_2_project_opens_with_its_one_flag_for_every_stream() -> None:
+    reopened = project_from_bytes(as_version_2(project_to_bytes(captured_project())))
     captured = reopened.recording.captured
     assert captured.shape == (150, len(STREAMS))
     assert not captured[slice(*LEFT_HAND_GAP)].any() and captured[:LEFT_HAND_GAP[0]].all()
+
+
+def test_a_version_2_import_gets_its_streams_back_from_the_keypoints_it_names(make_pose_file, tmp_path) -> None:
+    """Where the project's .pose is still there, a lost hand is again only that hand; a span the user had
+    regenerated stays regenerated."""
+    from conftest import HAND_POINTS
+
+    from signeditor.app_services import open_document
+    from signeditor.io.project_file import load_project
+
+    confidence = np.ones((30, len(HAND_POINTS)))
+    confidence[8:20] = 0.0
+    path, _ = make_pose_file(n_frames=30, confidence={"LEFT_HAND_LANDMARKS": confidence})
+    project = open_document(path)
+    project.recording = project.recording.with_captured(24, 28, False)  # the user regenerated 24-27
+    old = as_version_2(project_to_bytes(project), source=path.name)  # relative to the project's folder
+    saved = tmp_path / "old.signproj"
+    saved.write_bytes(old)
+    captured = load_project(saved).recording.captured
+    np.testing.assert_array_equal(captured, project.recording.captured)
+    # Without the keypoints, the one flag applies to every stream, as format 2 meant it.
+    path.unlink()
+    assert not load_project(saved).recording.captured[8:20].any()

@@ -23,6 +23,8 @@ from signeditor.core.skeleton import ROTATING_JOINTS, SIDE_HAND_POINT_INDICES, S
 POSE, FACE = "POSE_LANDMARKS", "FACE_LANDMARKS"
 HAND_COMPONENT = {"L": "LEFT_HAND_LANDMARKS", "R": "RIGHT_HAND_LANDMARKS"}
 SIDE_WORD = {"L": "LEFT", "R": "RIGHT"}
+#: The points that fix a hand's palm (its fit needs all four).
+_PALM_POINTS = ("WRIST", "MIDDLE_FINGER_MCP", "INDEX_FINGER_MCP", "PINKY_MCP")
 #: SMPL-X finger -> MediaPipe point names for the chain (joint1, joint2, joint3, tip).
 FINGER_POINTS: dict[str, tuple[str, str, str, str]] = {
     "Index": ("INDEX_FINGER_MCP", "INDEX_FINGER_PIP", "INDEX_FINGER_DIP", "INDEX_FINGER_TIP"),
@@ -203,7 +205,7 @@ def fit_world_rotations(
             world[f"{side}_Shoulder"] = shoulder_world
             world[f"{side}_Elbow"] = _swing(hinged, rig.offset_dir(f"{side}_Wrist"), fore)
         hand = HAND_COMPONENT[side]
-        palm = [f"{hand}.WRIST", f"{hand}.MIDDLE_FINGER_MCP", f"{hand}.INDEX_FINGER_MCP", f"{hand}.PINKY_MCP"]
+        palm = [f"{hand}.{p}" for p in _PALM_POINTS]
         hand_ok, hand_frames = _names_seen(keypoints, palm)
         if not hand_ok:
             continue
@@ -335,10 +337,14 @@ def _head_rotation(keypoints: Keypoints) -> np.ndarray | None:
     return None
 
 
+def _jaw_names() -> list[str]:
+    return [f"{FACE}.{FACE_UPPER_LIP}", f"{FACE}.{FACE_LOWER_LIP}", f"{FACE}.{FACE_RIGHT_EYE}",
+            f"{FACE}.{FACE_LEFT_EYE}"]
+
+
 def jaw_angle(keypoints: Keypoints) -> np.ndarray | None:
     """Jaw opening (radians about +x) from the inner-lip gap relative to the eye-corner distance."""
-    names = [f"{FACE}.{FACE_UPPER_LIP}", f"{FACE}.{FACE_LOWER_LIP}", f"{FACE}.{FACE_RIGHT_EYE}",
-             f"{FACE}.{FACE_LEFT_EYE}"]
+    names = _jaw_names()
     if not _names_seen(keypoints, names)[0]:
         return None
     upper, lower, right, left = (keypoints.point(n) for n in names)
@@ -367,24 +373,25 @@ def fit_features(keypoints: Keypoints, skeleton: Skeleton | None = None) -> tupl
     return features, filled
 
 
-def stream_filled(groups: dict[str, tuple[list[str], np.ndarray]], jaw_seen: np.ndarray | None,
-                  n_frames: int) -> np.ndarray:
+def stream_filled(keypoints: Keypoints) -> np.ndarray:
     """Per frame and stream (``STREAMS`` order): True where the stream was not observed but filled.
 
-    A missing hand fills only its own stream: the body counts as observed
-    wherever either arm was (the wrist's turn, in the body stream, is then the
-    hand's interpolated one), so a hand lost for a few frames never makes
-    the tracked arm regenerable. A stream with no data at all is filled everywhere.
+    The same observations the fit uses (an arm's shoulders, elbow and wrist;
+    a hand's palm points; the lips and eye corners for the jaw). A missing
+    hand fills only its own stream: the body counts as observed wherever
+    either arm was (the wrist's turn, in the body stream, is then the hand's
+    interpolated one), so a hand lost for a few frames never makes the
+    tracked arm regenerable. A stream with no data at all is filled everywhere.
     """
-    def unseen(*names: str) -> np.ndarray:
-        seen = np.zeros(n_frames, dtype=bool)
-        for name in names:
-            if name in groups:
-                seen |= groups[name][1]
-        return ~seen
-
-    columns = {"body": unseen("L_arm", "R_arm"), "left_hand": unseen("L_hand"), "right_hand": unseen("R_hand"),
-               "jaw": np.ones(n_frames, dtype=bool) if jaw_seen is None else ~jaw_seen}
+    seen: dict[str, np.ndarray] = {}
+    for side in "LR":
+        word, hand = SIDE_WORD[side], HAND_COMPONENT[side]
+        seen[f"{side}_arm"] = _names_seen(keypoints, [f"{POSE}.LEFT_SHOULDER", f"{POSE}.RIGHT_SHOULDER",
+                                                      f"{POSE}.{word}_ELBOW", f"{POSE}.{word}_WRIST"])[1]
+        seen[f"{side}_hand"] = _names_seen(keypoints, [f"{hand}.{p}" for p in _PALM_POINTS])[1]
+    jaw = _names_seen(keypoints, _jaw_names())[1]
+    columns = {"body": ~(seen["L_arm"] | seen["R_arm"]), "left_hand": ~seen["L_hand"],
+               "right_hand": ~seen["R_hand"], "jaw": ~jaw}
     return np.stack([columns[name] for name in STREAMS], axis=1)
 
 
@@ -414,10 +421,7 @@ def _fit(keypoints: Keypoints, skeleton: Skeleton | None) -> tuple[np.ndarray, n
         filled |= ~seen
         _fill_unobserved(features, [ROTATING_JOINTS.index(j) for j in joints], seen)
     keep_hands_outside_body(features, skeleton)
-    jaw_names = [f"{FACE}.{FACE_UPPER_LIP}", f"{FACE}.{FACE_LOWER_LIP}", f"{FACE}.{FACE_RIGHT_EYE}",
-                 f"{FACE}.{FACE_LEFT_EYE}"]
-    jaw_seen = _names_seen(keypoints, jaw_names)[1] if jaw is not None else None
-    return features, filled, stream_filled(groups, jaw_seen, n)
+    return features, filled, stream_filled(keypoints)
 
 
 def keep_hands_outside_body(features: np.ndarray, skeleton: Skeleton | None = None, passes: int = 4) -> int:

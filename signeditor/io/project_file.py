@@ -195,6 +195,11 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         _check_contents(recording.take, recording.anchors, [], path)
         if len({a.id for a in anchors}) != len(anchors):
             raise FileFormatError(path, "two anchors claim the same anchor of the recording")
+        if version < 3:  # one flag for all streams: the keypoints the project names may tell them apart
+            from signeditor.io.recording_migration import per_stream_from_keypoints
+
+            named = [reference_video.keypoints if reference_video is not None else "", str(meta.get("source", ""))]
+            recording = per_stream_from_keypoints(recording, named, Path(str(path)).parent)
     return Project(
         motion=motion,
         anchors=anchors,
