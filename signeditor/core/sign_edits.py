@@ -231,7 +231,7 @@ def delete_sign(state: TimelineState, index: int, close_gap: bool, bridge_frames
     if close_gap and segment.length < state.n_frames:
         inside = segment.start > 0 and segment.end < state.n_frames
         features = state.motion.features
-        block = bridge(features[segment.start - 1], features[segment.end % state.n_frames],
+        block = bridge(features[max(segment.start - 1, 0)], features[min(segment.end, state.n_frames - 1)],
                        bridge_frames if inside else 0)
         delta = len(block) - segment.length
         motion = _splice(state.motion, segment.start, segment.end, block)
@@ -270,13 +270,21 @@ def insert_sign(state: TimelineState, at: int, template: SignTemplate, gap_befor
     The transitions get a cubic first guess from the poses on either side;
     the laid anchors are the template's with fresh ids.
     """
-    gap_before = gap_before if at > 0 else 0
-    gap_after = gap_after if at < state.n_frames else 0
-    before = state.motion.features[at - 1] if at > 0 else template.features[0]
-    after = state.motion.features[at] if at < state.n_frames else template.features[-1]
+    block, gap_before, gap_after = _with_transitions(state, at, at, template, gap_before, gap_after)
+    return _lay(state, at, at, block, gap_before, template, gap_after=gap_after)
+
+
+def _with_transitions(state: TimelineState, start: int, stop: int, template: SignTemplate, gap_before: int,
+                      gap_after: int) -> tuple[np.ndarray, int, int]:
+    """The template with cubic first-guess transitions from frame ``start - 1`` and to frame ``stop`` (none at
+    the clip's ends), and the transition lengths used."""
+    gap_before = gap_before if start > 0 else 0
+    gap_after = gap_after if stop < state.n_frames else 0
+    before = state.motion.features[start - 1] if start > 0 else template.features[0]
+    after = state.motion.features[stop] if stop < state.n_frames else template.features[-1]
     block = np.concatenate([bridge(before, template.features[0], gap_before), template.features,
                             bridge(template.features[-1], after, gap_after)])
-    return _lay(state, at, at, block, gap_before, template, gap_after=gap_after)
+    return block, gap_before, gap_after
 
 
 def _lay(state: TimelineState, start: int, stop: int, block: np.ndarray, offset: int,
@@ -311,13 +319,8 @@ def replace_sign(state: TimelineState, index: int, template: SignTemplate, gap_b
     ``gap_before``/``gap_after`` new transition frames go between (on a recording the captured frames around
     stay, so the joins are generated in new frames)."""
     segment = state.segments[index]
-    features, n = state.motion.features, state.n_frames
-    gap_before = gap_before if segment.start > 0 else 0
-    gap_after = gap_after if segment.end < n else 0
-    before = features[segment.start - 1] if segment.start > 0 else template.features[0]
-    after = features[segment.end] if segment.end < n else template.features[-1]
-    block = np.concatenate([bridge(before, template.features[0], gap_before), template.features,
-                            bridge(template.features[-1], after, gap_after)])
+    block, gap_before, gap_after = _with_transitions(state, segment.start, segment.end, template, gap_before,
+                                                     gap_after)
     return _lay(state, segment.start, segment.end, block, gap_before, template,
                 drop=sign_anchor_ids(state, index), gap_after=gap_after)
 
