@@ -93,6 +93,13 @@ def test_insert_sign_keeps_the_recording_the_face_and_every_captured_frame() -> 
     assert not flags[71:90].any(), "the laid sign and its transitions are new material, not captured"
     np.testing.assert_array_equal(after.motion.features[74:86], np.repeat(MARKER[None], 12, axis=0))
     assert_gap_kept_per_stream(after)
+    # The reopened take is laid out like the clip: a later anchor move still warps only between its neighbours.
+    middle = next(a for a in after.anchors if a.label == "BAUM middle")
+    moved = after.anchors.replaced(middle.moved_to(middle.frame + 3))
+    again = regenerate_keeping_recording(after.recording, after.motion, moved, (99, 160), marker_generator)
+    np.testing.assert_array_equal(again.features[:100], after.motion.features[:100])
+    np.testing.assert_array_equal(again.features[159:], after.motion.features[159:])
+    np.testing.assert_array_equal(again.features[middle.frame + 3], project.motion.features[110])
 
 
 def test_replace_sign_keeps_everything_but_the_replaced_sign() -> None:
