@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -231,3 +232,52 @@ def test_a_version_2_import_gets_its_streams_back_from_the_keypoints_it_names(ma
     # Without the keypoints, the one flag applies to every stream, as format 2 meant it.
     path.unlink()
     assert not load_project(saved).recording.captured[8:20].any()
+
+
+def anchor_edit(project: Project, kind: str) -> tuple[AnchorSet, tuple[int, int], object]:
+    """An anchor-level edit as the editor makes it: the new anchors, the window it regenerates, the recording."""
+    anchors, recording = project.anchors, project.recording
+    middle = next(a for a in anchors if a.label == "HAUS middle")
+    offset = next(a for a in anchors if a.label == "HAUS offset")
+    if kind == "pose edit":  # a joint turned on the sign's offset anchor: a displacement, not a regeneration
+        pose = offset.pose.copy()
+        pose[STREAM_SLICES["body"]] = MARKER[STREAM_SLICES["body"]]
+        return anchors.replaced(offset.with_pose(pose)), (40, 81), recording
+    if kind == "delete anchor":
+        return anchors.removed(middle.id), (10, 71), recording
+    if kind == "insert anchor":
+        return anchors.added(Anchor(55, project.motion.features[55])), (40, 71), recording
+    if kind == "lane move":  # only the right hand's lane of the middle anchor moves
+        rest = replace(middle, streams=middle.streams - {"right_hand"})
+        lane = Anchor(middle.frame + 3, middle.pose, frozenset({"right_hand"}))
+        return anchors.replaced(rest).added(lane), (10, 71), recording
+    assert kind == "regenerate span"  # the user agreed (Edit > Regenerate span asks first)
+    return anchors, (45, 60), recording.with_captured(45, 60, False)
+
+
+@pytest.mark.parametrize("kind", ["pose edit", "delete anchor", "insert anchor", "lane move", "regenerate span"])
+def test_anchor_edits_keep_the_recording_and_the_face(kind: str) -> None:
+    project = captured_project()
+    anchors, window, recording = anchor_edit(project, kind)
+    motion = regenerate_keeping_recording(recording, project.motion, anchors, window, marker_generator)
+    after = project_from_bytes(project_to_bytes(Project(motion, anchors, project.segments, recording=recording)))
+    assert_kept(project, after, [(0, 0, window[0]), (window[1], window[1], 150 - window[1])])
+    np.testing.assert_array_equal(after.motion.face, project.motion.face, "the face is never regenerated")
+    features, take = after.motion.features, project.motion.features.copy()
+    lo, hi = max(window[0], LEFT_HAND_GAP[0]), min(window[1], LEFT_HAND_GAP[1])
+    take[lo:hi, STREAM_SLICES["left_hand"]] = MARKER[STREAM_SLICES["left_hand"]]  # the lost hand, if in reach
+    generated = np.flatnonzero((features == MARKER).all(axis=1))
+    if kind == "regenerate span":
+        assert generated.tolist() == list(range(45, 60)), "exactly the span the user agreed to"
+    else:
+        assert generated.size == 0, "no frame was regenerated"
+    if kind == "pose edit":
+        body = STREAM_SLICES["body"]
+        np.testing.assert_array_equal(features[70, body], MARKER[body])
+        np.testing.assert_array_equal(np.delete(features, np.s_[body], axis=1), np.delete(take, np.s_[body], axis=1))
+    if kind in ("delete anchor", "insert anchor"):
+        np.testing.assert_array_equal(features, take)
+    if kind == "lane move":
+        right = STREAM_SLICES["right_hand"]
+        np.testing.assert_array_equal(np.delete(features, np.s_[right], axis=1), np.delete(take, np.s_[right], axis=1))
+        np.testing.assert_array_equal(features[43, right], take[40, right])
