@@ -281,3 +281,18 @@ def test_anchor_edits_keep_the_recording_and_the_face(kind: str) -> None:
         right = STREAM_SLICES["right_hand"]
         np.testing.assert_array_equal(np.delete(features, np.s_[right], axis=1), np.delete(take, np.s_[right], axis=1))
         np.testing.assert_array_equal(features[43, right], take[40, right])
+
+
+def test_restoring_a_span_brings_back_only_what_was_captured() -> None:
+    """Restore recording in span over a lost hand and a laid sign: the hand and the sign stay generated."""
+    project = captured_project()
+    edit = insert_sign(state_of(project), 45, library_sign(12))  # frames 45-56 are the laid sign
+    after = saved_and_reopened(project, edit)
+    regenerated = after.recording.with_captured(20, 80, False)
+    assert not regenerated.captured[20:80].any()
+    saved = project_to_bytes(Project(after.motion, after.anchors, after.segments, recording=regenerated))
+    restored = project_from_bytes(saved).recording.with_captured(20, 80, True)
+    expected = np.ones((162, len(STREAMS)), bool)
+    expected[slice(*LEFT_HAND_GAP), LEFT] = False
+    expected[45:57] = False
+    np.testing.assert_array_equal(restored.captured, expected)

@@ -65,9 +65,14 @@ class Recording:
         return cls(motion.copy(), anchors, ~motion.filled_by_stream())
 
     def with_captured(self, lo: int, hi: int, captured: bool, streams: tuple[str, ...] = STREAMS) -> Recording:
-        """The same take with take frames [lo, hi) of ``streams`` marked captured (restored) or not (generated)."""
+        """The same take with take frames [lo, hi) of ``streams`` restored (``captured``) or to be generated.
+
+        Restoring brings back only what was captured there: a stream the
+        importer never saw (the take's ``stream_filled``) stays generated.
+        """
         flags = self.captured.copy()
-        flags[max(lo, 0) : max(hi, 0), [STREAMS.index(s) for s in streams]] = captured
+        rows, columns = slice(max(lo, 0), max(hi, 0)), [STREAMS.index(s) for s in streams]
+        flags[rows, columns] = ~self.take.filled_by_stream()[rows][:, columns] if captured else False
         return replace(self, captured=flags)
 
 

@@ -69,12 +69,14 @@ def spliced_recording(recording: Recording, anchors: AnchorSet, start: int, stop
     length = len(block)
     delta = length - (hi - lo)
     captured = np.zeros((length, len(STREAMS)), bool) if block_captured is None else np.asarray(block_captured, bool)
+    unseen = take.filled_by_stream()
     motion = Motion(
         take.fps,
         np.concatenate([take.features[:lo], np.asarray(block, np.float32), take.features[hi:]]),
         spliced_values(take.expression, lo, hi, length),
         np.concatenate([take.filled[:lo], np.zeros(length, bool), take.filled[hi:]]),
         spliced_values(take.face, lo, hi, length),
+        np.concatenate([unseen[:lo], ~captured, unseen[hi:]]),  # laid frames were never seen: nothing to restore
     )
     skip = set(drop)
     kept = [a if a.frame < hi else a.moved_to(a.frame + delta) for a in recording.anchors
@@ -103,8 +105,10 @@ def stretched_recording(recording: Recording, anchors: AnchorSet, start: int, st
         return np.concatenate([values[:lo], resample(values, times), values[hi:]])
 
     nearest = nearest_frames(times, take.n_frames)
+    unseen = take.filled_by_stream()
     motion = Motion(take.fps, warped(take.features, resample_rotations), warped(take.expression),
-                    np.concatenate([take.filled[:lo], take.filled[nearest], take.filled[hi:]]), warped(take.face))
+                    np.concatenate([take.filled[:lo], take.filled[nearest], take.filled[hi:]]), warped(take.face),
+                    np.concatenate([unseen[:lo], unseen[nearest], unseen[hi:]]))
     delta = length - (hi - lo)
     retimed = []
     for anchor in recording.anchors:

@@ -86,6 +86,8 @@ def _recording_to_arrays(recording: Recording, anchors: AnchorSet, arrays: dict[
     arrays["take_features"] = recording.take.features
     arrays["take_filled"] = recording.take.filled
     arrays["take_captured"] = recording.captured
+    if recording.take.stream_filled is not None:  # what the importer saw, per stream (what a restore brings back)
+        arrays["take_stream_filled"] = recording.take.stream_filled
     arrays["frame_recorded"] = recorded_frames(recording, anchors)
     if recording.take.expression is not None:
         arrays["take_expression"] = recording.take.expression
@@ -107,18 +109,21 @@ def _anchor_from_json(entry: dict, pose: np.ndarray, **identity: int) -> Anchor:
 
 def _recording_from_arrays(meta: dict, arrays: dict[str, np.ndarray], fps: float,
                            face_names: list[str] | None = None) -> Recording:
+    names = list(meta.get("captured_streams", STREAMS))
+    if sorted(names) != sorted(STREAMS):
+        raise ValueError(f"the recording names streams {names}, expected {list(STREAMS)}")
+    order = [names.index(s) for s in STREAMS]
+    stream_filled = arrays["take_stream_filled"].astype(bool)[:, order] if "take_stream_filled" in arrays else None
     take = Motion(fps, arrays["take_features"], arrays.get("take_expression"), arrays["take_filled"].astype(bool),
-                  face_by_name(arrays["take_face"], face_names) if "take_face" in arrays else None)
+                  face_by_name(arrays["take_face"], face_names) if "take_face" in arrays else None, stream_filled)
     anchors = AnchorSet(_anchor_from_json(a, arrays[f"take_anchor_{i}"]) for i, a in enumerate(meta["anchors"]))
     captured = arrays["take_captured"].astype(bool)
     if captured.ndim == 2:  # per stream, in the order the file names (format 3)
-        names = list(meta.get("captured_streams", STREAMS))
-        if sorted(names) != sorted(STREAMS) or captured.shape[1] != len(names):
-            raise ValueError(f"take_captured names streams {names}, expected {list(STREAMS)}")
-        captured = captured[:, [names.index(s) for s in STREAMS]]
-    # Format 2 kept one flag per frame for all streams: it applies to every stream (Recording accepts (T,)).
-    # Those flags are all that was saved, so which stream was missing cannot be told afterwards; importing
-    # the source again gives per-stream flags.
+        if captured.shape[1] != len(names):
+            raise ValueError(f"take_captured has {captured.shape[1]} streams, expected {len(names)}")
+        captured = captured[:, order]
+    # Format 2 kept one flag per frame for all streams: it applies to every stream (Recording accepts (T,));
+    # project_from_bytes may then tell the streams apart from the keypoints the project names.
     clip_frames = meta.get("clip_frames")
     return Recording(take, anchors, captured, None if clip_frames is None else int(clip_frames))
 
