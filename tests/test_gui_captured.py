@@ -118,6 +118,10 @@ def test_inserting_a_library_sign_keeps_the_face_the_recording_and_compare(qtbot
     compare = win.document.recording_motion()
     assert compare is not None and compare.n_frames == win.document.n_frames
     np.testing.assert_array_equal(compare.features[75 + added:], win.original.features[75:])
+    win.undo_action.trigger()
+    assert win.document.recording.n_frames == win.document.n_frames == 150
+    assert [k.frame for k in win.document.project.face_keys] == [20, 100]
+    np.testing.assert_array_equal(win.document.motion.face, win.original.face)
 
 
 def test_replacing_a_sign_from_the_library_keeps_the_rest_of_the_recording(qtbot, window) -> None:
