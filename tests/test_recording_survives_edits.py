@@ -296,3 +296,19 @@ def test_restoring_a_span_brings_back_only_what_was_captured() -> None:
     expected[slice(*LEFT_HAND_GAP), LEFT] = False
     expected[45:57] = False
     np.testing.assert_array_equal(restored.captured, expected)
+
+
+def test_a_sign_edit_next_to_a_time_warped_anchor_keeps_clip_and_take_in_step() -> None:
+    """HAUS's offset anchor dragged 6 frames earlier (the take warps between it and BAUM's onset), then a sign laid
+    in that warped stretch: clip and take stay in step and everything outside the stretch is bit for bit as shown
+    before. (Inside it the capture is warped again to fit around the new sign: the limit recording_layout names.)"""
+    project = captured_project()
+    offset = next(a for a in project.anchors if a.label == "HAUS offset")
+    moved = project.anchors.replaced(offset.moved_to(64))
+    warped = regenerate_keeping_recording(project.recording, project.motion, moved, (40, 81), marker_generator)
+    state = TimelineState(warped, moved, tuple(project.segments), project.recording)
+    after = saved_and_reopened(project, insert_sign(state, 72, library_sign(10), gap_before=2, gap_after=2))
+    assert after.recording.n_frames == after.motion.n_frames == 164
+    np.testing.assert_array_equal(after.motion.features[:65], warped.features[:65])
+    np.testing.assert_array_equal(after.motion.features[94:], warped.features[80:])
+    np.testing.assert_array_equal(after.motion.face[94:], warped.face[80:])

@@ -12,6 +12,11 @@ so the warp stays the identity wherever the user moved nothing.
 
 Positions in the clip are mapped to the take through the current warp, so an
 edit next to anchors the user had moved still cuts the take where the clip shows it.
+A known limit: when the cut falls inside a stretch the user time-warped (between
+a moved anchor and its neighbour), that stretch is warped again to fit around
+the edit, so its frames are still the capture but not bit for bit what was shown,
+and the frame next to the cut may take the new material's flags. Outside that
+stretch every frame is exact.
 """
 
 from __future__ import annotations
