@@ -298,17 +298,19 @@ def test_restoring_a_span_brings_back_only_what_was_captured() -> None:
     np.testing.assert_array_equal(restored.captured, expected)
 
 
-def test_a_sign_edit_next_to_a_time_warped_anchor_keeps_clip_and_take_in_step() -> None:
+def test_a_sign_edit_inside_a_time_warped_stretch_shows_the_same_frames() -> None:
     """HAUS's offset anchor dragged 6 frames earlier (the take warps between it and BAUM's onset), then a sign laid
-    in that warped stretch: clip and take stay in step and everything outside the stretch is bit for bit as shown
-    before. (Inside it the capture is warped again to fit around the new sign: the limit recording_layout names.)"""
+    in that warped stretch: every frame shown before is shown after, bit for bit, none regenerated."""
     project = captured_project()
     offset = next(a for a in project.anchors if a.label == "HAUS offset")
     moved = project.anchors.replaced(offset.moved_to(64))
     warped = regenerate_keeping_recording(project.recording, project.motion, moved, (40, 81), marker_generator)
+    assert not np.array_equal(warped.features[65:80], project.motion.features[65:80]), "the stretch is warped"
     state = TimelineState(warped, moved, tuple(project.segments), project.recording)
     after = saved_and_reopened(project, insert_sign(state, 72, library_sign(10), gap_before=2, gap_after=2))
     assert after.recording.n_frames == after.motion.n_frames == 164
-    np.testing.assert_array_equal(after.motion.features[:65], warped.features[:65])
-    np.testing.assert_array_equal(after.motion.features[94:], warped.features[80:])
-    np.testing.assert_array_equal(after.motion.face[94:], warped.face[80:])
+    for now, then, length in ((0, 0, 72), (86, 72, 78)):
+        np.testing.assert_array_equal(after.motion.features[now:now + length], warped.features[then:then + length])
+        np.testing.assert_array_equal(after.motion.face[now:now + length], warped.face[then:then + length])
+    flags = recorded_streams(after.recording, after.anchors)
+    assert flags[[*range(0, 30), *range(40, 72), *range(86, 164)]].all() and not flags[72:86].any()

@@ -123,6 +123,13 @@ def _keys(anchors: AnchorSet, stream: str, warped: np.ndarray) -> list[tuple[Dis
     return list(zip(displacement_keys(frames, poses, warped[frames]), poses, strict=True))
 
 
+def stream_source_times(recording: Recording, anchors: AnchorSet) -> dict[str, np.ndarray]:
+    """Per stream, the take time shown at each frame (each stream warps with the anchors that pin it)."""
+    n = recording.n_frames
+    return {stream: source_times(warp_knots(_pairs(recording, anchors, stream), n, recording.take.n_frames), n)
+            for stream in STREAMS}
+
+
 def edit_recording(recording: Recording, anchors: AnchorSet) -> Motion:
     """The take warped in time and displaced in pose to follow ``anchors``, for every frame (captured or not).
 
@@ -133,9 +140,8 @@ def edit_recording(recording: Recording, anchors: AnchorSet) -> Motion:
     take = recording.take
     n, n_take = recording.n_frames, take.n_frames
     features = np.empty((n, take.features.shape[1]), take.features.dtype)
-    for stream in STREAMS:
+    for stream, times in stream_source_times(recording, anchors).items():
         cols = STREAM_SLICES[stream]
-        times = source_times(warp_knots(_pairs(recording, anchors, stream), n, n_take), n)
         warped = resample_rotations(take.features[:, cols], times)
         keys = _keys(anchors, stream, warped)
         displaced = apply_displacements(warped, [key for key, _ in keys])

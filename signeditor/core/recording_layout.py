@@ -12,11 +12,12 @@ so the warp stays the identity wherever the user moved nothing.
 
 Positions in the clip are mapped to the take through the current warp, so an
 edit next to anchors the user had moved still cuts the take where the clip shows it.
-A known limit: when the cut falls inside a stretch the user time-warped (between
-a moved anchor and its neighbour), that stretch is warped again to fit around
-the edit, so its frames are still the capture but not bit for bit what was shown,
-and the frame next to the cut may take the new material's flags. Outside that
-stretch every frame is exact.
+When the cut falls inside a stretch the user time-warped (between a moved
+anchor and its neighbour), no cut of the take shows the same frames on both
+sides, so the warp is first written into the take (``rebased``: the take as it
+is shown, frame for frame; pose edits stay displacements): the clip shows the
+same frames before and after, bit for bit, at the price of the take's original
+timing in the warped stretches.
 """
 
 from __future__ import annotations
@@ -27,9 +28,42 @@ from dataclasses import replace
 import numpy as np
 
 from signeditor.core.anchors import Anchor, AnchorSet
-from signeditor.core.motion import STREAMS, Motion
-from signeditor.core.recording import Recording, clip_source_times
+from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
+from signeditor.core.recording import Recording, clip_source_times, stream_source_times
 from signeditor.core.time_warp import nearest_frames, resample_rotations, resample_values
+
+
+def _exact_around(recording: Recording, anchors: AnchorSet, start: int, stop: int) -> bool:
+    """True when, between the anchors around clip frames [start, stop), every stream shows whole take frames one
+    after the other (moved by a whole shift at most), so the take can be cut there exactly."""
+    frames = [a.frame for a in anchors]
+    lo = max([f for f in frames if f < start], default=0)
+    hi = min([f for f in frames if f >= stop], default=recording.n_frames - 1) + 1
+    for times in (clip_source_times(recording, anchors), *stream_source_times(recording, anchors).values()):
+        window = times[lo:hi]
+        if np.any(window != np.round(window)) or np.any(np.diff(window) != 1):
+            return False
+    return True
+
+
+def rebased(recording: Recording, anchors: AnchorSet) -> Recording:
+    """The recording with its time warp written into the take: the take is what each stream shows now, and its
+    anchors sit where the anchors are, so the warp is the identity and the clip shows exactly the same frames."""
+    take = recording.take
+    clip_times = clip_source_times(recording, anchors)
+    nearest = nearest_frames(clip_times, take.n_frames)
+    features = np.empty((recording.n_frames, take.features.shape[1]), take.features.dtype)
+    for stream, times in stream_source_times(recording, anchors).items():
+        features[:, STREAM_SLICES[stream]] = resample_rotations(take.features[:, STREAM_SLICES[stream]], times)
+    values = [None if v is None else resample_values(v, clip_times) for v in (take.expression, take.face)]
+    motion = Motion(take.fps, features, values[0], take.filled[nearest], values[1], take.filled_by_stream()[nearest])
+    now = {a.id: a.frame for a in anchors}
+    placed = AnchorSet(a.moved_to(now[a.id]) for a in recording.anchors if a.id in now)
+    return Recording(motion, placed, recording.captured[nearest])
+
+
+def _exact(recording: Recording, anchors: AnchorSet, start: int, stop: int) -> Recording:
+    return recording if _exact_around(recording, anchors, start, stop) else rebased(recording, anchors)
 
 
 def take_position(recording: Recording, anchors: AnchorSet, frame: int) -> int:
@@ -68,6 +102,7 @@ def spliced_recording(recording: Recording, anchors: AnchorSet, start: int, stop
     anchors the edit removed. The block is not captured unless
     ``block_captured`` (per block frame and stream) says otherwise (a duplicated sign is captured material).
     """
+    recording = _exact(recording, anchors, start, stop)
     take = recording.take
     lo = take_position(recording, anchors, start)
     hi = max(lo, take_position(recording, anchors, stop))
@@ -98,6 +133,7 @@ def stretched_recording(recording: Recording, anchors: AnchorSet, start: int, st
     copied), stay captured where they were, and the take's anchors inside are
     retimed in proportion, as the sign's anchors are; what follows shifts.
     """
+    recording = _exact(recording, anchors, start, stop)
     take = recording.take
     lo = take_position(recording, anchors, start)
     hi = max(lo + 1, take_position(recording, anchors, stop))
