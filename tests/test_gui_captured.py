@@ -157,6 +157,7 @@ def test_duplicating_a_sign_with_the_keyboard_keeps_the_recording(qtbot, window)
     assert_kept(win, saved, [(0, 0, 141), (copy.end, 141, 9)])
     np.testing.assert_array_equal(saved.motion.features[copy.start:copy.end], win.original.features[80:141],
                                   "the copy is the capture, not regenerated between its anchors")
+    np.testing.assert_array_equal(saved.motion.face[copy.start:copy.end], win.original.face[80:141], "and its face")
 
 
 def test_dragging_a_sign_time_warps_the_recording_instead_of_regenerating(qtbot, window) -> None:

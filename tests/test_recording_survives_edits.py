@@ -132,7 +132,8 @@ def test_duplicate_sign_copies_captured_material_and_keeps_the_rest() -> None:
     edit = duplicate_sign(state_of(project), 0, gap=5)
     after = saved_and_reopened(project, edit)
     assert after.motion.n_frames == 150 + 5 + 61
-    # The copy is the capture (not regenerated between its anchors); its face there blends, so features only.
+    np.testing.assert_array_equal(after.motion.face[76:137], project.motion.face[10:71], "the mouthing is copied")
+    # The copy is the capture (not regenerated between its anchors).
     # Where the original's left hand was lost, the copy's is too: only that hand is generated there.
     copy, original = after.motion.features[76:137], project.motion.features[10:71]
     left = STREAM_SLICES["left_hand"]

@@ -94,13 +94,16 @@ def spliced_values(values: np.ndarray | None, start: int, stop: int, length: int
 
 def spliced_recording(recording: Recording, anchors: AnchorSet, start: int, stop: int, block: np.ndarray,
                       laid: Iterable[Anchor] = (), drop: Iterable[int] = (),
-                      block_captured: np.ndarray | None = None) -> Recording:
+                      block_captured: np.ndarray | None = None,
+                      block_face: tuple[int, np.ndarray] | None = None) -> Recording:
     """The recording after clip frames [start, stop) became ``block`` (any length, before the edit's anchors).
 
     ``laid`` are the new anchors (clip frames after the edit, counted from
     ``start``) and join the take where the block lies; ``drop`` are ids of
     anchors the edit removed. The block is not captured unless
     ``block_captured`` (per block frame and stream) says otherwise (a duplicated sign is captured material).
+    Its face blends from the frame before to the frame after, except the rows ``block_face`` gives (where in
+    the block, the face values: a duplicated sign's mouthing).
     """
     recording = _exact(recording, anchors, start, stop)
     take = recording.take
@@ -118,6 +121,9 @@ def spliced_recording(recording: Recording, anchors: AnchorSet, start: int, stop
         spliced_values(take.face, lo, hi, length),
         np.concatenate([unseen[:lo], ~captured, unseen[hi:]]),  # laid frames were never seen: nothing to restore
     )
+    if block_face is not None and motion.face is not None:
+        at, face = block_face
+        motion.face[lo + at:lo + at + len(face)] = face
     skip = set(drop)
     kept = [a if a.frame < hi else a.moved_to(a.frame + delta) for a in recording.anchors
             if a.id not in skip and not lo <= a.frame < hi]

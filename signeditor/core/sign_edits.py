@@ -78,6 +78,8 @@ class SignTemplate:
     anchors: tuple[Anchor, ...]
     #: Per frame and stream, whether the frames are captured material (a sign copied from a recording).
     captured: np.ndarray | None = None
+    #: The sign's face channel (L, FACE_DIM), when it has one: a copied sign keeps its mouthing.
+    face: np.ndarray | None = None
 
     @property
     def length(self) -> int:
@@ -98,7 +100,9 @@ def template_from_sign(state: TimelineState, index: int) -> SignTemplate:
     captured = None
     if state.recording is not None:
         captured = recorded_streams(state.recording, state.anchors)[segment.start:segment.end]
-    return SignTemplate(segment.gloss, state.motion.features[segment.start:segment.end].copy(), anchors, captured)
+    face = None if state.motion.face is None else state.motion.face[segment.start:segment.end].copy()
+    return SignTemplate(segment.gloss, state.motion.features[segment.start:segment.end].copy(), anchors, captured,
+                        face)
 
 
 def sign_at(segments: Iterable[Segment], frame: int) -> int | None:
@@ -293,6 +297,8 @@ def _lay(state: TimelineState, start: int, stop: int, block: np.ndarray, offset:
     anchors ``drop`` go."""
     delta = len(block) - (stop - start)
     motion = _splice(state.motion, start, stop, block)
+    if template.face is not None and motion.face is not None:
+        motion.face[start + offset:start + offset + template.length] = template.face
     first = start + offset
     laid = [Anchor(first + a.frame, a.pose, a.streams, a.label) for a in template.anchors]
     skip = set(drop)
@@ -308,7 +314,8 @@ def _lay(state: TimelineState, start: int, stop: int, block: np.ndarray, offset:
         if template.captured is not None:  # the copied sign is captured material, its transitions are not
             captured = np.zeros((len(block), template.captured.shape[1]), bool)
             captured[offset:len(block) - gap_after] = template.captured
-        recording = spliced_recording(state.recording, state.anchors, start, stop, block, laid, skip, captured)
+        face = None if template.face is None else (offset, template.face)
+        recording = spliced_recording(state.recording, state.anchors, start, stop, block, laid, skip, captured, face)
     new_state = _edited(motion, anchors, segments, recording)
     return SignEdit(new_state, window, new_state.segments.index(sign), (start, stop, len(block)))
 
