@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from signeditor.core.kinematics import forward_kinematics
-from signeditor.core.motion import Motion
-from signeditor.core.skeleton import JOINT_INDEX
+from signeditor.core import rotations
+from signeditor.core.hand_features import arm_chain
+from signeditor.core.motion import STREAM_SLICES, Motion
+from signeditor.core.skeleton import BODY_JOINTS, signing_skeleton
 
 LEFT, RIGHT, HEAD = 0, 1, 2
 #: Frame rate the track features are computed at (BOSTON-104's); other clips are resampled to it.
@@ -31,10 +32,15 @@ _SMOOTH = np.array([0.25, 0.5, 0.25])
 def tracks_from_motion(motion: Motion) -> np.ndarray:
     """(T, 3, 2) wrists and head of ``motion`` seen from the front, in the canonical frame (metres).
 
-    The skeleton's x points to the signer's left, so it is negated; y is already up.
+    The skeleton's x points to the signer's left, so it is negated; y is already up. Only the arm chains and
+    the neck are posed (the spine never moves), which is what makes this cheap on long recordings.
     """
-    positions = forward_kinematics(motion.features)
-    points = positions[:, [JOINT_INDEX["L_Wrist"], JOINT_INDEX["R_Wrist"], JOINT_INDEX["Head"]], :2]
+    features = np.asarray(motion.features, dtype=np.float32)
+    skeleton = signing_skeleton()
+    neck = STREAM_SLICES["body"].start + 6 * BODY_JOINTS.index("Neck")
+    neck_rotation = rotations.rot6d_to_matrix(features[:, neck : neck + 6])
+    head = skeleton.rest_positions()[skeleton.index("Neck")] + neck_rotation @ skeleton.offsets[skeleton.index("Head")]
+    points = np.stack([arm_chain(features, "L")[1], arm_chain(features, "R")[1], head], axis=1)[..., :2]
     return np.stack([-points[..., 0], points[..., 1]], axis=-1)
 
 

@@ -28,7 +28,7 @@ from signeditor.ml.fast_tracks.network import TracksConfig, TracksWeights, forwa
 
 @dataclass
 class TracksTrainingSettings:
-    steps: int = 3000
+    steps: int = 2000
     batch_size: int = 16
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
@@ -179,7 +179,7 @@ def train_tracks(data: str | Path, output: str | Path, settings: TracksTrainingS
     optimiser = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.learning_rate, total_steps=settings.steps)
     class_weight = torch.tensor([1.0, 1.0, settings.start_weight])
-    best_score, best_arrays, best_step, history = -1.0, net.export(), 0, []
+    best_score, best_arrays, best_step = -1.0, net.export(), 0
     for step in range(1, settings.steps + 1):
         net.train()
         picks = rng.choice(len(train), size=settings.batch_size)
@@ -196,8 +196,7 @@ def train_tracks(data: str | Path, output: str | Path, settings: TracksTrainingS
             weights = TracksWeights(config, mean, std, net.export())
             scores = validation_scores(weights, val, DecodingSettings(), prior)
             score = _selection_score(scores)
-            history.append((step, round(float(loss), 4), round(score, 4)))
-            log(f"step {step} loss {float(loss):.4f} val free boundary F1 {scores['free']['boundary_f1_2frames']:.3f}"
+            log(f"step {step} loss {loss.item():.4f} val free boundary F1 {scores['free']['boundary_f1_2frames']:.3f}"
                 f" guided F1@0.5 {scores['guided']['segment_f1_iou50']:.3f}"
                 f" guided median err {scores['guided']['boundary_err_median_frames']:.1f}")
             if score > best_score:
