@@ -101,7 +101,7 @@ def test_weights_file_round_trip_and_refusals(tmp_path: Path) -> None:
     del arrays["block2.conv.w"]
     damaged = tmp_path / "damaged.npz"
     np.savez(damaged, **arrays)
-    with pytest.raises(FileFormatError, match="block2.conv.w"):
+    with pytest.raises(FileFormatError, match=r"block2\.conv\.w"):
         load_weights(damaged)
     with pytest.raises(FileFormatError, match="not found"):
         load_weights(tmp_path / "missing.npz")
@@ -150,7 +150,7 @@ def _project(tmp_path: Path) -> tuple[Path, int]:
 
 
 def test_segment_cli_lays_the_given_glosses(tmp_path: Path) -> None:
-    source, n_frames = _project(tmp_path)
+    source, _ = _project(tmp_path)
     out = tmp_path / "out.json"
     assert main(["segment", str(source), "-o", str(out), "--glosses", "HOUSE TREE CAR",
                  "--gloss-source", "tracks"]) == 0

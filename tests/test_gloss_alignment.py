@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -34,7 +36,7 @@ def test_alignment_returns_exactly_the_glosses_in_order_on_known_boundaries() ->
     probs = _noisy_probabilities(truth, 72, rng)
     aligned = align_glosses(probs, glosses, fps=30.0)
     assert [s.gloss for s in aligned] == glosses
-    assert all(a.end <= b.start for a, b in zip(aligned, aligned[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(aligned))
     for got, want in zip(aligned, truth, strict=True):
         assert abs(got.start - want.start) <= 1 and abs(got.end - want.end) <= 1
 
@@ -48,7 +50,7 @@ def test_alignment_lays_any_count_the_user_gives(n_glosses: int) -> None:
     aligned = align_glosses(probs, glosses, fps=25.0, prior=DurationPrior(weight=0.5))
     assert [s.gloss for s in aligned] == glosses
     assert aligned[0].start >= 0 and aligned[-1].end <= 50
-    assert all(a.end <= b.start for a, b in zip(aligned, aligned[1:], strict=False))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(aligned))
 
 
 def test_alignment_refuses_an_empty_list_and_more_glosses_than_frames() -> None:
@@ -83,7 +85,7 @@ def test_speed_minima_given_count_cuts_at_the_slowest_frames() -> None:
     wrists = np.zeros((70, 2, 2))
     wrists[:, 1, 0] = x
     segments = speed_minima_given_count(wrists, 30.0, 3)
-    assert [(s.start, s.end) for s in segments][0][0] == 0 and segments[-1].end == 70
+    assert segments[0].start == 0 and segments[-1].end == 70
     assert len(segments) == 3
     assert abs(segments[0].end - 20) <= 1 and abs(segments[1].end - 45) <= 1
 
