@@ -15,6 +15,7 @@ from signeditor.ml.fast_tracks.guided import DEFAULT_SOURCE, SOURCES
 
 if TYPE_CHECKING:
     from signeditor.ml.fast.api import Segmenter
+    from signeditor.ml.fast_tracks.guided import GlossAligner
 
 
 def load_motion(path: Path) -> Motion:
@@ -44,7 +45,7 @@ def segmentation_document(motion: Motion, segments: list, anchors: object, sourc
     }
 
 
-def segment_file(source: Path, output: Path, segmenter: Segmenter, policy: str, every: int,
+def segment_file(source: Path, output: Path, segmenter: Segmenter | GlossAligner, policy: str, every: int,
                  glosses: list[str] | None = None) -> str:
     """Segment one recording and write JSON or ELAN by the output's suffix (``signeditor batch`` calls this too).
 

@@ -30,8 +30,8 @@ class GlossAlignmentError(ValueError):
 class DurationPrior:
     """Log-normal prior on sign length; defaults measured on BOSTON-104's training sentences (natural ASL)."""
 
-    log_mean_s: float = -1.07  # median sign about 0.34 s
-    log_std_s: float = 0.45
+    log_mean_s: float = -1.118  # median sign about 0.33 s
+    log_std_s: float = 0.424
     weight: float = 1.0
     max_s: float = 4.0  # longest sign considered (a longer hold is cut into the gap or the next sign)
 

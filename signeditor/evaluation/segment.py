@@ -19,12 +19,11 @@ sign count (its gloss list) and lays exactly that many signs (``core.gloss_align
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from signeditor.core.gloss_alignment import align_glosses
 from signeditor.core.hand_features import wrist_positions
 from signeditor.core.hand_tracks import normalise_tracks
 from signeditor.core.motion import Motion
@@ -39,9 +38,11 @@ from signeditor.core.speed_baseline import (
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.fast_tracks.guided import DEFAULT_SOURCE, SOURCES, GlossAligner
 
+if TYPE_CHECKING:
+    from signeditor.data.boston104 import TrackSentence
+    from signeditor.ml.fast_tracks.api import TrackSegmenter
+
 Example = tuple[Motion, np.ndarray]  # motion and its true per-frame tags
-#: Frame probabilities (T, 3) of one motion, for gloss-guided alignment.
-Probabilities = Callable[[Motion], np.ndarray]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,8 +113,8 @@ def _named(truth: list[Segment]) -> list[str]:
     return [t.gloss or f"SIGN{i + 1}" for i, t in enumerate(truth)]
 
 
-def compare(examples: list[Example], segmenter: BatchSegmenter, tracks: object | None,
-            guide: Probabilities) -> dict[str, dict]:
+def compare(examples: list[Example], segmenter: BatchSegmenter, tracks: TrackSegmenter | None,
+            aligner: GlossAligner) -> dict[str, dict]:
     """Every method on motions with true tags; ``tracks`` is the fast_tracks segmenter (None: not shipped)."""
     motions = [m for m, _ in examples]
     labels = [lab for _, lab in examples]
@@ -129,33 +130,36 @@ def compare(examples: list[Example], segmenter: BatchSegmenter, tracks: object |
             [speed_minima_given_count(wrist_positions(m.features), m.fps, len(t)) for m, t in zip(motions, truth,
                                                                                                  strict=True)]),
         "fast_tracks": scored(tracks.segment_batch(motions)) if tracks else {"skipped": "no fast_tracks weights"},
-        "fast_gloss_guided": scored([align_glosses(guide(m), _named(t), m.fps) for m, t in zip(motions, truth,
-                                                                                             strict=True)]),
+        "fast_gloss_guided": scored([aligner.align(m, _named(t)) for m, t in zip(motions, truth, strict=True)]),
     }
 
 
-def compare_tracks(sentences: list, tracks: object) -> dict[str, dict]:
-    """Every method on 2D track sentences (``data.boston104.TrackSentence``)."""
+def compare_tracks(sentences: list[TrackSentence], tracks: TrackSegmenter | None) -> dict[str, dict]:
+    """Every method on 2D track sentences (BOSTON-104); without fast_tracks weights its methods say so."""
     truth = [list(s.signs) for s in sentences]
 
     def scored(predicted: list[list[Segment]]) -> dict[str, float]:
         return segmentation_scores(predicted, truth)
 
     wrists = [normalise_tracks(s.tracks) for s in sentences]
-    probabilities = [tracks.probabilities_of_tracks(s.tracks, s.fps) for s in sentences]
-    return {
+    result = {
         "fast": {"skipped": "FAST reads a full skeleton; this folder has only 2D hand and nose tracks"},
         "baseline_speed_minima": scored([speed_minima_segments_of_wrists(w, s.fps)
                                          for w, s in zip(wrists, sentences, strict=True)]),
         "baseline_speed_minima_given_count": scored([speed_minima_given_count(w, s.fps, len(s.signs))
                                                      for w, s in zip(wrists, sentences, strict=True)]),
+    }
+    if tracks is None:
+        return result | {k: {"skipped": "no fast_tracks weights"} for k in ("fast_tracks", "fast_gloss_guided")}
+    probabilities = [tracks.probabilities_of_tracks(s.tracks, s.fps) for s in sentences]
+    return result | {
         "fast_tracks": scored([tracks.decode(p) for p in probabilities]),
         "fast_gloss_guided": scored([tracks.align(p, s.glosses, s.fps)
                                      for p, s in zip(probabilities, sentences, strict=True)]),
     }
 
 
-def _track_segmenter(path: str | None) -> object | None:
+def _track_segmenter(path: str | None) -> TrackSegmenter | None:
     from signeditor.ml.fast_tracks.api import DEFAULT_TRACKS_WEIGHTS, load_track_segmenter
 
     if path is None and not DEFAULT_TRACKS_WEIGHTS.is_file():
@@ -170,8 +174,6 @@ def run(args: argparse.Namespace) -> dict:
         from signeditor.data.boston104 import is_boston_folder, load_boston
 
         if is_boston_folder(data):
-            if tracks is None:
-                raise FileFormatError(data, "fast_tracks weights are needed to score a BOSTON-104 folder")
             split = args.split or "test"
             sentences = load_boston(data, ("train", "val", "test") if split == "all" else (split,))[: args.limit]
             return {"source": str(data), "split": split, "sentences": len(sentences),
@@ -180,17 +182,17 @@ def run(args: argparse.Namespace) -> dict:
 
     segmenter = load_segmenter(args.weights)
     source = args.gloss_source if tracks is not None else "fast"
-    guide = GlossAligner(segmenter, tracks if source != "fast" else None, source).probabilities
+    aligner = GlossAligner(segmenter, tracks, source)
     if data is not None:
         only = None if args.split in (None, "all") else files_in_split(Path(args.corpus), args.split)
         named, counts = examples_from_pose_folder(data, args.limit, only)
         return {"source": args.data, "split": args.split or "all", "files": [n for n, _ in named],
                 "labels": counts, "gloss_guided_probabilities": source,
-                **compare([e for _, e in named], segmenter, tracks, guide)}
+                **compare([e for _, e in named], segmenter, tracks, aligner)}
     corpus = Path(args.corpus)
     split = args.split or "test"
     groups = examples_from_corpus(corpus, split)
     result: dict = {"source": str(corpus), "split": split, "gloss_guided_probabilities": source}
     for kind, examples in groups.items():
-        result[kind] = compare(examples[: args.limit], segmenter, tracks, guide)
+        result[kind] = compare(examples[: args.limit], segmenter, tracks, aligner)
     return result

@@ -9,13 +9,16 @@ with ``signeditor eval segment`` (see models/fast_tracks/MODEL_CARD.md).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from signeditor.core.gloss_alignment import DurationPrior, align_glosses
 from signeditor.core.motion import Motion
 from signeditor.core.segments import Segment
+
+if TYPE_CHECKING:
+    from signeditor.ml.fast_tracks.api import TrackSegmenter
 
 SOURCES: tuple[str, ...] = ("fast", "tracks", "mean")
 #: The editor's and the CLI's default source of frame probabilities for gloss-guided alignment.
@@ -31,14 +34,15 @@ class FrameProbabilities(Protocol):
 class GlossAligner:
     """Lays a gloss list on a motion: probabilities from ``fast`` and/or ``tracks``, then exactly N signs."""
 
-    def __init__(self, fast: FrameProbabilities | None, tracks: FrameProbabilities | None,
+    def __init__(self, fast: FrameProbabilities | None, tracks: TrackSegmenter | None,
                  source: str = DEFAULT_SOURCE, prior: DurationPrior | None = None) -> None:
         if source not in SOURCES:
             raise ValueError(f"unknown probability source {source!r} (expected one of {SOURCES})")
         if (source != "tracks" and fast is None) or (source != "fast" and tracks is None):
             raise ValueError(f"probability source {source!r} needs {'FAST' if fast is None else 'fast_tracks'}")
         self.fast, self.tracks, self.source = fast, tracks, source
-        self.prior = prior or getattr(tracks, "prior", None)
+        # The duration prior fitted with fast_tracks on natural signing (the default one without it).
+        self.prior = prior or (tracks.prior if tracks is not None else None)
 
     def probabilities(self, motion: Motion) -> np.ndarray:
         if self.source == "fast":
@@ -63,4 +67,4 @@ def load_gloss_aligner(source: str = DEFAULT_SOURCE, fast_weights: str | None = 
         from signeditor.ml.fast.api import load_segmenter
 
         fast = load_segmenter(fast_weights)
-    return GlossAligner(fast, tracks, source, prior=tracks.prior if tracks else None)
+    return GlossAligner(fast, tracks, source)
