@@ -103,7 +103,7 @@ def examples_from_corpus(corpus: Path, split: str) -> dict[str, list[Example]]:
     from signeditor.ml.fast.training import FPS
 
     splits = ("train", "val", "test") if split == "all" else (split,)
-    clips = load_clips(corpus, splits)
+    clips = load_clips(corpus, splits, mask_stitched=True)  # stitched joins: unknown, never scored as frames
     if not clips:
         raise FileFormatError(corpus, f"no labelled clips in split {split!r}")
     return {kind: [(Motion(FPS, f), lab) for f, lab in seqs] for kind, seqs in evaluation_sequences(clips).items()}
