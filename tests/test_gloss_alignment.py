@@ -121,3 +121,12 @@ def test_projected_tracks_agree_with_full_forward_kinematics() -> None:
     points = forward_kinematics(motion.features)[:, [JOINT_INDEX[j] for j in ("L_Wrist", "R_Wrist", "Head")], :2]
     expected = np.stack([-points[..., 0], points[..., 1]], axis=-1)
     np.testing.assert_allclose(tracks_from_motion(motion), expected, atol=1e-5)
+
+
+def test_alignment_keeps_a_sign_longer_than_the_usual_limit_whole() -> None:
+    """A 12 s sign (an isolated sign with a long hold) beside a short one: not cut into pieces of the limit."""
+    truth = [Segment(10, 310), Segment(320, 335)]
+    probs = _noisy_probabilities(truth, 345, np.random.default_rng(6))
+    aligned = align_glosses(probs, ["HOLD", "SHORT"], fps=25.0)
+    for got, want in zip(aligned, truth, strict=True):
+        assert abs(got.start - want.start) <= 1 and abs(got.end - want.end) <= 1

@@ -113,7 +113,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     given.add_argument("--glosses-from", default=None, metavar="EAF",
                        help="take the gloss list from an ELAN file's gloss tier")
     parser.add_argument("--gloss-source", choices=SOURCES, default=DEFAULT_SOURCE,
-                        help="frame probabilities the gloss alignment reads (FAST, fast_tracks or their mean)")
+                        help="frame probabilities the gloss alignment reads: FAST, fast_tracks or both "
+                             "(FAST weighing 3/4)")
     parser.add_argument("--tracks-weights", default=None,
                         help="fast_tracks weights (default: models/fast_tracks/fast_tracks.npz)")
     parser.set_defaults(handler=run_segment)

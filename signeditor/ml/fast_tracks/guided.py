@@ -2,9 +2,10 @@
 
 A recording in the editor has a full skeleton, so both segmenters can read
 it: FAST (the whole skeleton, hand shapes included) and fast_tracks (wrist
-and head tracks, trained on natural continuous signing). ``mean`` averages
-their probabilities; which source the editor uses by default was measured
-with ``signeditor eval segment`` (see models/fast_tracks/MODEL_CARD.md).
+and head tracks, trained on natural continuous signing). ``both`` mixes
+their probabilities, FAST weighing FAST_SHARE: chosen on the corpus'
+validation groups (FAST shares 0, 0.25, 0.5, 0.75, 1 compared; see
+models/fast_tracks/MODEL_CARD.md).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from signeditor.core.segments import Segment
 if TYPE_CHECKING:
     from signeditor.ml.fast_tracks.api import TrackSegmenter
 
-SOURCES: tuple[str, ...] = ("fast", "tracks", "mean")
+SOURCES: tuple[str, ...] = ("fast", "tracks", "both")
 #: The editor's and the CLI's default source of frame probabilities for gloss-guided alignment.
-DEFAULT_SOURCE = "mean"
+DEFAULT_SOURCE = "both"
+#: FAST's weight in ``both`` (fast_tracks has the rest).
+FAST_SHARE = 0.75
 
 
 class FrameProbabilities(Protocol):
@@ -49,7 +52,8 @@ class GlossAligner:
             return self.fast.tag_probabilities(motion)
         if self.source == "tracks":
             return self.tracks.tag_probabilities(motion)
-        return 0.5 * (self.fast.tag_probabilities(motion) + self.tracks.tag_probabilities(motion))
+        fast, tracks = self.fast.tag_probabilities(motion), self.tracks.tag_probabilities(motion)
+        return FAST_SHARE * fast + (1.0 - FAST_SHARE) * tracks
 
     def align(self, motion: Motion, glosses: list[str]) -> list[Segment]:
         """Exactly ``len(glosses)`` signs named by them; GlossAlignmentError for an empty or too long list."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -149,8 +149,8 @@ def tune_on_validation(weights: TracksWeights, sentences: list[TrackSentence],
         if s["boundary_f1_2frames"] + s["segment_f1_iou50"] > best:
             best_decoding, best = decoding, s["boundary_f1_2frames"] + s["segment_f1_iou50"]
     best_prior, best = prior, -1.0
-    for weight in (0.0, 0.25, 0.5, 1.0, 2.0):
-        candidate = DurationPrior(prior.log_mean_s, prior.log_std_s, weight, prior.max_s)
+    for weight in (0.0, 0.5, 1.0, 2.0, 4.0):
+        candidate = replace(prior, weight=weight)
         guided = [align_glosses(p, s.glosses, TRACKS_FPS, candidate) for p, s in zip(probs, sentences, strict=True)]
         s = segmentation_scores(guided, truth)
         if s["segment_f1_iou50"] + s["boundary_f1_2frames"] > best:
