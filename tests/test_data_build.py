@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HAND_POINTS, reduced_holistic_points, write_pose
+from conftest import HAND_POINTS, plausible_features, reduced_holistic_points, write_pose
 
 from signeditor.cli import main
 from signeditor.core.ik import rest_pose_features
@@ -17,7 +17,7 @@ from signeditor.data.corpus import ARRAY_NAMES, clips_for_split, load_corpus
 from signeditor.io.errors import FileFormatError
 
 INDEX_FIELDS = {"id", "dataset", "source", "split", "signed_language", "spoken_language", "text", "glosses",
-                "n_frames", "has_labels", "kind"}
+                "n_frames", "has_labels", "kind", "stitched_frames", "gloss_spans_exact"}
 
 
 def _isolated_clip(path: Path, n: int = 30, fps: float = 25.0, active: tuple[int, int] = (8, 20)) -> Path:
@@ -106,6 +106,40 @@ def test_gloss_timings_become_labels_and_split_holds_out_sentences(signdata: Pat
     updated = by_source["dgs_sentences/train_5_updated.pose"]
     assert not updated.has_labels and (updated.load()["labels"] == -1).all()
     assert len(clips_for_split(records, "test")) == 2
+
+
+def test_stitched_sentence_is_masked_and_labelled_from_its_transitions(tmp_path: Path) -> None:
+    """Three sign spans joined by straight constant-speed lines (as the DGS sentences are): the joins are
+    masked, the labels are exactly the spans, and a gloss count that does not match falls back and says so."""
+    sentences = tmp_path / "signdata" / "dgs_sentences"
+    sentences.mkdir(parents=True)
+    pieces = [reduced_holistic_points(plausible_features(n, seed)) for n, seed in ((10, 1), (8, 2), (12, 3))]
+    components = {}
+    for name in pieces[0]:
+        parts = [pieces[0][name][1]]
+        for gap, piece in zip((4, 5), pieces[1:], strict=True):
+            a, b = parts[-1][-1], piece[name][1][0]
+            parts += [a + (np.arange(1, gap + 1) / (gap + 1))[:, None, None] * (b - a), piece[name][1]]
+        components[name] = (pieces[0][name][0], np.concatenate(parts))
+    for number, glosses in ((7, ["A1", "B1", "C1"]), (8, ["A1", "B1"])):
+        write_pose(sentences / f"train_{number}_original.pose", components)
+        metadata = {"sentence": {"start": 0, "end": 1560, "german": "Satz", "glosses": {
+            "gloss": glosses, "start": [0, 400, 800][:len(glosses)], "end": [300, 700, 1500][:len(glosses)]}}}
+        (sentences / f"train_{number}_metadata.json").write_text(json.dumps(metadata))
+    records, report, messages = _build(tmp_path / "signdata", tmp_path / "data")
+    exact = next(r for r in records if "train_7" in r.source)
+    arrays = exact.load()
+    expected_mask = np.zeros(39, dtype=bool)
+    expected_mask[10:14] = expected_mask[22:27] = True
+    np.testing.assert_array_equal(arrays["stitched"], expected_mask)
+    expected = np.zeros(39, dtype=np.int8)
+    for start, stop in ((0, 10), (14, 22), (27, 39)):
+        expected[start], expected[start + 1:stop] = 2, 1
+    np.testing.assert_array_equal(arrays["labels"], expected)
+    assert exact.gloss_spans_exact and exact.stitched_frames == 9
+    assert report.stitched_clips == 2 and report.masked_frames == 18
+    assert report.label_fallbacks == ["dgs_sentences/train_8_original.pose"]
+    assert any("train_8" in m and "2 inserted transitions for 2 glosses" in m for m in messages)
 
 
 def test_hand_activity_labels_isolated_signs(signdata: Path, tmp_path: Path) -> None:

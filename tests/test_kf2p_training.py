@@ -108,3 +108,33 @@ def test_model_selection_weighs_each_kind_of_signing_alike() -> None:
     expected = float(np.mean([single[0], np.mean(single[1:])]))
     np.testing.assert_allclose(error(["sentence", "letter", "letter", "letter"]), expected)
     assert not np.isclose(expected, np.mean(single))
+
+
+def test_stitched_transition_frames_are_never_scored() -> None:
+    """Targets on inserted straight-line frames do not move any loss term; targets on real frames do."""
+    rng = np.random.default_rng(0)
+    features, labels = synthetic_clip(rng, 48)
+    stitched = np.zeros(48, dtype=bool)
+    stitched[20:26] = True
+    clips = [TrainClip(features, labels, "HAUS", "gsg", stitched=stitched)]
+    cfg = TrainConfig(batch_size=2, min_crop=48, max_crop=48, keyframe_dropout=0.0,
+                      model=KF2PConfig(channels=(16, 24, 32), cond_dim=32, text_dim=16))
+    norm = compute_normaliser(clips, np.random.default_rng(0), 0.0, n_samples=4)
+    batch = make_batch(clips, np.random.default_rng(1), cfg, norm, ["gsg"], cfg.model.downsample, dropout=False)
+    np.testing.assert_array_equal(batch.loss_mask[0, 0, :48].numpy(), (~stitched).astype(np.float32))
+    net = KF2PNet(cfg.model).eval()
+
+    def losses(x1: torch.Tensor) -> dict[str, float]:
+        # Flow time 0 from a point start: the network's input does not contain the target, only the losses do.
+        batch.x1 = x1
+        parts = flow_losses(net, batch, torch.Generator().manual_seed(0), noise_scales=(0.0,), t_zero_prob=1.0)
+        return {k: float(v.detach()) for k, v in parts.items()}
+
+    original = batch.x1.clone()
+    reference = losses(original)
+    on_stitched, on_real = original.clone(), original.clone()
+    on_stitched[..., 20:26] += 5.0
+    on_real[..., 30:34] += 5.0
+    assert losses(on_stitched) == pytest.approx(reference, rel=1e-6)
+    changed = losses(on_real)
+    assert all(changed[k] > reference[k] for k in ("flow", "recon"))

@@ -48,6 +48,11 @@ def _build(args: argparse.Namespace) -> int:
     frames = sum(r.n_frames for r in records)
     print(f"{len(records)} clips ({frames} frames at 25 fps): built {report.built}, reused {report.reused}, "
           f"skipped {report.skipped}; splits {dict(sorted(splits.items()))}; index {args.out}/index.json")
+    print(f"stitched: {report.stitched_clips} clips with inserted straight-line transitions, {report.masked_frames} "
+          f"frames masked out of training losses and metrics; exact gloss spans from the transitions in "
+          f"{sum(r.gloss_spans_exact for r in records)} clips"
+          + (f"; count did not match the glosses in {len(report.label_fallbacks)}: "
+             + ", ".join(report.label_fallbacks) if report.label_fallbacks else ""))
     return 0
 
 

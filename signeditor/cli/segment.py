@@ -11,9 +11,11 @@ from signeditor.core.keyframes import POLICIES, anchors_from_segments
 from signeditor.core.motion import Motion
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError
+from signeditor.ml.fast_tracks.guided import DEFAULT_SOURCE, SOURCES
 
 if TYPE_CHECKING:
     from signeditor.ml.fast.api import Segmenter
+    from signeditor.ml.fast_tracks.guided import GlossAligner
 
 
 def load_motion(path: Path) -> Motion:
@@ -43,10 +45,21 @@ def segmentation_document(motion: Motion, segments: list, anchors: object, sourc
     }
 
 
-def segment_file(source: Path, output: Path, segmenter: Segmenter, policy: str, every: int) -> str:
-    """Segment one recording and write JSON or ELAN by the output's suffix (``signeditor batch`` calls this too)."""
+def segment_file(source: Path, output: Path, segmenter: Segmenter | GlossAligner, policy: str, every: int,
+                 glosses: list[str] | None = None) -> str:
+    """Segment one recording and write JSON or ELAN by the output's suffix (``signeditor batch`` calls this too).
+
+    With ``glosses``, ``segmenter`` is a gloss aligner: exactly that many signs, named by them."""
     motion = load_motion(source)
-    segments = segmenter.segment(motion)
+    if glosses is not None:
+        from signeditor.core.gloss_alignment import GlossAlignmentError
+
+        try:
+            segments = segmenter.align(motion, glosses)
+        except GlossAlignmentError as exc:
+            raise FileFormatError(source, str(exc)) from exc
+    else:
+        segments = segmenter.segment(motion)
     anchors = anchors_from_segments(motion, segments, policy=policy, every=every)
     if output.suffix.lower() == ".eaf":
         from signeditor.io.elan import write_elan
@@ -59,11 +72,33 @@ def segment_file(source: Path, output: Path, segmenter: Segmenter, policy: str, 
     return f"{len(segments)} signs, {len(anchors)} keyframes -> {output}"
 
 
-def run_segment(args: argparse.Namespace) -> int:
-    from signeditor.ml.fast.api import load_segmenter
+def gloss_list(args: argparse.Namespace) -> list[str] | None:
+    """The glosses given by ``--glosses`` or ``--glosses-from`` (None: find the signs freely)."""
+    if args.glosses_from:
+        from signeditor.io.elan import read_gloss_sequence
 
-    segmenter = load_segmenter(args.weights)
-    print(segment_file(Path(args.input), Path(args.output), segmenter, args.policy, args.every))
+        return read_gloss_sequence(args.glosses_from)
+    if args.glosses is None:
+        return None
+    from signeditor.core.gloss_alignment import parse_glosses
+
+    glosses = parse_glosses(args.glosses)
+    if not glosses:
+        raise FileFormatError(Path(args.input), "--glosses is empty: give the glosses signed, e.g. \"A B C\"")
+    return glosses
+
+
+def run_segment(args: argparse.Namespace) -> int:
+    glosses = gloss_list(args)
+    if glosses is not None:
+        from signeditor.ml.fast_tracks.guided import load_gloss_aligner
+
+        segmenter = load_gloss_aligner(args.gloss_source, args.weights, args.tracks_weights)
+    else:
+        from signeditor.ml.fast.api import load_segmenter
+
+        segmenter = load_segmenter(args.weights)
+    print(segment_file(Path(args.input), Path(args.output), segmenter, args.policy, args.every, glosses))
     return 0
 
 
@@ -72,6 +107,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("input", help=".pose recording or .signproj project")
     parser.add_argument("-o", "--output", required=True, help="OUT.json (segments + keyframes) or OUT.eaf (ELAN)")
     add_segment_options(parser)
+    given = parser.add_mutually_exclusive_group()
+    given.add_argument("--glosses", default=None,
+                       help='the glosses signed, in order ("A B C"): exactly that many signs, named by them')
+    given.add_argument("--glosses-from", default=None, metavar="EAF",
+                       help="take the gloss list from an ELAN file's gloss tier")
+    parser.add_argument("--gloss-source", choices=SOURCES, default=DEFAULT_SOURCE,
+                        help="frame probabilities the gloss alignment reads: FAST, fast_tracks or both "
+                             "(FAST weighing 3/4)")
+    parser.add_argument("--tracks-weights", default=None,
+                        help="fast_tracks weights (default: models/fast_tracks/fast_tracks.npz)")
     parser.set_defaults(handler=run_segment)
 
 

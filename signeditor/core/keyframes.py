@@ -49,3 +49,18 @@ def anchors_from_segments(
             taken.add(frame)
             anchors.append(Anchor(frame, motion.features[frame].copy(), label=f"{name} {role}"))
     return AnchorSet(anchors)
+
+
+#: Roles of the anchors placed on a sign by ``onset_middle_offset`` / ``onset_offset`` (labels "GLOSS role").
+SIGN_ANCHOR_ROLES: tuple[str, ...] = ("onset", "middle", "offset")
+
+
+def anchors_following_signs(anchors: AnchorSet, motion: Motion, segments: list[Segment]) -> AnchorSet:
+    """The anchors after the signs were laid anew (gloss alignment): every anchor placed on a sign (labelled
+    "GLOSS onset|middle|offset") gives way to the new signs' onset, middle and offset anchors, posed as the
+    motion is there; the user's other anchors stay unless a new anchor takes their frame."""
+    placed = anchors_from_segments(motion, segments)
+    taken = set(placed.frames)
+    kept = [a for a in anchors
+            if a.label.rpartition(" ")[2] not in SIGN_ANCHOR_ROLES and a.frame not in taken]
+    return AnchorSet([*kept, *placed])

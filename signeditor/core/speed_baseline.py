@@ -37,16 +37,27 @@ def _smooth(x: np.ndarray, width: int) -> np.ndarray:
 
 def speed_minima_segments(motion: Motion, settings: SpeedBaselineSettings | None = None) -> list[Segment]:
     """Segments of ``motion`` by the wrist-speed heuristic."""
-    s = settings or SpeedBaselineSettings()
-    n = motion.n_frames
-    if n < 2:
+    if motion.n_frames < 2:
         return []
-    wrists = wrist_positions(motion.features)  # (T, 2, 3)
-    speed = track_speed(wrists, motion.fps).max(axis=1)
-    speed = _smooth(speed, s.smooth_frames)
+    return speed_minima_segments_of_wrists(wrist_positions(motion.features), motion.fps, settings)
+
+
+def _speed_and_raised(wrists: np.ndarray, fps: float, s: SpeedBaselineSettings) -> tuple[np.ndarray, np.ndarray]:
+    speed = _smooth(track_speed(wrists, fps).max(axis=1), s.smooth_frames)
     height = wrists[:, :, 1]
     rest = np.percentile(height, 5, axis=0)
-    raised = np.any(height > rest + s.raise_margin, axis=1)
+    return speed, np.any(height > rest + s.raise_margin, axis=1)
+
+
+def speed_minima_segments_of_wrists(
+    wrists: np.ndarray, fps: float, settings: SpeedBaselineSettings | None = None
+) -> list[Segment]:
+    """The heuristic on (T, 2, D) wrist tracks (y up, in about shoulder widths): 3D from a motion, or 2D
+    image tracks normalised per clip (``core.hand_tracks.normalise_tracks``)."""
+    s = settings or SpeedBaselineSettings()
+    if len(wrists) < 2:
+        return []
+    speed, raised = _speed_and_raised(wrists, fps, s)
     segments: list[Segment] = []
     padded = np.concatenate([[False], raised, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
@@ -63,3 +74,29 @@ def speed_minima_segments(motion: Motion, settings: SpeedBaselineSettings | None
             if end - start >= s.min_length:
                 segments.append(Segment(start, end, confidence=0.5))
     return segments
+
+
+def speed_minima_given_count(
+    wrists: np.ndarray, fps: float, n_signs: int, settings: SpeedBaselineSettings | None = None
+) -> list[Segment]:
+    """``n_signs`` signs tiling the raised-hand span, cut at the ``n_signs - 1`` deepest wrist-speed minima
+    (local minima at least 2 frames apart; the span is cut evenly where there are too few): the
+    count-given baseline that gloss-guided alignment is compared with."""
+    s = settings or SpeedBaselineSettings()
+    n = len(wrists)
+    if n_signs <= 0 or n < n_signs:
+        return []
+    speed, raised = _speed_and_raised(wrists, fps, s) if n > 1 else (np.zeros(n), np.ones(n, bool))
+    span = np.flatnonzero(raised)
+    first, last = (int(span[0]), int(span[-1]) + 1) if len(span) >= n_signs else (0, n)
+    minima = [i for i in range(first + 1, last - 1) if speed[i] <= speed[i - 1] and speed[i] < speed[i + 1]]
+    cuts: list[int] = []
+    for i in sorted(minima, key=lambda i: speed[i]):
+        if len(cuts) == n_signs - 1:
+            break
+        if all(abs(i - c) >= 2 for c in cuts) and i - first >= 1 and last - i >= 1:
+            cuts.append(i)
+    if len(cuts) < n_signs - 1:
+        cuts = [round(first + (last - first) * k / n_signs) for k in range(1, n_signs)]
+    bounds = [first, *sorted(cuts), last]
+    return [Segment(a, max(b, a + 1)) for a, b in itertools.pairwise(bounds)]

@@ -11,13 +11,15 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from signeditor.core.ik import fit_features
 from signeditor.core.motion import Motion
+from signeditor.core.segments import Segment
+from signeditor.core.stitching import find_linear_runs, gloss_spans_from_runs, stitched_frame_mask
 from signeditor.data.corpus import CORPUS_FPS, CORPUS_VERSION, ClipRecord, record_from_json
 from signeditor.data.labels import (
     activity_segment,
@@ -33,7 +35,7 @@ from signeditor.io.errors import FileFormatError
 from signeditor.io.pose_reader import PoseKeypoints
 
 #: Bump when the fitting or labelling changes, so reruns refit every clip.
-BUILD_VERSION = 5
+BUILD_VERSION = 6
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -42,6 +44,11 @@ class BuildReport:
     built: int = 0
     reused: int = 0
     skipped: int = 0
+    #: Clips with inserted straight-line transitions, and how many of their frames are masked out.
+    stitched_clips: int = 0
+    masked_frames: int = 0
+    #: Stitched files whose transitions did not give one span per gloss (labels fell back to the timing).
+    label_fallbacks: list[str] = field(default_factory=list)
 
 
 def resample_keypoints(keypoints: PoseKeypoints, fps: float, n_out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,6 +61,31 @@ def resample_keypoints(keypoints: PoseKeypoints, fps: float, n_out: int) -> tupl
     positions = keypoints.positions[lo] * (1 - w) + keypoints.positions[hi] * w
     observed = keypoints.observed[np.clip(np.round(times).astype(int), 0, n - 1)]
     return positions, observed
+
+
+def stitched_runs(source: ClipSource, n_frames: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The file's inserted straight-line transitions (in its own frames) and the corpus frames (at
+    ``CORPUS_FPS``, ``n_frames`` of them) that fall on them; no runs for a source without raw points."""
+    if source.raw is None:
+        return [], np.zeros(n_frames, dtype=bool)
+    raw = source.raw()
+    runs = find_linear_runs(raw.points, raw.valid)
+    source_frames = np.round(np.arange(n_frames) / CORPUS_FPS * raw.fps).astype(int)
+    return runs, stitched_frame_mask(len(raw.points), runs)[np.clip(source_frames, 0, len(raw.points) - 1)]
+
+
+def stitched_gloss_labels(source: ClipSource, stitched: np.ndarray) -> np.ndarray | None:
+    """Exact sign labels of a stitched sentence: the spans between its transitions, one per gloss in order;
+    None when the count does not match the gloss list (or nothing is stitched)."""
+    if not source.glosses or not stitched.any():
+        return None
+    n = len(stitched)
+    edges = np.diff(np.concatenate([[0], stitched.astype(np.int8), [0]]))
+    runs = list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+    spans = gloss_spans_from_runs(n, runs, len(source.glosses))
+    if spans is None:
+        return None
+    return labels_for([Segment(a, b, g) for (a, b), g in zip(spans, source.glosses, strict=True)], n)
 
 
 def clip_labels(source: ClipSource, names: tuple[str, ...], positions: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -79,13 +111,24 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def build_clip(source: ClipSource) -> tuple[dict[str, np.ndarray], ClipRecord]:
-    """Fit and label one clip; raises FileFormatError (or ValueError) for unusable input."""
+def build_clip(source: ClipSource, log: Callable[[str], None] = print) -> tuple[dict[str, np.ndarray], ClipRecord]:
+    """Fit and label one clip; raises FileFormatError (or ValueError) for unusable input.
+
+    Inserted straight-line transitions (stitched files) are stored as the ``stitched`` frame mask, which
+    every training loss and metric leaves out; on a stitched sentence they also give the exact sign spans.
+    """
     keypoints = source.load()
     features, filled = fit_features(keypoints)
     motion = Motion(keypoints.fps, features, filled=filled).resampled(CORPUS_FPS)
     positions, observed = resample_keypoints(keypoints, CORPUS_FPS, motion.n_frames)
-    labels = clip_labels(source, keypoints.names, positions, observed)
+    runs, stitched = stitched_runs(source, motion.n_frames)
+    labels = stitched_gloss_labels(source, stitched)
+    exact = labels is not None
+    if not exact:
+        if runs and source.glosses:
+            fallback = "labels fall back to the sentence timing" if source.labelling == "timing" else "unlabelled"
+            log(f"{source.source}: {len(runs)} inserted transitions for {len(source.glosses)} glosses; {fallback}")
+        labels = clip_labels(source, keypoints.names, positions, observed)
     arrays = {
         "features": motion.features.astype(np.float32),
         "filled": np.asarray(motion.filled, dtype=bool),
@@ -94,10 +137,12 @@ def build_clip(source: ClipSource) -> tuple[dict[str, np.ndarray], ClipRecord]:
         "keypoint_names": np.array(keypoints.names, dtype=np.str_),
         # Beyond the contract (additive): which keypoints were really detected, so evaluation can skip filled ones.
         "keypoint_observed": observed.astype(bool),
+        # Inserted straight-line transition frames: not signing, left out of every loss and metric.
+        "stitched": stitched,
     }
     record = ClipRecord(source.id, source.dataset, source.source, source.split, source.signed_language,
                         source.spoken_language, source.text, list(source.glosses), motion.n_frames,
-                        bool(np.any(labels >= 0)), source.kind)
+                        bool(np.any(labels >= 0)), source.kind, int(stitched.sum()), exact)
     return arrays, record
 
 
@@ -142,7 +187,7 @@ def build_corpus(
             report.reused += 1
             continue
         try:
-            arrays, record = build_clip(source)
+            arrays, record = build_clip(source, log)
         except (FileFormatError, ValueError, OSError) as exc:
             log(f"skip {source.source}: {exc}")
             report.skipped += 1
@@ -153,6 +198,12 @@ def build_corpus(
         records.append(ClipRecord(**{**record.to_json(), "root": out}))
         report.built += 1
     records.sort(key=lambda r: r.id)
+    for record in records:
+        if record.stitched_frames:
+            report.stitched_clips += 1
+            report.masked_frames += record.stitched_frames
+            if record.glosses and not record.gloss_spans_exact:
+                report.label_fallbacks.append(record.source)
     if datasets is None:
         _remove_orphans(clips_dir, {r.id for r in records} | {s.id for s in sources})
     index = {"version": CORPUS_VERSION, "fps": CORPUS_FPS, "clips": [r.to_json() for r in records]}

@@ -17,7 +17,11 @@ from signeditor.io.errors import FileFormatError
 CORPUS_VERSION = 1
 CORPUS_FPS = 25.0
 SPLITS: tuple[str, ...] = ("train", "val", "test")
-ARRAY_NAMES: tuple[str, ...] = ("features", "filled", "labels", "keypoints", "keypoint_names", "keypoint_observed")
+ARRAY_NAMES: tuple[str, ...] = ("features", "filled", "labels", "keypoints", "keypoint_names", "keypoint_observed",
+                                 "stitched")
+#: Datasets of natural continuous signing (real signers filmed signing whole sentences): no stitched joins.
+#: The DGS sentences are continuous too but stitched (gloss spans re-joined with inserted straight lines).
+NATURAL_CONTINUOUS_DATASETS = frozenset({"how2sign_sentences", "phoenix_ptslp"})
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,16 @@ class ClipRecord:
     n_frames: int
     has_labels: bool
     kind: str
+    #: Frames of inserted straight-line transitions (stitched files), masked out of losses and metrics.
+    stitched_frames: int = 0
+    #: The labels are the exact spans between the inserted transitions, one per gloss.
+    gloss_spans_exact: bool = False
     root: Path | None = field(default=None, compare=False)
+
+    @property
+    def natural_continuous(self) -> bool:
+        """Natural continuous signing: a sentence from a natural-signing dataset with nothing stitched."""
+        return self.dataset in NATURAL_CONTINUOUS_DATASETS and self.kind == "sentence" and not self.stitched_frames
 
     def to_json(self) -> dict:
         record = asdict(self)
@@ -49,12 +62,15 @@ class ClipRecord:
         return self.root / "clips" / f"{self.id}.npz"
 
     def load(self) -> dict[str, np.ndarray]:
-        """The clip's arrays: features, filled, labels, keypoints, keypoint_names, keypoint_observed."""
+        """The clip's arrays: features, filled, labels, keypoints, keypoint_names, keypoint_observed, stitched
+        (a corpus built before the stitched mask gets an all-False one)."""
         path = self.clip_path
         try:
             with np.load(path, allow_pickle=False) as archive:
-                return {name: archive[name] for name in archive.files}
-        except (OSError, ValueError) as exc:
+                arrays = {name: archive[name] for name in archive.files}
+            arrays.setdefault("stitched", np.zeros(len(arrays["features"]), dtype=bool))
+            return arrays
+        except (OSError, ValueError, KeyError) as exc:
             raise FileFormatError(path, f"cannot read clip arrays ({exc})") from exc
 
 
@@ -63,7 +79,9 @@ def record_from_json(entry: dict, root: Path | None) -> ClipRecord:
         id=str(entry["id"]), dataset=str(entry["dataset"]), source=str(entry["source"]), split=str(entry["split"]),
         signed_language=str(entry["signed_language"]), spoken_language=str(entry["spoken_language"]),
         text=str(entry["text"]), glosses=[str(g) for g in entry["glosses"]], n_frames=int(entry["n_frames"]),
-        has_labels=bool(entry["has_labels"]), kind=str(entry["kind"]), root=root,
+        has_labels=bool(entry["has_labels"]), kind=str(entry["kind"]),
+        stitched_frames=int(entry.get("stitched_frames", 0)), gloss_spans_exact=bool(entry.get("gloss_spans_exact")),
+        root=root,
     )
 
 

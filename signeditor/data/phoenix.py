@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from signeditor.data.sources import RawPoints
 from signeditor.io.errors import FileFormatError
 from signeditor.io.pose_reader import HAND_POINTS, PoseKeypoints, keypoints_from_arrays
 
@@ -31,7 +32,8 @@ PHOENIX_NAMES: tuple[str, ...] = (
 _AXES = np.array([-1.0, -1.0, 1.0])
 
 
-def read_skels_line(line: str, path: Path, line_number: int) -> PoseKeypoints:
+def _frames(line: str, path: Path, line_number: int) -> np.ndarray:
+    """(T, 50, 3) joint positions of one line, as stored."""
     try:
         values = np.array(line.split(), dtype=np.float64)
     except ValueError as exc:
@@ -41,6 +43,17 @@ def read_skels_line(line: str, path: Path, line_number: int) -> PoseKeypoints:
     frames = values.reshape(-1, VALUES_PER_FRAME)[:, :150].reshape(-1, 50, 3)
     if not np.all(np.isfinite(frames)):
         raise FileFormatError(path, f"line {line_number}: NaN or infinite values")
+    return frames
+
+
+def raw_skels_line(line: str, path: Path, line_number: int) -> RawPoints:
+    """One sequence's joints as stored (for the stitched-transition detector); all-zero joints are missing."""
+    frames = _frames(line, path, line_number)
+    return RawPoints(frames, np.any(frames != 0.0, axis=-1), PHOENIX_FPS)
+
+
+def read_skels_line(line: str, path: Path, line_number: int) -> PoseKeypoints:
+    frames = _frames(line, path, line_number)
     observed = np.any(frames != 0.0, axis=-1)
     observed[:, 1] = True  # the neck is the origin, (0, 0, 0) by construction
     # This corpus's own lifted 3D goes through the same lifting: its depth is kept where it holds bone lengths

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from signeditor.io.errors import FileFormatError
 from signeditor.io.pose_reader import PoseKeypoints, read_pose_keypoints
 
@@ -46,6 +48,26 @@ def read_gloss_timing(meta_path: Path) -> tuple[GlossTiming, str]:
 
 
 @dataclass(frozen=True)
+class RawPoints:
+    points: np.ndarray  # (T, P, 3) as stored in the file
+    valid: np.ndarray  # (T, P) bool: detected (confidence > 0)
+    fps: float
+
+
+def read_raw_pose_points(path: Path) -> RawPoints:
+    """The points of a ``.pose`` file exactly as stored (first person), for the stitched-transition detector."""
+    from pose_format import Pose
+
+    try:
+        body = Pose.read(path.read_bytes()).body
+        points = np.asarray(np.ma.getdata(body.data)[:, 0], dtype=np.float64)
+        valid = np.asarray(body.confidence[:, 0]) > 0
+        return RawPoints(points, valid, float(body.fps))
+    except Exception as exc:  # pose-format raises many types on truncated/corrupt input
+        raise FileFormatError(path, f"not a readable .pose file ({exc})") from exc
+
+
+@dataclass(frozen=True)
 class ClipSource:
     """Everything the build needs to produce one clip, before reading any keypoints."""
 
@@ -62,6 +84,9 @@ class ClipSource:
     inputs: tuple[Path, ...]  # files whose change makes the clip stale
     load: Callable[[], PoseKeypoints] = field(compare=False, repr=False)
     timing: GlossTiming | None = None
+    #: The file's points as stored (T, P, 3), their validity (T, P) and frame rate, before any lifting or
+    #: fitting: what the stitched-transition detector reads (lifting depth bends straight lines).
+    raw: Callable[[], RawPoints] | None = field(default=None, compare=False, repr=False)
 
 
 def hash_split(source: str) -> str:
@@ -80,6 +105,10 @@ def clip_id(dataset: str, relative: str) -> str:
 
 def _pose_loader(path: Path) -> Callable[[], PoseKeypoints]:
     return lambda: read_pose_keypoints(path)
+
+
+def _raw_loader(path: Path) -> Callable[[], RawPoints]:
+    return lambda: read_raw_pose_points(path)
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -111,8 +140,7 @@ def dgs_sentences(root: Path) -> Iterator[ClipSource]:
             # timings do not apply, so it is kept unlabelled (gloss list still given).
             yield ClipSource(clip_id("dgs_sentences", relative), "dgs_sentences", relative, split, "gsg", "de", text,
                              timing.glosses, "sentence", "timing" if variant == "original" else "unknown",
-                             (pose_path, meta_path), _pose_loader(pose_path),
-                             timing if variant == "original" else None)
+                             (pose_path, meta_path), _pose_loader(pose_path), timing, _raw_loader(pose_path))
 
 
 def dgs_isolated(root: Path) -> Iterator[ClipSource]:
@@ -122,14 +150,14 @@ def dgs_isolated(root: Path) -> Iterator[ClipSource]:
         yield ClipSource(clip_id("dgs_isolated", relative), "dgs_isolated", relative, hash_split(relative), "gsg", "de",
                          path.stem if isolated else "", [path.stem] if isolated else [],
                          "isolated" if isolated else "sentence", "activity" if isolated else "unknown",
-                         (path,), _pose_loader(path))
+                         (path,), _pose_loader(path), raw=_raw_loader(path))
 
 
 def dsgs_isolated(root: Path) -> Iterator[ClipSource]:
     for path in sorted((root / "dsgs_isolated").glob("*.pose")):
         relative = path.relative_to(root).as_posix()
         yield ClipSource(clip_id("dsgs_isolated", relative), "dsgs_isolated", relative, hash_split(relative), "sgg",
-                         "de", "", [], "isolated", "activity", (path,), _pose_loader(path))
+                         "de", "", [], "isolated", "activity", (path,), _pose_loader(path), raw=_raw_loader(path))
 
 
 def lexicon(root: Path, dataset: str, kind: str) -> Iterator[ClipSource]:
@@ -142,11 +170,11 @@ def lexicon(root: Path, dataset: str, kind: str) -> Iterator[ClipSource]:
         glosses = [g for g in row.get("glosses", "").split() if g]
         yield ClipSource(clip_id(dataset, relative), dataset, relative, hash_split(relative),
                          row.get("signed_language", ""), row.get("spoken_language", ""), row.get("words", ""), glosses,
-                         kind, "activity", (path, index_path), _pose_loader(path))
+                         kind, "activity", (path, index_path), _pose_loader(path), raw=_raw_loader(path))
 
 
 def phoenix(root: Path) -> Iterator[ClipSource]:
-    from signeditor.data.phoenix import read_skels_line
+    from signeditor.data.phoenix import raw_skels_line, read_skels_line
 
     folder = root / "phoenix_ptslp"
     for part, split in PHOENIX_SPLITS.items():
@@ -161,7 +189,17 @@ def phoenix(root: Path) -> Iterator[ClipSource]:
             yield ClipSource(clip_id("phoenix_ptslp", relative.replace("#", "_")), "phoenix_ptslp", relative, split,
                              "gsg", "de", texts[i], glosses[i].split(), "sentence", "unknown",
                              (skels, folder / f"{part}.text", folder / f"{part}.gloss"),
-                             lambda line=line, n=i + 1, p=skels: read_skels_line(line, p, n))
+                             lambda line=line, n=i + 1, p=skels: read_skels_line(line, p, n),
+                             raw=lambda line=line, n=i + 1, p=skels: raw_skels_line(line, p, n))
+
+
+def how2sign_sentences(root: Path) -> Iterator[ClipSource]:
+    """Natural continuous ASL sentences (no text or timing): split by file hash like the isolated clips."""
+    for path in sorted((root / "how2sign_sentences").glob("*.pose")):
+        relative = path.relative_to(root).as_posix()
+        yield ClipSource(clip_id("how2sign_sentences", relative), "how2sign_sentences", relative,
+                         hash_split(relative), "ase", "en", "", [], "sentence", "unknown", (path,),
+                         _pose_loader(path), raw=_raw_loader(path))
 
 
 def _lines(path: Path, count: int) -> list[str]:
@@ -181,6 +219,7 @@ def all_sources(root: Path) -> list[ClipSource]:
         ("dsgs_isolated", lambda: dsgs_isolated(root)),
         ("fingerspelling_lexicon", lambda: lexicon(root, "fingerspelling_lexicon", "fingerspelling")),
         ("phoenix_ptslp", lambda: phoenix(root)),
+        ("how2sign_sentences", lambda: how2sign_sentences(root)),
     ]
     sources: list[ClipSource] = []
     for folder, produce in producers:

@@ -118,6 +118,9 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         from signeditor.gui.sign_actions import SignEditing
 
         self.sign_editing = SignEditing(self)  # Sign menu, Sign library dock, sign and lane gestures (issue #16)
+        from signeditor.gui.gloss_alignment import GlossAlignment
+
+        self.gloss_alignment = GlossAlignment(self)  # Edit > Align glosses… (issue #24)
         self._add_nonmanual_panel()
         self._restore_settings()
 
@@ -672,6 +675,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             self.video_review.shutdown()
         if getattr(self, "sign_editing", None) is not None:
             self.sign_editing.library.shutdown()
+        if getattr(self, "gloss_alignment", None) is not None:
+            self.gloss_alignment.shutdown()
         recovery_path().unlink(missing_ok=True)  # a clean close: nothing to recover next time
         event.accept()
 

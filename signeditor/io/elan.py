@@ -112,6 +112,23 @@ def read_elan(path: str | Path, fps: float, tier: str = SIGN_TIER) -> list[Segme
     return segments
 
 
+def read_gloss_sequence(path: str | Path) -> list[str]:
+    """The glosses of an ELAN file's gloss tier in time order: the tier named "Gloss", else the first tier whose
+    name contains "gloss" (any case). FileFormatError when there is none or it is empty."""
+    path = Path(path)
+    eaf = _open_eaf(path)
+    names = sorted(eaf.get_tier_names())
+    candidates = [GLOSS_TIER] if GLOSS_TIER in names else [n for n in names if "gloss" in n.lower()]
+    if not candidates:
+        raise FileFormatError(path, f"no gloss tier (a tier named {GLOSS_TIER!r} or containing 'gloss'); "
+                                    f"tiers: {names}")
+    annotations = sorted(eaf.get_annotation_data_for_tier(candidates[0]))
+    glosses = [str(value).strip() for _, _, value, *_ in annotations if str(value).strip()]
+    if not glosses:
+        raise FileFormatError(path, f"the gloss tier {candidates[0]!r} has no annotations")
+    return glosses
+
+
 def _best_match(segments: list[Segment], start: int, end: int) -> int | None:
     """The sign covering most of the span [start, end), if it covers at least half of it or of itself."""
     best, best_overlap = None, 0

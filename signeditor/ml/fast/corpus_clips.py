@@ -12,8 +12,11 @@ from signeditor.ml.fast.training import FPS, TrainingClip, continuous_sequence, 
 
 
 def load_clips(corpus_dir: str | Path, splits: Sequence[str],
-               shard: Callable[[list], list] | None = None) -> list[TrainingClip]:
+               shard: Callable[[list], list] | None = None, *, mask_stitched: bool = False) -> list[TrainingClip]:
     """Clips of the given splits that carry labels, resampled to the model's frame rate when needed.
+
+    ``mask_stitched`` tags the inserted straight-line transitions of stitched files unknown (-1), so training
+    and model selection never learn or reward finding the joins (a zero-acceleration detector finds them all).
 
     ``corpus_dir`` is a ``signeditor data build`` corpus or a SignSparK LMDB corpus (its clips count as
     sentences); ``shard`` keeps this rank's share before the arrays are read (training on several processes).
@@ -32,6 +35,8 @@ def load_clips(corpus_dir: str | Path, splits: Sequence[str],
         arrays = record.load()
         features = np.asarray(arrays["features"], dtype=np.float32)
         labels = np.asarray(arrays["labels"], dtype=np.int8)
+        if mask_stitched:
+            labels = np.where(arrays["stitched"], np.int8(-1), labels)
         if len(features) < 2 or not np.any(labels >= 1):
             continue
         fps = float(getattr(record, "fps", FPS) or FPS)

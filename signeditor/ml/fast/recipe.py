@@ -56,8 +56,8 @@ def train_and_save(
 ) -> dict:
     began = time.monotonic()
     ctx = init_distributed()  # under torchrun: this rank reads its shard, rank 0 validates and saves
-    train_clips = load_clips(corpus_dir, ("train",), shard=ctx.shard)
-    val_clips = load_clips(corpus_dir, ("val",)) if ctx.is_main else []
+    train_clips = load_clips(corpus_dir, ("train",), shard=ctx.shard, mask_stitched=True)
+    val_clips = load_clips(corpus_dir, ("val",), mask_stitched=True) if ctx.is_main else []
     if not train_clips:
         raise ValueError(f"no labelled training clips in {corpus_dir}")
     counts = {k: sum(c.kind == k for c in train_clips) for k in ("sentence", "isolated", "fingerspelling")}

@@ -49,11 +49,17 @@ def end_tensions(values: np.ndarray, body_frames: np.ndarray, tension: float) ->
     return (tension * rest_weight(values[body_frames[0]]), tension * rest_weight(values[body_frames[-1]]))
 
 
-def hands_error_between_keyframes(pred: np.ndarray, real: np.ndarray, frames: np.ndarray) -> float:
-    """Mean finger-point position error (shoulder widths) on the frames strictly between the keyframes."""
+def hands_error_between_keyframes(pred: np.ndarray, real: np.ndarray, frames: np.ndarray,
+                                  stitched: np.ndarray | None = None) -> float:
+    """Mean finger-point position error (shoulder widths) on the frames strictly between the keyframes,
+    stitched transition frames (``stitched`` True) left out (NaN when nothing else is left)."""
     p, r = forward_kinematics(pred), forward_kinematics(real)
     scale = shoulder_width(r[0])
     between = np.setdiff1d(np.arange(frames[0] + 1, frames[-1]), frames)
+    if stitched is not None:
+        between = between[~stitched[between]]
+        if not len(between):
+            return float("nan")
     hands = list(HAND_POINT_INDICES)
     return float(np.linalg.norm(p[between][:, hands] - r[between][:, hands], axis=-1).mean() / scale)
 

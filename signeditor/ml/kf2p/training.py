@@ -48,6 +48,10 @@ class TrainClip:
     segmenter_labels: np.ndarray | None = None
     #: "sentence" for continuous signing, "isolated" or "fingerspelling" otherwise (the corpus's kinds).
     kind: str = ""
+    #: (T,) True on inserted straight-line transition frames of a stitched file: kept as input, never a target.
+    stitched: np.ndarray | None = None
+    #: Natural continuous signing (a natural-signing dataset's sentence): model selection weighs it on its own.
+    natural_continuous: bool = False
 
 
 @dataclass
@@ -126,8 +130,9 @@ def time_warped(clip: TrainClip, speed: float) -> TrainClip:
     times = np.arange(0.0, clip.features.shape[0] - 1, speed)
     n = len(times)
     fast = None if clip.segmenter_labels is None else _warped_tags(clip.segmenter_labels, speed, n)
+    stitched = None if clip.stitched is None else clip.stitched[np.round(times).astype(int)]
     return TrainClip(interpolate_features(clip.features, times), _warped_tags(clip.labels, speed, n), clip.text,
-                     clip.signed_language, fast, clip.kind)
+                     clip.signed_language, fast, clip.kind, stitched, clip.natural_continuous)
 
 
 def keyframe_examples(clips: list[TrainClip]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -139,7 +144,8 @@ def validation_hands_error(net: KF2PNet | None, clips: list[TrainClip], norm: No
                            tension: float, device: torch.device, steps: int, noise_scale: float) -> float:
     """Finger error (shoulder widths) between whole-clip keyframes, sampled as the editor samples: the mean
     over the kinds of signing of each kind's mean, so the few continuous sentences weigh as much as the many
-    fingerspelled letters when the best weights are chosen.
+    fingerspelled letters when the best weights are chosen. Natural continuous signing is a kind of its own
+    (what translators work on), and stitched transition frames are not scored.
 
     ``net=None`` scores the base spline alone (zero residual), the reference the network must improve on.
     """
@@ -159,7 +165,9 @@ def validation_hands_error(net: KF2PNet | None, clips: list[TrainClip], norm: No
         else:
             pred = generator.generate_features(clip.features * mask, mask, text=clip.text,
                                                signed_language=clip.signed_language)
-        errors.setdefault(clip.kind, []).append(hands_error_between_keyframes(pred, clip.features, frames))
+        error = hands_error_between_keyframes(pred, clip.features, frames, clip.stitched)
+        if np.isfinite(error):
+            errors.setdefault("natural_continuous" if clip.natural_continuous else clip.kind, []).append(error)
     return float(np.mean([np.mean(kind) for kind in errors.values()])) if errors else float("nan")
 
 
@@ -208,6 +216,8 @@ class Batch:
     text_ids: torch.Tensor
     text_weights: torch.Tensor
     language: torch.Tensor
+    #: (B, 1, T) 1 on the frames the losses score: real (not padding) and not an inserted stitched transition.
+    loss_mask: torch.Tensor
 
 
 def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfig, norm: Normaliser,
@@ -225,6 +235,7 @@ def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfi
     colmask = np.zeros_like(x1)
     smask = np.zeros((b, padded, cfg.model.anchor_channels), np.float32)
     lmask = np.zeros((b, padded, 1), np.float32)
+    scored = np.zeros_like(lmask)
     texts: list[str] = []
     langs: list[int] = []
     continuous = [c for c in clips if c.kind == "sentence"] if cfg.continuous_share > 0 else []
@@ -254,6 +265,7 @@ def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfi
         colmask[i, :n] = cond.column_mask
         smask[i, :n] = cond.anchor_channels(cfg.model.timing_channels)
         lmask[i, :n] = 1.0
+        scored[i, :n, 0] = 1.0 if clip.stitched is None else ~clip.stitched[start:start + n]
         drop_text = dropout and rng.random() < cfg.text_dropout
         texts.append("" if drop_text else clip.text)
         langs.append(0 if drop_text else language_index(languages, clip.signed_language))
@@ -262,7 +274,7 @@ def make_batch(clips: list[TrainClip], rng: np.random.Generator, cfg: TrainConfi
     def t(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(a).transpose(1, 2).contiguous()
 
-    return Batch(t(x1), t(interp), t(colmask), t(smask), t(lmask), ids, weights, torch.tensor(langs))
+    return Batch(t(x1), t(interp), t(colmask), t(smask), t(lmask), ids, weights, torch.tensor(langs), t(scored))
 
 
 #: A masked mean, sum(values * weight) / sum(weight): per process, or over all ranks' rows (GlobalMaskedMean).
@@ -286,7 +298,8 @@ def flow_losses(net: nn.Module, batch: Batch, generator: torch.Generator | None 
                 noise_scales: tuple[float, ...] = (0.0, 0.0, 0.5), t_zero_prob: float = 0.0,
                 position_loss: HandPositionLoss | None = None, *, noise_rows: NoiseRows | None = None,
                 mean: MaskedMean = masked_mean) -> dict[str, torch.Tensor]:
-    """The four loss terms for one batch (keyframe columns excluded: they are given, not generated)."""
+    """The four loss terms for one batch (keyframe columns excluded: they are given, not generated; stitched
+    transition frames are seen by the network but never scored)."""
     device = batch.x1.device
     x1 = batch.x1
     bsz = x1.shape[0]
@@ -305,7 +318,8 @@ def flow_losses(net: nn.Module, batch: Batch, generator: torch.Generator | None 
     cond = module.condition(t, batch.text_ids, batch.text_weights, batch.language, scales.to(device))
     v_hat = net(x_t, batch.interp, batch.stream_mask, batch.length_mask, cond)
     x1_hat = (x_t + (1 - tt) * v_hat) * free
-    lm = batch.length_mask
+    lm = batch.length_mask * batch.loss_mask
+    free = free * batch.loss_mask
     vel_w = lm[..., 1:] * lm[..., :-1]
     acc_w = vel_w[..., 1:] * vel_w[..., :-1]
     dx_hat, dx = x1_hat.diff(dim=-1), x1.diff(dim=-1)

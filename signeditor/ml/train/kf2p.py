@@ -124,7 +124,8 @@ def load_train_clips(data: Path, split: str, *, with_text: bool = True,
         text = " ".join([record.text, *record.glosses]).strip() if with_text else ""
         features = arrays["features"].astype(np.float32)
         fast_tags = segmenter_tags(features) if segmenter_tags is not None else None
-        clips.append(TrainClip(features, labels, text, record.signed_language, fast_tags, record.kind))
+        clips.append(TrainClip(features, labels, text, record.signed_language, fast_tags, record.kind,
+                               arrays["stitched"].astype(bool), record.natural_continuous))
     return clips
 
 

@@ -1,0 +1,132 @@
+"""Gloss-guided alignment, boundary metrics, the count-given speed baseline and the 2D track features."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from signeditor.core.gloss_alignment import DurationPrior, GlossAlignmentError, align_glosses, parse_glosses
+from signeditor.core.hand_tracks import normalise_tracks, track_features, tracks_from_motion
+from signeditor.core.motion import Motion
+from signeditor.core.segmentation_metrics import segmentation_scores, sign_boundaries
+from signeditor.core.segments import IN_SIGN, NON_SIGN, SIGN_START, Segment
+from signeditor.core.speed_baseline import speed_minima_given_count
+
+
+def _noisy_probabilities(truth: list[Segment], n_frames: int, rng: np.random.Generator) -> np.ndarray:
+    """Frame probabilities that favour the true tags (0.6-0.9) with the rest spread at random: built from the
+    known segments, independently of the alignment."""
+    probs = rng.uniform(0.05, 0.2, size=(n_frames, 3))
+    for f in range(n_frames):
+        probs[f, NON_SIGN] = rng.uniform(0.6, 0.9)
+    for s in truth:
+        probs[s.start:s.end, IN_SIGN] = rng.uniform(0.6, 0.9, size=s.length)
+        probs[s.start:s.end, NON_SIGN] = rng.uniform(0.05, 0.2, size=s.length)
+        probs[s.start, SIGN_START] = 0.9
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def test_alignment_returns_exactly_the_glosses_in_order_on_known_boundaries() -> None:
+    rng = np.random.default_rng(0)
+    # Signs of 8-14 frames, some touching (no gap), some with a rest between.
+    truth = [Segment(4, 14), Segment(14, 26), Segment(30, 38), Segment(38, 52), Segment(57, 66)]
+    glosses = ["IX-1P", "SEE", "JOHN", "YESTERDAY", "IX"]
+    probs = _noisy_probabilities(truth, 72, rng)
+    aligned = align_glosses(probs, glosses, fps=30.0)
+    assert [s.gloss for s in aligned] == glosses
+    assert all(a.end <= b.start for a, b in itertools.pairwise(aligned))
+    for got, want in zip(aligned, truth, strict=True):
+        assert abs(got.start - want.start) <= 1 and abs(got.end - want.end) <= 1
+
+
+@pytest.mark.parametrize("n_glosses", [1, 3, 8])
+def test_alignment_lays_any_count_the_user_gives(n_glosses: int) -> None:
+    """Fewer or more glosses than the clip shows: still exactly that many signs, inside the clip, in order."""
+    truth = [Segment(4, 14), Segment(20, 30), Segment(36, 46)]
+    probs = _noisy_probabilities(truth, 50, np.random.default_rng(1))
+    glosses = [f"G{i}" for i in range(n_glosses)]
+    aligned = align_glosses(probs, glosses, fps=25.0, prior=DurationPrior(weight=0.5))
+    assert [s.gloss for s in aligned] == glosses
+    assert aligned[0].start >= 0 and aligned[-1].end <= 50
+    assert all(a.end <= b.start for a, b in itertools.pairwise(aligned))
+
+
+def test_alignment_refuses_an_empty_list_and_more_glosses_than_frames() -> None:
+    probs = np.full((5, 3), 1 / 3)
+    with pytest.raises(GlossAlignmentError, match="empty"):
+        align_glosses(probs, [], 25.0)
+    with pytest.raises(GlossAlignmentError, match="6 glosses but only 5 frames"):
+        align_glosses(probs, list("ABCDEF"), 25.0)
+    assert [s.length for s in align_glosses(probs, list("ABCDE"), 25.0)] == [1] * 5
+
+
+def test_parse_glosses_splits_on_spaces_and_commas() -> None:
+    assert parse_glosses(" IX-1P, SEE  JOHN,,") == ["IX-1P", "SEE", "JOHN"]
+    assert parse_glosses("  ") == []
+
+
+def test_boundary_scores_on_a_hand_built_case() -> None:
+    truth = [Segment(0, 10), Segment(12, 20), Segment(20, 30)]  # boundaries at 11 and 20
+    assert list(sign_boundaries(truth)) == [11.0, 20.0]
+    predicted = [Segment(0, 12), Segment(13, 25), Segment(25, 30)]  # boundaries at 12.5 and 25
+    scores = segmentation_scores([predicted], [truth])
+    # 12.5 is within 2 frames of 11, 25 is 5 frames from 20: one match of two on each side.
+    assert scores["boundary_f1_2frames"] == pytest.approx(0.5)
+    # Same count: paired by rank, errors 1.5 and 5.
+    assert scores["boundary_err_median_frames"] == pytest.approx(3.25)
+
+
+def test_speed_minima_given_count_cuts_at_the_slowest_frames() -> None:
+    # A wrist whose speed swings between 0 and 2, stopping at frames 20 and 45: the two cuts fall there.
+    t = np.arange(70, dtype=float)
+    x = np.cumsum(1.0 - np.cos((t - 20) / 25 * 2 * np.pi)) / 30.0
+    wrists = np.zeros((70, 2, 2))
+    wrists[:, 1, 0] = x
+    segments = speed_minima_given_count(wrists, 30.0, 3)
+    assert segments[0].start == 0 and segments[-1].end == 70
+    assert len(segments) == 3
+    assert abs(segments[0].end - 20) <= 1 and abs(segments[1].end - 45) <= 1
+
+
+def test_track_normalisation_removes_camera_distance_and_position() -> None:
+    rng = np.random.default_rng(2)
+    tracks = rng.normal(size=(40, 3, 2))
+    moved = tracks * 37.0 + np.array([120.0, -80.0])  # another camera: pixels, elsewhere in the image
+    assert np.allclose(normalise_tracks(tracks), normalise_tracks(moved))
+    assert np.allclose(track_features(tracks, 30.0), track_features(moved, 30.0), atol=1e-4)
+    # A clip at another frame rate is resampled to 30 fps: 50 frames at 25 fps last 2 s, so 60 frames.
+    assert track_features(rng.normal(size=(50, 3, 2)), 25.0).shape[0] == 60
+
+
+def test_projected_skeleton_puts_the_signers_right_hand_on_the_right() -> None:
+    tracks = tracks_from_motion(Motion.rest(3))
+    left, right, head = tracks[0]
+    assert left[0] < head[0] < right[0]
+    assert head[1] > max(left[1], right[1])  # y up: the head above the resting hands
+
+
+def test_projected_tracks_agree_with_full_forward_kinematics() -> None:
+    """The cheap chain (arms and neck only) against the whole skeleton's forward kinematics, on random poses."""
+    from scipy.spatial.transform import Rotation
+
+    from signeditor.core import rotations
+    from signeditor.core.kinematics import forward_kinematics
+    from signeditor.core.skeleton import JOINT_INDEX
+
+    n_joints = Motion.rest(1).features.shape[1] // 6
+    matrices = Rotation.random(12 * n_joints, random_state=5).as_matrix().reshape(12, n_joints, 3, 3)
+    motion = Motion(25.0, rotations.matrix_to_rot6d(matrices).reshape(12, -1).astype(np.float32))
+    points = forward_kinematics(motion.features)[:, [JOINT_INDEX[j] for j in ("L_Wrist", "R_Wrist", "Head")], :2]
+    expected = np.stack([-points[..., 0], points[..., 1]], axis=-1)
+    np.testing.assert_allclose(tracks_from_motion(motion), expected, atol=1e-5)
+
+
+def test_alignment_keeps_a_sign_longer_than_the_usual_limit_whole() -> None:
+    """A 12 s sign (an isolated sign with a long hold) beside a short one: not cut into pieces of the limit."""
+    truth = [Segment(10, 310), Segment(320, 335)]
+    probs = _noisy_probabilities(truth, 345, np.random.default_rng(6))
+    aligned = align_glosses(probs, ["HOLD", "SHORT"], fps=25.0)
+    for got, want in zip(aligned, truth, strict=True):
+        assert abs(got.start - want.start) <= 1 and abs(got.end - want.end) <= 1

@@ -1,0 +1,75 @@
+"""The stitched-transition detector against hand-built joins and a natural recording."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from signeditor.core.stitching import find_linear_runs, gloss_spans_from_runs, stitched_frame_mask
+
+
+def _natural_piece(rng: np.random.Generator, n_frames: int, n_points: int) -> np.ndarray:
+    """Smooth random motion plus tracker-like noise, in pixels (what a real sign span looks like)."""
+    t = np.arange(n_frames)[:, None, None]
+    phase = rng.uniform(0, 2 * np.pi, (1, n_points, 3))
+    centre = rng.uniform(200, 800, (1, n_points, 3))
+    return centre + 40 * np.sin(0.2 * t + phase) + rng.normal(0, 0.5, (n_frames, n_points, 3))
+
+
+def _stitch(pieces: list[np.ndarray], gaps: list[int]) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Join pieces with ``gap`` inserted frames each, on the straight line from one piece's last
+    frame to the next piece's first, at constant speed; return the clip and the inserted runs."""
+    frames = [pieces[0]]
+    runs = []
+    cursor = len(pieces[0])
+    for gap, piece in zip(gaps, pieces[1:], strict=True):
+        a, b = frames[-1][-1], piece[0]
+        weights = (np.arange(1, gap + 1) / (gap + 1))[:, None, None]
+        frames.append(a[None] + weights * (b - a)[None])
+        runs.append((cursor, cursor + gap))
+        frames.append(piece)
+        cursor += gap + len(piece)
+    return np.concatenate(frames).astype(np.float32), runs
+
+
+def test_finds_the_inserted_runs_of_a_stitched_clip_and_the_glosses_between_them() -> None:
+    rng = np.random.default_rng(3)
+    pieces = [_natural_piece(rng, n, 30) for n in (12, 7, 20, 9)]
+    clip, expected = _stitch(pieces, [3, 5, 8])
+    runs = find_linear_runs(clip)
+    assert runs == expected
+    mask = stitched_frame_mask(len(clip), runs)
+    assert mask.sum() == 3 + 5 + 8
+    assert not mask[:12].any() and mask[12:15].all()
+    spans = gloss_spans_from_runs(len(clip), runs, 4)
+    assert spans is not None
+    assert [stop - start for start, stop in spans] == [12, 7, 20, 9]
+    assert gloss_spans_from_runs(len(clip), runs, 5) is None
+
+
+def test_missing_points_do_not_hide_a_run_and_holds_are_not_runs() -> None:
+    rng = np.random.default_rng(4)
+    clip, expected = _stitch([_natural_piece(rng, 10, 8), _natural_piece(rng, 10, 8)], [4])
+    valid = np.ones(clip.shape[:2], dtype=bool)
+    clip[11, 2] = 0.0  # a lost detection inside the transition, zeroed
+    valid[12, 5] = False  # and one with confidence 0
+    clip[12, 5] = 12345.0
+    assert find_linear_runs(clip, valid) == expected
+    frozen = np.concatenate([_natural_piece(rng, 10, 8), np.repeat(_natural_piece(rng, 1, 8), 6, axis=0)])
+    assert find_linear_runs(frozen) == []
+
+
+def test_a_natural_recording_has_no_linear_runs(shared_signdata: Path) -> None:
+    from pose_format import Pose
+
+    files = sorted((shared_signdata / "how2sign_sentences").glob("*.pose"))[:3]
+    assert files
+    for path in files:
+        body = Pose.read(path.read_bytes()).body
+        points = np.asarray(body.data[:, 0].data)
+        valid = np.asarray(body.confidence[:, 0]) > 0
+        assert find_linear_runs(points, valid) == [], path.name
+    stitched = Pose.read((shared_signdata / "dgs_sentences" / "train_12_original.pose").read_bytes()).body
+    runs = find_linear_runs(np.asarray(stitched.data[:, 0].data), np.asarray(stitched.confidence[:, 0]) > 0)
+    assert len(runs) == 13
