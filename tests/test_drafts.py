@@ -29,7 +29,7 @@ def lexicon_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def builder(lexicon_dir: Path) -> DraftBuilder:
-    settings = DraftSettings(low_pass_hz=0.0)  # raw layout, so kept sign frames can be compared exactly
+    settings = DraftSettings(low_pass_hz=0.0, join_low_pass_hz=0.0)  # raw layout: kept sign frames compare exactly
     return DraftBuilder(read_lexicon(lexicon_dir), ClipLibrary(MiddleSegmenter()), None, settings)
 
 
@@ -153,6 +153,24 @@ def test_transitions_have_no_jumps(builder: DraftBuilder) -> None:
     wrist = forward_kinematics(motion.features)[:, 13]  # R_Wrist
     step = np.linalg.norm(np.diff(wrist, axis=0), axis=-1)
     assert step.max() < 0.05  # metres per frame: nothing teleports at a join (1.25 m/s at 25 fps)
+
+
+def test_joins_are_smoothed_and_sign_cores_kept(builder: DraftBuilder) -> None:
+    """The join low-pass lowers the wrist's largest velocity change at every join and leaves every frame more
+    than join_blend_frames away from a transition exactly as laid out."""
+    from signeditor.core.kinematics import forward_kinematics
+
+    raw = builder.build("Kinder essen Pizza", "de", "sgg")
+    smooth_builder = DraftBuilder(builder.lexicon, builder.clips, None,
+                                  DraftSettings(low_pass_hz=0.0, join_low_pass_hz=3.0, join_blend_frames=4))
+    smooth = smooth_builder.build("Kinder essen Pizza", "de", "sgg")
+    near = np.zeros(raw.project.motion.n_frames, bool)
+    for a, b in raw.transitions:
+        near[max(0, a - 4):b + 4] = True
+        wrists = [forward_kinematics(r.project.motion.features[max(0, a - 6):b + 6])[:, 13] for r in (raw, smooth)]
+        jumps = [np.linalg.norm(np.diff(w, n=2, axis=0), axis=-1).max() for w in wrists]
+        assert jumps[1] < 0.8 * jumps[0], (a, b, jumps)
+    np.testing.assert_array_equal(smooth.project.motion.features[~near], raw.project.motion.features[~near])
 
 
 def test_unsignable_words_leave_a_marked_gap_and_the_rest_builds(builder: DraftBuilder) -> None:

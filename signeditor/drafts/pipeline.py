@@ -64,6 +64,10 @@ class DraftSettings:
     seed: int = 0
     #: Cut-off (Hz) of the zero-phase low-pass over the finished draft; 0 keeps the raw join.
     low_pass_hz: float = 6.0
+    #: Cut-off (Hz) of a stronger low-pass over each join (its transition plus join_blend_frames into the signs,
+    #: faded in and out over those frames); 0 leaves the joins as generated. See join_smoothed.
+    join_low_pass_hz: float = 3.0
+    join_blend_frames: int = 8
     #: Letters per second of fingerspelled words (each letter's clip is retimed to fit).
     letters_per_second: float = DEFAULT_LETTERS_PER_SECOND
 
@@ -108,6 +112,30 @@ def _bridge(before: np.ndarray, after: np.ndarray, n_frames: int) -> np.ndarray:
     keys = [(0, before[0]), (1, before[-1]), (n_frames + 2, after[0]), (n_frames + 3, after[-1])]
     anchors = AnchorSet(Anchor(f, pose) for f, pose in keys)
     return interpolate_between_anchors(n_frames + 4, anchors, method="cubic")[2 : 2 + n_frames]
+
+
+def join_smoothed(features: np.ndarray, windows: list[tuple[int, int]], fps: float, cutoff_hz: float,
+                  blend_frames: int) -> np.ndarray:
+    """The joins low-passed at ``cutoff_hz``, the signs left as they are.
+
+    Where a transition meets a kept sign the hands change speed abruptly (the transition is pinned to the sign
+    in position only), which reads as a jolt rather than signing. Fluent signers blend a sign's end into the
+    movement to the next; the draft approximates that by a zero-phase low-pass over each transition that fades
+    out over ``blend_frames`` into each neighbouring sign (weight 1 inside the transition, a linear ramp to 0),
+    so sign cores away from a join are unchanged.
+    """
+    weight = np.zeros(len(features))
+    ramp = np.arange(1, blend_frames + 1) / (blend_frames + 1)
+    for start, stop in windows:
+        weight[start:stop] = 1.0
+        for frames, values in ((np.arange(start - blend_frames, start), ramp),
+                               (np.arange(stop, stop + blend_frames), ramp[::-1])):
+            keep = (frames >= 0) & (frames < len(features))
+            weight[frames[keep]] = np.maximum(weight[frames[keep]], values[keep])
+    if not weight.any():
+        return features
+    smooth = low_pass(features, fps, cutoff_hz)
+    return (weight[:, None] * smooth + (1 - weight[:, None]) * features).astype(np.float32)
 
 
 @dataclass
@@ -169,6 +197,10 @@ class DraftBuilder:
             # One low-pass over the joined draft (as spoken-to-signed does over its keypoints) evens out the seams
             # where generated transitions meet clip motion; anchors are then re-taken from the final motion.
             motion = Motion(motion.fps, low_pass(motion.features, motion.fps, self.settings.low_pass_hz))
+        if self.settings.join_low_pass_hz > 0:
+            motion = Motion(motion.fps, join_smoothed(motion.features, windows, motion.fps,
+                                                      self.settings.join_low_pass_hz, self.settings.join_blend_frames))
+        if self.settings.low_pass_hz > 0 or self.settings.join_low_pass_hz > 0:
             anchors = anchors_from_segments(motion, self._fast_segments(placed), policy=self.settings.keyframe_policy)
         t2 = time.perf_counter()
         project = Project(
