@@ -211,3 +211,17 @@ def test_dgs_sentence_export_carries_its_metadata(shared_signdata: Path, tmp_pat
     assert main(["export", str(pose), "-f", "signspark", "-o", str(tmp_path)]) == 0
     record = read_signspark_record(tmp_path / "train_1_original.signspark.npz")
     assert (record.translation, record.language) == (german["german"], "gsg")
+
+
+def test_segment_takes_a_database(tmp_path: Path) -> None:
+    """`signeditor segment X.lmdb` (or its data.mdb) segments the database's first clip with FAST."""
+    inputs = [sample_copy(tmp_path / f"in/c{i}.signproj") for i in range(2)]
+    assert main(["export", *map(str, inputs), "-f", "lmdb", "--signspark-layout", str(tmp_path / "data"),
+                 "--dev-fraction", "0.0"]) == 0
+    database = next((tmp_path / "data" / "lmdb" / "train").glob("*.lmdb"))
+    first = read_signspark_lmdb(database)[0]
+    for source in (database, database / "data.mdb"):
+        out = tmp_path / f"{source.name}.json"
+        assert main(["segment", str(source), "-o", str(out)]) == 0
+        document = json.loads(out.read_text())
+        assert document["n_frames"] == first.motion.n_frames and document["segments"]
