@@ -143,7 +143,12 @@ def run_export(args: argparse.Namespace) -> int:
     if layout_clips:
         from signeditor.ml.signspark_layout import write_signspark_layout
 
-        layout = write_signspark_layout(layout_clips, args.signspark_layout, args.layout_name, args.dev_fraction)
+        try:
+            layout = write_signspark_layout(layout_clips, args.signspark_layout, args.layout_name,
+                                            args.dev_fraction)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         for split, database in layout.databases.items():
             print(f"wrote {database} ({split})")
         print(f"wrote {layout.keyframe_file}\ntrain with SignSparK:\n  {layout.overrides}")
