@@ -162,7 +162,7 @@ class DraftPanel(QtWidgets.QWidget):
         self._wanted_languages: tuple[str, str] | None = None
 
         self.text = QtWidgets.QPlainTextEdit()
-        self.text.setPlaceholderText("Type a sentence, e.g. Kinder essen Pizza")
+        self.text.setPlaceholderText("Type a sentence (Kinder essen Pizza) or glosses in capitals (HALLO WIE DIR)")
         self.text.setMaximumHeight(80)
         self.spoken = QtWidgets.QComboBox()
         self.signed = QtWidgets.QComboBox()
