@@ -17,6 +17,8 @@ import torch
 from signeditor.io.atomic import atomic_writer
 
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
+#: The merged keyframe file of a data root, beside its split folders (``DATA_ROOT/lmdb/keyframes.pt``).
+LAYOUT_KEYFRAME_NAME = "keyframes.pt"
 
 
 def keyframe_file_path(export_path: str | Path) -> Path:
@@ -39,7 +41,7 @@ def read_keyframe_file(path: str | Path) -> dict[str, dict[str, list[int]]]:
 
 def layout_keyframe_file(root: str | Path) -> Path:
     """The one keyframe file of a SignSparK data root (``DATA_ROOT/lmdb/keyframes.pt``), for every database in it."""
-    return Path(root) / "lmdb" / "keyframes.pt"
+    return Path(root) / "lmdb" / LAYOUT_KEYFRAME_NAME
 
 
 def stored_keyframes(export_path: str | Path, clip_id: str) -> list[int] | None:
@@ -52,7 +54,7 @@ def stored_keyframes(export_path: str | Path, clip_id: str) -> list[int] | None:
     path = Path(export_path)
     candidates = [keyframe_file_path(path)]
     if path.parent.name in SPLITS:
-        candidates.append(path.parent.parent / "keyframes.pt")
+        candidates.append(path.parent.parent / LAYOUT_KEYFRAME_NAME)
     for candidate in candidates:
         if not candidate.is_file():
             continue
