@@ -17,6 +17,7 @@ from signeditor.core.project import Project
 from signeditor.io.formats import (
     clip_id_of,
     export_project,
+    open_lmdb_clip,
     open_project,
     resolve_export_format,
 )
@@ -54,10 +55,38 @@ def open_document(path: str | Path, *, clip: str | None = None, progress: Progre
         report(stage, fraction)
 
     checkpoint("reading", 0.0)
-    path = Path(path)
+    path = database_path(Path(path))
+    if path.name.lower().endswith(".lmdb"):
+        project, clip_id = open_lmdb_clip(path, clip)
+    else:
+        project, clip_id = open_project(path, clip=clip), clip_id_of(path)
+    return complete_import(with_stored_keyframes(project, path, clip_id), path, checkpoint)
+
+
+def database_path(path: Path) -> Path:
+    """``db.lmdb/data.mdb`` (the file a dialog can pick inside an LMDB database folder) -> ``db.lmdb``."""
     if path.name == "data.mdb" and path.parent.name.lower().endswith(".lmdb"):
-        path = path.parent  # the file a dialog can pick inside an LMDB database folder
-    return complete_import(open_project(path, clip=clip), path, checkpoint)
+        return path.parent
+    return path
+
+
+def with_stored_keyframes(project: Project, path: Path, clip_id: str) -> Project:
+    """A SignSparK export re-opened gets back the anchors we exported (its keyframe file's frames, see
+    :func:`~signeditor.ml.signspark_keyframes.stored_keyframes`), not anchors re-derived from its labels."""
+    if not path.name.lower().endswith((".lmdb", ".signspark.npz")) or len(project.anchors):
+        return project
+    from signeditor.ml.signspark_keyframes import stored_keyframes
+
+    frames = stored_keyframes(path, clip_id)
+    if not frames or max(frames) >= project.motion.n_frames or min(frames) < 0:
+        return project
+    from signeditor.core.anchors import Anchor, AnchorSet
+
+    def label(frame: int) -> str:
+        return next((s.gloss for s in project.segments if s.start <= frame <= s.end and s.gloss), "")
+
+    project.anchors = AnchorSet(Anchor(f, project.motion.features[f], label=label(f)) for f in frames)
+    return project
 
 
 def complete_import(project: Project, path: str | Path, checkpoint: ProgressFn | None = None) -> Project:

@@ -110,3 +110,23 @@ def test_video_export_films_the_avatar_with_its_face(tmp_path):
     changed = [int((np.abs(a.astype(int) - b.astype(int)).sum(-1) > 60).sum())
                for a, b in zip(plain, marked, strict=True)]
     assert changed[2] > 4 * max(changed[0], 5), "the brows moved in the middle, not at the neutral start"
+
+
+def test_cli_glb_uses_the_editors_avatar_with_its_face_by_default(tmp_path):
+    """Without --avatar, the CLI's GLB is the editor's default avatar, its face channel as animated shape keys
+    (read back with pygltflib); --avatar mannequin gives the faceless mannequin."""
+    project = load_project(SAMPLE_PROJECT)
+    project.face_keys = tuple(preset_keys("wh-question", 10, 40))
+    source = tmp_path / "x.v1.signproj"
+    save_project(project, source)
+    assert cli_main(["export", str(source), "-f", "glb", "-o", str(tmp_path / "out")]) == 0
+    gltf = gl.GLTF2().load(str(tmp_path / "out" / "x.v1.glb"))
+    assert gltf.meshes[0].name == DEFAULT_AVATAR.partition(":")[2]
+    names = gltf.meshes[0].extras["targetNames"]
+    weights_channel = next(c for c in gltf.animations[0].channels if c.target.path == "weights")
+    weights = _read(gltf, gltf.animations[0].samplers[weights_channel.sampler].output)
+    weights = weights.reshape(project.motion.n_frames, len(names))
+    assert weights[25].max() > 0.5 and weights[0].max() == 0.0
+    assert cli_main(["export", str(source), "-f", "glb", "-o", str(tmp_path / "plain"), "--avatar", "mannequin"]) == 0
+    plain = gl.GLTF2().load(str(tmp_path / "plain" / "x.v1.glb"))
+    assert not any(p.targets for m in plain.meshes for p in m.primitives)

@@ -75,3 +75,16 @@ def test_blender_plays_the_avatar_face(tmp_path: Path, shared_signdata: Path) ->
     moving = {name: span for name, span in blender_import(Path(path))["shape_key_range"].items() if span > 0.05}
     assert any("MouthOpen" in name for name in moving), sorted(moving)
     assert len(moving) >= 5
+
+
+@pytest.mark.shared_data
+def test_blender_plays_the_face_of_a_cli_glb(tmp_path: Path, shared_signdata: Path) -> None:
+    """`signeditor export X.pose -f glb`, no --avatar: the editor's default avatar, its face playing in Blender."""
+    from signeditor.cli import main
+
+    source = shared_signdata / "dgs_sentences" / "train_1_original.pose"
+    assert main(["export", str(source), "-f", "glb", "-o", str(tmp_path)]) == 0
+    keys = blender_import(tmp_path / "train_1_original.glb")["shape_key_range"]
+    moving = {name: span for name, span in keys.items() if span > 0.05}
+    assert any("MouthOpen" in name for name in moving), sorted(moving)
+    assert len(moving) >= 5

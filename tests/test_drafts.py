@@ -29,7 +29,7 @@ def lexicon_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def builder(lexicon_dir: Path) -> DraftBuilder:
-    settings = DraftSettings(low_pass_hz=0.0)  # raw layout, so kept sign frames can be compared exactly
+    settings = DraftSettings(low_pass_hz=0.0, join_low_pass_hz=0.0)  # raw layout: kept sign frames compare exactly
     return DraftBuilder(read_lexicon(lexicon_dir), ClipLibrary(MiddleSegmenter()), None, settings)
 
 
@@ -108,6 +108,40 @@ def test_plan_signs_known_words_and_fingerspells_the_rest(lexicon_dir: Path) -> 
     assert any("'Oskar'" in w and "K" in w for w in plan.warnings)
 
 
+def test_plan_reads_typed_glosses(tmp_path: Path) -> None:
+    """Capitals are glosses: looked up among the signed language's glosses without variant marks, a hyphenated
+    gloss by its parts, then as a word; a sentence in ordinary case is not."""
+    rows = ["path,spoken_language,signed_language,start,end,words,glosses,priority",
+            "a.pose,de,gsg,0,0,hallo,HALLO1A^,0", "b.pose,de,gsg,0,0,wie,WIE1^,0",
+            "c.pose,de,gsg,0,0,gehen,GEHT1*,0", "d.pose,de,gsg,0,0,es,ES2^,0", "e.pose,de,gsg,0,0,dir,DU1^,0",
+            "f.pose,de,gsg,0,0,Wiese,WIE3B,1"]
+    (tmp_path / "index.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    planner = Planner(read_lexicon(tmp_path), "de", "gsg")
+    plan = planner.plan("HALLO WIE GEHT-ES DIR")
+    assert [s.label for s in plan.signs] == ["HALLO1A^", "WIE1^", "GEHT1*", "ES2^", "DU1^"]
+    assert [s.label for s in planner.plan("Hallo wie").signs] == ["HALLO1A^", "WIE1^"]
+
+
+def test_plan_splits_compounds_before_fingerspelling(lexicon_dir: Path) -> None:
+    plan = Planner(read_lexicon(lexicon_dir), "de", "sgg").plan("Kinderpizza essen")
+    assert [(s.label, s.word) for s in plan.signs] == [("KINDER", "Kinderpizza"), ("PIZZA", "Kinderpizza"),
+                                                        ("ESSEN", "essen")]
+    assert lexicon_hit_rate(read_lexicon(lexicon_dir), [("Kinderpizza essen", "de", "sgg")]) == 1.0
+
+
+def test_a_comma_is_held(builder: DraftBuilder) -> None:
+    """After a comma the signer holds the sign's last pose (pause_s) before moving to the next sign."""
+    plain = builder.build("Kinder Pizza", "de", "sgg")
+    paused = builder.build("Kinder, Pizza", "de", "sgg")
+    assert [s.pause_after for s in paused.plan.signs] == [True, False]
+    hold = round(builder.settings.pause_s * 25)
+    (a, b), = plain.transitions
+    (c, d), = paused.transitions
+    assert (c - a, d - c) == (hold, b - a) and paused.project.motion.n_frames == plain.project.motion.n_frames + hold
+    held = paused.project.motion.features[a - 1:c]
+    np.testing.assert_array_equal(held, np.repeat(held[:1], len(held), axis=0))
+
+
 def test_plan_numbers_use_digit_words(lexicon_dir: Path) -> None:
     plan = Planner(read_lexicon(lexicon_dir), "de", "sgg").plan("Pizza 3")
     assert [s.label for s in plan.signs] == ["PIZZA", "fs-R", "fs-E", "fs-I", "?drei"]  # no D in the alphabet
@@ -153,6 +187,24 @@ def test_transitions_have_no_jumps(builder: DraftBuilder) -> None:
     wrist = forward_kinematics(motion.features)[:, 13]  # R_Wrist
     step = np.linalg.norm(np.diff(wrist, axis=0), axis=-1)
     assert step.max() < 0.05  # metres per frame: nothing teleports at a join (1.25 m/s at 25 fps)
+
+
+def test_joins_are_smoothed_and_sign_cores_kept(builder: DraftBuilder) -> None:
+    """The join low-pass lowers the wrist's largest velocity change at every join and leaves every frame more
+    than join_blend_frames away from a transition exactly as laid out."""
+    from signeditor.core.kinematics import forward_kinematics
+
+    raw = builder.build("Kinder essen Pizza", "de", "sgg")
+    smooth_builder = DraftBuilder(builder.lexicon, builder.clips, None,
+                                  DraftSettings(low_pass_hz=0.0, join_low_pass_hz=3.0, join_blend_frames=4))
+    smooth = smooth_builder.build("Kinder essen Pizza", "de", "sgg")
+    near = np.zeros(raw.project.motion.n_frames, bool)
+    for a, b in raw.transitions:
+        near[max(0, a - 4):b + 4] = True
+        wrists = [forward_kinematics(r.project.motion.features[max(0, a - 6):b + 6])[:, 13] for r in (raw, smooth)]
+        jumps = [np.linalg.norm(np.diff(w, n=2, axis=0), axis=-1).max() for w in wrists]
+        assert jumps[1] < 0.8 * jumps[0], (a, b, jumps)
+    np.testing.assert_array_equal(smooth.project.motion.features[~near], raw.project.motion.features[~near])
 
 
 def test_unsignable_words_leave_a_marked_gap_and_the_rest_builds(builder: DraftBuilder) -> None:

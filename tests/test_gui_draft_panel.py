@@ -154,3 +154,17 @@ def test_fresh_install_drafts_hallo_in_dgs_from_the_bundled_alphabet(qtbot, make
         qtbot.mouseClick(panel.generate_button, QtCore.Qt.MouseButton.LeftButton)
     assert [s.gloss for s in win.document.project.segments] == ["fs-H", "fs-A", "fs-L", "fs-L", "fs-O"]
     assert win.play_timer.isActive()
+
+
+def test_nonmanuals_switch_marks_a_question(qtbot, window: MainWindow) -> None:
+    """The panel's switch does what `signeditor draft --nonmanuals` does: a question gets its brows; off, none."""
+    panel = window.draft_panel
+    assert panel.nonmanuals.isChecked()
+    asked = generate(qtbot, window, "Essen Kinder Pizza?")
+    brows = {k.lane for k in asked.face_keys}
+    assert "Brows" in brows and asked.face_at(asked.segments[1].start).max() > 0.5
+    box = panel.nonmanuals
+    qtbot.mouseClick(box, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(8, box.height() // 2))  # its box
+    assert not panel.nonmanuals.isChecked()
+    assert generate(qtbot, window, "Essen Kinder Pizza?").face_keys == ()
+    assert str(panel.settings.value("drafts/nonmanuals")) == "false"

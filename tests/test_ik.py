@@ -99,6 +99,28 @@ def test_never_seen_hand_gets_rest_pose(make_pose_file) -> None:
         np.testing.assert_allclose(features[:, 6 * i:6 * i + 6], np.tile(rest[6 * i:6 * i + 6], (n, 1)), atol=1e-6)
 
 
+def test_hands_leaving_the_frame_at_the_end_go_to_rest(make_pose_file) -> None:
+    """An arm and hand lost for the last 30 frames (25 fps) ease from the last observed pose to the rest pose
+    within REST_EASE_S (0.5 s) instead of freezing there; a gap in the middle is still interpolated."""
+    n, lost = 60, 30
+    arm = np.ones((n, 8))
+    arm[n - lost:, [2, 4]] = 0.0  # POSE points: L, R shoulder; L, R elbow; L, R wrist; hips
+    hand = np.ones((n, 21))
+    hand[n - lost:] = 0.0
+    path, _ = make_pose_file(n_frames=n, seed=2, confidence={"POSE_LANDMARKS": arm, "LEFT_HAND_LANDMARKS": hand})
+    features = fit_motion(read_pose_keypoints(path)).features
+    rest = rest_pose_features()
+    for joint in ("L_Shoulder", "L_Elbow", "L_Index1"):
+        i = ROTATING_JOINTS.index(joint)
+        block = rotations.rot6d_to_matrix(features[:, 6 * i:6 * i + 6].astype(np.float64))
+        rest_m = rotations.rot6d_to_matrix(rest[6 * i:6 * i + 6].astype(np.float64))
+        to_rest = _angle_deg(block, np.broadcast_to(rest_m, block.shape))
+        assert np.all(to_rest[n - lost + 13:] < 1e-3), joint  # at rest from 0.5 s after the last observation
+        steps = _angle_deg(block[n - lost - 1:-1], block[n - lost:])
+        assert to_rest[n - lost - 1] > 5 or joint == "L_Index1"
+        assert steps.max() < max(to_rest[n - lost - 1] / 4, 1e-3), joint  # eased, no jump to rest
+
+
 def test_jaw_opens_with_the_mouth(make_pose_file, tmp_path) -> None:
     from conftest import reduced_holistic_points, write_pose
 

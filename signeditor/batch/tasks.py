@@ -147,7 +147,9 @@ def _video_run(_: Any, source: Path, output: Path, options: Options) -> str:
 
 
 def _suffix_output(source: Path, folder: Path, options: Options) -> Path:
-    return folder / f"{source.name.split('.')[0]}{options['suffix']}"
+    from signeditor.io.formats import document_name
+
+    return folder / f"{document_name(source)}{options['suffix']}"
 
 
 def _nothing(options: Options) -> None:

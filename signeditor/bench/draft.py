@@ -69,6 +69,15 @@ HIT_RATE_SENTENCES: tuple[tuple[str, str, str], ...] = (
     ("younger imaginations", "en", "gsg"),
     ("the equal houses", "en", "gsg"),
 )
+#: Glosses typed the way translators write them (capitals, DGS Corpus glosses without their variant marks) and
+#: compounds of lexicon words: what typed-gloss lookup and compound splitting reach.
+GLOSS_AND_COMPOUND_SENTENCES: tuple[tuple[str, str, str], ...] = (
+    ("HOUSE YOUNG DIFFERENT", "de", "gsg"),
+    ("IMAGINATION EQUAL, HOUSE SMOOTH-OR-SLICK", "en", "gsg"),
+    ("KINDER ESSEN PIZZA", "de", "sgg"),
+    ("Kinderpizza essen", "de", "sgg"),
+    ("Das Fantasiehaus ist verschieden", "de", "gsg"),
+)
 #: Frames on each side of a join's transition included in its window.
 WINDOW_MARGIN = 5
 _EPS = 1e-9
@@ -194,7 +203,11 @@ def run(args: argparse.Namespace) -> dict:
         lexicon = _lexicon(args, Path(tmp))
         hit_rate = {"words": sum(1 for text, _, _ in HIT_RATE_SENTENCES for t in tokenize(text) if not t.isdigit()),
                     "without_lemmas": round(lexicon_hit_rate(lexicon, HIT_RATE_SENTENCES, lemmatise=False), 3),
-                    "with_lemmas": round(lexicon_hit_rate(lexicon, HIT_RATE_SENTENCES), 3)}
+                    "with_lemmas": round(lexicon_hit_rate(lexicon, HIT_RATE_SENTENCES), 3),
+                    "by_signed_language": {
+                        lang: round(lexicon_hit_rate(lexicon, [t for t in HIT_RATE_SENTENCES if t[2] == lang]), 3)
+                        for lang in sorted({t[2] for t in HIT_RATE_SENTENCES})},
+                    "glosses_and_compounds": round(lexicon_hit_rate(lexicon, GLOSS_AND_COMPOUND_SENTENCES), 3)}
         clips, generator, warnings = load_draft_models(cache_dir=None)
         sentences = SENTENCES[: args.limit] if args.limit else SENTENCES
         builder = DraftBuilder(lexicon, clips, generator)

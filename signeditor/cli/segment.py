@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 
 def load_motion(path: Path) -> Motion:
-    """A motion from a .pose recording (fitted by IK) or a .signproj project."""
+    """A motion from a .pose recording (fitted by IK), a .signproj project, or any motion file the editor opens
+    (an LMDB database's first clip; ``db.lmdb/data.mdb`` names the database)."""
     suffix = path.suffix.lower()
     if suffix == ".pose":
         from signeditor.io.pose_import import motion_from_pose_file
@@ -29,7 +30,10 @@ def load_motion(path: Path) -> Motion:
         from signeditor.io.project_file import load_project
 
         return load_project(path).motion
-    raise FileFormatError(path, "expected a .pose or .signproj file")
+    from signeditor.app_services import database_path
+    from signeditor.io.formats import open_project
+
+    return open_project(database_path(path)).motion
 
 
 def segmentation_document(motion: Motion, segments: list, anchors: object, source: str) -> dict:
@@ -104,7 +108,8 @@ def run_segment(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("segment", help="find signs in a recording with FAST; write JSON or ELAN")
-    parser.add_argument("input", help=".pose recording or .signproj project")
+    parser.add_argument("input", help=".pose recording, .signproj project, or another motion file the editor "
+                        "opens (.bvh, .npz, .signspark.npz, .lmdb: its first clip)")
     parser.add_argument("-o", "--output", required=True, help="OUT.json (segments + keyframes) or OUT.eaf (ELAN)")
     add_segment_options(parser)
     given = parser.add_mutually_exclusive_group()

@@ -367,6 +367,10 @@ def _parent_name(joint: str) -> str | None:
     return f"{side}Wrist" if digit == "1" else f"{side}{suffix[:-1]}{int(digit) - 1}"
 
 
+#: Seconds over which a limb lost at the start or end of a recording eases to (or from) the rest pose.
+REST_EASE_S = 0.5
+
+
 def fit_features(keypoints: Keypoints, skeleton: Skeleton | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(features (T, 246) float32, filled (T,) bool) fitted to ``keypoints``."""
     features, filled, _ = _fit(keypoints, skeleton)
@@ -419,7 +423,8 @@ def _fit(keypoints: Keypoints, skeleton: Skeleton | None) -> tuple[np.ndarray, n
     filled = np.zeros(n, dtype=bool)
     for joints, seen in groups.values():
         filled |= ~seen
-        _fill_unobserved(features, [ROTATING_JOINTS.index(j) for j in joints], seen)
+        _fill_unobserved(features, [ROTATING_JOINTS.index(j) for j in joints], seen,
+                         round(REST_EASE_S * float(keypoints.fps)))
     keep_hands_outside_body(features, skeleton)
     return features, filled, stream_filled(keypoints)
 
@@ -468,11 +473,14 @@ def keep_hands_outside_body(features: np.ndarray, skeleton: Skeleton | None = No
     return int(changed.sum())
 
 
-def _fill_unobserved(features: np.ndarray, joints: list[int], seen: np.ndarray) -> None:
-    """Replace rotations of unobserved frames by interpolating the observed ones (held at the ends).
+def _fill_unobserved(features: np.ndarray, joints: list[int], seen: np.ndarray, ease_frames: int = 0) -> None:
+    """Replace rotations of unobserved frames by interpolating the observed ones; before the first and after
+    the last observation, ease to the rest pose over ``ease_frames`` (0: hold the nearest observation).
 
     Interpolating rotations rather than keypoints keeps a lost hand's pose
-    plausible relative to an arm that keeps moving.
+    plausible relative to an arm that keeps moving. A limb lost at the start or end of a recording has left
+    the frame (signers lower their hands out of view when they finish): holding its last pose would freeze it
+    mid-sign, so it goes to rest, as the signer's did.
     """
     if seen.all() or not seen.any():
         return
@@ -482,6 +490,20 @@ def _fill_unobserved(features: np.ndarray, joints: list[int], seen: np.ndarray) 
     position = np.interp(missing, observed_frames, np.arange(observed_frames.size))
     block = features[np.ix_(observed_frames, columns)]
     features[np.ix_(missing, columns)] = interpolate_features(block, position)
+    if ease_frames < 1:
+        return
+    rest = rest_pose_features()[columns]
+    first, last = int(observed_frames[0]), int(observed_frames[-1])
+    for frames, distance in ((np.arange(last + 1, len(features)), np.arange(1, len(features) - last)),
+                             (np.arange(0, first), first - np.arange(0, first))):
+        if frames.size == 0:
+            continue
+        t = np.clip(distance / ease_frames, 0.0, 1.0)[:, None]
+        weight = t * t * (3 - 2 * t)  # smoothstep: leaves the observation and reaches rest without a jolt
+        held = features[np.ix_(frames, columns)]
+        eased = (1 - weight) * held + weight * rest
+        features[np.ix_(frames, columns)] = rotations.orthonormalize_rot6d(eased.reshape(len(frames), -1, 6)
+                                                                           ).reshape(len(frames), -1)
 
 
 def fit_motion(keypoints: Keypoints, skeleton: Skeleton | None = None) -> Motion:

@@ -64,6 +64,12 @@ class DraftSettings:
     seed: int = 0
     #: Cut-off (Hz) of the zero-phase low-pass over the finished draft; 0 keeps the raw join.
     low_pass_hz: float = 6.0
+    #: Cut-off (Hz) of a stronger low-pass over each join (its transition plus join_blend_frames into the signs,
+    #: faded in and out over those frames); 0 leaves the joins as generated. See join_smoothed.
+    join_low_pass_hz: float = 3.0
+    join_blend_frames: int = 8
+    #: Hold (seconds) after a sign followed by a comma, colon, semicolon or sentence end within the text.
+    pause_s: float = 0.3
     #: Letters per second of fingerspelled words (each letter's clip is retimed to fit).
     letters_per_second: float = DEFAULT_LETTERS_PER_SECOND
 
@@ -110,6 +116,30 @@ def _bridge(before: np.ndarray, after: np.ndarray, n_frames: int) -> np.ndarray:
     return interpolate_between_anchors(n_frames + 4, anchors, method="cubic")[2 : 2 + n_frames]
 
 
+def join_smoothed(features: np.ndarray, windows: list[tuple[int, int]], fps: float, cutoff_hz: float,
+                  blend_frames: int) -> np.ndarray:
+    """The joins low-passed at ``cutoff_hz``, the signs left as they are.
+
+    Where a transition meets a kept sign the hands change speed abruptly (the transition is pinned to the sign
+    in position only), which reads as a jolt rather than signing. Fluent signers blend a sign's end into the
+    movement to the next; the draft approximates that by a zero-phase low-pass over each transition that fades
+    out over ``blend_frames`` into each neighbouring sign (weight 1 inside the transition, a linear ramp to 0),
+    so sign cores away from a join are unchanged.
+    """
+    weight = np.zeros(len(features))
+    ramp = np.arange(1, blend_frames + 1) / (blend_frames + 1)
+    for start, stop in windows:
+        weight[start:stop] = 1.0
+        for frames, values in ((np.arange(start - blend_frames, start), ramp),
+                               (np.arange(stop, stop + blend_frames), ramp[::-1])):
+            keep = (frames >= 0) & (frames < len(features))
+            weight[frames[keep]] = np.maximum(weight[frames[keep]], values[keep])
+    if not weight.any():
+        return features
+    smooth = low_pass(features, fps, cutoff_hz)
+    return (weight[:, None] * smooth + (1 - weight[:, None]) * features).astype(np.float32)
+
+
 @dataclass
 class _Placed:
     sign: PlannedSign
@@ -153,7 +183,7 @@ class DraftBuilder:
         if not any(clip is not None for _, clip in loaded):
             raise DraftError("no clip of the text's signs could be read: " + "; ".join(plan.warnings))
         t1 = time.perf_counter()
-        features, placed, gaps, windows = self._layout(loaded)
+        features, placed, gaps, windows, holds = self._layout(loaded)
         motion = Motion(DRAFT_FPS, features)
         segments = self._segments(placed, gaps)
         anchors = anchors_from_segments(motion, self._fast_segments(placed), policy=self.settings.keyframe_policy)
@@ -169,6 +199,11 @@ class DraftBuilder:
             # One low-pass over the joined draft (as spoken-to-signed does over its keypoints) evens out the seams
             # where generated transitions meet clip motion; anchors are then re-taken from the final motion.
             motion = Motion(motion.fps, low_pass(motion.features, motion.fps, self.settings.low_pass_hz))
+        if self.settings.join_low_pass_hz > 0:
+            joins = [(next((h for h, end in holds if end == a), a), b) for a, b in windows]  # a hold blends in too
+            motion = Motion(motion.fps, join_smoothed(motion.features, joins, motion.fps,
+                                                      self.settings.join_low_pass_hz, self.settings.join_blend_frames))
+        if self.settings.low_pass_hz > 0 or self.settings.join_low_pass_hz > 0:
             anchors = anchors_from_segments(motion, self._fast_segments(placed), policy=self.settings.keyframe_policy)
         t2 = time.perf_counter()
         project = Project(
@@ -196,14 +231,17 @@ class DraftBuilder:
         version = getattr(self.generator, "version", None) if self.generator is not None else "cubic"
         return {"kf2p": str(version), "fast": self.clips.segmenter_id}
 
-    def _layout(self, loaded: list[tuple[PlannedSign, SignClip | None]]
-                ) -> tuple[np.ndarray, list[_Placed], list[tuple[int, int, str]], list[tuple[int, int]]]:
-        """Concatenate kept sign cores with transition windows (first guesses filled in) between them."""
+    def _layout(self, loaded: list[tuple[PlannedSign, SignClip | None]]) -> tuple[
+            np.ndarray, list[_Placed], list[tuple[int, int, str]], list[tuple[int, int]], list[tuple[int, int]]]:
+        """Concatenate kept sign cores with transition windows (first guesses filled in) between them; after a
+        sign followed by punctuation its last pose is held (``pause_s``) before the transition. Returns the
+        features, the placed signs, the gaps, the transition windows and the holds."""
         settings = self.settings
         pieces: list[np.ndarray] = []
         placed: list[_Placed] = []
         gaps: list[tuple[int, int, str]] = []
         windows: list[tuple[int, int]] = []
+        holds: list[tuple[int, int]] = []
         pending: list[str] = []
         length = 0
         last = max(i for i, (_, c) in enumerate(loaded) if c is not None)
@@ -227,6 +265,11 @@ class DraftBuilder:
                 pieces.append(lead)
                 length += len(lead)
             else:
+                if placed[-1].sign.pause_after and settings.pause_s > 0:
+                    hold = max(1, round(settings.pause_s * DRAFT_FPS))
+                    pieces.append(np.repeat(pieces[-1][-1:], hold, axis=0))
+                    holds.append((length, length + hold))
+                    length += hold
                 previous = pieces[-1]
                 n = transition_frames(previous[-1], core[0], settings) + settings.missing_word_frames * len(pending)
                 if sign.kind == "letter" and placed[-1].sign.kind == "letter" and not pending:
@@ -252,7 +295,7 @@ class DraftBuilder:
             length += n
         features = np.concatenate([p for p in pieces if len(p)], axis=0).astype(np.float32)
         assert features.shape == (length, FEATURE_DIM)
-        return features, placed, gaps, windows
+        return features, placed, gaps, windows, holds
 
     def _gap_labels(self, start: int, n_frames: int, labels: list[str]) -> list[tuple[int, int, str]]:
         """Unsignable words sit in the middle of their transition, each missing_word_frames long."""

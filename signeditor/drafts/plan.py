@@ -4,8 +4,20 @@ No glosser: the draft signs the words in the order typed (as spoken-to-signed's
 "simple" glosser does). The user refines grammar in the editor; the point of
 the draft is to have every word's sign on the timeline at once. Lexicons list
 citation forms, so a word without an entry of its own is looked up by its
-lemma (simplemma, as spoken-to-signed's glossers do: "Kinder" -> "Kind"), and
-a numeral is read as the whole number in the spoken language ("12" -> "zwölf").
+lemma (simplemma, as spoken-to-signed's glossers do: "Kinder" -> "Kind"), then
+without an inflection ending, then as a compound of signed words
+("Kinderpizza" -> KIND PIZZA, with German linking letters), and only then
+fingerspelled; a numeral is read as the whole number in the spoken language
+("12" -> "zwölf").
+
+Text typed in capitals is a gloss sequence, the way translators write
+(``HALLO WIE GEHT-ES DIR``): each gloss is looked up directly among the signed
+language's glosses (``HAUS`` finds ``HAUS1A^``), then as a word.
+
+Punctuation inside the text is shown: after a comma, semicolon, colon or a
+sentence end the signer holds the sign (``PlannedSign.pause_after``); a
+question's non-manuals come from ``core.nonmanual.grammar_keys`` (the draft
+panel's switch, ``draft --nonmanuals``).
 """
 
 from __future__ import annotations
@@ -14,7 +26,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from signeditor.io.lexicon import Lexicon, LexiconEntry, normalise_term
 
@@ -54,6 +66,8 @@ class PlannedSign:
     #: The typed word it signs (several letters share their word).
     word: str
     kind: str  # "sign" | "letter" | "gap"
+    #: Punctuation after it (a comma, a sentence end): the signer holds before moving on.
+    pause_after: bool = False
 
 
 @dataclass
@@ -69,6 +83,29 @@ def tokenize(text: str) -> list[str]:
     entry wins, e.g. a gloss); digit runs are separate tokens ("A3" -> "A", "3").
     """
     return _TOKEN.findall(unicodedata.normalize("NFC", text))
+
+
+#: Punctuation the signer shows as a hold between signs.
+_PAUSE_MARKS = frozenset(",;:.!?–—")
+#: Linking letters between the parts of a (German) compound: "Kind|er|garten", "Arbeit|s|platz".
+COMPOUND_LINKS: tuple[str, ...] = ("", "s", "es", "n", "en", "er", "e")
+MIN_COMPOUND_PART = 3
+
+
+def pauses_after_tokens(text: str) -> list[bool]:
+    """For each token of ``text``: whether punctuation that the signer holds for follows it (before the next)."""
+    text = unicodedata.normalize("NFC", text)
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    ends = [b for _, b in spans]
+    nexts = [a for a, _ in spans[1:]] + [len(text)]
+    return [i < len(spans) - 1 and any(c in _PAUSE_MARKS for c in text[end:nxt])
+            for i, (end, nxt) in enumerate(zip(ends, nexts, strict=True))]
+
+
+def is_gloss_text(text: str) -> bool:
+    """Text in capitals (``HALLO WIE GEHT-ES DIR``): glosses, not a sentence."""
+    words = [t for t in tokenize(text) if not t.isdigit()]
+    return bool(words) and any(len(w) > 1 for w in words) and all(w == w.upper() and w != w.lower() for w in words)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -202,8 +239,11 @@ class Planner:
         if not tokens:
             raise DraftError("the text has no words to sign")
         plan = DraftPlan(warnings=self.check_languages())
+        pauses = pauses_after_tokens(text)
+        glosses = is_gloss_text(text)
         i = 0
         while i < len(tokens):
+            before = len(plan.signs)
             for size in range(min(MAX_PHRASE_TOKENS, len(tokens) - i), 1, -1):
                 entry = self._word_entry(" ".join(tokens[i : i + size]))
                 if entry is not None:
@@ -211,11 +251,28 @@ class Planner:
                     i += size
                     break
             else:
-                self._token(tokens[i], plan)
+                if not (glosses and self._gloss(tokens[i], plan)):
+                    self._token(tokens[i], plan)
                 i += 1
+            if pauses[i - 1] and len(plan.signs) > before:
+                plan.signs[-1] = replace(plan.signs[-1], pause_after=True)
         if not any(s.entry is not None for s in plan.signs):
             raise DraftError("no word of the text could be signed: " + "; ".join(plan.warnings))
         return plan
+
+    def _gloss(self, gloss: str, plan: DraftPlan) -> bool:
+        """A typed gloss signed by the signed language's entry glossed so (its parts, for ``GEHT-ES``); False
+        when there is none, so the gloss is treated as a word."""
+        entry = self.lexicon.lookup_gloss(gloss, self.signed)
+        if entry is not None:
+            plan.signs.append(PlannedSign(entry.gloss, entry, gloss, "sign"))
+            return True
+        parts = [p for p in re.split(r"[\-+]", gloss) if p]
+        entries = [self.lexicon.lookup_gloss(p, self.signed) for p in parts]
+        if len(parts) > 1 and all(entries):
+            plan.signs.extend(PlannedSign(e.gloss, e, gloss, "sign") for e in entries if e is not None)
+            return True
+        return False
 
     def _token(self, token: str, plan: DraftPlan) -> None:
         if token.isdigit():
@@ -234,8 +291,45 @@ class Planner:
             entry = self._stem_entry(token, plan)
         if entry is not None:
             plan.signs.append(PlannedSign(entry.gloss, entry, token, "sign"))
-        else:
-            self._fingerspell(token, plan)
+            return
+        parts = self._compound(token)
+        if parts:
+            plan.warnings.append(f"{token!r} is not in the lexicon: signed as the compound "
+                                 f"{' '.join(e.gloss for e in parts)}")
+            plan.signs.extend(PlannedSign(e.gloss, e, token, "sign") for e in parts)
+            return
+        self._fingerspell(token, plan)
+
+    def _signed_word(self, word: str) -> LexiconEntry | None:
+        """A word's sign, by itself or its lemma (no letters, no guessing of endings)."""
+        entry = self.lexicon.lookup(word, self.spoken, self.signed, letters=False)
+        if entry is None and self.lemmatise:
+            base = lemma(word, self.spoken)
+            if normalise_term(base) != normalise_term(word):
+                entry = self.lexicon.lookup(base, self.spoken, self.signed, letters=False)
+        return entry
+
+    def _compound(self, token: str, depth: int = 0) -> list[LexiconEntry]:
+        """Signs of a compound's parts, longest first part first ("Kinderpizza" -> KIND PIZZA), each part a
+        signed word, linking letters allowed between parts; empty when no split into signed words exists."""
+        if depth > 2:
+            return []
+        for cut in range(len(token) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1):
+            head = self._signed_word(token[:cut])
+            if head is None:
+                continue
+            rest = token[cut:]
+            for link in COMPOUND_LINKS:
+                if not rest.casefold().startswith(link) or len(rest) - len(link) < MIN_COMPOUND_PART:
+                    continue
+                tail = rest[len(link):]
+                whole = self._signed_word(tail) or self._signed_word(tail.capitalize())
+                if whole is not None:
+                    return [head, whole]
+                more = self._compound(tail, depth + 1) or self._compound(tail.capitalize(), depth + 1)
+                if more:
+                    return [head, *more]
+        return []
 
     def _stem_entry(self, token: str, plan: DraftPlan) -> LexiconEntry | None:
         """The entry of the word without an inflection ending, with a warning naming the guess."""
@@ -258,5 +352,7 @@ def lexicon_hit_rate(lexicon: Lexicon, sentences: Iterable[tuple[str, str, str]]
         except DraftError:
             plan = DraftPlan()
         words += sum(1 for t in tokenize(text) if not t.isdigit())
-        hits += sum(len(tokenize(s.word)) for s in plan.signs if s.kind == "sign" and not s.word.isdigit())
+        signed_words = [s.word for s in plan.signs if s.kind == "sign" and not s.word.isdigit()]
+        # A compound's parts share their word: count it once.
+        hits += sum(len(tokenize(w)) for k, w in enumerate(signed_words) if k == 0 or w != signed_words[k - 1])
     return hits / words if words else 0.0

@@ -23,6 +23,7 @@ from signeditor.gui.worker_thread import LatestRequestWorker, WorkerThread, coll
 LEXICON_FOLDERS_KEY = "drafts/lexicon_folders"
 LAST_LANGUAGES_KEY = "drafts/last_languages"
 LETTERS_PER_SECOND_KEY = "drafts/letters_per_second"
+NONMANUALS_KEY = "drafts/nonmanuals"
 NO_LEXICON = "No lexicon: add a lexicon folder with “Lexicon folders…” to make drafts"
 #: Builds a DraftBuilder for lexicon folders (injectable so tests can use a fixture lexicon and fast models).
 BuilderFactory = Callable[[Sequence[Path]], DraftBuilder]
@@ -161,7 +162,7 @@ class DraftPanel(QtWidgets.QWidget):
         self._wanted_languages: tuple[str, str] | None = None
 
         self.text = QtWidgets.QPlainTextEdit()
-        self.text.setPlaceholderText("Type a sentence, e.g. Kinder essen Pizza")
+        self.text.setPlaceholderText("Type a sentence (Kinder essen Pizza) or glosses in capitals (HALLO WIE DIR)")
         self.text.setMaximumHeight(80)
         self.spoken = QtWidgets.QComboBox()
         self.signed = QtWidgets.QComboBox()
@@ -176,6 +177,11 @@ class DraftPanel(QtWidgets.QWidget):
         self.letters_per_second.setToolTip("How fast unknown words are fingerspelled (fluent signers: about 3)")
         self.letters_per_second.setValue(float(settings.value(LETTERS_PER_SECOND_KEY, DEFAULT_LETTERS_PER_SECOND)))
         self.letters_per_second.valueChanged.connect(lambda v: self.settings.setValue(LETTERS_PER_SECOND_KEY, v))
+        self.nonmanuals = QtWidgets.QCheckBox("Non-manuals from text")
+        self.nonmanuals.setToolTip("Mark a question (final ?) and negation words with their face and head keys, "
+                                   "as signeditor draft --nonmanuals does")
+        self.nonmanuals.setChecked(str(settings.value(NONMANUALS_KEY, "true")).lower() == "true")
+        self.nonmanuals.toggled.connect(lambda on: self.settings.setValue(NONMANUALS_KEY, "true" if on else "false"))
         self.generate_button = QtWidgets.QPushButton("Generate")
         self.folders_button = QtWidgets.QPushButton("Lexicon folders…")
         self.progress_bar = QtWidgets.QProgressBar()
@@ -188,6 +194,7 @@ class DraftPanel(QtWidgets.QWidget):
         form.addRow("Spoken", self.spoken)
         form.addRow("Signed", self.signed)
         form.addRow("Fingerspelling", self.letters_per_second)
+        form.addRow("", self.nonmanuals)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.folders_button)
         buttons.addWidget(self.generate_button)
@@ -322,6 +329,11 @@ class DraftPanel(QtWidgets.QWidget):
         self.progress_bar.setValue(1)
         warnings = list(result.warnings)
         project = result.project
+        if self.nonmanuals.isChecked():
+            from signeditor.core.nonmanual import grammar_keys
+
+            project.face_keys = grammar_keys(project.text, project.segments, project.motion.n_frames,
+                                             project.spoken_language)
         summary = f"{len(project.segments)} signs, {project.motion.duration_s:.1f} s"
         self.status.setText(summary + ("\n" + "\n".join(warnings) if warnings else ""))
         self.draft_ready.emit(project, warnings)

@@ -67,9 +67,25 @@ def signspark_record_of(project: Project, clip_id: str) -> SignSparkRecord:
     return SignSparkRecord(clip_id, project.shown_motion(), labels, project.signed_language, project.text, gloss)
 
 
+#: Suffixes of the files SignEditor opens (a file's name is what precedes one of these or an export suffix).
+OPEN_SUFFIXES: tuple[str, ...] = (".signspark.npz", ".signproj", ".pose", ".bvh", ".glb", ".gltf", ".npz", ".lmdb")
+
+
+def document_name(path: str | Path) -> str:
+    """The name without its format suffix: ``x.v1.pose`` -> ``x.v1``, ``take.signspark.npz`` -> ``take``.
+
+    Only a known suffix is cut, so inputs whose names differ after a dot keep different names (cutting at the
+    first dot made ``x.v1.pose`` and ``x.v2.pose`` overwrite each other's exports).
+    """
+    name = Path(path).name
+    suffixes = {*OPEN_SUFFIXES, *(f.suffix for f in EXPORT_FORMATS.values()), ".keyframes.pt"}
+    cut = max((s for s in suffixes if name.lower().endswith(s) and len(name) > len(s)), key=len, default="")
+    return name[:len(name) - len(cut)] if cut else Path(name).stem
+
+
 def clip_id_of(path: Path) -> str:
     """``take.signspark.npz`` and ``take.lmdb`` hold the clip ``take``."""
-    return path.name.split(".")[0]
+    return document_name(path)
 
 
 def _signspark(project: Project, path: Path) -> None:
@@ -145,22 +161,17 @@ def open_project(path: str | Path, clip: str | None = None) -> Project:
         raise FileFormatError(path, "file not found")
     name = path.name.lower()
     if name.endswith(".lmdb"):
-        from signeditor.io.signspark import read_signspark_lmdb
-
-        records = read_signspark_lmdb(path)
-        if not records:
-            raise FileFormatError(path, "the database holds no clips")
-        chosen = [r for r in records if clip is None or r.clip_id == clip]
-        if not chosen:
-            raise FileFormatError(path, f"no clip {clip!r} (it holds {[r.clip_id for r in records]})")
-        return project_from_record(chosen[0], path)
+        return open_lmdb_clip(path, clip)[0]
     if name.endswith(".signproj"):
         return load_project(path)
     if name.endswith(".pose"):
         from signeditor.io.pose_import import import_pose_file
+        from signeditor.io.pose_metadata import read_pose_metadata
 
         motion, report = import_pose_file(path)
-        return Project(motion, source=str(path), import_report=report.summary())
+        meta = read_pose_metadata(path)
+        return Project(motion, source=str(path), import_report=report.summary(), text=meta.text,
+                       spoken_language=meta.spoken_language, signed_language=meta.signed_language)
     if name.endswith(".bvh"):
         from signeditor.io.bvh import parse_bvh, read_bvh
         from signeditor.io.retarget import read_bvh_rig
@@ -181,6 +192,23 @@ def open_project(path: str | Path, clip: str | None = None) -> Project:
 
         return Project(read_smplx_npz(path), source=str(path))
     raise FileFormatError(path, "unsupported file type (open .signproj, .pose, .bvh, .glb, .gltf, .npz or .lmdb)")
+
+
+def open_lmdb_clip(path: Path, clip: str | None = None) -> tuple[Project, str]:
+    """A clip of a SignSparK LMDB database (``clip``, default its first) as a project, and the clip's id."""
+    from signeditor.io.signspark import read_signspark_lmdb
+
+    listed: list[str] = []
+
+    def pick(ids: list[str]) -> list[str]:
+        listed.extend(ids)
+        return [c for c in ids if clip is None or c == clip][:1]
+
+    records = read_signspark_lmdb(path, select=pick)
+    if not records:
+        raise FileFormatError(path, f"no clip {clip!r} (it holds {listed})" if listed and clip is not None
+                              else "the database holds no clips")
+    return project_from_record(records[0], path), records[0].clip_id
 
 
 def project_from_record(record: SignSparkRecord, path: Path) -> Project:

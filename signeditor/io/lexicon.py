@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,15 @@ _MAX_FIELD_CHARS = 4096
 def normalise_term(text: str) -> str:
     """The form terms are matched in: Unicode NFC (so a decomposed "Ä" equals a composed one), case-folded."""
     return unicodedata.normalize("NFC", text).strip().casefold()
+
+
+#: A corpus gloss's variant marks: sense number and letter, then ``^`` (citation form) or ``*`` (modified form).
+_GLOSS_VARIANT = re.compile(r"\d+[a-z]?[\^*]*$|[\^*]+$")
+
+
+def gloss_base(gloss: str) -> str:
+    """A gloss without the DGS Corpus' variant marks, normalised: ``HOUSE1A^`` -> ``house``, ``GEHT-ES`` kept."""
+    return _GLOSS_VARIANT.sub("", normalise_term(gloss))
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,18 @@ class Lexicon:
         top = [e for e in matches if e.priority == best]
         exact = [e for e in top if term.strip() in (e.words.strip(), e.glosses.strip())]
         return (exact or top)[0]
+
+    def lookup_gloss(self, gloss: str, signed_language: str) -> LexiconEntry | None:
+        """Best entry of ``signed_language`` (under any spoken language) glossed ``gloss``: the exact gloss first,
+        else the same gloss without corpus variant marks (``HAUS`` finds ``HAUS1A^``). Short words count as
+        letters by their spelling (``is_letter``), so letters are not excluded: a gloss says what the sign is."""
+        entries = sorted((e for e in self.entries if e.signed_language == signed_language and e.glosses.strip()),
+                         key=lambda e: e.priority)
+        for key in (normalise_term, gloss_base):
+            found = next((e for e in entries if key(e.glosses) == key(gloss)), None)
+            if found is not None:
+                return found
+        return None
 
     def alphabet(self, spoken_language: str, signed_language: str) -> dict[str, LexiconEntry]:
         """Normalised letter -> best entry of the signed language's fingerspelling alphabet.

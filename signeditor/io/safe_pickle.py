@@ -53,3 +53,39 @@ def loads_plain_data(data: bytes) -> object:
         raise UnsafePickleError(f"not a readable pickle ({type(exc).__name__}: {exc})") from exc
     _check_plain(value)
     return value
+
+
+#: The only globals a pickled numpy object array of strings needs: the array and dtype constructors.
+_STRING_ARRAY_GLOBALS = frozenset({
+    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+})
+
+
+class _StringArrayUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in _STRING_ARRAY_GLOBALS:
+            raise UnsafePickleError(f"pickle refers to {module}.{name}; only an array of strings is allowed")
+        return super().find_class(module, name)
+
+
+def loads_string_array(data: bytes) -> object:
+    """A pickled numpy object array whose items are all strings (how ``np.savez`` stores Python strings when the
+    array has dtype object), built without running anything but numpy's array and dtype constructors; any other
+    global, or an item that is not a string, raises UnsafePickleError."""
+    import numpy as np
+
+    if len(data) > _MAX_BYTES:
+        raise UnsafePickleError("pickle is implausibly large")
+    try:
+        value = _StringArrayUnpickler(io.BytesIO(data)).load()
+    except UnsafePickleError:
+        raise
+    except Exception as exc:  # malformed pickles raise many exception types
+        raise UnsafePickleError(f"not a readable pickle ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(value, np.ndarray) or value.dtype != object:
+        raise UnsafePickleError(f"pickle holds a {type(value).__name__}, not an object array")
+    bad = next((type(v).__name__ for v in value.reshape(-1) if not isinstance(v, str)), None)
+    if bad is not None:
+        raise UnsafePickleError(f"the object array holds a {bad}; only strings are allowed")
+    return value.astype(str) if value.size else np.array([], dtype=str)

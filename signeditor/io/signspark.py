@@ -5,7 +5,19 @@ Fields: ``language``, ``translation``, ``gloss`` (1,) strings; ``segment`` (T,)
 (T, 90) rot6D; ``body_features`` (T, 126) all 21 SMPL-X body joints (their
 loader keeps the last 10); ``face_features`` (T, 56) jaw 6D + 50 expression.
 Strings are stored as numpy unicode arrays, so no pickle is needed to read a
-record, and the LMDB ``__meta__`` pickle is read with a restricted unpickler.
+record; records that store them as object arrays (their loader reads with
+``allow_pickle=True``) are decoded as strings without general unpickling, and
+the LMDB ``__meta__`` pickle is read with a restricted unpickler.
+
+The 50 expression values: a motion with SMPL-X expression coefficients keeps
+them. A motion with only SignEditor's face channel (29 named weights in
+[0, 1], :data:`signeditor.core.face.FACE_PARAMETERS`) writes those weights, in
+that order, into expression values 0..28 and zeros into 29..49, and marks the
+record with ``expression_kind = "signeditor-face"`` (an extra field SignSparK's
+loader ignores), so a model trained on such records learns our face channel;
+these values are not FLAME coefficients, so do not mix such records with
+SMPL-X-fitted ones in one face-stream training. Reading a marked record
+restores the face channel.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from signeditor.core.face import FACE_DIM
 from signeditor.core.motion import IDENTITY_6D, STREAM_SLICES, Motion, MotionError
 from signeditor.io.atomic import atomic_writer
 from signeditor.io.errors import FileFormatError, read_file_bytes
@@ -27,6 +40,10 @@ from signeditor.io.validation import load_npz, numeric_array, validate_motion
 SIGNSPARK_FPS = 25.0
 N_BODY_JOINTS = 21
 N_EXPRESSION = 50
+#: ``expression_kind`` of a record whose expression values hold SignEditor's face channel (see the module text).
+FACE_CHANNEL_KIND = "signeditor-face"
+#: Fields that are text; other tools may store them as object arrays of strings.
+TEXT_FIELDS = ("language", "translation", "gloss", "expression_kind")
 
 
 @dataclass
@@ -46,10 +63,14 @@ def record_arrays(record: SignSparkRecord) -> dict[str, np.ndarray]:
     body[:, -60:] = motion.stream("body")
     face = np.zeros((n, 6 + N_EXPRESSION), np.float32)
     face[:, :6] = motion.stream("jaw")
+    kind = {}
     if motion.expression is not None:
         k = min(N_EXPRESSION, motion.expression.shape[1])
         face[:, 6:6 + k] = motion.expression[:, :k]
-    return {
+    elif motion.face is not None:
+        face[:, 6:6 + FACE_DIM] = motion.face
+        kind = {"expression_kind": np.array([FACE_CHANNEL_KIND])}
+    return {**kind,
         "language": np.array([record.language]), "translation": np.array([record.translation]),
         "gloss": np.array([record.gloss]), "segment": np.asarray(record.segment, dtype=np.int64),
         "left_features": motion.stream("left_hand").astype(np.float32),
@@ -70,7 +91,7 @@ def write_signspark_record(record: SignSparkRecord, path: str | Path) -> None:
 
 
 def record_from_bytes(data: bytes, clip_id: str, source: str | Path) -> SignSparkRecord:
-    arrays = load_npz(data, source, f"record {clip_id!r} (a pickle-free npz)")
+    arrays = load_npz(data, source, f"record {clip_id!r}", string_keys=TEXT_FIELDS)
     required = ("left_features", "right_features", "body_features")
     missing = [k for k in required if k not in arrays]
     if missing:
@@ -87,14 +108,18 @@ def record_from_bytes(data: bytes, clip_id: str, source: str | Path) -> SignSpar
             "left_hand": arrays["left_features"][:, :90], "right_hand": arrays["right_features"][:, :90],
             "body": arrays["body_features"][:, -60:],
         }
-        expression = None
+        expression = face = None
         if "face_features" in arrays and arrays["face_features"].shape[1] >= 6:
             streams["jaw"] = arrays["face_features"][:, :6]
             expression = arrays["face_features"][:, 6:].astype(np.float32)
+            if _text(arrays, "expression_kind") == FACE_CHANNEL_KIND and expression.shape[1] >= FACE_DIM:
+                expression, face = None, expression[:, :FACE_DIM]
         for name, values in streams.items():
             if values.shape != (n, STREAM_SLICES[name].stop - STREAM_SLICES[name].start):
                 raise FileFormatError(source, f"record {clip_id!r}: {name} has shape {values.shape}")
-        motion = validate_motion(Motion.from_streams(SIGNSPARK_FPS, streams, expression=expression), source)
+        face = None if face is None else np.clip(face, 0.0, 1.0)
+        motion = validate_motion(Motion.from_streams(SIGNSPARK_FPS, streams, expression=expression, face=face),
+                                 source)
     except (MotionError, IndexError, ValueError) as exc:
         if isinstance(exc, FileFormatError):
             raise
@@ -103,12 +128,13 @@ def record_from_bytes(data: bytes, clip_id: str, source: str | Path) -> SignSpar
     if segment.shape != (n,):
         raise FileFormatError(source, f"record {clip_id!r}: segment has {segment.shape}, expected ({n},)")
 
-    def text(key: str) -> str:
-        value = arrays.get(key)
-        return str(value.reshape(-1)[0]) if value is not None and value.size else ""
+    return SignSparkRecord(clip_id, motion, segment.astype(np.int64), _text(arrays, "language"),
+                           _text(arrays, "translation"), _text(arrays, "gloss"))
 
-    return SignSparkRecord(clip_id, motion, segment.astype(np.int64), text("language"), text("translation"),
-                           text("gloss"))
+
+def _text(arrays: dict[str, np.ndarray], key: str) -> str:
+    value = arrays.get(key)
+    return str(value.reshape(-1)[0]) if value is not None and value.size else ""
 
 
 def read_signspark_record(path: str | Path) -> SignSparkRecord:

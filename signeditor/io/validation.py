@@ -12,6 +12,7 @@ import io
 import tokenize
 import zipfile
 import zlib
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +27,48 @@ ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def load_npz(source: bytes | str | Path, path: str | Path, what: str = "npz") -> dict[str, np.ndarray]:
-    """Every array of an ``.npz`` (never unpickling: object arrays are refused), or a FileFormatError."""
+def load_npz(source: bytes | str | Path, path: str | Path, what: str = "npz",
+             string_keys: Collection[str] = ()) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz``, or a FileFormatError; never unpickling.
+
+    Object arrays are refused with their name, except those named in ``string_keys``: other tools store text as
+    object arrays of strings, which are decoded by :func:`~signeditor.io.safe_pickle.loads_string_array` (numpy's
+    array constructors only, every item checked to be a string).
+    """
     data = read_file_bytes(source) if isinstance(source, str | Path) else source
     try:
         _check_declared_sizes(data, path)
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
+            arrays = {}
+            for key in npz.files:
+                try:
+                    arrays[key] = npz[key]
+                except ValueError as exc:
+                    if "allow_pickle" not in str(exc):
+                        raise
+                    arrays[key] = _object_strings(data, key, path, what, string_keys)
+            return arrays
     except FileFormatError:
         raise
     except ARCHIVE_ERRORS as exc:
         raise FileFormatError(path, f"not a readable, pickle-free {what} ({type(exc).__name__}: {exc})") from exc
+
+
+def _object_strings(data: bytes, key: str, path: str | Path, what: str, string_keys: Collection[str]) -> np.ndarray:
+    """Member ``key`` (an object array) decoded as strings when ``string_keys`` allows it, else refused."""
+    from signeditor.io.safe_pickle import UnsafePickleError, loads_string_array
+
+    if key not in string_keys:
+        raise FileFormatError(path, f"{what}: '{key}' is an object array (a pickle), which is not read; store it "
+                                    "as numbers or as a numpy string array")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf, zf.open(f"{key}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        (np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0)(member)
+        payload = member.read()
+    try:
+        return loads_string_array(payload)
+    except UnsafePickleError as exc:
+        raise FileFormatError(path, f"{what}: '{key}' refused: {exc}") from exc
 
 
 def _check_declared_sizes(data: bytes, path: str | Path) -> None:

@@ -17,12 +17,16 @@ import torch
 from signeditor.io.atomic import atomic_writer
 
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
+#: The merged keyframe file of a data root, beside its split folders (``DATA_ROOT/lmdb/keyframes.pt``).
+LAYOUT_KEYFRAME_NAME = "keyframes.pt"
 
 
 def keyframe_file_path(export_path: str | Path) -> Path:
     """``take.signspark.npz`` -> ``take.keyframes.pt``; ``corpus.lmdb`` -> ``corpus.keyframes.pt``."""
+    from signeditor.io.formats import document_name
+
     path = Path(export_path)
-    return path.with_name(path.name.split(".")[0] + ".keyframes.pt")
+    return path.with_name(document_name(path) + ".keyframes.pt")
 
 
 def write_keyframe_file(path: str | Path, keyframes: Mapping[str, Iterable[int]]) -> None:
@@ -33,3 +37,34 @@ def write_keyframe_file(path: str | Path, keyframes: Mapping[str, Iterable[int]]
 
 def read_keyframe_file(path: str | Path) -> dict[str, dict[str, list[int]]]:
     return torch.load(Path(path), weights_only=True)
+
+
+def layout_keyframe_file(root: str | Path) -> Path:
+    """The one keyframe file of a SignSparK data root (``DATA_ROOT/lmdb/keyframes.pt``), for every database in it."""
+    return Path(root) / "lmdb" / LAYOUT_KEYFRAME_NAME
+
+
+def stored_keyframes(export_path: str | Path, clip_id: str) -> list[int] | None:
+    """The keyframes we stored for ``clip_id`` of an exported file, or None when no keyframe file has the clip.
+
+    Looked up beside the file (``take.keyframes.pt``) and, for a database in a split folder of a data root
+    (``lmdb/<split>/X.lmdb``), in the root's merged file. A file that cannot be read is ignored: the labels still
+    give anchors.
+    """
+    path = Path(export_path)
+    candidates = [keyframe_file_path(path)]
+    if path.parent.name in SPLITS:
+        candidates.append(path.parent.parent / LAYOUT_KEYFRAME_NAME)
+    for candidate in candidates:
+        if not candidate.is_file():
+            continue
+        try:
+            by_split = read_keyframe_file(candidate)
+        except Exception:  # torch raises many kinds for a damaged or hostile file
+            continue
+        splits = [path.parent.name, *SPLITS] if path.parent.name in SPLITS else list(SPLITS)
+        for split in splits:
+            frames = by_split.get(split, {}).get(clip_id) if isinstance(by_split, dict) else None
+            if frames is not None:
+                return sorted({int(f) for f in frames})
+    return None

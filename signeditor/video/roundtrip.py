@@ -41,6 +41,17 @@ def arm_errors(reference: Motion, recovered: Motion) -> np.ndarray:
     return np.linalg.norm(aligned - truth[:, joints].reshape(-1, 3), axis=-1).reshape(n, len(joints)) / unit
 
 
+def arm_axis_scale(reference: Motion, recovered: Motion) -> np.ndarray:
+    """Spread of the recovered elbows and wrists over the reference's, per axis (x across, y up, z depth), after
+    the similarity alignment: 1 is right; a horizontal scale error shows as x differing from y."""
+    n = min(reference.n_frames, recovered.n_frames)
+    joints = [JOINT_INDEX[j] for j in ARM_JOINTS]
+    truth = forward_kinematics(reference.features[:n])[:, joints].reshape(-1, 3)
+    found = forward_kinematics(recovered.features[:n])[:, joints].reshape(-1, 3)
+    aligned = similarity_aligned(found, truth)
+    return aligned.std(axis=0) / np.maximum(truth.std(axis=0), 1e-9)
+
+
 def mirrored_motion(motion: Motion) -> Motion:
     """The motion's mirror image (left and right exchanged): what a detector sees in a figure it takes from behind."""
     from signeditor.core.motion import mirror_features
