@@ -16,7 +16,7 @@ from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.motion import Motion
 from signeditor.core.nonmanual import LANES, FaceKey, keys_replacing_span, nonmanual_spans, preset_keys
 from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments, tags_to_probabilities
-from signeditor.core.segments import IN_SIGN, NON_SIGN
+from signeditor.core.segments import IN_SIGN, NON_SIGN, SIGN_START
 
 
 # --- FAST decoding: a dip of exactly merge_gap frames is inside one sign, one frame more splits it -------------
@@ -38,6 +38,28 @@ def test_decoding_merges_a_dip_of_exactly_merge_gap_and_splits_one_frame_more(me
                                                                               expected: list[tuple[int, int]]):
     settings = DecodingSettings(merge_gap=merge_gap, min_length=4)
     segments = decode_segments(tags_to_probabilities(_two_runs(gap)), settings)
+    assert [(s.start, s.end) for s in segments] == expected
+
+
+def _tags(*runs: tuple[int, int]) -> np.ndarray:
+    return np.concatenate([np.full(length, tag) for tag, length in runs])
+
+
+@pytest.mark.parametrize(("tags", "expected"), [
+    # A sign-start inside a run cuts it when the piece after it is exactly min_length (4) frames long...
+    (_tags((NON_SIGN, 2), (IN_SIGN, 8), (SIGN_START, 1), (IN_SIGN, 3), (NON_SIGN, 2)), [(2, 10), (10, 14)]),
+    # ...and not when it is one frame shorter (the flicker stays in the sign before it).
+    (_tags((NON_SIGN, 2), (IN_SIGN, 8), (SIGN_START, 1), (IN_SIGN, 2), (NON_SIGN, 2)), [(2, 13)]),
+    # A lone run of exactly min_length frames is a sign; one frame shorter is dropped.
+    (_tags((NON_SIGN, 3), (IN_SIGN, 4), (NON_SIGN, 3)), [(3, 7)]),
+    (_tags((NON_SIGN, 3), (IN_SIGN, 3), (NON_SIGN, 3)), []),
+    # Two sign-starts exactly min_start_distance (4) apart both cut; 3 apart, the second is the same sign's.
+    (_tags((SIGN_START, 1), (IN_SIGN, 3), (SIGN_START, 1), (IN_SIGN, 5), (NON_SIGN, 2)), [(0, 4), (4, 10)]),
+    (_tags((SIGN_START, 1), (IN_SIGN, 2), (SIGN_START, 1), (IN_SIGN, 6), (NON_SIGN, 2)), [(0, 10)]),
+])
+def test_decoding_at_exactly_min_length_and_min_start_distance(tags: np.ndarray, expected: list[tuple[int, int]]):
+    settings = DecodingSettings(min_length=4, min_start_distance=4, merge_gap=2)
+    segments = decode_segments(tags_to_probabilities(tags), settings)
     assert [(s.start, s.end) for s in segments] == expected
 
 
@@ -147,3 +169,15 @@ def test_a_right_hand_anchor_on_a_windows_first_frame_pins_that_stream_exactly(c
     edited = anchors.added(Anchor(25, pose, frozenset({"right_hand"})))
     out = make().regenerate_between_anchors(motion, edited, frame_range=(25, 40), steps=2).features
     assert np.array_equal(out[25, hand], pose[hand])
+
+
+@pytest.mark.parametrize("make", _generators())
+def test_where_two_anchors_share_a_frame_the_newer_one_wins(clip, make):
+    """The user's last action wins (AnchorSet.keyframes): a newer anchor on frame 20, and on the window's first
+    frame, replaces the older one's pose there exactly."""
+    motion, anchors = clip
+    older = anchors[2]  # frame 20
+    newer = Anchor(20, motion.features[45])
+    assert newer.id > older.id
+    out = make().regenerate_between_anchors(motion, anchors.added(newer), frame_range=(20, 35), steps=2).features
+    assert np.array_equal(out[20], newer.pose)

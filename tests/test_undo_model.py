@@ -108,6 +108,7 @@ def test_random_edits_undo_and_redo_exactly_and_only_same_joint_steps_merge(docu
                 steps.append(_Step(key, before, _state(doc)))
                 index += 1
         assert (stack.count(), stack.index()) == (len(steps), index)
+        assert all(0 <= a.frame < N_FRAMES for a in doc.anchors), "an edit moved an anchor off the clip"
     while index > 0:  # unwinding everything restores each earlier state in turn
         stack.undo()
         index -= 1
@@ -125,5 +126,22 @@ def test_rotating_two_different_joints_is_two_undo_steps(document: Document):
     assert doc.undo_stack.count() == 2
     doc.undo_stack.undo()
     assert _state(doc) == after_right, "one undo takes back the left wrist only"
+    doc.undo_stack.undo()
+    assert _state(doc) == start
+
+
+@pytest.mark.parametrize(("label", "delta", "bounds"), [
+    ("A onset", 2, [(12, 30), (30, 51)]),  # the onset anchor moves its sign's start
+    ("B offset", -4, [(10, 30), (30, 47)]),  # the offset anchor (last frame 50) moves its sign's end
+    ("B offset", 20, [(10, 30), (30, 60)]),  # ...never past the clip's end: the anchor stops on the last frame
+])
+def test_moving_an_onset_or_offset_anchor_moves_its_sign_in_one_undo_step(document: Document, label: str,
+                                                                         delta: int, bounds: list):
+    doc = document
+    start = _state(doc)
+    anchor = next(a for a in doc.anchors if a.label == label)
+    doc.undo_stack.push(commands.move_anchors(doc, (anchor.id,), delta))
+    assert [(s.start, s.end) for s in doc.project.segments] == bounds
+    assert doc.anchors.by_id(anchor.id).frame == min(anchor.frame + delta, N_FRAMES - 1)
     doc.undo_stack.undo()
     assert _state(doc) == start
