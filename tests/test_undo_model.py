@@ -76,7 +76,8 @@ def _random_edit(doc: Document, rng: random.Random, last_key: tuple | None):
         return commands.move_anchors(doc, (rng.choice(ids),), rng.choice([-3, -1, 1, 2, 5])), None
     if kind == "delete" and len(ids) > 1:
         return commands.delete_anchors(doc, (rng.choice(ids),)), None
-    frame = rng.choice([f for f in range(N_FRAMES) if f not in doc.anchors.frames])
+    # A click on the timeline may land past either end of the clip: the document keeps the anchor on it.
+    frame = rng.choice([f for f in range(-3, N_FRAMES + 3) if f not in doc.anchors.frames])
     return commands.insert_anchor(doc, frame), None
 
 
