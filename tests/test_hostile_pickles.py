@@ -38,6 +38,8 @@ from signeditor.io.safe_pickle import UnsafePickleError, loads_plain_data
 CALLING_OPCODES = frozenset({"GLOBAL", "STACK_GLOBAL", "INST", "OBJ", "REDUCE", "NEWOBJ", "NEWOBJ_EX", "BUILD",
                              "EXT1", "EXT2", "EXT4"})
 PROTOCOLS = range(pickle.HIGHEST_PROTOCOL + 1)
+#: torch warns that it reads protocols above 2 with less care: these files are meant to be refused anyway.
+pytestmark = pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 #: A module name that no real module has: the ``__import__`` payload imports a file of this name that we plant.
 PLANTED_MODULE = "signeditor_hostile_import_probe"
 
@@ -292,7 +294,6 @@ def test_pt_loaders_refuse_each_payload_unrun(tmp_path: Path, marker: Path, name
         PT_LOADERS[loader](path)
 
 
-@pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 @pytest.mark.parametrize("protocol", [2, 3, 4, 5])
 def test_torch_save_of_a_payload_is_refused_in_every_protocol(tmp_path: Path, marker: Path, protocol: int):
     import torch
