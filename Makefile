@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/signeditor gui $(SAMPLE)
 
+# In a random order (pytest-randomly); the seed is printed at the end. Repeat an order: PYTEST_ARGS=--randomly-seed=N
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=2 $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=2 $(PY) -m pytest -q -p randomly $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'

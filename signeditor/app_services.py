@@ -120,8 +120,11 @@ def export_document(project: Project, path: str | Path, format_name: str | None 
                     **options: object) -> Path:
     """Write ``project``; SignSparK formats also get ``<name>.keyframes.pt`` with the anchors' frames.
 
-    Video formats exist once ``signeditor.render.video`` is imported (it registers them; the CLI and GUI do).
+    Video formats are written by ``signeditor.render.video`` (io may not import render), which registers them
+    when imported: importing it here makes every format available whoever calls first, whatever was imported.
     """
+    import signeditor.render.video  # noqa: F401  (registers the mp4 and gif formats)
+
     fmt = resolve_export_format(path, format_name)
     path = export_project(project, path, fmt.name, **options)
     if fmt.name in SIGNSPARK_FORMATS:

@@ -250,6 +250,14 @@ def pytest_configure(config: pytest.Config) -> None:
     QtCore.QStandardPaths.setTestModeEnabled(True)
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Print pytest-randomly's seed at the end, also under ``-q`` (which hides its header line), so a failure that
+    depends on the order can be repeated with ``--randomly-seed=N``."""
+    if config.pluginmanager.hasplugin("randomly") and config.getoption("randomly_reorganize", True):
+        seed = config.getoption("randomly_seed")
+        terminalreporter.write_line(f"test order: pytest-randomly seed {seed} (repeat: --randomly-seed={seed})")
+
+
 @pytest.fixture(autouse=True)
 def no_modal_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
     """A modal dialog waits for a click no test gives, so the run would hang: fail at once and say which.

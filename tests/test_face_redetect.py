@@ -27,10 +27,10 @@ def test_video_import_fits_the_face_channel(tmp_path):
     """A video of the avatar (brows raised, later mouth open) imported through MediaPipe: the face channel follows."""
     import numpy as np
 
+    from signeditor.app_services import export_document
     from signeditor.core.face import FACE_DIM, FACE_INDEX
     from signeditor.core.motion import Motion
     from signeditor.core.project import Project
-    from signeditor.io.formats import export_project
     from signeditor.io.project_file import load_project
     from signeditor.paths import SAMPLE_PROJECT
     from signeditor.render.avatars.catalog import DEFAULT_AVATAR, load_avatar
@@ -40,8 +40,8 @@ def test_video_import_fits_the_face_channel(tmp_path):
     face = np.zeros((sample.n_frames, FACE_DIM), np.float32)
     face[15:35, FACE_INDEX["brow_raise_l"]] = face[15:35, FACE_INDEX["brow_raise_r"]] = 1.0
     face[55:75, FACE_INDEX["mouth_open"]] = 0.9
-    video = export_project(Project(Motion(sample.fps, sample.features, face=face)), tmp_path / "face.mp4",
-                           avatar=load_avatar(DEFAULT_AVATAR))
+    video = export_document(Project(Motion(sample.fps, sample.features, face=face)), tmp_path / "face.mp4",
+                            avatar=load_avatar(DEFAULT_AVATAR))
     result = import_video(video, tmp_path / "face.signproj")
     assert not result.turned, "MediaPipe sees the human avatar from the front"
     fitted = result.project.motion.face

@@ -63,8 +63,8 @@ def face_measures(points: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     points = {k: np.asarray(v, np.float64)[..., :2] for k, v in points.items()}
     eye_centre = {s: np.mean([points[EYE_POINTS[s]["outer"]], points[EYE_POINTS[s]["inner"]]], axis=0) for s in "lr"}
     across = eye_centre["l"] - eye_centre["r"]
-    iod = np.linalg.norm(across, axis=-1, keepdims=True)
-    x_axis = across / np.maximum(iod, 1e-9)
+    iod = np.maximum(np.linalg.norm(across, axis=-1, keepdims=True), 1e-9)  # 0 where a lost frame's points coincide
+    x_axis = across / iod
     up = points[_FOREHEAD] - points[_CHIN]
     up = up - np.sum(up * x_axis, axis=-1, keepdims=True) * x_axis
     up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-9)
@@ -173,8 +173,9 @@ def _smooth(values: np.ndarray, seen: np.ndarray) -> np.ndarray:
     """Three-frame moving average over detected frames (landmark jitter), undetected frames left as they are."""
     out = values.copy()
     if len(values) >= 3:
-        padded = np.r_[values[0], values, values[-1]]
         ok = np.r_[seen[0], seen, seen[-1]].astype(float)
+        # Undetected frames may hold anything, NaN too (0/0 where all their points coincide): never read them.
+        padded = np.where(ok > 0, np.r_[values[0], values, values[-1]], 0.0)
         total = padded[:-2] * ok[:-2] + padded[1:-1] * ok[1:-1] + padded[2:] * ok[2:]
         count = ok[:-2] + ok[1:-1] + ok[2:]
         out[seen] = (total / np.maximum(count, 1))[seen]

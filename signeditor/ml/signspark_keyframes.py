@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from signeditor.io.atomic import atomic_writer
+from signeditor.io.errors import FileFormatError
 
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 #: The merged keyframe file of a data root, beside its split folders (``DATA_ROOT/lmdb/keyframes.pt``).
@@ -36,7 +37,12 @@ def write_keyframe_file(path: str | Path, keyframes: Mapping[str, Iterable[int]]
 
 
 def read_keyframe_file(path: str | Path) -> dict[str, dict[str, list[int]]]:
-    return torch.load(Path(path), weights_only=True)
+    """The file's ``{split: {clip: frames}}``; FileFormatError naming the file when torch cannot read it as data."""
+    path = Path(path)
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception as exc:  # a foreign or crafted file: torch raises many types (UnpicklingError for code)
+        raise FileFormatError(path, f"not a SignSparK keyframe file ({type(exc).__name__}: {exc})") from exc
 
 
 def layout_keyframe_file(root: str | Path) -> Path:

@@ -1,0 +1,183 @@
+"""Boundary tables for interval logic: each row is a hand-built case whose answer is written out here.
+
+FAST decoding at exactly ``merge_gap`` and one more; non-manual presets replacing keys that sit on a span's
+ends; lexicon phrases at the start, middle and end of a text; regeneration windows that start or end on an
+anchor (anchored streams must equal the anchor pose bit for bit there).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.motion import Motion
+from signeditor.core.nonmanual import LANES, FaceKey, keys_replacing_span, nonmanual_spans, preset_keys
+from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments, tags_to_probabilities
+from signeditor.core.segments import IN_SIGN, NON_SIGN, SIGN_START
+
+
+# --- FAST decoding: a dip of exactly merge_gap frames is inside one sign, one frame more splits it -------------
+def _two_runs(gap: int, run: int = 8, lead: int = 3) -> np.ndarray:
+    return np.array([NON_SIGN] * lead + [IN_SIGN] * run + [NON_SIGN] * gap + [IN_SIGN] * run + [NON_SIGN] * lead)
+
+
+@pytest.mark.parametrize(("merge_gap", "gap", "expected"), [
+    (1, 1, [(3, 20)]),
+    (1, 2, [(3, 11), (13, 21)]),
+    (2, 2, [(3, 21)]),
+    (2, 3, [(3, 11), (14, 22)]),
+    (3, 3, [(3, 22)]),
+    (3, 4, [(3, 11), (15, 23)]),
+    (5, 5, [(3, 24)]),
+    (5, 6, [(3, 11), (17, 25)]),
+])
+def test_decoding_merges_a_dip_of_exactly_merge_gap_and_splits_one_frame_more(merge_gap: int, gap: int,
+                                                                              expected: list[tuple[int, int]]):
+    settings = DecodingSettings(merge_gap=merge_gap, min_length=4)
+    segments = decode_segments(tags_to_probabilities(_two_runs(gap)), settings)
+    assert [(s.start, s.end) for s in segments] == expected
+
+
+def _tags(*runs: tuple[int, int]) -> np.ndarray:
+    return np.concatenate([np.full(length, tag) for tag, length in runs])
+
+
+@pytest.mark.parametrize(("tags", "expected"), [
+    # A sign-start inside a run cuts it when the piece after it is exactly min_length (4) frames long...
+    (_tags((NON_SIGN, 2), (IN_SIGN, 8), (SIGN_START, 1), (IN_SIGN, 3), (NON_SIGN, 2)), [(2, 10), (10, 14)]),
+    # ...and not when it is one frame shorter (the flicker stays in the sign before it).
+    (_tags((NON_SIGN, 2), (IN_SIGN, 8), (SIGN_START, 1), (IN_SIGN, 2), (NON_SIGN, 2)), [(2, 13)]),
+    # A lone run of exactly min_length frames is a sign; one frame shorter is dropped.
+    (_tags((NON_SIGN, 3), (IN_SIGN, 4), (NON_SIGN, 3)), [(3, 7)]),
+    (_tags((NON_SIGN, 3), (IN_SIGN, 3), (NON_SIGN, 3)), []),
+    # Two sign-starts exactly min_start_distance (4) apart both cut; 3 apart, the second is the same sign's.
+    (_tags((SIGN_START, 1), (IN_SIGN, 3), (SIGN_START, 1), (IN_SIGN, 5), (NON_SIGN, 2)), [(0, 4), (4, 10)]),
+    (_tags((SIGN_START, 1), (IN_SIGN, 2), (SIGN_START, 1), (IN_SIGN, 6), (NON_SIGN, 2)), [(0, 10)]),
+])
+def test_decoding_at_exactly_min_length_and_min_start_distance(tags: np.ndarray, expected: list[tuple[int, int]]):
+    settings = DecodingSettings(min_length=4, min_start_distance=4, merge_gap=2)
+    segments = decode_segments(tags_to_probabilities(tags), settings)
+    assert [(s.start, s.end) for s in segments] == expected
+
+
+# --- non-manual presets: keys on the span's ends are replaced, keys one frame outside are kept -------------------
+def _old_keys(lane: str, frames: list[int]) -> list[FaceKey]:
+    return [FaceKey(f, lane, np.full(len(LANES[lane]), 0.3), label="old") for f in frames]
+
+
+@pytest.mark.parametrize("preset", ["yes/no question", "wh-question", "negation", "topic", "conditional",
+                                    "role shift", "mouthing"])
+def test_a_preset_replaces_its_lanes_keys_on_both_span_ends_and_keeps_those_outside(preset: str):
+    start, end = 10, 22
+    new = preset_keys(preset, start, end, word="hallo")
+    lanes = {k.lane for k in new}
+    frames = [start - 1, start, start + 1, end - 1, end, end + 1]
+    old = [k for lane in LANES for k in _old_keys(lane, frames)]
+    result = keys_replacing_span(old, new, start, end)
+    kept_old = {(k.lane, k.frame) for k in result if k.label == "old"}
+    expected = {(lane, f) for lane in LANES for f in frames if lane not in lanes or not start <= f <= end}
+    assert kept_old == expected
+    assert sum(k.label != "old" for k in result) == len(new)
+
+
+def test_replacing_a_preset_leaves_no_stale_span_on_the_annotation_tier(tmp_path: Path):
+    """A topic over frames 5-20 replaced by a yes/no question over the same frames: the ELAN file read back by
+    pympi has one non-manual annotation, the question's."""
+    import pympi
+
+    from signeditor.io.elan import NONMANUAL_TIER, write_elan
+
+    keys = keys_replacing_span((), preset_keys("topic", 5, 20), 5, 20)
+    keys = keys_replacing_span(keys, preset_keys("yes/no question", 5, 20), 5, 20)
+    assert nonmanual_spans(keys) == [(5, 20, "yes/no question")]
+    write_elan([], 25.0, tmp_path / "nm.eaf", 40, nonmanual=nonmanual_spans(keys))
+    annotations = pympi.Elan.Eaf(str(tmp_path / "nm.eaf")).get_annotation_data_for_tier(NONMANUAL_TIER)
+    assert [(a[0], a[1], a[2]) for a in annotations] == [(200, 800, "yes/no question")]
+
+
+# --- lexicon phrases at the start, middle and end of a text ----------------------------------------------------
+def _lexicon():
+    from signeditor.io.lexicon import Lexicon, LexiconEntry
+
+    rows = [("hallo", "HALLO"), ("morgen", "MORGEN"), ("guten morgen", "GUTEN-MORGEN"),
+            ("auf wieder sehen", "AUF-WIEDERSEHEN"), ("essen", "ESSEN")]
+    return Lexicon([LexiconEntry(Path(f"{g}.pose"), "de", "sgg", 0, 0, w, g) for w, g in rows])
+
+
+@pytest.mark.parametrize(("text", "glosses"), [
+    ("Hallo guten Morgen", ["HALLO", "GUTEN-MORGEN"]),
+    ("guten Morgen Hallo", ["GUTEN-MORGEN", "HALLO"]),
+    ("Hallo guten Morgen essen", ["HALLO", "GUTEN-MORGEN", "ESSEN"]),
+    ("guten Morgen", ["GUTEN-MORGEN"]),
+    ("Hallo auf wieder sehen", ["HALLO", "AUF-WIEDERSEHEN"]),
+    ("auf wieder sehen Hallo", ["AUF-WIEDERSEHEN", "HALLO"]),
+    ("essen auf wieder sehen essen", ["ESSEN", "AUF-WIEDERSEHEN", "ESSEN"]),
+    ("Morgen Hallo guten Morgen", ["MORGEN", "HALLO", "GUTEN-MORGEN"]),
+])
+def test_multi_word_entries_are_found_at_the_start_middle_and_end(text: str, glosses: list[str]):
+    from signeditor.drafts.plan import Planner
+
+    plan = Planner(_lexicon(), "de", "sgg").plan(text)
+    assert [s.label for s in plan.signs] == glosses
+
+
+# --- regeneration windows that begin or end on an anchor -------------------------------------------------------
+def _generators() -> list:
+    from test_kf2p_generator import _generator
+
+    from signeditor.ml.kf2p.api import InterpolationGenerator
+
+    return [pytest.param(lambda: _generator(), id="kf2p"), pytest.param(InterpolationGenerator, id="interpolation")]
+
+
+@pytest.fixture(scope="module")
+def clip() -> tuple[Motion, AnchorSet]:
+    from signeditor.ml.kf2p.synthetic import synthetic_clip
+
+    features, _ = synthetic_clip(np.random.default_rng(3), 60)
+    return Motion(25.0, features), AnchorSet(Anchor(f, features[f]) for f in range(0, 60, 10))
+
+
+@pytest.mark.parametrize("make", _generators())
+@pytest.mark.parametrize("window", [(20, 33), (14, 21), (20, 21), (0, 11), (50, 60)])
+def test_anchored_streams_are_exact_on_a_windows_first_and_last_frame(clip, make, window: tuple[int, int]):
+    """Anchors sit on frames 0, 10, ..., 50; each is given another anchor's pose, so the motion there is wrong
+    until regenerated. Every anchor inside the window equals its new pose bit for bit, whatever edge it is on;
+    frames outside the window are untouched."""
+    motion, anchors = clip
+    poses = [a.pose for a in anchors]
+    edited = AnchorSet(a.with_pose(poses[(k + 1) % len(poses)]) for k, a in enumerate(anchors))
+    out = make().regenerate_between_anchors(motion, edited, frame_range=window, steps=2).features
+    lo, hi = window
+    inside = [a for a in edited if lo <= a.frame < hi]
+    assert inside, "every window in the table holds an anchor"
+    for anchor in inside:
+        assert np.array_equal(out[anchor.frame], anchor.pose), f"anchor at {anchor.frame}, window {window}"
+    assert np.array_equal(out[:lo], motion.features[:lo]) and np.array_equal(out[hi:], motion.features[hi:])
+
+
+@pytest.mark.parametrize("make", _generators())
+def test_a_right_hand_anchor_on_a_windows_first_frame_pins_that_stream_exactly(clip, make):
+    from signeditor.core.motion import STREAM_SLICES
+
+    motion, anchors = clip
+    hand = STREAM_SLICES["right_hand"]
+    pose = motion.features[45].copy()
+    edited = anchors.added(Anchor(25, pose, frozenset({"right_hand"})))
+    out = make().regenerate_between_anchors(motion, edited, frame_range=(25, 40), steps=2).features
+    assert np.array_equal(out[25, hand], pose[hand])
+
+
+@pytest.mark.parametrize("make", _generators())
+def test_where_two_anchors_share_a_frame_the_newer_one_wins(clip, make):
+    """The user's last action wins (AnchorSet.keyframes): a newer anchor on frame 20, and on the window's first
+    frame, replaces the older one's pose there exactly."""
+    motion, anchors = clip
+    older = anchors[2]  # frame 20
+    newer = Anchor(20, motion.features[45])
+    assert newer.id > older.id
+    out = make().regenerate_between_anchors(motion, anchors.added(newer), frame_range=(20, 35), steps=2).features
+    assert np.array_equal(out[20], newer.pose)

@@ -1,0 +1,148 @@
+"""Model-based undo on a bare Document: random edits, undos and redos against a plain list model of the stack.
+
+The model knows only what the editor promises: each edit is one undo step, except consecutive rotations of
+the same joint on the same anchors (slider steps), which merge; an undo restores the state from before the
+step exactly (anchors with their ids, frames and poses, the signs, the motion bit for bit) and a redo the
+state after it. A synchronous hold regenerator (tests/gui_helpers.py) rewrites the motion after every edit, so
+the motion is part of what must come back.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from gui_helpers import HoldRegenerate, raised_arm_pose
+
+from signeditor.core import rotations
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.motion import Motion
+from signeditor.core.project import Project
+from signeditor.core.segments import Segment
+from signeditor.gui import commands
+from signeditor.gui.document import Document
+
+JOINTS = ("R_Wrist", "L_Wrist", "R_Elbow")
+N_FRAMES = 60
+
+
+def _state(doc: Document) -> tuple:
+    """Everything an undo must restore, as plain comparable values."""
+    anchors = tuple((a.id, a.frame, a.label, tuple(sorted(a.streams)), a.pose.tobytes()) for a in doc.anchors)
+    segments = tuple((s.start, s.end, s.gloss) for s in doc.project.segments)
+    return anchors, segments, doc.motion.features.tobytes()
+
+
+@pytest.fixture
+def document(qapp) -> Document:
+    motion = Motion.rest(N_FRAMES)
+    anchors = AnchorSet([Anchor(10, motion.features[10], label="A onset"), Anchor(30, raised_arm_pose()),
+                         Anchor(50, motion.features[50], label="B offset")])
+    project = Project(HoldRegenerate()(motion, anchors, None), anchors)
+    project.segments = [Segment(10, 30, "A"), Segment(30, 51, "B")]
+    doc = Document(project)
+    regenerate = HoldRegenerate()
+
+    def regenerate_now(lo: int, hi: int, _urgent: bool) -> None:
+        if hi > lo:
+            doc.set_motion(regenerate(doc.motion, doc.anchors, (lo, hi)))
+
+    doc.regeneration_needed.connect(regenerate_now)
+    return doc
+
+
+@dataclass
+class _Step:
+    merge_key: tuple | None  # (anchor ids, joint) for a joint rotation, else None
+    before: tuple
+    after: tuple
+
+
+def _random_edit(doc: Document, rng: random.Random, last_key: tuple | None):
+    """A command, and its merge key (rotations only). Rotations often repeat the last one's joint and anchor."""
+    ids = [a.id for a in doc.anchors]
+    kind = rng.choice(["rotate", "rotate", "rotate", "move", "insert", "delete"])
+    if kind == "rotate":
+        if last_key is not None and rng.random() < 0.5 and all(i in ids for i in last_key[0]):
+            anchor_ids, joint = last_key
+        else:
+            anchor_ids = (rng.choice(ids),) if rng.random() < 0.8 else tuple(sorted(rng.sample(ids, min(2, len(ids)))))
+            joint = rng.choice(JOINTS)
+        matrix = rotations.axis_angle_to_matrix(np.array([rng.uniform(-1, 1) for _ in range(3)]))
+        return commands.EditJointRotationCommand(doc, anchor_ids, joint, matrix), (anchor_ids, joint)
+    if kind == "move":
+        return commands.move_anchors(doc, (rng.choice(ids),), rng.choice([-3, -1, 1, 2, 5])), None
+    if kind == "delete" and len(ids) > 1:
+        return commands.delete_anchors(doc, (rng.choice(ids),)), None
+    # A click on the timeline may land past either end of the clip: the document keeps the anchor on it.
+    frame = rng.choice([f for f in range(-3, N_FRAMES + 3) if f not in doc.anchors.frames])
+    return commands.insert_anchor(doc, frame), None
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_random_edits_undo_and_redo_exactly_and_only_same_joint_steps_merge(document: Document, seed: int):
+    rng = random.Random(seed)
+    doc, stack = document, document.undo_stack
+    steps: list[_Step] = []  # the model: the stack's commands
+    index = 0  # the model's stack index
+    for _ in range(40):
+        action = rng.choice(["edit"] * 4 + ["undo", "undo", "redo", "redo"])
+        if action == "undo" and index > 0:
+            stack.undo()
+            index -= 1
+            assert _state(doc) == steps[index].before, f"undo of step {index}"
+        elif action == "redo" and index < len(steps):
+            stack.redo()
+            assert _state(doc) == steps[index].after, f"redo of step {index}"
+            index += 1
+        elif action == "edit":
+            top = steps[index - 1] if index > 0 else None
+            before = _state(doc)
+            command, key = _random_edit(doc, rng, top.merge_key if top else None)
+            stack.push(command)
+            del steps[index:]
+            if key is not None and top is not None and top.merge_key == key:
+                top.after = _state(doc)  # a slider step of the same joint: one undo step with the one before
+            else:
+                steps.append(_Step(key, before, _state(doc)))
+                index += 1
+        assert (stack.count(), stack.index()) == (len(steps), index)
+        assert all(0 <= a.frame < N_FRAMES for a in doc.anchors), "an edit moved an anchor off the clip"
+    while index > 0:  # unwinding everything restores each earlier state in turn
+        stack.undo()
+        index -= 1
+        assert _state(doc) == steps[index].before
+
+
+def test_rotating_two_different_joints_is_two_undo_steps(document: Document):
+    doc = document
+    anchor = doc.anchors[1].id
+    start = _state(doc)
+    turn = rotations.axis_angle_to_matrix(np.array([0.3, 0.0, 0.0]))
+    doc.undo_stack.push(commands.EditJointRotationCommand(doc, anchor, "R_Wrist", turn))
+    after_right = _state(doc)
+    doc.undo_stack.push(commands.EditJointRotationCommand(doc, anchor, "L_Wrist", turn))
+    assert doc.undo_stack.count() == 2
+    doc.undo_stack.undo()
+    assert _state(doc) == after_right, "one undo takes back the left wrist only"
+    doc.undo_stack.undo()
+    assert _state(doc) == start
+
+
+@pytest.mark.parametrize(("label", "delta", "bounds"), [
+    ("A onset", 2, [(12, 30), (30, 51)]),  # the onset anchor moves its sign's start
+    ("B offset", -4, [(10, 30), (30, 47)]),  # the offset anchor (last frame 50) moves its sign's end
+    ("B offset", 20, [(10, 30), (30, 60)]),  # ...never past the clip's end: the anchor stops on the last frame
+])
+def test_moving_an_onset_or_offset_anchor_moves_its_sign_in_one_undo_step(document: Document, label: str,
+                                                                         delta: int, bounds: list):
+    doc = document
+    start = _state(doc)
+    anchor = next(a for a in doc.anchors if a.label == label)
+    doc.undo_stack.push(commands.move_anchors(doc, (anchor.id,), delta))
+    assert [(s.start, s.end) for s in doc.project.segments] == bounds
+    assert doc.anchors.by_id(anchor.id).frame == min(anchor.frame + delta, N_FRAMES - 1)
+    doc.undo_stack.undo()
+    assert _state(doc) == start
