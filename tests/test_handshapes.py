@@ -160,3 +160,73 @@ def test_damaged_library_raises_file_format_error(tmp_path):
     with pytest.raises(FileFormatError, match=r"missing\.npz"):
         load_handshape_library(tmp_path / "missing.npz")
     assert len(HandshapeLibrary([])) == 0
+
+
+FINGER_CHAINS = {"Index": (5, 6, 7, 8), "Middle": (9, 10, 11, 12), "Ring": (13, 14, 15, 16), "Pinky": (17, 18, 19, 20)}
+
+
+def finger_extension(points: np.ndarray) -> np.ndarray:
+    """Per finger (index to pinky): knuckle-to-tip distance over the finger's length, from 21 hand points in the
+    MediaPipe order: about 1 for a straight finger, well under 0.6 for one curled into a fist."""
+    out = []
+    for chain in FINGER_CHAINS.values():
+        c = points[..., chain, :]
+        length = np.linalg.norm(np.diff(c, axis=-2), axis=-1).sum(-1)
+        out.append(np.linalg.norm(c[..., 3, :] - c[..., 0, :], axis=-1) / length)
+    return np.stack(out, -1)
+
+
+def clip_finger_extension(path) -> np.ndarray | None:
+    """The letter's finger extension straight from the clip's keypoints (pose-format, the detector's own
+    depth, none of our fitting): median over the middle half of the frames of the hand seen most."""
+    from pose_format import Pose
+
+    pose = Pose.read(path.read_bytes())
+    names = [f"{c.name}.{p}" for c in pose.header.components for p in c.points]
+    hands = []
+    for side in ("RIGHT", "LEFT"):
+        first = names.index(f"{side}_HAND_LANDMARKS.WRIST")
+        points = np.ma.getdata(pose.body.data)[:, 0, first:first + 21].astype(np.float64)
+        points[..., 2] *= pose.header.dimensions.width  # depth in the same units as x
+        hands.append(points[(pose.body.confidence[:, 0, first:first + 21] > 0).all(-1)])
+    points = max(hands, key=len)
+    if len(points) < 4:
+        return None
+    quarter = len(points) // 4
+    return np.median(finger_extension(points[quarter:len(points) - quarter]), axis=0)
+
+
+@pytest.mark.shared_data
+def test_named_handshapes_match_the_alphabet_clips(shared_signdata):
+    """A handshape looks like its letter: where the clip shows a fist (every finger curled) the shipped
+    handshape is a fist, where it shows a flat hand it is flat; S, a fist in every alphabet that signs it so,
+    never comes out as a loose claw."""
+    from signeditor.core.kinematics import forward_kinematics
+    from signeditor.core.skeleton import JOINT_INDEX
+    from signeditor.io.lexicon import read_lexicon
+
+    library = load_handshape_library()
+    order = ["R_Wrist"] + [f"R_{f}{k}" for f in ("Thumb", "Index", "Middle", "Ring", "Pinky")
+                           for k in ("1", "2", "3", "Tip")]
+    fists, flats, s_letters = [], [], []
+    for entry in read_lexicon(shared_signdata / "fingerspelling_lexicon").entries:
+        try:
+            shape = library.get(entry.signed_language, entry.words.strip())
+        except KeyError:
+            continue
+        clip = clip_finger_extension(entry.path)
+        if clip is None:
+            continue
+        pose = apply_handshape(identity_features(1)[0], shape, "right")
+        positions = np.asarray(forward_kinematics(pose[None]))[0]
+        fitted = finger_extension(np.stack([positions[JOINT_INDEX[n]] for n in order]))
+        if clip.max() <= 0.55:
+            fists.append(fitted.max() <= 0.6)
+            if entry.words == "S":
+                s_letters.append((entry.signed_language, fitted.round(2).tolist()))
+        if clip.min() >= 0.9:
+            flats.append(fitted.min() >= 0.85)
+    assert len(fists) >= 15 and len(flats) >= 50
+    assert all(max(fingers) <= 0.6 for _language, fingers in s_letters), s_letters
+    assert np.mean(fists) >= 0.7, f"{sum(fists)} of {len(fists)} fist letters are fists"
+    assert np.mean(flats) >= 0.9, f"{sum(flats)} of {len(flats)} flat letters are flat"
