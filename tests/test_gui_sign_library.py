@@ -241,3 +241,14 @@ def test_save_sign_asks_for_the_folder_and_keeps_the_list_selection(qtbot, make_
     qtbot.waitUntil(lambda: len(library.entries) == 18, timeout=5000)
     assert library.current_entry() == chosen, "the list keeps the selected sign although rows moved"
     assert library.table.selectionModel().selectedRows()[0].row() != row
+
+
+def test_command_line_makes_the_same_lexicon_of_a_folder(tmp_path: Path, capsys) -> None:
+    from signeditor.cli import main
+
+    folder = make_sign_folder(tmp_path / "signs")
+    assert main(["data", "sign-folder", str(folder), "--spoken", "de", "--signed", "gsg"]) == 0
+    assert sorted(e.glosses for e in read_lexicon(folder).entries) == ["GUTEN-TAG", "HAUS", "HOUSE1A^"]
+    out = capsys.readouterr().out
+    assert "3 signs" in out and "broken.mp4" in out
+    assert main(["data", "sign-folder", str(tmp_path / "missing"), "--spoken", "de", "--signed", "gsg"]) == 2

@@ -28,6 +28,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lexicon.add_argument("source", help="sign data folder (e.g. ../shared/signdata)")
     lexicon.add_argument("-o", "--out", default="lexicon", help="lexicon folder to write (default: lexicon)")
     lexicon.set_defaults(handler=_lexicon)
+    folder = sub.add_parser("sign-folder", help="make a lexicon of a folder of sign videos or .pose files "
+                                                "(one sign per file, named by the file; index.csv written there)")
+    folder.add_argument("folder", help="folder of .pose files and/or videos")
+    folder.add_argument("--spoken", required=True, help="spoken language of the words (ISO 639, e.g. de)")
+    folder.add_argument("--signed", required=True, help="signed language of the signs (ISO 639-3, e.g. gsg)")
+    folder.set_defaults(handler=_sign_folder)
+
+
+def _sign_folder(args: argparse.Namespace) -> int:
+    """The GUI's Sign > Import folder as lexicon, from the command line (the same function)."""
+    from signeditor.video.lexicon_folder import import_sign_folder
+
+    report = import_sign_folder(args.folder, args.spoken, args.signed,
+                                progress=lambda done, total, name: print(f"[{done + 1}/{total}] {name}")
+                                if name and "frame" not in name else None)
+    print(report.summary())
+    return 0
 
 
 def _lexicon(args: argparse.Namespace) -> int:

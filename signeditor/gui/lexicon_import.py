@@ -76,9 +76,8 @@ def _language_box(codes: list[str], names: dict[str, str], current: str) -> QtWi
         name = names.get(code, "")
         box.addItem(f"{name} ({code})" if name else code, code)
     index = box.findData(current)
-    if index >= 0:
-        box.setCurrentIndex(index)
-    elif current:
+    box.setCurrentIndex(index)  # -1 (empty) when the project has no language yet: the user must choose
+    if index < 0 and current:
         box.setEditText(current)
     return box
 
@@ -115,11 +114,20 @@ class FolderLanguagesDialog(QtWidgets.QDialog):
         form.addRow("Signed language", self.signed)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
                                              | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Import")
-        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setEnabled(bool(files))
+        self.import_button = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
+        self.import_button.setText("Import")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self._has_files = bool(files)
+        for box in (self.spoken, self.signed):
+            box.lineEdit().setPlaceholderText("choose or type a language")
+            box.currentTextChanged.connect(lambda _text: self._update_button())
+        self._update_button()
+
+    def _update_button(self) -> None:
+        """Import needs sign files and both languages."""
+        self.import_button.setEnabled(self._has_files and all(self.languages()))
 
     def languages(self) -> tuple[str, str]:
         return chosen_code(self.spoken), chosen_code(self.signed)

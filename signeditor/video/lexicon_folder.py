@@ -116,7 +116,12 @@ def import_sign_folder(folder: str | Path, spoken_language: str, signed_language
             try:
                 if sign.is_video:
                     clip = sign.path.with_suffix(".pose")
-                    import_video(sign.path, clip, should_stop=should_stop, detector_factory=detector_factory)
+                    frames = None if progress is None else (
+                        lambda step, done=done, name=sign.path.name: progress(
+                            done, len(files), f"{name}: frame {step.frame} of {step.total}"
+                            if step.stage == "detecting" else f"{name}: fitting"))
+                    import_video(sign.path, clip, progress=frames, should_stop=should_stop,
+                                 detector_factory=detector_factory)
                     written.append(clip)
                 else:
                     read_pose_keypoints(clip)  # unreadable clips are named now, not when a draft needs them
