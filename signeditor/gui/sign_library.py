@@ -94,12 +94,19 @@ class LibraryWorker(LatestRequestWorker):
 
         entries: list[LexiconEntry] = []
         problems: list[str] = []
+        seen: set[tuple[str, str, str, str, str]] = set()
         with collection_paused():
             for folder in folders:
                 try:
-                    entries.extend(read_lexicon(folder).entries)
+                    lexicon = read_lexicon(folder)
                 except Exception as exc:  # one bad folder must not hide the others
                     problems.append(str(exc))
+                    continue
+                for entry in lexicon.entries:  # the same clip listed by two lexicons shows once (the first)
+                    key = (entry.spoken_language, entry.signed_language, entry.words, entry.glosses, entry.path.name)
+                    if key not in seen:
+                        seen.add(key)
+                        entries.append(entry)
         self.entries_ready.emit(entries)
         if problems:
             self.failed.emit(0, "; ".join(problems))
@@ -236,7 +243,7 @@ class SignLibrary(QtWidgets.QWidget):
             for column, value in enumerate(values):
                 item = QtWidgets.QTableWidgetItem(value)
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, row)
-                item.setToolTip(str(entry.path))
+                item.setToolTip(f"{value} ({entry.signed_language})" if column == 3 else str(entry.path))
                 self.table.setItem(row, column, item)
         current = self.language.currentData()
         self.language.blockSignals(True)
