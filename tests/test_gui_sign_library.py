@@ -23,13 +23,13 @@ from signeditor.io.pose_export import write_pose
 LEFT = QtCore.Qt.MouseButton.LeftButton
 
 
-def library_window(qtbot, make_window, tmp_path: Path, folders: list[Path]) -> object:
+def library_window(qtbot, make_window, tmp_path: Path, folders: list[Path], signed: str = "gsg") -> object:
     settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
     settings.setValue(LEXICON_FOLDERS_KEY, [str(f) for f in folders])
     settings.sync()
     state = three_signs()
     win = make_window(Project(state.motion, state.anchors, list(state.segments), spoken_language="de",
-                              signed_language="gsg"))
+                              signed_language=signed))
     win.sign_editing.library.worker.factory = lambda: ClipLibrary(MiddleSegmenter())
     win.resize(1200, 800)
     win.docks["library"].raise_()
@@ -252,3 +252,20 @@ def test_command_line_makes_the_same_lexicon_of_a_folder(tmp_path: Path, capsys)
     out = capsys.readouterr().out
     assert "3 signs" in out and "broken.mp4" in out
     assert main(["data", "sign-folder", str(tmp_path / "missing"), "--spoken", "de", "--signed", "gsg"]) == 2
+
+
+def test_the_library_answers_for_the_projects_signed_language_first(qtbot, make_window, tmp_path: Path,
+                                                                      no_bundled: None) -> None:
+    folders = [write_fixture_lexicon(tmp_path / "signs"), letters_only_lexicon(tmp_path / "alphabet")]
+    win = library_window(qtbot, make_window, tmp_path, folders, signed="ase")
+    library = win.sign_editing.library
+    qtbot.waitUntil(lambda: len(library.entries) == 20, timeout=5000)
+    assert library.language.currentText() == "American Sign Language", "the project signs ASL"
+    assert library.status.text() == "3 of 20 signs"
+    type_search(qtbot, library, "pizza")
+    assert library.status.text() == ("No sign for 'pizza' in American Sign Language; 2 in other languages "
+                                     "(Swiss-German Sign Language (DSGS) 2)")
+    choose_language(qtbot, library.language, "all signed languages")
+    library.reload()  # reading the lexicons again keeps the user's own choice
+    qtbot.waitUntil(lambda: library.status.text() == "2 of 20 signs", timeout=5000)
+    assert library.language.currentText() == "all signed languages"

@@ -264,6 +264,10 @@ class SignEditing(QtCore.QObject):
         self.actions["import_folder"] = action
         self.menu.insertAction(self.actions["save"], action)
         self.library.import_folder_requested.connect(self.folder_import.ask)
+        # The library answers for the open project's signed language first.
+        self.window.document_replaced.connect(lambda doc: self.library.prefer_language(doc.project.signed_language))
+        if self.window.document is not None:
+            self.library.prefer_language(self.document.project.signed_language)
 
     def _project_languages(self) -> tuple[str, str]:
         project = self.document.project

@@ -161,6 +161,8 @@ class SignLibrary(QtWidgets.QWidget):
         self.playhead: Callable[[], int] = lambda: 0
         self.selected_sign: Callable[[], int | None] = lambda: None
         self._preview: tuple[np.ndarray, int] | None = None
+        #: The open project's signed language, shown first once it is in the list (then the user's choice rules).
+        self._preferred_language = ""
 
         self.search = QtWidgets.QLineEdit()
         self.search.setPlaceholderText("Search word, gloss or language…")
@@ -252,8 +254,10 @@ class SignLibrary(QtWidgets.QWidget):
         for code in sorted({e.signed_language for e in self.entries}, key=lambda c: (language_name(c), c)):
             self.language.addItem(language_name(code), code)
             self.language.setItemData(self.language.count() - 1, code, QtCore.Qt.ItemDataRole.ToolTipRole)
-        if current and self.language.findData(current) >= 0:
-            self.language.setCurrentIndex(self.language.findData(current))
+        wanted = self._preferred_language or current
+        if wanted and self.language.findData(wanted) >= 0:
+            self.language.setCurrentIndex(self.language.findData(wanted))
+            self._preferred_language = ""
         self.language.blockSignals(False)
         self.table.clearSelection()
         if selected is not None and selected in self.entries:
@@ -261,6 +265,16 @@ class SignLibrary(QtWidgets.QWidget):
             self.table.selectRow(row)
             self.table.scrollToItem(self.table.item(row, 0))
         self._filter()
+
+    def prefer_language(self, code: str) -> None:
+        """Filter by the project's signed language (now, or when the lexicons list it), so a search answers for
+        the language being signed and says how many signs other languages have."""
+        index = self.language.findData(code) if code else -1
+        if index >= 0:
+            self.language.setCurrentIndex(index)
+            self._preferred_language = ""
+        else:
+            self._preferred_language = code
 
     def language_code(self) -> str:
         """The chosen signed language's code ("" for all)."""
