@@ -59,13 +59,9 @@ def add_lexicon_folder(settings: QtCore.QSettings, folder: Path) -> None:
 
 
 def development_lexicon_folder() -> Path | None:
-    """The lexicon ``signeditor data lexicon ../shared/signdata`` writes (``./lexicon``, else the checkout's)."""
-    from signeditor.paths import install_root
-
-    for folder in (Path("lexicon"), install_root() / "lexicon"):
-        if (folder / "index.csv").is_file():
-            return folder
-    return None
+    """The lexicon ``signeditor data lexicon ../shared/signdata`` writes by default (``./lexicon``), if built."""
+    folder = Path("lexicon")
+    return folder if (folder / "index.csv").is_file() else None
 
 
 @dataclass(frozen=True)
