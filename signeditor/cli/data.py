@@ -16,11 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--dataset", action="append",
                        help="only this dataset folder (repeatable; the index then lists only these)")
     build.set_defaults(handler=_build)
-    shapes = sub.add_parser("handshapes", help="derive the handshape library from fingerspelling clips")
-    shapes.add_argument("corpus", nargs="?", default="data",
-                        help="a fingerspelling lexicon folder (index.csv and .pose clips, e.g. "
-                             "../shared/signdata/fingerspelling_lexicon: each hand fitted to its own keypoints, "
-                             "the shipped library) or a corpus folder from `data build` (default: data)")
+    shapes = sub.add_parser("handshapes", help="derive the handshape library from the corpus's fingerspelling clips")
+    shapes.add_argument("corpus", nargs="?", default="data", help="corpus folder from `data build` (default: data)")
     shapes.add_argument("-o", "--out", default=None,
                         help="library .npz to write (default: the shipped resources/handshapes/handshapes.npz)")
     shapes.set_defaults(handler=_handshapes)
@@ -72,21 +69,11 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _handshapes(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from signeditor.core.handshapes import DEFAULT_LIBRARY_PATH
     from signeditor.data.corpus import load_corpus
-    from signeditor.data.handshapes import (
-        build_handshape_library,
-        build_handshape_library_from_lexicon,
-        write_handshape_library,
-    )
-    from signeditor.io.lexicon import INDEX_NAME
+    from signeditor.data.handshapes import build_handshape_library, write_handshape_library
 
-    if (Path(args.corpus) / INDEX_NAME).is_file():
-        library = build_handshape_library_from_lexicon(args.corpus, log=print)
-    else:
-        library = build_handshape_library(load_corpus(args.corpus))
+    library = build_handshape_library(load_corpus(args.corpus))
     path = write_handshape_library(library, args.out or DEFAULT_LIBRARY_PATH)
     two_handed = sum(h.two_handed for h in library.handshapes)
     print(f"{len(library)} handshapes ({two_handed} two-handed) in {len(library.languages)} signed languages "

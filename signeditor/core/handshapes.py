@@ -22,8 +22,7 @@ from signeditor.paths import RESOURCES_DIR
 
 HAND_DIM = STREAM_DIMS["right_hand"]
 LIBRARY_VERSION = 1
-#: The library shipped with SignEditor
-#: (regenerate with ``signeditor data handshapes ../shared/signdata/fingerspelling_lexicon``).
+#: The library shipped with SignEditor (regenerate with ``signeditor data handshapes``).
 DEFAULT_LIBRARY_PATH = RESOURCES_DIR / "handshapes" / "handshapes.npz"
 #: Which hands an applied handshape sets.
 HAND_TARGETS: tuple[str, ...] = ("right", "left", "both")

@@ -13,7 +13,7 @@ videos; those are mirrored into the right hand's frame). Two-handed alphabets
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,10 +117,6 @@ def build_handshape_library(records: Iterable[ClipRecord]) -> HandshapeLibrary:
         if frames[1] is not None:
             pooled.two_handed_clips += 1
             pooled.other.append(frames[1])
-    return _library(letters)
-
-
-def _library(letters: dict[tuple[str, str], _LetterFrames]) -> HandshapeLibrary:
     handshapes = []
     for (language, letter), pooled in letters.items():
         two_handed = pooled.two_handed_clips * 2 > pooled.clips
@@ -129,102 +125,6 @@ def _library(letters: dict[tuple[str, str], _LetterFrames]) -> HandshapeLibrary:
             medoid(np.concatenate(pooled.other)).astype(np.float32) if two_handed else None, pooled.clips,
         ))
     return HandshapeLibrary(handshapes)
-
-
-def read_raw_hands(path: Path) -> tuple[list[str], np.ndarray, np.ndarray, float]:
-    """(point names, (T, K, 3) points in skeleton axes with the detector's own depth, (T, K) observed, fps).
-
-    The hand model's relative depth is kept as detected (scaled like x), not lifted: a fist's fingers
-    then curl as the clip shows them.
-    """
-    from pose_format import Pose
-
-    from signeditor.io.errors import FileFormatError, read_file_bytes
-    from signeditor.io.pose_reader import z_looks_normalised
-
-    try:
-        pose = Pose.read(read_file_bytes(path))
-        data = np.ma.getdata(pose.body.data)[:, 0].astype(np.float64)
-        observed = (np.asarray(pose.body.confidence)[:, 0] > 0) & ~np.ma.getmaskarray(pose.body.data)[:, 0].any(-1)
-    except FileFormatError:
-        raise
-    except Exception as exc:  # pose-format raises many types on damaged input
-        raise FileFormatError(path, f"not a readable .pose file ({exc})") from exc
-    names = [f"{c.name}.{p}" for c in pose.header.components for p in c.points]
-    if pose.header.dimensions.depth == 0 or z_looks_normalised(data, observed):
-        data[..., 2] *= float(pose.header.dimensions.width)
-    data[..., 1:] *= -1.0  # image axes (y down, z away) -> skeleton axes
-    return names, data, observed, float(pose.body.fps)
-
-
-def fit_hand(names: list[str], points: np.ndarray, observed: np.ndarray, fps: float, side: str,
-             path: Path) -> np.ndarray:
-    """(T, 90) finger rotations of one hand fitted to its own keypoints alone (scaled by its palm, so the
-    skeleton's hand reaches every finger point whatever the signer's hand size), in that hand's stream."""
-    from signeditor.core.ik import fit_features
-    from signeditor.io.pose_reader import keypoints_from_arrays
-
-    columns = _hand_points(names, side)
-    keypoints = keypoints_from_arrays(tuple(names[c] for c in columns), points[:, columns], observed[:, columns],
-                                      fps, path, lift=False)
-    features, _filled = fit_features(keypoints)
-    return features[:, STREAM_SLICES["right_hand" if side == "RIGHT" else "left_hand"]]
-
-
-def lexicon_clip_hand_frames(path: Path) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """Like :func:`clip_hand_frames`, from a lexicon clip's raw keypoints: (dominant frames (N, 90) in the right
-    hand's frame, other-hand frames or None), None when no hand is seen. The letter is held in the middle half
-    of the frames where the dominant hand is seen."""
-    names, points, observed, fps = read_raw_hands(path)
-    seen = {side: observed[:, _hand_points(names, side)].mean(1) >= _SEEN_FRACTION for side in ("RIGHT", "LEFT")}
-    if not (seen["RIGHT"].any() or seen["LEFT"].any()):
-        return None
-    has_body = all(f"POSE_LANDMARKS.{p}" in names for p in ("LEFT_HIP", "RIGHT_HIP", "LEFT_SHOULDER",
-                                                             "RIGHT_SHOULDER"))
-    height = {side: _relative_height(points[seen[side]], names, _hand_points(names, side)[0])
-              if seen[side].any() and has_body else -np.inf for side in ("RIGHT", "LEFT")}
-    dominant = max(("RIGHT", "LEFT"), key=lambda side: (seen[side].mean(), height[side]))
-    other = "LEFT" if dominant == "RIGHT" else "RIGHT"
-    frames = middle_frames(np.zeros(len(points), np.int8), ~seen[dominant])
-
-    def hand(side: str) -> np.ndarray:
-        fitted = fit_hand(names, points, observed, fps, side, path)[frames][seen[side][frames]]
-        return fitted if side == "RIGHT" else hand_pose_mirrored(fitted)
-
-    other_frames = None
-    if seen[other][frames].mean() >= _SEEN_FRACTION and height[other] >= _RAISED_HEIGHT:
-        other_frames = fit_hand(names, points, observed, fps, other, path)[frames][seen[other][frames]]
-        other_frames = other_frames if other == "LEFT" else hand_pose_mirrored(other_frames)
-    return hand(dominant), other_frames
-
-
-def build_handshape_library_from_lexicon(folder: str | Path, log: Callable[[str], None] | None = None,
-                                         ) -> HandshapeLibrary:
-    """One handshape per (signed language, letter) from the letters of a fingerspelling lexicon folder
-    (``index.csv`` and its ``.pose`` clips), each hand fitted to its own keypoints: handshapes that match
-    their names (S a fist, B a flat hand), where the whole-body fit's lifted finger depth gave loose claws."""
-    from signeditor.io.errors import FileFormatError
-    from signeditor.io.lexicon import read_lexicon
-
-    letters: dict[tuple[str, str], _LetterFrames] = defaultdict(_LetterFrames)
-    for entry in read_lexicon(folder).entries:
-        if not entry.is_letter:
-            continue
-        try:
-            frames = lexicon_clip_hand_frames(entry.path)
-        except FileFormatError as exc:  # one damaged clip must not stop the library
-            if log is not None:
-                log(f"skipped: {exc}")
-            continue
-        if frames is None or not len(frames[0]):
-            continue
-        pooled = letters[(entry.signed_language, entry.words.strip())]
-        pooled.clips += 1
-        pooled.dominant.append(frames[0])
-        if frames[1] is not None and len(frames[1]):
-            pooled.two_handed_clips += 1
-            pooled.other.append(frames[1])
-    return _library(letters)
 
 
 def write_handshape_library(library: HandshapeLibrary, path: str | Path) -> Path:
