@@ -168,6 +168,8 @@ class SignLibrary(QtWidgets.QWidget):
         self.search.setPlaceholderText("Search word, gloss or language…")
         self.search.setClearButtonEnabled(True)
         self.language = QtWidgets.QComboBox()
+        self.language.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.language.setMinimumContentsLength(18)  # "German Sign Language (DGS)" readable, the rest elided
         self.table = _EntryTable(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
