@@ -21,6 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shapes.add_argument("-o", "--out", default=None,
                         help="library .npz to write (default: the shipped resources/handshapes/handshapes.npz)")
     shapes.set_defaults(handler=_handshapes)
+    fingers = sub.add_parser("handshape-fingers", help="measure the handshape library's fingers from a "
+                                                      "fingerspelling lexicon's clips (the shipped library's step 2)")
+    fingers.add_argument("lexicon", help="a fingerspelling lexicon, e.g. ../shared/signdata/fingerspelling_lexicon")
+    fingers.add_argument("--library", default=None, help="library .npz to start from (default: the shipped one)")
+    fingers.add_argument("-o", "--out", default=None, help="library .npz to write (default: the shipped one)")
+    fingers.set_defaults(handler=_handshape_fingers)
     lexicon = sub.add_parser("lexicon", help="write a development sign lexicon (index.csv) over a sign data folder")
     lexicon.add_argument("source", help="sign data folder (e.g. ../shared/signdata)")
     lexicon.add_argument("-o", "--out", default="lexicon", help="lexicon folder to write (default: lexicon)")
@@ -65,6 +71,16 @@ def _build(args: argparse.Namespace) -> int:
     frames = sum(r.n_frames for r in records)
     print(f"{len(records)} clips ({frames} frames at 25 fps): built {report.built}, reused {report.reused}, "
           f"skipped {report.skipped}; splits {dict(sorted(splits.items()))}; index {args.out}/index.json")
+    return 0
+
+
+def _handshape_fingers(args: argparse.Namespace) -> int:
+    from signeditor.core.handshapes import DEFAULT_LIBRARY_PATH, load_handshape_library
+    from signeditor.data.handshapes import with_clip_fingers, write_handshape_library
+
+    library = with_clip_fingers(load_handshape_library(args.library), args.lexicon)
+    path = write_handshape_library(library, args.out or DEFAULT_LIBRARY_PATH)
+    print(f"{len(library)} handshapes, fingers measured from {args.lexicon} -> {path}")
     return 0
 
 
