@@ -34,10 +34,21 @@ def _read(gltf: gl.GLTF2, index: int) -> np.ndarray:
     return values
 
 
+def _node_matrix(node: gl.Node) -> np.ndarray:
+    """A node's local transform as the glTF spec defines it: its ``matrix``, else T * R * S."""
+    if node.matrix is not None:
+        return np.asarray(node.matrix, float).reshape(4, 4).T
+    matrix = np.eye(4)
+    matrix[:3, :3] = rotations.quaternion_to_matrix(np.asarray(node.rotation or [0, 0, 0, 1], float)) * np.asarray(
+        node.scale or [1, 1, 1], float)[None, :]
+    matrix[:3, 3] = node.translation or [0, 0, 0]
+    return matrix
+
+
 def _evaluate(gltf: gl.GLTF2, frame: int) -> np.ndarray:
     """Posed vertices at ``frame``: the file's node matrices with their animated rotations, skin and weights."""
     n = len(gltf.nodes)
-    local = np.stack([np.asarray(node.matrix or np.eye(4).reshape(-1), float).reshape(4, 4).T for node in gltf.nodes])
+    local = np.stack([_node_matrix(node) for node in gltf.nodes])
     mesh_node = next(i for i, node in enumerate(gltf.nodes) if node.mesh is not None)
     animation = gltf.animations[0]
     weights = None
@@ -130,3 +141,37 @@ def test_cli_glb_uses_the_editors_avatar_with_its_face_by_default(tmp_path):
     assert cli_main(["export", str(source), "-f", "glb", "-o", str(tmp_path / "plain"), "--avatar", "mannequin"]) == 0
     plain = gl.GLTF2().load(str(tmp_path / "plain" / "x.v1.glb"))
     assert not any(p.targets for m in plain.meshes for p in m.primitives)
+
+
+def test_our_own_glb_opens_again_as_motion(tmp_path):
+    """A GLB exported on a human avatar re-opens (it failed with "shoulders coincide"): its animated nodes are TRS
+    as glTF requires, and the motion read back follows the original's wrists."""
+    from signeditor.app_services import open_document
+    from signeditor.core.kinematics import forward_kinematics
+    from signeditor.core.skeleton import JOINT_INDEX
+
+    project = load_project(SAMPLE_PROJECT)
+    path = export_project(project, tmp_path / "signing.glb", avatar=load_avatar(DEFAULT_AVATAR))
+    gltf = gl.GLTF2().load(str(path))
+    animated = {channel.target.node for channel in gltf.animations[0].channels if channel.target.path == "rotation"}
+    assert animated and all(gltf.nodes[node].matrix is None for node in animated), "animated nodes must be TRS"
+
+    reopened = open_document(path)
+    assert reopened.motion.n_frames == project.motion.n_frames
+    original = np.asarray(forward_kinematics(project.motion.features))
+    back = np.asarray(forward_kinematics(reopened.motion.features))
+    for joint in ("L_Wrist", "R_Wrist"):
+        a, b = original[:, JOINT_INDEX[joint]], back[:, JOINT_INDEX[joint]]
+        assert np.median(np.linalg.norm(a - b, axis=-1)) < 0.06, "within the avatar's other proportions"
+        for axis in range(3):
+            if np.ptp(a[:, axis]) > 0.1:  # the axes the wrist really travels along
+                assert np.corrcoef(a[:, axis], b[:, axis])[0, 1] > 0.9
+
+    # Files that give rest transforms as matrices (ours did until now; other tools do) open the same way.
+    for node in gltf.nodes:
+        if node.matrix is None and node.translation is not None:
+            node.matrix = _node_matrix(node).T.reshape(-1).tolist()
+            node.translation = node.rotation = node.scale = None
+    gltf.save(str(tmp_path / "matrices.glb"))
+    again = open_document(tmp_path / "matrices.glb")
+    np.testing.assert_allclose(again.motion.features, reopened.motion.features, atol=1e-4)

@@ -42,3 +42,22 @@ def test_side_by_side_doubles_the_width(tmp_path: Path) -> None:
     frames, _ = read_frames(path)
     assert frames[0].shape == (120, 320, 3)
     np.testing.assert_allclose(frames[0][:, :160].mean(), frames[0][:, 160:].mean(), atol=3)
+
+
+@pytest.mark.slow
+def test_the_video_frames_the_signer_from_the_hips_up(tmp_path: Path) -> None:
+    """The front video shows the avatar from the hips up (issue #23: the whole figure was small, a face about 50
+    pixels high in 640×480): the head starts near the top edge and is big; the hips reach the bottom edge."""
+    from signeditor.render.avatars.catalog import DEFAULT_AVATAR, load_avatar
+
+    motion = load_project(SAMPLE).motion.slice(0, 2)
+    path = write_video(motion, tmp_path / "take.mp4", avatar=load_avatar(DEFAULT_AVATAR))
+    frame = read_frames(path)[0][0].astype(int)
+    height, width = frame.shape[:2]
+    figure = np.abs(frame - frame[0, 0]).sum(axis=2) > 40
+    rows = np.flatnonzero(figure.any(axis=1))
+    top = rows[0]
+    assert top < 0.12 * height, f"the head starts {top} pixels down"
+    assert rows[-1] == height - 1, "the body goes on below the frame (hips up, not the whole figure)"
+    head_width = figure[top: top + int(0.12 * height)].sum(axis=1).max()
+    assert head_width > 0.12 * width, f"the head is {head_width} pixels wide"

@@ -160,3 +160,105 @@ def test_damaged_library_raises_file_format_error(tmp_path):
     with pytest.raises(FileFormatError, match=r"missing\.npz"):
         load_handshape_library(tmp_path / "missing.npz")
     assert len(HandshapeLibrary([])) == 0
+
+
+FINGER_CHAINS = {"Index": (5, 6, 7, 8), "Middle": (9, 10, 11, 12), "Ring": (13, 14, 15, 16), "Pinky": (17, 18, 19, 20)}
+
+
+def finger_extension(points: np.ndarray) -> np.ndarray:
+    """Per finger (index to pinky): knuckle-to-tip distance over the finger's length, from 21 hand points in the
+    MediaPipe order: about 1 for a straight finger, well under 0.6 for one curled into a fist."""
+    out = []
+    for chain in FINGER_CHAINS.values():
+        c = points[..., chain, :]
+        length = np.linalg.norm(np.diff(c, axis=-2), axis=-1).sum(-1)
+        out.append(np.linalg.norm(c[..., 3, :] - c[..., 0, :], axis=-1) / length)
+    return np.stack(out, -1)
+
+
+def clip_finger_extension(path) -> np.ndarray | None:
+    """The letter's finger extension straight from the clip's keypoints (pose-format, the detector's own
+    depth, none of our fitting): median over the middle half of the frames of the hand seen most."""
+    from pose_format import Pose
+
+    pose = Pose.read(path.read_bytes())
+    names = [f"{c.name}.{p}" for c in pose.header.components for p in c.points]
+    hands = []
+    for side in ("RIGHT", "LEFT"):
+        first = names.index(f"{side}_HAND_LANDMARKS.WRIST")
+        points = np.ma.getdata(pose.body.data)[:, 0, first:first + 21].astype(np.float64)
+        points[..., 2] *= pose.header.dimensions.width  # depth in the same units as x
+        hands.append(points[(pose.body.confidence[:, 0, first:first + 21] > 0).all(-1)])
+    points = max(hands, key=len)
+    if len(points) < 4:
+        return None
+    quarter = len(points) // 4
+    return np.median(finger_extension(points[quarter:len(points) - quarter]), axis=0)
+
+
+@pytest.mark.shared_data
+def test_named_handshapes_match_the_alphabet_clips(shared_signdata):
+    """A handshape looks like its letter: where the clip shows a fist (every finger curled) the shipped
+    handshape is a fist, its fingertips on the palm side of the knuckles (not folded sideways), where it shows a
+    flat hand it is flat; S, a fist in every alphabet that signs it so, never comes out as a loose claw."""
+    from signeditor.core.kinematics import forward_kinematics
+    from signeditor.core.skeleton import JOINT_INDEX
+    from signeditor.io.lexicon import read_lexicon
+
+    library = load_handshape_library()
+    order = ["R_Wrist"] + [f"R_{f}{k}" for f in ("Thumb", "Index", "Middle", "Ring", "Pinky")
+                           for k in ("1", "2", "3", "Tip")]
+    fists, flats, s_letters = [], [], []
+    for entry in read_lexicon(shared_signdata / "fingerspelling_lexicon").entries:
+        try:
+            shape = library.get(entry.signed_language, entry.words.strip())
+        except KeyError:
+            continue
+        clip = clip_finger_extension(entry.path)
+        if clip is None:
+            continue
+        pose = apply_handshape(identity_features(1)[0], shape, "right")
+        positions = np.asarray(forward_kinematics(pose[None]))[0]
+        points = np.stack([positions[JOINT_INDEX[n]] for n in order])
+        fitted = finger_extension(points)
+        # Our rest hand lies palm down: a finger curled towards the palm dips below its base knuckle (folded
+        # sideways in the palm's plane, it would not).
+        palm_side = all(points[list(chain[1:]), 1].min() < points[chain[0], 1] - 0.01
+                        for chain in FINGER_CHAINS.values())
+        if clip.max() <= 0.55:
+            fists.append(fitted.max() <= 0.66 and palm_side)
+            if entry.words == "S":
+                s_letters.append((entry.signed_language, fitted.round(2).tolist(), palm_side))
+        if clip.min() >= 0.9:
+            flats.append(fitted.min() >= 0.85)
+    assert len(fists) >= 15 and len(flats) >= 50
+    assert s_letters and all(max(fingers) <= 0.66 and palm for _language, fingers, palm in s_letters), s_letters
+    assert np.mean(fists) >= 0.7, f"{sum(fists)} of {len(fists)} fist letters are fists"
+    assert np.mean(flats) >= 0.9, f"{sum(flats)} of {len(flats)} flat letters are flat"
+
+
+def test_finger_bends_are_measured_in_the_palm_frame_whatever_the_camera():
+    """Bends put on our hand's finger joints are read back from its 21 points (within 12°), the same when turned
+    and shrunk as a camera would see it (the measurement is in the hand's own palm frame), and clamped to what
+    joints can do."""
+    from signeditor.core.kinematics import forward_kinematics
+    from signeditor.core.skeleton import JOINT_INDEX
+    from signeditor.data.handshapes import anatomical, finger_angles, fingers_posed
+
+    wanted = np.zeros(16)
+    wanted[:12] = np.radians([60, 80, 40] * 4)  # bends of index, middle, ring, pinky
+    pose = identity_features(1)[0].copy()
+    pose[RIGHT] = fingers_posed(wanted, pose[RIGHT])
+    positions = np.asarray(forward_kinematics(pose[None]))[0]
+    order = ["R_Wrist"] + [f"R_{f}{k}" for f in ("Thumb", "Index", "Middle", "Ring", "Pinky")
+                           for k in ("1", "2", "3", "Tip")]
+    points = np.stack([positions[JOINT_INDEX[n]] for n in order])
+    # (our knuckles fan out from the wrist, so the palm frame sees each bend a little differently)
+    np.testing.assert_allclose(finger_angles(points)[:12], wanted[:12], atol=np.radians(12))
+    turn = rotations.axis_angle_to_matrix(np.array([0.3, -1.2, 0.5]))
+    np.testing.assert_allclose(finger_angles(0.4 * points @ turn.T + 7.0), finger_angles(points), atol=1e-9)
+    impossible = wanted.copy()
+    impossible[1] = np.radians(170)  # a middle knuckle folded back flat: flat depth, not a real joint
+    fixed = anatomical(impossible)
+    assert fixed[1] == pytest.approx(np.radians(110)) and fixed[0] == pytest.approx(np.radians(95))
+    assert fixed[:3].sum() == pytest.approx(impossible[:3].sum()), "the finger's whole curl is kept"

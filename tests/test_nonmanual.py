@@ -9,7 +9,14 @@ from PySide6 import QtCore
 
 from signeditor.core.face import FACE_DIM, FACE_INDEX
 from signeditor.core.motion import Motion
-from signeditor.core.nonmanual import FaceKey, face_with_keys, keys_replacing_span, lane_values, preset_keys
+from signeditor.core.nonmanual import (
+    FaceKey,
+    face_with_keys,
+    keys_replacing_span,
+    lane_values,
+    nonmanual_spans,
+    preset_keys,
+)
 from signeditor.core.project import Project
 from signeditor.gui.nonmanual_panel import LANE_Y
 from signeditor.io.project_file import project_from_bytes, project_to_bytes
@@ -180,3 +187,56 @@ def test_the_lanes_share_the_timelines_time_axis(qtbot, window):
     window.timeline.track_box.setXRange(10, 30, padding=0)
     lanes = window.nonmanual_panel.plot.getViewBox()
     assert lanes.viewRange()[0] == pytest.approx([10, 30])
+
+
+def _choose_preset(qtbot, panel, name: str) -> None:
+    """Open the preset drop-down and click the preset's row, as a user would."""
+    combo = panel.preset
+    combo.showPopup()
+    view = combo.view()
+    qtbot.waitUntil(view.isVisible, timeout=2000)
+    rect = view.visualRect(view.model().index(combo.findText(name), 0))
+    qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=2000)
+    assert combo.currentText() == name
+
+
+def test_negation_inside_a_question_keeps_the_question_whole(qtbot, window, tmp_path, monkeypatch):
+    """Presets compose per lane: the question's brow raise and nod hold through a negation placed inside it (which
+    adds its furrow, frown and headshake), and the exported ELAN tier has the question as one span."""
+    import pympi
+    from PySide6 import QtWidgets
+
+    from signeditor.core.nonmanual import head_turns
+
+    panel, doc = window.nonmanual_panel, window.document
+    first, last = doc.anchors[0], doc.anchors[-1]  # frames 10 and 50
+    window.timeline.select([first.id, last.id])
+    _choose_preset(qtbot, panel, "yes/no question")
+    qtbot.mouseClick(panel.apply_button, QtCore.Qt.MouseButton.LeftButton)
+    window.timeline.select([])  # the span stays where it is: drag its edges
+    drag(qtbot, panel.plot, _lane_point(panel, 10, "Mouth"), _lane_point(panel, 22, "Mouth"))  # the span's edges
+    drag(qtbot, panel.plot, _lane_point(panel, 50, "Mouth"), _lane_point(panel, 38, "Mouth"))
+    assert panel.span_frames() == (22, 38)
+    _choose_preset(qtbot, panel, "negation")
+    qtbot.mouseClick(panel.apply_button, QtCore.Qt.MouseButton.LeftButton)
+    assert doc.undo_stack.count() == 2, [doc.undo_stack.text(i) for i in range(doc.undo_stack.count())]
+
+    face = np.stack([doc.project.face_at(f) for f in range(14, 47)])
+    np.testing.assert_allclose(face[:, FACE_INDEX["brow_raise_l"]], 0.85, atol=1e-5,
+                               err_msg="the question's brow raise holds through the negation")
+    assert doc.project.face_at(30)[FACE_INDEX["brow_furrow_l"]] == pytest.approx(0.45)
+    assert doc.project.face_at(30)[FACE_INDEX["frown_l"]] == pytest.approx(0.6)
+    turns = head_turns(doc.project.face_keys, doc.n_frames)
+    np.testing.assert_allclose(turns[14:47, 0], np.radians(45.0) * 0.15, atol=1e-6, err_msg="the nod holds too")
+    assert np.ptp(turns[22:39, 1]) > 0.3, "and the head shakes inside the negation"
+
+    out = tmp_path / "sentence.eaf"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.exporter.export_dialog("eaf")
+    qtbot.waitUntil(out.exists, timeout=10000)
+    tier = sorted(pympi.Elan.Eaf(str(out)).get_annotation_data_for_tier("Non-manual"))
+    assert [(a[0], a[1], a[2]) for a in tier] == [(400, 2000, "yes/no question"), (880, 1520, "negation")]
+
+    saved = project_from_bytes(project_to_bytes(doc.project))
+    assert sorted(nonmanual_spans(saved.face_keys)) == [(10, 50, "yes/no question"), (22, 38, "negation")]

@@ -92,3 +92,28 @@ def test_fast_skinning_equals_mannequin_x(avatar, seed):
         expected += np.asarray(model._skin_weights[:, k])[:, None] * moved
     np.testing.assert_allclose(mesh.vertices, expected, atol=2e-5)
     np.testing.assert_allclose(mesh.normals, vertex_normals(mesh.vertices, mesh.faces), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["Hispanic_F_2_Busi", "Asian_M_2_Busi"])
+def test_avatars_keep_their_own_shoulders_and_neck_at_rest(name: str) -> None:
+    """Avatars are not hunched (issue #23): at our rest pose the avatar's clavicles, neck and head keep the posture
+    the avatar was modelled in (our clavicles rise 26°, an avatar's are level: copying our directions raised the
+    jacket's shoulders and tipped the head back), and a nod of ours nods the avatar's head by the same angle."""
+    from signeditor.render.avatars.catalog import load_avatar
+
+    retargeter = load_avatar(f"shipped:{name}").retargeter
+    nodes = retargeter.bones.nodes
+    rest = retargeter.rest_world
+    pose = identity_features(1)
+    posed = retargeter.world_transforms(pose)[0]
+    for joint in ("L_Collar", "R_Collar", "Neck", "Head"):
+        np.testing.assert_allclose(posed[nodes[joint], :3, :3], rest[nodes[joint], :3, :3], atol=1e-6,
+                                   err_msg=f"{joint} turned away from the avatar's own posture")
+    for side in "LR":  # the shoulder joints stay where the avatar has them (no bulge of the jacket)
+        np.testing.assert_allclose(posed[nodes[f"{side}_Shoulder"], :3, 3], rest[nodes[f"{side}_Shoulder"], :3, 3],
+                                   atol=1e-6)
+    nod = np.radians(10.0)
+    head = ROTATING_JOINTS.index("Head")
+    pose[0, 6 * head: 6 * head + 6] = rotations.axis_angle_to_rot6d(np.array([[nod, 0.0, 0.0]]))[0]
+    turned = retargeter.world_transforms(pose)[0][nodes["Head"], :3, :3] @ np.linalg.inv(rest[nodes["Head"], :3, :3])
+    np.testing.assert_allclose(rotations.matrix_to_axis_angle(turned[None])[0], [nod, 0.0, 0.0], atol=1e-6)

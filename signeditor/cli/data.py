@@ -21,10 +21,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shapes.add_argument("-o", "--out", default=None,
                         help="library .npz to write (default: the shipped resources/handshapes/handshapes.npz)")
     shapes.set_defaults(handler=_handshapes)
+    fingers = sub.add_parser("handshape-fingers", help="measure the handshape library's fingers from a "
+                                                      "fingerspelling lexicon's clips (the shipped library's step 2)")
+    fingers.add_argument("lexicon", help="a fingerspelling lexicon, e.g. ../shared/signdata/fingerspelling_lexicon")
+    fingers.add_argument("--library", default=None, help="library .npz to start from (default: the shipped one)")
+    fingers.add_argument("-o", "--out", default=None, help="library .npz to write (default: the shipped one)")
+    fingers.set_defaults(handler=_handshape_fingers)
     lexicon = sub.add_parser("lexicon", help="write a development sign lexicon (index.csv) over a sign data folder")
     lexicon.add_argument("source", help="sign data folder (e.g. ../shared/signdata)")
     lexicon.add_argument("-o", "--out", default="lexicon", help="lexicon folder to write (default: lexicon)")
     lexicon.set_defaults(handler=_lexicon)
+    folder = sub.add_parser("sign-folder", help="make a lexicon of a folder of sign videos or .pose files "
+                                                "(one sign per file, named by the file; index.csv written there)")
+    folder.add_argument("folder", help="folder of .pose files and/or videos")
+    folder.add_argument("--spoken", required=True, help="spoken language of the words (ISO 639, e.g. de)")
+    folder.add_argument("--signed", required=True, help="signed language of the signs (ISO 639-3, e.g. gsg)")
+    folder.set_defaults(handler=_sign_folder)
+
+
+def _sign_folder(args: argparse.Namespace) -> int:
+    """The GUI's Sign > Import folder as lexicon, from the command line (the same function)."""
+    from signeditor.video.lexicon_folder import import_sign_folder
+
+    report = import_sign_folder(args.folder, args.spoken, args.signed,
+                                progress=lambda done, total, name: print(f"[{done + 1}/{total}] {name}")
+                                if name and "frame" not in name else None)
+    print(report.summary())
+    return 0
 
 
 def _lexicon(args: argparse.Namespace) -> int:
@@ -53,6 +76,16 @@ def _build(args: argparse.Namespace) -> int:
           f"{sum(r.gloss_spans_exact for r in records)} clips"
           + (f"; count did not match the glosses in {len(report.label_fallbacks)}: "
              + ", ".join(report.label_fallbacks) if report.label_fallbacks else ""))
+    return 0
+
+
+def _handshape_fingers(args: argparse.Namespace) -> int:
+    from signeditor.core.handshapes import DEFAULT_LIBRARY_PATH, load_handshape_library
+    from signeditor.data.handshapes import with_clip_fingers, write_handshape_library
+
+    library = with_clip_fingers(load_handshape_library(args.library), args.lexicon)
+    path = write_handshape_library(library, args.out or DEFAULT_LIBRARY_PATH)
+    print(f"{len(library)} handshapes, fingers measured from {args.lexicon} -> {path}")
     return 0
 
 

@@ -27,6 +27,11 @@ _SIDES = {"L": "left", "R": "right"}
 _VRM_FINGER = {"Index": "index", "Middle": "middle", "Ring": "ring", "Pinky": "little", "Thumb": "thumb"}
 #: Joints an avatar must have to be driven at all.
 REQUIRED_JOINTS: tuple[str, ...] = tuple(f"{s}_{j}" for s in "LR" for j in ("Shoulder", "Elbow", "Wrist"))
+#: Bones that keep the avatar's own rest posture and turn with ours from our rest, instead of being turned onto
+#: our skeleton's bone directions: our clavicles rise 26° to the shoulders and our neck is nearly upright, while
+#: an avatar is modelled with level shoulders and a forward-leaning neck, so matching directions raised its
+#: shoulders into the jacket and tipped its head back (a hunched look). Our motions barely turn these bones.
+POSTURE_JOINTS: frozenset[str] = frozenset({"L_Collar", "R_Collar", "Neck", "Head", "Jaw"})
 #: Our joints (and fingertips) an avatar bone can stand for.
 DRIVEN_JOINTS: tuple[str, ...] = tuple(n for n in JOINT_NAMES if n not in ("Pelvis", "Spine1", "Spine2", "Spine3"))
 
@@ -224,6 +229,8 @@ class AvatarRetargeter:
             while frame_joint not in frames_avatar:  # distal bones without a tip: their parent's correction
                 frame_joint = JOINT_NAMES[signing_skeleton().parents[JOINT_INDEX[frame_joint]]]
             self.driver[node] = JOINT_INDEX[joint]
+            if joint in POSTURE_JOINTS:
+                continue  # the avatar's own posture at our rest; our turns from rest applied on top
             self.correction[node] = frames_ours[frame_joint] @ frames_avatar[frame_joint].T
 
     def world_transforms(self, features: np.ndarray, gaze: np.ndarray | None = None) -> np.ndarray:

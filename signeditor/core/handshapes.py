@@ -22,7 +22,8 @@ from signeditor.paths import RESOURCES_DIR
 
 HAND_DIM = STREAM_DIMS["right_hand"]
 LIBRARY_VERSION = 1
-#: The library shipped with SignEditor (regenerate with ``signeditor data handshapes``).
+#: The library shipped with SignEditor (regenerate with ``signeditor data handshapes`` then
+#: ``signeditor data handshape-fingers ../shared/signdata/fingerspelling_lexicon``).
 DEFAULT_LIBRARY_PATH = RESOURCES_DIR / "handshapes" / "handshapes.npz"
 #: Which hands an applied handshape sets.
 HAND_TARGETS: tuple[str, ...] = ("right", "left", "both")

@@ -5,8 +5,10 @@ interpolation (measured against holding and linear fills by ``signeditor eval fa
 and last key the motion's own face (fitted from the source) shows. Keys live in the project beside the motion,
 so the fitted face is never overwritten and an undo is exact.
 
-Presets place keys over a span (ramp in, hold, ramp out) and replace the lane's keys inside that span, so they
-overlap cleanly with keys outside it.
+Presets place keys over a span (ramp in, hold, ramp out). They compose per lane (:func:`place_preset`): a preset
+placed inside another (a negation inside a yes/no question) adds its own parameters on top of the other's in each
+lane they share and leaves the rest of that lane as it was, so the question's brow raise holds through the
+negation; each key remembers the span of the preset that placed it, so annotation tiers keep each preset whole.
 
 Head rotation lives in the body stream, so the Head lane holds turns added to the Head joint's own rotation
 (nod, turn, tilt): a headshake or a role shift's turn rides on whatever the body does.
@@ -45,6 +47,8 @@ class FaceKey:
     values: np.ndarray = field(compare=False, repr=False)
     label: str = ""
     id: int = field(default_factory=lambda: next(_ids))
+    #: (start, end) frames of the preset that placed the key (None: placed by hand), for annotation tiers.
+    span: tuple[int, int] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.lane not in LANES:
@@ -124,6 +128,54 @@ def with_head_turns(features: np.ndarray, turns: np.ndarray) -> np.ndarray:
     return features
 
 
+def lane_values_at(keys: Iterable[FaceKey], lane: str, frames: np.ndarray) -> np.ndarray:
+    """(len(frames), lane width) values ``keys`` give ``lane`` at ``frames``: interpolated inside the lane's keyed
+    span as shown, neutral (0) outside it."""
+    frames = np.asarray(frames, np.int64)
+    lane_keys = sorted((k for k in keys if k.lane == lane), key=lambda k: (k.frame, k.id))
+    out = np.zeros((len(frames), len(LANES[lane])), np.float32)
+    if not lane_keys:
+        return out
+    key_frames = np.array([k.frame for k in lane_keys])
+    inside = (frames >= key_frames[0]) & (frames <= key_frames[-1])
+    values = np.stack([k.values for k in lane_keys])
+    if lane == "Head":  # signed: interpolate on [0, 1] as head_turns does
+        dense = 2.0 * interpolate_face(key_frames, (values + 1.0) / 2.0, int(key_frames[-1]) + 1) - 1.0
+    else:
+        dense = interpolate_face(key_frames, values, int(key_frames[-1]) + 1)
+    out[inside] = dense[frames[inside]]
+    return out
+
+
+def _composed(lane: str, own: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Two presets' values of one lane together: the stronger of each face parameter, head turns added."""
+    return np.clip(own + other, -1.0, 1.0) if lane == "Head" else np.maximum(own, other)
+
+
+def place_preset(keys: Iterable[FaceKey], new: Iterable[FaceKey], start: int, end: int) -> tuple[FaceKey, ...]:
+    """``keys`` with a preset's ``new`` keys over [start, end], composed per lane.
+
+    In each lane the preset uses, keys of the same preset (same label) and hand-placed keys inside the span are
+    replaced; other presets' keys stay. Every key in the span then shows both presets: the new keys take on the
+    values the other keys give the lane at their frames, and the other keys inside the span take on the new
+    preset's. Lanes the preset does not use are untouched.
+    """
+    new = tuple(new)
+    lanes = {k.lane for k in new}
+    labels = {k.label for k in new}
+    kept = [k for k in keys if not (k.lane in lanes and start <= k.frame <= end and (k.label in labels or not k.label))]
+    composed: list[FaceKey] = []
+    for key in kept:
+        if key.lane in lanes and start <= key.frame <= end:
+            own = lane_values_at(new, key.lane, np.array([key.frame]))[0]
+            key = replace(key, values=_composed(key.lane, key.values, own))
+        composed.append(key)
+    for key in new:
+        other = lane_values_at(kept, key.lane, np.array([key.frame]))[0]
+        composed.append(replace(key, values=_composed(key.lane, key.values, other)))
+    return tuple(sorted(composed, key=lambda k: (k.frame, k.lane, k.id)))
+
+
 def keys_replacing_span(keys: Iterable[FaceKey], new: Iterable[FaceKey], start: int, end: int) -> tuple[FaceKey, ...]:
     """``keys`` without those in the new keys' lanes inside [start, end], plus the new keys."""
     new = tuple(new)
@@ -168,14 +220,15 @@ def preset_keys(name: str, start: int, end: int, word: str = "") -> list[FaceKey
         raise ValueError(f"unknown preset {name!r} (expected one of {', '.join(PRESETS)})")
     ramp = max(1, min(4, (end - start) // 4))
     keys = []
+    span = (start, end)
     for lane, weights in _HELD[name].items():
         neutral, held = np.zeros(len(LANES[lane]), np.float32), lane_values(lane, **weights)
         for frame, values in ((start, neutral), (start + ramp, held), (end - ramp, held), (end, neutral)):
-            keys.append(FaceKey(frame, lane, values, label=name))
+            keys.append(FaceKey(frame, lane, values, label=name, span=span))
     if name == "negation":  # the headshake: side to side across the span, facing forward at both ends
         inner = range(start + _SHAKE_FRAMES, end - _SHAKE_FRAMES // 2, _SHAKE_FRAMES)
         turns = [(start, 0.0), *((f, _SHAKE_TURN * (-1) ** k) for k, f in enumerate(inner)), (end, 0.0)]
-        keys += [FaceKey(f, "Head", lane_values("Head", head_turn=v), label=name) for f, v in turns]
+        keys += [FaceKey(f, "Head", lane_values("Head", head_turn=v), label=name, span=span) for f, v in turns]
     return keys
 
 
@@ -185,20 +238,23 @@ def mouthing_keys(word: str, start: int, end: int) -> list[FaceKey]:
     if not letters:
         raise ValueError("type the word to mouth")
     step = (end - start) / (len(letters) + 1)
-    keys = [FaceKey(start, "Mouth", lane_values("Mouth"), label=f"mouthing {word}")]
+    label, span = f"mouthing {word}", (start, end)
+    keys = [FaceKey(start, "Mouth", lane_values("Mouth"), label=label, span=span)]
     for k, letter in enumerate(letters, start=1):
         viseme = _VISEME_OF.get(letter)
         weights = {"mouth_open": 0.25} | ({viseme: 0.9} if viseme else {})
-        keys.append(FaceKey(round(start + k * step), "Mouth", lane_values("Mouth", **weights),
-                            label=f"mouthing {word}"))
-    keys.append(FaceKey(end, "Mouth", lane_values("Mouth"), label=f"mouthing {word}"))
+        keys.append(FaceKey(round(start + k * step), "Mouth", lane_values("Mouth", **weights), label=label, span=span))
+    keys.append(FaceKey(end, "Mouth", lane_values("Mouth"), label=label, span=span))
     return keys
 
 
 def nonmanual_spans(keys: Iterable[FaceKey]) -> list[tuple[int, int, str]]:
-    """(start, end, label) of every run of consecutive same-label keys in a lane (a placed preset), for annotation
-    tiers; unlabelled keys (placed by hand) make none, and a preset spanning several lanes counts once."""
-    spans: set[tuple[int, int, str]] = set()
+    """(start, end, label) of every placed preset, for annotation tiers: the span each key remembers, else (keys
+    from older files) each run of consecutive same-label keys in a lane. Unlabelled keys (placed by hand) make
+    none, a preset spanning several lanes counts once, and one placed inside another leaves the outer one whole."""
+    keys = list(keys)
+    spans: set[tuple[int, int, str]] = {(*k.span, k.label) for k in keys if k.label and k.span is not None}
+    keys = [k for k in keys if k.span is None]
     for lane in LANES:
         run: list[FaceKey] = []
         for key in [*sorted((k for k in keys if k.lane == lane), key=lambda k: (k.frame, k.id)), None]:
@@ -239,12 +295,12 @@ def grammar_keys(text: str, segments: list, n_frames: int, spoken_language: str 
     question = text.strip().endswith("?") and end - start >= 2
     if question:
         name = "wh-question" if wh & words else "yes/no question"
-        keys = keys_replacing_span(keys, preset_keys(name, start, end), start, end)
+        keys = place_preset(keys, preset_keys(name, start, end), start, end)
     negated = negations & words
     spans = [(s.start, s.end - 1) for s in segments if str(s.gloss).lower() in negated and s.end - 1 - s.start >= 2]
     if not spans and negated and end - start >= 2:
         spans = [(start, end)]
     for lo, hi in spans:
         placed = [k for k in preset_keys("negation", lo, hi) if not (question and k.lane == "Brows")]
-        keys = keys_replacing_span(keys, placed, lo, hi)
+        keys = place_preset(keys, placed, lo, hi)
     return keys

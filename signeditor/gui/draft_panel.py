@@ -41,14 +41,28 @@ def default_builder(folders: Sequence[Path]) -> DraftBuilder:
 
 
 def lexicon_folders(settings: QtCore.QSettings) -> list[Path]:
-    """The folders from the settings, else ``./lexicon`` when it exists (the development lexicon)."""
+    """The folders from the settings, else the development lexicon when it exists."""
     value = settings.value(LEXICON_FOLDERS_KEY, [])
     if isinstance(value, str):  # QSettings returns a lone string for a one-element list in some backends
         value = [value] if value else []
     folders = [Path(str(v)) for v in value or [] if str(v).strip()]
-    if not folders and (Path("lexicon") / "index.csv").is_file():
-        folders = [Path("lexicon")]
+    development = development_lexicon_folder()
+    if not folders and development is not None:
+        folders = [development]
     return folders
+
+
+def add_lexicon_folder(settings: QtCore.QSettings, folder: Path) -> None:
+    """Put ``folder`` first in the lexicon folders (once), so the library and drafts read it and its entries win."""
+    configured = lexicon_folders(settings)
+    if folder not in configured:
+        settings.setValue(LEXICON_FOLDERS_KEY, [str(f) for f in (folder, *configured)])
+
+
+def development_lexicon_folder() -> Path | None:
+    """The lexicon ``signeditor data lexicon ../shared/signdata`` writes by default (``./lexicon``), if built."""
+    folder = Path("lexicon")
+    return folder if (folder / "index.csv").is_file() else None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ span (the shaded region, which follows the anchors selected in the timeline).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -21,7 +23,7 @@ from signeditor.core.nonmanual import (
     face_with_keys,
     grammar_keys,
     head_turns,
-    keys_replacing_span,
+    place_preset,
     preset_keys,
 )
 from signeditor.gui.document import Document
@@ -83,7 +85,8 @@ class _SpanItem(pg.LinearRegionItem):
     def __init__(self, panel: NonManualPanel) -> None:
         super().__init__((0, 25), brush=pg.mkBrush(90, 200, 120, 40))
         self._panel = panel
-        self.setZValue(-10)
+        # Above the view box (a negative z put it behind it, where the mouse never reached its edges), below keys.
+        self.setZValue(0)
 
     def mouseDragEvent(self, ev: object) -> None:
         if ev.isStart() and self._panel._key_near(ev.buttonDownScenePos()) is not None:
@@ -284,7 +287,7 @@ class NonManualPanel(QtWidgets.QWidget):
             self.apply_button.setToolTip(str(exc))
             QtWidgets.QToolTip.showText(self.apply_button.mapToGlobal(QtCore.QPoint(0, 0)), str(exc))
             return
-        keys = keys_replacing_span(self.document.project.face_keys, new, start, end)
+        keys = place_preset(self.document.project.face_keys, new, start, end)
         self.command_ready.emit(SetFaceKeysCommand(self.document, keys, f"{name.capitalize()} over {start}-{end}"))
 
     def apply_grammar(self) -> None:
@@ -296,7 +299,7 @@ class NonManualPanel(QtWidgets.QWidget):
                                         "the text has no question mark or negation word")
             return
         frames = [k.frame for k in new]
-        keys = keys_replacing_span(project.face_keys, new, min(frames), max(frames))
+        keys = place_preset(project.face_keys, new, min(frames), max(frames))
         self.command_ready.emit(SetFaceKeysCommand(self.document, keys, "Non-manuals from the text"))
 
     def _set_value(self, parameter: str, value: int) -> None:
@@ -305,7 +308,7 @@ class NonManualPanel(QtWidgets.QWidget):
             return
         values = key.values.copy()
         values[LANES[key.lane].index(parameter)] = value / 100.0
-        edited = FaceKey(key.frame, key.lane, values, key.label, key.id)
+        edited = replace(key, values=values)
         keys = tuple(edited if k.id == key.id else k for k in self.document.project.face_keys)
         self.command_ready.emit(SetFaceKeysCommand(self.document, keys, f"Set {parameter.replace('_', ' ')}",
                                                    merge_key=(key.id, parameter)))

@@ -13,7 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.motion import STREAM_SLICES
 from signeditor.gui import sign_commands
-from signeditor.gui.draft_panel import LEXICON_FOLDERS_KEY, lexicon_folders
+from signeditor.gui.draft_panel import add_lexicon_folder, lexicon_folders
 from signeditor.gui.sign_library import ClipLibraryFactory, SignLibrary
 from signeditor.io.lexicon import INDEX_NAME, LexiconEntry, with_bundled_lexicons
 
@@ -44,9 +44,10 @@ def library_folders(settings: QtCore.QSettings) -> list[Path]:
 
 
 class _EntryDialog(QtWidgets.QDialog):
-    """Word, gloss and languages of a sign being saved to the user's lexicon."""
+    """Word, gloss, languages and lexicon folder of a sign being saved to the user's lexicon."""
 
-    def __init__(self, parent: QtWidgets.QWidget, gloss: str, spoken: str, signed: str) -> None:
+    def __init__(self, parent: QtWidgets.QWidget, gloss: str, spoken: str, signed: str,
+                 folders: list[Path]) -> None:
         super().__init__(parent)
         self.setWindowTitle("Save sign to my lexicon")
         self.fields = {name: QtWidgets.QLineEdit(value) for name, value in
@@ -55,14 +56,31 @@ class _EntryDialog(QtWidgets.QDialog):
         for label, name in (("Word(s)", "words"), ("Gloss", "glosses"), ("Spoken language", "spoken"),
                             ("Signed language", "signed")):
             form.addRow(label, self.fields[name])
+        # The folder: the user's lexicon folders to pick from, any other typed or browsed to (created on save).
+        self.folder = QtWidgets.QComboBox()
+        self.folder.setEditable(True)
+        self.folder.addItems([str(f) for f in dict.fromkeys(folders)])
+        self.browse = QtWidgets.QPushButton("Browse…")
+        self.browse.clicked.connect(self._browse)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.folder, 1)
+        row.addWidget(self.browse)
+        form.addRow("Lexicon folder", row)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Save
                                              | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
+    def _browse(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Lexicon folder to save the sign in",
+                                                            self.folder.currentText())
+        if folder:
+            self.folder.setEditText(folder)
+
     def values(self) -> dict[str, str]:
-        return {name: field.text().strip() for name, field in self.fields.items()}
+        return {"folder": self.folder.currentText().strip(),
+                **{name: field.text().strip() for name, field in self.fields.items()}}
 
 
 class SignEditing(QtCore.QObject):
@@ -81,6 +99,7 @@ class SignEditing(QtCore.QObject):
         window.tabifyDockWidget(window.docks["history"], window.docks["library"])
         self._create_actions()
         self._connect()
+        self._add_folder_import()
 
     # --- setup -------------------------------------------------------------------------------------------------
     def _create_actions(self) -> None:
@@ -97,7 +116,7 @@ class SignEditing(QtCore.QObject):
             "copy_left": w._action("Copy left hand", lambda: self.copy_hand("left_hand"), "Ctrl+Alt+L"),
             "paste_hand": w._action("Paste hand", self.paste_hand, "Ctrl+Alt+V"),
         }
-        menu = w.menuBar().addMenu("&Sign")
+        self.menu = menu = w.menuBar().addMenu("&Sign")
         menu.addActions([self.actions[k] for k in ("insert", "replace", "duplicate", "delete_close", "delete_hold")])
         menu.addSeparator()
         menu.addAction(self.actions["save"])
@@ -200,11 +219,15 @@ class SignEditing(QtCore.QObject):
         project = self.document.project
         segment = project.segments[index]
         values = {"words": words, "glosses": glosses, "spoken": spoken, "signed": signed}
-        if ask and any(v is None for v in values.values()):
-            dialog = _EntryDialog(self.window, segment.gloss, project.spoken_language, project.signed_language)
+        if ask and (folder is None or any(v is None for v in values.values())):
+            mine = my_lexicon_folder(self.window.settings)
+            dialog = _EntryDialog(self.window, segment.gloss, project.spoken_language, project.signed_language,
+                                  [Path(folder) if folder is not None else mine, mine,
+                                   *lexicon_folders(self.window.settings)])
             if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
                 return None
             values = {k: v if v is not None else dialog.values()[k] for k, v in values.items()}
+            folder = dialog.values()["folder"] or mine
         folder = Path(folder) if folder is not None else my_lexicon_folder(self.window.settings)
         motion = project.motion.slice(segment.start, segment.end)
         args = (folder, motion, values["words"] or "", values["glosses"] or "", values["spoken"] or "",
@@ -220,12 +243,32 @@ class SignEditing(QtCore.QObject):
         except (OSError, ValueError) as exc:  # FileFormatError is a ValueError
             QtWidgets.QMessageBox.critical(self.window, "Cannot save the sign", str(exc))
             return None
-        settings = self.window.settings
-        settings.setValue(MY_LEXICON_KEY, str(folder))
-        configured = lexicon_folders(settings)
-        if folder not in configured:
-            settings.setValue(LEXICON_FOLDERS_KEY, [str(f) for f in (folder, *configured)])
-        self.window.draft_panel.reload_lexicon()
-        self.library.reload()
+        self.window.settings.setValue(MY_LEXICON_KEY, str(folder))
+        add_lexicon_folder(self.window.settings, folder)
+        self._reload_lexicons()
         self._say(f"saved {entry.gloss} to {folder}")
         return entry
+
+    def _reload_lexicons(self) -> None:
+        self.window.draft_panel.reload_lexicon()
+        self.library.reload()
+
+    # --- a folder of signs as a lexicon (issue #23) ----------------------------------------------------------------
+    def _add_folder_import(self) -> None:
+        """Sign > Import folder as lexicon… and the library's Import folder… button."""
+        from signeditor.gui.lexicon_import import LexiconFolderImport
+
+        self.folder_import = LexiconFolderImport(self.window, self._project_languages, self._reload_lexicons)
+        action = QtGui.QAction("Import &folder as lexicon…", self.window)
+        action.triggered.connect(self.folder_import.ask)
+        self.actions["import_folder"] = action
+        self.menu.insertAction(self.actions["save"], action)
+        self.library.import_folder_requested.connect(self.folder_import.ask)
+        # The library answers for the open project's signed language first.
+        self.window.document_replaced.connect(lambda doc: self.library.prefer_language(doc.project.signed_language))
+        if self.window.document is not None:
+            self.library.prefer_language(self.document.project.signed_language)
+
+    def _project_languages(self) -> tuple[str, str]:
+        project = self.document.project
+        return project.spoken_language, project.signed_language

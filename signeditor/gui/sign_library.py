@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from signeditor.core.handshapes import language_name
 from signeditor.drafts.clips import ClipLibrary, SignClip, sign_template
 from signeditor.gui.sign_timeline import SIGN_MIME
 from signeditor.gui.worker_thread import LatestRequestWorker, WorkerThread, collection_paused
@@ -24,6 +25,36 @@ from signeditor.io.lexicon import LexiconEntry, normalise_term
 #: Builds the clip loader in the worker thread (injectable so tests can use a stand-in segmenter).
 ClipLibraryFactory = Callable[[], ClipLibrary]
 COLUMNS = ("Word", "Gloss", "Spoken", "Signed", "Lexicon")
+ALL_LANGUAGES = "all signed languages"
+
+
+def entry_matches(entry: LexiconEntry, wanted: str) -> bool:
+    """``wanted`` (normalised) is part of the entry's word or gloss, or names its language (code or name)."""
+    return (not wanted or wanted in normalise_term(entry.words) or wanted in normalise_term(entry.glosses)
+            or wanted in (entry.spoken_language.casefold(), entry.signed_language.casefold())
+            or (len(wanted) >= 4 and wanted in language_name(entry.signed_language).casefold()))
+
+
+def why_empty(entries: Sequence[LexiconEntry], search: str, language: str) -> str:
+    """Why a search shows nothing, in words that say what to do: the sign is in other languages, or the
+    lexicons hold only fingerspelling, or no lexicon has it."""
+    wanted = normalise_term(search)
+    if not entries:
+        return "No lexicon: add a lexicon folder (Lexicon folders…) or import a folder of signs (Import folder…)"
+    elsewhere = [e for e in entries if entry_matches(e, wanted) and e.signed_language != language]
+    shown = f"'{search.strip()}'" if wanted else "signs"
+    where = f" in {language_name(language)}" if language else ""
+    if elsewhere:
+        counts: dict[str, int] = {}
+        for entry in elsewhere:
+            counts[entry.signed_language] = counts.get(entry.signed_language, 0) + 1
+        which = ", ".join(f"{language_name(code)} {n}" for code, n in sorted(counts.items(), key=lambda c: -c[1])[:3])
+        return f"No sign for {shown}{where}; {len(elsewhere)} in other languages ({which})"
+    if all(e.is_letter for e in entries):
+        return (f"No sign for {shown}: only fingerspelling alphabets are installed ({len(entries)} letters). "
+                "Add a lexicon folder or import a folder of your own signs (Import folder…)")
+    lexicons = len({e.source.parent for e in entries})
+    return f"No sign for {shown}{where} in any of the {lexicons} lexicons ({len(entries)} signs)"
 
 
 def default_clip_library() -> ClipLibrary:
@@ -63,12 +94,19 @@ class LibraryWorker(LatestRequestWorker):
 
         entries: list[LexiconEntry] = []
         problems: list[str] = []
+        seen: set[tuple[str, str, str, str, str]] = set()
         with collection_paused():
             for folder in folders:
                 try:
-                    entries.extend(read_lexicon(folder).entries)
+                    lexicon = read_lexicon(folder)
                 except Exception as exc:  # one bad folder must not hide the others
                     problems.append(str(exc))
+                    continue
+                for entry in lexicon.entries:  # the same clip listed by two lexicons shows once (the first)
+                    key = (entry.spoken_language, entry.signed_language, entry.words, entry.glosses, entry.path.name)
+                    if key not in seen:
+                        seen.add(key)
+                        entries.append(entry)
         self.entries_ready.emit(entries)
         if problems:
             self.failed.emit(0, "; ".join(problems))
@@ -110,6 +148,7 @@ class SignLibrary(QtWidgets.QWidget):
     #: One pose (246,) of a preview, or None when the preview ends (show the document's frame again).
     preview_pose = QtCore.Signal(object)
     save_requested = QtCore.Signal()
+    import_folder_requested = QtCore.Signal()
     _load = QtCore.Signal(object)
     _request = QtCore.Signal(object)
 
@@ -122,11 +161,15 @@ class SignLibrary(QtWidgets.QWidget):
         self.playhead: Callable[[], int] = lambda: 0
         self.selected_sign: Callable[[], int | None] = lambda: None
         self._preview: tuple[np.ndarray, int] | None = None
+        #: The open project's signed language, shown first once it is in the list (then the user's choice rules).
+        self._preferred_language = ""
 
         self.search = QtWidgets.QLineEdit()
-        self.search.setPlaceholderText("Search word, gloss or language code…")
+        self.search.setPlaceholderText("Search word, gloss or language…")
         self.search.setClearButtonEnabled(True)
         self.language = QtWidgets.QComboBox()
+        self.language.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.language.setMinimumContentsLength(18)  # "German Sign Language (DGS)" readable, the rest elided
         self.table = _EntryTable(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
@@ -140,6 +183,9 @@ class SignLibrary(QtWidgets.QWidget):
         self.insert_button = QtWidgets.QPushButton("Insert at playhead")
         self.replace_button = QtWidgets.QPushButton("Replace sign")
         self.save_button = QtWidgets.QPushButton("Save sign to my lexicon…")
+        self.import_button = QtWidgets.QPushButton("Import folder…")
+        self.import_button.setToolTip("Make a lexicon of a folder of sign videos or .pose files (one sign per file, "
+                                      "named by the file)")
         self.status = QtWidgets.QLabel("")
         self.status.setWordWrap(True)
 
@@ -151,6 +197,7 @@ class SignLibrary(QtWidgets.QWidget):
         buttons.addWidget(self.insert_button, 0, 1)
         buttons.addWidget(self.replace_button, 1, 0)
         buttons.addWidget(self.save_button, 1, 1)
+        buttons.addWidget(self.import_button, 2, 0, 1, 2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
@@ -172,11 +219,12 @@ class SignLibrary(QtWidgets.QWidget):
             app.aboutToQuit.connect(self.shutdown)
 
         self.search.textChanged.connect(self._filter)
-        self.language.currentTextChanged.connect(self._filter)
+        self.language.currentIndexChanged.connect(self._filter)
         self.preview_button.clicked.connect(lambda: self.request("preview"))
         self.insert_button.clicked.connect(lambda: self.request("insert", self.playhead()))
         self.replace_button.clicked.connect(self.replace_selected)
         self.save_button.clicked.connect(self.save_requested)
+        self.import_button.clicked.connect(self.import_folder_requested)
         self.table.doubleClicked.connect(lambda _index: self.request("preview"))
         self.reload()
 
@@ -187,35 +235,67 @@ class SignLibrary(QtWidgets.QWidget):
 
     @QtCore.Slot(object)
     def _set_entries(self, entries: list[LexiconEntry]) -> None:
+        """Fill the table; the selected sign stays selected (found again by its clip and names, not its row)."""
+        selected = self.current_entry()
         self.entries = list(entries)
         self.table.setRowCount(len(self.entries))
         for row, entry in enumerate(self.entries):
-            values = (entry.words, entry.glosses, entry.spoken_language, entry.signed_language,
+            values = (entry.words, entry.glosses, entry.spoken_language, language_name(entry.signed_language),
                       entry.source.parent.name)  # the lexicon folder (its index.csv's folder)
             for column, value in enumerate(values):
                 item = QtWidgets.QTableWidgetItem(value)
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, row)
-                item.setToolTip(str(entry.path))
+                item.setToolTip(f"{value} ({entry.signed_language})" if column == 3 else str(entry.path))
                 self.table.setItem(row, column, item)
-        current = self.language.currentText()
+        current = self.language.currentData()
         self.language.blockSignals(True)
         self.language.clear()
-        self.language.addItems(["all signed languages", *sorted({e.signed_language for e in self.entries})])
-        if self.language.findText(current) >= 0:
-            self.language.setCurrentText(current)
+        self.language.addItem(ALL_LANGUAGES, "")
+        for code in sorted({e.signed_language for e in self.entries}, key=lambda c: (language_name(c), c)):
+            self.language.addItem(language_name(code), code)
+            self.language.setItemData(self.language.count() - 1, code, QtCore.Qt.ItemDataRole.ToolTipRole)
+        wanted = self._preferred_language or current
+        if wanted and self.language.findData(wanted) >= 0:
+            self.language.setCurrentIndex(self.language.findData(wanted))
+            self._preferred_language = ""
         self.language.blockSignals(False)
+        self.table.clearSelection()
+        if selected is not None and selected in self.entries:
+            row = self.entries.index(selected)
+            self.table.selectRow(row)
+            self.table.scrollToItem(self.table.item(row, 0))
         self._filter()
-        self.status.setText(f"{len(self.entries)} signs")
+
+    def prefer_language(self, code: str) -> None:
+        """Filter by the project's signed language (now, or when the lexicons list it), so a search answers for
+        the language being signed and says how many signs other languages have."""
+        index = self.language.findData(code) if code else -1
+        if index >= 0:
+            self.language.setCurrentIndex(index)
+            self._preferred_language = ""
+        else:
+            self._preferred_language = code
+
+    def language_code(self) -> str:
+        """The chosen signed language's code ("" for all)."""
+        return str(self.language.currentData() or "")
 
     def _filter(self) -> None:
-        """Show rows whose word or gloss contains the search text, or whose spoken or signed language it names,
-        in the chosen signed language."""
+        """Show rows whose word or gloss contains the search text, or whose language it names, in the chosen
+        signed language; the status counts what is shown and, when nothing is, says why."""
         wanted = normalise_term(self.search.text())
-        language = self.language.currentText() if self.language.currentIndex() > 0 else ""
+        language = self.language_code()
+        shown = 0
         for row, entry in enumerate(self.entries):
-            match = (not wanted or wanted in normalise_term(entry.words) or wanted in normalise_term(entry.glosses)
-                     or wanted in (entry.spoken_language.casefold(), entry.signed_language.casefold()))
-            self.table.setRowHidden(row, not (match and (not language or entry.signed_language == language)))
+            visible = entry_matches(entry, wanted) and (not language or entry.signed_language == language)
+            self.table.setRowHidden(row, not visible)
+            shown += visible
+        if not shown:
+            self.status.setText(why_empty(self.entries, self.search.text(), language))
+        elif shown == len(self.entries):
+            self.status.setText(f"{shown} signs")
+        else:
+            self.status.setText(f"{shown} of {len(self.entries)} signs")
 
     def visible_rows(self) -> list[int]:
         return [row for row in range(self.table.rowCount()) if not self.table.isRowHidden(row)]

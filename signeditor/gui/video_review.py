@@ -80,13 +80,30 @@ class VideoReviewTools(QtCore.QObject):
     # --- actions -------------------------------------------------------------------------------------------------
     def import_dialog(self) -> None:
         video, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Import video", "", VIDEO_FILTER)
-        if not video:
+        if not video or not self.check_before_import(video):
             return
         output, _ = QtWidgets.QFileDialog.getSaveFileName(
             self.window, "Save the imported project as", str(Path(video).with_suffix(".signproj")),
             "SignEditor projects (*.signproj)")
         if output:
             self.import_video(video, output if output.endswith(".signproj") else output + ".signproj")
+
+    def check_before_import(self, video: str | Path) -> bool:
+        """Look at the file before asking where to save (issue #23): an unreadable one is named at once, a
+        truncated one says how many frames it has left and is imported only if the user agrees."""
+        from signeditor.io.errors import FileFormatError
+        from signeditor.video.decode import check_video
+
+        try:
+            check = check_video(video)
+        except FileFormatError as exc:
+            QtWidgets.QMessageBox.critical(self.window, "Cannot import the video", str(exc))
+            return False
+        if not check.truncated:
+            return True
+        answer = QtWidgets.QMessageBox.question(
+            self.window, "Truncated video", f"{Path(video).name}: {check.describe()}. Import those frames?")
+        return answer == QtWidgets.QMessageBox.StandardButton.Yes
 
     def import_video(self, video: str | Path, output: str | Path) -> bool:
         if not self.importer.start(video, output):

@@ -58,7 +58,8 @@ def project_to_bytes(project: Project) -> bytes:
         "source": project.source,
         "face_parameters": list(FACE_PARAMETERS),
         "face_keys": [{"frame": k.frame, "lane": k.lane, "label": k.label,
-                       "values": dict(zip(LANES[k.lane], map(float, k.values), strict=True))}
+                       "values": dict(zip(LANES[k.lane], map(float, k.values), strict=True)),
+                       **({"span": list(k.span)} if k.span is not None else {})}
                       for k in project.face_keys],
     }
     if recording is not None:
@@ -189,7 +190,7 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         model_versions = {str(k): str(v) for k, v in dict(meta.get("model_versions", {})).items()}
         face_keys = tuple(FaceKey(int(k["frame"]), str(k["lane"]), lane_values(
             str(k["lane"]), **{n: float(v) for n, v in dict(k["values"]).items() if n in LANES.get(k["lane"], ())}),
-            str(k.get("label", ""))) for k in meta.get("face_keys", []))
+            str(k.get("label", "")), span=_key_span(k.get("span"))) for k in meta.get("face_keys", []))
     except (MotionError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise FileFormatError(path, f"inconsistent project contents: {exc}") from exc
     _check_contents(motion, anchors, segments, path)
@@ -218,6 +219,14 @@ def project_from_bytes(data: bytes, path: str | Path = "<memory>") -> Project:
         reference_video=reference_video,
         face_keys=face_keys,
     )
+
+
+def _key_span(value: object) -> tuple[int, int] | None:
+    """A face key's preset span ([start, end]) as stored, or None (hand-placed keys, older files)."""
+    if value is None:
+        return None
+    start, end = (int(v) for v in value)  # a malformed span is an inconsistent file (TypeError/ValueError)
+    return (start, end)
 
 
 def _reference_video(entry: object) -> ReferenceVideo | None:

@@ -122,6 +122,28 @@ def _sample(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray
     return np.stack([np.interp(at, times, values[:, k]) for k in range(values.shape[1])], axis=1)
 
 
+def _set_from_matrix(trs: dict[str, np.ndarray], node: int, values: list[float], path: Path) -> None:
+    """Split a node's column-major 4x4 ``matrix`` into its translation, rotation and scale (in place).
+
+    Files that give rest transforms as matrices (ours did) otherwise read as every joint at the origin:
+    "shoulders coincide".
+    """
+    matrix = np.asarray(values, dtype=np.float64)
+    if matrix.shape != (16,) or not np.all(np.isfinite(matrix)):
+        raise FileFormatError(path, f"node {node} has a malformed matrix")
+    matrix = matrix.reshape(4, 4).T
+    scale = np.linalg.norm(matrix[:3, :3], axis=0)
+    if np.any(scale < 1e-12):
+        raise FileFormatError(path, f"node {node}'s matrix collapses an axis (zero scale)")
+    u, _, vt = np.linalg.svd(matrix[:3, :3] / scale[None, :])
+    rotation = u @ vt
+    if np.linalg.det(rotation) < 0:  # a mirroring matrix: the mirror goes into the scale
+        rotation, scale = rotation * np.array([1.0, 1.0, -1.0])[None, :], scale * np.array([1.0, 1.0, -1.0])
+    trs["translation"][node] = matrix[:3, 3]
+    trs["rotation"][node] = rotations.matrix_to_quaternion(rotation[None])[0]
+    trs["scale"][node] = scale
+
+
 def read_gltf_rig(path: str | Path) -> Motion:
     """First animation of a glTF/GLB file, retargeted; sampled at 25 fps."""
     import pygltflib
@@ -145,6 +167,9 @@ def read_gltf_rig(path: str | Path) -> Motion:
     if trs["translation"].shape != (n_nodes, 3) or trs["rotation"].shape != (n_nodes, 4) or \
             trs["scale"].shape != (n_nodes, 3) or not all(np.all(np.isfinite(v)) for v in trs.values()):
         raise FileFormatError(path, "node translations, rotations or scales have the wrong size or are not finite")
+    for node, entry in enumerate(gltf.nodes):
+        if entry.matrix is not None:  # a node given by matrix: its TRS, so animation tracks apply to it
+            _set_from_matrix(trs, node, entry.matrix, path)
     animation = gltf.animations[0]
     try:
         tracks = []

@@ -87,9 +87,13 @@ def offscreen_viewport(size: tuple[int, int], camera: str, avatar: object | None
     return viewport
 
 
+#: Video camera -> the viewport preset that films it (the front camera frames the signer from the hips up).
+VIDEO_FRAMING: dict[str, str] = {"front": "front_hips_up"}
+
+
 def prepare_for_video(viewport: VideoViewport, camera: str) -> None:
     """The look of an exported video: the chosen camera on a light background."""
-    viewport.set_camera_preset(camera)
+    viewport.set_camera_preset(VIDEO_FRAMING.get(camera, camera))
     viewport.set_theme("light")
 
 

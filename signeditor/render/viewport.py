@@ -42,6 +42,10 @@ CAMERA_PRESETS: dict[str, CameraPreset] = {
     "side": CameraPreset(0.0, 5.0, 2.3),
     "signer": CameraPreset(-60.0, 30.0, 1.5, (0.0, 0.05, 0.25)),
     "three_quarter": CameraPreset(60.0, 12.0, 2.3),
+    #: Exported videos: the signer from the hips (y about -0.42 m) to just above the head (0.45 m), as sign
+    #: language video is filmed, so the face and hands are big enough to read (the front view shows the whole
+    #: figure small: a face about 50 pixels high in 640×480).
+    "front_hips_up": CameraPreset(90.0, 2.0, 1.9, (0.0, -0.03, 0.05)),
 }
 
 _BACKGROUND = {"light": "#e8e8ec", "dark": "#26262b"}

@@ -83,6 +83,51 @@ def probe_video(path: str | Path) -> VideoInfo:
         container.close()
 
 
+@dataclass(frozen=True)
+class VideoCheck:
+    """What a quick look at a video found: its info and how many frames its packets hold (no decoding)."""
+
+    info: VideoInfo
+    readable_frames: int
+
+    @property
+    def truncated(self) -> bool:
+        """Fewer frames than the container announces (a cut-off download or copy; 2% slack for estimates)."""
+        announced = self.info.n_frames
+        return announced > 1 and self.readable_frames < announced - max(2, announced // 50)
+
+    def describe(self) -> str:
+        return (f"the video is truncated or damaged: only {self.readable_frames} of its {self.info.n_frames} frames "
+                "can be read")
+
+
+def check_video(path: str | Path) -> VideoCheck:
+    """Check a video before any long work: it opens, its first frame decodes, and its packets are counted
+    (demuxing reads the file without decoding: a second or so even for long videos). FileFormatError when
+    nothing can be read, naming the file and the problem."""
+    path = Path(path)
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        info = _info(path, stream)
+        packets = 0
+        try:
+            for packet in container.demux(stream):
+                packets += packet.size > 0
+        except DECODE_ERRORS:
+            pass  # damaged part way: the packets before it are what can be read
+        if packets == 0:
+            raise FileFormatError(path, "the video stream has no frames (an empty or cut-off file)")
+        container.seek(0)
+        try:
+            next(iter(container.decode(stream)))
+        except (StopIteration, *DECODE_ERRORS) as exc:
+            raise FileFormatError(path, f"the first frame cannot be decoded ({type(exc).__name__}: {exc})") from exc
+        return VideoCheck(info, packets)
+    finally:
+        container.close()
+
+
 def iter_frames(path: str | Path, max_side: int | None = None) -> Iterator[np.ndarray]:
     """Every frame as (H, W, 3) uint8 RGB, in order; downscaled so neither side exceeds ``max_side``.
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from signeditor.core.project import Project, ReferenceVideo
 from signeditor.io.errors import FileFormatError
-from signeditor.video.decode import VideoInfo, iter_frames, probe_video
+from signeditor.video.decode import VideoInfo, check_video, iter_frames
 from signeditor.video.holistic import HolisticDetector, MediaPipeHolistic, check_points, holistic_header
 
 #: Frames larger than this (longest side, pixels) are downscaled before detection: MediaPipe works on
@@ -57,10 +57,15 @@ class VideoImportResult:
     turned: bool = False
     detect_s: float = 0.0
     total_s: float = 0.0
+    #: Frames the container announced, when fewer could be read (a truncated file imported as far as it goes).
+    announced_frames: int | None = None
 
     def warnings(self) -> list[str]:
         notes = ["no face found and the signer's left shoulder is on the image's left: taken as seen from "
                  "behind and turned to face the camera"] if self.turned else []
+        if self.announced_frames is not None:
+            notes.append(f"the video is truncated or damaged: only {self.info.n_frames} of its "
+                         f"{self.announced_frames} frames could be read; those were imported")
         if not self.gaps:
             return notes
         missing = sum(b - a for a, b in self.gaps)
@@ -123,14 +128,23 @@ def _prefetched(frames: Iterator[np.ndarray], stop: threading.Event) -> Iterator
 
 def detect_keypoints(video: Path, info: VideoInfo, detector: HolisticDetector, n_points: int,
                      progress: ProgressFn | None, should_stop: StopFn | None) -> tuple[np.ndarray, np.ndarray]:
-    """(T, P, 3) points and (T, P) confidence for every frame of ``video``."""
+    """(T, P, 3) points and (T, P) confidence for every frame of ``video`` that decodes (a file damaged part way
+    gives the frames before the damage; FileFormatError when not even the first one decodes)."""
     points: list[np.ndarray] = []
     confidence: list[np.ndarray] = []
     stop = threading.Event()
     start = time.perf_counter()
     frames = _prefetched(iter_frames(video, DETECTION_MAX_SIDE), stop)
     try:
-        for frame in frames:
+        while True:
+            try:
+                frame = next(frames)
+            except StopIteration:
+                break
+            except FileFormatError:
+                if not points:
+                    raise
+                break  # damaged part way: the frames before the damage are good and kept
             if should_stop is not None and should_stop():
                 raise ImportCancelled()
             p, c = detector.detect(frame)
@@ -144,10 +158,6 @@ def detect_keypoints(video: Path, info: VideoInfo, detector: HolisticDetector, n
                 progress(ImportProgress("detecting", done, total, rate, (total - done) / rate))
     finally:
         frames.close()
-    decoded = len(points)
-    if info.n_frames > 1 and decoded < info.n_frames - max(2, info.n_frames // 50):
-        raise FileFormatError(video, f"truncated video: the container announces {info.n_frames} frames "
-                                     f"but only {decoded} could be decoded")
     return np.stack(points), np.stack(confidence)
 
 
@@ -210,13 +220,17 @@ def import_video(video: str | Path, output: str | Path, *, progress: ProgressFn 
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise FileFormatError(output, "video import writes a .signproj project or a .pose keypoint file")
     began = time.perf_counter()
-    info = probe_video(video)
+    check = check_video(video)  # fail fast: an unreadable file is named before the detector even loads
+    info = check.info
     header = holistic_header(info.width, info.height)
     detector = (detector_factory or MediaPipeHolistic)(info.width, info.height)
     try:
-        points, confidence = detect_keypoints(video, info, detector, header.total_points(), progress, should_stop)
+        readable = replace(info, n_frames=min(info.n_frames, check.readable_frames) or check.readable_frames)
+        points, confidence = detect_keypoints(video, readable, detector, header.total_points(), progress, should_stop)
     finally:
         detector.close()
+    lost_on_decoding = points.shape[0] < check.readable_frames - max(2, check.readable_frames // 50)
+    announced = info.n_frames if check.truncated or lost_on_decoding else None
     info = replace(info, n_frames=points.shape[0])
     found = confidence[:, :33].max(axis=1) > 0  # POSE_LANDMARKS: the body
     if not found.any():
@@ -249,4 +263,4 @@ def import_video(video: str | Path, output: str | Path, *, progress: ProgressFn 
             pose_path.unlink(missing_ok=True)
         raise
     return VideoImportResult(project, pose_path, project_path, info, _gaps(found), turned, detect_s,
-                             time.perf_counter() - began)
+                             time.perf_counter() - began, announced)

@@ -92,7 +92,8 @@ def avatar_motion_to_gltf(avatar: GltfAvatar, motion: Motion, face: np.ndarray |
     mesh_node, root_node = n_nodes, n_nodes + 1
     for node, name in enumerate(asset.node_names):
         children = [int(c) for c in np.flatnonzero(asset.parents == node)]
-        gltf.nodes.append(gl.Node(name=name, matrix=asset.rest_local[node].T.reshape(-1).tolist(),
+        translation, rotation, scale = _trs(asset.rest_local[node])
+        gltf.nodes.append(gl.Node(name=name, translation=translation, rotation=rotation, scale=scale,
                                   children=children or None))
     ibm = np.linalg.inv(asset.rest_world()[skin_nodes]).astype(np.float32)
     gltf.skins.append(gl.Skin(name="avatar", joints=[int(n) for n in skin_nodes], inverseBindMatrices=buf.add(
@@ -106,6 +107,18 @@ def avatar_motion_to_gltf(avatar: GltfAvatar, motion: Motion, face: np.ndarray |
     gltf.buffers.append(gl.Buffer(byteLength=len(buf.data)))
     gltf.set_binary_blob(bytes(buf.data))
     return gltf
+
+
+def _trs(matrix: np.ndarray) -> tuple[list[float], list[float], list[float]]:
+    """A node's rest transform as translation, rotation (x, y, z, w) and scale: glTF animates only TRS nodes (a
+    node with a ``matrix`` must not be animated), and readers such as our own rig import apply tracks to TRS."""
+    scale = np.linalg.norm(matrix[:3, :3], axis=0)
+    u, _, vt = np.linalg.svd(matrix[:3, :3] / np.maximum(scale, 1e-12)[None, :])
+    rotation = u @ vt
+    if np.linalg.det(rotation) < 0:  # a mirrored node: the mirror goes into the scale
+        rotation, scale = rotation * np.array([1.0, 1.0, -1.0])[None, :], scale * np.array([1.0, 1.0, -1.0])
+    quaternion = rotations.matrix_to_quaternion(rotation[None])[0]
+    return matrix[:3, 3].tolist(), [float(v) for v in quaternion], scale.tolist()
 
 
 def _sparse_target(buf: BufferBuilder, count: int, ids: np.ndarray, deltas: np.ndarray) -> int:
