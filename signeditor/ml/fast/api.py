@@ -201,10 +201,10 @@ def segmenter_from_checkpoint(checkpoint: object, path: Path | str = "<memory>")
     return Segmenter(net, mean, std, decoding, info=checkpoint.get("info"))
 
 
-def _onnx_segmenter(path: Path, backend: str) -> Segmenter | None:
+def _onnx_segmenter(path: Path, backend: str, threads: int | None) -> Segmenter | None:
     """The export's segmenter; None when it is stale and ``backend`` lets torch run the ``.pt`` instead."""
     try:
-        session, header = open_session(path, threads=None)
+        session, header = open_session(path, threads=threads)
     except OnnxModelError as exc:
         raise FileFormatError(path, exc.problem) from exc
     if header.get("format") != HEADER_FORMAT or header.get("version") != CHECKPOINT_VERSION:
@@ -224,12 +224,14 @@ def _onnx_segmenter(path: Path, backend: str) -> Segmenter | None:
     return Segmenter(OnnxTagModel(session), mean, std, decoding, info={**header.get("info", {}), "config": config})
 
 
-def _torch_segmenter(path: Path) -> Segmenter:
+def _torch_segmenter(path: Path, threads: int | None) -> Segmenter:
     try:
         import torch
     except ImportError as exc:
         raise FileFormatError(path, "running a .pt needs torch (pip install signeditor[train]); "
                                     "the editor runs the exported .onnx beside it without torch") from exc
+    if threads:
+        torch.set_num_threads(threads)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for truncated or foreign files
@@ -237,22 +239,23 @@ def _torch_segmenter(path: Path) -> Segmenter:
     return segmenter_from_checkpoint(checkpoint, path)
 
 
-def load_segmenter(path: str | Path | None = None, backend: str = "auto") -> Segmenter:
+def load_segmenter(path: str | Path | None = None, backend: str = "auto", threads: int | None = None) -> Segmenter:
     """The segmenter stored at ``path`` (default: the shipped ``models/fast/fast.pt``), a ``.pt`` or its ``.onnx``.
 
     ``backend="auto"`` runs the export beside a ``.pt`` when ONNX Runtime is installed and the export is current
-    (measured faster: README, Performance), and torch otherwise; "onnx" or "torch" insist on one.
+    (measured faster: README, Performance), and torch otherwise; "onnx" or "torch" insist on one. ``threads``
+    caps the CPU threads inference uses.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
     onnx_path = path.with_suffix(".onnx")
     if backend != "torch" and onnx_path.is_file() and (backend == "onnx" or onnx_runtime_available()):
-        segmenter = _onnx_segmenter(onnx_path, backend)
+        segmenter = _onnx_segmenter(onnx_path, backend, threads)
         if segmenter is not None:
             return segmenter
     elif backend == "onnx":
         raise FileFormatError(onnx_path, "no ONNX export of these weights (`signeditor train export-onnx`)")
     if not path.is_file():
         raise FileFormatError(path, "FAST weights not found; train them with `signeditor train fast`")
-    return _torch_segmenter(path)
+    return _torch_segmenter(path, threads)

@@ -13,7 +13,7 @@ import numpy as np
 
 from signeditor.io.errors import FileFormatError
 from signeditor.paths import RESOURCES_DIR
-from signeditor.render.avatar import PosedMesh
+from signeditor.render.avatars.mannequin import PosedMesh
 
 SHIPPED_DIR = RESOURCES_DIR / "avatars"
 DEFAULT_AVATAR = "shipped:Hispanic_F_2_Busi"
@@ -47,11 +47,11 @@ def load_avatar(choice: str) -> Figure:
     """The avatar object for a choice; raises FileFormatError naming the file and the problem."""
     kind, _, value = choice.partition(":")
     if kind == MANNEQUIN or not choice:
-        from signeditor.render.avatar import Avatar
+        from signeditor.render.avatars.mannequin import Avatar
 
         return Avatar()
     if kind == "smplx":
-        from signeditor.render.smplx_avatar import SmplxAvatar
+        from signeditor.render.avatars.smplx import SmplxAvatar
 
         return SmplxAvatar(value)
     from signeditor.render.avatars.gltf_avatar import GltfAvatar
