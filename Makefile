@@ -6,27 +6,35 @@ SAMPLE := resources/samples/sample.signproj
 
 .PHONY: run test bench lint package clean
 
+TRAIN_STAMP := $(VENV)/.train-installed-stamp
+
+# The app: no torch (KF2P and FAST run their ONNX exports through ONNX Runtime).
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# The pinned CPU build of torch (on local disk); an unpinned torch would pull CUDA.
-	$(PY) -m pip install -q torch==2.13.0
-	# The video and cluster extras too: CI must run the video import and batch tests.
-	$(PY) -m pip install -q -e '.[dev,video,cluster]'
+	$(PY) -m pip install -q -e '.[video]'
 	touch $(STAMP)
+
+# Tests and training: the pinned CPU build of torch (on local disk; an unpinned torch would pull CUDA), the
+# train extra (ONNX-torch agreement tests), the video and cluster extras (CI runs video import and batch tests).
+$(TRAIN_STAMP): $(STAMP)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev,video,cluster,train]'
+	touch $(TRAIN_STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/signeditor gui $(SAMPLE)
 
-test: $(STAMP)
+test: $(TRAIN_STAMP)
 	QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=2 $(PY) -m pytest -q
 
-bench: $(STAMP)
+bench: $(TRAIN_STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/run_all.py
 
-lint: $(STAMP)
+lint: $(TRAIN_STAMP)
 	$(VENV)/bin/ruff check signeditor tests benchmarks
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

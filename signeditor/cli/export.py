@@ -15,9 +15,7 @@ from signeditor.app_services import complete_import, export_document, open_docum
 from signeditor.core.project import Project
 from signeditor.io.errors import FileFormatError
 from signeditor.io.formats import EXPORT_FORMATS, project_from_record
-
-#: Formats that draw a figure (``--avatar``).
-FIGURE_FORMATS = ("glb", "gltf", "mp4", "gif")
+from signeditor.render.avatars.catalog import export_options
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -37,26 +35,6 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--format", required=True, choices=sorted(EXPORT_FORMATS))
     parser.add_argument("--avatar", default="", help="figure for glb/gltf/mp4/gif: mannequin, shipped:NAME, "
                         "file:PATH.vrm|glb or smplx:PATH (default: the mannequin)")
-
-
-def export_options(format_name: str, avatar: str) -> dict:
-    """What every file of an export shares, loaded once: the figure, for the formats that draw one."""
-    if avatar and EXPORT_FORMATS[format_name].name in FIGURE_FORMATS:
-        from signeditor.render.avatars.catalog import load_avatar
-
-        return {"avatar": load_avatar(avatar)}
-    return {}
-
-
-def export_target(source: Path, output_dir: Path, format_name: str) -> Path:
-    """Where ``export`` writes ``source``: the output folder, the name before the first dot, the format's suffix."""
-    return output_dir / f"{source.name.split('.')[0]}{EXPORT_FORMATS[format_name].suffix}"
-
-
-def export_file(source: Path, target: Path, format_name: str, options: dict) -> Path:
-    """Export one file, opened as the editor opens it (FAST anchors; an LMDB's first clip); ``signeditor batch
-    export`` calls this too. ``options`` from :func:`export_options`."""
-    return export_document(open_document(source), target, EXPORT_FORMATS[format_name].name, **options)
 
 
 def _projects(source: Path) -> Iterator[tuple[str, Project]]:

@@ -3,60 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from signeditor.core.keyframes import POLICIES, anchors_from_segments
-from signeditor.core.motion import Motion
-from signeditor.io.atomic import write_bytes_atomically
-from signeditor.io.errors import FileFormatError
-
-if TYPE_CHECKING:
-    from signeditor.ml.fast.api import Segmenter
-
-
-def load_motion(path: Path) -> Motion:
-    """A motion from a .pose recording (fitted by IK) or a .signproj project."""
-    suffix = path.suffix.lower()
-    if suffix == ".pose":
-        from signeditor.io.pose_import import motion_from_pose_file
-
-        return motion_from_pose_file(path)
-    if suffix == ".signproj":
-        from signeditor.io.project_file import load_project
-
-        return load_project(path).motion
-    raise FileFormatError(path, "expected a .pose or .signproj file")
-
-
-def segmentation_document(motion: Motion, segments: list, anchors: object, source: str) -> dict:
-    return {
-        "source": source,
-        "fps": motion.fps,
-        "n_frames": motion.n_frames,
-        "segments": [
-            {"start": s.start, "end": s.end, "gloss": s.gloss, "confidence": round(float(s.confidence), 4)}
-            for s in segments
-        ],
-        "keyframes": [{"frame": a.frame, "label": a.label} for a in anchors],
-    }
-
-
-def segment_file(source: Path, output: Path, segmenter: Segmenter, policy: str, every: int) -> str:
-    """Segment one recording and write JSON or ELAN by the output's suffix (``signeditor batch`` calls this too)."""
-    motion = load_motion(source)
-    segments = segmenter.segment(motion)
-    anchors = anchors_from_segments(motion, segments, policy=policy, every=every)
-    if output.suffix.lower() == ".eaf":
-        from signeditor.io.elan import write_elan
-
-        write_elan(segments, motion.fps, output, motion.n_frames)
-    else:
-        document = segmentation_document(motion, segments, anchors, str(source))
-        text = json.dumps(document, indent=1)
-        write_bytes_atomically(output, text.encode("utf-8"))
-    return f"{len(segments)} signs, {len(anchors)} keyframes -> {output}"
+from signeditor.app_services import segment_file
+from signeditor.core.keyframes import POLICIES
 
 
 def run_segment(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ from signeditor.render.avatars.mannequin import PosedMesh
 SHIPPED_DIR = RESOURCES_DIR / "avatars"
 DEFAULT_AVATAR = "shipped:Hispanic_F_2_Busi"
 MANNEQUIN = "mannequin"
+#: Export formats that draw a figure (``--avatar``).
+FIGURE_FORMATS = ("glb", "gltf", "mp4", "gif")
 
 
 class Figure(Protocol):
@@ -64,3 +66,12 @@ def load_avatar(choice: str) -> Figure:
     if kind == "file":
         return GltfAvatar(value)
     raise ValueError(f"unknown avatar choice {choice!r}")
+
+
+def export_options(format_name: str, avatar: str) -> dict:
+    """What every file of an export shares, loaded once: the figure, for the formats that draw one."""
+    from signeditor.io.formats import EXPORT_FORMATS
+
+    if avatar and EXPORT_FORMATS[format_name].name in FIGURE_FORMATS:
+        return {"avatar": load_avatar(avatar)}
+    return {}
