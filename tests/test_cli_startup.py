@@ -58,3 +58,28 @@ def test_a_command_gets_its_own_options_and_runs() -> None:
     assert [str(w) for w in args.weights] == ["x.pt"] and callable(args.handler)
     with pytest.raises(SystemExit):  # another command's options are not there
         build_parser(["segment"]).parse_args(["segment", "x.pose", "-o", "y.json", "--install"])
+
+
+def test_the_app_opens_regenerates_and_exports_with_torch_unimportable(tmp_path) -> None:
+    """What `make run` installs (no torch): open the sample (FAST), regenerate (KF2P), export a GLB."""
+    code = f"""
+import sys
+sys.modules["torch"] = None  # any `import torch` now raises ImportError, as without the train extra
+from pathlib import Path
+from signeditor.app_services import export_document, open_document
+from signeditor.gui.regeneration import ModelRegenerate
+from signeditor.paths import SAMPLE_PROJECT
+from signeditor.ml.fast.api import load_segmenter
+project = open_document(SAMPLE_PROJECT)
+regenerate = ModelRegenerate()
+motion = regenerate(project.motion, project.anchors, None)
+assert regenerate.backend.startswith("KF2P"), (regenerate.backend, regenerate.load_error)
+assert motion.features.shape == project.motion.features.shape
+assert len(load_segmenter().segment(project.motion)) > 0
+project.motion = motion
+out = export_document(project, Path({str(tmp_path)!r}) / "sample.glb")
+print(out.stat().st_size)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert int(out.stdout.strip().splitlines()[-1]) > 10_000
