@@ -81,29 +81,28 @@ def torch_compatible_normal(shape: tuple[int, ...], seed: int) -> np.ndarray:
 
 def _velocity(model: VelocityModel, x: np.ndarray, t: float, inputs: SampleInputs, guidance: float,
               noise_scale: float) -> np.ndarray:
-    guided = guidance != 1.0 and inputs.uncond is not None
     batch = x.shape[0]
-    parts = [(inputs.text_ids, inputs.text_weights, inputs.language)]
-    if guided:
-        parts.append(inputs.uncond)  # type: ignore[arg-type]
-    copies = len(parts)
-    length = max(p[0].shape[1] for p in parts)
+    if guidance == 1.0 or inputs.uncond is None:
+        return model.velocity(x, inputs.interp, inputs.stream_mask, inputs.length_mask,
+                              np.full(batch, t, dtype=np.float32), inputs.text_ids, inputs.text_weights,
+                              inputs.language, np.full(batch, noise_scale, dtype=np.float32))
+    # Conditioned and unconditioned passes in one batch: one network call per step.
+    ids, weights, language = inputs.uncond
+    length = max(inputs.text_ids.shape[1], ids.shape[1])
 
     def padded(a: np.ndarray) -> np.ndarray:
         return np.pad(a, ((0, 0), (0, length - a.shape[1])))
 
-    # Conditioned and unconditioned passes in one batch: one network call per step.
-    v = model.velocity(
-        np.concatenate([x] * copies), np.concatenate([inputs.interp] * copies),
-        np.concatenate([inputs.stream_mask] * copies), np.concatenate([inputs.length_mask] * copies),
-        np.full(batch * copies, t, dtype=np.float32),
-        np.concatenate([padded(p[0]) for p in parts]), np.concatenate([padded(p[1]) for p in parts]),
-        np.concatenate([p[2] for p in parts]), np.full(batch * copies, noise_scale, dtype=np.float32),
-    )
-    if guided:
-        v_cond, v_uncond = v[:batch], v[batch:]
-        return v_uncond + guidance * (v_cond - v_uncond)
-    return v
+    def twice(a: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, a])
+
+    v = model.velocity(twice(x), twice(inputs.interp), twice(inputs.stream_mask), twice(inputs.length_mask),
+                       np.full(2 * batch, t, dtype=np.float32),
+                       np.concatenate([padded(inputs.text_ids), padded(ids)]),
+                       np.concatenate([padded(inputs.text_weights), padded(weights)]),
+                       np.concatenate([inputs.language, language]), np.full(2 * batch, noise_scale, dtype=np.float32))
+    v_cond, v_uncond = v[:batch], v[batch:]
+    return v_uncond + guidance * (v_cond - v_uncond)
 
 
 def sample_residual(model: VelocityModel, inputs: SampleInputs, *, steps: int, seed: int, method: str = "euler",
