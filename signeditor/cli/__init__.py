@@ -3,15 +3,14 @@
 Top-level commands are the modules of ``signeditor.cli`` named in :data:`COMMANDS`, each with a
 ``register(subparsers)`` function; the command groups (``bench``, ``eval``, ``train``) collect every module of
 their package that has ``add_arguments`` and ``run``, and list them by the first line of each module's
-docstring, read from the source without importing it. Only the chosen command's module is imported, so
-``signeditor --help`` or ``signeditor export`` never loads torch, Qt or MediaPipe (tests/test_cli_startup.py).
-The CLI and the GUI call the same functions (signeditor.app_services).
+docstring, read from the source without importing it (and only for the group asked for). Only the chosen
+command's module is imported, so ``signeditor --help`` or ``signeditor export`` never loads torch, Qt or
+MediaPipe (tests/test_cli_startup.py). The CLI and the GUI call the same functions (signeditor.app_services).
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib
 import importlib.util
 import json
@@ -54,7 +53,8 @@ def _package_dir(package: str) -> Path:
 def subcommands(package: str) -> dict[str, tuple[str, str]]:
     """Subcommand name -> (module, summary) for a group, from the sources alone (nothing is imported).
 
-    A subcommand is a public module defining both ``add_arguments`` and ``run``.
+    A subcommand is a public module defining both ``add_arguments`` and ``run``; its summary is the first line
+    of its docstring.
     """
     found = {}
     folder = _package_dir(package)
@@ -62,12 +62,20 @@ def subcommands(package: str) -> dict[str, tuple[str, str]]:
         if info.name.startswith("_"):
             continue
         path = folder / (f"{info.name}/__init__.py" if info.ispkg else f"{info.name}.py")
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-        if {"add_arguments", "run"} <= defined:
-            summary = (ast.get_docstring(tree) or "").strip().splitlines()
-            found[info.name.replace("_", "-")] = (f"{package}.{info.name}", summary[0] if summary else "")
+        text = path.read_text(encoding="utf-8")
+        if "\ndef add_arguments(" in text and "\ndef run(" in text:
+            found[info.name.replace("_", "-")] = (f"{package}.{info.name}", _summary(text))
     return found
+
+
+def _summary(source: str) -> str:
+    """The first line of a module's docstring, read from its source text."""
+    text = source.lstrip()
+    quote = text[:3]
+    if quote not in ('"""', "'''"):
+        return ""
+    lines = text[3:].split(quote, 1)[0].strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def _print_result(result: dict, as_json: bool) -> None:
@@ -95,6 +103,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group, (package, help_text) in COMMAND_GROUPS.items():
         group_parser = commands.add_parser(group, help=help_text)
+        if group != command:
+            continue
         sub = group_parser.add_subparsers(dest="subcommand", required=True, metavar="WHAT")
         for name, (module_name, summary) in subcommands(package).items():
             p = sub.add_parser(name, help=summary)
