@@ -12,7 +12,7 @@ or when no current export is there; the sampler around it is the same numpy loop
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +34,8 @@ from signeditor.ml.onnx_session import OnnxModelError, onnx_runtime_available, s
 from signeditor.paths import MODELS_DIR
 
 if TYPE_CHECKING:
+    import torch
+
     from signeditor.ml.kf2p.model import KF2PNet
 
 __all__ = ["BACKENDS", "DEFAULT_WEIGHTS", "Generator", "InterpolationGenerator", "ModelLoadError", "load_generator"]
@@ -122,7 +124,8 @@ class Generator:
     """A loaded KF2P model. Thread-compatible: one call at a time (the editor runs it on a worker thread)."""
 
     def __init__(self, net: VelocityModel | KF2PNet, normaliser: Normaliser, languages: list[str],
-                 device: Any = None, meta: dict | None = None, noise_scale: float | None = None) -> None:
+                 device: str | torch.device | None = None, meta: dict | None = None,
+                 noise_scale: float | None = None) -> None:
         """``net``: an exported network (:class:`VelocityModel`) or a torch ``KF2PNet`` run on ``device``."""
         if isinstance(net, VelocityModel):
             self.model: VelocityModel = net
