@@ -102,6 +102,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"signeditor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group, (package, help_text) in COMMAND_GROUPS.items():
+        if importlib.util.find_spec(package) is None:
+            continue  # not in this installation (the packaged app has no `train`)
         group_parser = commands.add_parser(group, help=help_text)
         if group != command:
             continue
