@@ -14,7 +14,8 @@ for heavy in torch jax jaxlib ray; do
 done
 size_mb=$(du -sm "$APP" | cut -f1)
 echo "smoke: bundle $size_mb MB"
-[ "$size_mb" -le 500 ] || { echo "smoke: bundle over 500 MB" >&2; exit 1; }
+MAX_MB=${MAX_MB:-500}
+[ "$size_mb" -le "$MAX_MB" ] || { echo "smoke: bundle over $MAX_MB MB" >&2; exit 1; }
 
 start=$(date +%s.%N)
 "$APP/SignEditor" --help > /dev/null
