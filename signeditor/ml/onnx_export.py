@@ -96,8 +96,6 @@ def _fast_inputs(net: nn.Module, batch: int, frames: int, seed: int) -> tuple[to
     return torch.randn(batch, 2, frames, net.config.in_dim, generator=g), padding
 
 
-KF2P_INPUTS = ("x", "interp", "stream_mask", "length_mask", "t", "text_ids", "text_weights", "language",
-               "noise_scale")
 FAST_INPUTS = ("hands", "padding")
 
 
@@ -143,21 +141,19 @@ def _check_agreement(path_bytes: bytes, wrapper: nn.Module, examples: list[tuple
 def export_kf2p(pt_path: Path, onnx_path: Path) -> dict[str, Any]:
     from signeditor.ml.kf2p.checkpoint import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, load_checkpoint
     from signeditor.ml.kf2p.onnx_velocity import HEADER_FORMAT, INPUT_NAMES
-
-    assert INPUT_NAMES == KF2P_INPUTS
     net, normaliser, languages, meta = load_checkpoint(pt_path)
     wrapper = _KF2PVelocity(_exportable(net)).eval()
     motion_axes = {0: "batch", 2: "frames"}
     dynamic = {"x": motion_axes, "interp": motion_axes, "stream_mask": motion_axes, "length_mask": motion_axes,
                "t": {0: "batch"}, "text_ids": {0: "batch", 1: "tokens"}, "text_weights": {0: "batch", 1: "tokens"},
                "language": {0: "batch"}, "noise_scale": {0: "batch"}}
-    model_bytes = _export(wrapper, _kf2p_inputs(net, 2, 64, 7, 0), KF2P_INPUTS, "velocity", dynamic)
+    model_bytes = _export(wrapper, _kf2p_inputs(net, 2, 64, 7, 0), INPUT_NAMES, "velocity", dynamic)
     header = {"format": HEADER_FORMAT, "checkpoint_format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION,
               "config": net.config.to_dict(), "normaliser": normaliser.to_lists(), "languages": list(languages),
               "meta": meta, "source_sha256": sha256_of(pt_path)}
     model_bytes = _with_header(model_bytes, header)
     worst = _check_agreement(model_bytes, _KF2PVelocity(load_checkpoint(pt_path)[0]).eval(),
-                             [_kf2p_inputs(net, 1, 250, 1, 1), _kf2p_inputs(net, 3, 96, 12, 2)], KF2P_INPUTS, 1e-4)
+                             [_kf2p_inputs(net, 1, 250, 1, 1), _kf2p_inputs(net, 3, 96, 12, 2)], INPUT_NAMES, 1e-4)
     write_bytes_atomically(onnx_path, model_bytes)
     return {"onnx": str(onnx_path), "max_abs_difference": worst}
 
