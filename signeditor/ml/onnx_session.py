@@ -57,9 +57,11 @@ def providers(device: str | None) -> list[str]:
 def open_session(path: str | Path, device: str | None = None,
                  threads: int | None = None) -> tuple[onnxruntime.InferenceSession, dict[str, Any]]:
     """The session and its JSON header; ``threads`` caps intra-op threads (default: OMP_NUM_THREADS or ORT's)."""
-    import onnxruntime
-
     path = Path(path)
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise OnnxModelError(path, "running an ONNX model needs onnxruntime (pip install onnxruntime)") from exc
     if not path.is_file():
         raise OnnxModelError(path, "ONNX model not found")
     options = onnxruntime.SessionOptions()
