@@ -25,6 +25,8 @@ from signeditor.ml.onnx_session import OnnxModelError, onnx_runtime_available, o
 from signeditor.paths import MODELS_DIR
 
 if TYPE_CHECKING:
+    import onnxruntime
+
     from signeditor.ml.fast.model import FastSegmenterNet
 
 CHECKPOINT_FORMAT = "signeditor-fast"
@@ -48,7 +50,7 @@ class TagModel(Protocol):
 class OnnxTagModel:
     """The exported network through ONNX Runtime."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: onnxruntime.InferenceSession) -> None:
         self.session = session
 
     def probabilities(self, hands: np.ndarray, padding: np.ndarray) -> np.ndarray:
