@@ -35,6 +35,7 @@ from signeditor.render.video import ReferenceFrames
 
 if TYPE_CHECKING:
     from signeditor.gui.avatar_loading import AvatarLoader
+    from signeditor.render.avatars.catalog import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -604,7 +605,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         else:
             QtWidgets.QMessageBox.critical(self, f"Cannot use {describe(choice)}", problem)
 
-    def _show_avatar(self, choice: str, avatar: object) -> None:
+    def _show_avatar(self, choice: str, avatar: Figure) -> None:
         from signeditor.render.avatars.catalog import describe
 
         self.viewport.set_avatar(avatar)
