@@ -6,34 +6,44 @@ SAMPLE := resources/samples/sample.signproj
 
 .PHONY: run test bench lint package clean
 
+TRAIN_STAMP := $(VENV)/.train-installed-stamp
+
+# The app: no torch (KF2P and FAST run their ONNX exports through ONNX Runtime).
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# The pinned CPU build of torch (on local disk); an unpinned torch would pull CUDA.
-	$(PY) -m pip install -q torch==2.13.0
-	# The video and cluster extras too: CI must run the video import and batch tests.
-	$(PY) -m pip install -q -e '.[dev,video,cluster]'
+	$(PY) -m pip install -q -e '.[video]'
 	touch $(STAMP)
+
+# Tests and training: the pinned CPU build of torch (on local disk; an unpinned torch would pull CUDA), the
+# train extra (ONNX-torch agreement tests), the video and cluster extras (CI runs video import and batch tests).
+$(TRAIN_STAMP): $(STAMP)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev,video,cluster,train]'
+	touch $(TRAIN_STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/signeditor gui $(SAMPLE)
 
 # In a random order (pytest-randomly); the seed is printed at the end. Repeat an order: PYTEST_ARGS=--randomly-seed=N
-test: $(STAMP)
+test: $(TRAIN_STAMP)
 	QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=2 $(PY) -m pytest -q -p randomly $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(TRAIN_STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/run_all.py
 
-lint: $(STAMP)
+lint: $(TRAIN_STAMP)
 	$(VENV)/bin/ruff check signeditor tests benchmarks
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
 
-# One-folder desktop app in dist/SignEditor, then a headless smoke test of the built app.
+# One-folder desktop app in dist/SignEditor (no torch, jax or Ray; video import included), then a headless smoke
+# test of the built app: open and regenerate the sample, export a GLB, import a short real video.
 package: $(STAMP)
 	$(PY) -m pip install -q "pyinstaller>=6.10"
 	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/signeditor.spec
-	env -u QT_QPA_PLATFORM xvfb-run -a dist/SignEditor/SignEditor gui --no-recovery --exit-when-ready $(SAMPLE)
+	# The target is 500 MB (issue 25); the bundle is 725 MB today (README, make package), so the guard is at 750 MB.
+	MAX_MB=750 packaging/smoke_test.sh dist/SignEditor $(SAMPLE)

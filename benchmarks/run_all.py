@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from signeditor.cli import COMMAND_GROUPS, _modules
+from signeditor.cli import COMMAND_GROUPS, subcommands
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,8 +38,7 @@ def machine_description() -> dict[str, object]:
 
 
 def main() -> int:
-    names = [m.__name__.rsplit(".", 1)[-1].replace("_", "-") for m in _modules(COMMAND_GROUPS["bench"][0])
-             if hasattr(m, "run")]
+    names = list(subcommands(COMMAND_GROUPS["bench"][0]))
     only = sys.argv[1:]
     results: dict[str, object] = {"machine": machine_description(), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
     failed = []

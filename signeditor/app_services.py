@@ -1,4 +1,4 @@
-"""Opening and exporting documents: the one path the CLI and the editor share (no Qt here).
+"""Opening and exporting documents: the one path the CLI, batch jobs and the editor share (no Qt here).
 
 Opening a motion file is more than reading it: a recording without anchors has nothing to edit, so FAST finds
 its signs and they become onset/middle/offset anchors, and the take is kept as the project's recording. The
@@ -9,11 +9,17 @@ and cancel it.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from signeditor.core.motion import Motion
 from signeditor.core.project import Project
+from signeditor.io.errors import FileFormatError
 from signeditor.io.formats import (
     clip_id_of,
     export_project,
@@ -21,6 +27,13 @@ from signeditor.io.formats import (
     open_project,
     resolve_export_format,
 )
+
+if TYPE_CHECKING:
+    from signeditor.core.anchors import AnchorSet
+    from signeditor.core.segments import Segment
+    from signeditor.drafts.pipeline import DraftBuilder
+    from signeditor.ml.fast.api import Segmenter
+    from signeditor.ml.fast_tracks.guided import GlossAligner
 
 logger = logging.getLogger(__name__)
 
@@ -120,11 +133,9 @@ def export_document(project: Project, path: str | Path, format_name: str | None 
                     **options: object) -> Path:
     """Write ``project``; SignSparK formats also get ``<name>.keyframes.pt`` with the anchors' frames.
 
-    Video formats are written by ``signeditor.render.video`` (io may not import render), which registers them
-    when imported: importing it here makes every format available whoever calls first, whatever was imported.
+    Video formats are written by ``signeditor.render.video``, which registers them when imported; this layer is
+    below render, so callers that export video (the CLI, the editor, batch) import it themselves.
     """
-    import signeditor.render.video  # noqa: F401  (registers the mp4 and gif formats)
-
     fmt = resolve_export_format(path, format_name)
     path = export_project(project, path, fmt.name, **options)
     if fmt.name in SIGNSPARK_FORMATS:
@@ -132,3 +143,134 @@ def export_document(project: Project, path: str | Path, format_name: str | None 
 
         write_keyframe_file(keyframe_file_path(path), {clip_id_of(path): project.anchors.frames})
     return path
+
+
+# --------------------------------------------------------------------------- one file each: `signeditor segment`,
+# `export` and `draft` and their `signeditor batch` tasks call these.
+
+
+def load_motion(path: Path) -> Motion:
+    """A motion from a .pose recording (fitted by IK), a .signproj project, or any motion file the editor opens
+    (an LMDB database's first clip; ``db.lmdb/data.mdb`` names the database)."""
+    suffix = path.suffix.lower()
+    if suffix == ".pose":
+        from signeditor.io.pose_import import motion_from_pose_file
+
+        return motion_from_pose_file(path)
+    if suffix == ".signproj":
+        from signeditor.io.project_file import load_project
+
+        return load_project(path).motion
+    return open_project(database_path(path)).motion
+
+
+def segmentation_document(motion: Motion, segments: list[Segment], anchors: AnchorSet, source: str) -> dict:
+    return {
+        "source": source,
+        "fps": motion.fps,
+        "n_frames": motion.n_frames,
+        "segments": [
+            {"start": s.start, "end": s.end, "gloss": s.gloss, "confidence": round(float(s.confidence), 4)}
+            for s in segments
+        ],
+        "keyframes": [{"frame": a.frame, "label": a.label} for a in anchors],
+    }
+
+
+def segment_file(source: Path, output: Path, segmenter: Segmenter | GlossAligner, policy: str, every: int,
+                 glosses: list[str] | None = None) -> str:
+    """Segment one recording and write JSON or ELAN by the output's suffix.
+
+    With ``glosses``, ``segmenter`` is a gloss aligner: exactly that many signs, named by them."""
+    from signeditor.core.keyframes import anchors_from_segments
+    from signeditor.io.atomic import write_bytes_atomically
+
+    motion = load_motion(source)
+    if glosses is not None:
+        from signeditor.core.gloss_alignment import GlossAlignmentError
+
+        try:
+            segments = segmenter.align(motion, glosses)
+        except GlossAlignmentError as exc:
+            raise FileFormatError(source, str(exc)) from exc
+    else:
+        segments = segmenter.segment(motion)
+    anchors = anchors_from_segments(motion, segments, policy=policy, every=every)
+    if output.suffix.lower() == ".eaf":
+        from signeditor.io.elan import write_elan
+
+        write_elan(segments, motion.fps, output, motion.n_frames)
+    else:
+        document = segmentation_document(motion, segments, anchors, str(source))
+        text = json.dumps(document, indent=1)
+        write_bytes_atomically(output, text.encode("utf-8"))
+    return f"{len(segments)} signs, {len(anchors)} keyframes -> {output}"
+
+
+def export_target(source: Path, output_dir: Path, format_name: str) -> Path:
+    """Where ``export`` writes ``source``: the output folder, its name without the format suffix, the new suffix."""
+    from signeditor.io.formats import EXPORT_FORMATS, document_name
+
+    return output_dir / f"{document_name(source)}{EXPORT_FORMATS[format_name].suffix}"
+
+
+def export_file(source: Path, target: Path, format_name: str, options: dict[str, Any]) -> Path:
+    """Export one file, opened as the editor opens it (FAST anchors; an LMDB's first clip). ``options`` is what
+    every file of the export shares (the figure: ``render.avatars.catalog.export_options``)."""
+    from signeditor.io.formats import EXPORT_FORMATS
+
+    return export_document(open_document(source), target, EXPORT_FORMATS[format_name].name, **options)
+
+
+#: Lexicon folders used when no --lexicon is given: this variable (os.pathsep-separated), else ./lexicon.
+LEXICON_ENV = "SIGNEDITOR_LEXICONS"
+DEFAULT_LEXICON = Path("lexicon")
+
+
+def default_lexicon_folders() -> list[Path]:
+    """The CLI has no Qt, so it cannot read the GUI's settings; the environment variable plays that role."""
+    configured = [Path(p) for p in os.environ.get(LEXICON_ENV, "").split(os.pathsep) if p.strip()]
+    return configured or ([DEFAULT_LEXICON] if (DEFAULT_LEXICON / "index.csv").is_file() else [])
+
+
+def draft_builder(folders: list[Path], cache_dir: str | None, use_kf2p: bool,
+                  letters_per_second: float) -> DraftBuilder:
+    """The lexicon and models a draft needs, loaded once (per process for ``signeditor batch draft``).
+
+    A bad folder is skipped with a warning, the others still serve; the bundled alphabets come after the
+    user's folders. DraftError when no folder is usable.
+    """
+    from signeditor.drafts.pipeline import DraftBuilder, DraftSettings, load_draft_models
+    from signeditor.drafts.plan import DraftError
+    from signeditor.io.lexicon import read_usable_lexicons, with_bundled_lexicons
+
+    lexicon, skipped = read_usable_lexicons(with_bundled_lexicons(folders))
+    for warning in skipped:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not len(lexicon):
+        raise DraftError("no usable lexicon folder (give one with --lexicon DIR)")
+    clips, generator, warnings = load_draft_models(cache_dir=cache_dir, use_kf2p=use_kf2p)
+    return DraftBuilder(lexicon, clips, generator, DraftSettings(letters_per_second=letters_per_second),
+                        generator_warning="; ".join(warnings))
+
+
+def draft_to_file(builder: DraftBuilder, text: str, spoken: str, signed: str, output: Path,
+                  format_name: str | None, *, nonmanuals: bool = False) -> str:
+    """Build one draft and write it; warnings go to stderr."""
+    result = builder.build(text, spoken, signed)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if nonmanuals:
+        from signeditor.core.nonmanual import grammar_keys
+
+        project = result.project
+        project.face_keys = grammar_keys(text, project.segments, project.motion.n_frames, spoken)
+    if format_name is None and output.suffix.lower() == ".signproj":
+        from signeditor.io.project_file import save_project
+
+        save_project(result.project, output)
+    else:
+        export_project(result.project, output, format_name)
+    signs = " ".join(s.gloss for s in result.project.segments)
+    return (f"{len(result.project.segments)} signs ({signs}), {result.project.motion.n_frames} frames, "
+            f"{len(result.project.anchors)} anchors -> {output}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,14 @@ import numpy as np
 
 def _figure_fraction(image: np.ndarray, background: np.ndarray) -> float:
     return float((np.abs(image[..., :3].astype(int) - background).sum(-1) > 30).mean())
+
+
+def _wait_for_avatar(win: object, app: object, timeout_s: float = 60.0) -> None:
+    """The remembered avatar loads on a worker; the GUI thread keeps serving events until it is shown."""
+    deadline = time.monotonic() + timeout_s
+    while win.avatar_loader is not None and win.avatar_loader.pending is not None and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
 
 
 def main(out_dir: str) -> None:
@@ -32,7 +41,11 @@ def main(out_dir: str) -> None:
     app.processEvents()
     viewport = win.viewport
     background = np.array(viewport.canvas.bgcolor.rgba[:3]) * 255
-    report: dict[str, object] = {"default_avatar": getattr(viewport.avatar, "name", type(viewport.avatar).__name__)}
+    # The window is usable at once with the mannequin, while the shipped avatar loads on a worker.
+    report: dict[str, object] = {"placeholder": type(viewport.avatar).__name__,
+                                 "placeholder_fraction": _figure_fraction(viewport.render_image(), background)}
+    _wait_for_avatar(win, app)
+    report["default_avatar"] = getattr(viewport.avatar, "name", type(viewport.avatar).__name__)
     default_image = viewport.render_image()
     report["default_fraction"] = _figure_fraction(default_image, background)
     menu = next(a.menu() for a in win.menuBar().actions() if a.text() == "&View")
@@ -48,6 +61,7 @@ def main(out_dir: str) -> None:
     report["after_pick"] = getattr(viewport.avatar, "name", "")
     win.close()
     again = MainWindow(regenerate=HoldRegenerate(), settings=settings, confirm_close=False)
+    _wait_for_avatar(again, app)
     report["restored"] = getattr(again.viewport.avatar, "name", "")
     report["wh_question_changed_fraction"] = _wh_question_pixels(again, app, out_dir)
     again.close()

@@ -16,6 +16,8 @@ def test_window_shows_the_shipped_avatar_and_remembers_the_choice():
     result = _run(["-m", "tests.avatar_probe", str(OUTPUT)], env)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["placeholder"] == "Avatar" and report["placeholder_fraction"] > 0.01, \
+        "the window shows the mannequin at once while the avatar loads"
     assert report["default_avatar"] == "Hispanic_F_2_Busi", "a new user sees the shipped human avatar"
     assert 0.03 < report["default_fraction"] < 0.9
     assert {"&Mannequin", "Hispanic F 2 Busi", "Black F 1 Busi", "Avatar &file (.vrm, .glb)…"} <= set(report["menu"])

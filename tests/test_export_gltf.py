@@ -10,7 +10,7 @@ import trimesh
 from signeditor.core import rotations
 from signeditor.io.gltf_export import write_gltf
 from signeditor.io.project_file import load_project
-from signeditor.render.avatar import Avatar
+from signeditor.render.avatars.mannequin import Avatar
 
 SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "samples" / "sample.signproj"
 _DTYPES = {pygltflib.FLOAT: np.float32, pygltflib.UNSIGNED_SHORT: np.uint16, pygltflib.UNSIGNED_INT: np.uint32}

@@ -27,6 +27,7 @@ def test_video_import_fits_the_face_channel(tmp_path):
     """A video of the avatar (brows raised, later mouth open) imported through MediaPipe: the face channel follows."""
     import numpy as np
 
+    import signeditor.render.video  # noqa: F401  (registers mp4, as the CLI and the editor do before exporting)
     from signeditor.app_services import export_document
     from signeditor.core.face import FACE_DIM, FACE_INDEX
     from signeditor.core.motion import Motion

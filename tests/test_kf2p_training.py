@@ -65,7 +65,7 @@ def test_train_writes_loadable_ema_weights(tmp_path: Path) -> None:
 
 
 def test_training_refuses_the_test_split(tmp_path: Path) -> None:
-    from signeditor.ml.train.kf2p import load_train_clips
+    from signeditor.cli.train.kf2p import load_train_clips
 
     with pytest.raises(ValueError, match="test split"):
         load_train_clips(tmp_path, "test")

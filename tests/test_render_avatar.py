@@ -10,7 +10,7 @@ from signeditor.core.avatar_rig import avatar_rig
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import identity_features
 from signeditor.core.skeleton import JOINT_INDEX, ROTATING_JOINTS
-from signeditor.render.avatar import Avatar, mannequin_pose, vertex_normals
+from signeditor.render.avatars.mannequin import Avatar, mannequin_pose, vertex_normals
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import FEATURE_DIM, Motion
 from signeditor.core.skeleton import JOINT_INDEX, ROTATING_JOINTS, signing_skeleton
 from signeditor.io.errors import FileFormatError
-from signeditor.render.smplx_avatar import SmplxAvatar
+from signeditor.render.avatars.smplx import SmplxAvatar
 
 #: SMPL-X joint names in model order (55), mapped to our skeleton where we have the joint.
 _BODY = ["Pelvis", "L_Hip", "R_Hip", "Spine1", "L_Knee", "R_Knee", "Spine2", "L_Ankle", "R_Ankle", "Spine3",

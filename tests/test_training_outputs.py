@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 from pathlib import Path
 
@@ -9,10 +10,14 @@ import numpy as np
 import pytest
 
 from signeditor.cli import build_parser
+from signeditor.cli.train import kf2p as train_kf2p
+from signeditor.cli.train._outputs import training_output
 from signeditor.ml.kf2p.synthetic import synthetic_clip
 from signeditor.ml.kf2p.training import TrainClip
-from signeditor.ml.train import kf2p as train_kf2p
-from signeditor.ml.train._outputs import training_output
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    return build_parser(argv).parse_args(argv)
 
 
 def test_default_output_is_a_new_file_under_runs(tmp_path: Path) -> None:
@@ -28,10 +33,10 @@ def test_default_output_is_a_new_file_under_runs(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("model", ["fast", "kf2p"])
 def test_install_and_output_are_exclusive_and_neither_is_the_default(model: str) -> None:
-    args = build_parser().parse_args(["train", model])
+    args = _parse(["train", model])
     assert args.out is None and not args.install
     with pytest.raises(SystemExit):
-        build_parser().parse_args(["train", model, "--install", "-o", "x.pt"])
+        _parse(["train", model, "--install", "-o", "x.pt"])
 
 
 def test_kf2p_run_records_the_fast_weights_hash_and_writes_under_runs(tmp_path: Path,
@@ -45,7 +50,7 @@ def test_kf2p_run_records_the_fast_weights_hash_and_writes_under_runs(tmp_path: 
     monkeypatch.setattr(train_kf2p, "_segmenter_tags", lambda weights: (lambda f: np.zeros(len(f), np.int8)))
     calls = []
     monkeypatch.setattr(train_kf2p, "train", lambda tr, va, cfg, out, meta, **kw: calls.append((out, meta)) or {})
-    args = build_parser().parse_args(["train", "kf2p", "--fast-weights", str(fast), "--data", str(tmp_path)])
+    args = _parse(["train", "kf2p", "--fast-weights", str(fast), "--data", str(tmp_path)])
     summary = train_kf2p.run(args)
     out, meta = calls[0]
     assert out.parent == Path("runs") / "kf2p"
@@ -58,14 +63,14 @@ def test_train_options_of_the_issue_13_experiments_parse_and_default_to_the_ship
     from signeditor.ml.fast.training import TrainingSettings
     from signeditor.ml.kf2p.training import TrainConfig
 
-    fast = build_parser().parse_args(["train", "fast"])
+    fast = _parse(["train", "fast"])
     assert fast.mix is None and fast.spelled_in_place == 0.0 == TrainingSettings().p_spelled_in_place
     assert "continuous" not in TrainingSettings().mix
-    mixed = build_parser().parse_args(["train", "fast", "--mix", "isolated=0.5,continuous=0.5"])
+    mixed = _parse(["train", "fast", "--mix", "isolated=0.5,continuous=0.5"])
     assert mixed.mix == {"isolated": 0.5, "continuous": 0.5}
     for bad in ("walking=1", "isolated=x", "isolated=0"):
         with pytest.raises(SystemExit):
-            build_parser().parse_args(["train", "fast", "--mix", bad])
-    kf2p = build_parser().parse_args(["train", "kf2p"])
+            _parse(["train", "fast", "--mix", bad])
+    kf2p = _parse(["train", "kf2p"])
     assert kf2p.hand_shape_weight == 0.0 == TrainConfig().loss_weights["hand_shape"]
     assert kf2p.continuous_share == 0.0 == TrainConfig().continuous_share

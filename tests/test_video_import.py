@@ -46,7 +46,7 @@ def test_round_trip_recovers_the_rendered_arm_motion(rendered_sample: tuple[Path
     assert np.median(arm_errors(motion, imported.project.motion)) > 0.3
 
 
-@pytest.mark.xfail(strict=False, reason="0.19 with the depth lifting of issue #12 (0.17 without world-landmark "
+@pytest.mark.xfail(strict=True, reason="0.19 with the depth lifting of issue #12 (0.17 without world-landmark "
                                         "evidence): depth still dominates on our faceless mannequin, which "
                                         "MediaPipe takes as seen from behind")
 def test_round_trip_meets_the_target(rendered_sample: tuple[Path, object], imported: object) -> None:

@@ -1,14 +1,14 @@
 """The batch task registry: what each ``signeditor batch TASK`` loads once per worker and runs per file.
 
-A task is one ``BatchTask`` entry: its command-line options, where a file's
-output goes, what it loads once per worker process (models, lexicons) and the
-per-file function the single-file command also calls. Options travel to the
-workers as a plain dict, so they pickle for Ray and for a process pool alike.
+A task is one ``BatchTask`` entry: where a file's output goes, what it loads
+once per worker process (models, lexicons) and the per-file function of
+``signeditor.app_services`` the single-file command also calls. Its command-line
+options are the CLI's (``cli/batch.py``). Options travel to the workers as a
+plain dict, so they pickle for Ray and for a process pool alike.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,6 @@ class BatchTask:
     help: str
     #: Suffixes of the files a folder given as input is expanded to.
     suffixes: tuple[str, ...]
-    add_arguments: Callable[[argparse.ArgumentParser], None]
     #: (input, output folder, options) -> the output file.
     output_for: Callable[[Path, Path, Options], Path]
     #: options -> what the worker keeps for every file of this batch (loaded once per worker).
@@ -41,13 +40,6 @@ class BatchTask:
 # --------------------------------------------------------------------------- segment
 
 
-def _segment_arguments(parser: argparse.ArgumentParser) -> None:
-    from signeditor.cli.segment import add_segment_options
-
-    add_segment_options(parser)
-    parser.add_argument("--suffix", choices=(".json", ".eaf"), default=".json", help="output kind")
-
-
 def _segment_load(options: Options) -> Any:
     from signeditor.ml.fast.api import load_segmenter
 
@@ -55,7 +47,7 @@ def _segment_load(options: Options) -> Any:
 
 
 def _segment_run(segmenter: Any, source: Path, output: Path, options: Options) -> str:
-    from signeditor.cli.segment import segment_file
+    from signeditor.app_services import segment_file
 
     return segment_file(source, output, segmenter, options["policy"], options["every"])
 
@@ -63,26 +55,22 @@ def _segment_run(segmenter: Any, source: Path, output: Path, options: Options) -
 # --------------------------------------------------------------------------- export
 
 
-def _export_arguments(parser: argparse.ArgumentParser) -> None:
-    from signeditor.cli.export import add_export_options
-
-    add_export_options(parser)
-
-
 def _export_load(options: Options) -> Any:
-    from signeditor.cli.export import export_options
+    from signeditor.render.avatars.catalog import export_options
 
     return export_options(options["format"], options["avatar"])
 
 
 def _export_output(source: Path, folder: Path, options: Options) -> Path:
-    from signeditor.cli.export import export_target
+    import signeditor.render.video  # noqa: F401  (registers the mp4 and gif formats)
+    from signeditor.app_services import export_target
 
     return export_target(source, folder, options["format"])
 
 
 def _export_run(shared: Any, source: Path, output: Path, options: Options) -> str:
-    from signeditor.cli.export import export_file
+    import signeditor.render.video  # noqa: F401  (registers the mp4 and gif formats)
+    from signeditor.app_services import export_file
 
     return f"wrote {export_file(source, output, options['format'], shared)}"
 
@@ -90,22 +78,15 @@ def _export_run(shared: Any, source: Path, output: Path, options: Options) -> st
 # --------------------------------------------------------------------------- draft
 
 
-def _draft_arguments(parser: argparse.ArgumentParser) -> None:
-    from signeditor.cli.draft import add_draft_options
-
-    add_draft_options(parser)
-    parser.add_argument("--suffix", default=".signproj", help="output suffix: .signproj or an export format's")
-
-
 def _draft_load(options: Options) -> Any:
-    from signeditor.cli.draft import default_lexicon_folders, draft_builder
+    from signeditor.app_services import default_lexicon_folders, draft_builder
 
     folders = [Path(p) for p in options["lexicon"]] if options["lexicon"] else default_lexicon_folders()
     return draft_builder(folders, options["cache_dir"], not options["no_kf2p"], options["letters_per_second"])
 
 
 def _draft_run(builder: Any, source: Path, output: Path, options: Options) -> str:
-    from signeditor.cli.draft import draft_to_file
+    from signeditor.app_services import draft_to_file
     from signeditor.io.errors import FileFormatError
 
     try:
@@ -119,11 +100,6 @@ def _draft_run(builder: Any, source: Path, output: Path, options: Options) -> st
 
 
 # --------------------------------------------------------------------------- import-video
-
-
-def _video_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--suffix", choices=(".signproj", ".pose"), default=".signproj",
-                        help="a project (its keypoints in a .pose beside it) or the keypoints alone")
 
 
 def _video_available() -> None:
@@ -158,13 +134,13 @@ def _nothing(options: Options) -> None:
 
 TASKS: dict[str, BatchTask] = {task.name: task for task in (
     BatchTask("segment", "find signs and keyframes in each recording with FAST (JSON or ELAN)",
-              (".pose", ".signproj"), _segment_arguments, _suffix_output, _segment_load, _segment_run),
+              (".pose", ".signproj"), _suffix_output, _segment_load, _segment_run),
     BatchTask("import-video", "import each video as an anchored project (video extra)",
-              (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"), _video_arguments, _suffix_output, _nothing,
+              (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"), _suffix_output, _nothing,
               _video_run, check_available=_video_available),
     BatchTask("export", "export each file to one format",
-              (".signproj", ".pose", ".bvh", ".npz", ".glb", ".gltf"), _export_arguments, _export_output,
+              (".signproj", ".pose", ".bvh", ".npz", ".glb", ".gltf"), _export_output,
               _export_load, _export_run),
     BatchTask("draft", "a draft from each text file (one sentence per file)",
-              (".txt",), _draft_arguments, _suffix_output, _draft_load, _draft_run),
+              (".txt",), _suffix_output, _draft_load, _draft_run),
 )}

@@ -26,10 +26,10 @@ class BatchWorker:
     """Keeps each task's models for the life of the process: loaded by the first file, reused by the rest."""
 
     def __init__(self, threads: int = 1) -> None:
-        import torch
-
         # One thread a worker: workers already use every core, and more threads per worker only contend.
-        torch.set_num_threads(threads)
+        # The models run through ONNX Runtime, whose sessions take their thread count from this variable
+        # (signeditor.ml.onnx_session); numpy's BLAS reads it too.
+        os.environ["OMP_NUM_THREADS"] = str(threads)
         self._loaded: dict[str, Any] = {}
         self.name = f"{socket.gethostname()}:{os.getpid()}"
 

@@ -12,6 +12,29 @@ import sys
 from pathlib import Path
 
 from signeditor.batch.tasks import TASKS, TaskUnavailableError
+from signeditor.cli.draft import add_draft_options
+from signeditor.cli.export import add_export_options
+from signeditor.cli.segment import add_segment_options
+
+
+def _segment_options(parser: argparse.ArgumentParser) -> None:
+    add_segment_options(parser)
+    parser.add_argument("--suffix", choices=(".json", ".eaf"), default=".json", help="output kind")
+
+
+def _video_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--suffix", choices=(".signproj", ".pose"), default=".signproj",
+                        help="a project (its keypoints in a .pose beside it) or the keypoints alone")
+
+
+def _draft_options(parser: argparse.ArgumentParser) -> None:
+    add_draft_options(parser)
+    parser.add_argument("--suffix", default=".signproj", help="output suffix: .signproj or an export format's")
+
+
+#: Each task's own options, the same as its single-file command's (the task registry itself has no argparse).
+TASK_OPTIONS = {"segment": _segment_options, "import-video": _video_options, "export": add_export_options,
+                "draft": _draft_options}
 
 #: Options shared by every batch task (not passed to the task itself).
 RUN_OPTIONS = ("inputs", "output", "workers", "address", "local", "manifest", "no_progress", "json",
@@ -31,7 +54,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         sub.add_argument("--manifest", type=Path, default=None, help="JSON Lines manifest (default: in -o)")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
         sub.add_argument("--json", action="store_true", help="print a JSON summary")
-        task.add_arguments(sub)
+        TASK_OPTIONS[task.name](sub)
         sub.set_defaults(handler=run_batch_command)
 
 

@@ -6,49 +6,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from signeditor.drafts.pipeline import DraftBuilder
-
-#: Lexicon folders used when no --lexicon is given: this variable (os.pathsep-separated), else ./lexicon.
-LEXICON_ENV = "SIGNEDITOR_LEXICONS"
-DEFAULT_LEXICON = Path("lexicon")
-
-
-def default_lexicon_folders() -> list[Path]:
-    """The CLI has no Qt, so it cannot read the GUI's settings; the environment variable plays that role."""
-    configured = [Path(p) for p in os.environ.get(LEXICON_ENV, "").split(os.pathsep) if p.strip()]
-    return configured or ([DEFAULT_LEXICON] if (DEFAULT_LEXICON / "index.csv").is_file() else [])
-
-
-def draft_builder(folders: list[Path], cache_dir: str | None, use_kf2p: bool,
-                  letters_per_second: float) -> DraftBuilder:
-    """The lexicon and models a draft needs, loaded once (per process for ``signeditor batch draft``).
-
-    A bad folder is skipped with a warning, the others still serve; the bundled alphabets come after the
-    user's folders. DraftError when no folder is usable.
-    """
-    from signeditor.drafts.pipeline import DraftBuilder, DraftSettings, load_draft_models
-    from signeditor.drafts.plan import DraftError
-    from signeditor.io.lexicon import read_usable_lexicons, with_bundled_lexicons
-
-    lexicon, skipped = read_usable_lexicons(with_bundled_lexicons(folders))
-    for warning in skipped:
-        print(f"warning: {warning}", file=sys.stderr)
-    if not len(lexicon):
-        raise DraftError("no usable lexicon folder (give one with --lexicon DIR)")
-    clips, generator, warnings = load_draft_models(cache_dir=cache_dir, use_kf2p=use_kf2p)
-    return DraftBuilder(lexicon, clips, generator, DraftSettings(letters_per_second=letters_per_second),
-                        generator_warning="; ".join(warnings))
+from signeditor.app_services import LEXICON_ENV, default_lexicon_folders, draft_builder, draft_to_file
 
 
 def run_draft(args: argparse.Namespace) -> int:
-    import torch
-
     from signeditor.drafts.plan import DraftError
 
-    torch.set_num_threads(max(1, args.threads))
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, args.threads)))  # ONNX Runtime's and numpy's threads
     folders = [Path(p) for p in args.lexicon] if args.lexicon else default_lexicon_folders()
     try:
         builder = draft_builder(folders, args.cache_dir, not args.no_kf2p, args.letters_per_second)
@@ -61,30 +26,6 @@ def run_draft(args: argparse.Namespace) -> int:
     return 0
 
 
-def draft_to_file(builder: DraftBuilder, text: str, spoken: str, signed: str, output: Path,
-                  format_name: str | None, *, nonmanuals: bool = False) -> str:
-    """Build one draft and write it (``signeditor batch draft`` calls this too); warnings go to stderr."""
-    result = builder.build(text, spoken, signed)
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if nonmanuals:
-        from signeditor.core.nonmanual import grammar_keys
-
-        project = result.project
-        project.face_keys = grammar_keys(text, project.segments, project.motion.n_frames, spoken)
-    if format_name is None and output.suffix.lower() == ".signproj":
-        from signeditor.io.project_file import save_project
-
-        save_project(result.project, output)
-    else:
-        from signeditor.io.formats import export_project
-
-        export_project(result.project, output, format_name)
-    signs = " ".join(s.gloss for s in result.project.segments)
-    return (f"{len(result.project.segments)} signs ({signs}), {result.project.motion.n_frames} frames, "
-            f"{len(result.project.anchors)} anchors -> {output}")
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("draft", help="make an editable signing draft from text with a sign lexicon")
     parser.add_argument("text", help="the sentence to sign")
@@ -92,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="OUT.signproj, or any export format by suffix (.bvh, .glb, .pose, .eaf, .mp4, ...)")
     parser.add_argument("-f", "--format", default=None, help="export format name, overriding the suffix")
     add_draft_options(parser)
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for the models")
     parser.set_defaults(handler=run_draft)
 
 

@@ -22,12 +22,10 @@ from signeditor.app_services import (
 from signeditor.core.project import Project
 from signeditor.io.errors import FileFormatError
 from signeditor.io.formats import EXPORT_FORMATS, document_name, project_from_record, signspark_record_of
+from signeditor.render.avatars.catalog import export_options
 
 if TYPE_CHECKING:
     from signeditor.ml.signspark_layout import LayoutClip
-
-#: Formats that draw a figure (``--avatar``).
-FIGURE_FORMATS = ("glb", "gltf", "mp4", "gif")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -57,21 +55,6 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
                         "file:PATH.vrm|glb or smplx:PATH (default: the editor's default avatar, with its face)")
 
 
-def export_options(format_name: str, avatar: str) -> dict:
-    """What every file of an export shares, loaded once: the figure, for the formats that draw one (the editor's
-    default avatar unless ``avatar`` names another, so a GLB or video from the command line has the face too)."""
-    if EXPORT_FORMATS[format_name].name in FIGURE_FORMATS:
-        from signeditor.render.avatars.catalog import DEFAULT_AVATAR, load_avatar
-
-        return {"avatar": load_avatar(avatar or DEFAULT_AVATAR)}
-    return {}
-
-
-def export_target(source: Path, output_dir: Path, format_name: str) -> Path:
-    """Where ``export`` writes ``source``: the output folder, its name without the format suffix, the new suffix."""
-    return output_dir / f"{document_name(source)}{EXPORT_FORMATS[format_name].suffix}"
-
-
 def unique_name(name: str, taken: set[str]) -> str:
     """``name``, or ``name-2``, ``name-3``... when an earlier output of the same run took it (never overwrite)."""
     candidate, n = name, 1
@@ -80,12 +63,6 @@ def unique_name(name: str, taken: set[str]) -> str:
         candidate = f"{name}-{n}"
     taken.add(candidate.lower())
     return candidate
-
-
-def export_file(source: Path, target: Path, format_name: str, options: dict) -> Path:
-    """Export one file, opened as the editor opens it (FAST anchors; an LMDB's first clip); ``signeditor batch
-    export`` calls this too. ``options`` from :func:`export_options`."""
-    return export_document(open_document(source), target, EXPORT_FORMATS[format_name].name, **options)
 
 
 def _projects(source: Path) -> Iterator[tuple[str, Project]]:

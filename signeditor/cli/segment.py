@@ -3,77 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from signeditor.core.keyframes import POLICIES, anchors_from_segments
-from signeditor.core.motion import Motion
-from signeditor.io.atomic import write_bytes_atomically
+from signeditor.app_services import segment_file
+from signeditor.core.keyframes import POLICIES
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.fast_tracks.guided import DEFAULT_SOURCE, SOURCES
-
-if TYPE_CHECKING:
-    from signeditor.ml.fast.api import Segmenter
-    from signeditor.ml.fast_tracks.guided import GlossAligner
-
-
-def load_motion(path: Path) -> Motion:
-    """A motion from a .pose recording (fitted by IK), a .signproj project, or any motion file the editor opens
-    (an LMDB database's first clip; ``db.lmdb/data.mdb`` names the database)."""
-    suffix = path.suffix.lower()
-    if suffix == ".pose":
-        from signeditor.io.pose_import import motion_from_pose_file
-
-        return motion_from_pose_file(path)
-    if suffix == ".signproj":
-        from signeditor.io.project_file import load_project
-
-        return load_project(path).motion
-    from signeditor.app_services import database_path
-    from signeditor.io.formats import open_project
-
-    return open_project(database_path(path)).motion
-
-
-def segmentation_document(motion: Motion, segments: list, anchors: object, source: str) -> dict:
-    return {
-        "source": source,
-        "fps": motion.fps,
-        "n_frames": motion.n_frames,
-        "segments": [
-            {"start": s.start, "end": s.end, "gloss": s.gloss, "confidence": round(float(s.confidence), 4)}
-            for s in segments
-        ],
-        "keyframes": [{"frame": a.frame, "label": a.label} for a in anchors],
-    }
-
-
-def segment_file(source: Path, output: Path, segmenter: Segmenter | GlossAligner, policy: str, every: int,
-                 glosses: list[str] | None = None) -> str:
-    """Segment one recording and write JSON or ELAN by the output's suffix (``signeditor batch`` calls this too).
-
-    With ``glosses``, ``segmenter`` is a gloss aligner: exactly that many signs, named by them."""
-    motion = load_motion(source)
-    if glosses is not None:
-        from signeditor.core.gloss_alignment import GlossAlignmentError
-
-        try:
-            segments = segmenter.align(motion, glosses)
-        except GlossAlignmentError as exc:
-            raise FileFormatError(source, str(exc)) from exc
-    else:
-        segments = segmenter.segment(motion)
-    anchors = anchors_from_segments(motion, segments, policy=policy, every=every)
-    if output.suffix.lower() == ".eaf":
-        from signeditor.io.elan import write_elan
-
-        write_elan(segments, motion.fps, output, motion.n_frames)
-    else:
-        document = segmentation_document(motion, segments, anchors, str(source))
-        text = json.dumps(document, indent=1)
-        write_bytes_atomically(output, text.encode("utf-8"))
-    return f"{len(segments)} signs, {len(anchors)} keyframes -> {output}"
 
 
 def gloss_list(args: argparse.Namespace) -> list[str] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -32,6 +33,10 @@ from signeditor.gui.timeline import TimelineWidget, wrist_speeds
 from signeditor.gui.worker_thread import install_gui_thread_collector
 from signeditor.io.formats import EXPORT_FORMATS
 from signeditor.render.video import ReferenceFrames
+
+if TYPE_CHECKING:
+    from signeditor.gui.avatar_loading import AvatarLoader
+    from signeditor.render.avatars.catalog import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +76,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.file_jobs = FileJobs(self)  # opening (IK, FAST) and exports run on its worker, never on this thread
 
         self.viewport = None
+        #: Loads the remembered avatar off the GUI thread at start-up (gui/avatar_loading.py); None until needed.
+        self.avatar_loader: AvatarLoader | None = None
         if with_viewport:
             from signeditor.render.viewport import Viewport
 
@@ -592,23 +599,51 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         """
         if self.viewport is None:
             return False
-        from signeditor.render.avatars.catalog import describe, load_avatar
+        from signeditor.render.avatars.catalog import load_avatar
 
+        if self.avatar_loader is not None:
+            self.avatar_loader.cancel()  # this choice supersedes one still loading
         try:
             avatar = load_avatar(choice)
         except FileFormatError as exc:
-            if quiet:
-                logger.warning("avatar %s unavailable: %s", choice, exc)
-                self.statusBar().showMessage(f"Cannot use {describe(choice)}: {exc}", 10000)
-            else:
-                QtWidgets.QMessageBox.critical(self, f"Cannot use {describe(choice)}", str(exc))
+            self._avatar_unavailable(choice, str(exc), quiet)
             return False
+        self._show_avatar(choice, avatar)
+        return True
+
+    def use_avatar_in_background(self, choice: str) -> None:
+        """Keep the current figure (the mannequin at start-up) as a placeholder while ``choice`` loads on a worker."""
+        if self.viewport is None:
+            return
+        if self.avatar_loader is None:
+            from signeditor.gui.avatar_loading import AvatarLoader
+
+            self.avatar_loader = AvatarLoader(self._show_avatar, self._avatar_failed_in_background, self)
+        self.avatar_loader.request(choice)
+
+    def _avatar_failed_in_background(self, choice: str, problem: str) -> None:
+        self._avatar_unavailable(choice, problem, quiet=True)
+        from signeditor.render.avatars.catalog import MANNEQUIN
+
+        self.settings.setValue("avatar/choice", MANNEQUIN)
+
+    def _avatar_unavailable(self, choice: str, problem: str, quiet: bool) -> None:
+        from signeditor.render.avatars.catalog import describe
+
+        if quiet:
+            logger.warning("avatar %s unavailable: %s", choice, problem)
+            self.statusBar().showMessage(f"Cannot use {describe(choice)}: {problem}", 10000)
+        else:
+            QtWidgets.QMessageBox.critical(self, f"Cannot use {describe(choice)}", problem)
+
+    def _show_avatar(self, choice: str, avatar: Figure) -> None:
+        from signeditor.render.avatars.catalog import describe
+
         self.viewport.set_avatar(avatar)
         self.settings.setValue("avatar/choice", choice)
         notes = "; ".join(getattr(avatar, "notes", []))
         self.statusBar().showMessage(f"Avatar: {describe(choice)}" + (f" ({notes})" if notes else ""), 10000)
         self.seek(self.document.frame if self.document is not None else 0)
-        return True
 
     def use_avatar_model(self, smplx_path: str | Path | None) -> bool:
         """The user's own SMPL-X mesh, or the mannequin when ``None``."""
@@ -653,8 +688,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
 
             legacy = str(self.settings.value("avatar/smplx_path", "") or "")
             choice = str(self.settings.value("avatar/choice", f"smplx:{legacy}" if legacy else DEFAULT_AVATAR))
-            if choice != MANNEQUIN and not self.use_avatar(choice, quiet=True):
-                self.settings.setValue("avatar/choice", MANNEQUIN)
+            if choice != MANNEQUIN:
+                self.use_avatar_in_background(choice)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self._maybe_save():
@@ -667,6 +702,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()
+        if self.avatar_loader is not None:
+            self.avatar_loader.shutdown()
         if self.regenerator is not None:
             self.regenerator.shutdown()
         if getattr(self, "draft_panel", None) is not None:

@@ -83,10 +83,10 @@ def interpolation_regenerate(motion: Motion, anchors: AnchorSet, frame_range: tu
 
 #: Environment variable naming a KF2P weights file to use instead of the shipped one.
 WEIGHTS_ENV = "SIGNEDITOR_KF2P_WEIGHTS"
-#: Torch CPU threads in the editor (``$SIGNEDITOR_TORCH_THREADS`` overrides). One: a window of ~60 frames takes
-#: ~30 ms on one core, while more intra-op threads compete with the GL rasteriser and the GUI thread for the
-#: same cores (measured with `signeditor bench gui` under Xvfb/llvmpipe on 2 cores: edit to frame 360 ms median
-#: with torch's default threads, 90 ms with one).
+#: Inference CPU threads in the editor, ONNX Runtime or torch (``$SIGNEDITOR_TORCH_THREADS`` overrides). One: a
+#: window of ~60 frames takes ~30 ms on one core, while more intra-op threads compete with the GL rasteriser and
+#: the GUI thread for the same cores (measured with `signeditor bench gui` under Xvfb/llvmpipe on 2 cores: edit
+#: to frame 360 ms median with torch's default threads, 90 ms with one).
 EDITOR_TORCH_THREADS_ENV = "SIGNEDITOR_TORCH_THREADS"
 
 
@@ -133,12 +133,9 @@ class ModelRegenerate:
         if self._generator is not None or self.backend == "interpolation":
             return
         try:
-            import torch
-
             from signeditor.ml.kf2p.api import load_generator
 
-            torch.set_num_threads(editor_torch_threads())
-            self._generator = load_generator(self._weights, device=self._device)
+            self._generator = load_generator(self._weights, device=self._device, threads=editor_torch_threads())
             self.backend = f"KF2P ({getattr(self._generator, 'device', self._device or 'cpu')})"
         except Exception as exc:
             self._generator = None

@@ -174,12 +174,12 @@ def open_project(path: str | Path, clip: str | None = None) -> Project:
                        spoken_language=meta.spoken_language, signed_language=meta.signed_language)
     if name.endswith(".bvh"):
         from signeditor.io.bvh import parse_bvh, read_bvh
-        from signeditor.io.retarget import read_bvh_rig
+        from signeditor.io.rig_import import read_bvh_rig
 
         smplx_named = any(j.name == "R_Elbow" for j in parse_bvh(path).joints)
         return Project(read_bvh(path) if smplx_named else read_bvh_rig(path), source=str(path))
     if name.endswith((".glb", ".gltf")):
-        from signeditor.io.retarget import read_gltf_rig
+        from signeditor.io.rig_import import read_gltf_rig
 
         return Project(read_gltf_rig(path), source=str(path))
     if name.endswith(".signspark.npz"):

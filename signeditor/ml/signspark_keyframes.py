@@ -5,17 +5,23 @@ no rest frame between them merge into one segment and lose their inner keyframes
 by the next onset cannot be told apart by labels at all). Mode 999 instead loads the file with torch and looks up
 ``[split][clip]``, a sorted list of frame indices; we write it beside every SignSparK export with our anchors'
 frames, for every split, so the clip can sit in any split folder. Plain dicts of ints load with ``weights_only=True``.
+
+The file is written without torch (the editor does not install it): torch's zip container holds only a pickle
+of plain dicts, lists and ints here (no tensors), which ``torch.load(weights_only=True)`` reads as it reads
+``torch.save``'s own.
 """
 
 from __future__ import annotations
 
+import io
+import pickle
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import torch
-
-from signeditor.io.atomic import atomic_writer
+from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError
+from signeditor.io.safe_pickle import UnsafePickleError, loads_plain_data
 
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 #: The merged keyframe file of a data root, beside its split folders (``DATA_ROOT/lmdb/keyframes.pt``).
@@ -32,17 +38,35 @@ def keyframe_file_path(export_path: str | Path) -> Path:
 
 def write_keyframe_file(path: str | Path, keyframes: Mapping[str, Iterable[int]]) -> None:
     by_clip = {str(clip): sorted({int(f) for f in frames}) for clip, frames in keyframes.items()}
-    with atomic_writer(path) as handle:
-        torch.save({split: dict(by_clip) for split in SPLITS}, handle)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # torch.save's layout, tensors aside
+        archive.writestr("archive/data.pkl", pickle.dumps({split: dict(by_clip) for split in SPLITS}, protocol=2))
+        archive.writestr("archive/byteorder", "little")
+        archive.writestr("archive/version", "3\n")
+    write_bytes_atomically(path, buffer.getvalue())
 
 
 def read_keyframe_file(path: str | Path) -> dict[str, dict[str, list[int]]]:
-    """The file's ``{split: {clip: frames}}``; FileFormatError naming the file when torch cannot read it as data."""
+    """The file's ``{split: {clip: frames}}``, read without torch and without running code.
+
+    torch's zip container is opened and its ``data.pkl`` read by the plain-data unpickler (no globals at all:
+    dicts, lists, strings and ints are all a keyframe file holds); a file that is not such a container, or whose
+    pickle needs anything else (a tensor, a callable), is refused with FileFormatError naming it.
+    """
     path = Path(path)
     try:
-        return torch.load(path, weights_only=True)
-    except Exception as exc:  # a foreign or crafted file: torch raises many types (UnpicklingError for code)
+        with zipfile.ZipFile(path) as archive:
+            member = next((n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl"), None)
+            if member is None:
+                raise FileFormatError(path, "not a SignSparK keyframe file (no data.pkl in the torch container)")
+            value = loads_plain_data(archive.read(member))
+    except (OSError, zipfile.BadZipFile) as exc:
         raise FileFormatError(path, f"not a SignSparK keyframe file ({type(exc).__name__}: {exc})") from exc
+    except UnsafePickleError as exc:
+        raise FileFormatError(path, f"not a SignSparK keyframe file: {exc}") from exc
+    if not isinstance(value, dict):
+        raise FileFormatError(path, "not a SignSparK keyframe file: expected a dict of splits")
+    return value
 
 
 def layout_keyframe_file(root: str | Path) -> Path:
@@ -66,7 +90,7 @@ def stored_keyframes(export_path: str | Path, clip_id: str) -> list[int] | None:
             continue
         try:
             by_split = read_keyframe_file(candidate)
-        except Exception:  # torch raises many kinds for a damaged or hostile file
+        except FileFormatError:  # a damaged or hostile file: the labels still give anchors
             continue
         splits = [path.parent.name, *SPLITS] if path.parent.name in SPLITS else list(SPLITS)
         for split in splits:

@@ -2,7 +2,7 @@
 
 vispy draws with OpenGL through Qt's GL widget, so this needs a real display
 (Xvfb in tests). Everything it shows is derived from a Motion frame through
-:mod:`signeditor.render.avatar` and forward kinematics, so the viewport holds
+:mod:`signeditor.render.avatars.mannequin` and forward kinematics, so the viewport holds
 no editing state of its own.
 """
 
@@ -16,7 +16,7 @@ from vispy import scene
 
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.skeleton import JOINT_INDEX, PARENTS, ROTATING_JOINTS
-from signeditor.render.avatar import Avatar, PosedMesh
+from signeditor.render.avatars.mannequin import Avatar, PosedMesh
 from signeditor.render.mesh_visual import SkinnedMesh
 
 #: Where the camera looks: roughly the signing space in front of the chest (metres).

@@ -3,30 +3,72 @@
 The checkpoint is a plain dict of tensors and numbers read with
 ``weights_only=True``: it carries its format version, the network config,
 the feature normalisation and the decoding settings it was tuned with, so a
-file is self-describing and a mismatched or damaged file fails loudly.
+file is self-describing and a mismatched or damaged file fails loudly. The editor runs the network's ONNX
+export (``fast.onnx`` beside ``fast.pt``, written by ``signeditor train``) through ONNX Runtime, without torch;
+torch runs the ``.pt`` when asked for, or when no current export is there.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-import torch
 
 from signeditor.core.hand_features import hand_feature_streams_many
 from signeditor.core.motion import Motion
 from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments
 from signeditor.core.segments import Segment
 from signeditor.io.errors import FileFormatError
-from signeditor.ml.fast.model import FastConfig, FastSegmenterNet
+from signeditor.ml.onnx_session import OnnxModelError, onnx_runtime_available, open_session, stale_export
 from signeditor.paths import MODELS_DIR
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+    from signeditor.ml.fast.model import FastSegmenterNet
 
 CHECKPOINT_FORMAT = "signeditor-fast"
 CHECKPOINT_VERSION = 1
 #: Frame rate the network was trained at; other motions are resampled to it.
 MODEL_FPS = 25.0
 DEFAULT_WEIGHTS = MODELS_DIR / "fast" / "fast.pt"
+HEADER_FORMAT = "signeditor-fast-onnx"
+#: How :func:`load_segmenter` runs the network: the ONNX export when it is current, else torch ("auto").
+BACKENDS: tuple[str, ...] = ("auto", "onnx", "torch")
+
+
+@runtime_checkable
+class TagModel(Protocol):
+    """The network as the segmenter sees it: normalised (B, 2, T, F) hand streams and (B, T) padding in,
+    (B, T, 3) tag probabilities out."""
+
+    def probabilities(self, hands: np.ndarray, padding: np.ndarray) -> np.ndarray: ...
+
+
+class OnnxTagModel:
+    """The exported network through ONNX Runtime."""
+
+    def __init__(self, session: onnxruntime.InferenceSession) -> None:
+        self.session = session
+
+    def probabilities(self, hands: np.ndarray, padding: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"hands": hands, "padding": padding})[0]
+
+
+class TorchTagModel:
+    """The torch network (training, and inference when asked for)."""
+
+    def __init__(self, net: FastSegmenterNet) -> None:
+        self.net = net.eval()
+
+    def probabilities(self, hands: np.ndarray, padding: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            pad = torch.from_numpy(padding) if padding.any() else None
+            return torch.softmax(self.net(torch.from_numpy(hands), pad), dim=-1).numpy()
 
 
 class Segmenter:
@@ -34,23 +76,32 @@ class Segmenter:
 
     def __init__(
         self,
-        net: FastSegmenterNet,
+        net: TagModel | FastSegmenterNet,
         mean: np.ndarray,
         std: np.ndarray,
         decoding: DecodingSettings | None = None,
         batch_frames: int = 4096,
+        info: dict | None = None,
     ) -> None:
-        self.net = net.eval()
-        self.mean = torch.as_tensor(mean, dtype=torch.float32)
-        self.std = torch.as_tensor(std, dtype=torch.float32)
+        """``net``: an exported network (:class:`TagModel`) or a torch ``FastSegmenterNet``."""
+        self.net = net
+        self.model: TagModel = net if isinstance(net, TagModel) else TorchTagModel(net)
+        self.mean = np.asarray(mean, dtype=np.float32)
+        self.std = np.asarray(std, dtype=np.float32)
         self.decoding = decoding or DecodingSettings()
         self.batch_frames = batch_frames
+        self.info = dict(info or {})
+
+    def header_fields(self) -> dict[str, Any]:
+        """What an ONNX export carries besides the network (plain JSON: float32 values round-trip exactly)."""
+        config = self.net.config.to_dict() if hasattr(self.net, "config") else self.info.get("config", {})
+        return {"version": CHECKPOINT_VERSION, "config": config, "mean": self.mean.tolist(),
+                "std": self.std.tolist(), "decoding": asdict(self.decoding), "info": self.info}
 
     def _streams(self, motions: list[Motion]) -> list[np.ndarray]:
         at_model_rate = [m if abs(m.fps - MODEL_FPS) <= 1e-6 else m.resampled(MODEL_FPS) for m in motions]
         return hand_feature_streams_many([m.features for m in at_model_rate], MODEL_FPS)
 
-    @torch.inference_mode()
     def _probabilities_of_streams(self, streams: list[np.ndarray]) -> list[np.ndarray]:
         """Batch clips of similar length together, padding to the longest in each batch."""
         order = sorted(range(len(streams)), key=lambda i: streams[i].shape[1])
@@ -68,9 +119,8 @@ class Segmenter:
                 n = streams[k].shape[1]
                 batch[b, :, :n] = streams[k]
                 padding[b, :n] = False
-            x = (torch.from_numpy(batch) - self.mean[None, :, None]) / self.std[None, :, None]
-            pad = torch.from_numpy(padding) if padding.any() else None
-            probs = torch.softmax(self.net(x, pad), dim=-1).numpy()
+            x = (batch - self.mean[None, :, None]) / self.std[None, :, None]
+            probs = self.model.probabilities(x, padding)
             for b, k in enumerate(order[i:j]):
                 results[k] = probs[b, : streams[k].shape[1]].copy()
             i = j
@@ -106,6 +156,8 @@ def make_checkpoint(
     net: FastSegmenterNet, mean: np.ndarray, std: np.ndarray, decoding: DecodingSettings, info: dict | None = None
 ) -> dict:
     """The dict saved to ``fast.pt``: only tensors, numbers and strings, so ``weights_only`` can read it."""
+    import torch
+
     return {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -118,7 +170,19 @@ def make_checkpoint(
     }
 
 
+def _decoding(decoding: dict) -> DecodingSettings:
+    known = {f.name for f in fields(DecodingSettings)}
+    return DecodingSettings(**{k: v for k, v in decoding.items() if k in known})
+
+
+def _check_normalisation(path: Path | str, mean: np.ndarray, std: np.ndarray, in_dim: int) -> None:
+    if mean.shape != (2, in_dim) or std.shape != (2, in_dim):
+        raise FileFormatError(path, f"FAST checkpoint normalisation has shape {mean.shape}, expected (2, {in_dim})")
+
+
 def segmenter_from_checkpoint(checkpoint: object, path: Path | str = "<memory>") -> Segmenter:
+    from signeditor.ml.fast.model import FastConfig, FastSegmenterNet
+
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise FileFormatError(path, "not a FAST segmenter checkpoint")
     if checkpoint.get("version") != CHECKPOINT_VERSION:
@@ -130,26 +194,70 @@ def segmenter_from_checkpoint(checkpoint: object, path: Path | str = "<memory>")
         config = FastConfig(**{k: v for k, v in checkpoint["config"].items() if k in known})
         net = FastSegmenterNet(config)
         net.load_state_dict(checkpoint["state_dict"])
-        decoding_fields = {f.name for f in fields(DecodingSettings)}
-        decoding = DecodingSettings(**{k: v for k, v in checkpoint["decoding"].items() if k in decoding_fields})
+        decoding = _decoding(checkpoint["decoding"])
         mean = checkpoint["mean"].numpy()
         std = checkpoint["std"].numpy()
     except (KeyError, TypeError, RuntimeError, AttributeError, ValueError) as exc:
         raise FileFormatError(path, f"FAST checkpoint is damaged or does not match this network: {exc}") from exc
-    if mean.shape != (2, config.in_dim) or std.shape != (2, config.in_dim):
-        raise FileFormatError(
-            path, f"FAST checkpoint normalisation has shape {mean.shape}, expected (2, {config.in_dim})"
-        )
-    return Segmenter(net, mean, std, decoding)
+    _check_normalisation(path, mean, std, config.in_dim)
+    return Segmenter(net, mean, std, decoding, info=checkpoint.get("info"))
 
 
-def load_segmenter(path: str | Path | None = None) -> Segmenter:
-    """The segmenter stored at ``path`` (default: the shipped ``models/fast/fast.pt``)."""
-    path = Path(path) if path is not None else DEFAULT_WEIGHTS
-    if not path.is_file():
-        raise FileFormatError(path, "FAST weights not found; train them with `signeditor train fast`")
+def _onnx_segmenter(path: Path, backend: str, threads: int | None) -> Segmenter | None:
+    """The export's segmenter; None when it is stale and ``backend`` lets torch run the ``.pt`` instead."""
+    try:
+        session, header = open_session(path, threads=threads)
+    except OnnxModelError as exc:
+        raise FileFormatError(path, exc.problem) from exc
+    if header.get("format") != HEADER_FORMAT or header.get("version") != CHECKPOINT_VERSION:
+        raise FileFormatError(path, "not an exported FAST segmenter of this SignEditor's version")
+    stale = stale_export(path, header)
+    if stale is not None:
+        if backend == "auto":
+            return None
+        raise FileFormatError(path, stale)
+    try:
+        config, decoding = dict(header["config"]), _decoding(header["decoding"])
+        mean = np.asarray(header["mean"], dtype=np.float32)
+        std = np.asarray(header["std"], dtype=np.float32)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FileFormatError(path, f"FAST export header is inconsistent ({exc})") from exc
+    _check_normalisation(path, mean, std, int(config["in_dim"]))
+    return Segmenter(OnnxTagModel(session), mean, std, decoding, info={**header.get("info", {}), "config": config})
+
+
+def _torch_segmenter(path: Path, threads: int | None) -> Segmenter:
+    try:
+        import torch
+    except ImportError as exc:
+        raise FileFormatError(path, "running a .pt needs torch (pip install signeditor[train]); "
+                                    "the editor runs the exported .onnx beside it without torch") from exc
+    if threads:
+        torch.set_num_threads(threads)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for truncated or foreign files
         raise FileFormatError(path, f"cannot read FAST weights ({type(exc).__name__}: {exc})") from exc
     return segmenter_from_checkpoint(checkpoint, path)
+
+
+def load_segmenter(path: str | Path | None = None, backend: str = "auto", threads: int | None = None) -> Segmenter:
+    """The segmenter stored at ``path`` (default: the shipped ``models/fast/fast.pt``), a ``.pt`` or its ``.onnx``.
+
+    ``backend="auto"`` runs the export beside a ``.pt`` when ONNX Runtime is installed and the export is current
+    (measured faster: README, Performance), and torch otherwise; "onnx" or "torch" insist on one. ``threads``
+    caps the CPU threads inference uses.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+    onnx_path = path.with_suffix(".onnx")
+    if backend != "torch" and onnx_path.is_file() and (backend == "onnx" or onnx_runtime_available()):
+        segmenter = _onnx_segmenter(onnx_path, backend, threads)
+        if segmenter is not None:
+            return segmenter
+    elif backend == "onnx":
+        raise FileFormatError(onnx_path, "no ONNX export of these weights (`signeditor train export-onnx`)")
+    if not path.is_file():
+        raise FileFormatError(path, "FAST weights not found; train them with `signeditor train fast`")
+    return _torch_segmenter(path, threads)

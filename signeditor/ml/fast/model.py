@@ -136,11 +136,10 @@ class FastSegmenterNet(nn.Module):
         right = self.hands[1](hands[:, 1], keep)
         x = self.mixer(torch.cat([left, right], dim=-1))
         w = self.config.block
-        t_pad = -(-t // w) * w
-        valid = torch.ones(b, t_pad, dtype=torch.bool, device=x.device)
-        valid[:, t:] = False
-        if padding is not None:
-            valid[:, :t] &= ~padding
+        t_pad = (t + w - 1) // w * w  # not -(-t // w): traced to ONNX, integer division truncates
+        # Built without in-place writes so the graph exports to ONNX for any clip length.
+        real = torch.ones(b, t, dtype=torch.bool, device=x.device) if padding is None else ~padding
+        valid = torch.cat([real, torch.zeros(b, t_pad - t, dtype=torch.bool, device=x.device)], dim=1)
         x = nn.functional.pad(x, (0, 0, 0, t_pad - t))
         for layer in self.layers:
             x = layer(x, valid)

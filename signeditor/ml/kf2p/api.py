@@ -4,21 +4,23 @@ Windowed regeneration keeps a few frames of the current motion on each side
 of the window as hard keyframes, so the network sees the motion it must join
 and the result meets it without a jump in position or velocity; frames
 outside the window are copied, never touched.
+
+The network runs through ONNX Runtime (the exported ``kf2p.onnx``, no torch) or through torch when asked for
+or when no current export is there; the sampler around it is the same numpy loop either way.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from signeditor.core import rotations
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.interpolation import interpolate_between_anchors
 from signeditor.core.motion import STREAM_SLICES, Motion
-from signeditor.ml.kf2p.checkpoint import CHECKPOINT_VERSION, ModelLoadError, load_checkpoint
-from signeditor.ml.kf2p.model import KF2PNet
+from signeditor.ml.kf2p.model_file import CHECKPOINT_VERSION, ModelLoadError
 from signeditor.ml.kf2p.representation import (
     Conditioning,
     Normaliser,
@@ -26,24 +28,26 @@ from signeditor.ml.kf2p.representation import (
     features_from_residual,
     normalised_interp,
 )
-from signeditor.ml.kf2p.sampler import SampleInputs, sample_residual
-from signeditor.ml.kf2p.text import batch_token_ids, language_index
+from signeditor.ml.kf2p.sampler import SampleInputs, VelocityModel, sample_residual
+from signeditor.ml.kf2p.text import language_index, token_id_arrays
+from signeditor.ml.onnx_session import OnnxModelError, onnx_runtime_available, stale_export
 from signeditor.paths import MODELS_DIR
 
-__all__ = ["DEFAULT_WEIGHTS", "Generator", "InterpolationGenerator", "ModelLoadError", "load_generator"]
+if TYPE_CHECKING:
+    import torch
+
+    from signeditor.ml.kf2p.model import KF2PNet
+
+__all__ = ["BACKENDS", "DEFAULT_WEIGHTS", "Generator", "InterpolationGenerator", "ModelLoadError", "load_generator"]
 
 DEFAULT_WEIGHTS = MODELS_DIR / "kf2p" / "kf2p.pt"
+#: How :func:`load_generator` runs the network: the ONNX export when it is current, else torch ("auto").
+BACKENDS: tuple[str, ...] = ("auto", "onnx", "torch")
 DEFAULT_STEPS = 4
 #: Frames of existing motion kept on each side of a window as hard keyframes.
 CONTEXT_FRAMES = 3
 #: Frames inside a window over which the kept motion's velocity is eased into the new motion.
 BLEND_FRAMES = 4
-
-
-def _pick_device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def _window(n_frames: int, frame_range: tuple[int, int] | None) -> tuple[int, int]:
@@ -119,13 +123,18 @@ def _segment_keyframes(motion: Motion, anchors: AnchorSet, start: int, stop: int
 class Generator:
     """A loaded KF2P model. Thread-compatible: one call at a time (the editor runs it on a worker thread)."""
 
-    def __init__(self, net: KF2PNet, normaliser: Normaliser, languages: list[str], device: torch.device,
-                 meta: dict | None = None, noise_scale: float | None = None) -> None:
-        self.device = device
-        self.half = device.type == "cuda"
-        self.net = net.to(device).eval()
-        if self.half:
-            self.net.half()
+    def __init__(self, net: VelocityModel | KF2PNet, normaliser: Normaliser, languages: list[str],
+                 device: str | torch.device | None = None, meta: dict | None = None,
+                 noise_scale: float | None = None) -> None:
+        """``net``: an exported network (:class:`VelocityModel`) or a torch ``KF2PNet`` run on ``device``."""
+        if isinstance(net, VelocityModel):
+            self.model: VelocityModel = net
+        else:
+            from signeditor.ml.kf2p.torch_velocity import TorchVelocity
+
+            self.model = TorchVelocity(net, device)
+        self.net = net
+        self.device = self.model.device
         self.normaliser = normaliser
         self.languages = languages
         self.meta = dict(meta or {})
@@ -138,31 +147,28 @@ class Generator:
     def _inputs(self, conds: list[Conditioning], texts: list[str], languages: list[str],
                 with_uncond: bool) -> SampleInputs:
         n = max(c.interp.shape[0] for c in conds)
-        ds = self.net.config.downsample
+        ds = self.model.downsample
         padded = -(-n // ds) * ds
-        dtype = torch.float16 if self.half else torch.float32
 
-        def stack(arrays: list[np.ndarray]) -> torch.Tensor:
+        def stack(arrays: list[np.ndarray]) -> np.ndarray:
             out = np.zeros((len(arrays), padded, arrays[0].shape[1]), dtype=np.float32)
             for i, a in enumerate(arrays):
                 out[i, : a.shape[0]] = a
-            return torch.from_numpy(out).transpose(1, 2).to(self.device, dtype)
+            return np.ascontiguousarray(out.transpose(0, 2, 1))
 
         lengths = [np.ones((c.interp.shape[0], 1), dtype=np.float32) for c in conds]
-        ids, weights = batch_token_ids(texts)
-        lang = torch.tensor([language_index(self.languages, code) for code in languages])
-        cond_parts = (ids.to(self.device), weights.to(self.device), lang.to(self.device))
-        uncond_parts = None
+        ids, weights = token_id_arrays(texts)
+        lang = np.array([language_index(self.languages, code) for code in languages], dtype=np.int64)
+        uncond = None
         if with_uncond:
-            empty_ids, empty_w = batch_token_ids([""] * len(texts))
-            uncond_parts = (empty_ids.to(self.device), empty_w.to(self.device), torch.zeros_like(lang).to(self.device))
+            empty_ids, empty_w = token_id_arrays([""] * len(texts))
+            uncond = (empty_ids, empty_w, np.zeros_like(lang))
         return SampleInputs(
             interp=stack([normalised_interp(c, self.normaliser) for c in conds]),
             column_mask=stack([c.column_mask for c in conds]),
-            stream_mask=stack([c.anchor_channels(self.net.config.timing_channels) for c in conds]),
+            stream_mask=stack([c.anchor_channels(self.model.timing_channels) for c in conds]),
             length_mask=stack(lengths),
-            cond_parts=cond_parts,
-            uncond_parts=uncond_parts,
+            text_ids=ids, text_weights=weights, language=lang, uncond=uncond,
         )
 
     def generate_features(self, values: np.ndarray, mask: np.ndarray, *, steps: int | None = None, seed: int = 0,
@@ -174,10 +180,9 @@ class Generator:
         """
         cond = build_conditioning(values, mask, self.end_tension, open_start=open_start, open_end=open_end)
         inputs = self._inputs([cond], [text], [signed_language], with_uncond=guidance != 1.0)
-        with torch.inference_mode():
-            residual = sample_residual(self.net, inputs, steps=steps or self.default_steps, seed=seed,
-                                       method=self.method, guidance=guidance, noise_scale=self.noise_scale)
-        residual_np = residual[0].float().cpu().numpy().T[: values.shape[0]]
+        residual = sample_residual(self.model, inputs, steps=steps or self.default_steps, seed=seed,
+                                   method=self.method, guidance=guidance, noise_scale=self.noise_scale)
+        residual_np = residual[0].T[: values.shape[0]]
         return features_from_residual(residual_np, cond, self.normaliser)
 
     def base_features(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -216,7 +221,7 @@ class InterpolationGenerator:
     """Same call as :class:`Generator`, backed by classical interpolation: the editor's fallback without weights."""
 
     version = "interpolation"
-    device = torch.device("cpu")
+    device = "cpu"
 
     def __init__(self, method: str = "cubic") -> None:
         self.method = method
@@ -246,7 +251,64 @@ class InterpolationGenerator:
         return result
 
 
-def load_generator(path: str | Path | None = None, device: str | torch.device | None = None) -> Generator:
-    """Load KF2P weights (the shipped ones by default); raises :class:`ModelLoadError` when they cannot be used."""
-    net, normaliser, languages, meta = load_checkpoint(Path(path) if path is not None else DEFAULT_WEIGHTS)
-    return Generator(net, normaliser, languages, _pick_device(device), meta)
+def _onnx_generator(path: Path, device: str | None, backend: str, threads: int | None) -> Generator | None:
+    """The export's generator; None when it is stale and ``backend`` lets torch run the ``.pt`` instead."""
+    from signeditor.ml.kf2p.onnx_velocity import OnnxVelocity
+
+    try:
+        model = OnnxVelocity(path, device, threads)
+        header = model.header
+        stale = stale_export(path, header)
+        if stale is not None:
+            if backend == "auto":
+                return None
+            raise ModelLoadError(path, stale)
+        if header.get("format_version") != CHECKPOINT_VERSION:
+            raise ModelLoadError(path, f"export version {header.get('format_version')!r} is not supported "
+                                       f"(expected {CHECKPOINT_VERSION})")
+        normaliser = Normaliser.from_lists(header["normaliser"])
+        languages = [str(x) for x in header["languages"]]
+        meta = dict(header.get("meta", {}))
+    except OnnxModelError as exc:
+        raise ModelLoadError(path, exc.problem) from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelLoadError(path, f"ONNX header is inconsistent ({exc})") from exc
+    return Generator(model, normaliser, languages, meta=meta)
+
+
+def _torch_generator(path: Path, device: str | None, threads: int | None) -> Generator:
+    try:
+        import torch
+
+        from signeditor.ml.kf2p.checkpoint import load_checkpoint
+    except ImportError as exc:
+        raise ModelLoadError(path, "running a .pt needs torch (pip install signeditor[train]); "
+                                   "the editor runs the exported .onnx beside it without torch") from exc
+    if threads:
+        torch.set_num_threads(threads)
+    net, normaliser, languages, meta = load_checkpoint(path)
+    return Generator(net, normaliser, languages, device, meta)
+
+
+def load_generator(path: str | Path | None = None, device: str | None = None, backend: str = "auto",
+                   threads: int | None = None) -> Generator:
+    """Load KF2P (the shipped model by default); raises :class:`ModelLoadError` when it cannot be used.
+
+    ``path`` is a ``.pt`` checkpoint or its ``.onnx`` export. ``backend="auto"`` runs the export beside a
+    ``.pt`` when ONNX Runtime is installed and the export is current (measured faster: README, Performance),
+    and torch otherwise; "onnx" or "torch" insist on one. ``threads`` caps the CPU threads inference uses.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+    device = None if device is None else str(device)
+    onnx_path = path.with_suffix(".onnx")
+    if backend != "torch" and onnx_path.is_file() and (backend == "onnx" or onnx_runtime_available()):
+        generator = _onnx_generator(onnx_path, device, backend, threads)
+        if generator is not None:
+            return generator
+    elif backend == "onnx":
+        raise ModelLoadError(onnx_path, "no ONNX export of these weights (`signeditor train export-onnx`)")
+    if path.suffix == ".onnx":
+        raise ModelLoadError(path, "ONNX export not found")
+    return _torch_generator(path, device, threads)

@@ -11,20 +11,8 @@ import torch
 
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet
+from signeditor.ml.kf2p.model_file import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, ModelLoadError
 from signeditor.ml.kf2p.representation import Normaliser
-
-CHECKPOINT_FORMAT = "signeditor-kf2p"
-#: Bump when the network inputs or the representation change; older files are refused with a clear error.
-CHECKPOINT_VERSION = 2
-
-
-class ModelLoadError(RuntimeError):
-    """Weights are missing, damaged, unsafe or from an incompatible version; the message says which."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
 
 
 def save_checkpoint(path: str | Path, net: KF2PNet, normaliser: Normaliser, languages: list[str],

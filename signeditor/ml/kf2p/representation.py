@@ -13,14 +13,17 @@ by construction, so writing keyframes back during sampling is exact.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from signeditor.core import rotations
 from signeditor.core.interpolation import interpolate_keyframes
 from signeditor.core.motion import FEATURE_DIM, STREAM_SLICES, STREAMS
 from signeditor.ml.kf2p.end_tension import end_tensions
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -32,12 +35,22 @@ class Normaliser:
     residual_std: np.ndarray
 
     def to_dict(self) -> dict[str, torch.Tensor]:
+        import torch
+
         return {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in self.__dict__.items()}
 
     @classmethod
     def from_dict(cls, d: dict[str, torch.Tensor]) -> Normaliser:
         return cls(**{k: np.asarray(d[k].float().cpu().numpy(), dtype=np.float32) for k in
                       ("feature_mean", "feature_std", "residual_std")})
+
+    def to_lists(self) -> dict[str, list[float]]:
+        """Plain numbers for a JSON header (float32 values survive the round trip exactly)."""
+        return {k: [float(x) for x in np.asarray(v, dtype=np.float32)] for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_lists(cls, d: dict[str, list[float]]) -> Normaliser:
+        return cls(**{k: np.asarray(d[k], dtype=np.float32) for k in ("feature_mean", "feature_std", "residual_std")})
 
     @classmethod
     def identity(cls) -> Normaliser:

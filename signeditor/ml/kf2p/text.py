@@ -10,8 +10,12 @@ still lets near-identical texts share features across spellings and languages.
 from __future__ import annotations
 
 import zlib
+from typing import TYPE_CHECKING
 
-import torch
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 #: Hash buckets for text tokens; index 0 is reserved for padding / empty text.
 TEXT_BUCKETS = 4096
@@ -30,17 +34,26 @@ def text_token_ids(text: str) -> list[int]:
     return ids[:MAX_TOKENS]
 
 
-def batch_token_ids(texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Padded (B, L) ids and their (B, L) weights for a mean over present tokens (all-zero for empty text)."""
+def token_id_arrays(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Padded (B, L) int64 ids and their (B, L) float32 weights for a mean over present tokens (all-zero for
+    empty text): what the exported network takes."""
     ids = [text_token_ids(t) for t in texts]
     length = max(1, max((len(i) for i in ids), default=1))
-    out = torch.zeros(len(texts), length, dtype=torch.long)
-    weight = torch.zeros(len(texts), length)
+    out = np.zeros((len(texts), length), dtype=np.int64)
+    weight = np.zeros((len(texts), length), dtype=np.float32)
     for row, token_ids in enumerate(ids):
         if token_ids:
-            out[row, : len(token_ids)] = torch.tensor(token_ids)
+            out[row, : len(token_ids)] = token_ids
             weight[row, : len(token_ids)] = 1.0 / len(token_ids)
     return out, weight
+
+
+def batch_token_ids(texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`token_id_arrays` as torch tensors (training)."""
+    import torch
+
+    ids, weight = token_id_arrays(texts)
+    return torch.from_numpy(ids), torch.from_numpy(weight)
 
 
 def language_index(languages: list[str], code: str) -> int:

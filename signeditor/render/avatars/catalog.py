@@ -13,11 +13,13 @@ import numpy as np
 
 from signeditor.io.errors import FileFormatError
 from signeditor.paths import RESOURCES_DIR
-from signeditor.render.avatar import PosedMesh
+from signeditor.render.avatars.mannequin import PosedMesh
 
 SHIPPED_DIR = RESOURCES_DIR / "avatars"
 DEFAULT_AVATAR = "shipped:Hispanic_F_2_Busi"
 MANNEQUIN = "mannequin"
+#: Export formats that draw a figure (``--avatar``).
+FIGURE_FORMATS = ("glb", "gltf", "mp4", "gif")
 
 
 class Figure(Protocol):
@@ -47,11 +49,11 @@ def load_avatar(choice: str) -> Figure:
     """The avatar object for a choice; raises FileFormatError naming the file and the problem."""
     kind, _, value = choice.partition(":")
     if kind == MANNEQUIN or not choice:
-        from signeditor.render.avatar import Avatar
+        from signeditor.render.avatars.mannequin import Avatar
 
         return Avatar()
     if kind == "smplx":
-        from signeditor.render.smplx_avatar import SmplxAvatar
+        from signeditor.render.avatars.smplx import SmplxAvatar
 
         return SmplxAvatar(value)
     from signeditor.render.avatars.gltf_avatar import GltfAvatar
@@ -64,3 +66,13 @@ def load_avatar(choice: str) -> Figure:
     if kind == "file":
         return GltfAvatar(value)
     raise ValueError(f"unknown avatar choice {choice!r}")
+
+
+def export_options(format_name: str, avatar: str) -> dict:
+    """What every file of an export shares, loaded once: the figure, for the formats that draw one (the editor's
+    default avatar unless ``avatar`` names another, so a GLB or video from the command line has the face too)."""
+    from signeditor.io.formats import EXPORT_FORMATS
+
+    if EXPORT_FORMATS[format_name].name in FIGURE_FORMATS:
+        return {"avatar": load_avatar(avatar or DEFAULT_AVATAR)}
+    return {}

@@ -18,8 +18,8 @@ from signeditor.core.avatar_retarget import AvatarRetargeter
 from signeditor.core.motion import Motion
 from signeditor.io.avatar_gltf import AvatarAsset, load_humanoid_avatar
 from signeditor.io.errors import FileFormatError
-from signeditor.render.avatar import PosedMesh, PosedMeshCache
 from signeditor.render.avatars.face_rig import FaceRig, eye_gaze
+from signeditor.render.avatars.mannequin import PosedMesh, PosedMeshCache
 
 
 @lru_cache(maxsize=4)

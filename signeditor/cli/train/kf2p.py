@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from signeditor.cli.train._outputs import add_output_arguments, file_sha256, training_output
 from signeditor.core.motion import Motion
 from signeditor.core.segments import labels_from_segments
 from signeditor.data.corpus import clips_for_split, load_corpus
@@ -24,7 +24,6 @@ from signeditor.ml.kf2p.checkpoint import ModelLoadError, load_checkpoint
 from signeditor.ml.kf2p.model import KF2PConfig
 from signeditor.ml.kf2p.trainer import train
 from signeditor.ml.kf2p.training import TrainClip, TrainConfig
-from signeditor.ml.train._outputs import add_output_arguments, file_sha256, training_output
 
 MIN_CLIP_FRAMES = 16
 
@@ -130,6 +129,8 @@ def load_train_clips(data: Path, split: str, *, with_text: bool = True,
 
 
 def run(args: argparse.Namespace) -> dict:
+    import torch
+
     torch.set_num_threads(args.threads)
     ctx = init_distributed()
     tags = None if args.no_fast_keyframes else _segmenter_tags(args.fast_weights)
@@ -168,6 +169,10 @@ def run(args: argparse.Namespace) -> dict:
     for key in ("ema_model", "normaliser", "languages", "history"):
         summary.pop(key, None)
     summary["out"] = str(out)
+    if Path(out).is_file():  # the editor runs the ONNX export
+        from signeditor.ml.onnx_export import export_onnx
+
+        summary["onnx"] = export_onnx(out)
     summary["fast_weights_sha256"] = fast_sha256
     summary["train_clips"] = n_train
     summary["val_clips"] = len(val_clips)

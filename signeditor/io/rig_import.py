@@ -9,12 +9,12 @@ rig whose joints we can name.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 
 from signeditor.core import rotations
+from signeditor.core.avatar_retarget import canonical_name
 from signeditor.core.ik import FINGER_POINTS, HAND_COMPONENT, POSE, SIDE_WORD, fit_motion
 from signeditor.core.motion import Motion
 from signeditor.io.errors import FileFormatError
@@ -25,11 +25,6 @@ IMPORT_FPS = 25.0
 _MIXAMO_FINGER = {"Index": "Index", "Middle": "Middle", "Pinky": "Pinky", "Ring": "Ring", "Thumb": "Thumb"}
 #: How far past the last finger joint the tip lies, as a fraction of the last bone (when the rig has no tip joint).
 _TIP_EXTRAPOLATION = 0.85
-
-
-def _canonical(name: str) -> str:
-    """Strip rig prefixes such as ``mixamorig:`` or ``Armature|`` and lower-case."""
-    return re.sub(r"^.*[:|]", "", name).replace("mixamorig_", "").lower()
 
 
 def _keypoint_aliases() -> dict[str, list[str]]:
@@ -53,7 +48,7 @@ def _keypoint_aliases() -> dict[str, list[str]]:
 
 def keypoints_from_rig(names: list[str], positions: np.ndarray, fps: float, path: Path) -> object:
     """Map rig joint world positions (T, J, 3; y up, facing +z) to named keypoints and normalise them."""
-    index = {_canonical(n): i for i, n in enumerate(names)}
+    index = {canonical_name(n): i for i, n in enumerate(names)}
     out_names: list[str] = []
     columns: list[np.ndarray] = []
     for keypoint, candidates in _keypoint_aliases().items():
@@ -94,29 +89,6 @@ def _mixamo_parents() -> dict[str, str]:
 
 # --- glTF -----------------------------------------------------------------------------------------------
 
-_GLTF_DTYPES = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
-_GLTF_WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
-
-
-def _gltf_accessor(gltf: object, index: int, path: Path) -> np.ndarray:
-    acc = gltf.accessors[index]
-    view = gltf.bufferViews[acc.bufferView]
-    data = gltf.get_data_from_buffer_uri(gltf.buffers[view.buffer].uri) if gltf.buffers[view.buffer].uri else \
-        gltf.binary_blob()
-    width = _GLTF_WIDTH[acc.type]
-    dtype = np.dtype(_GLTF_DTYPES[acc.componentType])
-    offset = (view.byteOffset or 0) + (acc.byteOffset or 0)
-    stride = view.byteStride or dtype.itemsize * width
-    count = acc.count
-    if offset + stride * (count - 1) + dtype.itemsize * width > len(data):
-        raise FileFormatError(path, f"accessor {index} reads past the end of its buffer")
-    raw = np.frombuffer(data, dtype=np.uint8, count=stride * (count - 1) + dtype.itemsize * width, offset=offset)
-    rows = np.lib.stride_tricks.as_strided(raw, shape=(count, dtype.itemsize * width), strides=(stride, 1))
-    values = np.ascontiguousarray(rows).view(dtype).reshape(count, width).astype(np.float64)
-    if acc.normalized and dtype.kind in "iu":
-        values /= np.iinfo(dtype).max
-    return values
-
 
 def _sample(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
     return np.stack([np.interp(at, times, values[:, k]) for k in range(values.shape[1])], axis=1)
@@ -146,47 +118,50 @@ def _set_from_matrix(trs: dict[str, np.ndarray], node: int, values: list[float],
 
 def read_gltf_rig(path: str | Path) -> Motion:
     """First animation of a glTF/GLB file, retargeted; sampled at 25 fps."""
-    import pygltflib
+    from signeditor.io.gltf_reader import read_gltf
 
     path = Path(path)
-    try:
-        gltf = pygltflib.GLTF2().load(str(path))
-    except Exception as exc:  # pygltflib raises many types for damaged files
-        raise FileFormatError(path, f"not a readable glTF file ({type(exc).__name__}: {exc})") from exc
-    if gltf is None or not gltf.nodes:
+    reader = read_gltf(path)
+    nodes = reader.doc.get("nodes") or []
+    if not nodes:
         raise FileFormatError(path, "no nodes in the file")
-    if not gltf.animations:
+    if not reader.doc.get("animations"):
         raise FileFormatError(path, "the file has no animation")
-    n_nodes = len(gltf.nodes)
+    n_nodes = len(nodes)
     try:
-        trs = {"translation": np.array([n.translation or [0.0, 0.0, 0.0] for n in gltf.nodes], dtype=np.float64),
-               "rotation": np.array([n.rotation or [0.0, 0.0, 0.0, 1.0] for n in gltf.nodes], dtype=np.float64),
-               "scale": np.array([n.scale or [1.0, 1.0, 1.0] for n in gltf.nodes], dtype=np.float64)}
-    except (TypeError, ValueError) as exc:
+        trs = {"translation": np.array([n.get("translation") or [0.0, 0.0, 0.0] for n in nodes], dtype=np.float64),
+               "rotation": np.array([n.get("rotation") or [0.0, 0.0, 0.0, 1.0] for n in nodes], dtype=np.float64),
+               "scale": np.array([n.get("scale") or [1.0, 1.0, 1.0] for n in nodes], dtype=np.float64)}
+    except (TypeError, ValueError, AttributeError) as exc:
         raise FileFormatError(path, f"malformed node transforms ({exc})") from exc
     if trs["translation"].shape != (n_nodes, 3) or trs["rotation"].shape != (n_nodes, 4) or \
             trs["scale"].shape != (n_nodes, 3) or not all(np.all(np.isfinite(v)) for v in trs.values()):
         raise FileFormatError(path, "node translations, rotations or scales have the wrong size or are not finite")
-    for node, entry in enumerate(gltf.nodes):
-        if entry.matrix is not None:  # a node given by matrix: its TRS, so animation tracks apply to it
-            _set_from_matrix(trs, node, entry.matrix, path)
-    animation = gltf.animations[0]
+    for node, entry in enumerate(nodes):
+        if entry.get("matrix") is not None:  # a node given by matrix: its TRS, so animation tracks apply to it
+            _set_from_matrix(trs, node, entry["matrix"], path)
+    animation = reader.doc["animations"][0]
     try:
         tracks = []
         end = 0.0
-        for channel in animation.channels:
-            if channel.target.path not in trs or channel.target.node is None:
+        for channel in animation["channels"]:
+            target = channel["target"]
+            if target.get("path") not in trs or target.get("node") is None:
                 continue
-            sampler = animation.samplers[channel.sampler]
-            times = _gltf_accessor(gltf, sampler.input, path)[:, 0]
-            values = _gltf_accessor(gltf, sampler.output, path)
-            if sampler.interpolation == "CUBICSPLINE":
+            if not isinstance(target["node"], int) or isinstance(target["node"], bool) \
+                    or not 0 <= target["node"] < n_nodes:
+                raise FileFormatError(path, f"animation channel targets node {target['node']!r}, not one of the "
+                                            f"{n_nodes} nodes")
+            sampler = animation["samplers"][channel["sampler"]]
+            times = reader.accessor(sampler["input"])[:, 0]
+            values = reader.accessor(sampler["output"])
+            if sampler.get("interpolation") == "CUBICSPLINE":
                 values = values[1::3]
             if len(times) == 0 or len(times) != len(values):
                 raise FileFormatError(path, f"animation sampler has {len(times)} key times but {len(values)} values")
             if not np.all(np.isfinite(times)) or np.any(np.diff(times) < 0):
                 raise FileFormatError(path, "animation key times are not finite and increasing")
-            tracks.append((channel.target.node, channel.target.path, times, values))
+            tracks.append((target["node"], target["path"], times, values))
             end = max(end, float(times[-1]))
     except (IndexError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise FileFormatError(path, f"damaged animation data ({exc})") from exc
@@ -202,10 +177,10 @@ def read_gltf_rig(path: str | Path) -> Motion:
     local[:, :, :3, :3] = rot * per_frame["scale"][:, :, None, :]
     local[:, :, :3, 3] = per_frame["translation"]
     local[:, :, 3, 3] = 1.0
-    parent = {c: i for i, n in enumerate(gltf.nodes) for c in (n.children or [])}
-    names = [n.name or f"node{i}" for i, n in enumerate(gltf.nodes)]
+    parent = {c: i for i, n in enumerate(nodes) for c in (n.get("children") or [])}
+    names = [n.get("name") or f"node{i}" for i, n in enumerate(nodes)]
     if not parent:  # some exporters drop the hierarchy; Mixamo rigs can be rebuilt from their names
-        by_name = {_canonical(n): i for i, n in enumerate(names)}
+        by_name = {canonical_name(n): i for i, n in enumerate(names)}
         parent = {by_name[c]: by_name[p] for c, p in _mixamo_parents().items() if c in by_name and p in by_name}
     world = np.zeros_like(local)
     done = np.zeros(n_nodes, dtype=bool)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from signeditor.cli.train._outputs import add_output_arguments, training_output
 from signeditor.ml.fast.api import DEFAULT_WEIGHTS
-from signeditor.ml.train._outputs import add_output_arguments, training_output
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +47,11 @@ def run(args: argparse.Namespace) -> dict:
     from signeditor.ml.fast.recipe import train_and_save
 
     out = training_output("fast", args.out, args.install, DEFAULT_WEIGHTS)
-    return train_and_save(args.data, out, seed=args.seed, steps=args.steps, threads=args.threads,
+    summary = train_and_save(args.data, out, seed=args.seed, steps=args.steps, threads=args.threads,
                           batch_size=args.batch_size, mix=args.mix, spelled_in_place=args.spelled_in_place,
                           state_path=args.state, state_every=args.state_every, resume=args.resume)
+    if summary and Path(out).is_file():  # the editor runs the ONNX export (rank 0 writes the weights)
+        from signeditor.ml.onnx_export import export_onnx
+
+        summary["onnx"] = export_onnx(out)
+    return summary

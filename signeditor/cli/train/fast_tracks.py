@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from signeditor.cli.train._outputs import add_output_arguments, training_output
 from signeditor.ml.fast_tracks.api import DEFAULT_TRACKS_WEIGHTS
-from signeditor.ml.train._outputs import add_output_arguments, training_output
 from signeditor.paths import SHARED_SIGNDATA
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from signeditor.core import rotations
 from signeditor.io.errors import FileFormatError
-from signeditor.render.avatar import FixedTopologyNormals, PosedMesh
+from signeditor.render.avatars.mannequin import FixedTopologyNormals, PosedMesh
 
 N_JOINTS = 55
 N_BETAS = 10

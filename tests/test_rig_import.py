@@ -11,7 +11,7 @@ from signeditor.core.motion import FEATURE_DIM, Motion
 from signeditor.core.skeleton import JOINT_INDEX, ROTATING_JOINTS
 from signeditor.io.bvh import write_bvh
 from signeditor.io.errors import FileFormatError
-from signeditor.io.retarget import read_bvh_rig, read_gltf_rig
+from signeditor.io.rig_import import read_bvh_rig, read_gltf_rig
 
 MIXAMO = {"Shoulder": "Arm", "Elbow": "ForeArm", "Wrist": "Hand", "Collar": "Shoulder"}
 
