@@ -14,9 +14,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from signeditor.core.hand_features import hand_feature_streams_many
+from signeditor.core.hand_features import hand_feature_streams_many, wrist_positions
 from signeditor.core.motion import Motion
-from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments
+from signeditor.core.segmentation_decoding import (
+    DecodingSettings,
+    SplitSettings,
+    decode_segments,
+    split_unanchored_segments,
+)
 from signeditor.core.segments import Segment
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.fast.model import FastConfig, FastSegmenterNet
@@ -30,7 +35,11 @@ DEFAULT_WEIGHTS = MODELS_DIR / "fast" / "fast.pt"
 
 
 class Segmenter:
-    """A trained FAST network plus its normalisation and decoding settings."""
+    """A trained FAST network plus its normalisation and decoding settings.
+
+    ``splitting`` splits the signs the network did not parse (long sign runs with no sign-start peak, as on real
+    continuous signing) at wrist-speed minima; ``None`` gives the shipped decoding of the probabilities alone.
+    """
 
     def __init__(
         self,
@@ -39,12 +48,14 @@ class Segmenter:
         std: np.ndarray,
         decoding: DecodingSettings | None = None,
         batch_frames: int = 4096,
+        splitting: SplitSettings | None = SplitSettings(),  # noqa: B008 (frozen dataclass)
     ) -> None:
         self.net = net.eval()
         self.mean = torch.as_tensor(mean, dtype=torch.float32)
         self.std = torch.as_tensor(std, dtype=torch.float32)
         self.decoding = decoding or DecodingSettings()
         self.batch_frames = batch_frames
+        self.splitting = splitting
 
     def _streams(self, motions: list[Motion]) -> list[np.ndarray]:
         at_model_rate = [m if abs(m.fps - MODEL_FPS) <= 1e-6 else m.resampled(MODEL_FPS) for m in motions]
@@ -94,8 +105,16 @@ class Segmenter:
     def tag_probabilities(self, motion: Motion) -> np.ndarray:
         return self.tag_probabilities_batch([motion])[0]
 
+    def decode(self, probabilities: np.ndarray, motion: Motion) -> list[Segment]:
+        """Segments from ``motion``'s frame probabilities: the decoder, then the split of unparsed signs."""
+        segments = decode_segments(probabilities, self.decoding)
+        if self.splitting is None or not segments:
+            return segments
+        return split_unanchored_segments(segments, probabilities, wrist_positions(motion.features), motion.fps,
+                                         self.decoding, self.splitting)
+
     def segment_batch(self, motions: list[Motion]) -> list[list[Segment]]:
-        return [decode_segments(p, self.decoding) for p in self.tag_probabilities_batch(motions)]
+        return [self.decode(p, m) for p, m in zip(self.tag_probabilities_batch(motions), motions, strict=True)]
 
     def segment(self, motion: Motion) -> list[Segment]:
         """Signs found in ``motion`` (frames at the motion's own rate), each with a confidence."""
@@ -103,9 +122,14 @@ class Segmenter:
 
 
 def make_checkpoint(
-    net: FastSegmenterNet, mean: np.ndarray, std: np.ndarray, decoding: DecodingSettings, info: dict | None = None
+    net: FastSegmenterNet, mean: np.ndarray, std: np.ndarray, decoding: DecodingSettings, info: dict | None = None,
+    splitting: SplitSettings | None = SplitSettings(),  # noqa: B008 (frozen dataclass)
 ) -> dict:
-    """The dict saved to ``fast.pt``: only tensors, numbers and strings, so ``weights_only`` can read it."""
+    """The dict saved to ``fast.pt``: only tensors, numbers and strings, so ``weights_only`` can read it.
+
+    ``splitting`` None stores a model decoded from its probabilities alone; a checkpoint without the key (older
+    files, the shipped one) gets the default split of unparsed signs.
+    """
     return {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -114,6 +138,7 @@ def make_checkpoint(
         "mean": torch.as_tensor(mean, dtype=torch.float32),
         "std": torch.as_tensor(std, dtype=torch.float32),
         "decoding": asdict(decoding),
+        "splitting": asdict(splitting) if splitting is not None else None,
         "info": dict(info or {}),
     }
 
@@ -132,6 +157,10 @@ def segmenter_from_checkpoint(checkpoint: object, path: Path | str = "<memory>")
         net.load_state_dict(checkpoint["state_dict"])
         decoding_fields = {f.name for f in fields(DecodingSettings)}
         decoding = DecodingSettings(**{k: v for k, v in checkpoint["decoding"].items() if k in decoding_fields})
+        stored_split = checkpoint.get("splitting", {})
+        split_fields = {f.name for f in fields(SplitSettings)}
+        splitting = (None if stored_split is None
+                     else SplitSettings(**{k: v for k, v in stored_split.items() if k in split_fields}))
         mean = checkpoint["mean"].numpy()
         std = checkpoint["std"].numpy()
     except (KeyError, TypeError, RuntimeError, AttributeError, ValueError) as exc:
@@ -140,7 +169,7 @@ def segmenter_from_checkpoint(checkpoint: object, path: Path | str = "<memory>")
         raise FileFormatError(
             path, f"FAST checkpoint normalisation has shape {mean.shape}, expected (2, {config.in_dim})"
         )
-    return Segmenter(net, mean, std, decoding)
+    return Segmenter(net, mean, std, decoding, splitting=splitting)
 
 
 def load_segmenter(path: str | Path | None = None) -> Segmenter:
