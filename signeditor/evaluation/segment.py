@@ -29,7 +29,7 @@ import numpy as np
 from signeditor.core.hand_features import wrist_positions
 from signeditor.core.hand_tracks import normalise_tracks
 from signeditor.core.motion import Motion
-from signeditor.core.segmentation_decoding import decode_segments
+from signeditor.core.segmentation_decoding import decode_segments, split_unanchored_segments, tags_to_probabilities
 from signeditor.core.segmentation_metrics import segmentation_scores
 from signeditor.core.segments import Segment, segments_from_labels
 from signeditor.core.speed_baseline import (
@@ -153,6 +153,8 @@ def compare_tracks(sentences: list[TrackSentence], tracks: TrackSegmenter | None
                                          for w, s in zip(wrists, sentences, strict=True)]),
         "baseline_speed_minima_given_count": scored([speed_minima_given_count(w, s.fps, len(s.signs))
                                                      for w, s in zip(wrists, sentences, strict=True)]),
+        "speed_split_of_signing_span": scored([_split_signing_span(w, s) for w, s in zip(wrists, sentences,
+                                                                                         strict=True)]),
     }
     if tracks is None:
         return result | {k: {"skipped": "no fast_tracks weights"} for k in ("fast_tracks", "fast_gloss_guided")}
@@ -162,6 +164,15 @@ def compare_tracks(sentences: list[TrackSentence], tracks: TrackSegmenter | None
         "fast_gloss_guided": scored([tracks.align(p, s.glosses, s.fps)
                                      for p, s in zip(probabilities, sentences, strict=True)]),
     }
+
+
+def _split_signing_span(wrists: np.ndarray, sentence: TrackSentence) -> list[Segment]:
+    """The editor's split of an unparsed sign (``core.segmentation_decoding``) on one segment laid over the
+    sentence's signing span, first sign's start to last sign's end: how well wrist speed alone recovers the signs
+    of natural signing when a segmenter sees one long sign, as FAST does on real continuous signing."""
+    span = Segment(sentence.signs[0].start, sentence.signs[-1].end)
+    unparsed = tags_to_probabilities(np.ones(len(wrists), dtype=int))  # in sign throughout, no start, no rest
+    return split_unanchored_segments([span], unparsed, wrists, sentence.fps)
 
 
 def _track_segmenter(path: str | None) -> TrackSegmenter | None:
