@@ -184,7 +184,7 @@ def split_unanchored_segments(
     the plain decoder lays one segment over several signs. A segment is trusted as one sign when the network
     marked its start (a sign-start peak) or it rises out of a rest; any other segment longer than
     ``max_sign_seconds`` is cut where the hands slow down most between two movements. Isolated signs and
-    letters start from a rest or with a start peak, so they are left alone however long they are.
+    letters almost always start from a rest or with a start peak, so they are left alone however long they are.
     """
     settings = settings or DecodingSettings()
     split = split or SplitSettings()
