@@ -29,7 +29,8 @@ SHARED = Path(__file__).parents[1] / ".." / "shared" / "signdata"
 
 @pytest.fixture
 def always_sign_weights(tmp_path: Path) -> Path:
-    """A checkpoint whose head says "in sign" everywhere, "start" every 10th frame: its segments are known."""
+    """A checkpoint whose head says "in sign" everywhere and never "start", decoded from its probabilities alone
+    (no split at wrist-speed minima): one segment over the whole clip."""
     torch.manual_seed(0)
     net = FastSegmenterNet()
     with torch.no_grad():
@@ -37,7 +38,7 @@ def always_sign_weights(tmp_path: Path) -> Path:
         net.head.bias.copy_(torch.tensor([-5.0, 5.0, -5.0]))
     path = tmp_path / "fast.pt"
     torch.save(make_checkpoint(net, np.zeros((2, HAND_FEATURE_DIM)), np.ones((2, HAND_FEATURE_DIM)),
-                               DecodingSettings()), path)
+                               DecodingSettings(), splitting=None), path)
     return path
 
 
@@ -119,3 +120,4 @@ def test_eval_segment_on_a_pose_folder(tmp_path: Path, always_sign_weights: Path
     assert fast["sign_count_abs_err"] == 2.0
     assert 0.0 < fast["frame_f1"] < 1.0
     assert set(result["baseline_speed_minima"]) == set(fast)
+    assert set(result["fast_shipped_decoding"]) == set(fast)

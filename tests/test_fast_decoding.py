@@ -9,12 +9,14 @@ from signeditor.core.keyframes import anchors_from_segments
 from signeditor.core.motion import Motion
 from signeditor.core.segmentation_decoding import (
     DecodingSettings,
+    SplitSettings,
     decode_segments,
     segments_to_tags,
+    split_unanchored_segments,
     tags_to_probabilities,
 )
 from signeditor.core.segmentation_metrics import segmentation_scores
-from signeditor.core.segments import Segment, segments_from_labels
+from signeditor.core.segments import IN_SIGN, NON_SIGN, Segment, segments_from_labels
 
 
 def _decode(tags: list[int], **kwargs: float) -> list[tuple[int, int]]:
@@ -126,3 +128,58 @@ def test_speed_baseline_finds_nothing_at_rest_and_only_cuts_inside_raised_stretc
         # Each predicted segment lies within a sign plus its raise and lower movements (at most 8 frames each).
         for seg in predicted:
             assert any(t.start - 8 <= seg.start and seg.end <= t.end + 8 for t in truth)
+
+
+def _min_jerk(n: int) -> np.ndarray:
+    """Fraction of a minimum-jerk movement completed at each of ``n + 1`` samples: speed 0 at both ends."""
+    t = np.linspace(0.0, 1.0, n + 1)
+    return 10 * t**3 - 15 * t**4 + 6 * t**5
+
+
+def _back_to_back_signs(lengths: list[int], rest: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Right-wrist path (T, 2, 3) of signs that follow each other without a rest, each one minimum-jerk stroke in
+    its own direction (the hand slows to a stop where one sign ends and the next begins), then ``rest`` still
+    frames; and (T, 3) probabilities saying "in sign" over all the signs with no sign-start anywhere, the way FAST
+    reads real continuous signing."""
+    directions = np.array([[1.0, 0.3, 0.0], [-0.4, 1.0, 0.2], [0.2, -1.0, 0.5], [-1.0, 0.1, -0.3]])
+    points = [np.zeros(3)]
+    for k, n in enumerate(lengths):
+        stroke = points[-1] + 0.4 * _min_jerk(n)[1:, None] * directions[k % len(directions)]
+        points.extend(stroke)
+    points.extend([points[-1]] * rest)
+    right = np.array(points[: sum(lengths) + rest]) + 0.002 * np.arange(sum(lengths) + rest)[:, None] / fps
+    wrists = np.stack([np.zeros_like(right), right], axis=1)
+    probs = np.zeros((len(right), 3))
+    probs[: sum(lengths), IN_SIGN] = 0.98
+    probs[: sum(lengths), NON_SIGN] = 0.02
+    probs[sum(lengths) :, NON_SIGN] = 1.0
+    return wrists, probs
+
+
+def test_three_back_to_back_signs_merged_by_the_plain_decoder_are_split_at_their_boundaries() -> None:
+    fps, lengths = 25.0, [14, 18, 12]
+    wrists, probs = _back_to_back_signs(lengths, rest=10, fps=fps)
+    true_bounds = np.cumsum([0, *lengths])  # 0, 14, 32, 44
+    settings = DecodingSettings(sign_threshold=0.4, start_threshold=0.5, min_length=3, merge_gap=2)
+    plain = decode_segments(probs, settings)
+    assert [(s.start, s.end) for s in plain] == [(0, 44)]  # the old decoding: one bar over three signs
+    split = split_unanchored_segments(plain, probs, wrists, fps, settings, SplitSettings())
+    assert len(split) == 3
+    found = [split[0].start] + [s.end for s in split]
+    assert found[0] == 0 and found[-1] == 44
+    assert np.all(np.abs(np.array(found) - true_bounds) <= 1)
+
+
+def test_a_long_sign_whose_start_was_seen_or_that_rises_from_rest_is_kept_whole() -> None:
+    fps = 25.0
+    wrists, probs = _back_to_back_signs([20, 20, 20], rest=10, fps=fps)  # one 2.4 s sign with two stops inside
+    settings = DecodingSettings(sign_threshold=0.4, min_length=3)
+    with_start = probs.copy()
+    with_start[0] = [0.0, 0.1, 0.9]
+    (whole,) = decode_segments(with_start, settings)
+    assert split_unanchored_segments([whole], with_start, wrists, fps, settings) == [whole]
+    after_rest = np.concatenate([np.tile([[1.0, 0.0, 0.0]], (5, 1)), probs])
+    rest_wrists = np.concatenate([np.repeat(wrists[:1], 5, axis=0), wrists])
+    (whole,) = decode_segments(after_rest, settings)
+    assert whole.start == 5
+    assert split_unanchored_segments([whole], after_rest, rest_wrists, fps, settings) == [whole]

@@ -135,7 +135,8 @@ def test_train_command_writes_weights_eval_reads_them(tmp_path: Path, capsys: py
     result = json.loads(capsys.readouterr().out)
     assert "skipped" in result["fast"]  # a full-skeleton model cannot read 2D tracks: said, not failed
     keys = {"segment_f1_iou50", "sign_count_abs_err", "boundary_f1_2frames", "boundary_err_median_frames"}
-    for method in ("baseline_speed_minima", "fast_tracks", "fast_gloss_guided"):
+    for method in ("baseline_speed_minima", "baseline_speed_minima_given_count", "speed_split_of_signing_span",
+                   "fast_tracks", "fast_gloss_guided"):
         assert keys <= set(result[method])
     # Given the word lists, the alignment lays exactly as many signs as each sentence has.
     assert result["fast_gloss_guided"]["sign_count_abs_err"] == 0.0

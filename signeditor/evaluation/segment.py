@@ -13,7 +13,9 @@ Three sources:
   isolated signs and fingerspelled letters.
 
 Every method gets the same scores (``core.segmentation_metrics``); ``fast_gloss_guided`` is given each clip's
-sign count (its gloss list) and lays exactly that many signs (``core.gloss_alignment``).
+sign count (its gloss list) and lays exactly that many signs (``core.gloss_alignment``). ``fast`` is FAST as the
+editor decodes it (signs it did not parse split at wrist-speed minima); ``fast_shipped_decoding`` is the decoder of
+the probabilities alone, kept for comparison.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 from signeditor.core.hand_features import wrist_positions
 from signeditor.core.hand_tracks import normalise_tracks
 from signeditor.core.motion import Motion
-from signeditor.core.protocols import BatchSegmenter
+from signeditor.core.segmentation_decoding import decode_segments, split_unanchored_segments, tags_to_probabilities
 from signeditor.core.segmentation_metrics import segmentation_scores
 from signeditor.core.segments import Segment, segments_from_labels
 from signeditor.core.speed_baseline import (
@@ -40,6 +42,7 @@ from signeditor.ml.fast_tracks.guided import DEFAULT_SOURCE, SOURCES, GlossAlign
 
 if TYPE_CHECKING:
     from signeditor.data.boston104 import TrackSentence
+    from signeditor.ml.fast.api import Segmenter
     from signeditor.ml.fast_tracks.api import TrackSegmenter
 
 Example = tuple[Motion, np.ndarray]  # motion and its true per-frame tags
@@ -113,7 +116,7 @@ def _named(truth: list[Segment]) -> list[str]:
     return [t.gloss or f"SIGN{i + 1}" for i, t in enumerate(truth)]
 
 
-def compare(examples: list[Example], segmenter: BatchSegmenter, tracks: TrackSegmenter | None,
+def compare(examples: list[Example], segmenter: Segmenter, tracks: TrackSegmenter | None,
             aligner: GlossAligner) -> dict[str, dict]:
     """Every method on motions with true tags; ``tracks`` is the fast_tracks segmenter (None: not shipped)."""
     motions = [m for m, _ in examples]
@@ -123,8 +126,10 @@ def compare(examples: list[Example], segmenter: BatchSegmenter, tracks: TrackSeg
     def scored(predicted: list[list[Segment]]) -> dict[str, float]:
         return segmentation_scores(predicted, truth, labels)
 
+    probabilities = segmenter.tag_probabilities_batch(motions)
     return {
-        "fast": scored(segmenter.segment_batch(motions)),
+        "fast": scored([segmenter.decode(p, m) for p, m in zip(probabilities, motions, strict=True)]),
+        "fast_shipped_decoding": scored([decode_segments(p, segmenter.decoding) for p in probabilities]),
         "baseline_speed_minima": scored([speed_minima_segments(m) for m in motions]),
         "baseline_speed_minima_given_count": scored(
             [speed_minima_given_count(wrist_positions(m.features), m.fps, len(t)) for m, t in zip(motions, truth,
@@ -148,6 +153,8 @@ def compare_tracks(sentences: list[TrackSentence], tracks: TrackSegmenter | None
                                          for w, s in zip(wrists, sentences, strict=True)]),
         "baseline_speed_minima_given_count": scored([speed_minima_given_count(w, s.fps, len(s.signs))
                                                      for w, s in zip(wrists, sentences, strict=True)]),
+        "speed_split_of_signing_span": scored([_split_signing_span(w, s) for w, s in zip(wrists, sentences,
+                                                                                         strict=True)]),
     }
     if tracks is None:
         return result | {k: {"skipped": "no fast_tracks weights"} for k in ("fast_tracks", "fast_gloss_guided")}
@@ -157,6 +164,15 @@ def compare_tracks(sentences: list[TrackSentence], tracks: TrackSegmenter | None
         "fast_gloss_guided": scored([tracks.align(p, s.glosses, s.fps)
                                      for p, s in zip(probabilities, sentences, strict=True)]),
     }
+
+
+def _split_signing_span(wrists: np.ndarray, sentence: TrackSentence) -> list[Segment]:
+    """The editor's split of an unparsed sign (``core.segmentation_decoding``) on one segment laid over the
+    sentence's signing span, first sign's start to last sign's end: how well wrist speed alone recovers the signs
+    of natural signing when a segmenter sees one long sign, as FAST does on real continuous signing."""
+    span = Segment(sentence.signs[0].start, sentence.signs[-1].end)
+    unparsed = tags_to_probabilities(np.ones(len(wrists), dtype=int))  # in sign throughout, no start, no rest
+    return split_unanchored_segments([span], unparsed, wrists, sentence.fps)
 
 
 def _track_segmenter(path: str | None) -> TrackSegmenter | None:

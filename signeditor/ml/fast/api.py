@@ -16,9 +16,14 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from signeditor.core.hand_features import hand_feature_streams_many
+from signeditor.core.hand_features import hand_feature_streams_many, wrist_positions
 from signeditor.core.motion import Motion
-from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments
+from signeditor.core.segmentation_decoding import (
+    DecodingSettings,
+    SplitSettings,
+    decode_segments,
+    split_unanchored_segments,
+)
 from signeditor.core.segments import Segment
 from signeditor.io.errors import FileFormatError
 from signeditor.ml.onnx_session import OnnxModelError, onnx_runtime_available, open_session, stale_export
@@ -72,7 +77,11 @@ class TorchTagModel:
 
 
 class Segmenter:
-    """A trained FAST network plus its normalisation and decoding settings."""
+    """A trained FAST network plus its normalisation and decoding settings.
+
+    ``splitting`` splits the signs the network did not parse (long sign runs with no sign-start peak, as on real
+    continuous signing) at wrist-speed minima; ``None`` gives the shipped decoding of the probabilities alone.
+    """
 
     def __init__(
         self,
@@ -82,6 +91,7 @@ class Segmenter:
         decoding: DecodingSettings | None = None,
         batch_frames: int = 4096,
         info: dict | None = None,
+        splitting: SplitSettings | None = SplitSettings(),  # noqa: B008 (frozen dataclass)
     ) -> None:
         """``net``: an exported network (:class:`TagModel`) or a torch ``FastSegmenterNet``."""
         self.net = net
@@ -91,12 +101,14 @@ class Segmenter:
         self.decoding = decoding or DecodingSettings()
         self.batch_frames = batch_frames
         self.info = dict(info or {})
+        self.splitting = splitting
 
     def header_fields(self) -> dict[str, Any]:
         """What an ONNX export carries besides the network (plain JSON: float32 values round-trip exactly)."""
         config = self.net.config.to_dict() if hasattr(self.net, "config") else self.info.get("config", {})
         return {"version": CHECKPOINT_VERSION, "config": config, "mean": self.mean.tolist(),
-                "std": self.std.tolist(), "decoding": asdict(self.decoding), "info": self.info}
+                "std": self.std.tolist(), "decoding": asdict(self.decoding), "info": self.info,
+                "splitting": None if self.splitting is None else asdict(self.splitting)}
 
     def _streams(self, motions: list[Motion]) -> list[np.ndarray]:
         at_model_rate = [m if abs(m.fps - MODEL_FPS) <= 1e-6 else m.resampled(MODEL_FPS) for m in motions]
@@ -144,8 +156,16 @@ class Segmenter:
     def tag_probabilities(self, motion: Motion) -> np.ndarray:
         return self.tag_probabilities_batch([motion])[0]
 
+    def decode(self, probabilities: np.ndarray, motion: Motion) -> list[Segment]:
+        """Segments from ``motion``'s frame probabilities: the decoder, then the split of unparsed signs."""
+        segments = decode_segments(probabilities, self.decoding)
+        if self.splitting is None or not segments:
+            return segments
+        return split_unanchored_segments(segments, probabilities, wrist_positions(motion.features), motion.fps,
+                                         self.decoding, self.splitting)
+
     def segment_batch(self, motions: list[Motion]) -> list[list[Segment]]:
-        return [decode_segments(p, self.decoding) for p in self.tag_probabilities_batch(motions)]
+        return [self.decode(p, m) for p, m in zip(self.tag_probabilities_batch(motions), motions, strict=True)]
 
     def segment(self, motion: Motion) -> list[Segment]:
         """Signs found in ``motion`` (frames at the motion's own rate), each with a confidence."""
@@ -153,9 +173,14 @@ class Segmenter:
 
 
 def make_checkpoint(
-    net: FastSegmenterNet, mean: np.ndarray, std: np.ndarray, decoding: DecodingSettings, info: dict | None = None
+    net: FastSegmenterNet, mean: np.ndarray, std: np.ndarray, decoding: DecodingSettings, info: dict | None = None,
+    splitting: SplitSettings | None = SplitSettings(),  # noqa: B008 (frozen dataclass)
 ) -> dict:
-    """The dict saved to ``fast.pt``: only tensors, numbers and strings, so ``weights_only`` can read it."""
+    """The dict saved to ``fast.pt``: only tensors, numbers and strings, so ``weights_only`` can read it.
+
+    ``splitting`` None stores a model decoded from its probabilities alone; a checkpoint without the key (older
+    files, the shipped one) gets the default split of unparsed signs.
+    """
     import torch
 
     return {
@@ -166,6 +191,7 @@ def make_checkpoint(
         "mean": torch.as_tensor(mean, dtype=torch.float32),
         "std": torch.as_tensor(std, dtype=torch.float32),
         "decoding": asdict(decoding),
+        "splitting": asdict(splitting) if splitting is not None else None,
         "info": dict(info or {}),
     }
 
@@ -173,6 +199,14 @@ def make_checkpoint(
 def _decoding(decoding: dict) -> DecodingSettings:
     known = {f.name for f in fields(DecodingSettings)}
     return DecodingSettings(**{k: v for k, v in decoding.items() if k in known})
+
+
+def _splitting(stored: dict | None) -> SplitSettings | None:
+    """None: decode from the probabilities alone; a missing entry (older files) means the default split."""
+    if stored is None:
+        return None
+    known = {f.name for f in fields(SplitSettings)}
+    return SplitSettings(**{k: v for k, v in stored.items() if k in known})
 
 
 def _check_normalisation(path: Path | str, mean: np.ndarray, std: np.ndarray, in_dim: int) -> None:
@@ -195,12 +229,13 @@ def segmenter_from_checkpoint(checkpoint: object, path: Path | str = "<memory>")
         net = FastSegmenterNet(config)
         net.load_state_dict(checkpoint["state_dict"])
         decoding = _decoding(checkpoint["decoding"])
+        splitting = _splitting(checkpoint.get("splitting", {}))
         mean = checkpoint["mean"].numpy()
         std = checkpoint["std"].numpy()
     except (KeyError, TypeError, RuntimeError, AttributeError, ValueError) as exc:
         raise FileFormatError(path, f"FAST checkpoint is damaged or does not match this network: {exc}") from exc
     _check_normalisation(path, mean, std, config.in_dim)
-    return Segmenter(net, mean, std, decoding, info=checkpoint.get("info"))
+    return Segmenter(net, mean, std, decoding, info=checkpoint.get("info"), splitting=splitting)
 
 
 def _onnx_segmenter(path: Path, backend: str, threads: int | None) -> Segmenter | None:
@@ -218,12 +253,14 @@ def _onnx_segmenter(path: Path, backend: str, threads: int | None) -> Segmenter 
         raise FileFormatError(path, stale)
     try:
         config, decoding = dict(header["config"]), _decoding(header["decoding"])
+        splitting = _splitting(header.get("splitting", {}))
         mean = np.asarray(header["mean"], dtype=np.float32)
         std = np.asarray(header["std"], dtype=np.float32)
     except (KeyError, TypeError, ValueError) as exc:
         raise FileFormatError(path, f"FAST export header is inconsistent ({exc})") from exc
     _check_normalisation(path, mean, std, int(config["in_dim"]))
-    return Segmenter(OnnxTagModel(session), mean, std, decoding, info={**header.get("info", {}), "config": config})
+    return Segmenter(OnnxTagModel(session), mean, std, decoding, info={**header.get("info", {}), "config": config},
+                     splitting=splitting)
 
 
 def _torch_segmenter(path: Path, threads: int | None) -> Segmenter:
