@@ -22,9 +22,11 @@ from signeditor.ml.kf2p.model import KF2PNet
 from signeditor.ml.kf2p.representation import (
     Conditioning,
     Normaliser,
+    apply_residual_gate,
     build_conditioning,
     features_from_residual,
     normalised_interp,
+    plain_cubic,
 )
 from signeditor.ml.kf2p.sampler import SampleInputs, sample_residual
 from signeditor.ml.kf2p.text import batch_token_ids, language_index
@@ -134,6 +136,11 @@ class Generator:
         self.method = str(self.meta.get("sampler", "euler"))
         self.noise_scale = float(noise_scale if noise_scale is not None else self.meta.get("noise_scale", 1.0))
         self.end_tension = float(self.meta.get("end_tension", 0.0))
+        #: Per stream (body, left hand, right hand, jaw), for edge then interior gaps: how much of the model's
+        #: departure from the plain cubic in-between is kept (chosen on validation after training, gate.py;
+        #: None: all of it, as before the gate).
+        gate = self.meta.get("residual_gate")
+        self.residual_gate = None if gate is None else np.asarray(gate, dtype=np.float64)
 
     def _inputs(self, conds: list[Conditioning], texts: list[str], languages: list[str],
                 with_uncond: bool) -> SampleInputs:
@@ -178,7 +185,11 @@ class Generator:
             residual = sample_residual(self.net, inputs, steps=steps or self.default_steps, seed=seed,
                                        method=self.method, guidance=guidance, noise_scale=self.noise_scale)
         residual_np = residual[0].float().cpu().numpy().T[: values.shape[0]]
-        return features_from_residual(residual_np, cond, self.normaliser)
+        features = features_from_residual(residual_np, cond, self.normaliser)
+        if self.residual_gate is None:
+            return features
+        return apply_residual_gate(features, plain_cubic(values, cond.stream_mask), self.residual_gate,
+                                   cond.stream_mask)
 
     def base_features(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The model's base in-between alone (its fitted spline, no network residual): what evaluation compares the

@@ -146,3 +146,48 @@ def features_from_residual(residual: np.ndarray, cond: Conditioning, norm: Norma
 
 def normalised_interp(cond: Conditioning, norm: Normaliser) -> np.ndarray:
     return ((cond.interp - norm.feature_mean) / norm.feature_std).astype(np.float32)
+
+
+def plain_cubic(values: np.ndarray, stream_mask: np.ndarray) -> np.ndarray:
+    """Catmull-Rom through the anchors with no end tension: exactly the cubic baseline evaluation compares with
+    (``interpolate_between_anchors(..., "cubic")``), the base the residual gate falls back to."""
+    return interpolate_keyframes(values, columns_from_stream_mask(stream_mask), "cubic")
+
+
+def gate_weights(gate: np.ndarray, stream_mask: np.ndarray) -> np.ndarray:
+    """(T, 4) per frame and stream, the share of the model's departure from the plain cubic to keep.
+
+    ``gate`` is (2, 4): row 0 for a stream's *edge* gaps (before its second anchor and after its second-to-last:
+    where a signer leaves or returns to rest, what the model does much better than a spline), row 1 for its
+    *interior* gaps (continuous signing between signs, where it may not); a (4,) gate applies to both.
+    """
+    gate = np.asarray(gate, dtype=np.float64).reshape(-1, len(STREAMS))
+    edge_gate, interior_gate = gate[0], gate[-1]
+    n = stream_mask.shape[0]
+    weights = np.empty((n, len(STREAMS)))
+    t = np.arange(n)
+    for i in range(len(STREAMS)):
+        frames = np.flatnonzero(stream_mask[:, i] > 0.5)
+        interior = (t > frames[1]) & (t < frames[-2]) if len(frames) >= 4 else np.zeros(n, dtype=bool)
+        weights[:, i] = np.where(interior, interior_gate[i], edge_gate[i])
+    return weights
+
+
+def apply_residual_gate(generated: np.ndarray, plain: np.ndarray, gate: np.ndarray,
+                        stream_mask: np.ndarray) -> np.ndarray:
+    """Per stream (body, left hand, right hand, jaw) and frame, ``plain + w * (generated - plain)`` with ``w`` from
+    :func:`gate_weights`, projected back onto rotations; anchored frames keep the anchor pose exactly.
+
+    Gate 0 keeps the plain cubic in-between (where the network is not better than it, measured on validation),
+    1 keeps the model's output; the values live in the checkpoint's meta (``residual_gate``).
+    """
+    weights = gate_weights(gate, stream_mask)
+    out = generated.astype(np.float64).copy()
+    for i, stream in enumerate(STREAMS):
+        cols = STREAM_SLICES[stream]
+        out[:, cols] = plain[:, cols] + weights[:, i:i + 1] * (generated[:, cols] - plain[:, cols])
+    n = out.shape[0]
+    out = rotations.orthonormalize_rot6d(out.reshape(n, -1, 6)).reshape(n, -1).astype(np.float32)
+    anchored = columns_from_stream_mask(stream_mask) > 0.5
+    out[anchored] = generated[anchored]
+    return out
