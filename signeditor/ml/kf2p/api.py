@@ -136,7 +136,7 @@ class Generator:
         self.method = str(self.meta.get("sampler", "euler"))
         self.noise_scale = float(noise_scale if noise_scale is not None else self.meta.get("noise_scale", 1.0))
         self.end_tension = float(self.meta.get("end_tension", 0.0))
-        #: Per stream (body, left hand, right hand, jaw), for edge then interior gaps: how much of the model's
+        #: Per stream (body, left hand, right hand, jaw), for rest then signing gaps: how much of the model's
         #: departure from the plain cubic in-between is kept (chosen on validation after training, gate.py;
         #: None: all of it, as before the gate).
         gate = self.meta.get("residual_gate")
@@ -189,7 +189,7 @@ class Generator:
         if self.residual_gate is None:
             return features
         return apply_residual_gate(features, plain_cubic(values, cond.stream_mask), self.residual_gate,
-                                   cond.stream_mask)
+                                   cond.stream_mask, values, (not open_start, not open_end))
 
     def base_features(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The model's base in-between alone (its fitted spline, no network residual): what evaluation compares the
