@@ -159,7 +159,7 @@ def gate_weights(gate: np.ndarray, stream_mask: np.ndarray, values: np.ndarray,
     """(T, 4) per frame and stream, the share of the model's departure from the plain cubic to keep.
 
     ``gate`` is (2, 4): row 0 for *rest* gaps, between a clip's first (last) anchor and the next (previous)
-    one where the signer is at rest at that end anchor (``end_tension.rest_weight``, blended as it is): leaving
+    one where the signer is fully at rest at that end anchor (``end_tension.rest_weight`` 1): leaving
     and returning to rest, what the model does far better than a spline; row 1 for every other gap (signing,
     where it may not). A (4,) gate applies to both. ``values``: the keyframe poses (T, 246). ``clip_ends``:
     whether the first / last anchor is the clip's end (False: window context inside a clip, never a rest gap).
@@ -175,8 +175,8 @@ def gate_weights(gate: np.ndarray, stream_mask: np.ndarray, values: np.ndarray,
     for is_end, anchor, gap in ((clip_ends[0], body[0], t <= body[1]), (clip_ends[1], body[-1], t >= body[-2])):
         if not is_end:
             continue
-        rest = rest_weight(values[anchor])
-        weights[gap] = rest * rest_gate + (1.0 - rest) * signing_gate
+        if rest_weight(values[anchor]) >= 1.0:
+            weights[gap] = rest_gate
     return weights
 
 
