@@ -8,8 +8,9 @@ and regular keyframes every 8 frames): among the candidates under which no kind 
 cubic on hands or body, the one with the lowest mean error ratio to cubic. Gate 0 everywhere is always
 admissible (it *is* cubic), so a model that cannot beat the spline anywhere degrades to the spline.
 
-Stored in the checkpoint's meta as ``residual_gate`` (four floats: body, left hand, right hand, jaw) and
-applied after sampling by :func:`signeditor.ml.kf2p.representation.apply_residual_gate`.
+Stored in the checkpoint's meta as ``residual_gate`` (eight floats: body, left hand, right hand, jaw for rest
+gaps, then the same for signing gaps) and applied after sampling by
+:func:`signeditor.ml.kf2p.representation.apply_residual_gate`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from signeditor.ml.kf2p.representation import blend_streams, gate_weights, plain
 from signeditor.ml.kf2p.training import TrainClip, clip_keyframes
 
 GATE_CANDIDATES = (0.0, 0.5, 1.0)
+#: The regular keyframe layout scored beside FAST's (the issue's "every 8 frames"; eval kf2p --keyframes every8).
 REGULAR_EVERY = 8
 _HANDS = np.array(HAND_POINT_INDICES)
 _BODY = np.array(BODY_POINT_INDICES)
