@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> dict:
                     state_every=args.state_every, resume=args.resume)
     if not ctx.is_main:
         return {}
-    if not args.no_gate and val_clips:
+    if not args.no_gate and val_clips and Path(out).is_file():  # a run stopped before any weights has none
         summary["residual_gate"], summary["residual_gate_report"] = install_residual_gate(out, val_clips)
     for key in ("ema_model", "normaliser", "languages", "history"):
         summary.pop(key, None)
