@@ -40,7 +40,7 @@ class _Rows:
 
     generated: np.ndarray  # (N, 246) the model's output on those frames
     plain: np.ndarray  # (N, 246) the plain cubic
-    rest: np.ndarray  # (N,) how much the frame is in a rest gap (gate row 0) rather than signing (row 1)
+    rest: np.ndarray  # (N,) 1 in a rest gap (gate row 0), 0 in a signing gap (row 1)
     truth: np.ndarray  # (N, J, 3) in shoulder widths
     scale: np.ndarray  # (N,) the clip's shoulder width
     case: np.ndarray  # (N,) which case (clip and layout) the frame belongs to
