@@ -5,8 +5,8 @@ returns to rest (isolated signs, letters), but between signs (continuous signing
 spline. So the gate has one value per stream for rest gaps and one for signing gaps. The gate is chosen after
 training on the validation clips, with the keyframe layouts the product uses (FAST's onset / middle / offset
 and regular keyframes every 8 frames): among the candidates under which no kind of signing is worse than
-cubic on hands or body, the one with the lowest mean error ratio to cubic. Gate 0 everywhere is always
-admissible (it *is* cubic), so a model that cannot beat the spline anywhere degrades to the spline.
+cubic on hands or body with either layout, the one with the lowest mean error ratio to cubic. Gate 0
+everywhere is always admissible (it *is* cubic), so a model that cannot beat the spline anywhere degrades to the spline.
 
 Stored in the checkpoint's meta as ``residual_gate`` (eight floats: body, left hand, right hand, jaw for rest
 gaps, then the same for signing gaps) and applied after sampling by
@@ -47,12 +47,12 @@ class _Rows:
     case_group: list[str]
 
 
-def _layouts(clip: TrainClip) -> list[np.ndarray]:
+def _layouts(clip: TrainClip) -> list[tuple[str, np.ndarray]]:
     n = len(clip.features)
-    layouts = [np.unique(np.r_[np.arange(0, n, REGULAR_EVERY), n - 1])]
+    layouts = [("every8", np.unique(np.r_[np.arange(0, n, REGULAR_EVERY), n - 1]))]
     whole = clip_keyframes(clip)
     if whole is not None:
-        layouts.append(whole)
+        layouts.append(("fast", whole))
     return layouts
 
 
@@ -66,7 +66,7 @@ def _validation_rows(generator: Generator, clips: list[TrainClip]) -> _Rows:
     for clip in clips:
         truth = forward_kinematics(clip.features)
         scale = shoulder_width(truth[0])
-        for frames in _layouts(clip):
+        for layout, frames in _layouts(clip):
             between = np.setdiff1d(np.arange(frames[0] + 1, frames[-1]), frames)
             if clip.stitched is not None:
                 between = between[~clip.stitched[between]]
@@ -84,7 +84,7 @@ def _validation_rows(generator: Generator, clips: list[TrainClip]) -> _Rows:
             parts["truth"].append(truth[between] / scale)
             parts["scale"].append(np.full(len(between), scale))
             parts["case"].append(np.full(len(between), len(groups)))
-            groups.append(_group(clip))
+            groups.append(f"{_group(clip)}/{layout}")
     return _Rows(**{k: np.concatenate(v) for k, v in parts.items()}, case_group=groups)
 
 
@@ -107,7 +107,7 @@ def fit_residual_gate(generator: Generator, clips: list[TrainClip],
                       log: Callable[[str], None] | None = None) -> tuple[list[float], dict]:
     """The gate chosen on ``clips``: 8 floats, (body, left hand, right hand, jaw) for rest gaps then for signing
     gaps (``representation.gate_weights``); the jaw follows the body, the two hands share one value. Returns it
-    with a report: each group's hands / body error ratio to cubic under it."""
+    with a report: each group's hands / body error ratio to cubic under it, per layout ("group/layout")."""
     saved = generator.residual_gate
     generator.residual_gate = None
     try:
