@@ -138,3 +138,29 @@ def test_stitched_transition_frames_are_never_scored() -> None:
     assert losses(on_stitched) == pytest.approx(reference, rel=1e-6)
     changed = losses(on_real)
     assert all(changed[k] > reference[k] for k in ("flow", "recon"))
+
+
+def test_installed_residual_gate_is_stored_and_gate_zero_regenerates_exact_cubic(tmp_path: Path) -> None:
+    from signeditor.core.anchors import Anchor, AnchorSet
+    from signeditor.core.interpolation import interpolate_between_anchors
+    from signeditor.core.motion import Motion
+    from signeditor.ml.train.kf2p import install_residual_gate
+
+    clips = _clips(3)
+    cfg = TrainConfig(steps=4, batch_size=2, min_crop=32, max_crop=40, warmup=1, log_every=1000,
+                      model=KF2PConfig(channels=(16, 24, 32), cond_dim=32, text_dim=16))
+    out = tmp_path / "kf2p.pt"
+    train(clips, clips[:1], cfg, out, log=lambda _: None)
+    gate, report = install_residual_gate(out, clips)
+    generator = load_generator(out, "cpu")
+    assert generator.residual_gate.tolist() == gate and len(gate) == 8
+    assert all(r <= 1.0 + 1e-6 for group in report["ratios_to_cubic"].values() for r in group.values())
+    motion = Motion(25.0, clips[0].features)
+    anchors = AnchorSet(Anchor(int(f), motion.features[f]) for f in range(0, 80, 8))
+    generator.residual_gate = np.zeros(8)
+    np.testing.assert_allclose(generator.regenerate_between_anchors(motion, anchors).features,
+                               interpolate_between_anchors(80, anchors, "cubic"), atol=1e-5)
+    generator.residual_gate = np.ones(8)
+    gated_open = generator.regenerate_between_anchors(motion, anchors).features
+    generator.residual_gate = None
+    np.testing.assert_allclose(gated_open, generator.regenerate_between_anchors(motion, anchors).features, atol=1e-5)

@@ -59,6 +59,9 @@ PARENTS: tuple[int, ...] = tuple(
 JOINT_INDEX: dict[str, int] = {n: i for i, n in enumerate(JOINT_NAMES)}
 #: Finger joints and fingertips of both hands: the points whose error "hands" metrics and losses measure.
 HAND_POINT_INDICES: tuple[int, ...] = tuple(JOINT_INDEX[n] for n in LEFT_HAND_JOINTS + RIGHT_HAND_JOINTS + TIP_JOINTS)
+#: The body points the body metrics score: neck, head, shoulders, elbows, wrists.
+BODY_POINT_INDICES: tuple[int, ...] = tuple(JOINT_INDEX[n] for n in ("Neck", "Head", "L_Shoulder", "R_Shoulder",
+                                                                     "L_Elbow", "R_Elbow", "L_Wrist", "R_Wrist"))
 #: Both wrists with those points, in skeleton order: the whole hand, for speed and smoothness measures.
 WRIST_AND_HAND_POINT_INDICES: tuple[int, ...] = tuple(sorted((JOINT_INDEX["L_Wrist"], JOINT_INDEX["R_Wrist"],
                                                               *HAND_POINT_INDICES)))

@@ -29,7 +29,7 @@ from signeditor.data.labels import (
     labels_for,
     unknown_labels,
 )
-from signeditor.data.sources import ClipSource, all_sources
+from signeditor.data.sources import ClipSource, RawPoints, all_sources
 from signeditor.io.atomic import write_bytes_atomically
 from signeditor.io.errors import FileFormatError
 from signeditor.io.pose_reader import PoseKeypoints
@@ -63,15 +63,19 @@ def resample_keypoints(keypoints: PoseKeypoints, fps: float, n_out: int) -> tupl
     return positions, observed
 
 
+def stitched_frames_at(raw: RawPoints, n_frames: int, fps: float = CORPUS_FPS) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The inserted straight-line transitions of a file's raw points (in its own frames) and the mask of the
+    ``n_frames`` frames at ``fps`` (a resampled motion of it) that fall on them."""
+    runs = find_linear_runs(raw.points, raw.valid)
+    source_frames = np.clip(np.round(np.arange(n_frames) / fps * raw.fps).astype(int), 0, len(raw.points) - 1)
+    return runs, stitched_frame_mask(len(raw.points), runs)[source_frames]
+
+
 def stitched_runs(source: ClipSource, n_frames: int) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """The file's inserted straight-line transitions (in its own frames) and the corpus frames (at
-    ``CORPUS_FPS``, ``n_frames`` of them) that fall on them; no runs for a source without raw points."""
+    """:func:`stitched_frames_at` for a corpus source; no runs for a source without raw points."""
     if source.raw is None:
         return [], np.zeros(n_frames, dtype=bool)
-    raw = source.raw()
-    runs = find_linear_runs(raw.points, raw.valid)
-    source_frames = np.round(np.arange(n_frames) / CORPUS_FPS * raw.fps).astype(int)
-    return runs, stitched_frame_mask(len(raw.points), runs)[np.clip(source_frames, 0, len(raw.points) - 1)]
+    return stitched_frames_at(source.raw(), n_frames)
 
 
 def stitched_gloss_labels(source: ClipSource, stitched: np.ndarray) -> np.ndarray | None:

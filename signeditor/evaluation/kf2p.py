@@ -1,9 +1,15 @@
-"""Evaluate KF2P in-betweening against slerp and cubic on held-out clips (positions after forward kinematics)."""
+"""Evaluate KF2P in-betweening against slerp and cubic on held-out clips (positions after forward kinematics).
+
+Every metric leaves out the inserted straight-line transitions of stitched files (the DGS sentences): there
+the ground truth *is* an interpolation, which would reward the splines. Natural continuous signing (How2Sign,
+PHOENIX: ``NATURAL_CONTINUOUS_DATASETS``) is reported as its own group, ``natural_continuous``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +29,12 @@ HAND_JOINTS = np.array(HAND_POINT_INDICES)
 #: "base": KF2P's base spline alone (the network's residual left out), to show what the network adds.
 METHODS = ("kf2p", "base", "slerp", "cubic")
 FALLBACK_EVERY = 12
+#: ``--keyframes every8``: regular keyframes, one every this many frames (and the last frame).
+REGULAR_EVERY = 8
+#: The group of natural continuous signing, reported beside the per-dataset groups.
+NATURAL_GROUP = "natural_continuous"
 #: Metrics also reported per kind of signing (corpus dataset): continuous signing and isolated signs differ.
-GROUPED_METRICS = ("mpjpe_hands", "dtw_jpe_hands", "dtw_jpe_body")
+GROUPED_METRICS = ("mpjpe_hands", "mpjpe_body", "dtw_jpe_hands", "dtw_jpe_body")
 #: Metrics whose KF2P-to-slerp ratio and reductions are reported (the issue's targets and the paper's table).
 RATIO_METRICS = ("mpjpe_hands", "mpjpe_body", "dtw_jpe_hands", "dtw_jpe_body", "dtw_pa_jpe_hands", "dtw_pa_jpe_body")
 
@@ -38,8 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--noise-scale", type=float, default=None, help="override the model's sampling noise scale")
     parser.add_argument("--max-clips", type=int, default=None)
-    parser.add_argument("--keyframes", default="fast", choices=("fast", "labels"),
-                        help="onset/middle/offset keyframes from FAST (the editor's layout) or from the corpus labels")
+    parser.add_argument("--keyframes", default="fast", choices=("fast", "labels", "every8"),
+                        help="onset/middle/offset keyframes from FAST (the editor's layout) or from the corpus "
+                             f"labels, or regular keyframes every {REGULAR_EVERY} frames")
 
 
 def _dtw_mje(pred: np.ndarray, real: np.ndarray) -> float:
@@ -47,22 +58,30 @@ def _dtw_mje(pred: np.ndarray, real: np.ndarray) -> float:
     return dtw_mean_cost(translation_cost(pred, real))
 
 
-def clip_metrics(pred: np.ndarray, real: np.ndarray, keyframes: np.ndarray, fps: float) -> dict[str, float] | None:
+def clip_metrics(pred: np.ndarray, real: np.ndarray, keyframes: np.ndarray, fps: float,
+                 natural: np.ndarray | None = None) -> dict[str, float] | None:
     """Metrics in shoulder widths: MPJPE on frames strictly between the first and last keyframe; the DTW metrics
-    (ours and the paper's DTW-JPE / DTW-PA-JPE) and acceleration on the span from the first to the last keyframe."""
+    (ours and the paper's DTW-JPE / DTW-PA-JPE) and acceleration on the span from the first to the last keyframe.
+
+    ``natural`` (T,) False on inserted stitched frames: those are left out of every metric (the DTW ones see
+    the span's natural frames only, acceleration only second differences of three natural frames)."""
     if len(keyframes) < 2:
         return None
+    natural = np.ones(len(real), dtype=bool) if natural is None else np.asarray(natural, dtype=bool)
     p_all, r_all = forward_kinematics(pred), forward_kinematics(real)
     scale = shoulder_width(r_all[0])
     lo, hi = int(keyframes[0]), int(keyframes[-1])
     between = np.setdiff1d(np.arange(lo + 1, hi), keyframes)
+    between = between[natural[between]]
     if len(between) < 3:
         return None
     p, r = p_all / scale, r_all / scale
     err = np.linalg.norm(p - r, axis=-1)
-    p_win, r_win = p[lo:hi + 1], r[lo:hi + 1]
-    acc_p = np.linalg.norm(np.diff(p_win, 2, axis=0), axis=-1).mean() * fps**2
-    acc_r = np.linalg.norm(np.diff(r_win, 2, axis=0), axis=-1).mean() * fps**2
+    span = np.arange(lo, hi + 1)
+    p_win, r_win = p[span[natural[span]]], r[span[natural[span]]]
+    steady = natural[lo:hi - 1] & natural[lo + 1:hi] & natural[lo + 2:hi + 1]
+    acc_p = np.linalg.norm(np.diff(p[lo:hi + 1], 2, axis=0), axis=-1)[steady].mean() * fps**2
+    acc_r = np.linalg.norm(np.diff(r[lo:hi + 1], 2, axis=0), axis=-1)[steady].mean() * fps**2
     return {
         **paper_metrics(p_win, r_win),
         "mpjpe_hands": float(err[between][:, HAND_JOINTS].mean()),
@@ -82,9 +101,18 @@ def _fast_segmenter() -> Segmenter | None:
         return None
 
 
-def keyframes_for(motion: Motion, labels: np.ndarray | None, segmenter: Segmenter | None) -> tuple[np.ndarray, str]:
-    """Onset/middle/offset keyframes: from FAST when given one, else labels, else every ``FALLBACK_EVERY`` frames."""
+def regular_keyframes(n_frames: int, every: int = REGULAR_EVERY) -> np.ndarray:
+    """Every ``every`` frames from the first, and the last frame."""
+    return np.unique(np.r_[np.arange(0, n_frames, every), n_frames - 1]) if n_frames else np.zeros(0, np.int64)
+
+
+def keyframes_for(motion: Motion, labels: np.ndarray | None, segmenter: Segmenter | None,
+                  layout: str = "fast") -> tuple[np.ndarray, str]:
+    """Onset/middle/offset keyframes: from FAST when given one, else labels, else every ``FALLBACK_EVERY`` frames;
+    ``layout="every8"``: regular keyframes every ``REGULAR_EVERY`` frames."""
     n = motion.n_frames
+    if layout == "every8":
+        return regular_keyframes(n), "every8"
     if segmenter is not None:
         frames = onset_middle_offset(segmenter.segment(motion), n)
         if len(frames) >= 2:
@@ -96,8 +124,27 @@ def keyframes_for(motion: Motion, labels: np.ndarray | None, segmenter: Segmente
     return np.arange(0, n, FALLBACK_EVERY), "every_n"
 
 
-def _samples(args: argparse.Namespace) -> list[tuple[str, Motion, np.ndarray | None, str, str, str]]:
-    """(name, motion, labels, text, signed language, group) per clip; group = corpus dataset or "pose files"."""
+@dataclass
+class Sample:
+    name: str
+    motion: Motion
+    labels: np.ndarray | None
+    text: str
+    language: str
+    groups: tuple[str, ...]  # its dataset, and NATURAL_GROUP for natural continuous signing
+    natural: np.ndarray  # (T,) False on inserted stitched transition frames
+
+
+def _pose_file_natural(path: Path, n_frames: int) -> np.ndarray:
+    """False on the frames of ``path`` (resampled to 25 fps) that are inserted straight-line transitions."""
+    from signeditor.data.build import stitched_frames_at
+    from signeditor.data.sources import read_raw_pose_points
+
+    return ~stitched_frames_at(read_raw_pose_points(path), n_frames)[1]
+
+
+def _samples(args: argparse.Namespace) -> list[Sample]:
+    """One sample per clip; a corpus clip's group is its dataset (and natural_continuous where it is)."""
     samples = []
     if args.corpus is not None:
         from signeditor.data.corpus import clips_for_split, load_corpus
@@ -106,13 +153,17 @@ def _samples(args: argparse.Namespace) -> list[tuple[str, Motion, np.ndarray | N
             arrays = record.load()
             motion = Motion(25.0, arrays["features"])
             text = " ".join([record.text, *record.glosses]).strip()
-            samples.append((record.id, motion, arrays.get("labels"), text, record.signed_language, record.dataset))
+            groups = (record.dataset, NATURAL_GROUP) if record.natural_continuous else (record.dataset,)
+            samples.append(Sample(record.id, motion, arrays.get("labels"), text, record.signed_language, groups,
+                                  ~arrays["stitched"].astype(bool)))
     if args.data is not None:
         from signeditor.io.pose_import import motion_from_pose_file
 
         for path in sorted(Path(args.data).glob("*.pose")):
             try:
-                samples.append((path.name, motion_from_pose_file(path), None, "", "", "pose files"))
+                motion = motion_from_pose_file(path)
+                samples.append(Sample(path.name, motion, None, "", "", ("pose files",),
+                                      _pose_file_natural(path, motion.n_frames)))
             except FileFormatError as exc:  # one unusable clip (e.g. 2D OpenPose) should not end the evaluation
                 print(f"skipping {exc}", file=sys.stderr)
     return samples[: args.max_clips] if args.max_clips else samples
@@ -127,11 +178,13 @@ def run(args: argparse.Namespace) -> dict:
     if args.noise_scale is not None:
         generator.noise_scale = args.noise_scale
     segmenter = _fast_segmenter() if args.keyframes == "fast" else None
+    stitched_frames = 0
     per_method: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
     sources: dict[str, int] = {}
     by_group: dict[str, dict[str, dict[str, list[float]]]] = {key: {} for key in GROUPED_METRICS}
-    for _name, motion, labels, text, language, group in _samples(args):
-        frames, source = keyframes_for(motion, labels, segmenter)
+    for sample in _samples(args):
+        motion, text, language = sample.motion, sample.text, sample.language
+        frames, source = keyframes_for(motion, sample.labels, segmenter, args.keyframes)
         anchors = AnchorSet(Anchor(int(f), motion.features[f]) for f in frames)
         preds = {
             "kf2p": generator.regenerate_between_anchors(motion, anchors, steps=args.steps, seed=args.seed,
@@ -140,17 +193,21 @@ def run(args: argparse.Namespace) -> dict:
             "slerp": interpolate_between_anchors(motion.n_frames, anchors, "slerp", motion.fps),
             "cubic": interpolate_between_anchors(motion.n_frames, anchors, "cubic", motion.fps),
         }
-        scored = {m: clip_metrics(p, motion.features, frames, motion.fps) for m, p in preds.items()}
+        scored = {m: clip_metrics(p, motion.features, frames, motion.fps, sample.natural) for m, p in preds.items()}
         metrics = {m: v for m, v in scored.items() if v is not None}
         if len(metrics) < len(METHODS):
             continue
         sources[source] = sources.get(source, 0) + 1
+        stitched_frames += int((~sample.natural).sum())
         for m in METHODS:
             per_method[m].append(metrics[m])
             for key in GROUPED_METRICS:
-                by_group[key].setdefault(group, {}).setdefault(m, []).append(metrics[m][key])
+                for group in sample.groups:
+                    by_group[key].setdefault(group, {}).setdefault(m, []).append(metrics[m][key])
     result: dict = {"clips": len(per_method["kf2p"]), "keyframe_source": sources, "model_version": generator.version,
-                    "steps": args.steps or generator.default_steps, "noise_scale": generator.noise_scale}
+                    "steps": args.steps or generator.default_steps, "noise_scale": generator.noise_scale,
+                    "keyframes": args.keyframes, "stitched_frames_excluded": stitched_frames,
+                    "residual_gate": generator.residual_gate.tolist() if generator.residual_gate is not None else None}
     for m in METHODS:
         if per_method[m]:
             for key in per_method[m][0]:

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from signeditor.core.skeleton import FINGERS, HAND_JOINT_SUFFIXES, JOINT_INDEX
+from signeditor.core.skeleton import BODY_POINT_INDICES, FINGERS, HAND_JOINT_SUFFIXES, JOINT_INDEX
 
 BODY_ROOT = JOINT_INDEX["Neck"]
-BODY_POINTS = np.array([JOINT_INDEX[n] for n in ("Neck", "Head", "L_Shoulder", "R_Shoulder", "L_Elbow", "R_Elbow",
-                                                 "L_Wrist", "R_Wrist")])
+BODY_POINTS = np.array(BODY_POINT_INDICES)
 #: Per hand: the wrist first (the alignment root), then its 15 joints and 5 fingertips.
 HAND_POINTS = {side: np.array([JOINT_INDEX[f"{side}_Wrist"], *(JOINT_INDEX[f"{side}_{s}"] for s in HAND_JOINT_SUFFIXES),
                                *(JOINT_INDEX[f"{side}_{f}Tip"] for f in FINGERS)]) for side in "LR"}

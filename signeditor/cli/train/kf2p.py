@@ -77,6 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-fast-keyframes", action="store_true",
                         help="train on annotated keyframe layouts only (not also on FAST's)")
     parser.add_argument("--no-text", action="store_true", help="ablation: train without text conditioning")
+    parser.add_argument("--no-gate", action="store_true",
+                        help="keep the whole network output (no residual gate fitted on validation)")
     parser.add_argument("--state", type=Path, default=None,
                         help="training state file to write every --state-every steps (for --resume)")
     parser.add_argument("--state-every", type=int, default=100, help="steps between training state saves")
@@ -166,6 +168,8 @@ def run(args: argparse.Namespace) -> dict:
                     state_every=args.state_every, resume=args.resume)
     if not ctx.is_main:
         return {}
+    if not args.no_gate and val_clips and Path(out).is_file():  # a run stopped before any weights has none
+        summary["residual_gate"], summary["residual_gate_report"] = install_residual_gate(out, val_clips)
     for key in ("ema_model", "normaliser", "languages", "history"):
         summary.pop(key, None)
     summary["out"] = str(out)
@@ -177,6 +181,21 @@ def run(args: argparse.Namespace) -> dict:
     summary["train_clips"] = n_train
     summary["val_clips"] = len(val_clips)
     return summary
+
+
+def install_residual_gate(weights: Path, clips: list[TrainClip]) -> tuple[list[float], dict]:
+    """Choose the residual gate of ``weights`` on ``clips`` (validation) and write it into the checkpoint."""
+    from signeditor.ml.kf2p.api import Generator
+    from signeditor.ml.kf2p.checkpoint import save_checkpoint
+    from signeditor.ml.kf2p.gate import fit_residual_gate
+
+    net, normaliser, languages, meta = load_checkpoint(weights)
+    gate, report = fit_residual_gate(Generator(net, normaliser, languages, torch.device("cpu"), meta), clips)
+    print(f"residual gate (rest gaps body/left/right/jaw, signing gaps ...) {gate}: mean error ratio to cubic on val "
+          f"{report['mean_ratio_to_cubic']:.4f}", file=sys.stderr)
+    save_checkpoint(weights, net, normaliser, languages, {**meta, "residual_gate": gate,
+                                                          "residual_gate_val": report["ratios_to_cubic"]})
+    return gate, report
 
 
 def _warn_if_fast_differs_from_shipped_kf2p(fast_sha256: str | None) -> None:

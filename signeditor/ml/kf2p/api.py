@@ -24,9 +24,11 @@ from signeditor.ml.kf2p.model_file import CHECKPOINT_VERSION, ModelLoadError
 from signeditor.ml.kf2p.representation import (
     Conditioning,
     Normaliser,
+    apply_residual_gate,
     build_conditioning,
     features_from_residual,
     normalised_interp,
+    plain_cubic,
 )
 from signeditor.ml.kf2p.sampler import SampleInputs, VelocityModel, sample_residual
 from signeditor.ml.kf2p.text import language_index, token_id_arrays
@@ -143,6 +145,11 @@ class Generator:
         self.method = str(self.meta.get("sampler", "euler"))
         self.noise_scale = float(noise_scale if noise_scale is not None else self.meta.get("noise_scale", 1.0))
         self.end_tension = float(self.meta.get("end_tension", 0.0))
+        #: Per stream (body, left hand, right hand, jaw), for rest then signing gaps: how much of the model's
+        #: departure from the plain cubic in-between is kept (chosen on validation after training, gate.py;
+        #: None: all of it, as before the gate).
+        gate = self.meta.get("residual_gate")
+        self.residual_gate = None if gate is None else np.asarray(gate, dtype=np.float64)
 
     def _inputs(self, conds: list[Conditioning], texts: list[str], languages: list[str],
                 with_uncond: bool) -> SampleInputs:
@@ -183,7 +190,11 @@ class Generator:
         residual = sample_residual(self.model, inputs, steps=steps or self.default_steps, seed=seed,
                                    method=self.method, guidance=guidance, noise_scale=self.noise_scale)
         residual_np = residual[0].T[: values.shape[0]]
-        return features_from_residual(residual_np, cond, self.normaliser)
+        features = features_from_residual(residual_np, cond, self.normaliser)
+        if self.residual_gate is None:
+            return features
+        return apply_residual_gate(features, plain_cubic(values, cond.stream_mask), self.residual_gate,
+                                   cond.stream_mask, values, (not open_start, not open_end))
 
     def base_features(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The model's base in-between alone (its fitted spline, no network residual): what evaluation compares the

@@ -20,7 +20,7 @@ import numpy as np
 from signeditor.core import rotations
 from signeditor.core.interpolation import interpolate_keyframes
 from signeditor.core.motion import FEATURE_DIM, STREAM_SLICES, STREAMS
-from signeditor.ml.kf2p.end_tension import end_tensions
+from signeditor.ml.kf2p.end_tension import end_tensions, rest_weight
 
 if TYPE_CHECKING:
     import torch
@@ -159,3 +159,59 @@ def features_from_residual(residual: np.ndarray, cond: Conditioning, norm: Norma
 
 def normalised_interp(cond: Conditioning, norm: Normaliser) -> np.ndarray:
     return ((cond.interp - norm.feature_mean) / norm.feature_std).astype(np.float32)
+
+
+def plain_cubic(values: np.ndarray, stream_mask: np.ndarray) -> np.ndarray:
+    """Catmull-Rom through the anchors with no end tension: exactly the cubic baseline evaluation compares with
+    (``interpolate_between_anchors(..., "cubic")``), the base the residual gate falls back to."""
+    return interpolate_keyframes(values, columns_from_stream_mask(stream_mask), "cubic")
+
+
+def gate_weights(gate: np.ndarray, stream_mask: np.ndarray, values: np.ndarray,
+                 clip_ends: tuple[bool, bool] = (True, True)) -> np.ndarray:
+    """(T, 4) per frame and stream, the share of the model's departure from the plain cubic to keep.
+
+    ``gate`` is (2, 4): row 0 for *rest* gaps, between a clip's first (last) anchor and the next (previous)
+    one where the signer is fully at rest at that end anchor (``end_tension.rest_weight`` 1): leaving
+    and returning to rest, what the model does far better than a spline; row 1 for every other gap (signing,
+    where it may not). A (4,) gate applies to both. ``values``: the keyframe poses (T, 246). ``clip_ends``:
+    whether the first / last anchor is the clip's end (False: window context inside a clip, never a rest gap).
+    """
+    gate = np.asarray(gate, dtype=np.float64).reshape(-1, len(STREAMS))
+    rest_gate, signing_gate = gate[0], gate[-1]
+    n = stream_mask.shape[0]
+    weights = np.broadcast_to(signing_gate, (n, len(STREAMS))).copy()
+    body = np.flatnonzero(stream_mask[:, STREAMS.index("body")] > 0.5)
+    if len(body) < 2:
+        return weights
+    t = np.arange(n)
+    for is_end, anchor, gap in ((clip_ends[0], body[0], t <= body[1]), (clip_ends[1], body[-1], t >= body[-2])):
+        if not is_end:
+            continue
+        if rest_weight(values[anchor]) >= 1.0:
+            weights[gap] = rest_gate
+    return weights
+
+
+def blend_streams(generated: np.ndarray, plain: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(T, 246) ``plain + weights * (generated - plain)`` per stream (weights (T, 4)), back onto rotations."""
+    out = plain.astype(np.float64).copy()
+    for i, stream in enumerate(STREAMS):
+        cols = STREAM_SLICES[stream]
+        out[:, cols] += weights[:, i:i + 1] * (generated[:, cols] - plain[:, cols])
+    n = out.shape[0]
+    return rotations.orthonormalize_rot6d(out.reshape(n, -1, 6)).reshape(n, -1)
+
+
+def apply_residual_gate(generated: np.ndarray, plain: np.ndarray, gate: np.ndarray, stream_mask: np.ndarray,
+                        values: np.ndarray, clip_ends: tuple[bool, bool] = (True, True)) -> np.ndarray:
+    """Per stream (body, left hand, right hand, jaw) and frame, ``plain + w * (generated - plain)`` with ``w`` from
+    :func:`gate_weights`, projected back onto rotations; anchored frames keep the anchor pose exactly.
+
+    Gate 0 keeps the plain cubic in-between (where the network is not better than it, measured on validation),
+    1 keeps the model's output; the values live in the checkpoint's meta (``residual_gate``).
+    """
+    out = blend_streams(generated, plain, gate_weights(gate, stream_mask, values, clip_ends)).astype(np.float32)
+    anchored = columns_from_stream_mask(stream_mask) > 0.5
+    out[anchored] = generated[anchored]
+    return out

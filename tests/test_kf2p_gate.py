@@ -1,0 +1,52 @@
+"""The residual gate: 0 gives exactly the cubic baseline, 1 the model's output, per stream and gap kind."""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import plausible_features
+
+from signeditor.core.anchors import Anchor, AnchorSet
+from signeditor.core.ik import rest_pose_features
+from signeditor.core.interpolation import interpolate_between_anchors
+from signeditor.core.motion import STREAM_SLICES
+from signeditor.ml.kf2p.representation import apply_residual_gate, gate_weights, plain_cubic, stream_mask_from_columns
+
+
+def _anchored(n: int, frames: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, AnchorSet]:
+    truth = plausible_features(n, seed=5)
+    mask = np.zeros_like(truth)
+    mask[frames] = 1.0
+    anchors = AnchorSet(Anchor(f, truth[f]) for f in frames)
+    return truth, truth * mask, stream_mask_from_columns(mask), anchors
+
+
+def test_gate_zero_is_the_cubic_baseline_and_one_the_model() -> None:
+    frames = [0, 8, 16, 24, 31]
+    truth, values, stream_mask, anchors = _anchored(32, frames)
+    plain = plain_cubic(values, stream_mask)
+    cubic = interpolate_between_anchors(32, anchors, "cubic")
+    np.testing.assert_allclose(plain, cubic, atol=1e-6)
+    model = plausible_features(32, seed=9)  # stands for the network's output: any valid motion
+    model[frames] = truth[frames]
+    np.testing.assert_allclose(apply_residual_gate(model, plain, np.zeros(4), stream_mask, values), cubic, atol=1e-5)
+    np.testing.assert_allclose(apply_residual_gate(model, plain, np.ones(4), stream_mask, values), model, atol=1e-5)
+    # Only the body kept: the hands are the cubic's, the body the model's.
+    mixed = apply_residual_gate(model, plain, np.array([1.0, 0.0, 0.0, 0.0]), stream_mask, values)
+    body, right = STREAM_SLICES["body"], STREAM_SLICES["right_hand"]
+    np.testing.assert_allclose(mixed[:, body], model[:, body], atol=1e-5)
+    np.testing.assert_allclose(mixed[:, right], cubic[:, right], atol=1e-5)
+    np.testing.assert_array_equal(mixed[frames], truth[frames])
+
+
+def test_rest_gaps_and_signing_gaps_take_their_own_gate() -> None:
+    """A gap next to a clip-end anchor where the signer is at rest (hands hanging: the IK rest pose) takes the
+    rest row; every other gap, and a window edge inside a clip, the signing row."""
+    _, values, stream_mask, _ = _anchored(32, [2, 8, 16, 24, 30])
+    values[2] = rest_pose_features()
+    gate = np.array([[1.0, 0.5, 0.5, 1.0], [0.0, 0.25, 0.25, 0.0]])
+    weights = gate_weights(gate, stream_mask, values, clip_ends=(True, False))
+    rest_gap, signing = np.arange(0, 9), np.arange(9, 32)
+    np.testing.assert_array_equal(weights[rest_gap], np.broadcast_to(gate[0], (len(rest_gap), 4)))
+    np.testing.assert_array_equal(weights[signing], np.broadcast_to(gate[1], (len(signing), 4)))
+    inside = gate_weights(gate, stream_mask, values, clip_ends=(False, False))
+    np.testing.assert_array_equal(inside, np.broadcast_to(gate[1], (32, 4)))
