@@ -141,10 +141,10 @@ def test_stitched_transition_frames_are_never_scored() -> None:
 
 
 def test_installed_residual_gate_is_stored_and_gate_zero_regenerates_exact_cubic(tmp_path: Path) -> None:
+    from signeditor.cli.train.kf2p import install_residual_gate
     from signeditor.core.anchors import Anchor, AnchorSet
     from signeditor.core.interpolation import interpolate_between_anchors
     from signeditor.core.motion import Motion
-    from signeditor.ml.train.kf2p import install_residual_gate
 
     clips = _clips(3)
     cfg = TrainConfig(steps=4, batch_size=2, min_crop=32, max_crop=40, warmup=1, log_every=1000,

@@ -190,7 +190,7 @@ def install_residual_gate(weights: Path, clips: list[TrainClip]) -> tuple[list[f
     from signeditor.ml.kf2p.gate import fit_residual_gate
 
     net, normaliser, languages, meta = load_checkpoint(weights)
-    gate, report = fit_residual_gate(Generator(net, normaliser, languages, torch.device("cpu"), meta), clips)
+    gate, report = fit_residual_gate(Generator(net, normaliser, languages, "cpu", meta), clips)
     print(f"residual gate (rest gaps body/left/right/jaw, signing gaps ...) {gate}: mean error ratio to cubic on val "
           f"{report['mean_ratio_to_cubic']:.4f}", file=sys.stderr)
     save_checkpoint(weights, net, normaliser, languages, {**meta, "residual_gate": gate,
