@@ -88,7 +88,8 @@ class RecordingGenerator:
 def test_draft_transitions_come_from_the_generator(tmp_path: Path) -> None:
     lexicon = read_lexicon(write_fixture_lexicon(tmp_path / "lexicon"))
     generator = RecordingGenerator()
-    builder = DraftBuilder(lexicon, ClipLibrary(MiddleSegmenter()), generator, DraftSettings(low_pass_hz=0.0))
+    builder = DraftBuilder(lexicon, ClipLibrary(MiddleSegmenter()), generator,
+                           DraftSettings(low_pass_hz=0.0, join_low_pass_hz=0.0))
     result = builder.build("Kinder essen Pizza", "de", "sgg")
     assert result.transitions, "a three-sign draft has transitions"
     asked = [call["frame_range"] for call in generator.calls]
