@@ -137,6 +137,7 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self.segment_bars: list[pg.LinearRegionItem] = []
         #: The sign names drawn on the Signs row, one per sign (hidden when there is no room for it).
         self.sign_label_items: list[pg.TextItem] = []
+        self._label_names: list[str] = []  # each label's full name (the item shows it elided to fit)
         self._n_frames = 1
         self._fps = 25.0
         self._selected: set[int] = set()
@@ -241,6 +242,7 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         for item in self._segment_items:
             self.tracks.removeItem(item)
         self._segment_items, self.segment_bars, self.sign_label_items = [], [], []
+        self._label_names = []
         y = TRACK_Y["sign"]
         if self.signs.selected is not None and self.signs.selected >= len(self._segments):
             self.signs.selected = None
@@ -271,18 +273,17 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
                 self._segment_items.append(item)
             self.segment_bars.append(bar)
             self.sign_label_items.append(label)
+            self._label_names.append(name)
         self._fit_sign_labels()
 
     def _fit_sign_labels(self) -> None:
         """Elide each sign's name to the room before the next bar, so names never overlap (at any zoom)."""
-        items = getattr(self, "sign_label_items", [])
+        items = self.sign_label_items
         if not items:
             return
-        names = [self._sign_labels[i] if i < len(self._sign_labels) else s.gloss
-                 for i, s in enumerate(self._segments[:len(items)])]
-        pixels = self._pixels_per_frame()
-        lefts = [self.frame_scene_x(s.start - 0.5) for s in self._segments[:len(items)]]
-        right = self.frame_scene_x(self._n_frames - 0.5) + 200 * pixels
+        names = self._label_names
+        lefts = [self.frame_scene_x(item.pos().x()) for item in items]
+        right = self.frame_scene_x(self._n_frames + 5)  # the view's right limit
         metrics = QtGui.QFontMetricsF(items[0].textItem.font())
         padding = items[0].textItem.document().documentMargin()
         for item, text in zip(items, fitted_labels(names, lefts, right, metrics, padding), strict=True):
