@@ -555,6 +555,7 @@ class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
     def toggle_playback(self) -> None:
         if self.play_timer.isActive():
             self.play_timer.stop()
+            self._refresh_inspector()  # it did not follow the frames while playing
             return
         if self.document.frame >= self.document.n_frames - 1:
             self.seek(0)
