@@ -182,3 +182,15 @@ def test_a_new_lane_anchor_is_what_the_inspector_edits(qtbot, signs_window: Main
     qtbot.keyClick(slider, QtCore.Qt.Key.Key_PageUp)
     assert not (win.document.anchors.by_id(new.id).pose == new.pose).all(), "the edit went to the new anchor"
     assert (win.document.anchors.by_id(old.id).pose == old.pose).all(), "not to the one selected before"
+
+
+def test_a_window_saved_on_a_bigger_screen_reopens_inside_this_one(qtbot, make_window) -> None:
+    win = make_window()
+    qtbot.waitExposed(win)
+    win.setGeometry(0, 0, 1600, 1177)  # what issue #23's window measured, saved on close
+    win.close()
+    again = make_window()
+    qtbot.waitExposed(again)
+    available = again.screen().availableGeometry()
+    assert available.contains(again.frameGeometry()), (available, again.frameGeometry())
+    again.close()

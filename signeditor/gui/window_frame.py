@@ -57,6 +57,7 @@ class WindowFrame:
     _menu_sections: dict[str, QtGui.QAction]
     _shutdowns: list[Callable[[], None]]
     _dock_sizes_pending: bool = False
+    _screen_check_pending: bool = False
 
     def _init_frame(self: QtWidgets.QMainWindow) -> None:
         self.docks = {}
@@ -153,9 +154,15 @@ class WindowFrame:
         super().showEvent(event)
         if self._dock_sizes_pending:
             self._size_docks()
+        if self._screen_check_pending:  # the frame's margins are known once shown
+            self._screen_check_pending = False
+            self._keep_on_screen()
 
-    def keep_on_screen(self: QtWidgets.QMainWindow) -> None:
-        """A restored geometry from a bigger screen is shrunk and moved back inside this one."""
+    def keep_on_screen(self) -> None:
+        """A restored geometry from a bigger screen is shrunk and moved back inside this one (when shown)."""
+        self._screen_check_pending = True
+
+    def _keep_on_screen(self: QtWidgets.QMainWindow) -> None:
         screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
         available = screen.availableGeometry()
         frame = self.frameGeometry()
