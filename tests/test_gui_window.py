@@ -194,3 +194,17 @@ def test_a_window_saved_on_a_bigger_screen_reopens_inside_this_one(qtbot, make_w
     available = again.screen().availableGeometry()
     assert available.contains(again.frameGeometry()), (available, again.frameGeometry())
     again.close()
+
+
+def test_band_selection_and_zoom_have_keys(qtbot, signs_window: MainWindow) -> None:
+    win = signs_window
+    win.timeline.setFocus()
+    key(qtbot, win.timeline, "Ctrl+A")
+    assert set(win.timeline.selected_ids) == {a.id for a in win.document.anchors}
+    lo, hi = win.timeline.track_box.viewRange()[0]
+    key(qtbot, win.timeline, QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.ZoomIn).toString())
+    zoomed = win.timeline.track_box.viewRange()[0]
+    assert zoomed[1] - zoomed[0] < 0.6 * (hi - lo)
+    key(qtbot, win.timeline, QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.ZoomOut).toString())
+    back = win.timeline.track_box.viewRange()[0]
+    assert abs((back[1] - back[0]) - (hi - lo)) < 0.1 * (hi - lo)

@@ -142,6 +142,10 @@ class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
             # Keys for what dragging markers does (issue #23: every drag has a keyboard and menu way).
             "nudge_earlier": act("Move anchors one frame earlier", lambda: self.nudge_selected(-1), ","),
             "nudge_later": act("Move anchors one frame later", lambda: self.nudge_selected(1), "."),
+            "select_all": act("Select all anchors", lambda: self.timeline.select([a.id for a in self.document.anchors]),
+                              keys.SelectAll),
+            "zoom_in": act("Zoom timeline in", lambda: self.timeline.zoom(0.5), keys.ZoomIn),
+            "zoom_out": act("Zoom timeline out", lambda: self.timeline.zoom(2.0), keys.ZoomOut),
             "copy": act("&Copy pose", self.copy_pose, keys.Copy),
             "paste": act("&Paste pose", self.paste_pose, keys.Paste),
             "mirror_lr": act("Mirror left hand → right", lambda: self.mirror("left_hand"), "Ctrl+M"),
@@ -196,14 +200,14 @@ class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
         self.redo_action.triggered.connect(lambda: self.document.undo_stack.redo())
         edit.addActions([self.undo_action, self.redo_action])
         edit.addSeparator()
-        edit.addActions([self.actions[k] for k in ("insert", "delete", "nudge_earlier", "nudge_later", "copy",
-                                                   "paste", "mirror_lr", "mirror_rl")])
+        edit.addActions([self.actions[k] for k in ("insert", "delete", "select_all", "nudge_earlier", "nudge_later",
+                                                   "copy", "paste", "mirror_lr", "mirror_rl")])
         edit.addSeparator()
         edit.addActions([self.actions[k] for k in ("regenerate_span", "restore_span", "compare_recording")])
         view = self.add_menu("view", "&View")
         view.addActions(list(self.camera_actions.values()))
         view.addSeparator()
-        view.addActions([self.actions["skeleton"], self.actions["onion"], self.actions["dark"]])
+        view.addActions([self.actions[k] for k in ("skeleton", "onion", "dark", "zoom_in", "zoom_out")])
         self._add_avatar_menu(view.addMenu("&Avatar"))
         view.addSeparator()
         for dock in self.docks.values():

@@ -330,6 +330,13 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self._redraw_anchors()
         self.selection_changed.emit(self.selected_ids)
 
+    def zoom(self, factor: float) -> None:
+        """Show ``factor`` times as many frames, around the playhead (the keys' way to do what the wheel does)."""
+        lo, hi = self.track_box.viewRange()[0]
+        centre = self.playhead_frame if lo <= self.playhead_frame <= hi else (lo + hi) / 2
+        half = min(max((hi - lo) * factor / 2, 5.0), (self._n_frames + 10) / 2)
+        self.track_box.setXRange(centre - half, centre + half, padding=0)
+
     def set_theme(self, theme: str) -> None:
         self._theme = theme
         self.setBackground("#1e1e22" if theme == "dark" else "#f4f4f6")
