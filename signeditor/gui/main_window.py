@@ -645,7 +645,7 @@ class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
     def _restore_settings(self) -> None:
         geometry = self.settings.value("geometry")
         if geometry is not None and self.restoreGeometry(geometry):
-            self.keep_on_screen()
+            self.keep_on_screen_when_shown()
         else:
             self.fit_to_screen()
         state = self.settings.value("window_state")

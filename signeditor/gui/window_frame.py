@@ -24,6 +24,7 @@ SIDE_PANEL_WIDTH = 330
 MAX_PANEL_MIN_WIDTH = 340
 #: Room left for the window manager's title bar and borders when fitting the window to a screen.
 FRAME_ALLOWANCE = QtCore.QSize(16, 48)
+TITLE_BAR_HEIGHT = 32
 
 
 def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
@@ -41,12 +42,10 @@ def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
 
 def first_launch_geometry(available: QtCore.QRect) -> QtCore.QRect:
     """Where the window goes on first launch: the default size, shrunk to the screen's free area, centred."""
-    room = available.size() - FRAME_ALLOWANCE
-    size = DEFAULT_SIZE.boundedTo(room)
-    rect = QtCore.QRect(QtCore.QPoint(0, 0), size)
-    rect.moveCenter(available.center())
-    rect.moveTop(max(available.top() + FRAME_ALLOWANCE.height() - 8, rect.top()))
-    return rect
+    size = DEFAULT_SIZE.boundedTo(available.size() - FRAME_ALLOWANCE)
+    left = available.left() + (available.width() - size.width()) // 2
+    top = available.top() + (available.height() - size.height() + TITLE_BAR_HEIGHT) // 2  # the title bar above
+    return QtCore.QRect(left, top, size.width(), size.height())
 
 
 class WindowFrame:
@@ -132,11 +131,10 @@ class WindowFrame:
         for thread in self.findChildren(WorkerThread):  # and any left winding down (a replaced regenerator)
             thread.shutdown()
 
-    def fit_to_screen(self: QtWidgets.QMainWindow, available: QtCore.QRect | None = None) -> None:
+    def fit_to_screen(self: QtWidgets.QMainWindow) -> None:
         """First-launch size and place: inside the screen's free area, the timeline and panels given room."""
         screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
-        rect = first_launch_geometry(available if available is not None else screen.availableGeometry())
-        self.setGeometry(rect)
+        self.setGeometry(first_launch_geometry(screen.availableGeometry()))
         self._dock_sizes_pending = True  # docks can be sized once the window is laid out (its first show)
 
     def _size_docks(self: QtWidgets.QMainWindow) -> None:
@@ -156,18 +154,15 @@ class WindowFrame:
             self._size_docks()
         if self._screen_check_pending:  # the frame's margins are known once shown
             self._screen_check_pending = False
-            self._keep_on_screen()
+            self._move_inside_screen()
 
-    def keep_on_screen(self) -> None:
-        """A restored geometry from a bigger screen is shrunk and moved back inside this one (when shown)."""
+    def keep_on_screen_when_shown(self) -> None:
+        """A restored geometry from a bigger screen is shrunk and moved back inside this one (once shown)."""
         self._screen_check_pending = True
 
-    def _keep_on_screen(self: QtWidgets.QMainWindow) -> None:
+    def _move_inside_screen(self: QtWidgets.QMainWindow) -> None:
         screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
         available = screen.availableGeometry()
-        frame = self.frameGeometry()
-        if available.contains(frame):
-            return
-        if self.isMaximized() or self.isFullScreen():
+        if available.contains(self.frameGeometry()) or self.isMaximized() or self.isFullScreen():
             return
         self.setGeometry(first_launch_geometry(available))
