@@ -318,8 +318,9 @@ class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
 
     def _show_document(self) -> None:
         """A fresh regenerator for the document's content, and every view showing it."""
-        if self.regenerator is not None:  # not waited for: it may still be loading the model (start-up)
-            self.regenerator.shutdown(wait=False)
+        if self.regenerator is not None:
+            self.regenerator.shutdown()
+            self.regenerator.deleteLater()
         doc = self.document
         self.statusBar().clearMessage()  # "Exported …" and the like belonged to the previous project
         self.regenerator = Regenerator(doc, self._regenerate_fn, parent=self)

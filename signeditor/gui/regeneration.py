@@ -8,7 +8,6 @@ is applied only if it answers the latest request, so stale results are dropped.
 from __future__ import annotations
 
 import os
-import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -114,8 +113,6 @@ class ModelRegenerate:
         self.backend = "not loaded"
         self.load_error = ""
         self._warmed = False
-        # A replaced document's regenerator may still be warming up in its thread while the new one starts.
-        self._lock = threading.Lock()
 
     def warm_up(self) -> None:
         """Load the model and run one small window before the first edit (called in the worker thread).
@@ -123,10 +120,6 @@ class ModelRegenerate:
         The first inference pays for allocations and kernel selection; doing it here, while the user is still
         looking at the opened file, keeps it out of the first edit. The status then shows the backend.
         """
-        with self._lock:
-            self._warm_up_once()
-
-    def _warm_up_once(self) -> None:
         self._load()
         if self._generator is not None and not self._warmed:
             from signeditor.core.anchors import Anchor
@@ -154,8 +147,7 @@ class ModelRegenerate:
 
     def __call__(self, motion: Motion, anchors: AnchorSet, frame_range: tuple[int, int] | None,
                  text: str = "", signed_language: str = "") -> Motion:
-        with self._lock:
-            self._load()
+        self._load()
         if self._generator is None:
             return interpolation_regenerate(motion, anchors, frame_range)
         return self._generator.regenerate_between_anchors(
@@ -374,12 +366,11 @@ class Regenerator(QtCore.QObject):
             self.applied_generation = generation
             self.status.emit(f"regeneration failed: {message}")
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self) -> None:
         """Stop the worker thread (the window calls this on close; a running regeneration stops at its next step).
 
         Later answers are dropped and the document no longer reaches this regenerator, since the same document
-        may live on with another one (a replaced draft). ``wait=False`` (a document replaced) returns at once;
-        the regenerator deletes itself when its thread has ended (a model still loading is not waited for).
+        may live on with another one (a replaced draft).
         """
         self._timer.stop()
         self.generation += 1
@@ -388,11 +379,4 @@ class Regenerator(QtCore.QObject):
             self.document.regeneration_needed.disconnect(self.request)
             self.document.anchors_changed.disconnect(self._reconcile)
             self.document.content_replaced.disconnect(self._remember)
-        if wait:
-            self._thread.shutdown(5000)
-            return
-        if not self._thread.thread.isRunning():
-            self.deleteLater()
-            return
-        self._thread.thread.finished.connect(self.deleteLater)
-        self._thread.shutdown(0)
+        self._thread.shutdown(5000)

@@ -128,7 +128,7 @@ class WindowFrame:
             thread.request_stop()
         for shutdown in self._shutdowns:
             shutdown()
-        for thread in self.findChildren(WorkerThread):  # and any left winding down (a replaced regenerator)
+        for thread in self.findChildren(WorkerThread):  # any a helper did not register still ends here
             thread.shutdown()
 
     def fit_to_screen(self: QtWidgets.QMainWindow) -> None:
