@@ -33,8 +33,9 @@ def _start_and_quit(project: str, home: Path) -> tuple[float, float]:
     at once) until the process has ended. ``home`` holds its settings, so later starts see what earlier ones left."""
     from signeditor.gui.app import READY_MARK
 
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
-           "XDG_DATA_HOME": str(home / "data"), "XDG_CACHE_HOME": str(home / "cache")}
+    # Settings and app data (recovery file, the user's lexicon) private to the benchmark; system caches (fonts,
+    # shaders) stay as the machine has them.
+    env = {**os.environ, "XDG_CONFIG_HOME": str(home / "config"), "XDG_DATA_HOME": str(home / "data")}
     started = time.time()
     done = subprocess.run([sys.executable, "-m", "signeditor", "gui", project, "--no-recovery", "--exit-when-ready"],
                           check=True, capture_output=True, text=True, timeout=300, env=env)
