@@ -97,6 +97,7 @@ def launch(file: str | None, *, offer_recovery: bool = True, argv: list[str] | N
         QtCore.QTimer.singleShot(0, draw_and_quit)
     code = app.exec()
     if owns_process:
+        window.settings.sync()  # also when the application quit without the window closing
         end_process(code)
     return code
 
