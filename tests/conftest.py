@@ -301,23 +301,27 @@ def fixture_lexicon(tmp_path: Path) -> Path:
 @pytest.fixture
 def make_window(qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
     """Factory: a shown main window without the GL viewport, its settings (``tmp_path / "settings.ini"``, which a
-    test may fill first) and recovery file private to the test, a fake instant regenerator (tests/gui_helpers.py,
-    as ``win.fake``) and no "save changes?" question unless asked for."""
+    test may fill first, shared by every window of the test) and recovery file private to the test, a fake instant
+    regenerator (tests/gui_helpers.py; or the one given, None for the window's own KF2P; as ``win.fake``) and no
+    "save changes?" question unless asked for."""
     from gui_helpers import HoldRegenerate
     from PySide6 import QtCore
 
     from signeditor.gui.main_window import MainWindow
 
     monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
+    hold = object()
 
-    def make(project: object = None, confirm_close: bool = False) -> MainWindow:
+    def make(project: object = None, confirm_close: bool = False, regenerate: object = hold,
+             show: bool = True) -> MainWindow:
         settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-        regenerate = HoldRegenerate()
+        regenerate = HoldRegenerate() if regenerate is hold else regenerate
         win = MainWindow(project, regenerate=regenerate, settings=settings, with_viewport=False,
                          confirm_close=confirm_close)
         win.fake = regenerate
         qtbot.addWidget(win)
-        win.show()
+        if show:
+            win.show()
         return win
 
     return make

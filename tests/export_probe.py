@@ -27,6 +27,9 @@ def main(out_dir: str, project_path: str) -> None:
     settings.setValue("avatar/choice", "mannequin")
     win = MainWindow(regenerate=HoldRegenerate(), settings=settings, confirm_close=False)
     win.show()
+    # The camera checks count pixels of the viewport: give it the same size on any test screen (the window alone
+    # would fit itself to pytest-xvfb's small 800x600 screen).
+    win.resize(1280, 820)
     assert win.open_file(project_path)
     app.processEvents()
     report: dict[str, object] = {"errors": [], "suggested": []}

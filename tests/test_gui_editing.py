@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import HoldRegenerate, drag, send_mouse, small_project, view_point
+from gui_helpers import drag, send_mouse, small_project, view_point
 from PySide6 import QtCore
-
-from signeditor.gui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr("signeditor.gui.main_window.recovery_path", lambda: tmp_path / "recovery.signproj")
+def window(qtbot, make_window):
     project, special = small_project()
-    regenerate = HoldRegenerate()
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(project, regenerate=regenerate, settings=settings, with_viewport=False, confirm_close=False)
+    win = make_window(project, show=False)
     win.resize(1000, 700)
-    qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
     win.timeline.set_clip(win.document.n_frames, win.document.motion.fps)  # fit the x range to the shown size
     qtbot.wait(30)
     win.special = special
-    win.fake = regenerate
     yield win
     win.close()
 
@@ -128,15 +121,13 @@ def test_mirror_and_joint_rotation_edits_are_undoable(qtbot, window):
     np.testing.assert_allclose(win.document.anchors.by_id(special.id).pose, edited)
 
 
-def test_autosave_writes_recovery_and_clean_close_removes_it(qtbot, window, tmp_path):
+def test_autosave_writes_recovery_and_clean_close_removes_it(qtbot, window, make_window):
     win = window
     assert win.autosave() is None, "nothing to save before an edit"
     win.insert_anchor_at(5)
     path = win.autosave()
     assert path is not None and path.exists()
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    other = MainWindow(regenerate=HoldRegenerate(), settings=settings, with_viewport=False, confirm_close=False)
-    qtbot.addWidget(other)
+    other = make_window(show=False)
     assert other.offer_recovery(ask=False)
     assert 5 in other.document.anchors.frames and other.document.is_modified()
     other.close()
@@ -207,7 +198,7 @@ def test_playback_advances_loops_and_respects_speed(qtbot, window):
     assert expected - 6 <= win.document.frame <= expected + 1, "never ahead of the clock, at most a few behind"
 
 
-def test_settings_persist_theme_recent_files_and_geometry(qtbot, window, tmp_path):
+def test_settings_persist_theme_recent_files_and_geometry(qtbot, window, tmp_path, make_window):
 
     win = window
     path = tmp_path / "clip.signproj"
@@ -218,8 +209,7 @@ def test_settings_persist_theme_recent_files_and_geometry(qtbot, window, tmp_pat
     win.close()
     settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
     assert settings.value("theme") == "light"
-    again = MainWindow(regenerate=HoldRegenerate(), settings=settings, with_viewport=False, confirm_close=False)
-    qtbot.addWidget(again)
+    again = make_window(show=False)
     assert again.recent_files()[0] == str(path.resolve())
     assert not again.actions["dark"].isChecked()
     assert again.size().width() == 700

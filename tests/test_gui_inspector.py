@@ -1,5 +1,6 @@
 """The inspector in a translator's terms (issue #19): joints by hand and finger with plain names, curl / spread /
-twist controls within joint limits with number fields, cleared disabled controls, a roomy handshape grid."""
+twist controls within joint limits with number fields, controls that follow the shown frame, a roomy handshape
+grid."""
 
 from __future__ import annotations
 
@@ -90,15 +91,23 @@ def test_curl_control_within_limits_closes_the_finger_towards_the_palm(qtbot, wi
     assert curl_slider.value() <= 90, "typed values stay within the joint's limits"
 
 
-def test_controls_without_an_anchor_are_disabled_cleared_and_look_it(window: MainWindow) -> None:
+def test_without_a_selection_the_controls_show_the_frame_on_screen(window: MainWindow) -> None:
+    """Issue #23: with no anchor selected the inspector follows the shown frame (not a stale anchor, not blank)."""
     win = window
     win.timeline.select([win.special.id])
     win.inspector.select_joint("R_Elbow")
-    assert win.inspector.sliders[0].value() != 0  # the special pose bends the elbow
     win.timeline.select([])
-    for slider, box in zip(win.inspector.sliders, win.inspector.spin_boxes, strict=True):
-        assert not slider.isEnabled() and not box.isEnabled()
-        assert slider.value() == 0 and box.text() == "", "no stale values"
+    win.seek(5)  # before the special anchor: the hold regenerator shows rest there
+    rest_value = win.inspector.sliders[0].value()
+    win.seek(40)  # after it: the special pose is held
+    j = ROTATING_JOINTS.index("R_Elbow")
+    expected = angles_of(joint_controls()["R_Elbow"],
+                         rotations.rot6d_to_matrix(win.document.motion.features[40][6 * j:6 * j + 6]))
+    for slider, box, value in zip(win.inspector.sliders, win.inspector.spin_boxes, expected, strict=True):
+        assert slider.isEnabled() and box.isEnabled()
+        assert slider.value() == round(float(value))
+    assert win.inspector.sliders[0].value() != rest_value
+    assert "no anchor" in win.inspector.title.text()
     palette = win.inspector.sliders[0].palette()
     group, role = QtGui.QPalette.ColorGroup, QtGui.QPalette.ColorRole
     assert palette.color(group.Disabled, role.Highlight) != palette.color(group.Active, role.Highlight)

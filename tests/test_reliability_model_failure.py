@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6 import QtCore
 
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.interpolation import interpolate_between_anchors
@@ -15,7 +14,6 @@ from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.gui import commands, main_window
 from signeditor.gui.edit_stress import random_pose
-from signeditor.gui.main_window import MainWindow
 from signeditor.gui.regeneration import WEIGHTS_ENV
 
 
@@ -37,7 +35,8 @@ def _wrong_version(path: Path) -> str:
 
 
 @pytest.mark.parametrize("make_weights", [_missing, _corrupt, _wrong_version], ids=["missing", "corrupt", "version"])
-def test_editor_opens_explains_and_falls_back_to_cubic(qtbot, tmp_path: Path, monkeypatch, make_weights):
+def test_editor_opens_explains_and_falls_back_to_cubic(qtbot, tmp_path: Path, monkeypatch, make_weights,
+                                                        make_window):
     weights = tmp_path / "kf2p.pt"
     expected = make_weights(weights)
     monkeypatch.setenv(WEIGHTS_ENV, str(weights))
@@ -46,10 +45,7 @@ def test_editor_opens_explains_and_falls_back_to_cubic(qtbot, tmp_path: Path, mo
     motion = Motion.rest(60)
     project = Project(motion, AnchorSet([Anchor(5, random_pose(rng)), Anchor(30, random_pose(rng)),
                                          Anchor(55, random_pose(rng))]))
-    settings = QtCore.QSettings(str(tmp_path / "s.ini"), QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(project, settings=settings, with_viewport=False, confirm_close=False)
-    qtbot.addWidget(window)
-    window.show()
+    window = make_window(project, regenerate=None)  # the window's own KF2P regenerator
     try:
         qtbot.waitUntil(lambda: window.regenerator.model_error != "", timeout=20_000)
         label = window.status_regen.text()

@@ -7,10 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from needs import missing
-from PySide6 import QtCore
 
 from signeditor.gui.edit_stress import HoldPoses, hold_features, run_edit_stress, stress_project
-from signeditor.gui.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)
@@ -22,11 +20,8 @@ def private_recovery_file(monkeypatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path):
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-    win = MainWindow(stress_project(), regenerate=HoldPoses(delay_s=0.004), settings=settings, with_viewport=False,
-                     confirm_close=False)
-    qtbot.addWidget(win)
+def window(make_window):
+    win = make_window(stress_project(), regenerate=HoldPoses(delay_s=0.004), show=False)
     yield win
     win.regenerator.shutdown()
 
@@ -61,21 +56,18 @@ def test_undo_of_an_edit_made_mid_regeneration_ends_fresh(qtbot, window):
 
 
 @pytest.mark.slow
-def test_random_edits_with_the_real_kf2p_model(qtbot, tmp_path: Path):
+def test_random_edits_with_the_real_kf2p_model(qtbot, make_window):
     """The learned model (fast enough on CPU): no stale result, no exception, every anchor pose on its frame."""
     import torch
 
     from signeditor.gui.regeneration import ModelRegenerate
 
     torch.set_num_threads(1)
-    settings = QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
     regenerate = ModelRegenerate(device="cpu")
     regenerate.warm_up()
     if regenerate.backend == "interpolation":
         missing(f"KF2P weights unavailable: {regenerate.load_error}")
-    win = MainWindow(stress_project(), regenerate=regenerate, settings=settings, with_viewport=False,
-                     confirm_close=False)
-    qtbot.addWidget(win)
+    win = make_window(stress_project(), regenerate=regenerate, show=False)
     try:
         report = run_edit_stress(win, 1000, seed=5, settle_timeout_s=120)
     finally:

@@ -98,23 +98,18 @@ def test_a_save_failing_at_fsync_or_rename_keeps_the_old_file(saved, monkeypatch
     _assert_old_file_intact(path, old)
 
 
-def test_a_failed_autosave_keeps_the_previous_recovery_file(qtbot, tmp_path, monkeypatch):
+def test_a_failed_autosave_keeps_the_previous_recovery_file(qtbot, tmp_path, monkeypatch, make_window):
     """The window's autosave goes through the same atomic path: a crash while autosaving loses nothing older."""
-    from PySide6 import QtCore
 
     from signeditor.gui import commands, main_window
-    from signeditor.gui.main_window import MainWindow
 
     recovery = tmp_path / "recovery.signproj"
     monkeypatch.setattr(main_window, "recovery_path", lambda: recovery)
-    settings = QtCore.QSettings(str(tmp_path / "s.ini"), QtCore.QSettings.Format.IniFormat)
-    window = MainWindow(seed_project(), settings=settings, with_viewport=False, confirm_close=False,
-                        regenerate=lambda m, a, r, t="", s="": m)
-    qtbot.addWidget(window)
-    window._push(commands.insert_anchor(window.document, 3, label="first"))
+    window = make_window(seed_project(), regenerate=lambda m, a, r, t="", s="": m, show=False)
+    window.push(commands.insert_anchor(window.document, 3, label="first"))
     assert window.autosave() == recovery
     before = recovery.read_bytes()
-    window._push(commands.insert_anchor(window.document, 5, label="second"))
+    window.push(commands.insert_anchor(window.document, 5, label="second"))
     real_fdopen = os.fdopen
     monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: FailingHandle(real_fdopen(fd, mode), 100))
     assert window.autosave() is None, "the failure is reported in the status bar, not raised into Qt"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+#: What ``--exit-when-ready`` prints, with the wall-clock time, when the first frame is drawn and closing begins.
+READY_MARK = "signeditor-ready-at"
 #: Set to restore autosaved edits without asking (the crash-recovery test drives a real app this way).
 AUTO_RECOVER_ENV = "SIGNEDITOR_AUTO_RECOVER"
 
@@ -51,6 +54,7 @@ def launch(file: str | None, *, offer_recovery: bool = True, argv: list[str] | N
 
     ``script`` is a test hook: a Python file whose ``drive(window)`` runs once the window is open.
     """
+    owns_process = QtWidgets.QApplication.instance() is None  # the editor is this process's program
     app = application(argv)
     from signeditor.gui.main_window import MainWindow
 
@@ -85,8 +89,32 @@ def launch(file: str | None, *, offer_recovery: bool = True, argv: list[str] | N
             except Exception as exc:  # a GL failure must end the run with a message, not hang it
                 print(f"SignEditor: drawing the first frame failed ({type(exc).__name__}: {exc})", file=sys.stderr)
                 code = 1
+            # Wall-clock times for the start-up benchmark: the first frame is drawn, closing begins.
+            print(f"{READY_MARK} {time.time():.6f}", flush=True)
             window.close()
             app.exit(code)
 
         QtCore.QTimer.singleShot(0, draw_and_quit)
-    return app.exec()
+    code = app.exec()
+    if owns_process:
+        window.settings.sync()  # also when the application quit without the window closing
+        end_process(code)
+    return code
+
+
+def end_process(code: int) -> None:
+    """End the process at once after the window has closed.
+
+    By then everything is saved: the project (only when the user saved), settings synced, the recovery file
+    removed, every worker thread joined. What is left is the interpreter tearing down thousands of modules
+    (torch, vispy, Qt), which took seconds after the window was gone (issue #23: quit took 3 s). Exit handlers
+    still run (temporary files, logging); only that teardown is skipped.
+    """
+    import atexit
+    import logging
+
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -230,9 +230,6 @@ class DraftPanel(QtWidgets.QWidget):
         self.worker.progress.connect(self._on_progress, queued)
         self.worker.result.connect(self._on_result, queued)
         self.worker.failed.connect(self._on_failed, queued)
-        app = QtCore.QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
 
         self.spoken.currentIndexChanged.connect(lambda _i: self._fill_signed(self.spoken.currentData()))
         self.generate_button.clicked.connect(self.generate)

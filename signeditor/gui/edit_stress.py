@@ -172,18 +172,18 @@ def _one_edit(window: MainWindow, rng: random.Random, np_rng: np.random.Generato
         if rng.random() < 0.15:
             doc.cancel_preview()
             return "drag cancelled"
-        window._push(commands.move_anchors(doc, (anchor.id,), deltas[-1]))
+        window.push(commands.move_anchors(doc, (anchor.id,), deltas[-1]))
         return "drag"
     if roll < 0.45:
-        window._push(commands.insert_anchor(doc, rng.randrange(n)))
+        window.push(commands.insert_anchor(doc, rng.randrange(n)))
         return "insert"
     if roll < 0.55 and len(anchors) > 1:
-        window._push(commands.delete_anchors(doc, (rng.choice(anchors).id,)))
+        window.push(commands.delete_anchors(doc, (rng.choice(anchors).id,)))
         return "delete"
     if roll < 0.65 and anchors:
         joint = rng.choice(ROTATING_JOINTS)
         matrix = rotations.axis_angle_to_matrix(np_rng.normal(scale=0.5, size=3))
-        window._push(commands.EditJointRotationCommand(doc, rng.choice(anchors).id, joint, matrix))
+        window.push(commands.EditJointRotationCommand(doc, rng.choice(anchors).id, joint, matrix))
         return "rotate joint"
     if roll < 0.85:
         doc.undo_stack.undo()

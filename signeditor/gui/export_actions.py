@@ -17,8 +17,8 @@ from signeditor.io.formats import EXPORT_FORMATS
 from signeditor.render.video import VIDEO_FORMATS, VideoOptions
 
 if TYPE_CHECKING:
-    from signeditor.gui.main_window import MainWindow
     from signeditor.gui.video_export import VideoExportJob
+    from signeditor.gui.window_api import EditorWindow
 
 LAST_EXPORT_FOLDER_KEY = "export/last_folder"
 
@@ -34,7 +34,7 @@ def export_stem(path: Path | None, text: str) -> str:
 class Exporter(QtCore.QObject):
     """Export actions of one main window (its document, settings and status bar)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: EditorWindow) -> None:
         super().__init__(window)
         self.window = window
         self.job: VideoExportJob | None = None
@@ -78,7 +78,7 @@ class Exporter(QtCore.QObject):
             QtWidgets.QMessageBox.critical(self.window, "Export failed", str(exc))
             return False
         if not written:
-            self.window.statusBar().showMessage("export cancelled", 5000)
+            self.window.say("export cancelled", 5000)
             return False
         self._done(str(path))
         return True
@@ -88,7 +88,7 @@ class Exporter(QtCore.QObject):
         from signeditor.gui.video_export import VideoExportJob
 
         if self.job is not None and self.job.running:
-            self.window.statusBar().showMessage("a video export is already running", 5000)
+            self.window.say("a video export is already running", 5000)
             return None
         window = self.window
         viewport = window.viewport
@@ -105,7 +105,7 @@ class Exporter(QtCore.QObject):
         job.progress.connect(lambda done, _total: progress.setValue(done))
         job.finished.connect(self._done)
         job.failed.connect(lambda message: QtWidgets.QMessageBox.critical(window, "Export failed", message))
-        job.cancelled.connect(lambda: window.statusBar().showMessage("video export cancelled", 5000))
+        job.cancelled.connect(lambda: window.say("video export cancelled", 5000))
         for signal in (job.finished, job.failed, job.cancelled):
             signal.connect(progress.close)
         self.job, self.progress_dialog = job, progress
@@ -115,7 +115,7 @@ class Exporter(QtCore.QObject):
 
     def _done(self, path: str) -> None:
         self.window.settings.setValue(LAST_EXPORT_FOLDER_KEY, str(Path(path).parent))
-        self.window.statusBar().showMessage(f"Exported {path}", 5000)
+        self.window.say(f"Exported {path}", 5000)
 
     def shutdown(self) -> None:
         """Closing the window cancels a running export (no partial file)."""

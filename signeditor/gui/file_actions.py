@@ -31,13 +31,13 @@ class FileActions:
             QtWidgets.QMessageBox.critical(self, "Cannot open file", str(exc))
             return False
         if project is None:
-            self.statusBar().showMessage(f"opening {Path(path).name} cancelled", 5000)
+            self.say(f"Opening {Path(path).name} was cancelled.", 5000)
             return False
         is_project = Path(path).suffix.lower() == ".signproj"
         self.set_project(project, path if is_project else None)
-        self._add_recent(path)
+        self.add_recent(path)
         if project.import_report:
-            self.statusBar().showMessage(project.import_report, 30_000)
+            self.say(project.import_report, 30_000)
         return True
 
     def export_to(self: MainWindow, path: str | Path, format_name: str) -> bool:
@@ -48,7 +48,7 @@ class FileActions:
         self.exporter.export_dialog(format_name)
 
     def open_dialog(self: MainWindow) -> None:
-        if not self._maybe_save():
+        if not self.maybe_save():
             return
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
             self, "Open", "",
@@ -68,9 +68,9 @@ class FileActions:
             return False
         self.document.set_path(path)
         self.document.undo_stack.setClean()
-        self._add_recent(path)
-        self._update_title()
-        self.statusBar().showMessage(f"saved {path}", 3000)
+        self.add_recent(path)
+        self.update_title()
+        self.say(f"Saved {path}", 4000)
         return True
 
     def save(self: MainWindow) -> bool:
@@ -92,7 +92,7 @@ class FileActions:
             value = [value]
         return [str(v) for v in (value or [])]
 
-    def _add_recent(self: MainWindow, path: str | Path) -> None:
+    def add_recent(self: MainWindow, path: str | Path) -> None:
         path = str(Path(path).resolve())
         recent = [path] + [p for p in self.recent_files() if p != path]
         self.settings.setValue("recent_files", recent[:MAX_RECENT])
@@ -102,7 +102,7 @@ class FileActions:
         self.recent_menu.clear()
         for path in self.recent_files():
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self._maybe_save() and self.open_file(p))
+            action.triggered.connect(lambda _=False, p=path: self.maybe_save() and self.open_file(p))
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     # --- autosave and recovery -----------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ class FileActions:
             path.parent.mkdir(parents=True, exist_ok=True)
             save_project(self.document.project, path)
         except OSError as exc:  # a full disk must not crash the editor; the previous recovery file is intact
-            self.statusBar().showMessage(f"autosave failed: {exc}", 10_000)
+            self.say(f"autosave failed ({exc}): your work is still open; save it with Ctrl+S", 10_000)
             return None
         self.settings.setValue("recovery/original_path", str(self.document.path or ""))
         return path
@@ -142,10 +142,10 @@ class FileActions:
         original = str(self.settings.value("recovery/original_path", "") or "")
         self.set_project(project, original or None)
         self.document.undo_stack.resetClean()  # recovered edits are unsaved
-        self._update_title()
+        self.update_title()
         return True
 
-    def _maybe_save(self: MainWindow) -> bool:
+    def maybe_save(self: MainWindow) -> bool:
         if not self.confirm_close or not self.document.is_modified():
             return True
         answer = QtWidgets.QMessageBox.question(

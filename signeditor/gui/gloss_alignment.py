@@ -118,11 +118,8 @@ class GlossAlignment(QtCore.QObject):
         self.dialog: GlossDialog | None = None
         self._thread: WorkerThread | None = None
         self._pending: tuple[int, list[str]] | None = None
-        self.action = window._action("Align &glosses…", self.ask, "Ctrl+Shift+G")
-        edit_menus = [a.menu() for a in window.menuBar().actions() if a.menu() and a.text() == "&Edit"]
-        if edit_menus:
-            edit_menus[0].addSeparator()
-            edit_menus[0].addAction(self.action)
+        window.menu("edit").addSeparator()
+        self.action = window.add_action("edit", "Align &glosses…", self.ask, "Ctrl+Shift+G")
 
     def ask(self) -> None:
         """Open the gloss dialog (window-modal, not blocking); prefilled with the signs' glosses when all have one."""
@@ -173,7 +170,7 @@ class GlossAlignment(QtCore.QObject):
             self._say("Align glosses: the motion changed meanwhile; run it again")
             return
         anchors = anchors_following_signs(document.anchors, document.project.motion, segments)
-        self.window._push(SetAnchorsCommand(document, anchors, f"Align {len(glosses)} glosses", segments=segments))
+        self.window.push(SetAnchorsCommand(document, anchors, f"Align {len(glosses)} glosses", segments=segments))
         self._say(f"aligned {len(glosses)} glosses")
 
     @QtCore.Slot(int, str)
@@ -183,7 +180,7 @@ class GlossAlignment(QtCore.QObject):
             self._say(f"Align glosses: {message}; nothing changed")
 
     def _say(self, message: str) -> None:
-        self.window.statusBar().showMessage(message, 6000)
+        self.window.say(message, 6000)
 
     def shutdown(self) -> None:
         self.generation += 1

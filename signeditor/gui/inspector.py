@@ -12,7 +12,7 @@ alphabet of the chosen signed language) sets a whole hand at once.
 from __future__ import annotations
 
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core import rotations
 from signeditor.core.handshapes import HandshapeLibrary, language_name, load_handshape_library
@@ -83,6 +83,7 @@ class Inspector(QtWidgets.QWidget):
             slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
             spin = QtWidgets.QSpinBox()
             spin.setKeyboardTracking(False)  # typing "45" edits once, at Enter, not at "4" and then "45"
+            spin.installEventFilter(self)  # Ctrl+Z there is the document's undo (see eventFilter)
             slider.valueChanged.connect(spin.setValue)
             spin.valueChanged.connect(slider.setValue)
             slider.valueChanged.connect(self._on_control)
@@ -99,6 +100,19 @@ class Inspector(QtWidgets.QWidget):
         self.joints.currentItemChanged.connect(self._on_joint_item)
         self.select_joint(self._joint)
         self.set_pose(None)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        """Undo/Redo pressed in a number field undo the document's last edit, not the field's typing.
+
+        A line edit claims those keys first (a shortcut override); refusing the override here lets the window's
+        Undo and Redo shortcuts have them, as everywhere else in the editor.
+        """
+        keys = QtGui.QKeySequence.StandardKey
+        if (event.type() == QtCore.QEvent.Type.ShortcutOverride and isinstance(event, QtGui.QKeyEvent)
+                and (event.matches(keys.Undo) or event.matches(keys.Redo))):
+            event.ignore()
+            return True
+        return super().eventFilter(watched, event)
 
     @property
     def joint(self) -> str:

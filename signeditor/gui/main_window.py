@@ -7,7 +7,9 @@ commands.py and regeneration in regeneration.py.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,7 @@ from signeditor.core.handshapes import Handshape
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.core.recording import recorded_streams
+from signeditor.core.sign_names import has_gloss, sign_labels
 from signeditor.drafts.pipeline import DRAFT_SOURCE
 from signeditor.errors import FileFormatError
 from signeditor.gui import commands
@@ -30,6 +33,8 @@ from signeditor.gui.inspector import Inspector
 from signeditor.gui.regeneration import ModelRegenerate, RegenerateFn, Regenerator
 from signeditor.gui.theme import apply_theme
 from signeditor.gui.timeline import TimelineWidget, wrist_speeds
+from signeditor.gui.window_api import ActionSlot
+from signeditor.gui.window_frame import WindowFrame
 from signeditor.gui.worker_thread import install_gui_thread_collector
 from signeditor.io.formats import EXPORT_FORMATS
 from signeditor.render.video import ReferenceFrames
@@ -51,7 +56,9 @@ def recovery_path() -> Path:
     return Path(base or Path.home() / ".signeditor") / RECOVERY_NAME
 
 
-class MainWindow(FileActions, QtWidgets.QMainWindow):
+class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
+    """Implements :class:`~signeditor.gui.window_api.EditorWindow`, the API its helpers use."""
+
     #: A new Document is shown (open, import, draft, recovery): docks that follow the document re-bind.
     document_replaced = QtCore.Signal(object)
 
@@ -59,6 +66,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
                  regenerate: RegenerateFn | None = None, settings: QtCore.QSettings | None = None,
                  with_viewport: bool = True, confirm_close: bool = True) -> None:
         super().__init__()
+        self._init_frame()
         install_gui_thread_collector()
         self.setObjectName("SignEditorMainWindow")
         self.settings = settings or QtCore.QSettings("SignEditor", "SignEditor")
@@ -74,6 +82,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.reference_frames: ReferenceFrames | None = None
         self.exporter = Exporter(self)
         self.file_jobs = FileJobs(self)  # opening (IK, FAST) and exports run on its worker, never on this thread
+        for shutdown in (self.exporter.shutdown, self.file_jobs.shutdown, self._shut_down_regenerator):
+            self.register_shutdown(shutdown)
 
         self.viewport = None
         #: Loads the remembered avatar off the GUI thread at start-up (gui/avatar_loading.py); None until needed.
@@ -94,11 +104,10 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             self.viewport.joint_pick_callbacks.append(self.inspector.select_joint)
             self.inspector.joint_focus_changed.connect(self.viewport.set_highlighted_joint)
         self.history = QtWidgets.QUndoView()
-        self.docks = {
-            "timeline": self._dock("Timeline", self.timeline, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea),
-            "inspector": self._dock("Inspector", self.inspector, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
-            "history": self._dock("History", self.history, QtCore.Qt.DockWidgetArea.RightDockWidgetArea),
-        }
+        self.add_dock("timeline", "Timeline", self.timeline, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea,
+                      scroll=False)
+        self.add_dock("inspector", "Inspector", self.inspector)
+        self.add_dock("history", "History", self.history, scroll=False)  # a list view: it scrolls by itself
         self.status_regen = QtWidgets.QLabel("")
         self.status_frame = QtWidgets.QLabel("")
         self.statusBar().addPermanentWidget(self.status_regen)
@@ -128,57 +137,48 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         from signeditor.gui.gloss_alignment import GlossAlignment
 
         self.gloss_alignment = GlossAlignment(self)  # Edit > Align glosses… (issue #24)
+        self.register_shutdown(self.gloss_alignment.shutdown)
         self._add_nonmanual_panel()
         self._restore_settings()
 
     # --- setup -------------------------------------------------------------------------------------------------
-    def _dock(self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
-        dock = QtWidgets.QDockWidget(title, self)
-        dock.setObjectName(f"dock_{title.lower()}")
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
-
-    def _action(self, text: str, slot: object, shortcut: QtGui.QKeySequence | str | None = None,
-                checkable: bool = False) -> QtGui.QAction:
-        action = QtGui.QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QtGui.QKeySequence(shortcut))
-        action.setCheckable(checkable)
-        (action.toggled if checkable else action.triggered).connect(slot)
-        self.addAction(action)
-        return action
-
     def _create_actions(self) -> None:
         keys = QtGui.QKeySequence.StandardKey
+        act = functools.partial(self.add_action, None)  # listed in menus below
         self.actions: dict[str, QtGui.QAction] = {
-            "open": self._action("&Open…", self.open_dialog, keys.Open),
-            "save": self._action("&Save", self.save, keys.Save),
-            "save_as": self._action("Save &As…", self.save_as_dialog, keys.SaveAs),
-            "quit": self._action("&Quit", self.close, keys.Quit),
-            "insert": self._action("&Insert anchor at playhead", self.insert_anchor_at_playhead, "I"),
-            "delete": self._action("&Delete anchors", self.delete_selected, keys.Delete),
-            "copy": self._action("&Copy pose", self.copy_pose, keys.Copy),
-            "paste": self._action("&Paste pose", self.paste_pose, keys.Paste),
-            "mirror_lr": self._action("Mirror left hand → right", lambda: self.mirror("left_hand"), "Ctrl+M"),
-            "mirror_rl": self._action("Mirror right hand → left", lambda: self.mirror("right_hand"), "Ctrl+Shift+M"),
-            "regenerate_span": self._action("Re&generate span", lambda: self.mark_recording_span(False)),
-            "restore_span": self._action("Restore &recording in span", lambda: self.mark_recording_span(True)),
-            "compare_recording": self._action("Compare with recording", self._compare_with_recording,
-                                              checkable=True),
-            "skeleton": self._action("Show &skeleton", self._set_skeleton, "K", checkable=True),
-            "onion": self._action("&Onion skin", self._set_onion, "O", checkable=True),
-            "dark": self._action("&Dark theme", self._set_dark, checkable=True),
-            "play": self._action("&Play/Pause", self.toggle_playback, "Space"),
-            "loop": self._action("&Loop", lambda _on: None, "L", checkable=True),
-            "next": self._action("Next frame", lambda: self.step(1), "Right"),
-            "prev": self._action("Previous frame", lambda: self.step(-1), "Left"),
-            "start": self._action("Go to start", lambda: self.seek(0), "Home"),
-            "end": self._action("Go to end", lambda: self.seek(10**9), "End"),
+            "open": act("&Open…", self.open_dialog, keys.Open),
+            "save": act("&Save", self.save, keys.Save),
+            "save_as": act("Save &As…", self.save_as_dialog, keys.SaveAs),
+            "quit": act("&Quit", self.close, keys.Quit),
+            "insert": act("&Insert anchor at playhead", self.insert_anchor_at_playhead, "I"),
+            "delete": act("&Delete anchors", self.delete_selected, keys.Delete),
+            # Keys for what dragging markers does (issue #23: every drag has a keyboard and menu way).
+            "nudge_earlier": act("Move anchors one frame earlier", lambda: self.nudge_selected(-1), ","),
+            "nudge_later": act("Move anchors one frame later", lambda: self.nudge_selected(1), "."),
+            "select_all": act("Select all anchors", lambda: self.timeline.select([a.id for a in self.document.anchors]),
+                              keys.SelectAll),
+            "zoom_in": act("Zoom timeline in", lambda: self.timeline.zoom(0.5), keys.ZoomIn),
+            "zoom_out": act("Zoom timeline out", lambda: self.timeline.zoom(2.0), keys.ZoomOut),
+            "copy": act("&Copy pose", self.copy_pose, keys.Copy),
+            "paste": act("&Paste pose", self.paste_pose, keys.Paste),
+            "mirror_lr": act("Mirror left hand → right", lambda: self.mirror("left_hand"), "Ctrl+M"),
+            "mirror_rl": act("Mirror right hand → left", lambda: self.mirror("right_hand"), "Ctrl+Shift+M"),
+            "regenerate_span": act("Re&generate span", lambda: self.mark_recording_span(False)),
+            "restore_span": act("Restore &recording in span", lambda: self.mark_recording_span(True)),
+            "compare_recording": act("Compare with recording", self._compare_with_recording, checkable=True),
+            "skeleton": act("Show &skeleton", self._set_skeleton, "K", checkable=True),
+            "onion": act("&Onion skin", self._set_onion, "O", checkable=True),
+            "dark": act("&Dark theme", self._set_dark, checkable=True),
+            "play": act("&Play/Pause", self.toggle_playback, "Space"),
+            "loop": act("&Loop", lambda _on: None, "L", checkable=True),
+            "next": act("Next frame", lambda: self.step(1), "Right"),
+            "prev": act("Previous frame", lambda: self.step(-1), "Left"),
+            "start": act("Go to start", lambda: self.seek(0), "Home"),
+            "end": act("Go to end", lambda: self.seek(10**9), "End"),
         }
         self.actions["loop"].setChecked(True)
         self.camera_actions = {
-            name: self._action(f"{label} view", lambda _=False, n=name: self.set_camera(n), key)
+            name: act(f"{label} view", lambda _=False, n=name: self.set_camera(n), key)
             for name, label, key in (("front", "&Front", "1"), ("side", "&Side", "2"),
                                      ("signer", "S&igner's", "3"), ("three_quarter", "&Three-quarter", "4"))
         }
@@ -192,18 +192,18 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             self.speed_actions[speed] = action
 
     def _create_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = self.add_menu("file", "&File")
         file_menu.addActions([self.actions["open"]])
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addActions([self.actions["save"], self.actions["save_as"]])
+        self.add_menu_section("file_import", "file")  # Import video…, Attach reference video… (video_review)
         export_menu = file_menu.addMenu("&Export")
         for fmt in EXPORT_FORMATS.values():
             action = export_menu.addAction(f"{fmt.description} ({fmt.suffix})…")
             action.triggered.connect(lambda _=False, name=fmt.name: self.export_dialog(name))
         file_menu.addSeparator()
         file_menu.addAction(self.actions["quit"])
-        edit = bar.addMenu("&Edit")
+        edit = self.add_menu("edit", "&Edit")
         self.undo_action = QtGui.QAction("&Undo", self)
         self.undo_action.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
         self.undo_action.triggered.connect(lambda: self.document.undo_stack.undo())
@@ -212,18 +212,19 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.redo_action.triggered.connect(lambda: self.document.undo_stack.redo())
         edit.addActions([self.undo_action, self.redo_action])
         edit.addSeparator()
-        edit.addActions([self.actions[k] for k in ("insert", "delete", "copy", "paste", "mirror_lr", "mirror_rl")])
+        edit.addActions([self.actions[k] for k in ("insert", "delete", "select_all", "nudge_earlier", "nudge_later",
+                                                   "copy", "paste", "mirror_lr", "mirror_rl")])
         edit.addSeparator()
         edit.addActions([self.actions[k] for k in ("regenerate_span", "restore_span", "compare_recording")])
-        view = bar.addMenu("&View")
+        view = self.add_menu("view", "&View")
         view.addActions(list(self.camera_actions.values()))
         view.addSeparator()
-        view.addActions([self.actions["skeleton"], self.actions["onion"], self.actions["dark"]])
+        view.addActions([self.actions[k] for k in ("skeleton", "onion", "dark", "zoom_in", "zoom_out")])
         self._add_avatar_menu(view.addMenu("&Avatar"))
         view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
-        playback = bar.addMenu("&Playback")
+        playback = self.add_menu("playback", "&Playback")
         playback.addActions([self.actions[k] for k in ("play", "loop", "prev", "next", "start", "end")])
         speed_menu = playback.addMenu("&Speed")
         speed_menu.addActions(list(self.speed_actions.values()))
@@ -243,7 +244,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.timeline.playhead_moved.connect(self.seek)
         self.timeline.selection_changed.connect(lambda _ids: self._refresh_inspector())
         self.timeline.segment_boundary_moved.connect(
-            lambda i, side, frame: self._push(commands.move_segment_boundary(self.document, i, side, frame)))
+            lambda i, side, frame: self.push(commands.move_segment_boundary(self.document, i, side, frame)))
         self.inspector.rotation_edited.connect(self._on_rotation_edited)
         self.inspector.handshape_applied.connect(self._on_handshape_applied)
 
@@ -253,9 +254,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         from signeditor.gui.draft_panel import DraftPanel
 
         self.draft_panel = DraftPanel(self.settings, parent=self)
-        self.docks["draft"] = self._dock("Draft from text", self.draft_panel,
-                                         QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.docks["history"], self.docks["draft"])
+        self.add_dock("draft", "Draft from text", self.draft_panel, tab_with="history")
+        self.register_shutdown(self.draft_panel.shutdown)
         self.draft_panel.draft_ready.connect(self.open_draft)
         self.draft_panel.show_project(self.document.project)
 
@@ -271,11 +271,9 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         from signeditor.gui.nonmanual_panel import NonManualPanel
 
         self.nonmanual_panel = NonManualPanel(self)
-        self.docks["nonmanual"] = self._dock("Non-manuals", self.nonmanual_panel,
-                                             QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.docks["inspector"], self.docks["nonmanual"])
+        self.add_dock("nonmanual", "Non-manuals", self.nonmanual_panel, tab_with="inspector")
         self.docks["inspector"].raise_()
-        self.nonmanual_panel.command_ready.connect(self._push)
+        self.nonmanual_panel.command_ready.connect(self.push)
         self.nonmanual_panel.link_time_axis(self.timeline.track_box)
         self.nonmanual_panel.set_document(self.document)
         self.timeline.selection_changed.connect(self._span_from_selected_anchors)
@@ -294,12 +292,12 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         if self.document.project.source == DRAFT_SOURCE:
             from signeditor.gui.draft_actions import ReplaceDraftCommand
 
-            self._push(ReplaceDraftCommand(self, self.document.project, project))
-        elif self._maybe_save():
+            self.push(ReplaceDraftCommand(self, self.document.project, project))
+        elif self.maybe_save():
             self.set_project(project)
         else:
             return False
-        self.statusBar().showMessage("draft: " + ("; ".join(warnings) if warnings else "ready"), 8000)
+        self.say("Draft ready, playing" + (": " + "; ".join(warnings) if warnings else ""), 8000)
         self.seek(0)
         if not self.play_timer.isActive():
             self.toggle_playback()
@@ -316,7 +314,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         doc.segments_changed.connect(self._on_segments_changed)
         doc.frame_changed.connect(self._on_frame_changed)
         doc.content_replaced.connect(self._on_content_replaced)
-        doc.undo_stack.cleanChanged.connect(self._update_title)
+        doc.undo_stack.cleanChanged.connect(self.update_title)
         doc.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         doc.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
         self.undo_action.setEnabled(False)
@@ -341,7 +339,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.regenerator.model_problem.connect(self._show_model_problem)
         self.status_regen.setText(f"regeneration: {self.regenerator.backend}")
         self.timeline.set_clip(doc.n_frames, doc.motion.fps)
-        self.timeline.set_segments(doc.project.segments)
+        self._on_segments_changed()
         self.inspector.set_signed_language(doc.project.signed_language)
         if getattr(self, "draft_panel", None) is not None:
             self.draft_panel.show_project(doc.project)
@@ -351,7 +349,11 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self._on_motion_changed()
         self._on_frame_changed(doc.frame)
         self.document_replaced.emit(doc)
-        self._update_title()
+        self.update_title()
+
+    def _shut_down_regenerator(self) -> None:
+        if self.regenerator is not None:
+            self.regenerator.shutdown()
 
     def _show_model_problem(self, message: str) -> None:
         """Say once, without blocking, that the model is unusable and interpolation is used instead."""
@@ -363,24 +365,47 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.model_problem_box.setModal(False)
         self.model_problem_box.show()
 
-    def _push(self, command: QtGui.QUndoCommand) -> None:
+    def push(self, command: QtGui.QUndoCommand) -> None:
         self.document.undo_stack.push(command)
+
+    # The old private names, kept only while branches that still call them are merged (then remove them).
+    _push = push
+
+    def _show_frame(self) -> None:
+        self.show_current_frame()
+
+    def _maybe_save(self) -> bool:
+        return self.maybe_save()
+
+    def _add_recent(self, path: str | Path) -> None:
+        self.add_recent(path)
+
+    def _action(self, text: str, slot: ActionSlot, shortcut: QtGui.QKeySequence | str | None = None,
+                checkable: bool = False) -> QtGui.QAction:
+        return self.add_action(None, text, slot, shortcut, checkable=checkable)
+
+    def _dock(self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        return self.add_dock(title, title, widget, area)
 
     def _on_content_replaced(self, motion: Motion, _anchors: object) -> None:
         """A sign edit may change the clip's length: the timeline's range follows."""
         self.timeline.set_clip(motion.n_frames, motion.fps)
 
     def _on_segments_changed(self) -> None:
-        self.timeline.set_segments(self.document.project.segments)
+        """Bars named by gloss, else numbered with the hand shape and place that tell them apart (issue #23)."""
+        doc = self.document
+        segments = doc.project.segments
+        labels = sign_labels(segments, doc.motion.features, self.inspector.library, doc.project.signed_language)
+        self.timeline.set_segments(segments, labels)
 
-    def _update_title(self, _clean: bool = False) -> None:
+    def update_title(self, _clean: bool = False) -> None:
         name = self.document.path.name if self.document.path else "untitled"
         self.setWindowTitle(f"{name}[*] — SignEditor")
         self.setWindowModified(self.document.is_modified())
 
     # --- edits -------------------------------------------------------------------------------------------------
     def _on_anchor_moved(self, ids: tuple[int, ...], delta: int) -> None:
-        self._push(commands.move_anchors(self.document, tuple(ids), delta))
+        self.push(commands.move_anchors(self.document, tuple(ids), delta))
 
     def _on_anchor_drag_preview(self, ids: tuple[int, ...], delta: int) -> None:
         self.document.preview_anchors(commands.preview_move(self.document, tuple(ids), delta))
@@ -388,19 +413,20 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
     def insert_anchor_at(self, frame: int) -> None:
         """Insert an anchor and select it (the playhead goes to it), so the next edit applies to it."""
         command = commands.insert_anchor(self.document, frame)
-        self._push(command)
+        self.push(command)
         self.timeline.select([command.anchor_id])
         self.seek(frame)
 
     def mark_recording_span(self, captured: bool) -> None:
         """Regenerate the selected span of a recording, or bring the capture back there (see selection_span)."""
         if self.document.recording is None:
-            self.statusBar().showMessage("no recording in this project: all of its motion is generated", 5000)
+            self.say("This project has no recording: all of its motion is generated, so there is no capture to "
+                     "restore or regenerate.", 8000)
             return
         lo, hi = commands.selection_span(self.document, self.timeline.selected_ids, self.document.frame)
         if not captured and not self._may_regenerate_captured(lo, hi):
             return
-        self._push(commands.mark_recording_span(self.document, lo, hi, captured))
+        self.push(commands.mark_recording_span(self.document, lo, hi, captured))
 
     # --- never replace captured motion silently (issue 23) ----------------------------------------------------
     def _may_regenerate_captured(self, lo: int, hi: int) -> bool:
@@ -423,9 +449,8 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         """Show the capture instead of the edited motion; say so when there is no recording to compare with."""
         if on and self.document.recording is None:
             self.actions["compare_recording"].setChecked(False)
-            self.statusBar().showMessage("no recording in this project to compare with: all of its motion is "
-                                         "generated", 5000)
-        self._show_frame()
+            self.say("This project has no recording to compare with: all of its motion is generated.", 8000)
+        self.show_current_frame()
 
     def insert_anchor_at_playhead(self) -> None:
         self.insert_anchor_at(self.document.frame)
@@ -433,37 +458,61 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
     def delete_selected(self) -> None:
         ids = self.timeline.selected_ids
         if ids:
-            self._push(commands.delete_anchors(self.document, ids))
+            self.push(commands.delete_anchors(self.document, ids))
+
+    def nudge_selected(self, delta: int) -> None:
+        """Move the selected anchors ``delta`` frames, as dragging them does (kept inside the clip)."""
+        ids = self.timeline.selected_ids
+        frames = [self.document.anchors.by_id(i).frame for i in ids]
+        if ids and min(frames) + delta >= 0 and max(frames) + delta < self.document.n_frames:
+            self.push(commands.move_anchors(self.document, ids, delta))
+            self.seek(self.document.frame + delta)
 
     def copy_pose(self) -> None:
         ids = self.timeline.selected_ids
         self.clipboard_pose = (self.document.anchors.by_id(ids[0]).pose.copy() if ids
                                else self.document.pose_at(self.document.frame))
-        self.statusBar().showMessage("pose copied", 2000)
+        self.say("Pose copied: Paste (Ctrl+V) puts it on the selected anchors.", 4000)
 
     def paste_pose(self) -> None:
         if self.clipboard_pose is None:
             return
         ids = self.timeline.selected_ids
         if ids:
-            self._push(commands.paste_pose(self.document, ids, self.clipboard_pose))
+            self.push(commands.paste_pose(self.document, ids, self.clipboard_pose))
         else:
-            self._push(commands.insert_anchor(self.document, self.document.frame, self.clipboard_pose))
+            self.push(commands.insert_anchor(self.document, self.document.frame, self.clipboard_pose))
 
     def mirror(self, source: str) -> None:
         ids = self.timeline.selected_ids
         if ids:
-            self._push(commands.mirror_hand(self.document, ids, source))
+            self.push(commands.mirror_hand(self.document, ids, source))
+
+    def _shown_anchor_id(self) -> int | None:
+        """The anchor the inspector shows without a selection: the one at the shown frame, if any."""
+        return next((a.id for a in self.document.anchors if a.frame == self.document.frame), None)
+
+    def _edit_inspected(self, make: Callable[[tuple[int, ...]], QtGui.QUndoCommand]) -> None:
+        """An inspector edit applies to the selected anchors, else to the shown frame's anchor; on a frame without
+        one, an anchor is inserted there first (one undo step with the edit) and selected."""
+        ids = tuple(self.timeline.selected_ids)
+        shown = self._shown_anchor_id()
+        if ids or shown is not None:
+            self.push(make(ids or (shown,)))
+            return
+        stack = self.document.undo_stack
+        insert = commands.insert_anchor(self.document, self.document.frame)
+        stack.beginMacro("Insert anchor and edit it")
+        self.push(insert)
+        self.push(make((insert.anchor_id,)))
+        stack.endMacro()
+        self.timeline.select([insert.anchor_id])
 
     def _on_rotation_edited(self, joint: str, matrix: np.ndarray) -> None:
-        ids = tuple(self.timeline.selected_ids)
-        if ids:
-            self._push(commands.EditJointRotationCommand(self.document, ids, joint, matrix))
+        self._edit_inspected(lambda ids: commands.EditJointRotationCommand(self.document, ids, joint, matrix))
 
     def _on_handshape_applied(self, handshape: Handshape, hand: str) -> None:
-        ids = tuple(self.timeline.selected_ids)
-        if ids:
-            self._push(commands.apply_handshape_to_anchors(self.document, ids, handshape, hand))
+        self._edit_inspected(lambda ids: commands.apply_handshape_to_anchors(self.document, ids, handshape, hand))
 
     # --- views -------------------------------------------------------------------------------------------------
     def _on_anchors_changed(self) -> None:
@@ -473,7 +522,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
 
     def _on_motion_changed(self) -> None:
         """Show the new pose at once; the curve lane (FK over the whole clip) follows on the next idle turn."""
-        self._show_frame()
+        self.show_current_frame()
         self._curves_timer.start()
         self.timeline.set_generated_spans(self.document.generated_spans())
 
@@ -481,13 +530,17 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         doc = self.document
         right, left = wrist_speeds(doc.motion.features, doc.motion.fps)
         self.timeline.set_speed_curves(right, left)
+        if not all(has_gloss(s) for s in doc.project.segments):  # names from the pose may change with it
+            self._on_segments_changed()
 
     def _on_frame_changed(self, frame: int) -> None:
         self.timeline.set_playhead(frame)
-        self._show_frame()
+        self.show_current_frame()
         self._refresh_ghosts()
+        if not self.timeline.selected_ids and not self.play_timer.isActive():
+            self._refresh_inspector()  # it shows the frame's pose: follow the playhead (not while playing)
 
-    def _show_frame(self) -> None:
+    def show_current_frame(self) -> None:
         doc = self.document
         self.status_frame.setText(f"frame {doc.frame} / {doc.n_frames - 1}  ({doc.frame / doc.motion.fps:.2f} s)")
         recording = doc.recording_motion() if self.actions["compare_recording"].isChecked() else None
@@ -507,8 +560,12 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         elif ids:  # edits apply to all of them; the sliders show the first
             anchor = self.document.anchors.by_id(ids[0])
             self.inspector.set_pose(anchor.pose, f"{len(ids)} anchors (showing frame {anchor.frame})")
+        elif (shown := self._shown_anchor_id()) is not None:  # no selection: the inspector follows the frame
+            anchor = self.document.anchors.by_id(shown)
+            self.inspector.set_pose(anchor.pose, f"Anchor at frame {anchor.frame} {anchor.label}".strip())
         else:
-            self.inspector.set_pose(None)
+            frame = self.document.frame
+            self.inspector.set_pose(self.document.pose_at(frame), f"Frame {frame}: no anchor (an edit adds one)")
 
     def _refresh_ghosts(self) -> None:
         if self.viewport is None or not self.viewport.onion_skin:
@@ -558,6 +615,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
     def toggle_playback(self) -> None:
         if self.play_timer.isActive():
             self.play_timer.stop()
+            self._refresh_inspector()  # it did not follow the frames while playing
             return
         if self.document.frame >= self.document.n_frames - 1:
             self.seek(0)
@@ -619,6 +677,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
             from signeditor.gui.avatar_loading import AvatarLoader
 
             self.avatar_loader = AvatarLoader(self._show_avatar, self._avatar_failed_in_background, self)
+            self.register_shutdown(self.avatar_loader.shutdown)
         self.avatar_loader.request(choice)
 
     def _avatar_failed_in_background(self, choice: str, problem: str) -> None:
@@ -632,7 +691,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
 
         if quiet:
             logger.warning("avatar %s unavailable: %s", choice, problem)
-            self.statusBar().showMessage(f"Cannot use {describe(choice)}: {problem}", 10000)
+            self.say(f"Cannot use {describe(choice)}: {problem}", 10000)
         else:
             QtWidgets.QMessageBox.critical(self, f"Cannot use {describe(choice)}", problem)
 
@@ -642,7 +701,7 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
         self.viewport.set_avatar(avatar)
         self.settings.setValue("avatar/choice", choice)
         notes = "; ".join(getattr(avatar, "notes", []))
-        self.statusBar().showMessage(f"Avatar: {describe(choice)}" + (f" ({notes})" if notes else ""), 10000)
+        self.say(f"Avatar: {describe(choice)}" + (f" ({notes})" if notes else ""), 10000)
         self.seek(self.document.frame if self.document is not None else 0)
 
     def use_avatar_model(self, smplx_path: str | Path | None) -> bool:
@@ -670,12 +729,10 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
     # --- settings ----------------------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is not None and self.restoreGeometry(geometry):
+            self.keep_on_screen_when_shown()
         else:
-            self.resize(1280, 820)
-            self.resizeDocks([self.docks["timeline"]], [300], QtCore.Qt.Orientation.Vertical)
-            self.resizeDocks([self.docks["inspector"]], [280], QtCore.Qt.Orientation.Horizontal)
+            self.fit_to_screen()
         state = self.settings.value("window_state")
         if state is not None:
             self.restoreState(state)
@@ -692,28 +749,14 @@ class MainWindow(FileActions, QtWidgets.QMainWindow):
                 self.use_avatar_in_background(choice)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        if not self._maybe_save():
+        if not self.maybe_save():
             event.ignore()
             return
         self.play_timer.stop()
         self.autosave_timer.stop()
-        self.exporter.shutdown()
-        self.file_jobs.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         self.settings.sync()
-        if self.avatar_loader is not None:
-            self.avatar_loader.shutdown()
-        if self.regenerator is not None:
-            self.regenerator.shutdown()
-        if getattr(self, "draft_panel", None) is not None:
-            self.draft_panel.shutdown()
-        if getattr(self, "video_review", None) is not None:
-            self.video_review.shutdown()
-        if getattr(self, "sign_editing", None) is not None:
-            self.sign_editing.library.shutdown()
-        if getattr(self, "gloss_alignment", None) is not None:
-            self.gloss_alignment.shutdown()
+        self.shut_down_helpers()
         recovery_path().unlink(missing_ok=True)  # a clean close: nothing to recover next time
         event.accept()
-

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent, MouseDragEvent
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.face import FACE_INDEX
@@ -65,13 +66,13 @@ class _LaneViewBox(pg.ViewBox):
         self._panel = panel
         self.setMouseEnabled(x=True, y=False)
 
-    def mouseDragEvent(self, ev: object, axis: int | None = None) -> None:
+    def mouseDragEvent(self, ev: MouseDragEvent, axis: int | None = None) -> None:
         if ev.button() == QtCore.Qt.MouseButton.LeftButton and self._panel._drag(ev):
             ev.accept()
             return
         super().mouseDragEvent(ev, axis)
 
-    def mouseClickEvent(self, ev: object) -> None:
+    def mouseClickEvent(self, ev: MouseClickEvent) -> None:
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             self._panel._click(ev)
             ev.accept()
@@ -88,7 +89,7 @@ class _SpanItem(pg.LinearRegionItem):
         # Above the view box (a negative z put it behind it, where the mouse never reached its edges), below keys.
         self.setZValue(0)
 
-    def mouseDragEvent(self, ev: object) -> None:
+    def mouseDragEvent(self, ev: MouseDragEvent) -> None:
         if ev.isStart() and self._panel._key_near(ev.buttonDownScenePos()) is not None:
             ev.ignore()
             return
@@ -208,7 +209,7 @@ class NonManualPanel(QtWidgets.QWidget):
         lane = min(LANE_Y, key=lambda name: abs(LANE_Y[name] - point.y()))
         return round(point.x()), lane if abs(LANE_Y[lane] - point.y()) < 0.5 else None
 
-    def _click(self, ev: object) -> None:
+    def _click(self, ev: MouseClickEvent) -> None:
         key = self._key_near(ev.scenePos())
         if ev.double() and key is None:
             frame, lane = self._view_pos(ev.scenePos())
@@ -218,7 +219,7 @@ class NonManualPanel(QtWidgets.QWidget):
         self.selected_id = None if key is None else key.id
         self.refresh()
 
-    def _drag(self, ev: object) -> bool:
+    def _drag(self, ev: MouseDragEvent) -> bool:
         if ev.isStart():
             key = self._key_near(ev.buttonDownScenePos())
             if key is None:

@@ -213,9 +213,6 @@ class ReferenceDock(QtWidgets.QWidget):
         self._show.connect(self.worker.show, queued)
         self.worker.opened.connect(self._on_opened, queued)
         self.worker.frame_ready.connect(self._on_frame, queued)
-        app = QtCore.QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
         self._set_controls(False)
 
     # --- document ----------------------------------------------------------------------------------------------

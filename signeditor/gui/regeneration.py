@@ -251,9 +251,6 @@ class Regenerator(QtCore.QObject):
         # Anchor changes that asked for no regeneration (e.g. a drag released where it started) are checked later.
         document.anchors_changed.connect(self._reconcile, QtCore.Qt.ConnectionType.QueuedConnection)
         self._warm_up.emit()
-        app = QtCore.QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
 
     @property
     def backend(self) -> str:

@@ -19,7 +19,7 @@ from signeditor.io.lexicon import INDEX_NAME, LexiconEntry, with_bundled_lexicon
 
 if TYPE_CHECKING:
     from signeditor.core.sign_edits import SignTemplate
-    from signeditor.gui.main_window import MainWindow
+    from signeditor.gui.window_api import EditorWindow
 
 #: QSettings key of the folder "Save sign to my lexicon" writes to.
 MY_LEXICON_KEY = "signs/my_lexicon"
@@ -86,7 +86,7 @@ class _EntryDialog(QtWidgets.QDialog):
 class SignEditing(QtCore.QObject):
     """Owns the Sign library dock, the Sign menu and the wiring of the timeline's sign and lane gestures."""
 
-    def __init__(self, window: MainWindow, factory: ClipLibraryFactory | None = None) -> None:
+    def __init__(self, window: EditorWindow, factory: ClipLibraryFactory | None = None) -> None:
         super().__init__(window)
         self.window = window
         #: A copied hand: (stream, its 6D values).
@@ -94,9 +94,8 @@ class SignEditing(QtCore.QObject):
         self.library = SignLibrary(lambda: library_folders(window.settings), factory, parent=window)
         self.library.playhead = lambda: window.document.frame
         self.library.selected_sign = lambda: window.timeline.signs.selected
-        window.docks["library"] = window._dock("Sign library", self.library,
-                                               QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        window.tabifyDockWidget(window.docks["history"], window.docks["library"])
+        window.add_dock("library", "Sign library", self.library, tab_with="history")
+        window.register_shutdown(self.library.shutdown)
         self._create_actions()
         self._connect()
         self._add_folder_import()
@@ -104,24 +103,29 @@ class SignEditing(QtCore.QObject):
     # --- setup -------------------------------------------------------------------------------------------------
     def _create_actions(self) -> None:
         w = self.window
-        self.actions: dict[str, QtGui.QAction] = {
-            "delete_close": w._action("Delete sign (close gap)", lambda: self.delete_sign(True), "Shift+Del"),
-            "delete_hold": w._action("Delete sign (leave hold)", lambda: self.delete_sign(False), "Ctrl+Shift+Del"),
-            "duplicate": w._action("D&uplicate sign", self.duplicate_sign, "Ctrl+D"),
-            "replace": w._action("&Replace sign with library selection", self.library.replace_selected),
-            "insert": w._action("&Insert library sign at playhead",
-                                lambda: self.library.request("insert", w.document.frame)),
-            "save": w._action("&Save sign to my lexicon…", self.save_selected_sign),
-            "copy_right": w._action("Copy right hand", lambda: self.copy_hand("right_hand"), "Ctrl+Alt+R"),
-            "copy_left": w._action("Copy left hand", lambda: self.copy_hand("left_hand"), "Ctrl+Alt+L"),
-            "paste_hand": w._action("Paste hand", self.paste_hand, "Ctrl+Alt+V"),
+        entries = {  # key: (menu text, slot, shortcut)
+            "insert": ("&Insert library sign at playhead", lambda: self.library.request("insert", w.document.frame),
+                       None),
+            "replace": ("&Replace sign with library selection", self.library.replace_selected, None),
+            "duplicate": ("D&uplicate sign", self.duplicate_sign, "Ctrl+D"),
+            "delete_close": ("Delete sign (close gap)", lambda: self.delete_sign(True), "Shift+Del"),
+            "delete_hold": ("Delete sign (leave hold)", lambda: self.delete_sign(False), "Ctrl+Shift+Del"),
+            # The keyboard's way to do what dragging a sign bar does (Alt-drag is often the window manager's).
+            "move_left": ("Move sign one frame earlier", lambda: self.move_sign(-1), "Ctrl+Shift+Left"),
+            "move_right": ("Move sign one frame later", lambda: self.move_sign(1), "Ctrl+Shift+Right"),
+            "shrink": ("Shorten sign by one frame", lambda: self.stretch_sign(-1), "Ctrl+Shift+Down"),
+            "stretch": ("Lengthen sign by one frame", lambda: self.stretch_sign(1), "Ctrl+Shift+Up"),
+            "save": ("&Save sign to my lexicon…", self.save_selected_sign, None),
+            "copy_right": ("Copy right hand", lambda: self.copy_hand("right_hand"), "Ctrl+Alt+R"),
+            "copy_left": ("Copy left hand", lambda: self.copy_hand("left_hand"), "Ctrl+Alt+L"),
+            "paste_hand": ("Paste hand", self.paste_hand, "Ctrl+Alt+V"),
         }
-        self.menu = menu = w.menuBar().addMenu("&Sign")
-        menu.addActions([self.actions[k] for k in ("insert", "replace", "duplicate", "delete_close", "delete_hold")])
-        menu.addSeparator()
-        menu.addAction(self.actions["save"])
-        menu.addSeparator()
-        menu.addActions([self.actions[k] for k in ("copy_right", "copy_left", "paste_hand")])
+        self.menu = menu = w.add_menu("sign", "&Sign")
+        self.actions: dict[str, QtGui.QAction] = {}
+        for key, (text, slot, shortcut) in entries.items():
+            if key in ("move_left", "save", "copy_right"):
+                menu.addSeparator()
+            self.actions[key] = w.add_action("sign", text, slot, shortcut)
         menu.addSeparator()
         menu.addAction(w.docks["library"].toggleViewAction())
 
@@ -130,10 +134,9 @@ class SignEditing(QtCore.QObject):
         timeline.sign_moved.connect(lambda i, d: self._push_sign(sign_commands.move_sign(self.document, i, d)))
         timeline.sign_stretched.connect(
             lambda i, n: self._push_sign(sign_commands.stretch_sign(self.document, i, n)))
-        timeline.lane_anchor_insert_requested.connect(
-            lambda f, s: self.window._push(sign_commands.insert_lane_anchor(self.document, f, s)))
+        timeline.lane_anchor_insert_requested.connect(self.insert_lane_anchor)
         timeline.lane_anchor_moved.connect(
-            lambda a, s, d: self.window._push(sign_commands.move_lane_anchor(self.document, a, s, d)))
+            lambda a, s, d: self.window.push(sign_commands.move_lane_anchor(self.document, a, s, d)))
         timeline.sign_dropped.connect(lambda key, frame: library.request_key(key, "insert", frame))
         library.template_ready.connect(self._lay_template)
         library.preview_pose.connect(self._show_preview)
@@ -147,7 +150,7 @@ class SignEditing(QtCore.QObject):
         return self.window.document
 
     def _say(self, message: str) -> None:
-        self.window.statusBar().showMessage(message, 4000)
+        self.window.say(message, 4000)
 
     def _selected_sign(self) -> int | None:
         index = self.window.timeline.signs.selected
@@ -157,14 +160,34 @@ class SignEditing(QtCore.QObject):
         return index
 
     def _push_sign(self, command: sign_commands.SignEditCommand) -> None:
-        self.window._push(command)
+        self.window.push(command)
         self.window.timeline.signs.select(command.edit.sign)
+
+    def insert_lane_anchor(self, frame: int, stream: str) -> None:
+        """Pin one lane at ``frame``; the new anchor is selected, so the inspector edits it (not an older one)."""
+        command = sign_commands.insert_lane_anchor(self.document, frame, stream)
+        self.window.push(command)
+        self.window.timeline.select([command.anchor_id])
+        self.document.set_frame(frame)
 
     # --- sign edits ----------------------------------------------------------------------------------------------
     def delete_sign(self, close_gap: bool) -> None:
         index = self._selected_sign()
         if index is not None:
             self._push_sign(sign_commands.delete_sign(self.document, index, close_gap))
+
+    def move_sign(self, delta: int) -> None:
+        """Move the selected sign ``delta`` frames (what dragging its bar does)."""
+        index = self._selected_sign()
+        if index is not None:
+            self._push_sign(sign_commands.move_sign(self.document, index, delta))
+
+    def stretch_sign(self, delta: int) -> None:
+        """Make the selected sign ``delta`` frames longer (what Alt-dragging its end does); two frames at least."""
+        index = self._selected_sign()
+        if index is not None:
+            length = self.document.project.segments[index].length
+            self._push_sign(sign_commands.stretch_sign(self.document, index, max(2, length + delta)))
 
     def duplicate_sign(self) -> None:
         index = self._selected_sign()
@@ -181,7 +204,7 @@ class SignEditing(QtCore.QObject):
         """A library preview plays on the avatar; the document's frame comes back when it ends."""
         viewport = self.window.viewport
         if pose is None:
-            self.window._show_frame()
+            self.window.show_current_frame()
         elif viewport is not None:
             viewport.set_pose(pose)
 
@@ -200,7 +223,7 @@ class SignEditing(QtCore.QObject):
             self._say("copy a hand, then select the anchors to paste it on")
             return
         stream, values = self.hand_clipboard
-        self.window._push(sign_commands.paste_hand(self.document, ids, stream, values))
+        self.window.push(sign_commands.paste_hand(self.document, ids, stream, values))
 
     # --- the user's lexicon --------------------------------------------------------------------------------------
     def save_selected_sign(self, words: str | None = None, glosses: str | None = None, spoken: str | None = None,

@@ -214,9 +214,6 @@ class SignLibrary(QtWidgets.QWidget):
         self.worker.entries_ready.connect(self._set_entries, queued)
         self.worker.clip_ready.connect(self._on_clip, queued)
         self.worker.failed.connect(self._on_failed, queued)
-        app = QtCore.QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
 
         self.search.textChanged.connect(self._filter)
         self.language.currentIndexChanged.connect(self._filter)

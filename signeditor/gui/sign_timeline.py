@@ -17,7 +17,11 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtGui
 
+from signeditor.gui.timeline_layout import TRACK_Y, sign_index_at
+
 if TYPE_CHECKING:
+    from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent, MouseDragEvent
+
     from signeditor.gui.timeline import TimelineWidget
 
 #: Mime type of a lexicon entry dragged from the Sign library (payload: the entry's key, UTF-8).
@@ -45,28 +49,15 @@ class SignGestures:
         self._drag: _SignDrag | None = None
 
     # --- geometry ---------------------------------------------------------------------------------------------
-    def _view(self, scene_pos: QtCore.QPointF) -> QtCore.QPointF:
-        return self.timeline.track_box.mapSceneToView(scene_pos)
-
-    def _track_at(self, scene_pos: QtCore.QPointF) -> str | None:
-        from signeditor.gui.timeline import TRACK_Y, TRACKS
-
-        y = self._view(scene_pos).y()
-        track = min(TRACKS, key=lambda t: abs(TRACK_Y[t] - y))
-        return track if abs(TRACK_Y[track] - y) <= 0.45 else None
-
     def sign_at(self, scene_pos: QtCore.QPointF) -> int | None:
         """The sign whose bar is under ``scene_pos`` (on the Signs row)."""
-        if self._track_at(scene_pos) != "sign":
+        if self.timeline.track_at(scene_pos) != "sign":
             return None
-        x = self._view(scene_pos).x()
-        return next((i for i, s in enumerate(self.timeline._segments) if s.start - 0.5 <= x < s.end - 0.5), None)
+        return sign_index_at(self.timeline.segments, self.timeline.view_x(scene_pos))
 
     def sign_scene_pos(self, index: int, where: str = "middle") -> QtCore.QPointF:
         """Scene position of a sign bar's middle or end edge (tests drive real mouse events at it)."""
-        from signeditor.gui.timeline import TRACK_Y
-
-        segment = self.timeline._segments[index]
+        segment = self.timeline.segments[index]
         x = {"middle": (segment.start + segment.end - 1) / 2, "end": segment.end - 0.5}[where]
         return self.timeline.track_box.mapViewToScene(QtCore.QPointF(x, TRACK_Y["sign"]))
 
@@ -74,26 +65,26 @@ class SignGestures:
         changed = index != self.selected
         self.selected = index
         if changed:
-            self.timeline.set_segments(self.timeline._segments)
+            self.timeline.redraw_segments()
             self.timeline.sign_selected.emit(-1 if index is None else index)
 
     # --- gestures ---------------------------------------------------------------------------------------------
-    def click(self, ev: object) -> bool:
+    def click(self, ev: MouseClickEvent) -> bool:
         """Selects the sign under a click (the timeline still moves the playhead); claims lane double-clicks."""
         if ev.button() != QtCore.Qt.MouseButton.LeftButton:
             return False
         pos = ev.scenePos()
-        track = self._track_at(pos)
+        track = self.timeline.track_at(pos)
         if ev.double():
-            if track not in (None, "sign") and not self.timeline._anchors_at(pos):
-                self.timeline.lane_anchor_insert_requested.emit(self.timeline._frame_at(pos), track)
+            if track not in (None, "sign") and not self.timeline.anchors_at(pos):
+                self.timeline.lane_anchor_insert_requested.emit(self.timeline.frame_at(pos), track)
                 return True
             return False
         if track == "sign":
             self.select(self.sign_at(pos))
         return False
 
-    def drag(self, ev: object) -> bool:
+    def drag(self, ev: MouseDragEvent) -> bool:
         """Handles a drag it claimed at its start; False lets the timeline handle it as before."""
         timeline = self.timeline
         if ev.isStart():
@@ -101,10 +92,10 @@ class SignGestures:
         if self._drag is None:
             return False
         drag = self._drag
-        drag.delta = round(self._view(ev.scenePos()).x()) - drag.start_frame
+        drag.delta = round(timeline.view_x(ev.scenePos())) - drag.start_frame
         if drag.kind in ("move", "stretch"):
-            segment = timeline._segments[drag.index]
-            bar = timeline._segment_items[2 * drag.index]
+            segment = timeline.segments[drag.index]
+            bar = timeline.segment_bar(drag.index)
             if drag.kind == "move":
                 bar.setRegion((segment.start + drag.delta - 0.5, segment.end + drag.delta - 0.5))
             else:
@@ -114,21 +105,21 @@ class SignGestures:
             if drag.kind == "move" and drag.delta:
                 timeline.sign_moved.emit(drag.index, drag.delta)
             elif drag.kind == "stretch" and drag.delta:
-                segment = timeline._segments[drag.index]
+                segment = timeline.segments[drag.index]
                 timeline.sign_stretched.emit(drag.index, max(2, segment.length + drag.delta))
             elif drag.kind == "lane" and drag.delta:
                 timeline.lane_anchor_moved.emit(drag.anchor_id, drag.stream, drag.delta)
             else:
-                timeline.set_segments(timeline._segments)  # dropped where it started: redraw the bar
+                timeline.redraw_segments()  # dropped where it started: redraw the bar
         return True
 
     def _claim(self, press: QtCore.QPointF, modifiers: QtCore.Qt.KeyboardModifier) -> _SignDrag | None:
         timeline = self.timeline
-        frame = round(self._view(press).x())
+        frame = round(timeline.view_x(press))
         alt = bool(modifiers & _ALT)
-        track = self._track_at(press)
+        track = timeline.track_at(press)
         if track == "sign":
-            boundary = timeline._boundary_at(press)
+            boundary = timeline.boundary_at(press)
             if boundary is not None:
                 return _SignDrag("stretch", frame, index=boundary[0]) if alt and boundary[1] == "end" else None
             index = self.sign_at(press)
@@ -137,7 +128,7 @@ class SignGestures:
             self.select(index)
             return _SignDrag("move", frame, index=index)
         if alt and track is not None:
-            hits = timeline._anchors_at(press)
+            hits = timeline.anchors_at(press)
             if hits:
                 return _SignDrag("lane", frame, anchor_id=hits[0], stream=track)
         return None
@@ -154,6 +145,6 @@ class SignGestures:
             return False
         key = bytes(event.mimeData().data(SIGN_MIME)).decode("utf-8")
         scene = self.timeline.mapToScene(event.position().toPoint())
-        self.timeline.sign_dropped.emit(key, self.timeline._frame_at(scene))
+        self.timeline.sign_dropped.emit(key, self.timeline.frame_at(scene))
         event.acceptProposedAction()
         return True

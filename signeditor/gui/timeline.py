@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.GraphicsScene.mouseEvents import HoverEvent, MouseClickEvent, MouseDragEvent
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.anchors import AnchorSet
@@ -18,17 +19,17 @@ from signeditor.core.hand_features import track_speed, wrist_positions
 from signeditor.core.segments import Segment, segments_following
 from signeditor.core.skeleton import signing_skeleton
 from signeditor.gui.sign_timeline import SignGestures
+from signeditor.gui.timeline_layout import (
+    GRAB_PIXELS,
+    MIN_LANE_PIXELS,
+    TRACK_LABELS,
+    TRACK_Y,
+    TRACKS,
+    boundary_near,
+    fitted_labels,
+    track_at,
+)
 
-#: Rows of the track view, top to bottom (y coordinate = index from the bottom).
-TRACKS: tuple[str, ...] = ("sign", "right_hand", "left_hand", "body", "jaw")
-TRACK_LABELS: dict[str, str] = {
-    "sign": "Signs", "right_hand": "Right hand", "left_hand": "Left hand", "body": "Body", "jaw": "Face",
-}
-TRACK_Y: dict[str, float] = {name: float(len(TRACKS) - 1 - i) for i, name in enumerate(TRACKS)}
-#: Smallest height of one lane (pixels), so the lane labels never overlap at the default window size.
-MIN_LANE_PIXELS = 22
-#: How close (pixels) a press must be to a marker or boundary to grab it.
-GRAB_PIXELS = 8.0
 _ANCHOR_BRUSH = pg.mkBrush(240, 170, 40)
 _SELECTED_BRUSH = pg.mkBrush(80, 200, 255)
 #: Signs lane colour by review status: draft blue, needs work orange-red, approved green.
@@ -36,7 +37,8 @@ SEGMENT_COLOURS: dict[str, tuple[int, int, int, int]] = {
     "draft": (90, 130, 200, 110), "needs work": (230, 90, 40, 150), "approved": (60, 180, 90, 140),
 }
 _GENERATED_BRUSH = pg.mkBrush(200, 120, 255, 50)
-_SELECTED_SEGMENT_BRUSH = pg.mkBrush(80, 200, 255, 150)
+#: A selected sign is outlined in this colour: its fill keeps showing its review status.
+SELECTED_SIGN_OUTLINE = (80, 200, 255)
 
 
 @dataclass
@@ -63,26 +65,26 @@ class _TrackViewBox(pg.ViewBox):
         self._timeline = timeline
         self.setMouseEnabled(x=True, y=False)
 
-    def mouseDragEvent(self, ev: object, axis: int | None = None) -> None:
+    def mouseDragEvent(self, ev: MouseDragEvent, axis: int | None = None) -> None:
         if ev.button() == QtCore.Qt.MouseButton.LeftButton and self._timeline._handle_drag(ev):
             ev.accept()
             return
         super().mouseDragEvent(ev, axis)
 
-    def mouseClickEvent(self, ev: object) -> None:
+    def mouseClickEvent(self, ev: MouseClickEvent) -> None:
         if self._timeline._handle_click(ev):
             ev.accept()
             return
         super().mouseClickEvent(ev)
 
-    def wheelEvent(self, ev: object, axis: int | None = None) -> None:
+    def wheelEvent(self, ev: QtWidgets.QGraphicsSceneWheelEvent, axis: int | None = None) -> None:
         super().wheelEvent(ev, axis=0)  # zoom time only
 
 
 class _Markers(pg.ScatterPlotItem):
     """Anchor markers; clicks on them are the ViewBox's business (selection, multi-drag), not the scatter's."""
 
-    def mouseClickEvent(self, ev: object) -> None:
+    def mouseClickEvent(self, ev: MouseClickEvent) -> None:
         ev.ignore()
 
 
@@ -90,18 +92,18 @@ class _Playhead(pg.InfiniteLine):
     """The playhead line, which lets a press on an anchor marker through: an anchor inserted at the playhead
     sits under the line and must still be draggable (the line is grabbed anywhere else)."""
 
-    def __init__(self, timeline: TimelineWidget, **kwargs: object) -> None:
+    def __init__(self, timeline: TimelineWidget, **kwargs: object) -> None:  # InfiniteLine's options
         super().__init__(**kwargs)
         self._timeline = timeline
 
-    def hoverEvent(self, ev: object) -> None:
-        if not ev.isExit() and self._timeline._anchors_at(ev.scenePos()):
+    def hoverEvent(self, ev: HoverEvent) -> None:
+        if not ev.isExit() and self._timeline.anchors_at(ev.scenePos()):
             self.setMouseHover(False)  # and no drag claimed: the anchor gets it
             return
         super().hoverEvent(ev)
 
-    def mouseDragEvent(self, ev: object) -> None:
-        if ev.isStart() and self._timeline._anchors_at(ev.buttonDownScenePos()):
+    def mouseDragEvent(self, ev: MouseDragEvent) -> None:
+        if ev.isStart() and self._timeline.anchors_at(ev.buttonDownScenePos()):
             ev.ignore()
             return
         super().mouseDragEvent(ev)
@@ -131,6 +133,11 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self.setAcceptDrops(True)
         self._anchors = AnchorSet()
         self._segments: list[Segment] = []
+        self._sign_labels: list[str] = []
+        self.segment_bars: list[pg.LinearRegionItem] = []
+        #: The sign names drawn on the Signs row, one per sign (hidden when there is no room for it).
+        self.sign_label_items: list[pg.TextItem] = []
+        self._label_names: list[str] = []  # each label's full name (the item shows it elided to fit)
         self._n_frames = 1
         self._fps = 25.0
         self._selected: set[int] = set()
@@ -192,6 +199,8 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self.curve_plot.addItem(self.curve_playhead)
         self.playhead.sigPositionChanged.connect(self._on_playhead_dragged)
         self.track_box.sigXRangeChanged.connect(self._update_seconds_axis)
+        self.track_box.sigXRangeChanged.connect(self._fit_sign_labels)
+        self.track_box.sigResized.connect(self._fit_sign_labels)
 
     # --- data in ---------------------------------------------------------------------------------------------
     def set_clip(self, n_frames: int, fps: float) -> None:
@@ -207,30 +216,79 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self._selected &= {a.id for a in anchors}
         self._redraw_anchors()
 
-    def set_segments(self, segments: list[Segment]) -> None:
+    def set_segments(self, segments: list[Segment], labels: list[str] | None = None) -> None:
+        """Show the signs; ``labels`` names each bar (see core.sign_names), else its gloss."""
         self._segments = list(segments)
+        if labels is not None and len(labels) == len(self._segments):
+            self._sign_labels = list(labels)
+        elif labels is not None or len(self._sign_labels) != len(self._segments):
+            self._sign_labels = [s.gloss for s in self._segments]
         self._draw_segments(self._segments)
+
+    @property
+    def segments(self) -> list[Segment]:
+        """The signs shown (a copy)."""
+        return list(self._segments)
+
+    def redraw_segments(self) -> None:
+        """Draw the signs again where the document has them (after a previewed drag was dropped)."""
+        self._draw_segments(self._segments)
+
+    def segment_bar(self, index: int) -> pg.LinearRegionItem:
+        """The bar of sign ``index`` (a gesture may move it as a preview)."""
+        return self.segment_bars[index]
 
     def _draw_segments(self, segments: list[Segment]) -> None:
         for item in self._segment_items:
             self.tracks.removeItem(item)
-        self._segment_items = []
+        self._segment_items, self.segment_bars, self.sign_label_items = [], [], []
+        self._label_names = []
         y = TRACK_Y["sign"]
         if self.signs.selected is not None and self.signs.selected >= len(self._segments):
             self.signs.selected = None
+        color = (230, 230, 230) if self._theme == "dark" else (20, 20, 30)
+        low, high = self.track_box.viewRange()[1]  # a bar's span is a fraction of the view's height
+        bar_low, bar_high = ((y - 0.4 - low) / (high - low), (y + 0.4 - low) / (high - low))
         for i, segment in enumerate(segments):
-            selected = i == self.signs.selected
-            brush = _SELECTED_SEGMENT_BRUSH if selected else pg.mkBrush(*SEGMENT_COLOURS[segment.status])
+            name = self._sign_labels[i] if i < len(self._sign_labels) else segment.gloss
             bar = pg.LinearRegionItem(
-                values=(segment.start - 0.5, segment.end - 0.5), movable=False, brush=brush,
-                span=((y + 0.6) / len(TRACKS), (y + 1.4) / len(TRACKS)),
+                values=(segment.start - 0.5, segment.end - 0.5), movable=False,
+                brush=pg.mkBrush(*SEGMENT_COLOURS[segment.status]),
+                span=(bar_low, bar_high),
             )
-            color = (230, 230, 230) if self._theme == "dark" else (20, 20, 30)
-            label = pg.TextItem(segment.gloss, color=color, anchor=(0, 0.5))
-            label.setPos(segment.start, y)
-            for item in (bar, label):
+            bar.setToolTip(f"{name} (frames {segment.start}–{segment.end - 1}, {segment.status})")
+            label = pg.TextItem(name, color=color, anchor=(0, 0.5))
+            label.setPos(segment.start - 0.5, y)
+            items = [bar, label]
+            if i == self.signs.selected:  # an outline: the fill keeps showing the review colour
+                rect = QtCore.QRectF(segment.start - 0.5, y - 0.4, segment.length, 0.8)
+                outline = QtWidgets.QGraphicsRectItem(rect)
+                pen = pg.mkPen(SELECTED_SIGN_OUTLINE, width=3)
+                pen.setCosmetic(True)
+                outline.setPen(pen)
+                outline.setZValue(bar.zValue() + 1)
+                items.append(outline)
+            for item in items:
                 self.tracks.addItem(item)
                 self._segment_items.append(item)
+            self.segment_bars.append(bar)
+            self.sign_label_items.append(label)
+            self._label_names.append(name)
+        self._fit_sign_labels()
+
+    def _fit_sign_labels(self) -> None:
+        """Elide each sign's name to the room before the next bar, so names never overlap (at any zoom)."""
+        items = self.sign_label_items
+        if not items:
+            return
+        names = self._label_names
+        lefts = [self.frame_scene_x(item.pos().x()) for item in items]
+        right = self.frame_scene_x(self._n_frames + 5)  # the view's right limit
+        metrics = QtGui.QFontMetricsF(items[0].textItem.font())
+        padding = items[0].textItem.document().documentMargin()
+        for item, text in zip(items, fitted_labels(names, lefts, right, metrics, padding), strict=True):
+            item.setText(text)
+            item.setVisible(bool(text))
 
     def set_generated_spans(self, spans: list[tuple[int, int]]) -> None:
         """Shade the frames [lo, hi) of a recording that are not captured (generated, or gaps the importer filled)."""
@@ -272,10 +330,17 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self._redraw_anchors()
         self.selection_changed.emit(self.selected_ids)
 
+    def zoom(self, factor: float) -> None:
+        """Show ``factor`` times as many frames, around the playhead (the keys' way to do what the wheel does)."""
+        lo, hi = self.track_box.viewRange()[0]
+        centre = self.playhead_frame if lo <= self.playhead_frame <= hi else (lo + hi) / 2
+        half = min(max((hi - lo) * factor / 2, 5.0), (self._n_frames + 10) / 2)
+        self.track_box.setXRange(centre - half, centre + half, padding=0)
+
     def set_theme(self, theme: str) -> None:
         self._theme = theme
         self.setBackground("#1e1e22" if theme == "dark" else "#f4f4f6")
-        self.set_segments(self._segments)
+        self.redraw_segments()
 
     # --- drops from the Sign library -----------------------------------------------------------------------------
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
@@ -305,41 +370,45 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         b = self.track_box.mapViewToScene(QtCore.QPointF(1, 0))
         return max(abs(b.x() - a.x()), 1e-6)
 
-    def _anchors_at(self, scene_pos: QtCore.QPointF) -> list[int]:
+    def anchors_at(self, scene_pos: QtCore.QPointF) -> list[int]:
+        """Ids of the anchor markers under ``scene_pos`` on its lane, nearest first (hit test)."""
         view = self.track_box.mapSceneToView(scene_pos)
-        track = min(TRACKS, key=lambda t: abs(TRACK_Y[t] - view.y()))
-        if track == "sign" or abs(TRACK_Y[track] - view.y()) > 0.45:
+        track = track_at(view.y())
+        if track in (None, "sign"):
             return []
         tolerance = GRAB_PIXELS / self._pixels_per_frame()
         hits = [(abs(a.frame - view.x()), a.id) for a in self._anchors if track in a.streams]
         hits = [h for h in hits if h[0] <= tolerance]
         return [anchor_id for _, anchor_id in sorted(hits)]
 
-    def _boundary_at(self, scene_pos: QtCore.QPointF) -> tuple[int, str] | None:
+    def boundary_at(self, scene_pos: QtCore.QPointF) -> tuple[int, str] | None:
+        """The sign edge (index, "start" | "end") under ``scene_pos`` on the Signs row (hit test)."""
         view = self.track_box.mapSceneToView(scene_pos)
-        if abs(view.y() - TRACK_Y["sign"]) > 0.45:
+        if track_at(view.y()) != "sign":
             return None
-        tolerance = GRAB_PIXELS / self._pixels_per_frame()
-        best: tuple[float, int, str] | None = None
-        for i, segment in enumerate(self._segments):
-            for side, x in (("start", segment.start - 0.5), ("end", segment.end - 0.5)):
-                distance = abs(x - view.x())
-                if distance <= tolerance and (best is None or distance < best[0]):
-                    best = (distance, i, side)
-        return None if best is None else (best[1], best[2])
+        return boundary_near(self._segments, view.x(), GRAB_PIXELS / self._pixels_per_frame())
+
+    def track_at(self, scene_pos: QtCore.QPointF) -> str | None:
+        """The row under ``scene_pos`` (see timeline_layout.TRACKS), or None (hit test)."""
+        return track_at(self.track_box.mapSceneToView(scene_pos).y())
+
+    def view_x(self, scene_pos: QtCore.QPointF) -> float:
+        """The frame position (not rounded, not clamped) under ``scene_pos``."""
+        return float(self.track_box.mapSceneToView(scene_pos).x())
 
     # --- gestures ----------------------------------------------------------------------------------------------
-    def _frame_at(self, scene_pos: QtCore.QPointF) -> int:
+    def frame_at(self, scene_pos: QtCore.QPointF) -> int:
+        """The frame under ``scene_pos``, inside the clip (hit test)."""
         frame = round(self.track_box.mapSceneToView(scene_pos).x())
         return min(max(frame, 0), self._n_frames - 1)
 
-    def _handle_click(self, ev: object) -> bool:
+    def _handle_click(self, ev: MouseClickEvent) -> bool:
         if ev.button() != QtCore.Qt.MouseButton.LeftButton or self.signs.click(ev):
             return ev.button() == QtCore.Qt.MouseButton.LeftButton
-        hits = self._anchors_at(ev.scenePos())
+        hits = self.anchors_at(ev.scenePos())
         if ev.double():
             if not hits:
-                self.anchor_insert_requested.emit(self._frame_at(ev.scenePos()))
+                self.anchor_insert_requested.emit(self.frame_at(ev.scenePos()))
             return True
         additive = bool(ev.modifiers() & (QtCore.Qt.KeyboardModifier.ControlModifier
                                           | QtCore.Qt.KeyboardModifier.ShiftModifier))
@@ -353,7 +422,7 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
             if hits[0] in self._selected:  # show the selected anchor's pose: edits to it are then visible
                 self._move_playhead(self._anchors.by_id(hits[0]).frame)
         else:  # moving the playhead keeps the selection (Escape clears it)
-            self._move_playhead(self._frame_at(ev.scenePos()))
+            self._move_playhead(self.frame_at(ev.scenePos()))
         return True
 
     def keyPressEvent(self, ev: QtGui.QKeyEvent) -> None:
@@ -363,24 +432,24 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
             return
         super().keyPressEvent(ev)
 
-    def _handle_drag(self, ev: object) -> bool:
+    def _handle_drag(self, ev: MouseDragEvent) -> bool:
         if self.signs.drag(ev):
             return True
         if ev.isStart():
             press = ev.buttonDownScenePos()
-            hits = self._anchors_at(press)
-            boundary = self._boundary_at(press)
+            hits = self.anchors_at(press)
+            boundary = self.boundary_at(press)
             if hits:
                 if hits[0] not in self._selected:
                     self._selected = {hits[0]}
                 ids = self.selected_ids
-                self._drag = _Drag("anchors", self._frame_at(press), anchor_ids=ids,
+                self._drag = _Drag("anchors", self.frame_at(press), anchor_ids=ids,
                                    base_frames={i: self._anchors.by_id(i).frame for i in ids}, grabbed=hits[0])
                 self.selection_changed.emit(self.selected_ids)
             elif boundary is not None:
-                self._drag = _Drag("boundary", self._frame_at(press), segment_index=boundary[0], side=boundary[1])
+                self._drag = _Drag("boundary", self.frame_at(press), segment_index=boundary[0], side=boundary[1])
             elif ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
-                self._drag = _Drag("band", self._frame_at(press))
+                self._drag = _Drag("band", self.frame_at(press))
                 self._band_origin = self.track_box.mapSceneToView(press)
                 self._band.show()
             else:
@@ -417,7 +486,7 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
                 self.segment_boundary_moved.emit(drag.segment_index, drag.side, base + drag.delta)
         return True
 
-    def _drag_band(self, ev: object) -> bool:
+    def _drag_band(self, ev: MouseDragEvent) -> bool:
         """Shift-drag on empty space: select every anchor marker inside the rectangle."""
         rect = QtCore.QRectF(self._band_origin, self.track_box.mapSceneToView(ev.scenePos())).normalized()
         self._band.setRect(rect)

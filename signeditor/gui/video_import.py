@@ -89,9 +89,6 @@ class VideoImportController(QtCore.QObject):
         self.worker.finished.connect(self._on_finished, queued)
         self.worker.failed.connect(self._on_failed, queued)
         self.worker.cancelled.connect(self._on_cancelled, queued)
-        app = QtCore.QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
 
     def start(self, video: str | Path, output: str | Path) -> bool:
         if self.busy:

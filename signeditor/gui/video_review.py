@@ -15,22 +15,15 @@ from signeditor.gui.document import Document
 from signeditor.gui.reference_dock import ReferenceDock, SetReferenceCommand
 from signeditor.gui.review_panel import ReviewPanel, merge_review_command
 from signeditor.gui.video_import import VIDEO_FILTER, VideoImportController
+from signeditor.gui.window_api import EditorWindow
 from signeditor.io.errors import FileFormatError
 from signeditor.video.importer import DetectorFactory, VideoImportResult
-
-
-def _menu(window: QtWidgets.QMainWindow, title: str) -> QtWidgets.QMenu:
-    """The window's top-level menu called ``title`` (created when missing)."""
-    for action in window.menuBar().actions():
-        if action.menu() is not None and action.text().replace("&", "") == title:
-            return action.menu()
-    return window.menuBar().addMenu(title)
 
 
 class VideoReviewTools(QtCore.QObject):
     """The window's video import controller, Reference and Review docks and their menu entries."""
 
-    def __init__(self, window: QtWidgets.QMainWindow, detector_factory: DetectorFactory | None = None) -> None:
+    def __init__(self, window: EditorWindow, detector_factory: DetectorFactory | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.reference = ReferenceDock()
@@ -38,24 +31,20 @@ class VideoReviewTools(QtCore.QObject):
         self.importer = VideoImportController(window, detector_factory)
         self.importer.imported.connect(self._open_imported)
         self.reference.attach_requested.connect(self.attach_dialog)
-        area = QtCore.Qt.DockWidgetArea.RightDockWidgetArea
-        window.docks["reference"] = window._dock("Reference", self.reference, area)
-        window.docks["review"] = window._dock("Review", self.review, area)
-        window.tabifyDockWidget(window.docks["history"], window.docks["review"])
+        # Tabbed with the history: at 1366×768 a third group of docks would push the timeline off the screen.
+        window.add_dock("reference", "Reference", self.reference, tab_with="history")
+        window.add_dock("review", "Review", self.review, tab_with="history")
 
         self.actions = {
-            "import_video": window._action("Import &video…", self.import_dialog, "Ctrl+Shift+I"),
-            "attach_video": window._action("Attach &reference video…", self.attach_dialog),
-            "merge_review": window._action("Import review from &ELAN…", self.merge_review_dialog),
-            "next_needs_work": window._action("Next sign needing &work", self.review.jump_to_next_needing_work,
-                                              "Ctrl+J"),
+            "import_video": window.add_action("file_import", "Import &video…", self.import_dialog, "Ctrl+Shift+I"),
+            "attach_video": window.add_action("file_import", "Attach &reference video…", self.attach_dialog),
+            "merge_review": window.add_action("file_import", "Import review from &ELAN…", self.merge_review_dialog),
         }
-        file_menu = _menu(window, "File")
-        anchor = next((a for a in file_menu.actions() if a.menu() is not None and "Export" in a.text()), None)
-        file_menu.insertActions(anchor, [self.actions[k] for k in ("import_video", "attach_video", "merge_review")])
-        file_menu.insertSeparator(anchor)
-        _menu(window, "View").addActions([window.docks["reference"].toggleViewAction(),
-                                          window.docks["review"].toggleViewAction(), self.actions["next_needs_work"]])
+        view = window.menu("view")
+        view.addActions([window.docks["reference"].toggleViewAction(), window.docks["review"].toggleViewAction()])
+        self.actions["next_needs_work"] = window.add_action("view", "Next sign needing &work",
+                                                            self.review.jump_to_next_needing_work, "Ctrl+J")
+        window.register_shutdown(self.shutdown)
         self.bind(window.document)
 
     def bind(self, document: Document) -> None:
@@ -107,17 +96,17 @@ class VideoReviewTools(QtCore.QObject):
 
     def import_video(self, video: str | Path, output: str | Path) -> bool:
         if not self.importer.start(video, output):
-            self.window.statusBar().showMessage("a video import is already running", 5000)
+            self.window.say("a video import is already running", 5000)
             return False
         return True
 
     def _open_imported(self, result: VideoImportResult) -> None:
-        if not self.window._maybe_save():
-            self.window.statusBar().showMessage(f"imported to {result.project_path} (not opened)", 10000)
+        if not self.window.maybe_save():
+            self.window.say(f"imported to {result.project_path} (not opened)", 10000)
             return
         self.window.set_project(result.project, result.project_path)
-        self.window._add_recent(result.project_path)
-        self.window.statusBar().showMessage(f"imported {result.info.path.name}: {self.importer.last_message}", 15000)
+        self.window.add_recent(result.project_path)
+        self.window.say(f"imported {result.info.path.name}: {self.importer.last_message}", 15000)
 
     def attach_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Attach reference video", "", VIDEO_FILTER)
@@ -127,7 +116,7 @@ class VideoReviewTools(QtCore.QObject):
     def attach_video(self, path: str | Path, keypoints: str = "") -> None:
         document = self.window.document
         reference = ReferenceVideo(str(Path(path).resolve()), 0.0, keypoints)
-        document.undo_stack.push(SetReferenceCommand(document, reference, f"Attach {Path(path).name}"))
+        self.window.push(SetReferenceCommand(document, reference, f"Attach {Path(path).name}"))
         self.window.docks["reference"].raise_()
 
     def merge_review_dialog(self) -> None:
@@ -142,11 +131,11 @@ class VideoReviewTools(QtCore.QObject):
         except FileFormatError as exc:
             QtWidgets.QMessageBox.critical(self.window, "Cannot import the review", str(exc))
             return [str(exc)]
-        self.window.document.undo_stack.push(command)
-        self.window.statusBar().showMessage(
+        self.window.push(command)
+        self.window.say(
             f"review merged from {Path(path).name}" + (": " + "; ".join(notes) if notes else ""), 15000)
         return notes
 
 
-def install(window: QtWidgets.QMainWindow, detector_factory: DetectorFactory | None = None) -> VideoReviewTools:
+def install(window: EditorWindow, detector_factory: DetectorFactory | None = None) -> VideoReviewTools:
     return VideoReviewTools(window, detector_factory)

@@ -78,10 +78,20 @@ class WorkerThread(QtCore.QObject):
         worker.moveToThread(self.thread)
         self.thread.finished.connect(worker.deleteLater)  # the worker dies in its own thread
         self.thread.start()
+        app = QtCore.QCoreApplication.instance()
+        if app is not None:  # an application quitting without its windows closing still ends the thread
+            app.aboutToQuit.connect(self.shutdown)
 
+    def request_stop(self) -> None:
+        """Ask the running job to stop at its next check, without waiting (the thread keeps its event loop, so
+        its owner can still queue clean-up on it). A window closing asks all of its workers first, so the jobs
+        wind down together instead of one after another."""
+        self.worker.close()
+
+    @QtCore.Slot()
     def shutdown(self, wait_ms: int = 10_000) -> None:
         """Ask the running job to stop, end the thread's event loop and wait for it (idempotent)."""
-        self.worker.close()
+        self.request_stop()
         if self.thread.isRunning():
             self.thread.quit()
             self.thread.wait(wait_ms)
