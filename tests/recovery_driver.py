@@ -42,7 +42,7 @@ def drive(window: object) -> None:
     def edit() -> None:
         label = f"edit{len(made)}"
         frame = (7 * len(made)) % window.document.n_frames
-        window._push(commands.insert_anchor(window.document, frame, label=label))
+        window.push(commands.insert_anchor(window.document, frame, label=label))
         made.append(label)
 
     timer = QtCore.QTimer(window)

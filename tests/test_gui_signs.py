@@ -310,10 +310,10 @@ def test_sign_edits_on_a_recording_keep_it_through_length_changes(qtbot, window:
     doc = win.document
     recording = Recording.of(doc.motion, doc.anchors)
     doc.project.recording = recording
-    win._push(sign_commands.move_sign(doc, 1, 4))
+    win.push(sign_commands.move_sign(doc, 1, 4))
     assert doc.recording is recording, "a move keeps the take (the warp follows the moved anchors)"
     settle(qtbot, win)
-    win._push(sign_commands.stretch_sign(doc, 1, 16))
+    win.push(sign_commands.stretch_sign(doc, 1, 16))
     assert doc.n_frames == 76 and doc.recording is not None and doc.recording.n_frames == 76, \
         "the take is laid out like the stretched clip, not dropped"
     settle(qtbot, win)

@@ -55,7 +55,7 @@ def test_editor_opens_explains_and_falls_back_to_cubic(qtbot, tmp_path: Path, mo
         # Editing still works: moving the middle anchor regenerates by cubic interpolation.
         doc = window.document
         middle = doc.anchors[1]
-        window._push(commands.move_anchors(doc, (middle.id,), 5))
+        window.push(commands.move_anchors(doc, (middle.id,), 5))
         qtbot.waitUntil(lambda: not window.regenerator.busy, timeout=10_000)
         cubic = interpolate_between_anchors(doc.n_frames, doc.anchors, method="cubic", fps=doc.motion.fps)
         np.testing.assert_allclose(doc.motion.features[10:50], cubic[10:50], atol=1e-5)

@@ -46,8 +46,8 @@ def test_undo_of_an_edit_made_mid_regeneration_ends_fresh(qtbot, window):
     doc = window.document
     window.regenerator._regenerate_fn.delay_s = 0.2
     first, second = list(doc.anchors)[1], list(doc.anchors)[3]
-    window._push(commands.move_anchors(doc, (first.id,), 9))  # regeneration 1 starts
-    window._push(commands.move_anchors(doc, (second.id,), -7))  # stores the motion before regeneration 1 landed
+    window.push(commands.move_anchors(doc, (first.id,), 9))  # regeneration 1 starts
+    window.push(commands.move_anchors(doc, (second.id,), -7))  # stores the motion before regeneration 1 landed
     doc.undo_stack.undo()  # restores that motion: it does not show the first move
     qtbot.waitUntil(lambda: not window.regenerator.busy, timeout=10_000)
     qtbot.wait(50)

@@ -33,7 +33,6 @@ from signeditor.gui.inspector import Inspector
 from signeditor.gui.regeneration import ModelRegenerate, RegenerateFn, Regenerator
 from signeditor.gui.theme import apply_theme
 from signeditor.gui.timeline import TimelineWidget, wrist_speeds
-from signeditor.gui.window_api import ActionSlot
 from signeditor.gui.window_frame import WindowFrame
 from signeditor.gui.worker_thread import install_gui_thread_collector
 from signeditor.io.formats import EXPORT_FORMATS
@@ -367,25 +366,6 @@ class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
 
     def push(self, command: QtGui.QUndoCommand) -> None:
         self.document.undo_stack.push(command)
-
-    # The old private names, kept only while branches that still call them are merged (then remove them).
-    _push = push
-
-    def _show_frame(self) -> None:
-        self.show_current_frame()
-
-    def _maybe_save(self) -> bool:
-        return self.maybe_save()
-
-    def _add_recent(self, path: str | Path) -> None:
-        self.add_recent(path)
-
-    def _action(self, text: str, slot: ActionSlot, shortcut: QtGui.QKeySequence | str | None = None,
-                checkable: bool = False) -> QtGui.QAction:
-        return self.add_action(None, text, slot, shortcut, checkable=checkable)
-
-    def _dock(self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
-        return self.add_dock(title, title, widget, area)
 
     def _on_content_replaced(self, motion: Motion, _anchors: object) -> None:
         """A sign edit may change the clip's length: the timeline's range follows."""
