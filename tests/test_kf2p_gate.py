@@ -9,7 +9,13 @@ from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.ik import rest_pose_features
 from signeditor.core.interpolation import interpolate_between_anchors
 from signeditor.core.motion import STREAM_SLICES
-from signeditor.ml.kf2p.representation import apply_residual_gate, gate_weights, plain_cubic, stream_mask_from_columns
+from signeditor.ml.kf2p.representation import (
+    apply_residual_gate,
+    gap_lengths,
+    gate_weights,
+    plain_cubic,
+    stream_mask_from_columns,
+)
 
 
 def _anchored(n: int, frames: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, AnchorSet]:
@@ -50,3 +56,26 @@ def test_rest_gaps_and_signing_gaps_take_their_own_gate() -> None:
     np.testing.assert_array_equal(weights[signing], np.broadcast_to(gate[1], (len(signing), 4)))
     inside = gate_weights(gate, stream_mask, values, clip_ends=(False, False))
     np.testing.assert_array_equal(inside, np.broadcast_to(gate[1], (32, 4)))
+
+
+def test_short_gaps_keep_the_cubic_and_long_gaps_the_model() -> None:
+    """Bucketed by the anchors' spacing: with edge 8, gaps of 4 frames (keys close together, where the spline is
+    already good) take bucket 0 (gate 0: the cubic), the 32-frame gap bucket 1 (gate 1: the model)."""
+    frames = [0, 4, 8, 40, 44]
+    truth, values, stream_mask, anchors = _anchored(45, frames)
+    lengths = gap_lengths(stream_mask)
+    assert lengths[2, 0] == 4 and lengths[20, 1] == 32 and lengths[42, 3] == 4 and lengths[8, 2] == 32
+    plain = plain_cubic(values, stream_mask)
+    cubic = interpolate_between_anchors(45, anchors, "cubic")
+    model = plausible_features(45, seed=9)
+    model[frames] = truth[frames]
+    short_then_long = np.array([0.0] * 4 + [1.0] * 4)  # one row of buckets: every gap is a signing gap here
+    gate = np.r_[short_then_long, short_then_long]  # rest row, signing row
+    out = apply_residual_gate(model, plain, gate, stream_mask, values, (False, False), gap_edges=(8,))
+    short, long = np.r_[1:4, 5:8, 41:44], np.arange(9, 40)
+    np.testing.assert_allclose(out[short], cubic[short], atol=1e-5)
+    np.testing.assert_allclose(out[long], model[long], atol=1e-5)
+    np.testing.assert_array_equal(out[frames], truth[frames])
+    # An edge above every gap puts them all in the short bucket: exactly the cubic.
+    np.testing.assert_allclose(apply_residual_gate(model, plain, gate, stream_mask, values, (False, False),
+                                                   gap_edges=(40,)), cubic, atol=1e-5)

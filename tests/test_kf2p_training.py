@@ -153,11 +153,13 @@ def test_installed_residual_gate_is_stored_and_gate_zero_regenerates_exact_cubic
     train(clips, clips[:1], cfg, out, log=lambda _: None)
     gate, report = install_residual_gate(out, clips)
     generator = load_generator(out, "cpu")
-    assert generator.residual_gate.tolist() == gate and len(gate) == 8
+    edges = report["gap_edges"]
+    assert generator.residual_gate.tolist() == gate and list(generator.residual_gate_edges) == edges
+    assert len(gate) == 2 * (len(edges) + 1) * 4 and set(gate) <= {0.0, 0.5, 1.0}
     assert all(r <= 1.0 + 1e-6 for group in report["ratios_to_cubic"].values() for r in group.values())
     motion = Motion(25.0, clips[0].features)
     anchors = AnchorSet(Anchor(int(f), motion.features[f]) for f in range(0, 80, 8))
-    generator.residual_gate = np.zeros(8)
+    generator.residual_gate, generator.residual_gate_edges = np.zeros(8), ()
     np.testing.assert_allclose(generator.regenerate_between_anchors(motion, anchors).features,
                                interpolate_between_anchors(80, anchors, "cubic"), atol=1e-5)
     generator.residual_gate = np.ones(8)

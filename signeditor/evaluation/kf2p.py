@@ -207,7 +207,8 @@ def run(args: argparse.Namespace) -> dict:
     result: dict = {"clips": len(per_method["kf2p"]), "keyframe_source": sources, "model_version": generator.version,
                     "steps": args.steps or generator.default_steps, "noise_scale": generator.noise_scale,
                     "keyframes": args.keyframes, "stitched_frames_excluded": stitched_frames,
-                    "residual_gate": generator.residual_gate.tolist() if generator.residual_gate is not None else None}
+                    "residual_gate": generator.residual_gate.tolist() if generator.residual_gate is not None else None,
+                    "residual_gate_gap_edges": list(generator.residual_gate_edges)}
     for m in METHODS:
         if per_method[m]:
             for key in per_method[m][0]:

@@ -191,9 +191,11 @@ def install_residual_gate(weights: Path, clips: list[TrainClip]) -> tuple[list[f
 
     net, normaliser, languages, meta = load_checkpoint(weights)
     gate, report = fit_residual_gate(Generator(net, normaliser, languages, "cpu", meta), clips)
-    print(f"residual gate (rest gaps body/left/right/jaw, signing gaps ...) {gate}: mean error ratio to cubic on val "
-          f"{report['mean_ratio_to_cubic']:.4f}", file=sys.stderr)
+    print(f"residual gate (rest gaps then signing gaps; per gap-length bucket, edges {report['gap_edges']}: "
+          f"body/left/right/jaw) {gate}: mean error ratio to cubic on val {report['mean_ratio_to_cubic']:.4f}",
+          file=sys.stderr)
     save_checkpoint(weights, net, normaliser, languages, {**meta, "residual_gate": gate,
+                                                          "residual_gate_gap_edges": report["gap_edges"],
                                                           "residual_gate_val": report["ratios_to_cubic"]})
     return gate, report
 

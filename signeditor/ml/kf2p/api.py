@@ -145,11 +145,12 @@ class Generator:
         self.method = str(self.meta.get("sampler", "euler"))
         self.noise_scale = float(noise_scale if noise_scale is not None else self.meta.get("noise_scale", 1.0))
         self.end_tension = float(self.meta.get("end_tension", 0.0))
-        #: Per stream (body, left hand, right hand, jaw), for rest then signing gaps: how much of the model's
-        #: departure from the plain cubic in-between is kept (chosen on validation after training, gate.py;
-        #: None: all of it, as before the gate).
+        #: Per gap kind (rest, signing), gap-length bucket and stream (body, left hand, right hand, jaw): how much
+        #: of the model's departure from the plain cubic in-between is kept (chosen on validation after
+        #: training, gate.py; None: all of it, as before the gate). Bucket edges in frames.
         gate = self.meta.get("residual_gate")
         self.residual_gate = None if gate is None else np.asarray(gate, dtype=np.float64)
+        self.residual_gate_edges = tuple(int(e) for e in self.meta.get("residual_gate_gap_edges", ()))
 
     def _inputs(self, conds: list[Conditioning], texts: list[str], languages: list[str],
                 with_uncond: bool) -> SampleInputs:
@@ -186,6 +187,14 @@ class Generator:
         ``open_start`` / ``open_end``: that edge is window context inside a longer clip, not the clip's end.
         """
         cond = build_conditioning(values, mask, self.end_tension, open_start=open_start, open_end=open_end)
+        if self.residual_gate is not None and not self.residual_gate.any():
+            # Gate 0 in every context: the result is the plain cubic whatever the network says, so skip it.
+            plain = plain_cubic(values, cond.stream_mask)
+            out = apply_residual_gate(plain, plain, self.residual_gate, cond.stream_mask, values,
+                                      gap_edges=self.residual_gate_edges)
+            anchored = cond.column_mask > 0.5
+            out[anchored] = cond.interp[anchored]
+            return out
         inputs = self._inputs([cond], [text], [signed_language], with_uncond=guidance != 1.0)
         residual = sample_residual(self.model, inputs, steps=steps or self.default_steps, seed=seed,
                                    method=self.method, guidance=guidance, noise_scale=self.noise_scale)
@@ -194,7 +203,7 @@ class Generator:
         if self.residual_gate is None:
             return features
         return apply_residual_gate(features, plain_cubic(values, cond.stream_mask), self.residual_gate,
-                                   cond.stream_mask, values, (not open_start, not open_end))
+                                   cond.stream_mask, values, (not open_start, not open_end), self.residual_gate_edges)
 
     def base_features(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The model's base in-between alone (its fitted spline, no network residual): what evaluation compares the

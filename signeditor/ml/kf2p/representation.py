@@ -167,30 +167,59 @@ def plain_cubic(values: np.ndarray, stream_mask: np.ndarray) -> np.ndarray:
     return interpolate_keyframes(values, columns_from_stream_mask(stream_mask), "cubic")
 
 
-def gate_weights(gate: np.ndarray, stream_mask: np.ndarray, values: np.ndarray,
-                 clip_ends: tuple[bool, bool] = (True, True)) -> np.ndarray:
-    """(T, 4) per frame and stream, the share of the model's departure from the plain cubic to keep.
+def gap_lengths(stream_mask: np.ndarray) -> np.ndarray:
+    """(T, 4) per frame and stream, how many frames apart the stream's anchors on either side of it are (frames
+    before the first or after the last anchor take the first or last gap; 0 where a stream has under 2 anchors).
 
-    ``gate`` is (2, 4): row 0 for *rest* gaps, between a clip's first (last) anchor and the next (previous)
-    one where the signer is fully at rest at that end anchor (``end_tension.rest_weight`` 1): leaving
-    and returning to rest, what the model does far better than a spline; row 1 for every other gap (signing,
-    where it may not). A (4,) gate applies to both. ``values``: the keyframe poses (T, 246). ``clip_ends``:
-    whether the first / last anchor is the clip's end (False: window context inside a clip, never a rest gap).
-    """
-    gate = np.asarray(gate, dtype=np.float64).reshape(-1, len(STREAMS))
-    rest_gate, signing_gate = gate[0], gate[-1]
+    The context the residual gate buckets by: short gaps (every few frames, continuous signing) are where
+    the plain cubic is already as good as the network, long ones (isolated signs, letters with FAST's keys)
+    where the network is far better."""
     n = stream_mask.shape[0]
-    weights = np.broadcast_to(signing_gate, (n, len(STREAMS))).copy()
+    lengths = np.zeros((n, len(STREAMS)), dtype=np.int64)
+    for i in range(len(STREAMS)):
+        anchors = np.flatnonzero(stream_mask[:, i] > 0.5)
+        if len(anchors) < 2:
+            continue
+        nxt = np.clip(np.searchsorted(anchors, np.arange(n), side="right"), 1, len(anchors) - 1)
+        lengths[:, i] = anchors[nxt] - anchors[nxt - 1]
+    return lengths
+
+
+def rest_gaps(stream_mask: np.ndarray, values: np.ndarray, clip_ends: tuple[bool, bool] = (True, True)) -> np.ndarray:
+    """(T,) True in a *rest* gap: between a clip's first (last) body anchor and the next (previous) one where the
+    signer is fully at rest at that end anchor (``end_tension.rest_weight`` 1), leaving or returning to rest.
+    ``clip_ends``: whether the first / last anchor is the clip's end (False: window context inside a clip)."""
+    n = stream_mask.shape[0]
+    rest = np.zeros(n, dtype=bool)
     body = np.flatnonzero(stream_mask[:, STREAMS.index("body")] > 0.5)
     if len(body) < 2:
-        return weights
+        return rest
     t = np.arange(n)
     for is_end, anchor, gap in ((clip_ends[0], body[0], t <= body[1]), (clip_ends[1], body[-1], t >= body[-2])):
-        if not is_end:
-            continue
-        if rest_weight(values[anchor]) >= 1.0:
-            weights[gap] = rest_gate
-    return weights
+        if is_end and rest_weight(values[anchor]) >= 1.0:
+            rest |= gap
+    return rest
+
+
+def gate_table(gate: np.ndarray, gap_edges: tuple[int, ...] = ()) -> np.ndarray:
+    """The flat gate of a checkpoint's meta as (2, buckets, 4): [rest gap, signing gap][gap-length bucket][stream].
+    ``gap_edges`` (ascending, frames): bucket k holds gaps with ``edges[k-1] < length <= edges[k]``. A (4,) gate
+    applies to every gap; 8 floats without edges are the rest row and the signing row (the older format)."""
+    gate = np.asarray(gate, dtype=np.float64).reshape(-1, len(gap_edges) + 1, len(STREAMS))
+    return np.stack([gate[0], gate[-1]])
+
+
+def gate_weights(gate: np.ndarray, stream_mask: np.ndarray, values: np.ndarray,
+                 clip_ends: tuple[bool, bool] = (True, True), gap_edges: tuple[int, ...] = ()) -> np.ndarray:
+    """(T, 4) per frame and stream, the share of the model's departure from the plain cubic to keep: the entry of
+    :func:`gate_table` for the frame's gap kind (:func:`rest_gaps`) and its stream's gap length (:func:`gap_lengths`).
+
+    Only what the generator sees at inference decides it (the anchors and their spacing), never what kind of
+    signing the clip is."""
+    table = gate_table(gate, gap_edges)
+    buckets = np.searchsorted(np.asarray(gap_edges, dtype=np.int64), gap_lengths(stream_mask), side="left")
+    kind = np.where(rest_gaps(stream_mask, values, clip_ends), 0, 1)[:, None]
+    return table[kind, buckets, np.arange(len(STREAMS))[None, :]]
 
 
 def blend_streams(generated: np.ndarray, plain: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -204,14 +233,16 @@ def blend_streams(generated: np.ndarray, plain: np.ndarray, weights: np.ndarray)
 
 
 def apply_residual_gate(generated: np.ndarray, plain: np.ndarray, gate: np.ndarray, stream_mask: np.ndarray,
-                        values: np.ndarray, clip_ends: tuple[bool, bool] = (True, True)) -> np.ndarray:
+                        values: np.ndarray, clip_ends: tuple[bool, bool] = (True, True),
+                        gap_edges: tuple[int, ...] = ()) -> np.ndarray:
     """Per stream (body, left hand, right hand, jaw) and frame, ``plain + w * (generated - plain)`` with ``w`` from
     :func:`gate_weights`, projected back onto rotations; anchored frames keep the anchor pose exactly.
 
     Gate 0 keeps the plain cubic in-between (where the network is not better than it, measured on validation),
     1 keeps the model's output; the values live in the checkpoint's meta (``residual_gate``).
     """
-    out = blend_streams(generated, plain, gate_weights(gate, stream_mask, values, clip_ends)).astype(np.float32)
+    weights = gate_weights(gate, stream_mask, values, clip_ends, gap_edges)
+    out = blend_streams(generated, plain, weights).astype(np.float32)
     anchored = columns_from_stream_mask(stream_mask) > 0.5
     out[anchored] = generated[anchored]
     return out
