@@ -17,6 +17,7 @@ from typing import Protocol
 from PySide6 import QtCore, QtWidgets
 
 from signeditor.core.handshapes import LANGUAGE_NAMES
+from signeditor.gui.video_import import emit_import_outcome
 from signeditor.gui.worker_thread import LatestRequestWorker, WorkerThread
 from signeditor.video.importer import DetectorFactory
 from signeditor.video.lexicon_folder import FolderImportReport, sign_files
@@ -48,24 +49,12 @@ class FolderImportWorker(LatestRequestWorker):
 
     @QtCore.Slot(object)
     def run(self, request: FolderRequest) -> None:
-        from signeditor.video.holistic import VideoExtraMissing
-        from signeditor.video.importer import ImportCancelled
         from signeditor.video.lexicon_folder import import_sign_folder
 
         with self.working_on(request.generation):
-            try:
-                report = import_sign_folder(request.folder, request.spoken, request.signed,
-                                            progress=self.progress.emit,
-                                            should_stop=lambda: self.should_stop(request.generation),
-                                            detector_factory=self.detector_factory)
-            except ImportCancelled:
-                self.cancelled.emit()
-            except (ValueError, VideoExtraMissing, OSError) as exc:  # FileFormatError is a ValueError
-                self.failed.emit(str(exc))
-            except Exception as exc:  # anything else must still end as a message, never a dead worker
-                self.failed.emit(f"{request.folder}: import failed ({type(exc).__name__}: {exc})")
-            else:
-                self.finished.emit(report)
+            emit_import_outcome(self, request.folder, lambda: import_sign_folder(
+                request.folder, request.spoken, request.signed, progress=self.progress.emit,
+                should_stop=lambda: self.should_stop(request.generation), detector_factory=self.detector_factory))
 
 
 def _language_box(codes: list[str], names: dict[str, str], current: str) -> QtWidgets.QComboBox:

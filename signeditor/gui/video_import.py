@@ -8,8 +8,10 @@ opening a file does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from PySide6 import QtCore, QtWidgets
 
@@ -26,6 +28,32 @@ class ImportRequest:
     output: Path
 
 
+class ImportOutcomeSignals(Protocol):
+    """The three signals an import worker ends on, exactly one per request."""
+
+    finished: QtCore.SignalInstance
+    failed: QtCore.SignalInstance
+    cancelled: QtCore.SignalInstance
+
+
+def emit_import_outcome(worker: ImportOutcomeSignals, subject: Path, run: Callable[[], object]) -> None:
+    """Run an import on the worker thread and end in one signal: finished (the result), cancelled, or failed (a
+    message naming ``subject``); any unexpected error still ends as a message, never a dead worker."""
+    from signeditor.video.holistic import VideoExtraMissing
+    from signeditor.video.importer import ImportCancelled
+
+    try:
+        outcome = run()
+    except ImportCancelled:
+        worker.cancelled.emit()
+    except (ValueError, VideoExtraMissing, OSError) as exc:  # FileFormatError is a ValueError
+        worker.failed.emit(str(exc))
+    except Exception as exc:
+        worker.failed.emit(f"{subject}: import failed ({type(exc).__name__}: {exc})")
+    else:
+        worker.finished.emit(outcome)
+
+
 class VideoImportWorker(LatestRequestWorker):
     """The editor's worker pattern: Cancel (a newer generation) stops the import between frames."""
 
@@ -40,23 +68,12 @@ class VideoImportWorker(LatestRequestWorker):
 
     @QtCore.Slot(object)
     def run(self, request: ImportRequest) -> None:
-        from signeditor.io.errors import FileFormatError
-        from signeditor.video.holistic import VideoExtraMissing
-        from signeditor.video.importer import ImportCancelled, import_video
+        from signeditor.video.importer import import_video
 
         with self.working_on(request.generation):
-            try:
-                result = import_video(request.video, request.output, progress=self.progress.emit,
-                                      should_stop=lambda: self.should_stop(request.generation),
-                                      detector_factory=self.detector_factory)
-            except ImportCancelled:
-                self.cancelled.emit()
-            except (FileFormatError, VideoExtraMissing, OSError) as exc:
-                self.failed.emit(str(exc))
-            except Exception as exc:  # anything else must still end as a message, never a dead worker
-                self.failed.emit(f"{request.video}: import failed ({type(exc).__name__}: {exc})")
-            else:
-                self.finished.emit(result)
+            emit_import_outcome(self, request.video, lambda: import_video(
+                request.video, request.output, progress=self.progress.emit,
+                should_stop=lambda: self.should_stop(request.generation), detector_factory=self.detector_factory))
 
 
 def describe(progress: ImportProgress) -> str:
