@@ -218,3 +218,20 @@ def test_a_word_spelled_in_place_holds_the_arm_and_changes_the_hand_once_per_let
     assert np.ptp(features[:, elbow:elbow + 6], axis=0).max() < 1e-6
     hand = features[:, STREAM_SLICES["right_hand"]]
     assert np.ptp(hand, axis=0).max() > 0.5  # the fingers spell
+
+
+def test_checkpoints_keep_the_split_of_unparsed_signs_unless_they_turn_it_off() -> None:
+    """Older checkpoints (the shipped fast.pt among them) have no "splitting" entry: they get the default split, as
+    the model card says; a checkpoint saved with splitting=None decodes from the probabilities alone."""
+    from signeditor.core.segmentation_decoding import SplitSettings
+
+    net = FastSegmenterNet()
+    mean, std = np.zeros((2, HAND_FEATURE_DIM)), np.ones((2, HAND_FEATURE_DIM))
+    older = make_checkpoint(net, mean, std, DecodingSettings())
+    del older["splitting"]
+    assert segmenter_from_checkpoint(older).splitting == SplitSettings()
+    assert segmenter_from_checkpoint(make_checkpoint(net, mean, std, DecodingSettings(), splitting=None)).splitting \
+        is None
+    custom = SplitSettings(max_sign_seconds=0.9)
+    assert segmenter_from_checkpoint(make_checkpoint(net, mean, std, DecodingSettings(), splitting=custom)).splitting \
+        == custom

@@ -79,3 +79,18 @@ def test_short_gaps_keep_the_cubic_and_long_gaps_the_model() -> None:
     # An edge above every gap puts them all in the short bucket: exactly the cubic.
     np.testing.assert_allclose(apply_residual_gate(model, plain, gate, stream_mask, values, (False, False),
                                                    gap_edges=(40,)), cubic, atol=1e-5)
+
+
+def test_a_gap_exactly_on_a_bucket_edge_is_in_the_lower_bucket() -> None:
+    """Edges are inclusive upper bounds ("gaps of 8 frames or fewer keep cubic"): keys every 8 frames, edge 8, gate 0
+    below the edge and 1 above it must give exactly the cubic."""
+    frames = [0, 8, 16, 24]
+    truth, values, stream_mask, anchors = _anchored(25, frames)
+    assert set(gap_lengths(stream_mask)[:, 0]) == {8}
+    model = plausible_features(25, seed=3)
+    model[frames] = truth[frames]
+    below_then_above = np.array([0.0] * 4 + [1.0] * 4)
+    gate = np.r_[below_then_above, below_then_above]
+    out = apply_residual_gate(model, plain_cubic(values, stream_mask), gate, stream_mask, values, (False, False),
+                              gap_edges=(8,))
+    np.testing.assert_allclose(out, interpolate_between_anchors(25, anchors, "cubic"), atol=1e-5)

@@ -315,3 +315,20 @@ def test_a_sign_edit_inside_a_time_warped_stretch_shows_the_same_frames() -> Non
         np.testing.assert_array_equal(after.motion.face[now:now + length], warped.face[then:then + length])
     flags = recorded_streams(after.recording, after.anchors)
     assert flags[[*range(0, 30), *range(40, 72), *range(86, 164)]].all() and not flags[72:86].any()
+
+
+@pytest.mark.parametrize(("start", "stop", "expected"), [
+    (2, 4, [[2.0], [3.0]]),  # inside: thirds of the way from row 1 (value 1) to row 4 (value 4)
+    (3, 5, [[2.0], [2.0]]),  # through the clip's end: the face holds the row before, never a removed row
+    (0, 2, [[2.0], [2.0]]),  # from the clip's start: the face holds the row after
+])
+def test_laid_face_rows_blend_between_kept_rows_only(start: int, stop: int, expected: list[list[float]]) -> None:
+    """Face weights of frames a sign edit lays: a linear blend from the kept row before to the kept row after (hand
+    computed), and at either end of the clip a hold of the one kept neighbour."""
+    from signeditor.core.recording_layout import spliced_values
+
+    values = np.arange(5, dtype=np.float64)[:, None]  # row i holds i
+    out = spliced_values(values, start, stop, 2)
+    np.testing.assert_allclose(out[start:start + 2], np.asarray(expected))
+    np.testing.assert_array_equal(out[:start], values[:start])
+    np.testing.assert_array_equal(out[start + 2:], values[stop:])

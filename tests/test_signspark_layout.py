@@ -105,6 +105,25 @@ def test_reopening_an_export_restores_our_anchors(tmp_path: Path) -> None:
     assert (tmp_path / "take.v2.keyframes.pt").is_file() and (tmp_path / "take.keyframes.pt").is_file()
 
 
+def test_a_keyframe_file_naming_a_frame_past_the_clip_is_ignored(tmp_path: Path) -> None:
+    """Stored keyframes must lie inside the clip: a file naming frame n_frames (one past the last) is not used,
+    and the anchors come from the labels as for a clip without a keyframe file."""
+    from signeditor.ml.signspark_keyframes import keyframe_file_path, write_keyframe_file
+
+    project = load_project(SAMPLE_PROJECT)
+    path = export_document(project, tmp_path / "take.signspark.npz")
+    from_labels_dir = tmp_path / "plain"
+    from_labels_dir.mkdir()
+    shutil.copy(path, from_labels_dir / path.name)
+    from_labels = sorted(a.frame for a in open_document(from_labels_dir / path.name).anchors)
+    n = project.motion.n_frames
+    write_keyframe_file(keyframe_file_path(path), {"take": [0, 5, n - 1]})  # inside: the file is used
+    assert sorted(a.frame for a in open_document(path).anchors) == [0, 5, n - 1]
+    for bad in ([0, 5, n], [-1, 5, 10]):
+        write_keyframe_file(keyframe_file_path(path), {"take": bad})
+        assert sorted(a.frame for a in open_document(path).anchors) == from_labels, bad
+
+
 def test_same_names_never_overwrite_each_other(tmp_path: Path) -> None:
     a = sample_copy(tmp_path / "a" / "x.signproj")
     b = sample_copy(tmp_path / "b" / "x.signproj")
