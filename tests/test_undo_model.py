@@ -146,3 +146,14 @@ def test_moving_an_onset_or_offset_anchor_moves_its_sign_in_one_undo_step(docume
     assert doc.anchors.by_id(anchor.id).frame == min(anchor.frame + delta, N_FRAMES - 1)
     doc.undo_stack.undo()
     assert _state(doc) == start
+
+
+@pytest.mark.parametrize("delta", [10**6, -(10**6)])
+def test_anchors_moved_past_either_end_stop_at_the_clip(document: Document, delta: int) -> None:
+    """A move (drag or key) far past the clip lands on its first or last frame, in one undo step."""
+    middle = next(a for a in document.anchors if a.frame == 30)
+    document.undo_stack.push(commands.move_anchors(document, (middle.id,), delta))
+    moved = next(a for a in document.anchors if a.id == middle.id)
+    assert moved.frame == (N_FRAMES - 1 if delta > 0 else 0)
+    document.undo_stack.undo()
+    assert next(a for a in document.anchors if a.id == middle.id).frame == 30
