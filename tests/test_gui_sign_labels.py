@@ -103,3 +103,15 @@ def test_the_inspector_and_the_selected_anchor_name_the_sign_as_its_bar_does(qtb
     assert win.timeline.selected_ids == (onset.id,)
     assert win.inspector.title.text() == "Anchor at frame 20 · 2 · B-hand, side, chest · onset"
     assert win.timeline.selection_label.textItem.toPlainText() == "onset", "the bar above names the sign"
+
+    point = view_point(win.timeline, win.timeline.signs.sign_scene_pos(0))  # HOUSE, duplicated: B-hand's is 3rd
+    send_mouse(win.timeline.viewport(), QtCore.QEvent.Type.MouseButtonPress, point)
+    send_mouse(win.timeline.viewport(), QtCore.QEvent.Type.MouseButtonRelease, point)
+    count = win.document.undo_stack.count()
+    win.activateWindow()
+    qtbot.keyClick(win, QtCore.Qt.Key.Key_D, QtCore.Qt.KeyboardModifier.ControlModifier)
+    if win.document.undo_stack.count() == count:  # offscreen platforms may not route the shortcut
+        win.sign_editing.actions["duplicate"].trigger()
+    frame = win.document.anchors.by_id(onset.id).frame
+    assert frame > 20 and win.timeline.selected_ids == (onset.id,)
+    assert win.inspector.title.text() == f"Anchor at frame {frame} · 3 · B-hand, side, chest · onset", "renumbered"

@@ -377,7 +377,11 @@ class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
         doc = self.document
         segments = doc.project.segments
         labels = sign_labels(segments, doc.motion.features, self.inspector.library, doc.project.signed_language)
+        shown = (self.timeline.segments, self.timeline.sign_names)
         self.timeline.set_segments(segments, labels)
+        renamed = (self.timeline.segments, self.timeline.sign_names) != shown
+        if renamed and set(self.timeline.selected_ids) <= {a.id for a in doc.anchors}:  # not mid-way a new project
+            self._refresh_inspector()  # its title names the anchor's sign as the bars do
 
     def update_title(self, _clean: bool = False) -> None:
         name = self.document.path.name if self.document.path else "untitled"
