@@ -112,8 +112,8 @@ def test_inserting_a_library_sign_keeps_the_face_the_recording_and_compare(qtbot
     assert_kept(win, saved, [(0, 0, 75), (75 + added, 75, 75)])
     assert [k.frame for k in saved.face_keys] == [20, 100 + added], "the non-manual keys stay with their signs"
     assert not recorded_streams(saved.recording, saved.anchors)[75:75 + added].any(), "the new sign is not captured"
-    shaded = [r.getRegion() for r in win.timeline.generated_regions]
-    assert (LEFT_HAND_GAP[0] - 0.5, LEFT_HAND_GAP[1] - 0.5) in shaded and (74.5, 74.5 + added) in shaded, shaded
+    shaded = {(r.stream, r.lo, r.hi) for r in win.timeline.not_captured_regions}
+    assert ("left_hand", *LEFT_HAND_GAP) in shaded and {(s, 75, 75 + added) for s in STREAMS} <= shaded, shaded
     win.actions["compare_recording"].trigger()  # shows the capture: there is one to show
     compare = win.document.recording_motion()
     assert compare is not None and compare.n_frames == win.document.n_frames

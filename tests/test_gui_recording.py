@@ -9,6 +9,7 @@ from conftest import recorded_project
 from gui_helpers import drag, send_mouse, view_point
 from PySide6 import QtCore
 
+from signeditor.core.motion import STREAMS
 from signeditor.core.recording import wrist_path_length
 
 
@@ -111,12 +112,13 @@ def test_regenerate_span_compare_and_restore(qtbot, window, monkeypatch):
     win.actions["compare_recording"].trigger()
     win.actions["compare_recording"].trigger()
     assert history_texts(win) == ["Regenerate frames 10–70"]
-    assert [r.getRegion() for r in win.timeline.generated_regions] == [(9.5, 70.5)], "the lane shows what is generated"
+    shaded = sorted((r.stream, r.lo, r.hi) for r in win.timeline.not_captured_regions)
+    assert shaded == sorted((stream, 10, 71) for stream in STREAMS), "every stream's row shows what is generated"
 
     win.actions["restore_span"].trigger()
     settle(qtbot, win)
     np.testing.assert_array_equal(win.document.motion.features, win.take)
-    assert win.document.recorded_frames().all() and win.timeline.generated_regions == []
+    assert win.document.recorded_frames().all() and win.timeline.not_captured_regions == []
     win.undo_action.trigger()
     np.testing.assert_array_equal(win.document.motion.features, motion)
     win.undo_action.trigger()
@@ -158,7 +160,8 @@ def test_an_inserted_anchor_is_selected_named_and_draggable_under_the_playhead(q
     inserted = next(a for a in win.document.anchors if a.frame == 100)
     assert win.timeline.selected_ids == (inserted.id,)
     assert inserted.label == "BAUM frame 20"
-    assert win.timeline.selection_label.textItem.toPlainText() == "BAUM frame 20"
+    assert win.timeline.selection_label.textItem.toPlainText() == "frame 20", "the BAUM bar above names the sign"
+    assert win.inspector.title.text() == "Anchor at frame 100 · BAUM · frame 20"
     assert history_texts(win)[-1] == "Insert anchor 'BAUM frame 20'"
 
     start = marker(win, inserted.id)  # right under the playhead line

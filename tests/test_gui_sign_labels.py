@@ -81,3 +81,37 @@ def test_a_selected_sign_is_outlined_and_keeps_its_review_colour(qtbot, make_win
     after_inside, after_edge = colour(inside), colour(edge)
     assert np.abs(after_inside - before_inside).max() <= 3, "the fill still shows the review colour"
     assert after_edge[2] > 200 and np.abs(after_edge - before_edge).max() > 60, "the outline marks the selection"
+
+
+def test_the_inspector_and_the_selected_anchor_name_the_sign_as_its_bar_does(qtbot, make_window) -> None:
+    from signeditor.core.keyframes import anchors_from_segments
+
+    library = load_handshape_library()
+    motion = Motion.rest(60)
+    motion.features[20:40, STREAM_SLICES["right_hand"]] = library.get("ase", "B").dominant
+    segments = [Segment(0, 20, "HOUSE"), Segment(20, 40, "")]
+    anchors = anchors_from_segments(motion, segments)  # labelled "HOUSE onset", "SIGN2 onset", …
+    win = make_window(Project(motion, anchors, segments, signed_language="ase"))
+    qtbot.waitExposed(win)
+    qtbot.wait(50)
+    assert win.inspector.title.text() == "Anchor at frame 0 · HOUSE · onset", "the shown frame's anchor"
+    onset = next(a for a in anchors if a.frame == 20)
+    assert onset.label == "SIGN2 onset"
+    point = view_point(win.timeline, win.timeline.anchor_scene_pos(onset.id, "right_hand"))
+    send_mouse(win.timeline.viewport(), QtCore.QEvent.Type.MouseButtonPress, point)
+    send_mouse(win.timeline.viewport(), QtCore.QEvent.Type.MouseButtonRelease, point)
+    assert win.timeline.selected_ids == (onset.id,)
+    assert win.inspector.title.text() == "Anchor at frame 20 · 2 · B-hand, side, chest · onset"
+    assert win.timeline.selection_label.textItem.toPlainText() == "onset", "the bar above names the sign"
+
+    point = view_point(win.timeline, win.timeline.signs.sign_scene_pos(0))  # HOUSE, duplicated: B-hand's is 3rd
+    send_mouse(win.timeline.viewport(), QtCore.QEvent.Type.MouseButtonPress, point)
+    send_mouse(win.timeline.viewport(), QtCore.QEvent.Type.MouseButtonRelease, point)
+    count = win.document.undo_stack.count()
+    win.activateWindow()
+    qtbot.keyClick(win, QtCore.Qt.Key.Key_D, QtCore.Qt.KeyboardModifier.ControlModifier)
+    if win.document.undo_stack.count() == count:  # offscreen platforms may not route the shortcut
+        win.sign_editing.actions["duplicate"].trigger()
+    frame = win.document.anchors.by_id(onset.id).frame
+    assert frame > 20 and win.timeline.selected_ids == (onset.id,)
+    assert win.inspector.title.text() == f"Anchor at frame {frame} · 3 · B-hand, side, chest · onset", "renumbered"

@@ -70,3 +70,30 @@ def sign_labels(segments: list[Segment], features: np.ndarray, library: Handshap
         middle = min(max(segment.middle, 0), len(features) - 1)
         labels.append(f"{index + 1} · {describe_pose(features[middle], library, language)}")
     return labels
+
+
+#: An anchor label's last part that says where in its sign it sits ("onset", "frame 3"), after the sign's old name.
+_ANCHOR_ROLE = re.compile(r"^(?:.*\s)?(onset|middle|offset|frame \d+)$")
+
+
+def anchor_role(label: str) -> str:
+    """Where in its sign an anchor sits ("onset" of "SIGN2 onset", "frame 3" of "HAUS frame 3"), else its label."""
+    role = _ANCHOR_ROLE.match(label)
+    return role.group(1) if role else label
+
+
+def sign_at(frame: int, segments: list[Segment], labels: list[str]) -> str | None:
+    """The name (``labels``, in ``segments`` order) of the sign whose bar covers ``frame``, or None."""
+    return next((name for segment, name in zip(segments, labels, strict=True)
+                 if segment.start <= frame < segment.end), None)
+
+
+def anchor_caption(label: str, frame: int, segments: list[Segment], labels: list[str]) -> str:
+    """An anchor named as the timeline names its sign: "2 · C-hand, chest · onset" for "SIGN2 onset".
+
+    The sign is the one whose bar covers ``frame`` now, so the name stays right
+    after edits renumber the signs; the label keeps only its role. Outside every
+    sign the label is kept as it is.
+    """
+    sign = sign_at(frame, segments, labels)
+    return label if sign is None else " · ".join(part for part in (sign, anchor_role(label)) if part)

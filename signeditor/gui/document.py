@@ -16,7 +16,7 @@ from signeditor.core.anchors import AnchorSet
 from signeditor.core.motion import Motion
 from signeditor.core.nonmanual import FaceKey
 from signeditor.core.project import Project, ReferenceVideo
-from signeditor.core.recording import Recording, edit_recording, frame_runs, recorded_frames
+from signeditor.core.recording import Recording, edit_recording, recorded_frames, recorded_streams
 from signeditor.core.segments import Segment
 
 
@@ -96,9 +96,10 @@ class Document(QtCore.QObject):
             return np.zeros(self.n_frames, dtype=bool)
         return recorded_frames(self.recording, self.anchors)
 
-    def generated_spans(self) -> list[tuple[int, int]]:
-        """[lo, hi) spans of a recording where the motion is generated instead (none without a recording)."""
-        return [] if self.recording is None else frame_runs(~self.recorded_frames())
+    def not_captured_streams(self) -> np.ndarray | None:
+        """Per frame and stream (``STREAMS`` order): True where that stream is generated, not the capture (None
+        without a recording): what the timeline shades on each stream's row."""
+        return None if self.recording is None else ~recorded_streams(self.recording, self.anchors)
 
     def recording_motion(self) -> Motion | None:
         """The capture edited to follow the current anchors on every frame (to compare a regenerated span with)."""

@@ -17,11 +17,12 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.app_services import open_document as load_document_file  # noqa: F401  (the old name, still used)
+from signeditor.core.anchors import Anchor
 from signeditor.core.handshapes import Handshape
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
 from signeditor.core.recording import recorded_streams
-from signeditor.core.sign_names import has_gloss, sign_labels
+from signeditor.core.sign_names import anchor_caption, has_gloss, sign_labels
 from signeditor.drafts.pipeline import DRAFT_SOURCE
 from signeditor.errors import FileFormatError
 from signeditor.gui import commands
@@ -376,7 +377,11 @@ class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
         doc = self.document
         segments = doc.project.segments
         labels = sign_labels(segments, doc.motion.features, self.inspector.library, doc.project.signed_language)
+        shown = (self.timeline.segments, self.timeline.sign_names)
         self.timeline.set_segments(segments, labels)
+        renamed = (self.timeline.segments, self.timeline.sign_names) != shown
+        if renamed and set(self.timeline.selected_ids) <= {a.id for a in doc.anchors}:  # not mid-way a new project
+            self._refresh_inspector()  # its title names the anchor's sign as the bars do
 
     def update_title(self, _clean: bool = False) -> None:
         name = self.document.path.name if self.document.path else "untitled"
@@ -504,7 +509,7 @@ class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
         """Show the new pose at once; the curve lane (FK over the whole clip) follows on the next idle turn."""
         self.show_current_frame()
         self._curves_timer.start()
-        self.timeline.set_generated_spans(self.document.generated_spans())
+        self.timeline.set_not_captured(self.document.not_captured_streams())
 
     def _update_curves(self) -> None:
         doc = self.document
@@ -536,16 +541,21 @@ class MainWindow(FileActions, WindowFrame, QtWidgets.QMainWindow):
         ids = self.timeline.selected_ids
         if len(ids) == 1:
             anchor = self.document.anchors.by_id(ids[0])
-            self.inspector.set_pose(anchor.pose, f"Anchor at frame {anchor.frame} {anchor.label}".strip())
+            self.inspector.set_pose(anchor.pose, self._anchor_title(anchor))
         elif ids:  # edits apply to all of them; the sliders show the first
             anchor = self.document.anchors.by_id(ids[0])
             self.inspector.set_pose(anchor.pose, f"{len(ids)} anchors (showing frame {anchor.frame})")
         elif (shown := self._shown_anchor_id()) is not None:  # no selection: the inspector follows the frame
             anchor = self.document.anchors.by_id(shown)
-            self.inspector.set_pose(anchor.pose, f"Anchor at frame {anchor.frame} {anchor.label}".strip())
+            self.inspector.set_pose(anchor.pose, self._anchor_title(anchor))
         else:
             frame = self.document.frame
             self.inspector.set_pose(self.document.pose_at(frame), f"Frame {frame}: no anchor (an edit adds one)")
+
+    def _anchor_title(self, anchor: Anchor) -> str:
+        """"Anchor at frame 0 · 2 · C-hand, chest · onset": its sign named as the timeline's bar names it."""
+        caption = anchor_caption(anchor.label, anchor.frame, self.timeline.segments, self.timeline.sign_names)
+        return " · ".join(part for part in (f"Anchor at frame {anchor.frame}", caption) if part)
 
     def _refresh_ghosts(self) -> None:
         if self.viewport is None or not self.viewport.onion_skin:

@@ -16,7 +16,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from signeditor.core.anchors import AnchorSet
 from signeditor.core.hand_features import track_speed, wrist_positions
+from signeditor.core.motion import STREAMS
+from signeditor.core.recording import frame_runs
 from signeditor.core.segments import Segment, segments_following
+from signeditor.core.sign_names import anchor_role, sign_at
 from signeditor.core.skeleton import signing_skeleton
 from signeditor.gui.sign_timeline import SignGestures
 from signeditor.gui.timeline_layout import (
@@ -36,7 +39,9 @@ _SELECTED_BRUSH = pg.mkBrush(80, 200, 255)
 SEGMENT_COLOURS: dict[str, tuple[int, int, int, int]] = {
     "draft": (90, 130, 200, 110), "needs work": (230, 90, 40, 150), "approved": (60, 180, 90, 140),
 }
-_GENERATED_BRUSH = pg.mkBrush(200, 120, 255, 50)
+_GENERATED_BRUSH = pg.mkBrush(200, 120, 255, 70)
+#: How far (rows) a "not captured" shading reaches above and below its row's centre.
+NOT_CAPTURED_HALF_HEIGHT = 0.4
 #: A selected sign is outlined in this colour: its fill keeps showing its review status.
 SELECTED_SIGN_OUTLINE = (80, 200, 255)
 
@@ -107,6 +112,21 @@ class _Playhead(pg.InfiniteLine):
             ev.ignore()
             return
         super().mouseDragEvent(ev)
+
+
+class NotCapturedRegion(QtWidgets.QGraphicsRectItem):
+    """Frames [lo, hi) of one stream's row where that stream is not captured; its tooltip names the stream."""
+
+    def __init__(self, stream: str, lo: int, hi: int) -> None:
+        y = TRACK_Y[stream]
+        super().__init__(QtCore.QRectF(lo - 0.5, y - NOT_CAPTURED_HALF_HEIGHT, hi - lo, 2 * NOT_CAPTURED_HALF_HEIGHT))
+        self.stream, self.lo, self.hi = stream, lo, hi
+        self.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+        self.setBrush(_GENERATED_BRUSH)
+        self.setZValue(-1)  # under the anchor markers and the playhead
+        part = TRACK_LABELS[stream].lower()
+        self.setToolTip(f"{part} not captured: generated, or the {part.removeprefix('right ').removeprefix('left ')} "
+                        "was not detected (Edit > Restore recording in span brings a regenerated capture back)")
 
 
 class TimelineWidget(pg.GraphicsLayoutWidget):
@@ -182,8 +202,9 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         self.selection_label.setZValue(120)
         self.tracks.addItem(self.selection_label, ignoreBounds=True)
         self._segment_items: list[pg.GraphicsObject] = []
-        #: Shading on the curve lane where a recording's motion is not captured.
-        self.generated_regions: list[pg.LinearRegionItem] = []
+        #: Shading on each stream's own row over the frames where that stream is not captured (one item a run).
+        self.not_captured_regions: list[NotCapturedRegion] = []
+        self._not_captured: np.ndarray | None = None  # the mask drawn, so an unchanged one is not drawn again
 
         self._band = QtWidgets.QGraphicsRectItem()
         self._band.setPen(pg.mkPen((80, 200, 255), width=1, style=QtCore.Qt.PenStyle.DashLine))
@@ -229,6 +250,11 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
     def segments(self) -> list[Segment]:
         """The signs shown (a copy)."""
         return list(self._segments)
+
+    @property
+    def sign_names(self) -> list[str]:
+        """Each sign's name as its bar shows it in full, in ``segments`` order (see core.sign_names)."""
+        return list(self._sign_labels)
 
     def redraw_segments(self) -> None:
         """Draw the signs again where the document has them (after a previewed drag was dropped)."""
@@ -290,17 +316,23 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
             item.setText(text)
             item.setVisible(bool(text))
 
-    def set_generated_spans(self, spans: list[tuple[int, int]]) -> None:
-        """Shade the frames [lo, hi) of a recording that are not captured (generated, or gaps the importer filled)."""
-        for region in self.generated_regions:
-            self.curve_plot.removeItem(region)
-        self.generated_regions = []
-        for lo, hi in spans:
-            region = pg.LinearRegionItem(values=(lo - 0.5, hi - 0.5), movable=False, brush=_GENERATED_BRUSH)
-            region.setToolTip("not captured: generated motion or a gap the importer filled "
-                              "(Edit > Restore recording in span brings a regenerated capture back)")
-            self.curve_plot.addItem(region)
-            self.generated_regions.append(region)
+    def set_not_captured(self, missing: np.ndarray | None) -> None:
+        """Shade each stream's row where that stream is not captured: ``missing`` is (frames, STREAMS) bool (True:
+        generated, or a gap the importer filled), None without a recording. A hand lost while the arm was tracked
+        shades only that hand's row. Runs of frames are one item each; an unchanged mask is not drawn again."""
+        if missing is not None and self._not_captured is not None and np.array_equal(missing, self._not_captured):
+            return
+        self._not_captured = None if missing is None else np.array(missing, dtype=bool)
+        for region in self.not_captured_regions:
+            self.track_box.removeItem(region)
+        self.not_captured_regions = []
+        if self._not_captured is None:
+            return
+        for column, stream in enumerate(STREAMS):
+            for lo, hi in frame_runs(self._not_captured[:, column]):
+                region = NotCapturedRegion(stream, lo, hi)
+                self.track_box.addItem(region, ignoreBounds=True)
+                self.not_captured_regions.append(region)
 
     def set_speed_curves(self, right: np.ndarray, left: np.ndarray) -> None:
         frames = np.arange(len(right))
@@ -539,7 +571,9 @@ class TimelineWidget(pg.GraphicsLayoutWidget):
         first = selected[0]
         frame = dragged_from[first.id] + self._drag.delta if first.id in dragged_from else first.frame
         track = next(t for t in TRACKS[1:] if t in first.streams)
-        text = (first.label or f"frame {first.frame}") if len(selected) == 1 else f"{len(selected)} anchors"
+        in_sign = sign_at(first.frame, self._segments, self._sign_labels) is not None  # its bar names the sign
+        caption = anchor_role(first.label) if in_sign else first.label
+        text = (caption or f"frame {first.frame}") if len(selected) == 1 else f"{len(selected)} anchors"
         self.selection_label.setText(text)
         self.selection_label.setPos(frame, TRACK_Y[track] + 0.25)
 
