@@ -30,12 +30,14 @@ def test_cycles_are_collected_by_the_gui_thread_even_when_a_worker_allocates(qtb
     gc.set_threshold(50, *threshold[1:])
     try:
         _Cycle(seen)
+        kept: list[list[list]] = []
 
         def allocate() -> None:
             # Before its slot's pause (converting a signal's arguments, say), far past the threshold:
-            # automatic collection would start right here, in the worker.
-            junk = [[] for _ in range(5000)]
-            del junk
+            # automatic collection would start right here, in the worker. The lists stay alive, so the
+            # generation-0 count stays past the threshold whatever the earlier tests left collected (freed
+            # at once, they brought the count back under it and the test passed only after a busy test).
+            kept.append([[] for _ in range(5000)])
             with collection_paused():
                 pass
 
