@@ -13,8 +13,11 @@ Whatever the restricted unpickler accepts, even from mutated bytes, holds no glo
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import copyreg
 import functools
+import gc
 import io
 import os
 import pickle
@@ -22,8 +25,9 @@ import pickletools
 import subprocess
 import sys
 import time
+import types
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -58,6 +62,28 @@ class _Reduce:
         raise AssertionError("never called here")
 
 
+def _builtin_import() -> Callable[..., object]:
+    """The interpreter's own ``__import__``: Qt's shiboken replaces ``builtins.__import__`` with a wrapper of its own
+    (named ``__feature_import__`` or ``__lazy_import__``) once PySide6 is imported, which would make the payload
+    call that wrapper, or fail to pickle at all, depending on which tests ran first."""
+    if builtins.__import__.__name__ == "__import__":
+        return builtins.__import__
+    return next(o for o in gc.get_objects() if type(o) is types.BuiltinFunctionType and o.__name__ == "__import__"
+                and getattr(o, "__self__", None) is builtins)
+
+
+@contextlib.contextmanager
+def _pristine_import() -> Iterator[None]:
+    """Put the interpreter's own ``__import__`` back in ``builtins`` while payloads are pickled: pickle writes a
+    function as the global it is found under, and checks that ``builtins.__import__`` is that very function."""
+    current = builtins.__import__
+    builtins.__import__ = _builtin_import()
+    try:
+        yield
+    finally:
+        builtins.__import__ = current
+
+
 def _write_code(marker: Path) -> str:
     return f"open({str(marker)!r}, 'w').close()"
 
@@ -66,12 +92,12 @@ def _reduced_payloads(marker: Path) -> dict[str, object]:
     """Objects whose pickle runs code that creates ``marker`` (each family once)."""
     touch = ["touch", str(marker)]
     command = f"touch '{marker}'"
-    import_os = _Reduce(__import__, "os")
+    import_os = _Reduce(_builtin_import(), "os")
     return {
         "builtins.eval": _Reduce(eval, _write_code(marker)),
         "builtins.exec": _Reduce(exec, _write_code(marker)),
         "builtins.getattr of __import__('os')": _Reduce(_Reduce(getattr, import_os, "system"), command),
-        "builtins.__import__ of a planted module": _Reduce(__import__, PLANTED_MODULE),
+        "builtins.__import__ of a planted module": _Reduce(_builtin_import(), PLANTED_MODULE),
         "copyreg._reconstructor of Popen": _Reduce(copyreg._reconstructor, subprocess.Popen, subprocess.Popen, touch),
         "functools.partial of os.system": _Reduce(functools.partial(os.system, command)),
         "subprocess.Popen": _Reduce(subprocess.Popen, touch),
@@ -109,8 +135,9 @@ def _hand_assembled(marker: Path) -> dict[str, bytes]:
 
 def hostile_pickles(marker: Path) -> dict[str, bytes]:
     """Name -> bytes of every payload: each reduced family in every protocol, then the hand-assembled ones."""
-    corpus = {f"{name}, protocol {p}": pickle.dumps(obj, protocol=p)
-              for name, obj in _reduced_payloads(marker).items() for p in PROTOCOLS}
+    with _pristine_import():
+        corpus = {f"{name}, protocol {p}": pickle.dumps(obj, protocol=p)
+                  for name, obj in _reduced_payloads(marker).items() for p in PROTOCOLS}
     return corpus | _hand_assembled(marker)
 
 
@@ -304,7 +331,8 @@ def test_torch_save_of_a_payload_is_refused_in_every_protocol(tmp_path: Path, ma
 
     for name, payload in _reduced_payloads(marker).items():
         path = tmp_path / f"saved-{protocol}.pt"
-        torch.save({"format": "signeditor-kf2p", "meta": payload}, path, pickle_protocol=protocol)
+        with _pristine_import():
+            torch.save({"format": "signeditor-kf2p", "meta": payload}, path, pickle_protocol=protocol)
         for loader in PT_LOADERS.values():
             with pytest.raises((FileFormatError, ModelLoadError), match=rf"saved-{protocol}\.pt"):
                 loader(path)
