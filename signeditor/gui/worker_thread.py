@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import threading
 import weakref
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from collections.abc import Iterator
 from PySide6 import QtCore
 
 from signeditor.cancellation import stop_check
+
+logger = logging.getLogger(__name__)
 
 
 class LatestRequestWorker(QtCore.QObject):
@@ -174,7 +177,10 @@ class GuiThreadCollector(QtCore.QObject):
         counts, thresholds = gc.get_count(), gc.get_threshold()
         for generation in (2, 1, 0):
             if thresholds[generation] and counts[generation] > thresholds[generation]:
-                gc.collect(generation)
+                try:
+                    gc.collect(generation)
+                except SystemError as exc:  # a finaliser's error (a freed buffer still exported) must not reach
+                    logger.warning("garbage collection reported: %s", exc)  # the event loop as a crash
                 return
 
 
