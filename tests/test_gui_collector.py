@@ -22,9 +22,9 @@ class _Cycle:
         self.seen.append(threading.get_ident())
 
 
-@pytest.mark.xfail(strict=False, reason="open (issue #27): after other GUI tests in the same process the probe cycle is "
-                   "not seen collected within 3 s although the collector's timer is active and generation 0 is past "
-                   "its threshold; passes alone and in some orders")
+@pytest.mark.xfail(strict=False, reason="open (issue #27): after other GUI tests the probe cycle is not seen "
+                   "collected within 3 s although the collector's timer is active and generation 0 is past its "
+                   "threshold; passes alone and in some orders")
 def test_cycles_are_collected_by_the_gui_thread_even_when_a_worker_allocates(qtbot) -> None:
     collector = install_gui_thread_collector()
     assert collector is not None and install_gui_thread_collector() is collector  # once per application
