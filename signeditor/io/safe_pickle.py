@@ -41,16 +41,21 @@ def _check_plain(value: object, depth: int = 0) -> None:
             _check_plain(v, depth + 1)
 
 
-def loads_plain_data(data: bytes) -> object:
-    """Unpickle lists, dicts, tuples, strings, bytes and numbers only; raise UnsafePickleError otherwise."""
+def _load_restricted(unpickler: type[pickle.Unpickler], data: bytes) -> object:
+    """Load ``data`` with a restricted unpickler; any failure becomes UnsafePickleError with its reason."""
     if len(data) > _MAX_BYTES:
         raise UnsafePickleError("pickle is implausibly large")
     try:
-        value = _PlainDataUnpickler(io.BytesIO(data)).load()
+        return unpickler(io.BytesIO(data)).load()
     except UnsafePickleError:
         raise
     except Exception as exc:  # malformed pickles raise many exception types
         raise UnsafePickleError(f"not a readable pickle ({type(exc).__name__}: {exc})") from exc
+
+
+def loads_plain_data(data: bytes) -> object:
+    """Unpickle lists, dicts, tuples, strings, bytes and numbers only; raise UnsafePickleError otherwise."""
+    value = _load_restricted(_PlainDataUnpickler, data)
     _check_plain(value)
     return value
 
@@ -75,14 +80,7 @@ def loads_string_array(data: bytes) -> object:
     global, or an item that is not a string, raises UnsafePickleError."""
     import numpy as np
 
-    if len(data) > _MAX_BYTES:
-        raise UnsafePickleError("pickle is implausibly large")
-    try:
-        value = _StringArrayUnpickler(io.BytesIO(data)).load()
-    except UnsafePickleError:
-        raise
-    except Exception as exc:  # malformed pickles raise many exception types
-        raise UnsafePickleError(f"not a readable pickle ({type(exc).__name__}: {exc})") from exc
+    value = _load_restricted(_StringArrayUnpickler, data)
     if not isinstance(value, np.ndarray) or value.dtype != object:
         raise UnsafePickleError(f"pickle holds a {type(value).__name__}, not an object array")
     bad = next((type(v).__name__ for v in value.reshape(-1) if not isinstance(v, str)), None)
