@@ -69,6 +69,13 @@ HIT_RATE_SENTENCES: tuple[tuple[str, str, str], ...] = (
     ("younger imaginations", "en", "gsg"),
     ("the equal houses", "en", "gsg"),
 )
+#: Words the lexicon lacks but its synonyms table groups with a signed word (the development lexicon's groups).
+SYNONYM_SENTENCES: tuple[tuple[str, str, str], ...] = (
+    ("Die Gebäude sind unterschiedlich", "de", "gsg"),
+    ("jugendliche Vorstellungskraft, rutschig und identisch", "de", "gsg"),
+    ("the same buildings", "en", "gsg"),
+    ("slick youthful fantasy", "en", "gsg"),
+)
 #: Glosses typed the way translators write them (capitals, DGS Corpus glosses without their variant marks) and
 #: compounds of lexicon words: what typed-gloss lookup and compound splitting reach.
 GLOSS_AND_COMPOUND_SENTENCES: tuple[tuple[str, str, str], ...] = (
@@ -207,7 +214,10 @@ def run(args: argparse.Namespace) -> dict:
                     "by_signed_language": {
                         lang: round(lexicon_hit_rate(lexicon, [t for t in HIT_RATE_SENTENCES if t[2] == lang]), 3)
                         for lang in sorted({t[2] for t in HIT_RATE_SENTENCES})},
-                    "glosses_and_compounds": round(lexicon_hit_rate(lexicon, GLOSS_AND_COMPOUND_SENTENCES), 3)}
+                    "glosses_and_compounds": round(lexicon_hit_rate(lexicon, GLOSS_AND_COMPOUND_SENTENCES), 3),
+                    "synonym_sentences": {
+                        "with_synonyms": round(lexicon_hit_rate(lexicon, SYNONYM_SENTENCES), 3),
+                        "without_synonyms": round(lexicon_hit_rate(lexicon, SYNONYM_SENTENCES, synonyms=False), 3)}}
         clips, generator, warnings = load_draft_models(cache_dir=None)
         sentences = SENTENCES[: args.limit] if args.limit else SENTENCES
         builder = DraftBuilder(lexicon, clips, generator)

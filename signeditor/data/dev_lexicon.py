@@ -1,4 +1,5 @@
-"""A development lexicon from ``../shared/signdata``: one ``index.csv`` over copies of the research clips.
+"""A development lexicon from ``../shared/signdata``: one ``index.csv`` (and a small ``synonyms.csv``) over copies
+of the research clips.
 
 Lexicon clip paths must stay inside the lexicon folder (the reader refuses
 others, so a downloaded index cannot reach arbitrary files), so the clips are
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from signeditor.io.errors import FileFormatError
 from signeditor.io.lexicon import LexiconEntry, read_lexicon, write_lexicon
+from signeditor.io.synonyms import SYNONYMS_NAME, WORD_SEPARATOR, SynonymGroup, synonyms_csv_bytes
 
 #: Lexicon folders of the shared data that already have an index.csv.
 INDEXED_FOLDERS: tuple[str, ...] = ("dgs_lexicon_dummy", "fingerspelling_lexicon")
@@ -25,6 +27,14 @@ GERMAN_WORDS: dict[str, str] = {
     "HOUSE": "Haus", "DIFFERENT": "verschieden", "EQUAL": "gleich", "IMAGINATION": "Fantasie",
     "SMOOTH-OR-SLICK": "glatt", "YOUNG": "jung",
 }
+#: Synonym groups for the words of the DGS isolated signs (``synonyms.csv``; the corpus gloss SMOOTH-OR-SLICK
+#: names its own pair): a small hand-written table, so drafts and ``bench draft`` exercise synonym lookup.
+SYNONYM_GROUPS: tuple[tuple[str, str], ...] = (
+    ("de", "Haus|Gebäude"), ("de", "verschieden|unterschiedlich"), ("de", "gleich|identisch"),
+    ("de", "Fantasie|Phantasie|Vorstellungskraft"), ("de", "glatt|rutschig"), ("de", "jung|jugendlich"),
+    ("en", "house|building"), ("en", "different|distinct"), ("en", "equal|same"),
+    ("en", "imagination|fantasy"), ("en", "smooth|slick"), ("en", "young|youthful"),
+)
 #: Files of dgs_isolated that are not single signs.
 _NOT_SIGNS = {"sentence", "stitched"}
 
@@ -59,7 +69,10 @@ def build_dev_lexicon(source: str | Path, out: str | Path) -> tuple[Path, int]:
         raise FileFormatError(source, f"no lexicon folders ({', '.join(INDEXED_FOLDERS)}, {ISOLATED_FOLDER}) found")
     copied = [LexiconEntry(_copy_clip(e.path, source, out), e.spoken_language, e.signed_language, e.start, e.end,
                            e.words, e.glosses, e.priority) for e in entries]
-    return write_lexicon(copied, out), len(copied)
+    index = write_lexicon(copied, out)
+    groups = [SynonymGroup(language, tuple(words.split(WORD_SEPARATOR))) for language, words in SYNONYM_GROUPS]
+    (out / SYNONYMS_NAME).write_bytes(synonyms_csv_bytes(groups))
+    return index, len(copied)
 
 
 def _copy_clip(clip: Path, source: Path, out: Path) -> Path:

@@ -5,8 +5,8 @@ No glosser: the draft signs the words in the order typed (as spoken-to-signed's
 the draft is to have every word's sign on the timeline at once. Lexicons list
 citation forms, so a word without an entry of its own is looked up by its
 lemma (simplemma, as spoken-to-signed's glossers do: "Kinder" -> "Kind"), then
-without an inflection ending, then as a compound of signed words
-("Kinderpizza" -> KIND PIZZA, with German linking letters), and only then
+by a synonym the lexicon's ``synonyms.csv`` groups with it ("Wagen" -> AUTO), then without an inflection
+ending, then as a compound of signed words ("Kinderpizza" -> KIND PIZZA, with German linking letters), and only then
 fingerspelled; a numeral is read as the whole number in the spoken language
 ("12" -> "zwölf").
 
@@ -156,13 +156,15 @@ def spell(word: str, alphabet: dict[str, LexiconEntry]) -> tuple[list[LexiconEnt
 class Planner:
     """Look tokens up in a lexicon for one language pair; fingerspell or mark what is missing."""
 
-    def __init__(self, lexicon: Lexicon, spoken_language: str, signed_language: str, lemmatise: bool = True) -> None:
+    def __init__(self, lexicon: Lexicon, spoken_language: str, signed_language: str, lemmatise: bool = True,
+                 synonyms: bool = True) -> None:
         self.lexicon = lexicon
         self.spoken = spoken_language.strip()
         self.signed = signed_language.strip()
         self.alphabet = lexicon.alphabet(self.spoken, self.signed)
-        #: False only to measure what lemmas add (``bench draft``'s hit rate).
+        #: False only to measure what lemmas and synonyms add (``bench draft``'s hit rate).
         self.lemmatise = lemmatise
+        self.synonyms = synonyms
 
     def check_languages(self) -> list[str]:
         """Warnings about the language pair; DraftError when the signed language has nothing at all."""
@@ -288,6 +290,8 @@ class Planner:
             if normalise_term(base) != normalise_term(token):
                 entry = self.lexicon.lookup(base, self.spoken, self.signed, letters=False)
         if entry is None:
+            entry = self._synonym_entry(token, plan)
+        if entry is None:
             entry = self._stem_entry(token, plan)
         if entry is not None:
             plan.signs.append(PlannedSign(entry.gloss, entry, token, "sign"))
@@ -331,6 +335,21 @@ class Planner:
                     return [head, *more]
         return []
 
+    def _synonym_entry(self, token: str, plan: DraftPlan) -> LexiconEntry | None:
+        """The sign of a synonym of the word or of its lemma (the lexicon's ``synonyms.csv``), with a warning
+        naming it: a group the lexicon's owners wrote beats guessing an ending or a compound split."""
+        if not self.synonyms:
+            return None
+        words = [token, lemma(token, self.spoken)] if self.lemmatise else [token]
+        for word in dict.fromkeys(words):
+            for synonym in self.lexicon.thesaurus.synonyms(word, self.spoken):
+                entry = self._signed_word(synonym)
+                if entry is not None:
+                    plan.warnings.append(f"{token!r} is not in the lexicon: signed as {entry.gloss!r} "
+                                         f"(synonym {synonym!r})")
+                    return entry
+        return None
+
     def _stem_entry(self, token: str, plan: DraftPlan) -> LexiconEntry | None:
         """The entry of the word without an inflection ending, with a warning naming the guess."""
         for ending in INFLECTION_ENDINGS:
@@ -343,12 +362,13 @@ class Planner:
         return None
 
 
-def lexicon_hit_rate(lexicon: Lexicon, sentences: Iterable[tuple[str, str, str]], lemmatise: bool = True) -> float:
+def lexicon_hit_rate(lexicon: Lexicon, sentences: Iterable[tuple[str, str, str]], lemmatise: bool = True,
+                     synonyms: bool = True) -> float:
     """Share of the words (numerals aside) signed by a lexicon sign rather than fingerspelled or left as gaps."""
     hits = words = 0
     for text, spoken, signed in sentences:
         try:
-            plan = Planner(lexicon, spoken, signed, lemmatise=lemmatise).plan(text)
+            plan = Planner(lexicon, spoken, signed, lemmatise=lemmatise, synonyms=synonyms).plan(text)
         except DraftError:
             plan = DraftPlan()
         words += sum(1 for t in tokenize(text) if not t.isdigit())

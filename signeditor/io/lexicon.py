@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from signeditor.io.errors import FileFormatError, read_file_bytes
+from signeditor.io.synonyms import Thesaurus, read_thesaurus
+from signeditor.io.terms import normalise_term
 
 INDEX_NAME = "index.csv"
 COLUMNS: tuple[str, ...] = (
@@ -29,11 +31,6 @@ COLUMNS: tuple[str, ...] = (
 MAX_LETTER_CHARS = 3
 #: Longest field we accept; a longer one means the file is not a lexicon index (or is hostile).
 _MAX_FIELD_CHARS = 4096
-
-
-def normalise_term(text: str) -> str:
-    """The form terms are matched in: Unicode NFC (so a decomposed "Ä" equals a composed one), case-folded."""
-    return unicodedata.normalize("NFC", text).strip().casefold()
 
 
 #: A corpus gloss's variant marks: sense number and letter, then ``^`` (citation form) or ``*`` (modified form).
@@ -83,6 +80,8 @@ class Lexicon:
 
     entries: list[LexiconEntry] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)
+    #: Synonym groups of the folders (``synonyms.csv``), which drafts try before compounds and fingerspelling.
+    thesaurus: Thesaurus = field(default_factory=Thesaurus)
 
     def __post_init__(self) -> None:
         self._by_term: dict[tuple[str, str, str], list[LexiconEntry]] = {}
@@ -157,10 +156,12 @@ class Lexicon:
     def combined(cls, lexicons: Iterable[Lexicon]) -> Lexicon:
         entries: list[LexiconEntry] = []
         folders: list[Path] = []
+        thesauri: list[Thesaurus] = []
         for lexicon in lexicons:
             entries.extend(lexicon.entries)
             folders.extend(lexicon.folders)
-        return cls(entries, folders)
+            thesauri.append(lexicon.thesaurus)
+        return cls(entries, folders, Thesaurus.combined(thesauri))
 
 
 def _int_field(value: str, column: str, index: Path, line: int, *, minimum: int = 0,
@@ -238,10 +239,13 @@ def lexicon_from_bytes(data: bytes, folder: str | Path, index: str | Path | None
 
 
 def read_lexicon(folder: str | Path) -> Lexicon:
-    """The lexicon in ``folder`` (its ``index.csv``); FileFormatError names the file, the line and the problem."""
+    """The lexicon in ``folder`` (its ``index.csv``, and ``synonyms.csv`` when present); FileFormatError names the
+    file, the line and the problem."""
     folder = Path(folder)
     index = folder / INDEX_NAME
-    return lexicon_from_bytes(read_file_bytes(index), folder, index)
+    lexicon = lexicon_from_bytes(read_file_bytes(index), folder, index)
+    lexicon.thesaurus = read_thesaurus(folder)
+    return lexicon
 
 
 def read_lexicons(folders: Iterable[str | Path]) -> Lexicon:
