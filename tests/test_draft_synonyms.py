@@ -9,6 +9,7 @@ import pytest
 from signeditor.drafts.plan import Planner, lexicon_hit_rate
 from signeditor.io.errors import FileFormatError
 from signeditor.io.lexicon import read_lexicon, read_lexicons
+from signeditor.io.synonyms import read_thesaurus
 
 INDEX = ["path,spoken_language,signed_language,start,end,words,glosses,priority",
          "auto.pose,de,gsg,0,0,Auto,AUTO1^,0", "fahren.pose,de,gsg,0,0,fahren,FAHREN1A^,0",
@@ -81,17 +82,22 @@ def test_synonyms_of_several_folders_combine(tmp_path: Path) -> None:
     ("spoken_language,words\n,Auto|Wagen\n", 2, "empty 'spoken_language'"),
     ("spoken_language,words\nde,Auto|Wagen,extra\n", 2, "expected 2 fields"),
 ])
-def test_a_bad_synonyms_table_names_the_file_the_line_and_the_problem(tmp_path: Path, content: str, line: int,
-                                                                      words: str) -> None:
+def test_a_bad_synonyms_table_is_named_with_its_line_and_problem_and_the_signs_still_serve(
+        tmp_path: Path, content: str, line: int, words: str) -> None:
     folder = lexicon_folder(tmp_path / "lex", content)
     with pytest.raises(FileFormatError) as caught:
-        read_lexicon(folder)
+        read_thesaurus(folder)
     message = str(caught.value)
     assert "synonyms.csv" in message and f"line {line}" in message and words in message
+    # The folder's signs still draft; the table is left out and the draft's warnings say why.
+    plan = Planner(read_lexicon(folder), "de", "gsg").plan("Auto Wagen")
+    assert plan.signs[0].label == "AUTO1^" and "AUTO1^" not in [s.label for s in plan.signs[1:]]
+    assert any("synonyms.csv" in w and f"line {line}" in w and "not used" in w for w in plan.warnings)
 
 
 def test_a_synonyms_table_that_is_not_text_is_refused(tmp_path: Path) -> None:
     folder = lexicon_folder(tmp_path / "lex", None)
     (folder / "synonyms.csv").write_bytes(b"spoken_language,words\nde,Auto|\xff\xfeWagen\n")
     with pytest.raises(FileFormatError, match=r"synonyms\.csv.*line 2: not UTF-8"):
-        read_lexicon(folder)
+        read_thesaurus(folder)
+    assert read_lexicon(folder).thesaurus.groups == [] and read_lexicon(folder).problems

@@ -171,7 +171,7 @@ class Planner:
         if self.signed not in self.lexicon.signed_languages():
             known = ", ".join(self.lexicon.signed_languages()) or "none (is a lexicon folder set?)"
             raise DraftError(f"the lexicon has no signs for signed language {self.signed!r}; known: {known}")
-        warnings = []
+        warnings = list(self.lexicon.problems)
         if (self.spoken, self.signed) not in self.lexicon.language_pairs():
             warnings.append(f"no lexicon entries for {self.spoken!r} -> {self.signed!r}; words will be fingerspelled")
         if not self.alphabet:

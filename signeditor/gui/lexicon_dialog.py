@@ -22,7 +22,7 @@ def folder_status(folder: Path) -> tuple[bool, str]:
     if lexicon is None:
         return False, str(problem)
     pairs = ", ".join(f"{spoken}→{signed}" for spoken, signed in lexicon.language_pairs())
-    return True, f"{len(lexicon)} entries ({pairs})"
+    return True, "; ".join([f"{len(lexicon)} entries ({pairs})", *lexicon.problems])
 
 
 class LexiconFoldersDialog(QtWidgets.QDialog):

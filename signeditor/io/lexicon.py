@@ -82,6 +82,8 @@ class Lexicon:
     folders: list[Path] = field(default_factory=list)
     #: Synonym groups of the folders (``synonyms.csv``), which drafts try before compounds and fingerspelling.
     thesaurus: Thesaurus = field(default_factory=Thesaurus)
+    #: What was read but not used (a bad ``synonyms.csv``), in words for the user: the signs still serve.
+    problems: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._by_term: dict[tuple[str, str, str], list[LexiconEntry]] = {}
@@ -157,11 +159,13 @@ class Lexicon:
         entries: list[LexiconEntry] = []
         folders: list[Path] = []
         thesauri: list[Thesaurus] = []
+        problems: list[str] = []
         for lexicon in lexicons:
             entries.extend(lexicon.entries)
             folders.extend(lexicon.folders)
             thesauri.append(lexicon.thesaurus)
-        return cls(entries, folders, Thesaurus.combined(thesauri))
+            problems.extend(lexicon.problems)
+        return cls(entries, folders, Thesaurus.combined(thesauri), problems)
 
 
 def _int_field(value: str, column: str, index: Path, line: int, *, minimum: int = 0,
@@ -240,11 +244,15 @@ def lexicon_from_bytes(data: bytes, folder: str | Path, index: str | Path | None
 
 def read_lexicon(folder: str | Path) -> Lexicon:
     """The lexicon in ``folder`` (its ``index.csv``, and ``synonyms.csv`` when present); FileFormatError names the
-    file, the line and the problem."""
+    file, the line and the problem of a bad index. A bad synonyms table keeps the signs: it is left out and named
+    in ``problems``, which drafts show as a warning."""
     folder = Path(folder)
     index = folder / INDEX_NAME
     lexicon = lexicon_from_bytes(read_file_bytes(index), folder, index)
-    lexicon.thesaurus = read_thesaurus(folder)
+    try:
+        lexicon.thesaurus = read_thesaurus(folder)
+    except FileFormatError as exc:
+        lexicon.problems.append(f"{exc} (its synonyms are not used)")
     return lexicon
 
 
