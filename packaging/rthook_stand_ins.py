@@ -1,19 +1,30 @@
-"""PyInstaller runtime hook: a stand-in for OpenCV, which the bundle leaves out (305 MB with its Qt 5 and FFmpeg).
+"""PyInstaller runtime hook: stand-ins for OpenCV and matplotlib, which the bundle leaves out.
 
-MediaPipe imports OpenCV only in ``mediapipe.python.solutions.drawing_utils``, to draw landmarks on images;
-Holistic itself takes numpy frames (decoded by PyAV), so video import never calls it. Importing MediaPipe needs the
-name to exist; using any of it says that OpenCV is not in the packaged app.
+MediaPipe imports both only in ``mediapipe.python.solutions.drawing_utils``, to draw landmarks on images (OpenCV is
+305 MB with its Qt 5 and FFmpeg; matplotlib, kiwisolver and contourpy about 22 MB). Holistic itself takes numpy
+frames (decoded by PyAV), so video import never calls them, and nothing else in the app imports them. Importing
+MediaPipe needs the names to exist; using anything from them says that the library is not in the packaged app.
 """
 
 import sys
 import types
 
 
-class _OpenCVStandIn(types.ModuleType):
+class _StandIn(types.ModuleType):
     def __getattr__(self, name: str) -> object:
         if name.startswith("__"):
             raise AttributeError(name)
-        raise ImportError(f"cv2.{name}: OpenCV is not part of the packaged SignEditor (MediaPipe drawing only)")
+        raise ImportError(f"{self.__name__}.{name}: {self.__name__} is not part of the packaged SignEditor "
+                          "(MediaPipe drawing only)")
 
 
-sys.modules.setdefault("cv2", _OpenCVStandIn("cv2"))
+def _stand_in(name: str) -> types.ModuleType:
+    module = sys.modules.setdefault(name, _StandIn(name))
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(_stand_in(parent), child, module)  # `import matplotlib.pyplot as plt` reads the attribute
+    return module
+
+
+for _name in ("cv2", "matplotlib.pyplot"):
+    _stand_in(_name)
