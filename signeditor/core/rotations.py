@@ -91,6 +91,17 @@ def quaternion_to_matrix(quat: np.ndarray) -> np.ndarray:
     ], axis=-1).reshape(*q.shape[:-1], 3, 3)
 
 
+def quaternion_to_rot6d(quat: np.ndarray) -> np.ndarray:
+    """``matrix_to_rot6d(quaternion_to_matrix(quat))``, the same numbers, without building the third row."""
+    q = np.asarray(quat, dtype=np.float64)
+    q = q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), _EPS)
+    x, y, z, w = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    return np.stack([
+        1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+        2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+    ], axis=-1)
+
+
 def quaternion_to_axis_angle(quat: np.ndarray) -> np.ndarray:
     q = np.asarray(quat, dtype=np.float64)
     q = np.where(q[..., 3:4] < 0, -q, q)
@@ -162,8 +173,17 @@ def frame_from_vectors(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray
 
 
 def orthonormalize_rot6d(rot6d: np.ndarray) -> np.ndarray:
-    """Project arbitrary 6-vectors (e.g. after linear blending) onto valid rotations."""
-    return matrix_to_rot6d(rot6d_to_matrix(rot6d))
+    """Project arbitrary 6-vectors (e.g. after linear blending) onto valid rotations.
+
+    The same numbers as ``matrix_to_rot6d(rot6d_to_matrix(rot6d))``: the two stored rows are the Gram-Schmidt frame's
+    first two vectors, so the third (a cross product) is never built. The generator calls this on every frame.
+    """
+    rot6d = np.asarray(rot6d, dtype=np.result_type(np.asarray(rot6d).dtype, np.float32))
+    primary, secondary = rot6d[..., 0:3], rot6d[..., 3:6]
+    x = primary / np.maximum(np.linalg.norm(primary, axis=-1, keepdims=True), _EPS)
+    y = secondary - np.sum(secondary * x, axis=-1, keepdims=True) * x
+    y = y / np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), _EPS)
+    return np.concatenate([x, y], axis=-1)
 
 
 def relative_rotation_power(matrix: np.ndarray, weight: np.ndarray) -> np.ndarray:
