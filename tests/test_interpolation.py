@@ -112,6 +112,14 @@ def test_fast_rotation_paths_give_the_matrix_route_numbers() -> None:
     quats = rng.normal(size=(40, 9, 4))
     np.testing.assert_array_equal(rotations.quaternion_to_rot6d(quats),
                                   rotations.matrix_to_rot6d(rotations.quaternion_to_matrix(quats)))
+    for dtype in (np.float32, np.float64):  # Gram-Schmidt written with numpy's norm and cross products
+        primary, secondary = rng.normal(size=(2, 30, 7, 3)).astype(dtype)
+        x = primary / np.maximum(np.linalg.norm(primary, axis=-1, keepdims=True), 1e-8)
+        y = secondary - np.sum(secondary * x, axis=-1, keepdims=True) * x
+        y = y / np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-8)
+        frame = rotations.frame_from_vectors(primary, secondary)
+        assert frame.dtype == dtype
+        np.testing.assert_array_equal(frame, np.stack([x, y, np.cross(x, y)], axis=-1))
 
 
 def test_joint_positions_are_forward_kinematics_of_those_joints() -> None:
