@@ -12,6 +12,7 @@ machine without binutils) the binaries are shipped as they are.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import struct
 import subprocess
@@ -48,9 +49,10 @@ def _is_elf(path: Path) -> bool:
 
 
 def stripped_copy(source: Path, cache: Path, strip: str) -> Path:
-    """``source`` stripped into ``cache`` (reused while newer than ``source``), or ``source`` if that fails."""
-    target = cache / source.relative_to(source.anchor)
-    if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+    """``source`` stripped into ``cache`` (kept by content hash: a rebuild reuses it), or ``source`` if that fails."""
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:20]
+    target = cache / digest / source.name
+    if target.is_file():
         return target if elf_loadable(target) else source
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
