@@ -112,6 +112,8 @@ def test_fast_rotation_paths_give_the_matrix_route_numbers() -> None:
     quats = rng.normal(size=(40, 9, 4))
     np.testing.assert_array_equal(rotations.quaternion_to_rot6d(quats),
                                   rotations.matrix_to_rot6d(rotations.quaternion_to_matrix(quats)))
+    np.testing.assert_array_equal(np.stack(rotations.unit_quaternion_components(quats), axis=-1),
+                                  quats / np.maximum(np.linalg.norm(quats, axis=-1, keepdims=True), 1e-8))
     for dtype in (np.float32, np.float64):  # Gram-Schmidt written with numpy's norm and cross products
         primary, secondary = rng.normal(size=(2, 30, 7, 3)).astype(dtype)
         x = primary / np.maximum(np.linalg.norm(primary, axis=-1, keepdims=True), 1e-8)

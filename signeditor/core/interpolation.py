@@ -89,7 +89,7 @@ def _catmull_rom(quats: np.ndarray, times: np.ndarray, seg: np.ndarray, t: np.nd
     h11 = u**3 - u**2
     dt = dt[:, None, None]
     out = h00 * quats[seg] + h10 * dt * tangents[seg] + h01 * quats[seg + 1] + h11 * dt * tangents[seg + 1]
-    return out / np.maximum(np.linalg.norm(out, axis=-1, keepdims=True), 1e-8)
+    return np.stack(rotations.unit_quaternion_components(out, 1e-8), axis=-1)
 
 
 def _interpolate_stream(frames: np.ndarray, values: np.ndarray, n_frames: int, method: str,

@@ -93,13 +93,19 @@ def quaternion_to_matrix(quat: np.ndarray) -> np.ndarray:
 
 def quaternion_to_rot6d(quat: np.ndarray) -> np.ndarray:
     """``matrix_to_rot6d(quaternion_to_matrix(quat))``, the same numbers, without building the third row."""
-    q = np.asarray(quat, dtype=np.float64)
-    q = q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), _EPS)
-    x, y, z, w = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    x, y, z, w = unit_quaternion_components(np.asarray(quat, dtype=np.float64))
     return np.stack([
         1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
         2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
     ], axis=-1)
+
+
+def unit_quaternion_components(quat: np.ndarray, eps: float = _EPS) -> tuple[np.ndarray, ...]:
+    """The four components of ``quat / max(|quat|, eps)``: the same numbers as dividing by ``np.linalg.norm`` (its
+    sum over four squares runs in the same order), without the small reductions that dominate on short clips."""
+    q0, q1, q2, q3 = quat[..., 0], quat[..., 1], quat[..., 2], quat[..., 3]
+    length = np.maximum(np.sqrt(q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3), eps)
+    return q0 / length, q1 / length, q2 / length, q3 / length
 
 
 def quaternion_to_axis_angle(quat: np.ndarray) -> np.ndarray:
