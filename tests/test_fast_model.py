@@ -11,7 +11,13 @@ import torch
 from needs import missing
 
 from signeditor.core import rotations
-from signeditor.core.hand_features import HAND_FEATURE_DIM, arm_chain, hand_feature_streams
+from signeditor.core.hand_features import (
+    HAND_FEATURE_DIM,
+    arm_chain,
+    hand_feature_streams,
+    hand_features_and_wrists_many,
+    wrist_positions,
+)
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.motion import Motion, mirror_features
 from signeditor.core.segmentation_decoding import DecodingSettings, decode_segments
@@ -39,6 +45,18 @@ def test_arm_chain_matches_full_forward_kinematics() -> None:
         np.testing.assert_allclose(shoulder, positions[:, JOINT_INDEX[f"{side}_Shoulder"]], atol=1e-5)
         np.testing.assert_allclose(wrist, positions[:, JOINT_INDEX[f"{side}_Wrist"]], atol=1e-5)
         np.testing.assert_allclose(wrist_rot, world[:, JOINT_INDEX[f"{side}_Wrist"]], atol=1e-5)
+
+
+def test_one_pass_gives_each_clips_streams_and_wrists() -> None:
+    """The segmenter's single pass over all clips equals each clip's streams and wrist positions on its own."""
+    clips = [_random_features(7, seed=7), _random_features(1, seed=1), np.zeros((0, 246), np.float32),
+             _random_features(12, seed=12)]
+    streams, wrists = hand_features_and_wrists_many(clips)
+    for clip, clip_streams, clip_wrists in zip(clips, streams, wrists, strict=True):
+        np.testing.assert_array_equal(clip_streams, hand_feature_streams(clip))
+        if len(clip):
+            np.testing.assert_array_equal(clip_wrists, wrist_positions(clip))
+        assert clip_wrists.shape == (len(clip), 2, 3)
 
 
 def test_mirroring_swaps_the_hand_streams() -> None:

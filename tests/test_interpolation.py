@@ -81,3 +81,73 @@ def test_no_anchors_is_rest_and_unknown_method_fails() -> None:
     np.testing.assert_array_equal(interpolate_between_anchors(7, AnchorSet()), identity_features(7))
     with pytest.raises(ValueError, match="unknown interpolation"):
         interpolate_between_anchors(7, AnchorSet(), "linear")
+
+
+def test_hemisphere_alignment_is_the_running_sign_of_consecutive_keys() -> None:
+    """Oracle: the key-by-key rule written out (flip a key whose dot with the previous, as flipped, is negative)."""
+    from signeditor.core.interpolation import _align_hemispheres
+
+    rng = np.random.default_rng(3)
+    quats = rng.normal(size=(30, 7, 4))
+    quats[5, 2] = 0.0  # a zero key: its dots are exactly 0, so it is kept and the next run starts afresh
+    quats[12, 4] = [1.0, 0.0, 0.0, 0.0]
+    quats[13, 4] = [0.0, 1.0, 0.0, 0.0]  # orthogonal to the key before: dot exactly 0
+    expected = quats.copy()
+    for k in range(1, len(expected)):
+        dots = np.sum(expected[k] * expected[k - 1], axis=-1, keepdims=True)
+        expected[k] = np.where(dots < 0, -expected[k], expected[k])
+    aligned = _align_hemispheres(quats)
+    np.testing.assert_array_equal(aligned, expected)
+    assert (np.sum(aligned[1:] * aligned[:-1], axis=-1) >= 0).all()
+    assert not np.array_equal(aligned, quats)  # some keys were flipped
+
+
+def test_fast_rotation_paths_give_the_matrix_route_numbers() -> None:
+    """The shortcuts the generator runs on every frame equal the conversions through full 3x3 matrices."""
+    rng = np.random.default_rng(4)
+    raw = rng.normal(size=(40, 41, 6)).astype(np.float32)
+    for values in (raw, raw.astype(np.float64)):
+        np.testing.assert_array_equal(rotations.orthonormalize_rot6d(values),
+                                      rotations.matrix_to_rot6d(rotations.rot6d_to_matrix(values)))
+    quats = rng.normal(size=(40, 9, 4))
+    np.testing.assert_array_equal(rotations.quaternion_to_rot6d(quats),
+                                  rotations.matrix_to_rot6d(rotations.quaternion_to_matrix(quats)))
+    np.testing.assert_array_equal(np.stack(rotations.unit_quaternion_components(quats), axis=-1),
+                                  quats / np.maximum(np.linalg.norm(quats, axis=-1, keepdims=True), 1e-8))
+    for dtype in (np.float32, np.float64):  # Gram-Schmidt written with numpy's norm and cross products
+        primary, secondary = rng.normal(size=(2, 30, 7, 3)).astype(dtype)
+        x = primary / np.maximum(np.linalg.norm(primary, axis=-1, keepdims=True), 1e-8)
+        y = secondary - np.sum(secondary * x, axis=-1, keepdims=True) * x
+        y = y / np.maximum(np.linalg.norm(y, axis=-1, keepdims=True), 1e-8)
+        frame = rotations.frame_from_vectors(primary, secondary)
+        assert frame.dtype == dtype
+        np.testing.assert_array_equal(frame, np.stack([x, y, np.cross(x, y)], axis=-1))
+
+
+def test_joint_positions_are_forward_kinematics_of_those_joints() -> None:
+    from signeditor.core.kinematics import forward_kinematics, joint_positions
+    from signeditor.core.skeleton import JOINT_INDEX
+
+    rng = np.random.default_rng(5)
+    features = np.stack([_pose(rng) for _ in range(6)])
+    names = ("R_Wrist", "L_Shoulder", "Head", "L_Middle1")
+    np.testing.assert_array_equal(joint_positions(features, names),
+                                  forward_kinematics(features)[:, [JOINT_INDEX[n] for n in names]])
+
+
+def test_streams_keyed_on_the_same_frames_interpolate_as_when_keyed_alone() -> None:
+    """Batching streams that share key frames changes no number: each stream alone is the oracle."""
+    from signeditor.core.interpolation import interpolate_keyframes
+    from signeditor.core.motion import STREAMS
+
+    rng = np.random.default_rng(6)
+    values = np.stack([_pose(rng) for _ in range(50)])
+    mask = np.zeros_like(values)
+    mask[[0, 9, 20, 33, 49]] = 1.0
+    mask[[5, 40], STREAM_SLICES["jaw"]] = 1.0  # the jaw has keys of its own
+    together = interpolate_keyframes(values, mask, "cubic", (-2.0, -1.0))
+    for stream in STREAMS:
+        alone = np.zeros_like(mask)
+        alone[:, STREAM_SLICES[stream]] = mask[:, STREAM_SLICES[stream]]
+        expected = interpolate_keyframes(values, alone, "cubic", (-2.0, -1.0))
+        np.testing.assert_array_equal(together[:, STREAM_SLICES[stream]], expected[:, STREAM_SLICES[stream]])

@@ -20,7 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=None, help="inference CPU threads (default: the library's)")
+    # One thread by default, as the editor runs KF2P (gui.regeneration): more intra-op threads compete with the GL
+    # rasteriser there, and on this project's 2 shared cores two threads spin-wait on each other (2x slower).
+    parser.add_argument("--threads", type=int, default=1,
+                        help="inference CPU threads (default: 1, as the editor; 0 = the library's)")
     parser.add_argument("--backend", choices=("onnx", "torch", "both"), default="both",
                         help="what runs the network (default: both that are installed; the editor uses ONNX)")
 
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> dict:
     generator = None
     for backend in backends:
         try:
-            generator = load_generator(args.weights, args.device, backend=backend, threads=args.threads)
+            generator = load_generator(args.weights, args.device, backend=backend, threads=args.threads or None)
         except ModelLoadError:
             if backend != "torch":
                 continue

@@ -77,6 +77,13 @@ def hand_feature_streams(features: np.ndarray, fps: float = 25.0) -> np.ndarray:
 def hand_feature_streams_many(clips: list[np.ndarray], fps: float = 25.0) -> list[np.ndarray]:
     """``hand_feature_streams`` of several clips, computed in one pass over all their frames (much faster
     for many short clips, since the per-call overhead of the rotation maths dominates there)."""
+    return hand_features_and_wrists_many(clips, fps)[0]
+
+
+def hand_features_and_wrists_many(clips: list[np.ndarray],
+                                  fps: float = 25.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """:func:`hand_feature_streams_many` and each clip's :func:`wrist_positions` (the same numbers), from one pass
+    of the arm chains: the segmenter's decoder needs both, and the chains are most of the cost."""
     lengths = [len(c) for c in clips]
     features = np.concatenate([np.asarray(c, dtype=np.float32) for c in clips]) if clips else np.zeros((0, 246))
     n = features.shape[0]
@@ -84,10 +91,12 @@ def hand_feature_streams_many(clips: list[np.ndarray], fps: float = 25.0) -> lis
     chains = {side: arm_chain(features, side) for side in SIDES}
     centre = 0.5 * (chains["L"][0] + chains["R"][0])
     out = np.empty((2, n, HAND_FEATURE_DIM), dtype=np.float32)
+    wrists = np.empty((n, 2, 3))
     bounds = np.cumsum([0, *lengths])
     for k, side in enumerate(SIDES):
         _, wrist, wrist_rot = chains[side]
         position = (wrist - centre) / width
+        wrists[:, k] = position
         velocity = np.zeros_like(position)
         if n > 1:
             velocity[1:] = np.diff(position, axis=0) * fps
@@ -101,7 +110,8 @@ def hand_feature_streams_many(clips: list[np.ndarray], fps: float = 25.0) -> lis
         out[k, :, 96:99] = position
         out[k, :, 99:102] = velocity
         out[k, :, 102] = np.linalg.norm(velocity, axis=1)
-    return [out[:, a:b] for a, b in itertools.pairwise(bounds)]
+    spans = list(itertools.pairwise(bounds))
+    return [out[:, a:b] for a, b in spans], [wrists[a:b] for a, b in spans]
 
 
 def wrist_positions(features: np.ndarray) -> np.ndarray:

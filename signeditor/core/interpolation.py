@@ -30,12 +30,23 @@ def _stream_keys(anchors: AnchorSet, stream: str, n_frames: int) -> tuple[np.nda
 
 
 def _align_hemispheres(quats: np.ndarray) -> np.ndarray:
-    """Flip key quaternions so consecutive keys lie in the same hemisphere (shortest arcs)."""
-    quats = quats.copy()
-    for k in range(1, len(quats)):
-        dots = np.sum(quats[k] * quats[k - 1], axis=-1, keepdims=True)
-        quats[k] = np.where(dots < 0, -quats[k], quats[k])
-    return quats
+    """Flip key quaternions so consecutive keys lie in the same hemisphere (shortest arcs).
+
+    Key k is flipped when its dot with key k-1 *as already flipped* is negative, a running sign: each key's sign is
+    the previous key's times the sign of their dot, restarting at +1 where the dot is exactly 0 (never flipped).
+    Computed for all keys at once as a cumulative product within each run between restarts.
+    """
+    if len(quats) < 2:
+        return quats.copy()
+    dots = np.sum(quats[1:] * quats[:-1], axis=-1)  # (K-1, J)
+    step = np.where(dots < 0, -1.0, 1.0)
+    restart = np.concatenate([np.ones((1, *dots.shape[1:]), dtype=bool), dots == 0])  # (K, J)
+    step = np.concatenate([np.ones((1, *dots.shape[1:])), np.where(restart[1:], 1.0, step)])
+    running = np.cumprod(step, axis=0)
+    # Dividing by the running product at the latest restart (+-1, so multiplying) starts each run at +1.
+    last_restart = np.maximum.accumulate(np.where(restart, np.arange(len(quats))[:, None], 0), axis=0)
+    sign = running * np.take_along_axis(running, last_restart, axis=0)
+    return quats * sign[..., None].astype(quats.dtype)
 
 
 def _slerp(q0: np.ndarray, q1: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -78,7 +89,7 @@ def _catmull_rom(quats: np.ndarray, times: np.ndarray, seg: np.ndarray, t: np.nd
     h11 = u**3 - u**2
     dt = dt[:, None, None]
     out = h00 * quats[seg] + h10 * dt * tangents[seg] + h01 * quats[seg + 1] + h11 * dt * tangents[seg + 1]
-    return out / np.maximum(np.linalg.norm(out, axis=-1, keepdims=True), 1e-8)
+    return np.stack(rotations.unit_quaternion_components(out, 1e-8), axis=-1)
 
 
 def _interpolate_stream(frames: np.ndarray, values: np.ndarray, n_frames: int, method: str,
@@ -97,7 +108,7 @@ def _interpolate_stream(frames: np.ndarray, values: np.ndarray, n_frames: int, m
             out_q = _slerp(quats[seg], quats[seg + 1], w)
         else:
             out_q = _catmull_rom(quats, frames.astype(np.float64), seg, tc, end_tension)
-    out = rotations.matrix_to_rot6d(rotations.quaternion_to_matrix(out_q)).reshape(n_frames, -1)
+    out = rotations.quaternion_to_rot6d(out_q).reshape(n_frames, -1)
     # Anchored frames carry the user's pose bit for bit, not its round trip through quaternions.
     out[frames] = values
     return out.astype(np.float32)
@@ -134,10 +145,15 @@ def interpolate_keyframes(values: np.ndarray, mask: np.ndarray, method: str = "s
     """
     n_frames = values.shape[0]
     features = identity_features(n_frames)
+    # Streams keyed on the same frames (the usual case: anchors pin every stream) are one batch: every joint is
+    # interpolated on its own, so batching changes no number, only the count of numpy calls.
+    by_frames: dict[bytes, tuple[np.ndarray, list[int]]] = {}
     for stream in STREAMS:
         cols = STREAM_SLICES[stream]
         frames = np.flatnonzero(mask[:, cols.start] > 0.5)
         if len(frames):
-            keys = values[frames, cols].astype(np.float32)
-            features[:, cols] = _interpolate_stream(frames, keys, n_frames, method, end_tension)
+            by_frames.setdefault(frames.tobytes(), (frames, []))[1].extend(range(cols.start, cols.stop))
+    for frames, columns in by_frames.values():
+        keys = values[np.ix_(frames, columns)].astype(np.float32)
+        features[:, columns] = _interpolate_stream(frames, keys, n_frames, method, end_tension)
     return features

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from signeditor.core.hand_features import hand_feature_streams_many, wrist_positions
+from signeditor.core.hand_features import hand_features_and_wrists_many, wrist_positions
 from signeditor.core.motion import Motion
 from signeditor.core.segmentation_decoding import (
     DecodingSettings,
@@ -111,8 +111,15 @@ class Segmenter:
                 "splitting": None if self.splitting is None else asdict(self.splitting)}
 
     def _streams(self, motions: list[Motion]) -> list[np.ndarray]:
-        at_model_rate = [m if abs(m.fps - MODEL_FPS) <= 1e-6 else m.resampled(MODEL_FPS) for m in motions]
-        return hand_feature_streams_many([m.features for m in at_model_rate], MODEL_FPS)
+        return self._streams_and_wrists(motions)[0]
+
+    def _streams_and_wrists(self, motions: list[Motion]) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+        """The network's hand streams at the model rate, and the wrist positions the decoder splits signs by (None
+        for a motion at another rate: the decoder works at the motion's own rate)."""
+        at_rate = [abs(m.fps - MODEL_FPS) <= 1e-6 for m in motions]
+        resampled = [m if ok else m.resampled(MODEL_FPS) for m, ok in zip(motions, at_rate, strict=True)]
+        streams, wrists = hand_features_and_wrists_many([m.features for m in resampled], MODEL_FPS)
+        return streams, [w if ok else None for w, ok in zip(wrists, at_rate, strict=True)]
 
     def _probabilities_of_streams(self, streams: list[np.ndarray]) -> list[np.ndarray]:
         """Batch clips of similar length together, padding to the longest in each batch."""
@@ -140,7 +147,9 @@ class Segmenter:
 
     def tag_probabilities_batch(self, motions: list[Motion]) -> list[np.ndarray]:
         """(T_i, 3) non-sign / in-sign / sign-start probabilities per motion, at each motion's own frame rate."""
-        streams = self._streams(motions)
+        return self._probabilities_at_motion_rates(motions, self._streams(motions))
+
+    def _probabilities_at_motion_rates(self, motions: list[Motion], streams: list[np.ndarray]) -> list[np.ndarray]:
         nonempty = [i for i, st in enumerate(streams) if st.shape[1] > 0]
         probs = [np.zeros((0, 3), np.float32) for _ in streams]
         for i, p in zip(nonempty, self._probabilities_of_streams([streams[i] for i in nonempty]), strict=True):
@@ -156,16 +165,21 @@ class Segmenter:
     def tag_probabilities(self, motion: Motion) -> np.ndarray:
         return self.tag_probabilities_batch([motion])[0]
 
-    def decode(self, probabilities: np.ndarray, motion: Motion) -> list[Segment]:
-        """Segments from ``motion``'s frame probabilities: the decoder, then the split of unparsed signs."""
+    def decode(self, probabilities: np.ndarray, motion: Motion, wrists: np.ndarray | None = None) -> list[Segment]:
+        """Segments from ``motion``'s frame probabilities: the decoder, then the split of unparsed signs.
+
+        ``wrists``: ``wrist_positions(motion.features)`` when the caller has them already.
+        """
         segments = decode_segments(probabilities, self.decoding)
         if self.splitting is None or not segments:
             return segments
-        return split_unanchored_segments(segments, probabilities, wrist_positions(motion.features), motion.fps,
-                                         self.decoding, self.splitting)
+        wrists = wrist_positions(motion.features) if wrists is None else wrists
+        return split_unanchored_segments(segments, probabilities, wrists, motion.fps, self.decoding, self.splitting)
 
     def segment_batch(self, motions: list[Motion]) -> list[list[Segment]]:
-        return [self.decode(p, m) for p, m in zip(self.tag_probabilities_batch(motions), motions, strict=True)]
+        streams, wrists = self._streams_and_wrists(motions)
+        probabilities = self._probabilities_at_motion_rates(motions, streams)
+        return [self.decode(p, m, w) for p, m, w in zip(probabilities, motions, wrists, strict=True)]
 
     def segment(self, motion: Motion) -> list[Segment]:
         """Signs found in ``motion`` (frames at the motion's own rate), each with a confidence."""

@@ -29,6 +29,7 @@ from signeditor.ml.kf2p.representation import (
     features_from_residual,
     normalised_interp,
     plain_cubic,
+    plain_cubic_of,
 )
 from signeditor.ml.kf2p.sampler import SampleInputs, VelocityModel, sample_residual
 from signeditor.ml.kf2p.text import language_index, token_id_arrays
@@ -202,7 +203,7 @@ class Generator:
         features = features_from_residual(residual_np, cond, self.normaliser)
         if self.residual_gate is None:
             return features
-        return apply_residual_gate(features, plain_cubic(values, cond.stream_mask), self.residual_gate,
+        return apply_residual_gate(features, plain_cubic_of(cond, values), self.residual_gate,
                                    cond.stream_mask, values, (not open_start, not open_end), self.residual_gate_edges)
 
     def base_features(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from signeditor.core.interpolation import interpolate_keyframes
-from signeditor.core.kinematics import forward_kinematics, shoulder_width
-from signeditor.core.skeleton import HAND_POINT_INDICES, JOINT_INDEX
+from signeditor.core.kinematics import forward_kinematics, joint_positions, shoulder_width
+from signeditor.core.skeleton import HAND_POINT_INDICES
 
 TENSION_CANDIDATES: tuple[float, ...] = (0.0, -1.0, -2.0, -2.5, -3.0, -3.5, -4.0, -5.0)
 #: How far (shoulder widths) the lower wrist hangs below the shoulders at an end anchor: from REST_DROP[0] (a hand
@@ -32,9 +32,11 @@ REST_DROP: tuple[float, float] = (0.8, 1.0)
 
 def rest_weight(pose: np.ndarray) -> float:
     """0 for a pose with both hands raised, 1 with a hand at rest (pose: one frame's 246 features)."""
-    p = forward_kinematics(pose[None])[0]
-    shoulder_y = 0.5 * (p[JOINT_INDEX["L_Shoulder"], 1] + p[JOINT_INDEX["R_Shoulder"], 1])
-    drop = (shoulder_y - min(p[JOINT_INDEX["L_Wrist"], 1], p[JOINT_INDEX["R_Wrist"], 1])) / shoulder_width(p)
+    left_shoulder, right_shoulder, left_wrist, right_wrist = joint_positions(
+        pose[None], ("L_Shoulder", "R_Shoulder", "L_Wrist", "R_Wrist"))[0]
+    shoulder_y = 0.5 * (left_shoulder[1] + right_shoulder[1])
+    width = float(np.linalg.norm(left_shoulder - right_shoulder))  # kinematics.shoulder_width
+    drop = (shoulder_y - min(left_wrist[1], right_wrist[1])) / width
     return float(np.clip((drop - REST_DROP[0]) / (REST_DROP[1] - REST_DROP[0]), 0.0, 1.0))
 
 

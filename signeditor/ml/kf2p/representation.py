@@ -77,6 +77,8 @@ class Conditioning:
     interp: np.ndarray  # (T, 246) cubic in-between, exact at keyframes
     column_mask: np.ndarray  # (T, 246) not generated: anchored, or outside the stream's anchored span (held)
     stream_mask: np.ndarray  # (T, 4) anchors, what the network is told
+    #: The base spline's tension at the first and last key (none: ``interp`` is the plain cubic itself).
+    end_tension: tuple[float, float] = (0.0, 0.0)
 
     def anchor_channels(self, with_timing: bool) -> np.ndarray:
         """What the network is told about the anchors per frame: the stream mask, optionally with timing."""
@@ -123,11 +125,13 @@ def build_conditioning(values: np.ndarray, mask: np.ndarray, end_tension: float 
     keys are context frames of the kept motion, not a signer starting from or returning to rest: no tension."""
     stream_mask = stream_mask_from_columns(mask)
     column_mask = columns_from_stream_mask(stream_mask)
-    first, last = end_tensions(values, np.flatnonzero(stream_mask[:, STREAMS.index("body")] > 0.5), end_tension)
-    ends = (0.0 if open_start else first, 0.0 if open_end else last)
+    ends = (0.0, 0.0)
+    if not (open_start and open_end):  # a window open at both sides has no clip end to tension
+        first, last = end_tensions(values, np.flatnonzero(stream_mask[:, STREAMS.index("body")] > 0.5), end_tension)
+        ends = (0.0 if open_start else first, 0.0 if open_end else last)
     interp = interpolate_keyframes(values, column_mask, BASE_INTERPOLATION, ends)
     held = columns_from_stream_mask(1.0 - anchored_span(stream_mask))
-    return Conditioning(interp, np.maximum(column_mask, held), stream_mask)
+    return Conditioning(interp, np.maximum(column_mask, held), stream_mask, ends)
 
 
 def anchored_span(stream_mask: np.ndarray) -> np.ndarray:
@@ -165,6 +169,13 @@ def plain_cubic(values: np.ndarray, stream_mask: np.ndarray) -> np.ndarray:
     """Catmull-Rom through the anchors with no end tension: exactly the cubic baseline evaluation compares with
     (``interpolate_between_anchors(..., "cubic")``), the base the residual gate falls back to."""
     return interpolate_keyframes(values, columns_from_stream_mask(stream_mask), "cubic")
+
+
+def plain_cubic_of(cond: Conditioning, values: np.ndarray) -> np.ndarray:
+    """:func:`plain_cubic` of the keyframes ``cond`` was built from: its base itself when that has no end tension."""
+    if BASE_INTERPOLATION == "cubic" and cond.end_tension == (0.0, 0.0):
+        return cond.interp
+    return plain_cubic(values, cond.stream_mask)
 
 
 def gap_lengths(stream_mask: np.ndarray) -> np.ndarray:
