@@ -44,6 +44,7 @@ clean:
 # One-folder desktop app in dist/SignEditor (no torch, jax or Ray; video import included), then a headless smoke
 # test of the built app: open and regenerate the sample, export a GLB, import a short real video.
 package: $(STAMP)
+	@command -v strip >/dev/null || { echo "make package needs binutils' strip (apt-get install binutils): without it the bundle is about 560 MB" >&2; exit 1; }
 	$(PY) -m pip install -q "pyinstaller>=6.10"
 	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/signeditor.spec
 	# Issue 25's budget: 500 MB (the bundle is 485 MB: README, make package).
