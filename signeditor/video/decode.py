@@ -7,6 +7,7 @@ FFmpeg's own exception types.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,12 +23,16 @@ if TYPE_CHECKING:
     from av.container import InputContainer
     from av.video.stream import VideoStream
 
-#: Decode errors PyAV raises for damaged input (its FFmpegError covers InvalidDataError and friends).
-try:
-    from av import FFmpegError as _DecodeError
-except ImportError:  # PyAV < 14 spelled it AVError
-    from av import AVError as _DecodeError  # type: ignore[no-redef]
-DECODE_ERRORS: tuple[type[BaseException], ...] = (_DecodeError, EOFError, OSError, ValueError)
+
+@functools.cache
+def decode_errors() -> tuple[type[BaseException], ...]:
+    """Errors PyAV raises for damaged input (its FFmpegError covers InvalidDataError and friends); PyAV is
+    imported here, when a video is first read, not when the editor starts (about 80 ms)."""
+    try:
+        from av import FFmpegError as decode_error
+    except ImportError:  # PyAV < 14 spelled it AVError
+        from av import AVError as decode_error  # type: ignore[no-redef]
+    return (decode_error, EOFError, OSError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ def _open(path: Path) -> InputContainer:
         raise FileFormatError(path, "file not found")
     try:
         container = av.open(str(path))
-    except DECODE_ERRORS as exc:
+    except decode_errors() as exc:
         raise FileFormatError(path, f"not a readable video ({type(exc).__name__}: {exc})") from exc
     if not container.streams.video:
         container.close()
@@ -114,14 +119,14 @@ def check_video(path: str | Path) -> VideoCheck:
         try:
             for packet in container.demux(stream):
                 packets += packet.size > 0
-        except DECODE_ERRORS:
+        except decode_errors():
             pass  # damaged part way: the packets before it are what can be read
         if packets == 0:
             raise FileFormatError(path, "the video stream has no frames (an empty or cut-off file)")
         container.seek(0)
         try:
             next(iter(container.decode(stream)))
-        except (StopIteration, *DECODE_ERRORS) as exc:
+        except (StopIteration, *decode_errors()) as exc:
             raise FileFormatError(path, f"the first frame cannot be decoded ({type(exc).__name__}: {exc})") from exc
         return VideoCheck(info, packets)
     finally:
@@ -149,7 +154,7 @@ def iter_frames(path: str | Path, max_side: int | None = None) -> Iterator[np.nd
                 else:
                     yield frame.to_ndarray(format="rgb24")
                 count += 1
-        except DECODE_ERRORS as exc:
+        except decode_errors() as exc:
             raise FileFormatError(path, f"damaged or truncated video: decoding failed after frame {count} "
                                         f"({type(exc).__name__}: {exc})") from exc
         if count == 0:
@@ -181,7 +186,7 @@ class FrameReader:
         self.info = _info(self.path, self._stream)
         try:
             pts = sorted(p.pts for p in self._container.demux(self._stream) if p.pts is not None)
-        except DECODE_ERRORS as exc:
+        except decode_errors() as exc:
             self.close()
             raise FileFormatError(self.path, f"damaged video ({type(exc).__name__}: {exc})") from exc
         if not pts:
@@ -213,7 +218,7 @@ class FrameReader:
                     continue
                 self._last_index = index
                 return decoded.to_ndarray(format="rgb24")
-        except DECODE_ERRORS as exc:
+        except decode_errors() as exc:
             self._decoder = None
             raise FileFormatError(self.path, f"cannot decode frame {index} ({type(exc).__name__}: {exc})") from exc
         self._decoder = None
