@@ -54,3 +54,71 @@ def test_a_string_array_holding_anything_but_strings_is_refused(intruder: object
     mixed[0], mixed[1] = "hallo", intruder
     with pytest.raises(UnsafePickleError, match="only strings"):
         loads_string_array(pickle.dumps(mixed))
+
+
+def _eaf(tiers: dict[str, list[tuple[int | None, int | None, str]]]) -> str:
+    """An ELAN 3.0 document written by hand (as other tools write them): each tier's annotations as (start ms,
+    end ms, value), None for a time slot ELAN left unaligned. pympi refuses to make zero-length or untimed
+    annotations itself, so they are spelled out here."""
+    slots, annotations = [], {}
+    for tier, rows in tiers.items():
+        annotations[tier] = []
+        for start, end, value in rows:
+            refs = []
+            for ms in (start, end):
+                slot = f"ts{len(slots) + 1}"
+                slots.append(f'<TIME_SLOT TIME_SLOT_ID="{slot}"' + ("" if ms is None else f' TIME_VALUE="{ms}"') + "/>")
+                refs.append(slot)
+            annotations[tier].append(
+                f'<ANNOTATION><ALIGNABLE_ANNOTATION ANNOTATION_ID="a{len(slots) // 2}" TIME_SLOT_REF1="{refs[0]}" '
+                f'TIME_SLOT_REF2="{refs[1]}"><ANNOTATION_VALUE>{value}</ANNOTATION_VALUE></ALIGNABLE_ANNOTATION>'
+                "</ANNOTATION>")
+    body = "".join(f'<TIER LINGUISTIC_TYPE_REF="default-lt" TIER_ID="{tier}">{"".join(rows)}</TIER>'
+                   for tier, rows in annotations.items())
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<ANNOTATION_DOCUMENT AUTHOR="" DATE="2024-01-01T00:00:00+00:00" '
+            'FORMAT="3.0" VERSION="3.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xsi:noNamespaceSchemaLocation="http://www.mpi.nl/tools/elan/EAFv3.0.xsd">'
+            '<HEADER MEDIA_FILE="" TIME_UNITS="milliseconds"/>'
+            f'<TIME_ORDER>{"".join(slots)}</TIME_ORDER>{body}'
+            '<LINGUISTIC_TYPE GRAPHIC_REFERENCES="false" LINGUISTIC_TYPE_ID="default-lt" TIME_ALIGNABLE="true"/>'
+            "</ANNOTATION_DOCUMENT>\n")
+
+
+def test_a_zero_length_annotation_is_the_one_frame_it_marks(tmp_path: Path) -> None:
+    """A point annotation (start = end, as other tools and converted point tiers leave them) marks a sign at one
+    moment: a translator expects that sign on the frame holding the moment, in its place among the others, never
+    an empty or a dropped sign. At 25 fps, 400 ms is frame 10; 410 ms is still frame 10; 800-1000 ms is 20-25."""
+    from signeditor.io.elan import read_elan, read_gloss_sequence
+
+    path = tmp_path / "points.eaf"
+    rows = [(800, 1000, "HAUS"), (400, 400, "ICH"), (1410, 1410, "FERTIG")]
+    path.write_text(_eaf({"Sign": rows, "Gloss": rows}), encoding="utf-8")
+    assert read_elan(path, 25.0) == [Segment(10, 11, "ICH"), Segment(20, 25, "HAUS"), Segment(35, 36, "FERTIG")]
+    assert read_gloss_sequence(path) == ["ICH", "HAUS", "FERTIG"]
+
+
+def test_an_annotation_without_a_time_is_refused_naming_the_file_and_the_annotation(tmp_path: Path) -> None:
+    """An annotation on an unaligned time slot has no place on the clip: reading signs or glosses from it stops
+    with an error that names the file and the annotation (not a TypeError from deep inside)."""
+    from signeditor.io.elan import read_elan, read_gloss_sequence
+    from signeditor.io.errors import FileFormatError
+
+    path = tmp_path / "unaligned.eaf"
+    rows = [(0, 400, "ICH"), (400, None, "HAUS")]
+    path.write_text(_eaf({"Sign": rows, "Gloss": rows}), encoding="utf-8")
+    for read in (lambda: read_elan(path, 25.0), lambda: read_gloss_sequence(path)):
+        with pytest.raises(FileFormatError, match=r"unaligned\.eaf.*'HAUS'.*no time"):
+            read()
+
+
+def test_a_review_keeps_what_is_timed_and_a_point_status_marks_the_sign_it_falls_in(tmp_path: Path) -> None:
+    """A reviewer's point annotation "approved" at 600 ms (frame 15) falls inside the second sign (frames 10-20):
+    that sign is approved. A status on an unaligned slot cannot be placed: it is reported, the rest still merged."""
+    from signeditor.io.elan import merge_elan_review
+
+    path = tmp_path / "review.eaf"
+    path.write_text(_eaf({"Status": [(600, 600, "approved"), (0, None, "needs work")]}), encoding="utf-8")
+    signs = [Segment(0, 10, "ICH"), Segment(10, 20, "HAUS"), Segment(20, 30, "GEHEN")]
+    merged, notes = merge_elan_review(signs, path, 25.0)
+    assert [s.status for s in merged] == ["draft", "approved", "draft"]
+    assert len(notes) == 1 and "no time" in notes[0]
