@@ -183,3 +183,32 @@ def test_a_long_sign_whose_start_was_seen_or_that_rises_from_rest_is_kept_whole(
     (whole,) = decode_segments(after_rest, settings)
     assert whole.start == 5
     assert split_unanchored_segments([whole], after_rest, rest_wrists, fps, settings) == [whole]
+
+
+@pytest.mark.parametrize(("start_probability", "expected"), [(0.5, [(2, 10), (10, 20)]), (0.49, [(2, 20)])])
+def test_a_sign_start_exactly_at_the_threshold_cuts_and_just_below_it_does_not(
+        start_probability: float, expected: list[tuple[int, int]]) -> None:
+    """Two back-to-back signs (frames 2-9 and 10-19, no rest between): frame 10's sign-start probability is
+    exactly start_threshold (0.5), which counts as "at or above", as the sign threshold does; at 0.49 the two
+    stay one sign."""
+    probs = np.zeros((22, 3))
+    probs[:, NON_SIGN] = 1.0
+    probs[2:20] = [0.0, 1.0, 0.0]
+    probs[10] = [0.0, 1.0 - start_probability, start_probability]
+    settings = DecodingSettings(start_threshold=0.5, min_length=4, min_start_distance=4)
+    assert [(s.start, s.end) for s in decode_segments(probs, settings)] == expected
+
+
+def test_a_one_frame_dip_is_no_rest_so_a_long_sign_after_it_is_still_split() -> None:
+    """With merge_gap 0 a one-frame dip separates two signs, but one frame is no rest: the 60-frame sign after it
+    (three strokes, no sign-start seen) is split into three like one that follows a sign directly; after a real
+    rest (two frames) it would be trusted whole."""
+    fps = 25.0
+    wrists, probs = _back_to_back_signs([20, 20, 20], rest=10, fps=fps)
+    before = 20  # a previous sign, hands still, then one dip frame
+    probs = np.concatenate([np.tile([[0.02, 0.98, 0.0]], (before, 1)), [[1.0, 0.0, 0.0]], probs])
+    wrists = np.concatenate([np.repeat(wrists[:1], before + 1, axis=0), wrists])
+    settings = DecodingSettings(sign_threshold=0.4, min_length=3, merge_gap=0)
+    first, second = decode_segments(probs, settings)
+    assert (first.start, first.end, second.start, second.end) == (0, 20, 21, 81)
+    assert len(split_unanchored_segments([second], probs, wrists, fps, settings)) == 3

@@ -81,3 +81,43 @@ def test_no_anchors_is_rest_and_unknown_method_fails() -> None:
     np.testing.assert_array_equal(interpolate_between_anchors(7, AnchorSet()), identity_features(7))
     with pytest.raises(ValueError, match="unknown interpolation"):
         interpolate_between_anchors(7, AnchorSet(), "linear")
+
+
+@pytest.mark.parametrize("method", ["slerp", "cubic"])
+def test_where_two_anchors_share_a_frame_the_newer_one_is_the_pose_there_and_around(method: str) -> None:
+    """A user keys frame 10 twice (the second pose meant to replace the first): the newer anchor is the pose on
+    frame 10 bit for bit, and the slerp half-way to it from frame 0 (frame 5) is scipy's slerp to the newer pose."""
+    from scipy.spatial.transform import Rotation, Slerp
+
+    rng = np.random.default_rng(7)
+    start, older, newer = _pose(rng), _pose(rng), _pose(rng)
+    anchors = [Anchor(0, start), Anchor(10, older), Anchor(10, newer)]
+    assert anchors[2].id > anchors[1].id
+    for given in (anchors, anchors[::-1]):
+        out = interpolate_between_anchors(11, AnchorSet(given), method)
+        np.testing.assert_array_equal(out[10], newer)
+    if method == "slerp":
+        ends = rotations.rot6d_to_matrix(np.stack([start, newer]).reshape(2, -1, 6).astype(np.float64))
+        expected = np.stack([Slerp([0.0, 1.0], Rotation.from_matrix(ends[:, j]))(0.5).as_matrix()
+                             for j in range(ends.shape[1])])
+        got = rotations.rot6d_to_matrix(out[5].reshape(-1, 6).astype(np.float64))
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_keys_either_side_of_a_half_turn_meet_the_short_way() -> None:
+    """Wrist keys at +170 and -170 degrees about one axis are 20 degrees apart through 180: half-way between them
+    (by hand) the wrist is at 180 degrees, never swung back through 0 (the long way, 340 degrees)."""
+    cols = STREAM_SLICES["right_hand"]
+    joint = cols.start // 6
+    poses = []
+    for degrees in (170.0, -170.0):
+        axis_angle = np.zeros((41, 3))
+        axis_angle[joint] = np.radians(degrees) * np.array([0.0, 0.6, 0.8])
+        poses.append(rotations.axis_angle_to_rot6d(axis_angle).reshape(-1).astype(np.float32))
+    for method in ("slerp", "cubic"):
+        out = interpolate_between_anchors(11, AnchorSet([Anchor(0, poses[0]), Anchor(10, poses[1])]), method)
+        middle = rotations.rot6d_to_matrix(out[5].reshape(-1, 6)[joint].astype(np.float64))
+        angle = np.degrees(np.arccos(np.clip((np.trace(middle) - 1.0) / 2.0, -1.0, 1.0)))
+        assert angle == pytest.approx(180.0, abs=0.5), method
+        steps = np.degrees(_angles_between(out)[:, joint])
+        assert steps.sum() == pytest.approx(20.0, abs=0.5), method

@@ -73,3 +73,15 @@ def test_a_natural_recording_has_no_linear_runs(shared_signdata: Path) -> None:
     stitched = Pose.read((shared_signdata / "dgs_sentences" / "train_12_original.pose").read_bytes()).body
     runs = find_linear_runs(np.asarray(stitched.data[:, 0].data), np.asarray(stitched.confidence[:, 0]) > 0)
     assert len(runs) == 13
+
+
+def test_a_one_frame_gloss_between_two_transitions_is_still_a_gloss() -> None:
+    """A gloss cut to a single frame (a quick point) between two inserted transitions, and one on the clip's
+    first frame: each one-frame piece is a gloss span of its own, so the sentence keeps its gloss count."""
+    rng = np.random.default_rng(5)
+    pieces = [_natural_piece(rng, n, 12) for n in (12, 1, 9)]
+    clip, expected = _stitch(pieces, [3, 4])
+    runs = find_linear_runs(clip)
+    assert runs == expected == [(12, 15), (16, 20)]
+    assert gloss_spans_from_runs(len(clip), runs, 3) == [(0, 12), (15, 16), (20, 29)]
+    assert gloss_spans_from_runs(20, [(1, 5), (6, 9)], 3) == [(0, 1), (5, 6), (9, 20)]
