@@ -122,3 +122,15 @@ def test_a_review_keeps_what_is_timed_and_a_point_status_marks_the_sign_it_falls
     merged, notes = merge_elan_review(signs, path, 25.0)
     assert [s.status for s in merged] == ["draft", "approved", "draft"]
     assert len(notes) == 1 and "no time" in notes[0]
+
+
+@pytest.mark.parametrize("tier", ["GLOSS_DGS", "Glosse rechts", "gloss"])
+def test_the_gloss_tier_is_found_whatever_its_names_case(tier: str, tmp_path: Path) -> None:
+    """Annotators spell the gloss tier many ways ("GLOSS_DGS", "Glosse rechts"): without a tier named exactly
+    "Gloss", the first tier whose name holds "gloss" in any case gives the sequence, in time order."""
+    from signeditor.io.elan import read_gloss_sequence
+
+    path = tmp_path / "glosses.eaf"
+    path.write_text(_eaf({"Translation": [(0, 900, "Ich gehe nach Hause")],
+                          tier: [(500, 900, "HAUS"), (0, 400, "ICH")]}), encoding="utf-8")
+    assert read_gloss_sequence(path) == ["ICH", "HAUS"]
