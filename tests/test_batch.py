@@ -167,3 +167,18 @@ def test_two_inputs_writing_one_output_are_refused(tmp_path: Path, capsys: pytes
                  "--local"]) == 2
     assert "would both write" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_file_named_twice_or_inside_a_named_folder_is_one_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`batch export data data/take.signproj /abs/data/take.signproj`: the same file reached three ways (through
+    its folder, by a relative and by an absolute path) is exported once, not refused as two inputs writing one
+    output."""
+    (tmp_path / "data").mkdir()
+    shutil.copy(SAMPLE, tmp_path / "data" / "take.signproj")
+    monkeypatch.chdir(tmp_path)
+    absolute = str(tmp_path / "data" / "take.signproj")
+    assert main(["batch", "export", "data", "data/take.signproj", absolute, "-f", "npz", "-o", "out",
+                 "--local"]) == 0, capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != MANIFEST_NAME) == ["take.npz"]
+    assert len(_manifest(tmp_path / "out")) == 1

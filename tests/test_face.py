@@ -237,3 +237,42 @@ def test_gaze_turns_the_eye_bones_towards_the_signers_left():
     assert look[0] > np.sin(np.radians(20)) and abs(look[1]) < 0.05, "the eye turns towards +x, the signer's left"
     moved = avatar.posed(pose[0], face=face).vertices - avatar.posed(pose[0]).vertices
     assert np.abs(moved).max() > 1e-3, "the eyeballs (skinned to the eye bones) move"
+
+
+def test_a_one_sided_smile_is_on_the_signers_own_side():
+    """The subject's left mouth corner (mesh 291, at +x: the subject's left) raised 6 mm (0.1 inter-ocular
+    distances) on frames 20-29 of a closed mouth: smile_l is full there, smile_r stays neutral; the right corner
+    (61) mirrors it."""
+    for corner, smiling, still in (("291", "smile_l", "smile_r"), ("61", "smile_r", "smile_l")):
+        points = _track()
+        for k in ("14", "17"):
+            points[k][:, 1] = _NEUTRAL[k][1]
+        points[corner][20:30, 1] += 0.006
+        face = fit_face_parameters(points)
+        assert _param(face, smiling)[22:28].min() > 0.9 and _param(face, smiling)[:18].max() < 0.05, corner
+        assert _param(face, still).max() < 0.05, corner
+
+
+def test_a_mouth_open_through_most_of_the_clip_still_rests_closed():
+    """Mouthing through 40 of 60 frames: the lips' rest is closed (what the fewest-open frames show), so the 40
+    open frames read open and the 20 closed ones neutral, not the other way round as a median rest would say."""
+    points = _track()
+    for k in ("14", "17"):
+        points[k][:, 1] = _NEUTRAL[k][1]
+        points[k][10:50, 1] -= 0.025
+    mouth = _param(fit_face_parameters(points), "mouth_open")
+    assert mouth[12:48].min() > 0.5 and mouth[:8].max() < 0.05 and mouth[52:].max() < 0.05
+
+
+def test_where_two_face_keys_share_a_frame_the_newer_one_shows():
+    """A brow key set twice on frame 20 (0.2, then changed to 0.9): the face shows 0.9 there, and half-way to the
+    key at 30 (0.9 too) it holds 0.9, not a ramp up from the older 0.2."""
+    from signeditor.core.nonmanual import FaceKey, face_with_keys, lane_values
+
+    keys = [FaceKey(20, "Brows", lane_values("Brows", brow_raise_l=0.2)),
+            FaceKey(20, "Brows", lane_values("Brows", brow_raise_l=0.9)),
+            FaceKey(30, "Brows", lane_values("Brows", brow_raise_l=0.9))]
+    for given in (keys, keys[::-1]):
+        face = face_with_keys(None, given, 40)
+        assert _param(face, "brow_raise_l")[20] == pytest.approx(0.9)
+        assert _param(face, "brow_raise_l")[25] == pytest.approx(0.9)
