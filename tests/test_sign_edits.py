@@ -107,3 +107,45 @@ def test_replace_keeps_neighbours_and_takes_the_new_length() -> None:
     np.testing.assert_allclose(edit.state.motion.features[30:44], template.features, atol=1e-6)
     np.testing.assert_array_equal(edit.state.motion.features[:30], state.motion.features[:30])
     assert edit.regenerate == (19, 55)
+
+
+@pytest.mark.parametrize(("lo", "hi", "expected"), [
+    (10, 20, (5, 21)),  # an anchor exactly on hi (the neighbour's onset right after the span) bounds the window
+    (10, 19, (5, 21)),
+    (10, 21, (5, 36)),  # one frame later it is inside the span: the next anchor bounds it
+    (5, 20, (0, 21)),  # an anchor on lo is inside the span: nothing before it bounds the window
+    (6, 20, (5, 21)),
+])
+def test_the_regeneration_window_runs_from_the_anchor_before_to_the_first_anchor_at_or_after_the_span(
+        lo: int, hi: int, expected: tuple[int, int]) -> None:
+    """Anchors on frames 5, 20 and 35 of 50; the window [lo, hi) is an edited span. Written out by hand."""
+    from signeditor.core.sign_edits import regeneration_window
+
+    anchors = AnchorSet(Anchor(f, Motion.rest(1).features[0]) for f in (5, 20, 35))
+    assert regeneration_window(anchors, lo, hi, 50) == expected
+
+
+def test_dropping_a_sign_past_the_clips_end_appends_it() -> None:
+    """A drop on a gap lands there; inside a sign, after it; on or past the last frame, at the end (frame 70 of a
+    70-frame clip), so the new sign is appended rather than squeezed in before the clip's last frame."""
+    state = three_signs()
+    assert insertion_frame(state.segments, 25, 70) == 25
+    assert insertion_frame(state.segments, 55, 70) == 60
+    assert insertion_frame(state.segments, 70, 70) == 70
+    assert insertion_frame(state.segments, 95, 70) == 70
+    assert insertion_frame(state.segments, -4, 70) == 0
+    template = template_from_sign(state, 0)
+    edit = insert_sign(state, insertion_frame(state.segments, 95, 70), template)
+    assert [(s.start, s.end, s.gloss) for s in edit.state.segments][-1] == (70, 80, "A")
+    np.testing.assert_array_equal(edit.state.motion.features[:70], state.motion.features)
+
+
+def test_keys_after_an_edited_sign_move_with_the_first_frame_after_it() -> None:
+    """B [30, 40) deleted, gap closed: a non-manual key on frame 40 (the first frame after B) moves to 30 with
+    C's frames, one on 29 stays, one on 45 goes to 35 (by hand: 10 frames were cut)."""
+    edit = delete_sign(three_signs(), 1, close_gap=True)
+    assert edit.cut == (30, 40, 0)
+    assert [edit.retimed(f) for f in (29, 40, 41, 45)] == [29, 30, 31, 35]
+    # B stretched to 20 frames: its last frame 39 goes to 49 (30 + 9 * 19 / 9), the first frame after it (40) to 50.
+    stretched = stretch_sign(three_signs(), 1, 20)
+    assert [stretched.retimed(f) for f in (29, 30, 39, 40, 45)] == [29, 30, 49, 50, 55]
