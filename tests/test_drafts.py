@@ -342,3 +342,36 @@ def test_bundled_fingerspelling_lexicon_drafts_with_no_set_up(tmp_path: Path, mo
     project = load_project(out)
     assert [s.gloss for s in project.segments] == ["fs-H", "fs-A", "fs-L", "fs-L", "fs-O"]
     assert project.motion.n_frames > 25 and len(project.anchors) >= 5
+
+
+@pytest.mark.parametrize(("word", "glosses"), [
+    ("Haustür", ["HAUS", "TÜR"]),  # a three-letter last part ("Tür"), the shortest part a compound may have
+    ("Kindertag", ["KIND", "TAG"]),  # three letters after the linking "er"
+    ("Teehaus", ["TEE", "HAUS"]),  # a three-letter first part
+])
+def test_compound_parts_of_exactly_three_letters_are_signed(word: str, glosses: list[str]) -> None:
+    """Parts of three letters are real words (Tür, Tag, Tee): a compound made of them is signed part by part,
+    not fingerspelled letter by letter."""
+    from signeditor.io.lexicon import Lexicon, LexiconEntry
+
+    rows = [("haus", "HAUS"), ("tür", "TÜR"), ("kind", "KIND"), ("tag", "TAG"), ("tee", "TEE")]
+    lexicon = Lexicon([LexiconEntry(Path(f"{g}.pose"), "de", "sgg", 0, 0, w, g) for w, g in rows])
+    plan = Planner(lexicon, "de", "sgg", lemmatise=False).plan(word)
+    assert [s.label for s in plan.signs] == glosses
+    assert all(s.word == word for s in plan.signs)
+
+
+def test_short_words_are_signs_never_letters_of_a_spelled_word() -> None:
+    """A lexicon with the letters S, T, A, G, E, D, U, F, SCH and the words "Tag" and "du": fingerspelling "Stage"
+    and "Duft" uses the five and four letters (never the signs TAG or DU as if they were letters), while "du" and
+    "Tag" typed alone are their signs; SCH stays one letter ("Schaf": SCH A F)."""
+    from signeditor.io.lexicon import Lexicon, LexiconEntry
+
+    letters = ["S", "T", "A", "G", "E", "D", "U", "F", "SCH"]
+    rows = [(c, c) for c in letters] + [("tag", "TAG"), ("du", "DU")]
+    lexicon = Lexicon([LexiconEntry(Path(f"{g}.pose"), "de", "sgg", 0, 0, w, g) for w, g in rows])
+    planner = Planner(lexicon, "de", "sgg", lemmatise=False)
+    assert [s.label for s in planner.plan("Stage").signs] == ["fs-S", "fs-T", "fs-A", "fs-G", "fs-E"]
+    assert [s.label for s in planner.plan("Duft").signs] == ["fs-D", "fs-U", "fs-F", "fs-T"]
+    assert [s.label for s in planner.plan("Schaf").signs] == ["fs-SCH", "fs-A", "fs-F"]
+    assert [(s.label, s.kind) for s in planner.plan("du Tag").signs] == [("DU", "sign"), ("TAG", "sign")]
