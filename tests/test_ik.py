@@ -73,6 +73,19 @@ def test_depth_zero_files_scale_z_by_width(make_pose_file) -> None:
     np.testing.assert_allclose(a, b, atol=1e-3)
 
 
+def test_normalised_z_under_a_header_that_claims_depth_is_scaled_too(make_pose_file, tmp_path) -> None:
+    """MediaPipe's z is normalised like x (divided by the image width) even when a converter fills the header's
+    depth: such a file fits exactly like the same motion written with pixel depth."""
+    from conftest import DEPTH, reduced_holistic_points, write_pose
+
+    with_depth, truth = make_pose_file("depth.pose", seed=2)
+    normalised = write_pose(tmp_path / "normalised.pose", reduced_holistic_points(truth), depth_is_zero=True,
+                            header_depth=DEPTH)
+    a = fit_features(read_pose_keypoints(with_depth))[0]
+    b = fit_features(read_pose_keypoints(normalised))[0]
+    np.testing.assert_allclose(a, b, atol=1e-3)
+
+
 def test_missing_hand_frames_are_filled_and_flagged(make_pose_file) -> None:
     n = 16
     confidence = np.ones((n, 21))
