@@ -39,6 +39,10 @@ def test_warp_is_identity_where_nothing_moved_and_monotone_when_anchors_cross() 
     # Dragged past its neighbour: the pair that would fold time back is dropped, the rest kept.
     now, take = warp_knots([(10, 10), (30, 50), (40, 40), (60, 60)], 100)
     assert np.all(np.diff(take) >= 0) and len(now) == 5
+    # A held pause (frames 20 and 30 both show take frame 30) is a non-decreasing run: it stays, and the anchor
+    # dragged back past it (40 -> take 25) is the one dropped.
+    now, take = warp_knots([(10, 10), (20, 30), (30, 30), (40, 25), (60, 60)], 100)
+    assert now.tolist() == [0, 10, 20, 30, 60, 99] and take.tolist() == [0, 10, 30, 30, 60, 99]
 
 
 def test_resampling_copies_whole_frames_and_slerps_between() -> None:
