@@ -212,3 +212,14 @@ def test_a_one_frame_dip_is_no_rest_so_a_long_sign_after_it_is_still_split() -> 
     first, second = decode_segments(probs, settings)
     assert (first.start, first.end, second.start, second.end) == (0, 20, 21, 81)
     assert len(split_unanchored_segments([second], probs, wrists, fps, settings)) == 3
+
+
+@pytest.mark.parametrize(("labels", "expected"), [
+    # A sign starts at a 2, or at a 1 after a non-sign frame (annotations that mark no starts, -1 unknown).
+    ([0, 1, 1, 1, 0, 2, 1, 1, 0, 1, 1], [(1, 4), (5, 8), (9, 11)]),
+    ([1, 1, 2, 1, -1, 1, 1], [(0, 2), (2, 4), (5, 7)]),
+    ([2, 2, 2], [(0, 1), (1, 2), (2, 3)]),
+])
+def test_ground_truth_labels_give_signs_with_or_without_start_marks(labels: list[int],
+                                                                    expected: list[tuple[int, int]]) -> None:
+    assert [(s.start, s.end) for s in segments_from_labels(labels)] == expected
