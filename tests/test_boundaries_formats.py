@@ -134,3 +134,14 @@ def test_the_gloss_tier_is_found_whatever_its_names_case(tier: str, tmp_path: Pa
     path.write_text(_eaf({"Translation": [(0, 900, "Ich gehe nach Hause")],
                           tier: [(500, 900, "HAUS"), (0, 400, "ICH")]}), encoding="utf-8")
     assert read_gloss_sequence(path) == ["ICH", "HAUS"]
+
+
+def test_at_equal_priority_the_entry_spelled_as_typed_wins(tmp_path: Path) -> None:
+    """German capitalises nouns: "Essen" (the meal) and "essen" (to eat) are one term when matched but two signs.
+    At equal priority the entry spelled exactly as typed is the sign used, whichever order the rows come in."""
+    header = "path,spoken_language,signed_language,start,end,words,glosses,priority\n"
+    rows = ["verb.pose,de,gsg,0,0,essen,ESSEN-VERB,0\n", "noun.pose,de,gsg,0,0,Essen,ESSEN-NOUN,0\n"]
+    for order in (rows, rows[::-1]):
+        lexicon = lexicon_from_bytes((header + "".join(order)).encode(), tmp_path)
+        assert lexicon.lookup("Essen", "de", "gsg").glosses == "ESSEN-NOUN"
+        assert lexicon.lookup("essen", "de", "gsg").glosses == "ESSEN-VERB"
