@@ -181,3 +181,14 @@ def test_where_two_anchors_share_a_frame_the_newer_one_wins(clip, make):
     assert newer.id > older.id
     out = make().regenerate_between_anchors(motion, anchors.added(newer), frame_range=(20, 35), steps=2).features
     assert np.array_equal(out[20], newer.pose)
+
+
+def test_keys_from_older_files_make_a_span_only_from_two_or_more_same_label_keys():
+    """Keys without a remembered span (files from before spans were stored): a run of same-label keys in a lane
+    is one span from its first to its last key; a lone labelled key is no span (nothing to annotate), and hand
+    keys (no label) make none."""
+    def key(frame: int, label: str) -> FaceKey:
+        return FaceKey(frame, "Brows", np.zeros(len(LANES["Brows"])), label=label)
+
+    keys = [key(5, "topic"), key(9, "topic"), key(14, "topic"), key(20, "negation"), key(30, ""), key(31, "")]
+    assert nonmanual_spans(keys) == [(5, 14, "topic")]

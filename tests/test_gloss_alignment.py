@@ -130,3 +130,19 @@ def test_alignment_keeps_a_sign_longer_than_the_usual_limit_whole() -> None:
     aligned = align_glosses(probs, ["HOLD", "SHORT"], fps=25.0)
     for got, want in zip(aligned, truth, strict=True):
         assert abs(got.start - want.start) <= 1 and abs(got.end - want.end) <= 1
+
+
+def test_realigned_signs_replace_sign_anchors_and_take_the_frames_of_user_anchors_they_land_on() -> None:
+    """Old signs' anchors ("X onset" ...) give way to the new signs' onset/middle/offset anchors; the user's own
+    anchors stay, except one on a frame a new anchor takes (frame 20, the new HAUS onset): one anchor per frame."""
+    from signeditor.core.anchors import Anchor, AnchorSet
+    from signeditor.core.keyframes import anchors_following_signs
+
+    motion = Motion.rest(40)
+    pose = motion.features[0]
+    old = AnchorSet([Anchor(5, pose, label="ICH onset"), Anchor(12, pose, label="ICH offset"),
+                     Anchor(20, pose, label="my key"), Anchor(33, pose, label="my other key")])
+    new = anchors_following_signs(old, motion, [Segment(0, 10, "ICH"), Segment(20, 31, "HAUS")])
+    assert [(a.frame, a.label) for a in new] == [
+        (0, "ICH onset"), (4, "ICH middle"), (9, "ICH offset"), (20, "HAUS onset"), (25, "HAUS middle"),
+        (30, "HAUS offset"), (33, "my other key")]

@@ -138,6 +138,9 @@ def test_dropping_a_sign_past_the_clips_end_appends_it() -> None:
     edit = insert_sign(state, insertion_frame(state.segments, 95, 70), template)
     assert [(s.start, s.end, s.gloss) for s in edit.state.segments][-1] == (70, 80, "A")
     np.testing.assert_array_equal(edit.state.motion.features[:70], state.motion.features)
+    # Appended with transitions asked for on both sides: 4 frames lead in, none trail after the clip's new end.
+    edit = insert_sign(state, 70, template, gap_before=4, gap_after=5)
+    assert edit.state.segments[-1].start == 74 and edit.state.n_frames == 84
 
 
 def test_keys_after_an_edited_sign_move_with_the_first_frame_after_it() -> None:
