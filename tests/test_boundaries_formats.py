@@ -145,3 +145,14 @@ def test_at_equal_priority_the_entry_spelled_as_typed_wins(tmp_path: Path) -> No
         lexicon = lexicon_from_bytes((header + "".join(order)).encode(), tmp_path)
         assert lexicon.lookup("Essen", "de", "gsg").glosses == "ESSEN-NOUN"
         assert lexicon.lookup("essen", "de", "gsg").glosses == "ESSEN-VERB"
+
+
+def test_elan_export_leaves_out_signs_starting_at_the_clips_end_and_cuts_those_running_past(tmp_path: Path) -> None:
+    """A 10-frame clip (0.4 s at 25 fps): a sign over frames 5-14 is cut at 400 ms, one starting on frame 10
+    (after the last frame) is left out; read back with pympi."""
+    import pympi
+
+    path = tmp_path / "clipped.eaf"
+    write_elan([Segment(0, 5, "ICH"), Segment(5, 15, "HAUS"), Segment(10, 12, "GEHEN")], 25.0, path, 10)
+    annotations = pympi.Elan.Eaf(str(path)).get_annotation_data_for_tier("Sign")
+    assert sorted((a[0], a[1], a[2]) for a in annotations) == [(0, 200, "ICH"), (200, 400, "HAUS")]

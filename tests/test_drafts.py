@@ -375,3 +375,14 @@ def test_short_words_are_signs_never_letters_of_a_spelled_word() -> None:
     assert [s.label for s in planner.plan("Duft").signs] == ["fs-D", "fs-U", "fs-F", "fs-T"]
     assert [s.label for s in planner.plan("Schaf").signs] == ["fs-SCH", "fs-A", "fs-F"]
     assert [(s.label, s.kind) for s in planner.plan("du Tag").signs] == [("DU", "sign"), ("TAG", "sign")]
+
+
+@pytest.mark.parametrize(("text", "glosses"), [
+    ("HALLO WIE GEHT-ES", True), ("I", False), ("A", False), ("I GO", True), ("Hallo wie", False), ("ICH 3", True),
+])
+def test_capitals_read_as_glosses_only_with_a_word_longer_than_a_letter(text: str, glosses: bool) -> None:
+    """A lone capital ("I", "A") is a word or a letter to spell, not a gloss sentence; capitals with at least one
+    word of two letters or more are glosses (digits do not count either way)."""
+    from signeditor.drafts.plan import is_gloss_text
+
+    assert is_gloss_text(text) is glosses

@@ -223,3 +223,14 @@ def test_a_one_frame_dip_is_no_rest_so_a_long_sign_after_it_is_still_split() -> 
 def test_ground_truth_labels_give_signs_with_or_without_start_marks(labels: list[int],
                                                                     expected: list[tuple[int, int]]) -> None:
     assert [(s.start, s.end) for s in segments_from_labels(labels)] == expected
+
+
+def test_wrist_speed_at_a_frame_is_the_step_that_arrives_there() -> None:
+    """Wrists still for 5 frames, then the right one moves 1 cm a frame (25 fps: 0.25 m/s): unsmoothed, frames 0-4
+    read 0 and frames 5 on 0.25 (the step from frame 4 to 5 arrives on frame 5)."""
+    from signeditor.core.segmentation_decoding import wrist_speed_cue
+
+    wrists = np.zeros((10, 2, 3))
+    wrists[5:, 1, 0] = 0.01 * np.arange(1, 6)
+    speed = wrist_speed_cue(wrists, 25.0, smooth_frames=1)
+    np.testing.assert_allclose(speed, [0, 0, 0, 0, 0, 0.25, 0.25, 0.25, 0.25, 0.25], atol=1e-12)

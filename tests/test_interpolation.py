@@ -121,3 +121,19 @@ def test_keys_either_side_of_a_half_turn_meet_the_short_way() -> None:
         assert angle == pytest.approx(180.0, abs=0.5), method
         steps = np.degrees(_angles_between(out)[:, joint])
         assert steps.sum() == pytest.approx(20.0, abs=0.5), method
+
+
+def test_cubic_through_keys_at_constant_angular_speed_keeps_that_speed_to_the_last_key() -> None:
+    """A wrist turning 30 degrees every 10 frames (keys at 0, 30, 60, 90 degrees about one axis): the cubic curve
+    turns 3 degrees a frame throughout, the first and last stretches included (one-sided end tangents over the
+    end key's own gap), to within 0.1 degree."""
+    joint = STREAM_SLICES["right_hand"].start // 6
+    poses = []
+    for degrees in (0.0, 30.0, 60.0, 90.0):
+        axis_angle = np.zeros((41, 3))
+        axis_angle[joint] = [0.0, 0.0, np.radians(degrees)]
+        poses.append(rotations.axis_angle_to_rot6d(axis_angle).reshape(-1).astype(np.float32))
+    out = interpolate_between_anchors(31, AnchorSet(Anchor(f, p) for f, p in zip((0, 10, 20, 30), poses,
+                                                                                   strict=True)), "cubic")
+    steps = np.degrees(_angles_between(out)[:, joint])
+    np.testing.assert_allclose(steps, 3.0, atol=0.1)
