@@ -276,3 +276,15 @@ def test_where_two_face_keys_share_a_frame_the_newer_one_shows():
         face = face_with_keys(None, given, 40)
         assert _param(face, "brow_raise_l")[20] == pytest.approx(0.9)
         assert _param(face, "brow_raise_l")[25] == pytest.approx(0.9)
+
+
+def test_eyes_closed_through_most_of_the_clip_still_read_closed():
+    """The left eye closed on 35 of 60 frames: open eyes are the widest lids the clip shows (a high percentile),
+    so the 35 frames read closed and the other 25 open, not the other way round as a median rest would say."""
+    points = _track()
+    for k in ("386", "385", "387"):
+        points[k][:, 1] = _NEUTRAL[k][1]
+        points[k][20:55, 1] -= 0.009
+    face = fit_face_parameters(points)
+    closed = _param(face, "eye_close_l")
+    assert closed[22:53].min() > 0.8 and closed[:18].max() < 0.05 and closed[57:].max() < 0.05

@@ -146,3 +146,17 @@ def test_realigned_signs_replace_sign_anchors_and_take_the_frames_of_user_anchor
     assert [(a.frame, a.label) for a in new] == [
         (0, "ICH onset"), (4, "ICH middle"), (9, "ICH offset"), (20, "HAUS onset"), (25, "HAUS middle"),
         (30, "HAUS offset"), (33, "my other key")]
+
+
+def test_each_aligned_sign_reports_the_mean_sign_probability_over_its_own_frames() -> None:
+    """ICH on frames 0-9 (sign probability 0.9), a rest on 10-11, HAUS on 12-21 (0.7): the alignment lays the two
+    signs there, and each one's confidence is the mean over its own frames only: 0.9 and 0.7."""
+    probs = np.zeros((22, 3))
+    probs[:10] = [0.1, 0.8, 0.1]
+    probs[0] = [0.1, 0.1, 0.8]
+    probs[10:12] = [1.0, 0.0, 0.0]
+    probs[12:] = [0.3, 0.6, 0.1]
+    probs[12] = [0.3, 0.1, 0.6]
+    ich, haus = align_glosses(probs, ["ICH", "HAUS"], 25.0, DurationPrior(weight=0.0))
+    assert (ich.start, ich.end, haus.start, haus.end) == (0, 10, 12, 22)
+    assert ich.confidence == pytest.approx(0.9) and haus.confidence == pytest.approx(0.7)
