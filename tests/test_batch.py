@@ -182,3 +182,18 @@ def test_a_file_named_twice_or_inside_a_named_folder_is_one_job(tmp_path: Path, 
                  "--local"]) == 0, capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != MANIFEST_NAME) == ["take.npz"]
     assert len(_manifest(tmp_path / "out")) == 1
+
+
+def test_a_retried_failure_that_succeeded_is_done_and_a_later_failure_is_not(tmp_path: Path) -> None:
+    """The manifest is a log: the last line about an output is its state. a.npz failed, then a retry finished it:
+    a resume skips it. b.npz finished, then a rerun (forced) failed: a resume runs it again. c.npz finished but
+    its file was deleted since: it runs again too."""
+    from signeditor.batch.manifest import DONE, FAILED, Manifest, TaskRecord
+
+    manifest = Manifest(tmp_path / MANIFEST_NAME)
+    outputs = {name: tmp_path / f"{name}.npz" for name in "abc"}
+    for path in (outputs["a"], outputs["b"]):
+        path.write_bytes(b"x")
+    for name, status in (("a", FAILED), ("b", DONE), ("c", DONE), ("a", DONE), ("b", FAILED)):
+        manifest.append(TaskRecord(f"{name}.signproj", str(outputs[name]), status, 0.1))
+    assert manifest.finished() == {str(outputs["a"])}
