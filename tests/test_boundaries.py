@@ -192,3 +192,12 @@ def test_keys_from_older_files_make_a_span_only_from_two_or_more_same_label_keys
 
     keys = [key(5, "topic"), key(9, "topic"), key(14, "topic"), key(20, "negation"), key(30, ""), key(31, "")]
     assert nonmanual_spans(keys) == [(5, 14, "topic")]
+
+
+def test_head_lane_values_keep_their_sign():
+    """The Head lane holds signed turns: a topic nods the head back (head_nod -0.12) through its hold, and read
+    back between its keys the lane shows -0.12 there, not a value clipped at neutral."""
+    from signeditor.core.nonmanual import lane_values_at
+
+    held = lane_values_at(preset_keys("topic", 10, 30), "Head", np.array([5, 20, 30]))
+    np.testing.assert_allclose(held, [[0.0, 0.0, 0.0], [-0.12, 0.0, 0.0], [0.0, 0.0, 0.0]], atol=1e-6)

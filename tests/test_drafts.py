@@ -386,3 +386,13 @@ def test_capitals_read_as_glosses_only_with_a_word_longer_than_a_letter(text: st
     from signeditor.drafts.plan import is_gloss_text
 
     assert is_gloss_text(text) is glosses
+
+
+def test_a_draft_keeps_the_first_clips_lead_in_and_the_last_clips_lead_out_when_shorter_than_asked(
+        builder: DraftBuilder) -> None:
+    """The fixture clips hold 8 rest frames before and after their sign, fewer than lead_frames (10): the draft
+    starts with all 8 (the first sign at frame 8) and ends with all 8 after the last sign."""
+    assert builder.settings.lead_frames == 10
+    project = builder.build("Kinder essen Pizza", "de", "sgg").project
+    signs = [s for s in project.segments if s.confidence > 0]
+    assert signs[0].start == 8 and project.motion.n_frames - signs[-1].end == 8

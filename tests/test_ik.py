@@ -216,3 +216,17 @@ def test_without_a_face_mesh_the_head_follows_the_body_points_eyes_and_mouth(tmp
     fitted_head = forward_kinematics(fitted, with_rotations=True)[1][:, JOINT_INDEX["Head"]]
     assert _angle_deg(fitted_head, world[:, JOINT_INDEX["Head"]]).max() < 3.0
     assert (fitted_head @ np.array([0.0, 1.0, 0.0]))[:, 0].min() > np.sin(np.radians(20.0))
+
+
+def test_the_fast_rotation_between_two_opposite_directions_is_still_a_rotation() -> None:
+    """A bone observed pointing exactly against its rest direction (a detector glitch) has no unique shortest turn;
+    the closed form's 1 / (1 + cos) would divide by zero, so it falls back: a proper rotation taking a onto -a."""
+    from signeditor.core.ik import _rotation_between
+
+    a = np.array([[0.0, -1.0, 0.0], [0.6, 0.0, 0.8]])
+    rotation = _rotation_between(a, -a)
+    assert np.isfinite(rotation).all()
+    np.testing.assert_allclose(np.einsum("nij,nj->ni", rotation, a), -a, atol=1e-9)
+    np.testing.assert_allclose(rotation @ np.swapaxes(rotation, -1, -2), np.broadcast_to(np.eye(3), (2, 3, 3)),
+                               atol=1e-9)
+    np.testing.assert_allclose(np.linalg.det(rotation), 1.0, atol=1e-9)
