@@ -157,3 +157,15 @@ def test_anchors_moved_past_either_end_stop_at_the_clip(document: Document, delt
     assert moved.frame == (N_FRAMES - 1 if delta > 0 else 0)
     document.undo_stack.undo()
     assert next(a for a in document.anchors if a.id == middle.id).frame == 30
+
+
+@pytest.mark.parametrize(("frame", "label"), [
+    (0, "HAUS frame 0"), (9, "HAUS frame 9"), (10, "SIGN2 frame 0"), (19, "SIGN2 frame 9"), (20, "frame 20"),
+])
+def test_an_inserted_anchor_is_named_after_the_sign_whose_frames_hold_it(frame: int, label: str) -> None:
+    """HAUS on frames 0-9 and an unglossed sign on 10-19, back to back: an anchor on frame 10 belongs to the second
+    sign (its frame 0), one on frame 20 to none."""
+    from signeditor.core.segments import Segment
+    from signeditor.gui.commands import inserted_anchor_label
+
+    assert inserted_anchor_label([Segment(10, 20), Segment(0, 10, "HAUS")], frame) == label
