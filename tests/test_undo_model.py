@@ -169,3 +169,23 @@ def test_an_inserted_anchor_is_named_after_the_sign_whose_frames_hold_it(frame: 
     from signeditor.gui.commands import inserted_anchor_label
 
     assert inserted_anchor_label([Segment(10, 20), Segment(0, 10, "HAUS")], frame) == label
+
+
+@pytest.mark.parametrize(("side", "frame", "bounds"), [
+    ("end", N_FRAMES + 7, (30, N_FRAMES)),  # dragged past the clip's end: B ends with the clip (its last frame in)
+    ("end", N_FRAMES, (30, N_FRAMES)),
+    ("end", 20, (30, 31)),  # dragged before its start: one frame long
+    ("start", -5, (0, 51)),
+    ("start", 60, (50, 51)),
+])
+def test_dragging_a_signs_edge_stops_at_the_clip_and_keeps_a_frame(document: Document, side: str, frame: int,
+                                                                  bounds: tuple[int, int]) -> None:
+    """Sign B (frames 30-50) edge-dragged: the end may reach the clip's end (B then holds its last frame), the start
+    the clip's first frame; neither passes the other, so B keeps at least one frame. One undo step restores B."""
+    from signeditor.gui.commands import move_segment_boundary
+
+    document.undo_stack.push(move_segment_boundary(document, 1, side, frame))
+    moved = document.project.segments[1]
+    assert (moved.start, moved.end) == bounds
+    document.undo_stack.undo()
+    assert (document.project.segments[1].start, document.project.segments[1].end) == (30, 51)
