@@ -189,3 +189,32 @@ def test_dragging_a_signs_edge_stops_at_the_clip_and_keeps_a_frame(document: Doc
     assert (moved.start, moved.end) == bounds
     document.undo_stack.undo()
     assert (document.project.segments[1].start, document.project.segments[1].end) == (30, 51)
+
+
+@pytest.mark.parametrize("source", ["left_hand", "right_hand"])
+def test_mirroring_a_hand_copies_it_onto_the_other_hand_reflected_and_leaves_it(document: Document,
+                                                                              source: str) -> None:
+    """Mirror the left hand: the right hand takes the left's joint rotations reflected through the body's midplane
+    (x -> -x: R -> M R M with M = diag(-1, 1, 1), by hand), the left hand is unchanged; one undo restores both."""
+    from signeditor.core.motion import STREAM_SLICES
+    from signeditor.gui.commands import mirror_hand
+
+    target = "right_hand" if source == "left_hand" else "left_hand"
+    anchor = document.anchors[1]  # frame 30, a raised arm with a hand pose of its own
+    rng = np.random.default_rng(3)
+    pose = anchor.pose.copy()
+    joints = (STREAM_SLICES[source].stop - STREAM_SLICES[source].start) // 6
+    pose[STREAM_SLICES[source]] = rotations.axis_angle_to_rot6d(rng.normal(0, 0.5, (joints, 3))).reshape(-1)
+    document.undo_stack.push(commands.SetAnchorsCommand(document, document.anchors.replaced(anchor.with_pose(pose)),
+                                                        "pose"))
+    before = document.anchors.by_id(anchor.id).pose.copy()
+    document.undo_stack.push(mirror_hand(document, (anchor.id,), source))
+    after = document.anchors.by_id(anchor.id).pose
+    reflect = np.diag([-1.0, 1.0, 1.0])
+    source_rotations = rotations.rot6d_to_matrix(before[STREAM_SLICES[source]].reshape(-1, 6).astype(np.float64))
+    np.testing.assert_allclose(rotations.rot6d_to_matrix(after[STREAM_SLICES[target]].reshape(-1, 6)
+                                                         .astype(np.float64)),
+                               reflect @ source_rotations @ reflect, atol=1e-5)
+    np.testing.assert_array_equal(after[STREAM_SLICES[source]], before[STREAM_SLICES[source]])
+    document.undo_stack.undo()
+    np.testing.assert_array_equal(document.anchors.by_id(anchor.id).pose, before)
