@@ -10,7 +10,7 @@ the motion is part of what must come back.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -218,3 +218,37 @@ def test_mirroring_a_hand_copies_it_onto_the_other_hand_reflected_and_leaves_it(
     np.testing.assert_array_equal(after[STREAM_SLICES[source]], before[STREAM_SLICES[source]])
     document.undo_stack.undo()
     np.testing.assert_array_equal(document.anchors.by_id(anchor.id).pose, before)
+
+
+@pytest.mark.parametrize(("hand", "pinned"), [("right", {"right_hand"}), ("left", {"left_hand"}),
+                                              ("both", {"left_hand", "right_hand"})])
+def test_a_handshape_set_on_a_body_only_anchor_pins_the_hand_it_shapes(document: Document, hand: str,
+                                                                       pinned: set[str]) -> None:
+    """An anchor pinning only the body gets the letter B on a hand: that hand's stream is pinned too (else the
+    shape would be carried without shaping the motion), the other hand's is not; one undo restores the anchor."""
+    from signeditor.core.handshapes import load_handshape_library
+    from signeditor.gui.commands import apply_handshape_to_anchors
+
+    anchor = document.anchors[0]
+    body_only = replace(anchor, streams=frozenset({"body"}))
+    document.undo_stack.push(commands.SetAnchorsCommand(document, document.anchors.replaced(body_only), "streams"))
+    document.undo_stack.push(apply_handshape_to_anchors(document, (anchor.id,),
+                                                        load_handshape_library().get("ase", "B"), hand))
+    assert set(document.anchors.by_id(anchor.id).streams) == {"body"} | pinned
+    document.undo_stack.undo()
+    assert document.anchors.by_id(anchor.id).streams == frozenset({"body"})
+
+
+@pytest.mark.parametrize(("selected", "playhead", "span"), [
+    ((10, 50), 0, (10, 51)),  # two selected anchors: from the first to the last, both included
+    ((30,), 0, (10, 51)),  # one: between its neighbours, both included
+    ((), 5, (0, 11)),  # none: the stretch around the playhead, from the clip's start to the next anchor
+    ((), 55, (50, 60)),  # ... or from the last anchor to the clip's end
+])
+def test_a_span_action_works_on_the_frames_between_the_chosen_anchors(document: Document, selected: tuple[int, ...],
+                                                                      playhead: int, span: tuple[int, int]) -> None:
+    """Anchors on frames 10, 30 and 50 of 60 (written out by hand)."""
+    from signeditor.gui.commands import selection_span
+
+    ids = tuple(a.id for a in document.anchors if a.frame in selected)
+    assert selection_span(document, ids, playhead) == span
