@@ -100,6 +100,13 @@ def test_missing_hand_frames_are_filled_and_flagged(make_pose_file) -> None:
     mats = motion.matrices()[:, index1]
     gap = _angle_deg(mats[4], mats[8])
     assert _angle_deg(mats[4], mats[6]) <= gap + 1e-3 and _angle_deg(mats[6], mats[8]) <= gap + 1e-3
+    # Frame f of the gap is (f - 4) / 5 of the way from the last seen frame (4) to the next (9): scipy's slerp.
+    from scipy.spatial.transform import Rotation, Slerp
+
+    for joint in ("L_Index1", "L_Thumb2", "L_Pinky3"):
+        joint_mats = motion.matrices()[:, ROTATING_JOINTS.index(joint)]
+        between = Slerp([4.0, 9.0], Rotation.from_matrix(joint_mats[[4, 9]]))(np.arange(5.0, 9.0)).as_matrix()
+        assert _angle_deg(joint_mats[5:9], between).max() < 2.0, joint
 
 
 def test_never_seen_hand_gets_rest_pose(make_pose_file) -> None:
