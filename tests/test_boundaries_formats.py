@@ -156,3 +156,14 @@ def test_elan_export_leaves_out_signs_starting_at_the_clips_end_and_cuts_those_r
     write_elan([Segment(0, 5, "ICH"), Segment(5, 15, "HAUS"), Segment(10, 12, "GEHEN")], 25.0, path, 10)
     annotations = pympi.Elan.Eaf(str(path)).get_annotation_data_for_tier("Sign")
     assert sorted((a[0], a[1], a[2]) for a in annotations) == [(0, 200, "ICH"), (200, 400, "HAUS")]
+
+
+def test_review_comments_are_read_one_per_non_blank_line_trimmed(tmp_path: Path) -> None:
+    """A reviewer's comment typed in ELAN with blank lines and stray spaces: each non-blank line is one comment,
+    trimmed; blank lines are no comments."""
+    from signeditor.io.elan import merge_elan_review
+
+    path = tmp_path / "comments.eaf"
+    path.write_text(_eaf({"Comments": [(0, 400, "too fast\n\n   check the hand  \n ")]}), encoding="utf-8")
+    merged, notes = merge_elan_review([Segment(0, 10, "ICH")], path, 25.0)
+    assert merged[0].comments == ("too fast", "check the hand") and notes == []
