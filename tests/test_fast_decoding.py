@@ -234,3 +234,15 @@ def test_wrist_speed_at_a_frame_is_the_step_that_arrives_there() -> None:
     wrists[5:, 1, 0] = 0.01 * np.arange(1, 6)
     speed = wrist_speed_cue(wrists, 25.0, smooth_frames=1)
     np.testing.assert_allclose(speed, [0, 0, 0, 0, 0, 0.25, 0.25, 0.25, 0.25, 0.25], atol=1e-12)
+
+
+def test_of_two_sign_starts_closer_than_min_start_distance_the_stronger_one_cuts() -> None:
+    """One signing run over frames 1-30 with sign-start peaks on frame 1 (0.9), 14 (0.6) and 16 (0.9): 14 and 16
+    are 2 frames apart (under min_start_distance 4), so they are one start, the stronger: the cut is at 16."""
+    probs = np.zeros((32, 3))
+    probs[:, NON_SIGN] = 1.0
+    probs[1:31] = [0.0, 1.0, 0.0]
+    for frame, start in ((1, 0.9), (14, 0.6), (16, 0.9)):
+        probs[frame] = [0.0, 1.0 - start, start]
+    settings = DecodingSettings(min_length=4, min_start_distance=4)
+    assert [(s.start, s.end) for s in decode_segments(probs, settings)] == [(1, 16), (16, 31)]
