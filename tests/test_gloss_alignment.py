@@ -160,3 +160,41 @@ def test_each_aligned_sign_reports_the_mean_sign_probability_over_its_own_frames
     ich, haus = align_glosses(probs, ["ICH", "HAUS"], 25.0, DurationPrior(weight=0.0))
     assert (ich.start, ich.end, haus.start, haus.end) == (0, 10, 12, 22)
     assert ich.confidence == pytest.approx(0.9) and haus.confidence == pytest.approx(0.7)
+
+
+def _best_by_enumeration(probs: np.ndarray, n_signs: int, fps: float, prior: DurationPrior) -> list[tuple[int, int]]:
+    """The documented score maximised by trying every placement of ``n_signs`` signs (an independent oracle for
+    the dynamic programme): gap frames -log P(non-sign), a sign's first frame -log P(start), its other frames
+    -log P(in), plus the log-normal duration term of each sign."""
+    logs = np.log(np.clip(probs, 1e-6, 1.0))
+    n = len(probs)
+
+    def duration(d: int) -> float:
+        return -prior.weight * 0.5 * ((np.log(d / fps) - prior.log_mean_s) / prior.log_std_s) ** 2
+
+    best: tuple[float, list[tuple[int, int]]] = (-np.inf, [])
+    for cuts in itertools.combinations_with_replacement(range(n + 1), 2 * n_signs):
+        spans = [(cuts[2 * k], cuts[2 * k + 1]) for k in range(n_signs)]  # back to back: one's end, next's start
+        if any(a == b for a, b in spans):
+            continue
+        inside = np.zeros(n, bool)
+        score = 0.0
+        for a, b in spans:
+            inside[a:b] = True
+            score += logs[a, SIGN_START] + logs[a + 1:b, IN_SIGN].sum() + duration(b - a)
+        score += logs[~inside, NON_SIGN].sum()
+        if score > best[0]:
+            best = (score, spans)
+    return best[1]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_alignment_is_the_best_placement_found_by_trying_them_all(seed: int) -> None:
+    """Random frame probabilities over 9 frames, two or three glosses: the alignment's signs are exactly the
+    placement that an exhaustive search over every placement scores best."""
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet([1.0, 1.0, 1.0], size=9)
+    prior = DurationPrior()
+    for glosses in (["A", "B"], ["A", "B", "C"]):
+        found = [(s.start, s.end) for s in align_glosses(probs, glosses, 25.0, prior)]
+        assert found == _best_by_enumeration(probs, len(glosses), 25.0, prior), glosses
