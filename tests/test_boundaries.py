@@ -201,3 +201,22 @@ def test_head_lane_values_keep_their_sign():
 
     held = lane_values_at(preset_keys("topic", 10, 30), "Head", np.array([5, 20, 30]))
     np.testing.assert_allclose(held, [[0.0, 0.0, 0.0], [-0.12, 0.0, 0.0], [0.0, 0.0, 0.0]], atol=1e-6)
+
+
+@pytest.mark.parametrize("preset", ["yes/no question", "wh-question", "negation", "topic", "conditional",
+                                    "role shift"])
+def test_a_preset_on_the_shortest_span_is_neutral_at_both_ends_and_held_between(preset: str):
+    """The shortest span a preset takes (3 frames, 10-12): neutral on 10 and 12, the preset's held values on 11
+    (one-frame ramps), in every lane the preset uses (the negation's headshake turns on frames of its own)."""
+    from signeditor.core.face import FACE_INDEX
+    from signeditor.core.nonmanual import _HELD, face_with_keys, lane_values, lane_values_at
+
+    keys = preset_keys(preset, 10, 12)
+    for lane, weights in _HELD[preset].items():
+        if lane == "Head":
+            shown = lane_values_at(keys, lane, np.array([10, 11, 12]))
+        else:
+            columns = [FACE_INDEX[p] for p in LANES[lane]]
+            shown = face_with_keys(None, keys, 13)[[10, 11, 12]][:, columns]
+        held = lane_values(lane, **weights)
+        np.testing.assert_allclose(shown, [np.zeros_like(held), held, np.zeros_like(held)], atol=1e-6)
