@@ -220,3 +220,18 @@ def test_a_preset_on_the_shortest_span_is_neutral_at_both_ends_and_held_between(
             shown = face_with_keys(None, keys, 13)[[10, 11, 12]][:, columns]
         held = lane_values(lane, **weights)
         np.testing.assert_allclose(shown, [np.zeros_like(held), held, np.zeros_like(held)], atol=1e-6)
+
+
+def test_a_regeneration_window_reaching_the_clips_end_regenerates_its_last_frame():
+    """Anchors on frames 10 and 20 of a 30-frame clip; the window from 15 to the end (30) is regenerated: after the
+    last anchor the pose holds its pose, the clip's last frame (29) included."""
+    from signeditor.core import rotations
+    from signeditor.ml.kf2p.api import InterpolationGenerator
+
+    rng = np.random.default_rng(2)
+    features = rotations.axis_angle_to_rot6d(rng.normal(0, 0.3, (30, 41, 3))).reshape(30, -1).astype(np.float32)
+    motion = Motion(25.0, features)
+    anchors = AnchorSet([Anchor(10, features[10]), Anchor(20, features[3])])
+    out = InterpolationGenerator("cubic").regenerate_between_anchors(motion, anchors, frame_range=(15, 30)).features
+    np.testing.assert_allclose(out[21:], np.tile(features[3], (9, 1)), atol=1e-5)
+    np.testing.assert_array_equal(out[:15], features[:15])

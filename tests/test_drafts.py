@@ -320,6 +320,10 @@ def test_numbers_read_as_whole_numbers_per_language(tmp_path: Path) -> None:
     (tmp_path / "index.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
     lexicon = read_lexicon(tmp_path)
     assert number_words("12", "de") == "zwölf" and number_words("007", "de") is None
+    # A year or a price is one number up to nine digits; longer runs (phone numbers, codes) are read digit by digit.
+    assert number_words("2024", "de") == "zweitausendvierundzwanzig"
+    assert number_words("123456789", "en").startswith("one hundred and twenty-three million")
+    assert number_words("1234567890", "de") is None
     assert [s.label for s in Planner(lexicon, "de", "gsg").plan("12").signs] == ["ZWÖLF"]
     assert [s.label for s in Planner(lexicon, "en", "ase").plan("21").signs] == ["TWENTY", "ONE"]
     assert [s.label for s in Planner(lexicon, "de", "gsg").plan("22").signs] == ["ZWEI", "ZWEI"]  # digit signs

@@ -105,3 +105,13 @@ def test_guidance_extrapolates_from_the_unconditioned_towards_the_conditioned_ve
     x = sample_residual(TimeAndLanguageField(), plain, steps=1, seed=0, guidance=guidance, noise_scale=0.0)
     expected = 3.0 if guidance == 1.0 else 1.0 + 2.0 * guidance
     np.testing.assert_allclose(x[:, 1:], expected, rtol=1e-6)
+
+
+def test_padding_frames_stay_zero_whatever_the_flow() -> None:
+    """Frames past a clip's length (length mask 0, batch padding) are neither noised nor integrated: their residual
+    stays exactly 0, as anchored channels' does."""
+    padded = inputs(frames=8)
+    padded.length_mask[..., 6:] = 0.0
+    for noise_scale in (0.0, 1.0):
+        x = sample_residual(LinearField(2.0), padded, steps=4, seed=1, noise_scale=noise_scale)
+        assert np.count_nonzero(x[..., 6:]) == 0 and np.count_nonzero(x[:, 1:, :6]) == 2 * 6
