@@ -152,3 +152,32 @@ def test_keys_after_an_edited_sign_move_with_the_first_frame_after_it() -> None:
     # B stretched to 20 frames: its last frame 39 goes to 49 (30 + 9 * 19 / 9), the first frame after it (40) to 50.
     stretched = stretch_sign(three_signs(), 1, 20)
     assert [stretched.retimed(f) for f in (29, 30, 39, 40, 45)] == [29, 30, 49, 50, 55]
+
+
+def test_deleting_a_one_frame_sign_leaves_one_hold_anchor() -> None:
+    """A one-frame sign (a quick point) deleted with a hold: one hold anchor on its frame, not two on one frame."""
+    state = three_signs()
+    one = TimelineState(state.motion, AnchorSet(a for a in state.anchors if a.label != "B")
+                        .added(Anchor(30, state.motion.features[30], label="B")),
+                        (state.segments[0], Segment(30, 31, "B"), state.segments[2]))
+    edit = delete_sign(one, 1, close_gap=False)
+    assert [(a.frame, a.label) for a in edit.state.anchors if 20 <= a.frame < 50] == [(30, "hold")]
+
+
+def test_deleting_the_first_sign_at_the_clips_start_lays_no_bridge_before_it() -> None:
+    """Join frames go between two sides; a sign on the clip's first frames has nothing before it: deleting it with
+    6 bridge frames asked for shortens the clip by the sign's 10 frames exactly, the next sign now first."""
+    state = three_signs()
+    first = TimelineState(state.motion, state.anchors, (Segment(0, 20, "A"), *state.segments[1:]))
+    edit = delete_sign(first, 0, close_gap=True, bridge_frames=6)
+    assert edit.state.n_frames == 70 - 20 and edit.state.segments[0].start == 10
+
+
+def test_moving_a_sign_regenerates_where_it_was_and_where_it_goes() -> None:
+    """B [30, 40) moved 5 frames right: the transitions to redo run from A's offset anchor (19) to C's onset
+    anchor (50) inclusive, covering both B's old frames (now empty) and its new ones."""
+    edit = move_sign(three_signs(), 1, 5)
+    assert (edit.state.segments[1].start, edit.state.segments[1].end) == (35, 45)
+    assert edit.regenerate == (19, 51)
+    edit = move_sign(three_signs(), 1, -5)
+    assert edit.regenerate == (19, 51)
