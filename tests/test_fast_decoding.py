@@ -246,3 +246,14 @@ def test_of_two_sign_starts_closer_than_min_start_distance_the_stronger_one_cuts
         probs[frame] = [0.0, 1.0 - start, start]
     settings = DecodingSettings(min_length=4, min_start_distance=4)
     assert [(s.start, s.end) for s in decode_segments(probs, settings)] == [(1, 16), (16, 31)]
+
+
+def test_an_unparsed_sign_shorter_than_max_sign_seconds_is_not_split() -> None:
+    """Two 7-frame strokes with a stop between, no sign-start seen: 14 frames is 0.56 s at 25 fps, under
+    max_sign_seconds (0.6 s), so it stays one sign; at 12.5 fps the same frames last 1.12 s and are split."""
+    settings = DecodingSettings(sign_threshold=0.4, min_length=3)
+    for fps, pieces in ((25.0, 1), (12.5, 2)):
+        wrists, probs = _back_to_back_signs([7, 7], rest=10, fps=fps)
+        (whole,) = decode_segments(probs, settings)
+        assert (whole.start, whole.end) == (0, 14)
+        assert len(split_unanchored_segments([whole], probs, wrists, fps, settings)) == pieces, fps
