@@ -167,3 +167,14 @@ def test_review_comments_are_read_one_per_non_blank_line_trimmed(tmp_path: Path)
     path.write_text(_eaf({"Comments": [(0, 400, "too fast\n\n   check the hand  \n ")]}), encoding="utf-8")
     merged, notes = merge_elan_review([Segment(0, 10, "ICH")], path, 25.0)
     assert merged[0].comments == ("too fast", "check the hand") and notes == []
+
+
+def test_unglossed_signs_are_numbered_in_time_order_whatever_order_they_come_in(tmp_path: Path) -> None:
+    """Signs without glosses are named SIGN1, SIGN2, ... by their place in time, also when the list is not sorted
+    (signs edited out of order): read back with pympi."""
+    import pympi
+
+    path = tmp_path / "numbered.eaf"
+    write_elan([Segment(20, 30), Segment(0, 10), Segment(10, 20)], 25.0, path, 30)
+    annotations = pympi.Elan.Eaf(str(path)).get_annotation_data_for_tier("Sign")
+    assert sorted((a[0], a[2]) for a in annotations) == [(0, "SIGN1"), (400, "SIGN2"), (800, "SIGN3")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from signeditor.core.stitching import find_linear_runs, gloss_spans_from_runs, stitched_frame_mask
 
@@ -85,3 +86,12 @@ def test_a_one_frame_gloss_between_two_transitions_is_still_a_gloss() -> None:
     assert runs == expected == [(12, 15), (16, 20)]
     assert gloss_spans_from_runs(len(clip), runs, 3) == [(0, 12), (15, 16), (20, 29)]
     assert gloss_spans_from_runs(20, [(1, 5), (6, 9)], 3) == [(0, 1), (5, 6), (9, 20)]
+
+
+def test_a_validity_mask_of_the_wrong_shape_is_refused() -> None:
+    """A mask for one frame (or one point) would broadcast over the clip and silently mark the wrong points: a
+    mask must have one flag per frame and point."""
+    points = np.zeros((10, 4, 3))
+    for shape in ((1, 4), (10, 1), (4,)):
+        with pytest.raises(ValueError, match="valid must be"):
+            find_linear_runs(points, np.ones(shape, bool))
