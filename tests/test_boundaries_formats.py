@@ -178,3 +178,14 @@ def test_unglossed_signs_are_numbered_in_time_order_whatever_order_they_come_in(
     write_elan([Segment(20, 30), Segment(0, 10), Segment(10, 20)], 25.0, path, 30)
     annotations = pympi.Elan.Eaf(str(path)).get_annotation_data_for_tier("Sign")
     assert sorted((a[0], a[2]) for a in annotations) == [(0, "SIGN1"), (400, "SIGN2"), (800, "SIGN3")]
+
+
+def test_a_pickle_over_64_mib_is_refused_before_it_is_read() -> None:
+    """Plain data, but 64 MiB and more (a metadata record is kilobytes): refused by its size, unread, so a
+    hostile file cannot make the reader build a huge object; just under the limit is read."""
+    from signeditor.io.safe_pickle import loads_plain_data
+
+    huge = pickle.dumps(b"x" * (64 << 20), protocol=4)
+    with pytest.raises(UnsafePickleError, match="implausibly large"):
+        loads_plain_data(huge)
+    assert loads_plain_data(pickle.dumps(b"x" * ((64 << 20) - 100), protocol=4)) == b"x" * ((64 << 20) - 100)
