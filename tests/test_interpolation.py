@@ -137,3 +137,30 @@ def test_cubic_through_keys_at_constant_angular_speed_keeps_that_speed_to_the_la
                                                                                    strict=True)), "cubic")
     steps = np.degrees(_angles_between(out)[:, joint])
     np.testing.assert_allclose(steps, 3.0, atol=0.1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_slerp_between_random_keys_is_scipys_slerp_on_every_frame(seed: int) -> None:
+    """Five keys of random poses on random frames of a 60-frame clip, the right hand pinned by a sixth key of its
+    own: every frame of every joint is scipy's Slerp between the stream's keys around it (held before the first
+    and after the last), the keys themselves exactly."""
+    from scipy.spatial.transform import Rotation, Slerp
+
+    rng = np.random.default_rng(seed)
+    frames = np.sort(rng.choice(np.arange(3, 57), 5, replace=False))
+    poses = [_pose(rng, 0.9) for _ in frames]
+    hand_frame, hand_pose = int(rng.integers(0, 60)), _pose(rng, 0.9)
+    anchors = [Anchor(int(f), p, frozenset({"body", "left_hand", "jaw"})) for f, p in zip(frames, poses, strict=True)]
+    anchors.append(Anchor(hand_frame, hand_pose, frozenset({"right_hand"})))
+    out = interpolate_between_anchors(60, AnchorSet(anchors), "slerp")
+    got = rotations.rot6d_to_matrix(out.reshape(60, -1, 6).astype(np.float64))
+    right = range(STREAM_SLICES["right_hand"].start // 6, STREAM_SLICES["right_hand"].stop // 6)
+    for joint in range(got.shape[1]):
+        if joint in right:  # one key: held everywhere
+            expected = np.broadcast_to(rotations.rot6d_to_matrix(hand_pose.reshape(-1, 6)[joint].astype(np.float64)),
+                                       (60, 3, 3))
+        else:
+            keys = Rotation.from_matrix(rotations.rot6d_to_matrix(
+                np.stack(poses).reshape(len(frames), -1, 6)[:, joint].astype(np.float64)))
+            expected = Slerp(frames.astype(float), keys)(np.clip(np.arange(60.0), frames[0], frames[-1])).as_matrix()
+        np.testing.assert_allclose(got[:, joint], expected, atol=2e-5, err_msg=f"joint {joint}")
