@@ -181,3 +181,22 @@ def test_moving_a_sign_regenerates_where_it_was_and_where_it_goes() -> None:
     assert edit.regenerate == (19, 51)
     edit = move_sign(three_signs(), 1, -5)
     assert edit.regenerate == (19, 51)
+
+
+def test_bridge_frames_lie_strictly_between_the_two_poses() -> None:
+    """Five join frames from a wrist at 0 degrees to one at 60 degrees (the poses on either side, not part of the
+    bridge): they turn 10, 20, 30, 40 and 50 degrees, so the join neither repeats the pose before nor the pose
+    after (to 0.5 degree: a two-key cubic is a chord in quaternion space)."""
+    from signeditor.core.motion import STREAM_SLICES
+    from signeditor.core.sign_edits import bridge
+
+    joint = STREAM_SLICES["right_hand"].start // 6
+    poses = []
+    for degrees in (0.0, 60.0):
+        axis_angle = np.zeros((41, 3))
+        axis_angle[joint] = [0.0, 0.0, np.radians(degrees)]
+        poses.append(rotations.axis_angle_to_rot6d(axis_angle).reshape(-1).astype(np.float32))
+    frames = bridge(poses[0], poses[1], 5)
+    turned = rotations.rot6d_to_matrix(frames.reshape(5, -1, 6)[:, joint].astype(np.float64))
+    degrees = np.degrees(np.arctan2(turned[:, 1, 0], turned[:, 0, 0]))
+    np.testing.assert_allclose(degrees, [10.0, 20.0, 30.0, 40.0, 50.0], atol=0.5)
