@@ -198,3 +198,13 @@ def test_alignment_is_the_best_placement_found_by_trying_them_all(seed: int) -> 
     for glosses in (["A", "B"], ["A", "B", "C"]):
         found = [(s.start, s.end) for s in align_glosses(probs, glosses, 25.0, prior)]
         assert found == _best_by_enumeration(probs, len(glosses), 25.0, prior), glosses
+
+
+def test_a_long_held_sign_among_short_ones_is_laid_whole() -> None:
+    """An isolated sign held for 5 s (125 frames at 25 fps) between short ones, four glosses on 200 frames: it is
+    laid whole (frames 25-149), up to the prior's 10 s limit, not cut to twice the clip's average sign length."""
+    probs = np.tile([0.02, 0.96, 0.02], (200, 1))
+    for start in (0, 25, 150, 175):
+        probs[start] = [0.02, 0.02, 0.96]
+    signs = align_glosses(probs, ["ICH", "WARTEN", "DU", "KOMMEN"], 25.0)
+    assert [(s.start, s.end) for s in signs] == [(0, 25), (25, 150), (150, 175), (175, 200)]
