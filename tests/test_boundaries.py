@@ -235,3 +235,13 @@ def test_a_regeneration_window_reaching_the_clips_end_regenerates_its_last_frame
     out = InterpolationGenerator("cubic").regenerate_between_anchors(motion, anchors, frame_range=(15, 30)).features
     np.testing.assert_allclose(out[21:], np.tile(features[3], (9, 1)), atol=1e-5)
     np.testing.assert_array_equal(out[:15], features[:15])
+
+
+def test_a_question_too_short_for_a_preset_gets_no_marker_instead_of_an_error():
+    """A draft of one two-frame sign typed as a question ("Ja?"): a preset needs 3 frames, so the text adds no
+    question marker (and does not fail); from 3 frames on it does."""
+    from signeditor.core.nonmanual import grammar_keys
+    from signeditor.core.segments import Segment
+
+    assert grammar_keys("Ja?", [Segment(0, 2, "JA")], 2) == ()
+    assert {k.label for k in grammar_keys("Ja?", [Segment(0, 3, "JA")], 3)} == {"yes/no question"}
