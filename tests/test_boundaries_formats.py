@@ -189,3 +189,13 @@ def test_a_pickle_over_64_mib_is_refused_before_it_is_read() -> None:
     with pytest.raises(UnsafePickleError, match="implausibly large"):
         loads_plain_data(huge)
     assert loads_plain_data(pickle.dumps(b"x" * ((64 << 20) - 100), protocol=4)) == b"x" * ((64 << 20) - 100)
+
+
+def test_an_annotation_read_back_covers_every_frame_it_touches(tmp_path: Path) -> None:
+    """At 25 fps frame k lasts from 40 k to 40 k + 40 ms. An annotation from 430 to 790 ms touches frames 10 (400-440)
+    to 19 (760-800): it is read as frames 10-19, start rounded down and end rounded up, never shaved."""
+    from signeditor.io.elan import read_elan
+
+    path = tmp_path / "midframe.eaf"
+    path.write_text(_eaf({"Sign": [(430, 790, "HAUS"), (1000, 1030, "ICH")]}), encoding="utf-8")
+    assert read_elan(path, 25.0) == [Segment(10, 20, "HAUS"), Segment(25, 26, "ICH")]
