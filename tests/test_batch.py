@@ -77,6 +77,10 @@ def test_batch_segment_matches_single_file_resumes_and_reports_failures(clips: l
     assert (summary["done"], summary["failed"], summary["skipped"]) == (1, 1, 2)
     assert list(summary["failures"]) == [str(folder.resolve() / "broken.signproj")]
     assert (out / "clip1.json").exists()
+    # Once more with nothing deleted: only the failure runs again, the three done files are counted as skipped.
+    assert main(["batch", "segment", str(folder), "-o", str(out), "--local", "--json", "--no-progress"]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["done"], summary["failed"], summary["skipped"]) == (0, 1, 3)
 
 
 def test_batch_export_and_segment_on_ray_match_single_file(local_ray: object, clips: list[Path],
