@@ -245,3 +245,25 @@ def test_a_question_too_short_for_a_preset_gets_no_marker_instead_of_an_error():
 
     assert grammar_keys("Ja?", [Segment(0, 2, "JA")], 2) == ()
     assert {k.label for k in grammar_keys("Ja?", [Segment(0, 3, "JA")], 3)} == {"yes/no question"}
+
+
+def test_a_window_is_generated_from_the_kept_frame_before_it_to_its_first_anchor():
+    """The motion holds one pose up to frame 14; the window 15-29 has an anchor on frame 20 with another pose: the
+    frames between come from frame 14's pose towards the anchor (the frame before the window pins the start), so
+    frame 17 is well short of the anchor's pose, not already holding it (at most 45 % of the way, by angle)."""
+    from signeditor.core import rotations
+    from signeditor.ml.kf2p.api import InterpolationGenerator
+
+    kept = Motion.rest(30)
+    target = kept.features[0].copy()
+    target[:6] = rotations.axis_angle_to_rot6d(np.array([0.0, 0.0, 1.0]))  # the first joint turned by 1 rad
+    anchors = AnchorSet([Anchor(5, kept.features[5]), Anchor(20, target)])
+    out = InterpolationGenerator("slerp").regenerate_between_anchors(kept, anchors, frame_range=(15, 30)).features
+
+    def angle(a: np.ndarray, b: np.ndarray) -> float:
+        relative = rotations.rot6d_to_matrix(a[:6].astype(np.float64)).T @ rotations.rot6d_to_matrix(
+            b[:6].astype(np.float64))
+        return float(np.arccos(np.clip((np.trace(relative) - 1.0) / 2.0, -1.0, 1.0)))
+
+    assert np.array_equal(out[20], target) and np.array_equal(out[:15], kept.features[:15])
+    assert 0.0 < angle(out[17], kept.features[14]) < 0.45 * angle(target, kept.features[14])
