@@ -374,3 +374,26 @@ def test_stretching_a_sign_keeps_its_first_and_last_frames_and_its_neighbour_exa
     np.testing.assert_allclose(after.motion.features[np.ix_([10 + k for k in whole], columns)],
                                project.motion.features[np.ix_([10 + 60 * k // (length - 1) for k in whole], columns)],
                                atol=1e-6)
+
+
+def test_a_sign_edit_in_a_warped_stretch_after_an_anchor_was_deleted_shows_the_same_frames() -> None:
+    """As above, but the user had also deleted BAUM's middle anchor (the take still knows it): the edit rewrites
+    the take from the anchors that are left, every frame shown before is shown after, bit for bit."""
+    project = captured_project()
+    offset = next(a for a in project.anchors if a.label == "HAUS offset")
+    middle = next(a for a in project.anchors if a.label == "BAUM middle")
+    moved = project.anchors.replaced(offset.moved_to(64)).removed(middle.id)
+    warped = regenerate_keeping_recording(project.recording, project.motion, moved, (40, 141), marker_generator)
+    state = TimelineState(warped, moved, tuple(project.segments), project.recording)
+    after = saved_and_reopened(project, insert_sign(state, 72, library_sign(10), gap_before=2, gap_after=2))
+    for now, then, length in ((0, 0, 72), (86, 72, 78)):
+        np.testing.assert_array_equal(after.motion.features[now:now + length], warped.features[then:then + length])
+
+
+def test_shrinking_a_sign_regenerates_up_to_its_back_to_back_neighbours_onset_only() -> None:
+    """HAUS [10, 71) and BAUM [71, 141) back to back; HAUS shrunk to 31 frames: BAUM now starts at 41 and the
+    frames to redo end at its onset anchor (41, inclusive), not inside BAUM."""
+    project = _back_to_back()
+    edit = stretch_sign(state_of(project), 0, 31)
+    assert edit.state.segments[1].start == 41
+    assert edit.regenerate == (0, 42)
