@@ -257,3 +257,16 @@ def test_an_unparsed_sign_shorter_than_max_sign_seconds_is_not_split() -> None:
         (whole,) = decode_segments(probs, settings)
         assert (whole.start, whole.end) == (0, 14)
         assert len(split_unanchored_segments([whole], probs, wrists, fps, settings)) == pieces, fps
+
+
+@pytest.mark.parametrize(("frame", "kept_whole"), [(3, True), (4, False)])
+def test_start_evidence_counts_up_to_the_window_after_a_signs_first_frame(frame: int, kept_whole: bool) -> None:
+    """A 60-frame sign whose start the network marked weakly (0.2) on frame 3, within the evidence window of 3 frames
+    after its first frame: its start was seen, it is kept whole; on frame 4, outside the window, it is split."""
+    fps = 25.0
+    wrists, probs = _back_to_back_signs([20, 20, 20], rest=10, fps=fps)
+    probs[frame] = [0.02, 0.78, 0.2]
+    settings = DecodingSettings(sign_threshold=0.4, min_length=3)
+    (whole,) = decode_segments(probs, settings)
+    split = split_unanchored_segments([whole], probs, wrists, fps, settings, SplitSettings(evidence_window=3))
+    assert (split == [whole]) is kept_whole
