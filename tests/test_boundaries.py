@@ -267,3 +267,12 @@ def test_a_window_is_generated_from_the_kept_frame_before_it_to_its_first_anchor
 
     assert np.array_equal(out[20], target) and np.array_equal(out[:15], kept.features[:15])
     assert 0.0 < angle(out[17], kept.features[14]) < 0.45 * angle(target, kept.features[14])
+
+
+def test_a_headshake_faces_forward_on_both_ends_of_its_span():
+    """The negation's headshake over frames 10-40 turns side to side in between but faces forward (turn 0) on its
+    first and last frames, so it joins the unshaken head without a jump."""
+    from signeditor.core.nonmanual import head_turns
+
+    turns = head_turns(preset_keys("negation", 10, 40), 41)[:, 1]
+    assert turns[10] == 0.0 and turns[40] == 0.0 and np.abs(turns[11:40]).max() > 0.0
