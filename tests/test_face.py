@@ -296,3 +296,15 @@ def test_a_still_face_with_landmark_jitter_reads_neutral():
     rng = np.random.default_rng(0)
     points = {k: np.tile([x, y, 0.0], (60, 1)) + rng.normal(0.0, 0.0003, (60, 3)) for k, (x, y) in _NEUTRAL.items()}
     assert fit_face_parameters(points).max() < 0.05
+
+
+def test_eye_closure_is_linear_from_four_fifths_open_to_one_fifth_open():
+    """The lid gap as a share of the clip's open gap: 80 % or more reads 0 (open), 20 % or less reads 1 (closed),
+    linear between: the left lid half closed (gap 5 mm of 10 mm) reads 0.5, at 35 % open 0.75."""
+    for lowered, expected in ((0.005, 0.5), (0.0065, 0.75)):
+        points = _track()
+        for k in ("386", "385", "387"):
+            points[k][:, 1] = _NEUTRAL[k][1]
+            points[k][45:50, 1] -= lowered
+        closed = _param(fit_face_parameters(points), "eye_close_l")
+        np.testing.assert_allclose(closed[46:49], expected, atol=0.02)
