@@ -81,7 +81,7 @@ def test_other_frame_rates_are_resampled_and_mapped_back() -> None:
     fast = motion.resampled(50.0)
     assert segmenter.tag_probabilities(fast).shape == (fast.n_frames, 3)
     # Frame i of a clip at f fps is at time i / f: the model's frame round(i * 25 / f) of the clip at 25 fps.
-    for fps in (50.0, 20.0):
+    for fps in (50.0, 20.0, 24.0):
         other = motion.resampled(fps)
         at_model_rate = segmenter.tag_probabilities(other.resampled(25.0))
         expected = at_model_rate[np.minimum(np.round(np.arange(other.n_frames) * 25.0 / fps).astype(int),

@@ -90,3 +90,16 @@ def test_a_record_whose_face_features_hold_only_the_jaw_keeps_its_jaw(tmp_path: 
     back = read_signspark_record(tmp_path / "jaw_only.npz")
     np.testing.assert_allclose(back.motion.stream("jaw"), record.motion.stream("jaw"), atol=1e-6)
     assert back.motion.expression is None or not back.motion.expression.size
+
+
+def test_a_record_without_labels_reads_as_unknown_not_as_no_signing(tmp_path: Path) -> None:
+    """A record without a segment array (labels not given) reads -1 (unknown) on every frame, which training
+    leaves out, not 0, which would teach that nothing in the clip is signing."""
+    record = make_record()
+    path = tmp_path / "clip1.npz"
+    write_signspark_record(record, path)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files if key != "segment"}
+    np.savez(tmp_path / "unlabelled.npz", **arrays)
+    back = read_signspark_record(tmp_path / "unlabelled.npz")
+    assert back.segment.tolist() == [-1] * 20
