@@ -201,3 +201,7 @@ def test_a_retried_failure_that_succeeded_is_done_and_a_later_failure_is_not(tmp
     for name, status in (("a", FAILED), ("b", DONE), ("c", DONE), ("a", DONE), ("b", FAILED)):
         manifest.append(TaskRecord(f"{name}.signproj", str(outputs[name]), status, 0.1))
     assert manifest.finished() == {str(outputs["a"])}
+    # Lines that are not ours (another tool's record, a torn write) are skipped, never fatal.
+    with manifest.path.open("a", encoding="utf-8") as handle:
+        handle.write('{"job": "other tool"}\n[1, 2]\n{"input": "x", "out\n')
+    assert manifest.finished() == {str(outputs["a"])}
