@@ -199,3 +199,14 @@ def test_an_annotation_read_back_covers_every_frame_it_touches(tmp_path: Path) -
     path = tmp_path / "midframe.eaf"
     path.write_text(_eaf({"Sign": [(430, 790, "HAUS"), (1000, 1030, "ICH")]}), encoding="utf-8")
     assert read_elan(path, 25.0) == [Segment(10, 20, "HAUS"), Segment(25, 26, "ICH")]
+
+
+@pytest.mark.parametrize(("source", "target"), [
+    ("take.signspark.npz", "take.bvh"),  # a two-part format suffix goes whole
+    ("clip.v2.signproj", "clip.v2.bvh"),  # a dot inside the name stays
+    ("take.pose", "take.bvh"),
+])
+def test_an_export_is_named_after_the_document_without_its_format_suffix(source: str, target: str) -> None:
+    from signeditor.app_services import export_target
+
+    assert export_target(Path(source), Path("out"), "bvh") == Path("out") / target
