@@ -200,3 +200,15 @@ def test_bridge_frames_lie_strictly_between_the_two_poses() -> None:
     turned = rotations.rot6d_to_matrix(frames.reshape(5, -1, 6)[:, joint].astype(np.float64))
     degrees = np.degrees(np.arctan2(turned[:, 1, 0], turned[:, 0, 0]))
     np.testing.assert_allclose(degrees, [10.0, 20.0, 30.0, 40.0, 50.0], atol=0.5)
+
+
+def test_the_join_after_a_deleted_sign_runs_from_the_frame_before_it_to_the_frame_after_it() -> None:
+    """B [30, 40) deleted with 5 join frames: they bridge frame 29 (before B) to frame 40 (after B, now 35), never
+    to a pose of the deleted sign (the bridge itself is checked by hand above)."""
+    from signeditor.core.sign_edits import bridge
+
+    state = three_signs()
+    edit = delete_sign(state, 1, close_gap=True, bridge_frames=5)
+    features = state.motion.features
+    np.testing.assert_array_equal(edit.state.motion.features[30:35], bridge(features[29], features[40], 5))
+    np.testing.assert_array_equal(edit.state.motion.features[35], features[40])
