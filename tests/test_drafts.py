@@ -400,3 +400,14 @@ def test_a_draft_keeps_the_first_clips_lead_in_and_the_last_clips_lead_out_when_
     project = builder.build("Kinder essen Pizza", "de", "sgg").project
     signs = [s for s in project.segments if s.confidence > 0]
     assert signs[0].start == 8 and project.motion.n_frames - signs[-1].end == 8
+
+
+def test_a_spelled_word_after_a_sign_starts_with_a_full_transition_then_keeps_the_letter_pace(
+        builder: DraftBuilder) -> None:
+    """"Kinder Zorn" (Zorn fingerspelled Z O R N): moving from the sign KINDER to the first letter is an ordinary
+    transition (longer than a letter step here), while the steps between letters keep the letter pace the user set
+    (3 letters a second at 25 fps: about 8 frames a letter, 3 of them moving)."""
+    result = builder.build("Kinder Zorn", "de", "sgg")
+    assert [s.kind for s in result.plan.signs] == ["sign", "letter", "letter", "letter", "letter"]
+    lengths = [b - a for a, b in result.transitions]
+    assert lengths[1:] == [3, 3, 3] and lengths[0] > 3
