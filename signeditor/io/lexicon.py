@@ -79,7 +79,8 @@ class LexiconEntry:
         if not term.isalpha():
             return False
         folded = term.casefold()
-        return len(term) == 1 or len(set(folded)) == 1 or folded in MULTI_CHARACTER_LETTERS
+        doubled = len(folded) == 2 and folded[0] == folded[1]
+        return len(term) == 1 or doubled or folded in MULTI_CHARACTER_LETTERS
 
 
 @dataclass
