@@ -276,3 +276,11 @@ def test_a_headshake_faces_forward_on_both_ends_of_its_span():
 
     turns = head_turns(preset_keys("negation", 10, 40), 41)[:, 1]
     assert turns[10] == 0.0 and turns[40] == 0.0 and np.abs(turns[11:40]).max() > 0.0
+
+
+@pytest.mark.parametrize("preset", ["topic", "negation", "mouthing"])
+def test_a_preset_needs_three_frames(preset: str):
+    """Neutral, held and neutral need three frames: a span of two is refused with the reason, three is laid."""
+    with pytest.raises(ValueError, match="at least 3 frames"):
+        preset_keys(preset, 10, 11, word="ja")
+    assert {k.frame for k in preset_keys(preset, 10, 12, word="ja")} <= {10, 11, 12}

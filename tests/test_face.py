@@ -308,3 +308,15 @@ def test_eye_closure_is_linear_from_four_fifths_open_to_one_fifth_open():
             points[k][45:50, 1] -= lowered
         closed = _param(fit_face_parameters(points), "eye_close_l")
         np.testing.assert_allclose(closed[46:49], expected, atol=0.02)
+
+
+def test_an_open_rounded_mouth_reads_oh_and_an_open_wide_one_aa():
+    """Frames 30-39 of the track open the mouth; on a copy the lip corners also come 8 mm closer together
+    (rounded lips). Open and rounded reads as the viseme "oh", open and not rounded as "aa"."""
+    wide = fit_face_parameters(_track())
+    points = _track()
+    points["61"][30:40, 0] += 0.008
+    points["291"][30:40, 0] -= 0.008
+    rounded = fit_face_parameters(points)
+    assert _param(rounded, "viseme_oh")[32:38].min() > 0.8 and _param(rounded, "viseme_aa")[32:38].max() < 0.05
+    assert _param(wide, "viseme_aa")[32:38].min() > 0.8 and _param(wide, "viseme_oh")[32:38].max() < 0.05
