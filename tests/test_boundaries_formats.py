@@ -210,3 +210,13 @@ def test_an_export_is_named_after_the_document_without_its_format_suffix(source:
     from signeditor.app_services import export_target
 
     assert export_target(Path(source), Path("out"), "bvh") == Path("out") / target
+
+
+def test_a_typed_gloss_finds_its_exact_gloss_before_a_corpus_variant(tmp_path: Path) -> None:
+    """Glosses HAUS1A^ (a corpus variant, priority 0) and HAUS (priority 1): typing HAUS finds HAUS itself, typing
+    HAUS1A^ finds the variant: a gloss's base form is only the fallback when no entry has the gloss itself."""
+    header = "path,spoken_language,signed_language,start,end,words,glosses,priority\n"
+    rows = "variant.pose,de,gsg,0,0,Haus,HAUS1A^,0\nplain.pose,de,gsg,0,0,Haus,HAUS,1\n"
+    lexicon = lexicon_from_bytes((header + rows).encode(), tmp_path)
+    assert lexicon.lookup_gloss("HAUS", "gsg").glosses == "HAUS"
+    assert lexicon.lookup_gloss("HAUS1A^", "gsg").glosses == "HAUS1A^"
