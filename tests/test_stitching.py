@@ -95,3 +95,14 @@ def test_a_validity_mask_of_the_wrong_shape_is_refused() -> None:
     for shape in ((1, 4), (10, 1), (4,)):
         with pytest.raises(ValueError, match="valid must be"):
             find_linear_runs(points, np.ones(shape, bool))
+
+
+def test_keypoints_without_depth_are_points_not_missing_ones() -> None:
+    """2D keypoints (z written as 0, as most files without depth are) are measurements: a point is missing only
+    when all its coordinates are 0, so the inserted runs of a flat clip are found like those of a 3D one."""
+    rng = np.random.default_rng(6)
+    pieces = [_natural_piece(rng, n, 10) for n in (12, 9, 14)]
+    for piece in pieces:
+        piece[..., 2] = 0.0
+    clip, expected = _stitch(pieces, [4, 6])
+    assert find_linear_runs(clip) == expected
