@@ -96,7 +96,7 @@ def with_stored_keyframes(project: Project, path: Path, clip_id: str) -> Project
     from signeditor.core.anchors import Anchor, AnchorSet
 
     def label(frame: int) -> str:
-        return next((s.gloss for s in project.segments if s.start <= frame <= s.end and s.gloss), "")
+        return next((s.gloss for s in project.segments if s.start <= frame < s.end and s.gloss), "")
 
     project.anchors = AnchorSet(Anchor(f, project.motion.features[f], label=label(f)) for f in frames)
     return project

@@ -94,8 +94,12 @@ def reduced_holistic_points(features: np.ndarray) -> dict[str, tuple[tuple[str, 
 def write_pose(
     path: Path, components: dict[str, tuple[tuple[str, ...], np.ndarray]], fps: float = 25.0,
     confidence: dict[str, np.ndarray] | None = None, depth_is_zero: bool = False, flat_depth: bool = False,
+    header_depth: int | None = None,
 ) -> Path:
-    """Write skeleton-frame component positions as a MediaPipe-style .pose file (confidence 0 = missing)."""
+    """Write skeleton-frame component positions as a MediaPipe-style .pose file (confidence 0 = missing).
+
+    ``header_depth`` overrides the depth the header declares (a file whose z is normalised like MediaPipe's while
+    its header claims a depth, as some converters write)."""
     from pose_format import Pose
     from pose_format.numpy import NumPyPoseBody
     from pose_format.pose_header import PoseHeader, PoseHeaderComponent, PoseHeaderDimensions
@@ -109,7 +113,8 @@ def write_pose(
     values = np.concatenate(data, axis=1)[:, None].astype(np.float32)
     confidences = np.concatenate(conf, axis=1)[:, None].astype(np.float32)
     mask = np.repeat((confidences == 0)[..., None], 3, axis=-1)
-    dimensions = PoseHeaderDimensions(IMAGE_WIDTH, IMAGE_HEIGHT, 0 if depth_is_zero else DEPTH)
+    depth = (0 if depth_is_zero else DEPTH) if header_depth is None else header_depth
+    dimensions = PoseHeaderDimensions(IMAGE_WIDTH, IMAGE_HEIGHT, depth)
     body = NumPyPoseBody(fps, np.ma.masked_array(values, mask=mask), confidences)
     pose = Pose(PoseHeader(0.1, dimensions, header_components), body)
     with path.open("wb") as handle:

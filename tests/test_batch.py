@@ -77,6 +77,10 @@ def test_batch_segment_matches_single_file_resumes_and_reports_failures(clips: l
     assert (summary["done"], summary["failed"], summary["skipped"]) == (1, 1, 2)
     assert list(summary["failures"]) == [str(folder.resolve() / "broken.signproj")]
     assert (out / "clip1.json").exists()
+    # Once more with nothing deleted: only the failure runs again, the three done files are counted as skipped.
+    assert main(["batch", "segment", str(folder), "-o", str(out), "--local", "--json", "--no-progress"]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["done"], summary["failed"], summary["skipped"]) == (0, 1, 3)
 
 
 def test_batch_export_and_segment_on_ray_match_single_file(local_ray: object, clips: list[Path],
@@ -167,3 +171,37 @@ def test_two_inputs_writing_one_output_are_refused(tmp_path: Path, capsys: pytes
                  "--local"]) == 2
     assert "would both write" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_file_named_twice_or_inside_a_named_folder_is_one_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`batch export data data/take.signproj /abs/data/take.signproj`: the same file reached three ways (through
+    its folder, by a relative and by an absolute path) is exported once, not refused as two inputs writing one
+    output."""
+    (tmp_path / "data").mkdir()
+    shutil.copy(SAMPLE, tmp_path / "data" / "take.signproj")
+    monkeypatch.chdir(tmp_path)
+    absolute = str(tmp_path / "data" / "take.signproj")
+    assert main(["batch", "export", "data", "data/take.signproj", absolute, "-f", "npz", "-o", "out",
+                 "--local"]) == 0, capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != MANIFEST_NAME) == ["take.npz"]
+    assert len(_manifest(tmp_path / "out")) == 1
+
+
+def test_a_retried_failure_that_succeeded_is_done_and_a_later_failure_is_not(tmp_path: Path) -> None:
+    """The manifest is a log: the last line about an output is its state. a.npz failed, then a retry finished it:
+    a resume skips it. b.npz finished, then a rerun (forced) failed: a resume runs it again. c.npz finished but
+    its file was deleted since: it runs again too."""
+    from signeditor.batch.manifest import DONE, FAILED, Manifest, TaskRecord
+
+    manifest = Manifest(tmp_path / MANIFEST_NAME)
+    outputs = {name: tmp_path / f"{name}.npz" for name in "abc"}
+    for path in (outputs["a"], outputs["b"]):
+        path.write_bytes(b"x")
+    for name, status in (("a", FAILED), ("b", DONE), ("c", DONE), ("a", DONE), ("b", FAILED)):
+        manifest.append(TaskRecord(f"{name}.signproj", str(outputs[name]), status, 0.1))
+    assert manifest.finished() == {str(outputs["a"])}
+    # Lines that are not ours (another tool's record, a torn write) are skipped, never fatal.
+    with manifest.path.open("a", encoding="utf-8") as handle:
+        handle.write('{"job": "other tool"}\n[1, 2]\n{"input": "x", "out\n')
+    assert manifest.finished() == {str(outputs["a"])}

@@ -181,3 +181,106 @@ def test_where_two_anchors_share_a_frame_the_newer_one_wins(clip, make):
     assert newer.id > older.id
     out = make().regenerate_between_anchors(motion, anchors.added(newer), frame_range=(20, 35), steps=2).features
     assert np.array_equal(out[20], newer.pose)
+
+
+def test_keys_from_older_files_make_a_span_only_from_two_or_more_same_label_keys():
+    """Keys without a remembered span (files from before spans were stored): a run of same-label keys in a lane
+    is one span from its first to its last key; a lone labelled key is no span (nothing to annotate), and hand
+    keys (no label) make none."""
+    def key(frame: int, label: str) -> FaceKey:
+        return FaceKey(frame, "Brows", np.zeros(len(LANES["Brows"])), label=label)
+
+    keys = [key(5, "topic"), key(9, "topic"), key(14, "topic"), key(20, "negation"), key(30, ""), key(31, "")]
+    assert nonmanual_spans(keys) == [(5, 14, "topic")]
+
+
+def test_head_lane_values_keep_their_sign():
+    """The Head lane holds signed turns: a topic nods the head back (head_nod -0.12) through its hold, and read
+    back between its keys the lane shows -0.12 there, not a value clipped at neutral."""
+    from signeditor.core.nonmanual import lane_values_at
+
+    held = lane_values_at(preset_keys("topic", 10, 30), "Head", np.array([5, 20, 30]))
+    np.testing.assert_allclose(held, [[0.0, 0.0, 0.0], [-0.12, 0.0, 0.0], [0.0, 0.0, 0.0]], atol=1e-6)
+
+
+@pytest.mark.parametrize("preset", ["yes/no question", "wh-question", "negation", "topic", "conditional",
+                                    "role shift"])
+def test_a_preset_on_the_shortest_span_is_neutral_at_both_ends_and_held_between(preset: str):
+    """The shortest span a preset takes (3 frames, 10-12): neutral on 10 and 12, the preset's held values on 11
+    (one-frame ramps), in every lane the preset uses (the negation's headshake turns on frames of its own)."""
+    from signeditor.core.face import FACE_INDEX
+    from signeditor.core.nonmanual import _HELD, face_with_keys, lane_values, lane_values_at
+
+    keys = preset_keys(preset, 10, 12)
+    for lane, weights in _HELD[preset].items():
+        if lane == "Head":
+            shown = lane_values_at(keys, lane, np.array([10, 11, 12]))
+        else:
+            columns = [FACE_INDEX[p] for p in LANES[lane]]
+            shown = face_with_keys(None, keys, 13)[[10, 11, 12]][:, columns]
+        held = lane_values(lane, **weights)
+        np.testing.assert_allclose(shown, [np.zeros_like(held), held, np.zeros_like(held)], atol=1e-6)
+
+
+def test_a_regeneration_window_reaching_the_clips_end_regenerates_its_last_frame():
+    """Anchors on frames 10 and 20 of a 30-frame clip; the window from 15 to the end (30) is regenerated: after the
+    last anchor the pose holds its pose, the clip's last frame (29) included."""
+    from signeditor.core import rotations
+    from signeditor.ml.kf2p.api import InterpolationGenerator
+
+    rng = np.random.default_rng(2)
+    features = rotations.axis_angle_to_rot6d(rng.normal(0, 0.3, (30, 41, 3))).reshape(30, -1).astype(np.float32)
+    motion = Motion(25.0, features)
+    anchors = AnchorSet([Anchor(10, features[10]), Anchor(20, features[3])])
+    out = InterpolationGenerator("cubic").regenerate_between_anchors(motion, anchors, frame_range=(15, 30)).features
+    np.testing.assert_allclose(out[21:], np.tile(features[3], (9, 1)), atol=1e-5)
+    np.testing.assert_array_equal(out[:15], features[:15])
+
+
+def test_a_question_too_short_for_a_preset_gets_no_marker_instead_of_an_error():
+    """A draft of one two-frame sign typed as a question ("Ja?"): a preset needs 3 frames, so the text adds no
+    question marker (and does not fail); from 3 frames on it does."""
+    from signeditor.core.nonmanual import grammar_keys
+    from signeditor.core.segments import Segment
+
+    assert grammar_keys("Ja?", [Segment(0, 2, "JA")], 2) == ()
+    assert {k.label for k in grammar_keys("Ja?", [Segment(0, 3, "JA")], 3)} == {"yes/no question"}
+
+
+def test_a_window_is_generated_from_the_kept_frame_before_it_to_its_first_anchor():
+    """The motion holds one pose up to frame 14; the window 15-29 has an anchor on frame 20 with another pose: the
+    frames between come from frame 14's pose towards the anchor (the frame before the window pins the start), so
+    frame 17 is well short of the anchor's pose, not already holding it (at most 45 % of the way, by angle)."""
+    from signeditor.core import rotations
+    from signeditor.ml.kf2p.api import InterpolationGenerator
+
+    kept = Motion.rest(30)
+    target = kept.features[0].copy()
+    target[:6] = rotations.axis_angle_to_rot6d(np.array([0.0, 0.0, 1.0]))  # the first joint turned by 1 rad
+    anchors = AnchorSet([Anchor(5, kept.features[5]), Anchor(20, target)])
+    out = InterpolationGenerator("slerp").regenerate_between_anchors(kept, anchors, frame_range=(15, 30)).features
+
+    def angle(a: np.ndarray, b: np.ndarray) -> float:
+        relative = rotations.rot6d_to_matrix(a[:6].astype(np.float64)).T @ rotations.rot6d_to_matrix(
+            b[:6].astype(np.float64))
+        return float(np.arccos(np.clip((np.trace(relative) - 1.0) / 2.0, -1.0, 1.0)))
+
+    assert np.array_equal(out[20], target) and np.array_equal(out[:15], kept.features[:15])
+    assert 0.0 < angle(out[17], kept.features[14]) < 0.45 * angle(target, kept.features[14])
+
+
+def test_a_headshake_faces_forward_on_both_ends_of_its_span():
+    """The negation's headshake over frames 10-40 turns side to side in between but faces forward (turn 0) on its
+    first and last frames, so it joins the unshaken head without a jump."""
+    from signeditor.core.nonmanual import head_turns
+
+    turns = head_turns(preset_keys("negation", 10, 40), 41)[:, 1]
+    assert turns[10] == 0.0 and turns[40] == 0.0 and np.abs(turns[11:40]).max() > 0.0
+
+
+@pytest.mark.parametrize("preset", ["topic", "negation", "mouthing"])
+def test_a_preset_needs_three_frames(preset: str):
+    """Neutral, held and neutral need three frames: a span of two is refused with the reason, three is laid."""
+    with pytest.raises(ValueError, match="at least 3 frames"):
+        preset_keys(preset, 10, 11, word="ja")
+    assert {k.frame for k in preset_keys(preset, 10, 12, word="ja")} <= {10, 11, 12}

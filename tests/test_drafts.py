@@ -320,6 +320,10 @@ def test_numbers_read_as_whole_numbers_per_language(tmp_path: Path) -> None:
     (tmp_path / "index.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
     lexicon = read_lexicon(tmp_path)
     assert number_words("12", "de") == "zwölf" and number_words("007", "de") is None
+    # A year or a price is one number up to nine digits; longer runs (phone numbers, codes) are read digit by digit.
+    assert number_words("2024", "de") == "zweitausendvierundzwanzig"
+    assert number_words("123456789", "en").startswith("one hundred and twenty-three million")
+    assert number_words("1234567890", "de") is None
     assert [s.label for s in Planner(lexicon, "de", "gsg").plan("12").signs] == ["ZWÖLF"]
     assert [s.label for s in Planner(lexicon, "en", "ase").plan("21").signs] == ["TWENTY", "ONE"]
     assert [s.label for s in Planner(lexicon, "de", "gsg").plan("22").signs] == ["ZWEI", "ZWEI"]  # digit signs
@@ -342,3 +346,68 @@ def test_bundled_fingerspelling_lexicon_drafts_with_no_set_up(tmp_path: Path, mo
     project = load_project(out)
     assert [s.gloss for s in project.segments] == ["fs-H", "fs-A", "fs-L", "fs-L", "fs-O"]
     assert project.motion.n_frames > 25 and len(project.anchors) >= 5
+
+
+@pytest.mark.parametrize(("word", "glosses"), [
+    ("Haustür", ["HAUS", "TÜR"]),  # a three-letter last part ("Tür"), the shortest part a compound may have
+    ("Kindertag", ["KIND", "TAG"]),  # three letters after the linking "er"
+    ("Teehaus", ["TEE", "HAUS"]),  # a three-letter first part
+])
+def test_compound_parts_of_exactly_three_letters_are_signed(word: str, glosses: list[str]) -> None:
+    """Parts of three letters are real words (Tür, Tag, Tee): a compound made of them is signed part by part,
+    not fingerspelled letter by letter."""
+    from signeditor.io.lexicon import Lexicon, LexiconEntry
+
+    rows = [("haus", "HAUS"), ("tür", "TÜR"), ("kind", "KIND"), ("tag", "TAG"), ("tee", "TEE")]
+    lexicon = Lexicon([LexiconEntry(Path(f"{g}.pose"), "de", "sgg", 0, 0, w, g) for w, g in rows])
+    plan = Planner(lexicon, "de", "sgg", lemmatise=False).plan(word)
+    assert [s.label for s in plan.signs] == glosses
+    assert all(s.word == word for s in plan.signs)
+
+
+def test_short_words_are_signs_never_letters_of_a_spelled_word() -> None:
+    """A lexicon with the letters S, T, A, G, E, D, U, F, SCH and the words "Tag" and "du": fingerspelling "Stage"
+    and "Duft" uses the five and four letters (never the signs TAG or DU as if they were letters), while "du" and
+    "Tag" typed alone are their signs; SCH stays one letter ("Schaf": SCH A F)."""
+    from signeditor.io.lexicon import Lexicon, LexiconEntry
+
+    letters = ["S", "T", "A", "G", "E", "D", "U", "F", "SCH"]
+    rows = [(c, c) for c in letters] + [("tag", "TAG"), ("du", "DU")]
+    lexicon = Lexicon([LexiconEntry(Path(f"{g}.pose"), "de", "sgg", 0, 0, w, g) for w, g in rows])
+    planner = Planner(lexicon, "de", "sgg", lemmatise=False)
+    assert [s.label for s in planner.plan("Stage").signs] == ["fs-S", "fs-T", "fs-A", "fs-G", "fs-E"]
+    assert [s.label for s in planner.plan("Duft").signs] == ["fs-D", "fs-U", "fs-F", "fs-T"]
+    assert [s.label for s in planner.plan("Schaf").signs] == ["fs-SCH", "fs-A", "fs-F"]
+    assert [(s.label, s.kind) for s in planner.plan("du Tag").signs] == [("DU", "sign"), ("TAG", "sign")]
+
+
+@pytest.mark.parametrize(("text", "glosses"), [
+    ("HALLO WIE GEHT-ES", True), ("I", False), ("A", False), ("I GO", True), ("Hallo wie", False), ("ICH 3", True),
+])
+def test_capitals_read_as_glosses_only_with_a_word_longer_than_a_letter(text: str, glosses: bool) -> None:
+    """A lone capital ("I", "A") is a word or a letter to spell, not a gloss sentence; capitals with at least one
+    word of two letters or more are glosses (digits do not count either way)."""
+    from signeditor.drafts.plan import is_gloss_text
+
+    assert is_gloss_text(text) is glosses
+
+
+def test_a_draft_keeps_the_first_clips_lead_in_and_the_last_clips_lead_out_when_shorter_than_asked(
+        builder: DraftBuilder) -> None:
+    """The fixture clips hold 8 rest frames before and after their sign, fewer than lead_frames (10): the draft
+    starts with all 8 (the first sign at frame 8) and ends with all 8 after the last sign."""
+    assert builder.settings.lead_frames == 10
+    project = builder.build("Kinder essen Pizza", "de", "sgg").project
+    signs = [s for s in project.segments if s.confidence > 0]
+    assert signs[0].start == 8 and project.motion.n_frames - signs[-1].end == 8
+
+
+def test_a_spelled_word_after_a_sign_starts_with_a_full_transition_then_keeps_the_letter_pace(
+        builder: DraftBuilder) -> None:
+    """"Kinder Zorn" (Zorn fingerspelled Z O R N): moving from the sign KINDER to the first letter is an ordinary
+    transition (longer than a letter step here), while the steps between letters keep the letter pace the user set
+    (3 letters a second at 25 fps: about 8 frames a letter, 3 of them moving)."""
+    result = builder.build("Kinder Zorn", "de", "sgg")
+    assert [s.kind for s in result.plan.signs] == ["sign", "letter", "letter", "letter", "letter"]
+    lengths = [b - a for a, b in result.transitions]
+    assert lengths[1:] == [3, 3, 3] and lengths[0] > 3

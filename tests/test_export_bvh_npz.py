@@ -94,3 +94,19 @@ def test_smplx_npz_errors(tmp_path: Path) -> None:
     np.savez(path, body_pose=np.array([object()] * 3, dtype=object))
     with pytest.raises(FileFormatError, match=r"wrong\.npz"):
         read_smplx_npz(path)
+
+
+def test_end_sites_are_the_fingertips_in_centimetres(tmp_path: Path) -> None:
+    """Each third phalanx ends in an End Site at its fingertip: the End Site under R_Index3 (read from the text) is
+    the skeleton's tip offset in centimetres, like the joint offsets the `bvh` package reads."""
+    path = tmp_path / "tips.bvh"
+    write_bvh(Motion.rest(2), path)
+    text = path.read_text()
+    skeleton = signing_skeleton()
+    for joint in ("R_Index3", "L_Thumb3", "R_Pinky3"):
+        block = text[text.index(f"JOINT {joint}\n"):]
+        end_site = block[block.index("End Site"):].split("OFFSET", 1)[1].split("\n", 1)[0]
+        expected = skeleton.offsets[skeleton.index(joint.replace("3", "Tip"))] * 100.0
+        np.testing.assert_allclose([float(v) for v in end_site.split()], expected, atol=1e-4)
+    assert Bvh(text).joint_offset("R_Index3") == pytest.approx(
+        tuple(skeleton.offsets[skeleton.index("R_Index3")] * 100.0), abs=1e-4)

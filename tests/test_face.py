@@ -237,3 +237,86 @@ def test_gaze_turns_the_eye_bones_towards_the_signers_left():
     assert look[0] > np.sin(np.radians(20)) and abs(look[1]) < 0.05, "the eye turns towards +x, the signer's left"
     moved = avatar.posed(pose[0], face=face).vertices - avatar.posed(pose[0]).vertices
     assert np.abs(moved).max() > 1e-3, "the eyeballs (skinned to the eye bones) move"
+
+
+def test_a_one_sided_smile_is_on_the_signers_own_side():
+    """The subject's left mouth corner (mesh 291, at +x: the subject's left) raised 6 mm (0.1 inter-ocular
+    distances) on frames 20-29 of a closed mouth: smile_l is full there, smile_r stays neutral; the right corner
+    (61) mirrors it."""
+    for corner, smiling, still in (("291", "smile_l", "smile_r"), ("61", "smile_r", "smile_l")):
+        points = _track()
+        for k in ("14", "17"):
+            points[k][:, 1] = _NEUTRAL[k][1]
+        points[corner][20:30, 1] += 0.006
+        face = fit_face_parameters(points)
+        assert _param(face, smiling)[22:28].min() > 0.9 and _param(face, smiling)[:18].max() < 0.05, corner
+        assert _param(face, still).max() < 0.05, corner
+
+
+def test_a_mouth_open_through_most_of_the_clip_still_rests_closed():
+    """Mouthing through 40 of 60 frames: the lips' rest is closed (what the fewest-open frames show), so the 40
+    open frames read open and the 20 closed ones neutral, not the other way round as a median rest would say."""
+    points = _track()
+    for k in ("14", "17"):
+        points[k][:, 1] = _NEUTRAL[k][1]
+        points[k][10:50, 1] -= 0.025
+    mouth = _param(fit_face_parameters(points), "mouth_open")
+    assert mouth[12:48].min() > 0.5 and mouth[:8].max() < 0.05 and mouth[52:].max() < 0.05
+
+
+def test_where_two_face_keys_share_a_frame_the_newer_one_shows():
+    """A brow key set twice on frame 20 (0.2, then changed to 0.9): the face shows 0.9 there, and half-way to the
+    key at 30 (0.9 too) it holds 0.9, not a ramp up from the older 0.2."""
+    from signeditor.core.nonmanual import FaceKey, face_with_keys, lane_values
+
+    keys = [FaceKey(20, "Brows", lane_values("Brows", brow_raise_l=0.2)),
+            FaceKey(20, "Brows", lane_values("Brows", brow_raise_l=0.9)),
+            FaceKey(30, "Brows", lane_values("Brows", brow_raise_l=0.9))]
+    for given in (keys, keys[::-1]):
+        face = face_with_keys(None, given, 40)
+        assert _param(face, "brow_raise_l")[20] == pytest.approx(0.9)
+        assert _param(face, "brow_raise_l")[25] == pytest.approx(0.9)
+
+
+def test_eyes_closed_through_most_of_the_clip_still_read_closed():
+    """The left eye closed on 35 of 60 frames: open eyes are the widest lids the clip shows (a high percentile),
+    so the 35 frames read closed and the other 25 open, not the other way round as a median rest would say."""
+    points = _track()
+    for k in ("386", "385", "387"):
+        points[k][:, 1] = _NEUTRAL[k][1]
+        points[k][20:55, 1] -= 0.009
+    face = fit_face_parameters(points)
+    closed = _param(face, "eye_close_l")
+    assert closed[22:53].min() > 0.8 and closed[:18].max() < 0.05 and closed[57:].max() < 0.05
+
+
+def test_a_still_face_with_landmark_jitter_reads_neutral():
+    """A neutral face whose landmarks jitter by 0.3 mm (a tracker's noise on a still face, under the dead band of
+    about half a millimetre at this face size): no parameter rises above 0.05."""
+    rng = np.random.default_rng(0)
+    points = {k: np.tile([x, y, 0.0], (60, 1)) + rng.normal(0.0, 0.0003, (60, 3)) for k, (x, y) in _NEUTRAL.items()}
+    assert fit_face_parameters(points).max() < 0.05
+
+
+def test_eye_closure_is_linear_from_four_fifths_open_to_one_fifth_open():
+    """The lid gap as a share of the clip's open gap: 80 % or more reads 0 (open), 20 % or less reads 1 (closed),
+    linear between: the left lid half closed (gap 5 mm of 10 mm) reads 0.5, at 35 % open 0.75."""
+    for lowered, expected in ((0.005, 0.5), (0.0065, 0.75)):
+        points = _track()
+        for k in ("386", "385", "387"):
+            points[k][:, 1] = _NEUTRAL[k][1]
+            points[k][45:50, 1] -= lowered
+        closed = _param(fit_face_parameters(points), "eye_close_l")
+        np.testing.assert_allclose(closed[46:49], expected, atol=0.02)
+
+
+def test_an_open_rounded_mouth_reads_oh_and_an_open_wide_one_aa():
+    """Frames 30-39 of the track open the mouth; on a copy the lip corners also come 8 mm closer together
+    (rounded lips). Open and rounded reads as the viseme "oh", open and not rounded as "aa"."""
+    wide = fit_face_parameters(_track())
+    points = _track()
+    points["61"][30:40, 0] += 0.008
+    points["291"][30:40, 0] -= 0.008
+    rounded = fit_face_parameters(points)
+    assert _param(rounded, "viseme_oh")[32:38].min() > 0.8 and _param(rounded, "viseme_aa")[32:38].max() < 0.05
+    assert _param(wide, "viseme_aa")[32:38].min() > 0.8 and _param(wide, "viseme_oh")[32:38].max() < 0.05

@@ -183,3 +183,90 @@ def test_a_long_sign_whose_start_was_seen_or_that_rises_from_rest_is_kept_whole(
     (whole,) = decode_segments(after_rest, settings)
     assert whole.start == 5
     assert split_unanchored_segments([whole], after_rest, rest_wrists, fps, settings) == [whole]
+
+
+@pytest.mark.parametrize(("start_probability", "expected"), [(0.5, [(2, 10), (10, 20)]), (0.49, [(2, 20)])])
+def test_a_sign_start_exactly_at_the_threshold_cuts_and_just_below_it_does_not(
+        start_probability: float, expected: list[tuple[int, int]]) -> None:
+    """Two back-to-back signs (frames 2-9 and 10-19, no rest between): frame 10's sign-start probability is
+    exactly start_threshold (0.5), which counts as "at or above", as the sign threshold does; at 0.49 the two
+    stay one sign."""
+    probs = np.zeros((22, 3))
+    probs[:, NON_SIGN] = 1.0
+    probs[2:20] = [0.0, 1.0, 0.0]
+    probs[10] = [0.0, 1.0 - start_probability, start_probability]
+    settings = DecodingSettings(start_threshold=0.5, min_length=4, min_start_distance=4)
+    assert [(s.start, s.end) for s in decode_segments(probs, settings)] == expected
+
+
+def test_a_one_frame_dip_is_no_rest_so_a_long_sign_after_it_is_still_split() -> None:
+    """With merge_gap 0 a one-frame dip separates two signs, but one frame is no rest: the 60-frame sign after it
+    (three strokes, no sign-start seen) is split into three like one that follows a sign directly; after a real
+    rest (two frames) it would be trusted whole."""
+    fps = 25.0
+    wrists, probs = _back_to_back_signs([20, 20, 20], rest=10, fps=fps)
+    before = 20  # a previous sign, hands still, then one dip frame
+    probs = np.concatenate([np.tile([[0.02, 0.98, 0.0]], (before, 1)), [[1.0, 0.0, 0.0]], probs])
+    wrists = np.concatenate([np.repeat(wrists[:1], before + 1, axis=0), wrists])
+    settings = DecodingSettings(sign_threshold=0.4, min_length=3, merge_gap=0)
+    first, second = decode_segments(probs, settings)
+    assert (first.start, first.end, second.start, second.end) == (0, 20, 21, 81)
+    assert len(split_unanchored_segments([second], probs, wrists, fps, settings)) == 3
+
+
+@pytest.mark.parametrize(("labels", "expected"), [
+    # A sign starts at a 2, or at a 1 after a non-sign frame (annotations that mark no starts, -1 unknown).
+    ([0, 1, 1, 1, 0, 2, 1, 1, 0, 1, 1], [(1, 4), (5, 8), (9, 11)]),
+    ([1, 1, 2, 1, -1, 1, 1], [(0, 2), (2, 4), (5, 7)]),
+    ([2, 2, 2], [(0, 1), (1, 2), (2, 3)]),
+])
+def test_ground_truth_labels_give_signs_with_or_without_start_marks(labels: list[int],
+                                                                    expected: list[tuple[int, int]]) -> None:
+    assert [(s.start, s.end) for s in segments_from_labels(labels)] == expected
+
+
+def test_wrist_speed_at_a_frame_is_the_step_that_arrives_there() -> None:
+    """Wrists still for 5 frames, then the right one moves 1 cm a frame (25 fps: 0.25 m/s): unsmoothed, frames 0-4
+    read 0 and frames 5 on 0.25 (the step from frame 4 to 5 arrives on frame 5)."""
+    from signeditor.core.segmentation_decoding import wrist_speed_cue
+
+    wrists = np.zeros((10, 2, 3))
+    wrists[5:, 1, 0] = 0.01 * np.arange(1, 6)
+    speed = wrist_speed_cue(wrists, 25.0, smooth_frames=1)
+    np.testing.assert_allclose(speed, [0, 0, 0, 0, 0, 0.25, 0.25, 0.25, 0.25, 0.25], atol=1e-12)
+
+
+def test_of_two_sign_starts_closer_than_min_start_distance_the_stronger_one_cuts() -> None:
+    """One signing run over frames 1-30 with sign-start peaks on frame 1 (0.9), 14 (0.6) and 16 (0.9): 14 and 16
+    are 2 frames apart (under min_start_distance 4), so they are one start, the stronger: the cut is at 16."""
+    probs = np.zeros((32, 3))
+    probs[:, NON_SIGN] = 1.0
+    probs[1:31] = [0.0, 1.0, 0.0]
+    for frame, start in ((1, 0.9), (14, 0.6), (16, 0.9)):
+        probs[frame] = [0.0, 1.0 - start, start]
+    settings = DecodingSettings(min_length=4, min_start_distance=4)
+    assert [(s.start, s.end) for s in decode_segments(probs, settings)] == [(1, 16), (16, 31)]
+
+
+def test_an_unparsed_sign_shorter_than_max_sign_seconds_is_not_split() -> None:
+    """Two 7-frame strokes with a stop between, no sign-start seen: 14 frames is 0.56 s at 25 fps, under
+    max_sign_seconds (0.6 s), so it stays one sign; at 12.5 fps the same frames last 1.12 s and are split."""
+    settings = DecodingSettings(sign_threshold=0.4, min_length=3)
+    for fps, pieces in ((25.0, 1), (12.5, 2)):
+        wrists, probs = _back_to_back_signs([7, 7], rest=10, fps=fps)
+        (whole,) = decode_segments(probs, settings)
+        assert (whole.start, whole.end) == (0, 14)
+        assert len(split_unanchored_segments([whole], probs, wrists, fps, settings)) == pieces, fps
+
+
+@pytest.mark.parametrize(("frame", "kept_whole"), [(3, True), (4, False)])
+def test_start_evidence_counts_up_to_the_window_after_a_signs_first_frame(frame: int, kept_whole: bool) -> None:
+    """A 60-frame sign whose start the network marked weakly (0.2) on frame 3, within the evidence window of 3 frames
+    after its first frame: its start was seen, it is kept whole; on frame 4, outside the window, it is split."""
+    fps = 25.0
+    wrists, probs = _back_to_back_signs([20, 20, 20], rest=10, fps=fps)
+    probs[frame] = [0.02, 0.78, 0.2]
+    settings = DecodingSettings(sign_threshold=0.4, min_length=3)
+    (whole,) = decode_segments(probs, settings)
+    split = split_unanchored_segments([whole], probs, wrists, fps, settings, SplitSettings(evidence_window=3))
+    assert (split == [whole]) is kept_whole

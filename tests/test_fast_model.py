@@ -98,6 +98,13 @@ def test_other_frame_rates_are_resampled_and_mapped_back() -> None:
     motion, _ = synthetic_motion(np.random.default_rng(1), 3)
     fast = motion.resampled(50.0)
     assert segmenter.tag_probabilities(fast).shape == (fast.n_frames, 3)
+    # Frame i of a clip at f fps is at time i / f: the model's frame round(i * 25 / f) of the clip at 25 fps.
+    for fps in (50.0, 20.0, 24.0):
+        other = motion.resampled(fps)
+        at_model_rate = segmenter.tag_probabilities(other.resampled(25.0))
+        expected = at_model_rate[np.minimum(np.round(np.arange(other.n_frames) * 25.0 / fps).astype(int),
+                                            len(at_model_rate) - 1)]
+        np.testing.assert_allclose(segmenter.tag_probabilities(other), expected, atol=1e-6)
 
 
 def test_resampling_keeps_one_start_per_sign() -> None:

@@ -130,3 +130,81 @@ def test_alignment_keeps_a_sign_longer_than_the_usual_limit_whole() -> None:
     aligned = align_glosses(probs, ["HOLD", "SHORT"], fps=25.0)
     for got, want in zip(aligned, truth, strict=True):
         assert abs(got.start - want.start) <= 1 and abs(got.end - want.end) <= 1
+
+
+def test_realigned_signs_replace_sign_anchors_and_take_the_frames_of_user_anchors_they_land_on() -> None:
+    """Old signs' anchors ("X onset" ...) give way to the new signs' onset/middle/offset anchors; the user's own
+    anchors stay, except one on a frame a new anchor takes (frame 20, the new HAUS onset): one anchor per frame."""
+    from signeditor.core.anchors import Anchor, AnchorSet
+    from signeditor.core.keyframes import anchors_following_signs
+
+    motion = Motion.rest(40)
+    pose = motion.features[0]
+    old = AnchorSet([Anchor(5, pose, label="ICH onset"), Anchor(12, pose, label="ICH offset"),
+                     Anchor(20, pose, label="my key"), Anchor(33, pose, label="my other key")])
+    new = anchors_following_signs(old, motion, [Segment(0, 10, "ICH"), Segment(20, 31, "HAUS")])
+    assert [(a.frame, a.label) for a in new] == [
+        (0, "ICH onset"), (4, "ICH middle"), (9, "ICH offset"), (20, "HAUS onset"), (25, "HAUS middle"),
+        (30, "HAUS offset"), (33, "my other key")]
+
+
+def test_each_aligned_sign_reports_the_mean_sign_probability_over_its_own_frames() -> None:
+    """ICH on frames 0-9 (sign probability 0.9), a rest on 10-11, HAUS on 12-21 (0.7): the alignment lays the two
+    signs there, and each one's confidence is the mean over its own frames only: 0.9 and 0.7."""
+    probs = np.zeros((22, 3))
+    probs[:10] = [0.1, 0.8, 0.1]
+    probs[0] = [0.1, 0.1, 0.8]
+    probs[10:12] = [1.0, 0.0, 0.0]
+    probs[12:] = [0.3, 0.6, 0.1]
+    probs[12] = [0.3, 0.1, 0.6]
+    ich, haus = align_glosses(probs, ["ICH", "HAUS"], 25.0, DurationPrior(weight=0.0))
+    assert (ich.start, ich.end, haus.start, haus.end) == (0, 10, 12, 22)
+    assert ich.confidence == pytest.approx(0.9) and haus.confidence == pytest.approx(0.7)
+
+
+def _best_by_enumeration(probs: np.ndarray, n_signs: int, fps: float, prior: DurationPrior) -> list[tuple[int, int]]:
+    """The documented score maximised by trying every placement of ``n_signs`` signs (an independent oracle for
+    the dynamic programme): gap frames -log P(non-sign), a sign's first frame -log P(start), its other frames
+    -log P(in), plus the log-normal duration term of each sign."""
+    logs = np.log(np.clip(probs, 1e-6, 1.0))
+    n = len(probs)
+
+    def duration(d: int) -> float:
+        return -prior.weight * 0.5 * ((np.log(d / fps) - prior.log_mean_s) / prior.log_std_s) ** 2
+
+    best: tuple[float, list[tuple[int, int]]] = (-np.inf, [])
+    for cuts in itertools.combinations_with_replacement(range(n + 1), 2 * n_signs):
+        spans = [(cuts[2 * k], cuts[2 * k + 1]) for k in range(n_signs)]  # back to back: one's end, next's start
+        if any(a == b for a, b in spans):
+            continue
+        inside = np.zeros(n, bool)
+        score = 0.0
+        for a, b in spans:
+            inside[a:b] = True
+            score += logs[a, SIGN_START] + logs[a + 1:b, IN_SIGN].sum() + duration(b - a)
+        score += logs[~inside, NON_SIGN].sum()
+        if score > best[0]:
+            best = (score, spans)
+    return best[1]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_alignment_is_the_best_placement_found_by_trying_them_all(seed: int) -> None:
+    """Random frame probabilities over 9 frames, two or three glosses: the alignment's signs are exactly the
+    placement that an exhaustive search over every placement scores best."""
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet([1.0, 1.0, 1.0], size=9)
+    prior = DurationPrior()
+    for glosses in (["A", "B"], ["A", "B", "C"]):
+        found = [(s.start, s.end) for s in align_glosses(probs, glosses, 25.0, prior)]
+        assert found == _best_by_enumeration(probs, len(glosses), 25.0, prior), glosses
+
+
+def test_a_long_held_sign_among_short_ones_is_laid_whole() -> None:
+    """An isolated sign held for 5 s (125 frames at 25 fps) between short ones, four glosses on 200 frames: it is
+    laid whole (frames 25-149), up to the prior's 10 s limit, not cut to twice the clip's average sign length."""
+    probs = np.tile([0.02, 0.96, 0.02], (200, 1))
+    for start in (0, 25, 150, 175):
+        probs[start] = [0.02, 0.02, 0.96]
+    signs = align_glosses(probs, ["ICH", "WARTEN", "DU", "KOMMEN"], 25.0)
+    assert [(s.start, s.end) for s in signs] == [(0, 25), (25, 150), (150, 175), (175, 200)]

@@ -73,6 +73,19 @@ def test_depth_zero_files_scale_z_by_width(make_pose_file) -> None:
     np.testing.assert_allclose(a, b, atol=1e-3)
 
 
+def test_normalised_z_under_a_header_that_claims_depth_is_scaled_too(make_pose_file, tmp_path) -> None:
+    """MediaPipe's z is normalised like x (divided by the image width) even when a converter fills the header's
+    depth: such a file fits exactly like the same motion written with pixel depth."""
+    from conftest import DEPTH, reduced_holistic_points, write_pose
+
+    with_depth, truth = make_pose_file("depth.pose", seed=2)
+    normalised = write_pose(tmp_path / "normalised.pose", reduced_holistic_points(truth), depth_is_zero=True,
+                            header_depth=DEPTH)
+    a = fit_features(read_pose_keypoints(with_depth))[0]
+    b = fit_features(read_pose_keypoints(normalised))[0]
+    np.testing.assert_allclose(a, b, atol=1e-3)
+
+
 def test_missing_hand_frames_are_filled_and_flagged(make_pose_file) -> None:
     n = 16
     confidence = np.ones((n, 21))
@@ -87,6 +100,13 @@ def test_missing_hand_frames_are_filled_and_flagged(make_pose_file) -> None:
     mats = motion.matrices()[:, index1]
     gap = _angle_deg(mats[4], mats[8])
     assert _angle_deg(mats[4], mats[6]) <= gap + 1e-3 and _angle_deg(mats[6], mats[8]) <= gap + 1e-3
+    # Frame f of the gap is (f - 4) / 5 of the way from the last seen frame (4) to the next (9): scipy's slerp.
+    from scipy.spatial.transform import Rotation, Slerp
+
+    for joint in ("L_Index1", "L_Thumb2", "L_Pinky3"):
+        joint_mats = motion.matrices()[:, ROTATING_JOINTS.index(joint)]
+        between = Slerp([4.0, 9.0], Rotation.from_matrix(joint_mats[[4, 9]]))(np.arange(5.0, 9.0)).as_matrix()
+        assert _angle_deg(joint_mats[5:9], between).max() < 2.0, joint
 
 
 def test_never_seen_hand_gets_rest_pose(make_pose_file) -> None:
@@ -115,9 +135,12 @@ def test_hands_leaving_the_frame_at_the_end_go_to_rest(make_pose_file) -> None:
         block = rotations.rot6d_to_matrix(features[:, 6 * i:6 * i + 6].astype(np.float64))
         rest_m = rotations.rot6d_to_matrix(rest[6 * i:6 * i + 6].astype(np.float64))
         to_rest = _angle_deg(block, np.broadcast_to(rest_m, block.shape))
-        assert np.all(to_rest[n - lost + 13:] < 1e-3), joint  # at rest from 0.5 s after the last observation
+        last = n - lost - 1  # the last observed frame; round(0.5 s * 25 fps) = 12 frames of easing follow it
+        assert np.all(to_rest[last + 12:] < 1e-3), joint  # at rest from 0.5 s after the last observation
         steps = _angle_deg(block[n - lost - 1:-1], block[n - lost:])
         assert to_rest[n - lost - 1] > 5 or joint == "L_Index1"
+        if joint != "L_Index1":  # the ease starts on the first lost frame and is still under way one frame early
+            assert to_rest[last + 1] < 0.99 * to_rest[last] and to_rest[last + 11] > 1e-2, joint
         assert steps.max() < max(to_rest[n - lost - 1] / 4, 1e-3), joint  # eased, no jump to rest
 
 
@@ -156,3 +179,61 @@ def test_real_mediapipe_fixture(shared_signdata) -> None:
     # Frames flagged filled are exactly those where a hand seen elsewhere in the clip was lost.
     seen = keypoints.seen("LEFT_HAND_LANDMARKS.WRIST")
     assert motion.filled[~seen].all() or not seen.any()
+
+
+def test_jaw_reads_closed_lips_as_closed_and_opens_in_proportion_to_the_lip_gap() -> None:
+    """Lips 3 % of the eye-corner distance apart (touching, as landmarks place them) read as a closed jaw; beyond
+    that the jaw opens in proportion to the gap: the step from 10 % to 20 % opens it as much as 20 % to 30 %."""
+    from signeditor.io.pose_reader import PoseKeypoints
+
+    gaps = np.array([0.0, 0.03, 0.10, 0.20, 0.30])
+    eye_distance = 0.09
+    n = len(gaps)
+    names = ("FACE_LANDMARKS.13", "FACE_LANDMARKS.14", "FACE_LANDMARKS.33", "FACE_LANDMARKS.263")
+    positions = np.zeros((n, 4, 3))
+    positions[:, 0] = [0.0, -0.045, 0.1]
+    positions[:, 1] = positions[:, 0] - np.outer(gaps * eye_distance, [0.0, 1.0, 0.0])
+    positions[:, 2], positions[:, 3] = [-eye_distance / 2, 0.03, 0.09], [eye_distance / 2, 0.03, 0.09]
+    angles = jaw_angle(PoseKeypoints(25.0, names, positions, np.ones((n, 4), bool)))
+    assert angles is not None
+    assert angles[0] == 0.0 and angles[1] == 0.0
+    assert 0 < angles[2] < angles[3] < angles[4]
+    assert angles[3] - angles[2] == pytest.approx(angles[4] - angles[3], rel=1e-6)
+
+
+def test_without_a_face_mesh_the_head_follows_the_body_points_eyes_and_mouth(tmp_path) -> None:
+    """Files with only the body's face points (BlazePose's eyes and mouth corners, no face mesh): a head tilted
+    25 degrees towards the signer's left is fitted from them, to within a few degrees of the truth."""
+    from conftest import BODY_POINTS, reduced_holistic_points, write_pose
+
+    n, head = 4, ROTATING_JOINTS.index("Head")
+    truth = np.tile(rest_pose_features(), (n, 1))
+    tilt = rotations.axis_angle_to_matrix(np.array([0.0, 0.0, -np.radians(25.0)]))  # top of the head to +x
+    truth[:, 6 * head:6 * head + 6] = rotations.matrix_to_rot6d(tilt)
+    components = reduced_holistic_points(truth)
+    del components["FACE_LANDMARKS"]
+    positions, world = forward_kinematics(truth, with_rotations=True)
+    offsets = {"RIGHT_EYE": (-0.045, 0.03, 0.09), "LEFT_EYE": (0.045, 0.03, 0.09),
+               "MOUTH_RIGHT": (-0.025, -0.06, 0.09), "MOUTH_LEFT": (0.025, -0.06, 0.09)}
+    face = (positions[:, JOINT_INDEX["Head"], None]
+            + np.einsum("tij,pj->tpi", world[:, JOINT_INDEX["Head"]], np.array(list(offsets.values()))))
+    components["POSE_LANDMARKS"] = (BODY_POINTS + tuple(offsets),
+                                    np.concatenate([components["POSE_LANDMARKS"][1], face], axis=1))
+    fitted = fit_motion(read_pose_keypoints(write_pose(tmp_path / "no_mesh.pose", components))).features
+    fitted_head = forward_kinematics(fitted, with_rotations=True)[1][:, JOINT_INDEX["Head"]]
+    assert _angle_deg(fitted_head, world[:, JOINT_INDEX["Head"]]).max() < 3.0
+    assert (fitted_head @ np.array([0.0, 1.0, 0.0]))[:, 0].min() > np.sin(np.radians(20.0))
+
+
+def test_the_fast_rotation_between_two_opposite_directions_is_still_a_rotation() -> None:
+    """A bone observed pointing exactly against its rest direction (a detector glitch) has no unique shortest turn;
+    the closed form's 1 / (1 + cos) would divide by zero, so it falls back: a proper rotation taking a onto -a."""
+    from signeditor.core.ik import _rotation_between
+
+    a = np.array([[0.0, -1.0, 0.0], [0.6, 0.0, 0.8]])
+    rotation = _rotation_between(a, -a)
+    assert np.isfinite(rotation).all()
+    np.testing.assert_allclose(np.einsum("nij,nj->ni", rotation, a), -a, atol=1e-9)
+    np.testing.assert_allclose(rotation @ np.swapaxes(rotation, -1, -2), np.broadcast_to(np.eye(3), (2, 3, 3)),
+                               atol=1e-9)
+    np.testing.assert_allclose(np.linalg.det(rotation), 1.0, atol=1e-9)

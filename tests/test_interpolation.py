@@ -151,3 +151,86 @@ def test_streams_keyed_on_the_same_frames_interpolate_as_when_keyed_alone() -> N
         alone[:, STREAM_SLICES[stream]] = mask[:, STREAM_SLICES[stream]]
         expected = interpolate_keyframes(values, alone, "cubic", (-2.0, -1.0))
         np.testing.assert_array_equal(together[:, STREAM_SLICES[stream]], expected[:, STREAM_SLICES[stream]])
+
+
+@pytest.mark.parametrize("method", ["slerp", "cubic"])
+def test_where_two_anchors_share_a_frame_the_newer_one_is_the_pose_there_and_around(method: str) -> None:
+    """A user keys frame 10 twice (the second pose meant to replace the first): the newer anchor is the pose on
+    frame 10 bit for bit, and the slerp half-way to it from frame 0 (frame 5) is scipy's slerp to the newer pose."""
+    from scipy.spatial.transform import Rotation, Slerp
+
+    rng = np.random.default_rng(7)
+    start, older, newer = _pose(rng), _pose(rng), _pose(rng)
+    anchors = [Anchor(0, start), Anchor(10, older), Anchor(10, newer)]
+    assert anchors[2].id > anchors[1].id
+    for given in (anchors, anchors[::-1]):
+        out = interpolate_between_anchors(11, AnchorSet(given), method)
+        np.testing.assert_array_equal(out[10], newer)
+    if method == "slerp":
+        ends = rotations.rot6d_to_matrix(np.stack([start, newer]).reshape(2, -1, 6).astype(np.float64))
+        expected = np.stack([Slerp([0.0, 1.0], Rotation.from_matrix(ends[:, j]))(0.5).as_matrix()
+                             for j in range(ends.shape[1])])
+        got = rotations.rot6d_to_matrix(out[5].reshape(-1, 6).astype(np.float64))
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_keys_either_side_of_a_half_turn_meet_the_short_way() -> None:
+    """Wrist keys at +170 and -170 degrees about one axis are 20 degrees apart through 180: half-way between them
+    (by hand) the wrist is at 180 degrees, never swung back through 0 (the long way, 340 degrees)."""
+    cols = STREAM_SLICES["right_hand"]
+    joint = cols.start // 6
+    poses = []
+    for degrees in (170.0, -170.0):
+        axis_angle = np.zeros((41, 3))
+        axis_angle[joint] = np.radians(degrees) * np.array([0.0, 0.6, 0.8])
+        poses.append(rotations.axis_angle_to_rot6d(axis_angle).reshape(-1).astype(np.float32))
+    for method in ("slerp", "cubic"):
+        out = interpolate_between_anchors(11, AnchorSet([Anchor(0, poses[0]), Anchor(10, poses[1])]), method)
+        middle = rotations.rot6d_to_matrix(out[5].reshape(-1, 6)[joint].astype(np.float64))
+        angle = np.degrees(np.arccos(np.clip((np.trace(middle) - 1.0) / 2.0, -1.0, 1.0)))
+        assert angle == pytest.approx(180.0, abs=0.5), method
+        steps = np.degrees(_angles_between(out)[:, joint])
+        assert steps.sum() == pytest.approx(20.0, abs=0.5), method
+
+
+def test_cubic_through_keys_at_constant_angular_speed_keeps_that_speed_to_the_last_key() -> None:
+    """A wrist turning 30 degrees every 10 frames (keys at 0, 30, 60, 90 degrees about one axis): the cubic curve
+    turns 3 degrees a frame throughout, the first and last stretches included (one-sided end tangents over the
+    end key's own gap), to within 0.1 degree."""
+    joint = STREAM_SLICES["right_hand"].start // 6
+    poses = []
+    for degrees in (0.0, 30.0, 60.0, 90.0):
+        axis_angle = np.zeros((41, 3))
+        axis_angle[joint] = [0.0, 0.0, np.radians(degrees)]
+        poses.append(rotations.axis_angle_to_rot6d(axis_angle).reshape(-1).astype(np.float32))
+    out = interpolate_between_anchors(31, AnchorSet(Anchor(f, p) for f, p in zip((0, 10, 20, 30), poses,
+                                                                                   strict=True)), "cubic")
+    steps = np.degrees(_angles_between(out)[:, joint])
+    np.testing.assert_allclose(steps, 3.0, atol=0.1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_slerp_between_random_keys_is_scipys_slerp_on_every_frame(seed: int) -> None:
+    """Five keys of random poses on random frames of a 60-frame clip, the right hand pinned by a sixth key of its
+    own: every frame of every joint is scipy's Slerp between the stream's keys around it (held before the first
+    and after the last), the keys themselves exactly."""
+    from scipy.spatial.transform import Rotation, Slerp
+
+    rng = np.random.default_rng(seed)
+    frames = np.sort(rng.choice(np.arange(3, 57), 5, replace=False))
+    poses = [_pose(rng, 0.9) for _ in frames]
+    hand_frame, hand_pose = int(rng.integers(0, 60)), _pose(rng, 0.9)
+    anchors = [Anchor(int(f), p, frozenset({"body", "left_hand", "jaw"})) for f, p in zip(frames, poses, strict=True)]
+    anchors.append(Anchor(hand_frame, hand_pose, frozenset({"right_hand"})))
+    out = interpolate_between_anchors(60, AnchorSet(anchors), "slerp")
+    got = rotations.rot6d_to_matrix(out.reshape(60, -1, 6).astype(np.float64))
+    right = range(STREAM_SLICES["right_hand"].start // 6, STREAM_SLICES["right_hand"].stop // 6)
+    for joint in range(got.shape[1]):
+        if joint in right:  # one key: held everywhere
+            expected = np.broadcast_to(rotations.rot6d_to_matrix(hand_pose.reshape(-1, 6)[joint].astype(np.float64)),
+                                       (60, 3, 3))
+        else:
+            keys = Rotation.from_matrix(rotations.rot6d_to_matrix(
+                np.stack(poses).reshape(len(frames), -1, 6)[:, joint].astype(np.float64)))
+            expected = Slerp(frames.astype(float), keys)(np.clip(np.arange(60.0), frames[0], frames[-1])).as_matrix()
+        np.testing.assert_allclose(got[:, joint], expected, atol=2e-5, err_msg=f"joint {joint}")

@@ -94,3 +94,24 @@ def test_a_gap_exactly_on_a_bucket_edge_is_in_the_lower_bucket() -> None:
     out = apply_residual_gate(model, plain_cubic(values, stream_mask), gate, stream_mask, values, (False, False),
                               gap_edges=(8,))
     np.testing.assert_allclose(out, interpolate_between_anchors(25, anchors, "cubic"), atol=1e-5)
+
+
+def test_only_a_fully_rested_end_anchor_makes_a_rest_gap() -> None:
+    """Body anchors on frames 0, 10 and 20 of 21: the last one is the rest pose (arms down), the first has every
+    joint 60 % of the way from rest to the T-pose (rest weight about 0.8, checked). Only the gap to the fully
+    rested end is a rest gap (frames 10-20); the gap from the half-raised start is signing."""
+    from signeditor.core import rotations
+    from signeditor.core.motion import STREAMS
+    from signeditor.ml.kf2p.end_tension import rest_weight
+    from signeditor.ml.kf2p.representation import rest_gaps
+
+    rest = rest_pose_features()
+    down = rotations.rot6d_to_matrix(rest.reshape(-1, 6).astype(np.float64))
+    half_raised = rotations.matrix_to_rot6d(rotations.slerp_matrices(down, np.broadcast_to(np.eye(3), down.shape),
+                                                                     np.full(len(down), 0.6))).reshape(-1)
+    assert 0.5 < rest_weight(half_raised.astype(np.float32)) < 1.0 and rest_weight(rest) == 1.0
+    values = np.zeros((21, rest.shape[0]), np.float32)
+    values[0], values[10], values[20] = half_raised, rest, rest
+    stream_mask = np.zeros((21, len(STREAMS)), np.float32)
+    stream_mask[[0, 10, 20], STREAMS.index("body")] = 1.0
+    assert np.flatnonzero(rest_gaps(stream_mask, values)).tolist() == list(range(10, 21))

@@ -66,3 +66,52 @@ def test_noise_is_torch_randn_for_the_same_seed(shape: tuple[int, ...], seed: in
     torch = pytest.importorskip("torch")
     expected = torch.randn(shape, generator=torch.Generator().manual_seed(seed)).numpy()
     np.testing.assert_allclose(torch_compatible_normal(shape, seed), expected, atol=5e-6)
+
+
+class TimeAndLanguageField:
+    """A stand-in network whose velocity is v = t + language (each row's language id): the flow's integral over
+    [0, 1] is known by hand for any step rule, and the conditioned and unconditioned rows differ by the language."""
+
+    downsample = 1
+    timing_channels = False
+    device = "cpu"
+
+    def velocity(self, x: np.ndarray, interp: np.ndarray, stream_mask: np.ndarray, length_mask: np.ndarray,
+                 t: np.ndarray, text_ids: np.ndarray, text_weights: np.ndarray, language: np.ndarray,
+                 noise_scale: np.ndarray) -> np.ndarray:
+        return np.broadcast_to((t + language)[:, None, None], x.shape).astype(np.float32)
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    # dt = 0.25. Euler reads v at each step's start: 0.25 * (0 + 0.25 + 0.5 + 0.75) = 0.375.
+    ("euler", 0.375),
+    # Heun averages start and end for the first three steps, the last one is Euler:
+    # 0.25 * (0.125 + 0.375 + 0.625) + 0.25 * 0.75 = 0.46875.
+    ("heun", 0.46875),
+])
+def test_each_step_reads_the_flow_at_its_own_time(method: str, expected: float) -> None:
+    x = sample_residual(TimeAndLanguageField(), inputs(), steps=4, seed=0, method=method, noise_scale=0.0)
+    np.testing.assert_allclose(x[:, 1:], expected, rtol=1e-6)
+    assert np.count_nonzero(x[:, 0]) == 0
+
+
+@pytest.mark.parametrize("guidance", [1.0, 2.5])
+def test_guidance_extrapolates_from_the_unconditioned_towards_the_conditioned_velocity(guidance: float) -> None:
+    """Conditioned language 3, unconditioned 1: guided velocity = t + 1 + g * (3 - 1) (classifier-free guidance),
+    so one Euler step from t = 0 lands on 1 + 2 g."""
+    plain = inputs()
+    plain.language = np.full(1, 3, np.int64)
+    plain.uncond = (plain.text_ids, plain.text_weights, np.ones(1, np.int64))
+    x = sample_residual(TimeAndLanguageField(), plain, steps=1, seed=0, guidance=guidance, noise_scale=0.0)
+    expected = 3.0 if guidance == 1.0 else 1.0 + 2.0 * guidance
+    np.testing.assert_allclose(x[:, 1:], expected, rtol=1e-6)
+
+
+def test_padding_frames_stay_zero_whatever_the_flow() -> None:
+    """Frames past a clip's length (length mask 0, batch padding) are neither noised nor integrated: their residual
+    stays exactly 0, as anchored channels' does."""
+    padded = inputs(frames=8)
+    padded.length_mask[..., 6:] = 0.0
+    for noise_scale in (0.0, 1.0):
+        x = sample_residual(LinearField(2.0), padded, steps=4, seed=1, noise_scale=noise_scale)
+        assert np.count_nonzero(x[..., 6:]) == 0 and np.count_nonzero(x[:, 1:, :6]) == 2 * 6

@@ -69,3 +69,16 @@ def test_resampling_keeps_duration_and_rotations() -> None:
     assert half.n_frames == 25 and half.fps == 25.0
     angle = Rotation.from_matrix(half.matrices()[:, 6].astype(np.float64)).as_rotvec()[:, 2]
     np.testing.assert_allclose(angle, np.linspace(0.0, 1.0, 50)[::2], atol=1e-3)
+
+
+def test_resampling_flags_each_new_frame_from_the_nearest_old_frame() -> None:
+    """Hand lost on frames 9-18 of a 25 fps clip, resampled to 20 fps: new frame k shows old frame 1.25 k, so
+    frames 7-14 are flagged (8.75 is nearest 9, 17.5 rounds to 18) and frame 15 (18.75, nearest 19) is not."""
+    from signeditor.core.motion import STREAMS
+
+    stream_filled = np.zeros((40, len(STREAMS)), bool)
+    stream_filled[9:19, STREAMS.index("left_hand")] = True
+    motion = Motion(25.0, Motion.rest(40).features, filled=stream_filled.any(axis=1), stream_filled=stream_filled)
+    slower = motion.resampled(20.0)
+    assert np.flatnonzero(slower.filled).tolist() == list(range(7, 15))
+    assert np.flatnonzero(slower.filled_by_stream()[:, STREAMS.index("left_hand")]).tolist() == list(range(7, 15))

@@ -240,3 +240,47 @@ def test_negation_inside_a_question_keeps_the_question_whole(qtbot, window, tmp_
 
     saved = project_from_bytes(project_to_bytes(doc.project))
     assert sorted(nonmanual_spans(saved.face_keys)) == [(10, 50, "yes/no question"), (22, 38, "negation")]
+
+
+@pytest.mark.parametrize(("lane_value", "axis", "expected"), [
+    # theta = 0.4 * 45 degrees = 18 degrees; vectors by hand in skeleton axes (+x signer's left, +y up, +z forward)
+    ({"head_nod": 0.4}, [0.0, 0.0, 1.0], [0.0, -np.sin(np.radians(18)), np.cos(np.radians(18))]),  # nod: face down
+    ({"head_turn": 0.4}, [0.0, 0.0, 1.0], [np.sin(np.radians(18)), 0.0, np.cos(np.radians(18))]),  # turn: to the left
+    ({"head_tilt": 0.4}, [0.0, 1.0, 0.0], [np.sin(np.radians(18)), np.cos(np.radians(18)), 0.0]),  # tilt: top left
+])
+def test_head_lane_keys_nod_down_turn_and_tilt_to_the_signers_left(lane_value, axis, expected):
+    """The Head lane's signs as the lane documents them (nod + down, turn + left, tilt + left), read from the shown
+    motion's forward kinematics: the head's forward or up vector where a key holds the lane at 0.4."""
+    from signeditor.core.kinematics import forward_kinematics
+    from signeditor.core.skeleton import JOINT_INDEX
+
+    values = lane_values("Head", **lane_value)
+    project = Project(Motion.rest(20), face_keys=(FaceKey(0, "Head", values), FaceKey(19, "Head", values)))
+    world = forward_kinematics(project.shown_motion().features, with_rotations=True)[1][:, JOINT_INDEX["Head"]]
+    np.testing.assert_allclose(world[10] @ np.array(axis), expected, atol=1e-5)
+
+
+def test_a_preset_replaces_hand_placed_keys_in_its_lanes_and_span_but_keeps_other_presets():
+    """A hand-placed brow raise at frame 25 (no label) inside a wh-question placed over 10-40 is replaced: the
+    question furrows the brows there and raises nothing; the hand key at 50, outside the span, stays; a topic's
+    key inside the span composes with the question (its raise shows beside the furrow)."""
+    from signeditor.core.nonmanual import place_preset
+
+    hand = (FaceKey(25, "Brows", lane_values("Brows", brow_raise_l=1.0)),
+            FaceKey(50, "Brows", lane_values("Brows", brow_raise_r=1.0)))
+    keys = place_preset(hand, preset_keys("wh-question", 10, 40), 10, 40)
+    assert [k.frame for k in keys if not k.label] == [50]
+    assert _at(keys, 25, "brow_raise_l") == 0.0 and _at(keys, 25, "brow_furrow_l") == pytest.approx(0.85)
+    topic = place_preset((), preset_keys("topic", 10, 40), 10, 40)
+    both = place_preset(topic, preset_keys("wh-question", 10, 40), 10, 40)
+    assert _at(both, 25, "brow_raise_l") == pytest.approx(0.6) and _at(both, 25, "brow_furrow_l") == pytest.approx(0.85)
+
+
+def test_mouthing_spreads_the_letters_evenly_strictly_inside_the_span():
+    """"hallo" over frames 10-40: five letters at 10 + k * 30 / 6 = 15, 20, 25, 30, 35 (rounded), closed keys only
+    on 10 and 40, so the mouth closes after the last letter instead of ending on it."""
+    keys = preset_keys("mouthing", 10, 40, word="hallo")
+    assert [k.frame for k in keys] == [10, 15, 20, 25, 30, 35, 40]
+    face = face_with_keys(None, keys, 41)
+    assert face[35, FACE_INDEX["viseme_oh"]] == pytest.approx(0.9)
+    assert face[40, FACE_INDEX["mouth_open"]] == 0.0

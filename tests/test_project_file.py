@@ -114,3 +114,43 @@ def test_a_version_1_project_opens_as_generated_motion() -> None:
     with zipfile.ZipFile(sample) as zf:
         assert '"format_version": 1' in zf.read("project.json").decode()
     assert load_project(sample).recording is None
+
+
+def _with_json(data: bytes, change) -> bytes:
+    """The project's bytes with project.json changed by ``change(meta)`` (a file edited or damaged elsewhere)."""
+    import io
+    import json
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            member = src.read(info.filename)
+            if info.filename == "project.json":
+                meta = json.loads(member)
+                change(meta)
+                member = json.dumps(meta).encode()
+            dst.writestr(info, member)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("frame", "sign_end", "refused"), [
+    (29, 30, None),  # the clip's last frame and a sign ending with the clip: fine
+    (30, 30, "anchor at frame 30 lies outside the clip's 30 frames"),
+    (-1, 30, "anchor at frame -1 lies outside"),
+    (29, 31, r"sign 0\.\.31 lies outside the clip's 30 frames"),
+])
+def test_anchors_and_signs_past_the_clips_end_are_refused_by_name(tmp_path: Path, frame: int, sign_end: int,
+                                                                  refused: str | None) -> None:
+    """A 30-frame clip: frames 0-29 exist. An anchor on frame 30 (one past the end) or a sign ending at 31 is a
+    damaged file: refused with the file's name and the reason, never opened with an anchor nobody can reach."""
+    def change(meta: dict) -> None:
+        meta["anchors"][1]["frame"] = frame
+        meta["segments"][0]["end"] = sign_end
+
+    path = tmp_path / "edited.signproj"
+    path.write_bytes(_with_json(project_to_bytes(make_project()), change))
+    if refused is None:
+        assert load_project(path).anchors.frames == [0, 29]
+        return
+    with pytest.raises(FileFormatError, match=rf"edited\.signproj.*{refused}"):
+        load_project(path)

@@ -39,6 +39,10 @@ def test_warp_is_identity_where_nothing_moved_and_monotone_when_anchors_cross() 
     # Dragged past its neighbour: the pair that would fold time back is dropped, the rest kept.
     now, take = warp_knots([(10, 10), (30, 50), (40, 40), (60, 60)], 100)
     assert np.all(np.diff(take) >= 0) and len(now) == 5
+    # A held pause (frames 20 and 30 both show take frame 30) is a non-decreasing run: it stays, and the anchor
+    # dragged back past it (40 -> take 25) is the one dropped.
+    now, take = warp_knots([(10, 10), (20, 30), (30, 30), (40, 25), (60, 60)], 100)
+    assert now.tolist() == [0, 10, 20, 30, 60, 99] and take.tolist() == [0, 10, 30, 30, 60, 99]
 
 
 def test_resampling_copies_whole_frames_and_slerps_between() -> None:
@@ -170,3 +174,24 @@ def test_anchor_move_on_the_long_mediapipe_fixture_keeps_the_recording(shared_si
     assert report["frames_changed"] > 0
     assert abs(report["right_wrist_path_ratio"] - 1) < 0.05, report
     assert abs(report["regenerated_right_wrist_path_ratio"] - 1) > abs(report["right_wrist_path_ratio"] - 1)
+
+
+@pytest.mark.parametrize("at_end", [False, True])
+def test_an_edit_on_the_first_or_last_anchor_fades_out_towards_the_clips_end(at_end: bool) -> None:
+    """The clip's ends act as unedited keys one frame outside it: an offset of 0.8 rad on the only key, at frame 4
+    (or 4 frames before the last), shows at the clip's end frame as smoothstep(1/5) = 0.104 of it (by hand),
+    not as nothing (an unedited key on the end frame itself) and not held whole."""
+    n = 30
+    features = recorded_features(n)
+    wrist = slice(6 * ROTATING_JOINTS.index("R_Wrist"), 6 * ROTATING_JOINTS.index("R_Wrist") + 6)
+    frame = n - 5 if at_end else 4
+    offset = rotations.axis_angle_to_matrix(np.array([0.0, 0.8, 0.0]))
+    target = features[frame].copy()
+    target[wrist] = rotations.matrix_to_rot6d(offset @ rotations.rot6d_to_matrix(features[frame, wrist]
+                                                                                 .astype(np.float64)))
+    out = apply_displacements(features, [DisplacementKey.between(frame, target, features[frame])])
+    end = n - 1 if at_end else 0
+    assert angle_between(out[[frame], wrist], features[[frame], wrist])[0] == pytest.approx(0.8, abs=1e-5)
+    u = 1.0 / 5.0
+    assert angle_between(out[[end], wrist], features[[end], wrist])[0] == pytest.approx(
+        0.8 * u * u * (3 - 2 * u), abs=1e-4)

@@ -332,3 +332,68 @@ def test_laid_face_rows_blend_between_kept_rows_only(start: int, stop: int, expe
     np.testing.assert_allclose(out[start:start + 2], np.asarray(expected))
     np.testing.assert_array_equal(out[:start], values[:start])
     np.testing.assert_array_equal(out[start + 2:], values[stop:])
+
+
+def _back_to_back() -> Project:
+    """:func:`captured_project` with its signs back to back (HAUS [10, 71), BAUM [71, 141)), as FAST lays signs
+    that follow each other without a rest: BAUM's onset anchor sits on the first frame after HAUS."""
+    from signeditor.core.keyframes import anchors_from_segments
+    from signeditor.core.recording import Recording
+    from signeditor.core.segments import Segment
+
+    project = captured_project()
+    project.segments = [Segment(10, 71, "HAUS"), Segment(71, 141, "BAUM")]
+    project.anchors = anchors_from_segments(project.motion, project.segments)
+    project.recording = Recording.of(project.motion, project.anchors)
+    assert 71 in {a.frame for a in project.anchors}
+    return project
+
+
+def test_deleting_a_sign_right_before_its_neighbour_keeps_the_neighbour_captured_bit_for_bit() -> None:
+    """HAUS deleted, gap closed: BAUM and what follows (take frames 71-149) show at 10-88 exactly."""
+    project = _back_to_back()
+    after = saved_and_reopened(project, delete_sign(state_of(project), 0, close_gap=True))
+    assert after.motion.n_frames == 150 - 61
+    assert_kept(project, after, [(0, 0, 10), (10, 71, 79)])
+    assert recorded_streams(after.recording, after.anchors)[10:, [0, 2, 3]].all()
+
+
+@pytest.mark.parametrize("length", [31, 81, 101])  # lengths whose retimed anchors land on whole take frames
+def test_stretching_a_sign_keeps_its_first_and_last_frames_and_its_neighbour_exactly(length: int) -> None:
+    """HAUS [10, 71) stretched to ``length`` frames: its first and last captured frames (take 10 and 70) show at
+    10 and 10 + length - 1, and BAUM, right after it, follows from 10 + length on, bit for bit."""
+    project = _back_to_back()
+    after = saved_and_reopened(project, stretch_sign(state_of(project), 0, length))
+    assert after.motion.n_frames == 150 - 61 + length
+    np.testing.assert_array_equal(after.motion.features[[10, 10 + length - 1]], project.motion.features[[10, 70]])
+    assert_kept(project, after, [(0, 0, 10), (10 + length, 71, 79)])
+    # Slowed down evenly: frame 10 + k shows take time 10 + 60 k / (length - 1); where that is a whole frame, the
+    # captured streams (all but the lost left hand) show that take frame.
+    whole = [k for k in range(length) if 60 * k % (length - 1) == 0]
+    columns = np.r_[0:STREAM_SLICES["left_hand"].start, STREAM_SLICES["left_hand"].stop:MARKER.shape[0]]
+    np.testing.assert_allclose(after.motion.features[np.ix_([10 + k for k in whole], columns)],
+                               project.motion.features[np.ix_([10 + 60 * k // (length - 1) for k in whole], columns)],
+                               atol=1e-6)
+
+
+def test_a_sign_edit_in_a_warped_stretch_after_an_anchor_was_deleted_shows_the_same_frames() -> None:
+    """As above, but the user had also deleted BAUM's middle anchor (the take still knows it): the edit rewrites
+    the take from the anchors that are left, every frame shown before is shown after, bit for bit."""
+    project = captured_project()
+    offset = next(a for a in project.anchors if a.label == "HAUS offset")
+    middle = next(a for a in project.anchors if a.label == "BAUM middle")
+    moved = project.anchors.replaced(offset.moved_to(64)).removed(middle.id)
+    warped = regenerate_keeping_recording(project.recording, project.motion, moved, (40, 141), marker_generator)
+    state = TimelineState(warped, moved, tuple(project.segments), project.recording)
+    after = saved_and_reopened(project, insert_sign(state, 72, library_sign(10), gap_before=2, gap_after=2))
+    for now, then, length in ((0, 0, 72), (86, 72, 78)):
+        np.testing.assert_array_equal(after.motion.features[now:now + length], warped.features[then:then + length])
+
+
+def test_shrinking_a_sign_regenerates_up_to_its_back_to_back_neighbours_onset_only() -> None:
+    """HAUS [10, 71) and BAUM [71, 141) back to back; HAUS shrunk to 31 frames: BAUM now starts at 41 and the
+    frames to redo end at its onset anchor (41, inclusive), not inside BAUM."""
+    project = _back_to_back()
+    edit = stretch_sign(state_of(project), 0, 31)
+    assert edit.state.segments[1].start == 41
+    assert edit.regenerate == (0, 42)

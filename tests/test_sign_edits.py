@@ -107,3 +107,108 @@ def test_replace_keeps_neighbours_and_takes_the_new_length() -> None:
     np.testing.assert_allclose(edit.state.motion.features[30:44], template.features, atol=1e-6)
     np.testing.assert_array_equal(edit.state.motion.features[:30], state.motion.features[:30])
     assert edit.regenerate == (19, 55)
+
+
+@pytest.mark.parametrize(("lo", "hi", "expected"), [
+    (10, 20, (5, 21)),  # an anchor exactly on hi (the neighbour's onset right after the span) bounds the window
+    (10, 19, (5, 21)),
+    (10, 21, (5, 36)),  # one frame later it is inside the span: the next anchor bounds it
+    (5, 20, (0, 21)),  # an anchor on lo is inside the span: nothing before it bounds the window
+    (6, 20, (5, 21)),
+])
+def test_the_regeneration_window_runs_from_the_anchor_before_to_the_first_anchor_at_or_after_the_span(
+        lo: int, hi: int, expected: tuple[int, int]) -> None:
+    """Anchors on frames 5, 20 and 35 of 50; the window [lo, hi) is an edited span. Written out by hand."""
+    from signeditor.core.sign_edits import regeneration_window
+
+    anchors = AnchorSet(Anchor(f, Motion.rest(1).features[0]) for f in (5, 20, 35))
+    assert regeneration_window(anchors, lo, hi, 50) == expected
+
+
+def test_dropping_a_sign_past_the_clips_end_appends_it() -> None:
+    """A drop on a gap lands there; inside a sign, after it; on or past the last frame, at the end (frame 70 of a
+    70-frame clip), so the new sign is appended rather than squeezed in before the clip's last frame."""
+    state = three_signs()
+    assert insertion_frame(state.segments, 25, 70) == 25
+    assert insertion_frame(state.segments, 55, 70) == 60
+    assert insertion_frame(state.segments, 70, 70) == 70
+    assert insertion_frame(state.segments, 95, 70) == 70
+    assert insertion_frame(state.segments, -4, 70) == 0
+    template = template_from_sign(state, 0)
+    edit = insert_sign(state, insertion_frame(state.segments, 95, 70), template)
+    assert [(s.start, s.end, s.gloss) for s in edit.state.segments][-1] == (70, 80, "A")
+    np.testing.assert_array_equal(edit.state.motion.features[:70], state.motion.features)
+    # Appended with transitions asked for on both sides: 4 frames lead in, none trail after the clip's new end.
+    edit = insert_sign(state, 70, template, gap_before=4, gap_after=5)
+    assert edit.state.segments[-1].start == 74 and edit.state.n_frames == 84
+
+
+def test_keys_after_an_edited_sign_move_with_the_first_frame_after_it() -> None:
+    """B [30, 40) deleted, gap closed: a non-manual key on frame 40 (the first frame after B) moves to 30 with
+    C's frames, one on 29 stays, one on 45 goes to 35 (by hand: 10 frames were cut)."""
+    edit = delete_sign(three_signs(), 1, close_gap=True)
+    assert edit.cut == (30, 40, 0)
+    assert [edit.retimed(f) for f in (29, 40, 41, 45)] == [29, 30, 31, 35]
+    # B stretched to 20 frames: its last frame 39 goes to 49 (30 + 9 * 19 / 9), the first frame after it (40) to 50.
+    stretched = stretch_sign(three_signs(), 1, 20)
+    assert [stretched.retimed(f) for f in (29, 30, 39, 40, 45)] == [29, 30, 49, 50, 55]
+
+
+def test_deleting_a_one_frame_sign_leaves_one_hold_anchor() -> None:
+    """A one-frame sign (a quick point) deleted with a hold: one hold anchor on its frame, not two on one frame."""
+    state = three_signs()
+    one = TimelineState(state.motion, AnchorSet(a for a in state.anchors if a.label != "B")
+                        .added(Anchor(30, state.motion.features[30], label="B")),
+                        (state.segments[0], Segment(30, 31, "B"), state.segments[2]))
+    edit = delete_sign(one, 1, close_gap=False)
+    assert [(a.frame, a.label) for a in edit.state.anchors if 20 <= a.frame < 50] == [(30, "hold")]
+
+
+def test_deleting_the_first_sign_at_the_clips_start_lays_no_bridge_before_it() -> None:
+    """Join frames go between two sides; a sign on the clip's first frames has nothing before it: deleting it with
+    6 bridge frames asked for shortens the clip by the sign's 10 frames exactly, the next sign now first."""
+    state = three_signs()
+    first = TimelineState(state.motion, state.anchors, (Segment(0, 20, "A"), *state.segments[1:]))
+    edit = delete_sign(first, 0, close_gap=True, bridge_frames=6)
+    assert edit.state.n_frames == 70 - 20 and edit.state.segments[0].start == 10
+
+
+def test_moving_a_sign_regenerates_where_it_was_and_where_it_goes() -> None:
+    """B [30, 40) moved 5 frames right: the transitions to redo run from A's offset anchor (19) to C's onset
+    anchor (50) inclusive, covering both B's old frames (now empty) and its new ones."""
+    edit = move_sign(three_signs(), 1, 5)
+    assert (edit.state.segments[1].start, edit.state.segments[1].end) == (35, 45)
+    assert edit.regenerate == (19, 51)
+    edit = move_sign(three_signs(), 1, -5)
+    assert edit.regenerate == (19, 51)
+
+
+def test_bridge_frames_lie_strictly_between_the_two_poses() -> None:
+    """Five join frames from a wrist at 0 degrees to one at 60 degrees (the poses on either side, not part of the
+    bridge): they turn 10, 20, 30, 40 and 50 degrees, so the join neither repeats the pose before nor the pose
+    after (to 0.5 degree: a two-key cubic is a chord in quaternion space)."""
+    from signeditor.core.motion import STREAM_SLICES
+    from signeditor.core.sign_edits import bridge
+
+    joint = STREAM_SLICES["right_hand"].start // 6
+    poses = []
+    for degrees in (0.0, 60.0):
+        axis_angle = np.zeros((41, 3))
+        axis_angle[joint] = [0.0, 0.0, np.radians(degrees)]
+        poses.append(rotations.axis_angle_to_rot6d(axis_angle).reshape(-1).astype(np.float32))
+    frames = bridge(poses[0], poses[1], 5)
+    turned = rotations.rot6d_to_matrix(frames.reshape(5, -1, 6)[:, joint].astype(np.float64))
+    degrees = np.degrees(np.arctan2(turned[:, 1, 0], turned[:, 0, 0]))
+    np.testing.assert_allclose(degrees, [10.0, 20.0, 30.0, 40.0, 50.0], atol=0.5)
+
+
+def test_the_join_after_a_deleted_sign_runs_from_the_frame_before_it_to_the_frame_after_it() -> None:
+    """B [30, 40) deleted with 5 join frames: they bridge frame 29 (before B) to frame 40 (after B, now 35), never
+    to a pose of the deleted sign (the bridge itself is checked by hand above)."""
+    from signeditor.core.sign_edits import bridge
+
+    state = three_signs()
+    edit = delete_sign(state, 1, close_gap=True, bridge_frames=5)
+    features = state.motion.features
+    np.testing.assert_array_equal(edit.state.motion.features[30:35], bridge(features[29], features[40], 5))
+    np.testing.assert_array_equal(edit.state.motion.features[35], features[40])

@@ -156,3 +156,17 @@ def test_continuous_sentence_keeps_every_keyframe(shared_signdata: Path, tmp_pat
     ours = project.anchors.frames
     assert len(ours) == 3 * len(project.segments)
     assert mode999_keyframes(tmp_path / "train_11.keyframes.pt", "test", "train_11") == ours
+
+
+def test_reopened_keyframes_are_labelled_by_the_sign_they_lie_in(tmp_path: Path) -> None:
+    """Back-to-back signs HAUS [0, 10), BAUM [10, 20), GEHEN [20, 30) exported with their onset and offset anchors
+    and opened again: the anchor on frame 10 is BAUM's onset (not HAUS's, whose span ends before it), and each
+    anchor carries the gloss of the sign it lies in."""
+    motion = load_project(SAMPLE).motion
+    assert motion.n_frames >= 30
+    segments = [Segment(0, 10, "HAUS"), Segment(10, 20, "BAUM"), Segment(20, 30, "GEHEN")]
+    anchors = anchors_from_segments(motion, segments, "onset_offset")
+    export_document(Project(motion, anchors, segments), tmp_path / "take.signspark.npz")
+    reopened = open_document(tmp_path / "take.signspark.npz")
+    assert [(a.frame, a.label) for a in reopened.anchors] == [
+        (0, "HAUS"), (9, "HAUS"), (10, "BAUM"), (19, "BAUM"), (20, "GEHEN"), (29, "GEHEN")]

@@ -75,3 +75,31 @@ def test_plain_data_unpickler() -> None:
         loads_plain_data(pickle.dumps({1, 2}))
     with pytest.raises(UnsafePickleError):
         loads_plain_data(b"\x80\x04garbage")
+
+
+def test_a_record_whose_face_features_hold_only_the_jaw_keeps_its_jaw(tmp_path: Path) -> None:
+    """Other tools may write face_features with the 6 jaw columns and no expression: the jaw is read (not left at
+    rest), and the clip has no expression."""
+    record = make_record()
+    path = tmp_path / "clip1.npz"
+    write_signspark_record(record, path)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    arrays["face_features"] = arrays["face_features"][:, :6]
+    np.savez(tmp_path / "jaw_only.npz", **arrays)
+    back = read_signspark_record(tmp_path / "jaw_only.npz")
+    np.testing.assert_allclose(back.motion.stream("jaw"), record.motion.stream("jaw"), atol=1e-6)
+    assert back.motion.expression is None or not back.motion.expression.size
+
+
+def test_a_record_without_labels_reads_as_unknown_not_as_no_signing(tmp_path: Path) -> None:
+    """A record without a segment array (labels not given) reads -1 (unknown) on every frame, which training
+    leaves out, not 0, which would teach that nothing in the clip is signing."""
+    record = make_record()
+    path = tmp_path / "clip1.npz"
+    write_signspark_record(record, path)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files if key != "segment"}
+    np.savez(tmp_path / "unlabelled.npz", **arrays)
+    back = read_signspark_record(tmp_path / "unlabelled.npz")
+    assert back.segment.tolist() == [-1] * 20

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from signeditor.core.stitching import find_linear_runs, gloss_spans_from_runs, stitched_frame_mask
 
@@ -73,3 +74,35 @@ def test_a_natural_recording_has_no_linear_runs(shared_signdata: Path) -> None:
     stitched = Pose.read((shared_signdata / "dgs_sentences" / "train_12_original.pose").read_bytes()).body
     runs = find_linear_runs(np.asarray(stitched.data[:, 0].data), np.asarray(stitched.confidence[:, 0]) > 0)
     assert len(runs) == 13
+
+
+def test_a_one_frame_gloss_between_two_transitions_is_still_a_gloss() -> None:
+    """A gloss cut to a single frame (a quick point) between two inserted transitions, and one on the clip's
+    first frame: each one-frame piece is a gloss span of its own, so the sentence keeps its gloss count."""
+    rng = np.random.default_rng(5)
+    pieces = [_natural_piece(rng, n, 12) for n in (12, 1, 9)]
+    clip, expected = _stitch(pieces, [3, 4])
+    runs = find_linear_runs(clip)
+    assert runs == expected == [(12, 15), (16, 20)]
+    assert gloss_spans_from_runs(len(clip), runs, 3) == [(0, 12), (15, 16), (20, 29)]
+    assert gloss_spans_from_runs(20, [(1, 5), (6, 9)], 3) == [(0, 1), (5, 6), (9, 20)]
+
+
+def test_a_validity_mask_of_the_wrong_shape_is_refused() -> None:
+    """A mask for one frame (or one point) would broadcast over the clip and silently mark the wrong points: a
+    mask must have one flag per frame and point."""
+    points = np.zeros((10, 4, 3))
+    for shape in ((1, 4), (10, 1), (4,)):
+        with pytest.raises(ValueError, match="valid must be"):
+            find_linear_runs(points, np.ones(shape, bool))
+
+
+def test_keypoints_without_depth_are_points_not_missing_ones() -> None:
+    """2D keypoints (z written as 0, as most files without depth are) are measurements: a point is missing only
+    when all its coordinates are 0, so the inserted runs of a flat clip are found like those of a 3D one."""
+    rng = np.random.default_rng(6)
+    pieces = [_natural_piece(rng, n, 10) for n in (12, 9, 14)]
+    for piece in pieces:
+        piece[..., 2] = 0.0
+    clip, expected = _stitch(pieces, [4, 6])
+    assert find_linear_runs(clip) == expected

@@ -10,7 +10,7 @@ the motion is part of what must come back.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -157,3 +157,98 @@ def test_anchors_moved_past_either_end_stop_at_the_clip(document: Document, delt
     assert moved.frame == (N_FRAMES - 1 if delta > 0 else 0)
     document.undo_stack.undo()
     assert next(a for a in document.anchors if a.id == middle.id).frame == 30
+
+
+@pytest.mark.parametrize(("frame", "label"), [
+    (0, "HAUS frame 0"), (9, "HAUS frame 9"), (10, "SIGN2 frame 0"), (19, "SIGN2 frame 9"), (20, "frame 20"),
+])
+def test_an_inserted_anchor_is_named_after_the_sign_whose_frames_hold_it(frame: int, label: str) -> None:
+    """HAUS on frames 0-9 and an unglossed sign on 10-19, back to back: an anchor on frame 10 belongs to the second
+    sign (its frame 0), one on frame 20 to none."""
+    from signeditor.core.segments import Segment
+    from signeditor.gui.commands import inserted_anchor_label
+
+    assert inserted_anchor_label([Segment(10, 20), Segment(0, 10, "HAUS")], frame) == label
+
+
+@pytest.mark.parametrize(("side", "frame", "bounds"), [
+    ("end", N_FRAMES + 7, (30, N_FRAMES)),  # dragged past the clip's end: B ends with the clip (its last frame in)
+    ("end", N_FRAMES, (30, N_FRAMES)),
+    ("end", 20, (30, 31)),  # dragged before its start: one frame long
+    ("start", -5, (0, 51)),
+    ("start", 60, (50, 51)),
+])
+def test_dragging_a_signs_edge_stops_at_the_clip_and_keeps_a_frame(document: Document, side: str, frame: int,
+                                                                  bounds: tuple[int, int]) -> None:
+    """Sign B (frames 30-50) edge-dragged: the end may reach the clip's end (B then holds its last frame), the start
+    the clip's first frame; neither passes the other, so B keeps at least one frame. One undo step restores B."""
+    from signeditor.gui.commands import move_segment_boundary
+
+    document.undo_stack.push(move_segment_boundary(document, 1, side, frame))
+    moved = document.project.segments[1]
+    assert (moved.start, moved.end) == bounds
+    document.undo_stack.undo()
+    assert (document.project.segments[1].start, document.project.segments[1].end) == (30, 51)
+
+
+@pytest.mark.parametrize("source", ["left_hand", "right_hand"])
+def test_mirroring_a_hand_copies_it_onto_the_other_hand_reflected_and_leaves_it(document: Document,
+                                                                              source: str) -> None:
+    """Mirror the left hand: the right hand takes the left's joint rotations reflected through the body's midplane
+    (x -> -x: R -> M R M with M = diag(-1, 1, 1), by hand), the left hand is unchanged; one undo restores both."""
+    from signeditor.core.motion import STREAM_SLICES
+    from signeditor.gui.commands import mirror_hand
+
+    target = "right_hand" if source == "left_hand" else "left_hand"
+    anchor = document.anchors[1]  # frame 30, a raised arm with a hand pose of its own
+    rng = np.random.default_rng(3)
+    pose = anchor.pose.copy()
+    joints = (STREAM_SLICES[source].stop - STREAM_SLICES[source].start) // 6
+    pose[STREAM_SLICES[source]] = rotations.axis_angle_to_rot6d(rng.normal(0, 0.5, (joints, 3))).reshape(-1)
+    document.undo_stack.push(commands.SetAnchorsCommand(document, document.anchors.replaced(anchor.with_pose(pose)),
+                                                        "pose"))
+    before = document.anchors.by_id(anchor.id).pose.copy()
+    document.undo_stack.push(mirror_hand(document, (anchor.id,), source))
+    after = document.anchors.by_id(anchor.id).pose
+    reflect = np.diag([-1.0, 1.0, 1.0])
+    source_rotations = rotations.rot6d_to_matrix(before[STREAM_SLICES[source]].reshape(-1, 6).astype(np.float64))
+    np.testing.assert_allclose(rotations.rot6d_to_matrix(after[STREAM_SLICES[target]].reshape(-1, 6)
+                                                         .astype(np.float64)),
+                               reflect @ source_rotations @ reflect, atol=1e-5)
+    np.testing.assert_array_equal(after[STREAM_SLICES[source]], before[STREAM_SLICES[source]])
+    document.undo_stack.undo()
+    np.testing.assert_array_equal(document.anchors.by_id(anchor.id).pose, before)
+
+
+@pytest.mark.parametrize(("hand", "pinned"), [("right", {"right_hand"}), ("left", {"left_hand"}),
+                                              ("both", {"left_hand", "right_hand"})])
+def test_a_handshape_set_on_a_body_only_anchor_pins_the_hand_it_shapes(document: Document, hand: str,
+                                                                       pinned: set[str]) -> None:
+    """An anchor pinning only the body gets the letter B on a hand: that hand's stream is pinned too (else the
+    shape would be carried without shaping the motion), the other hand's is not; one undo restores the anchor."""
+    from signeditor.core.handshapes import load_handshape_library
+    from signeditor.gui.commands import apply_handshape_to_anchors
+
+    anchor = document.anchors[0]
+    body_only = replace(anchor, streams=frozenset({"body"}))
+    document.undo_stack.push(commands.SetAnchorsCommand(document, document.anchors.replaced(body_only), "streams"))
+    document.undo_stack.push(apply_handshape_to_anchors(document, (anchor.id,),
+                                                        load_handshape_library().get("ase", "B"), hand))
+    assert set(document.anchors.by_id(anchor.id).streams) == {"body"} | pinned
+    document.undo_stack.undo()
+    assert document.anchors.by_id(anchor.id).streams == frozenset({"body"})
+
+
+@pytest.mark.parametrize(("selected", "playhead", "span"), [
+    ((10, 50), 0, (10, 51)),  # two selected anchors: from the first to the last, both included
+    ((30,), 0, (10, 51)),  # one: between its neighbours, both included
+    ((), 5, (0, 11)),  # none: the stretch around the playhead, from the clip's start to the next anchor
+    ((), 55, (50, 60)),  # ... or from the last anchor to the clip's end
+])
+def test_a_span_action_works_on_the_frames_between_the_chosen_anchors(document: Document, selected: tuple[int, ...],
+                                                                      playhead: int, span: tuple[int, int]) -> None:
+    """Anchors on frames 10, 30 and 50 of 60 (written out by hand)."""
+    from signeditor.gui.commands import selection_span
+
+    ids = tuple(a.id for a in document.anchors if a.frame in selected)
+    assert selection_span(document, ids, playhead) == span

@@ -105,11 +105,30 @@ def read_elan(path: str | Path, fps: float, tier: str = SIGN_TIER) -> list[Segme
     if tier not in eaf.get_tier_names():
         raise FileFormatError(path, f"no tier {tier!r} (tiers: {sorted(eaf.get_tier_names())})")
     segments = []
-    for start_ms, end_ms, value, *_ in sorted(eaf.get_annotation_data_for_tier(tier)):
+    for start_ms, end_ms, value in _timed_annotations(eaf, tier, path):
         start = math.floor(start_ms * fps / 1000.0 + 1e-6)
+        # A zero-length annotation marks a sign at one moment (a point): it is the one frame holding that moment.
         end = max(math.ceil(end_ms * fps / 1000.0 - 1e-6), start + 1)
         segments.append(Segment(start, end, str(value)))
     return segments
+
+
+def _timed_annotations(eaf: object, tier: str, path: Path | None = None) -> list[tuple[int, int, str]]:
+    """(start ms, end ms, value) of the tier's annotations in time order.
+
+    An annotation whose time slot holds no time (ELAN leaves slots unaligned in chains of annotations it places
+    by interpolation) has no place on the clip: with ``path`` it is refused with a FileFormatError naming it,
+    without it, it is left out (the caller reports it).
+    """
+    timed = []
+    for start_ms, end_ms, value, *_ in eaf.get_annotation_data_for_tier(tier):
+        if start_ms is None or end_ms is None:
+            if path is not None:
+                raise FileFormatError(path, f"the annotation {str(value)!r} on tier {tier!r} has no time "
+                                            "(an unaligned time slot): align it in ELAN")
+            continue
+        timed.append((int(start_ms), int(end_ms), value))
+    return sorted(timed, key=lambda a: (a[0], a[1]))
 
 
 def read_gloss_sequence(path: str | Path) -> list[str]:
@@ -122,8 +141,8 @@ def read_gloss_sequence(path: str | Path) -> list[str]:
     if not candidates:
         raise FileFormatError(path, f"no gloss tier (a tier named {GLOSS_TIER!r} or containing 'gloss'); "
                                     f"tiers: {names}")
-    annotations = sorted(eaf.get_annotation_data_for_tier(candidates[0]))
-    glosses = [str(value).strip() for _, _, value, *_ in annotations if str(value).strip()]
+    annotations = _timed_annotations(eaf, candidates[0], path)
+    glosses = [str(value).strip() for _, _, value in annotations if str(value).strip()]
     if not glosses:
         raise FileFormatError(path, f"the gloss tier {candidates[0]!r} has no annotations")
     return glosses
@@ -157,8 +176,13 @@ def merge_elan_review(segments: list[Segment], path: str | Path, fps: float) -> 
     for tier in (STATUS_TIER, COMMENTS_TIER):
         if tier not in tiers:
             continue
-        for start_ms, end_ms, value, *_ in sorted(eaf.get_annotation_data_for_tier(tier)):
-            start, end = round(start_ms * fps / 1000.0), round(end_ms * fps / 1000.0)
+        annotations = _timed_annotations(eaf, tier)
+        untimed = len(eaf.get_annotation_data_for_tier(tier)) - len(annotations)
+        if untimed:
+            notes.append(f"{untimed} {tier} annotation(s) have no time (an unaligned time slot): not merged")
+        for start_ms, end_ms, value in annotations:
+            start = round(start_ms * fps / 1000.0)
+            end = max(round(end_ms * fps / 1000.0), start + 1)  # a point annotation marks the frame it falls in
             index = _best_match(merged, start, end)
             where = f"{start_ms / 1000:.2f}–{end_ms / 1000:.2f} s"
             if index is None:

@@ -27,8 +27,11 @@ INDEX_NAME = "index.csv"
 COLUMNS: tuple[str, ...] = (
     "path", "spoken_language", "signed_language", "start", "end", "words", "glosses", "priority",
 )
-#: Letters of a fingerspelling alphabet are at most this many characters ("SCH", "CH", "LL").
-MAX_LETTER_CHARS = 3
+#: The letters of more than one character in the fingerspelling alphabets (spoken-to-signed's): digraphs and the
+#: German SCH, the Slavic ligatures and the Arabic lam-alef, alef-lam and initial yeh forms; doubled letters
+#: ("ll", "ÖÖ") are letters too. Any other term of two or three letters is a word ("du", "ja", "Tag", "Tür"), so
+#: it is never spelled with nor cut out of a compound as if it were a letter.
+MULTI_CHARACTER_LETTERS = frozenset({"ch", "sch", "dž", "lj", "nj", "ال", "لا", "ئـ"})
 #: Longest field we accept; a longer one means the file is not a lexicon index (or is hostile).
 _MAX_FIELD_CHARS = 4096
 
@@ -65,13 +68,19 @@ class LexiconEntry:
 
     @property
     def is_letter(self) -> bool:
-        """A fingerspelling letter: a short purely alphabetic term ("A", "Ä", "SCH").
+        """A fingerspelling letter: one alphabetic character ("A", "Ä"), a doubled one ("ll") or a known
+        multi-character letter ("SCH", "Ch"; :data:`MULTI_CHARACTER_LETTERS`).
 
-        The layout has no column saying so; spoken-to-signed keeps alphabets in
-        separate lexicons whose terms are exactly such short letter strings.
+        The layout has no column saying so; spoken-to-signed keeps alphabets in separate lexicons whose terms are
+        exactly such letters. Short words ("du", "Tag") are not letters: spelling "Stage" with the sign TAG, or
+        failing to split "Haustür" because "Tür" looked like a letter, is what calling them letters did.
         """
         term = unicodedata.normalize("NFC", self.words.strip())
-        return 0 < len(term) <= MAX_LETTER_CHARS and term.isalpha()
+        if not term.isalpha():
+            return False
+        folded = term.casefold()
+        doubled = len(folded) == 2 and folded[0] == folded[1]
+        return len(term) == 1 or doubled or folded in MULTI_CHARACTER_LETTERS
 
 
 @dataclass
