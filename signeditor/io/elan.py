@@ -10,7 +10,9 @@ verdicts back (:func:`merge_elan_review`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, Protocol
 
 from signeditor.core.segments import Segment, parse_review_status
 from signeditor.io.atomic import write_bytes_atomically
@@ -85,7 +87,15 @@ def write_elan(
     write_bytes_atomically(path, data)
 
 
-def _open_eaf(path: Path) -> object:
+class ReadableEaf(Protocol):
+    """What the readers use of pympi's ``Eaf`` (pympi ships no type hints)."""
+
+    def get_tier_names(self) -> Iterable[str]: ...
+
+    def get_annotation_data_for_tier(self, id_tier: str) -> list[tuple[Any, ...]]: ...
+
+
+def _open_eaf(path: Path) -> ReadableEaf:
     import pympi
 
     if not path.exists():
@@ -113,7 +123,7 @@ def read_elan(path: str | Path, fps: float, tier: str = SIGN_TIER) -> list[Segme
     return segments
 
 
-def _timed_annotations(eaf: object, tier: str, path: Path | None = None) -> list[tuple[int, int, str]]:
+def _timed_annotations(eaf: ReadableEaf, tier: str, path: Path | None = None) -> list[tuple[int, int, str]]:
     """(start ms, end ms, value) of the tier's annotations in time order.
 
     An annotation whose time slot holds no time (ELAN leaves slots unaligned in chains of annotations it places
