@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import recorded_features, recorded_project
@@ -195,3 +197,27 @@ def test_an_edit_on_the_first_or_last_anchor_fades_out_towards_the_clips_end(at_
     u = 1.0 / 5.0
     assert angle_between(out[[end], wrist], features[[end], wrist])[0] == pytest.approx(
         0.8 * u * u * (3 - 2 * u), abs=1e-4)
+
+
+def test_pinning_a_hand_as_shown_on_a_moved_body_anchor_leaves_the_hands_timing_alone() -> None:
+    """A body-only anchor (the take's copy pins only the body) moved from frame 30 to 33 warps the body; the right
+    hand, which no take anchor between 10 and 50 pins, keeps the take's own timing. Pinning the right hand on that
+    anchor with the pose shown there (what a lane pin does) must change nothing: the hand's warp uses only pairs
+    whose take copy pins the hand, so the hand is still the take frame by frame, bit for bit."""
+    from signeditor.core.anchors import Anchor, AnchorSet
+    from signeditor.core.motion import STREAM_SLICES
+    from signeditor.core.recording import Recording
+
+    take = Motion(25.0, recorded_features(60))
+    ends = [Anchor(f, take.features[f]) for f in (10, 50)]
+    body_only = Anchor(30, take.features[30], frozenset({"body"}))
+    recording = Recording(take, AnchorSet([*ends, body_only]), np.ones((60, 4), bool))
+    hand = STREAM_SLICES["right_hand"]
+    pose = take.features[30].copy()
+    pose[hand] = take.features[33, hand]  # the hand as shown at frame 33 (not moved: the take's own frame 33)
+    pinned = AnchorSet([*ends, replace(body_only.moved_to(33).with_pose(pose), streams=frozenset({"body",
+                                                                                                    "right_hand"}))])
+    edited = edit_recording(recording, pinned)
+    np.testing.assert_array_equal(edited.features[:, hand], take.features[:, hand])
+    body = STREAM_SLICES["body"]
+    np.testing.assert_array_equal(edited.features[33, body], take.features[30, body])  # the body did move

@@ -397,3 +397,19 @@ def test_shrinking_a_sign_regenerates_up_to_its_back_to_back_neighbours_onset_on
     edit = stretch_sign(state_of(project), 0, 31)
     assert edit.state.segments[1].start == 41
     assert edit.regenerate == (0, 42)
+
+
+def test_a_generated_lost_hand_stays_generated_not_filled_after_a_sign_edit() -> None:
+    """The importer marks the lost left hand's frames 30-39 as filled; once the regenerator has generated that hand
+    they are not filled any more, and moving the other sign (which re-reads the capture) must not mark them filled
+    again from the take: only frames where every stream shows the capture take the take's flags."""
+    project = captured_project()
+    assert project.motion.filled[slice(*LEFT_HAND_GAP)].all()
+    generated = regenerate_keeping_recording(project.recording, project.motion, project.anchors, None,
+                                             marker_generator)
+    assert not generated.filled.any()
+    state = TimelineState(generated, project.anchors, tuple(project.segments), project.recording)
+    after = move_sign(state, 1, -4).state.motion
+    left = STREAM_SLICES["left_hand"]
+    assert (after.features[slice(*LEFT_HAND_GAP), left] == MARKER[left]).all(), "the generated hand is kept"
+    assert not after.filled.any()
