@@ -273,3 +273,23 @@ def test_finger_depth_signs_come_from_each_bone_of_a_hand_model_right_in_sign_on
                 angles.append(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))))
     every = np.concatenate(angles)
     assert np.percentile(every, 90) < 1.0 and every.max() < 5.0
+
+
+@pytest.mark.parametrize(("elbow", "wrist"), [
+    # "What?" with palms up: elbows hang at the sides a little behind the shoulders, forearms out and a little forward.
+    ([-0.15, -0.95, -0.3], [-0.95, -0.15, 0.25]),
+    # A hand raised forward above the head: upper arm and forearm both reach forward and up.
+    ([0.0, 0.7, 0.7], [0.2, 0.4, 0.9]),
+], ids=["low-elbow-behind", "raised-in-front"])
+def test_reaching_behind_costs_little_low_down_and_much_when_raised(elbow: list[float], wrist: list[float]) -> None:
+    """Below the chest an elbow slightly behind the shoulders is ordinary (a shrug), above it a hand behind the
+    shoulders is a reach backwards: the true pose (built here in 3D, lifted from its flat projection) comes back
+    with both bones on their true side of the image plane, elbow behind in the shrug, everything in front raised."""
+    frames = 10
+    elbows = _scaled(np.broadcast_to(elbow, (frames, 3)), "R_Elbow")
+    wrists = _scaled(np.broadcast_to(wrist, (frames, 3)), "R_Wrist")
+    truth, observed = _arm(frames, elbows, wrists)
+    flat = truth.copy()
+    flat[..., 2] = truth[:, :1, 2]
+    assert lift_depth(ARM, flat, observed).arms == {"R": LIFTED}
+    np.testing.assert_allclose(flat[:, 2:], truth[:, 2:], atol=0.01)
