@@ -147,6 +147,16 @@ def test_plan_numbers_use_digit_words(lexicon_dir: Path) -> None:
     assert [s.label for s in plan.signs] == ["PIZZA", "fs-R", "fs-E", "fs-I", "?drei"]  # no D in the alphabet
 
 
+def test_digits_that_are_no_decimal_number_are_a_marked_gap_not_a_crash(lexicon_dir: Path) -> None:
+    """A superscript or an Ethiopic numeral on its own is a "digit" to Python but no number int() reads: it is left
+    as a marked gap (the alphabet has no such letter) and the rest is signed; an Arabic-Indic 3 is the number 3."""
+    planner = Planner(read_lexicon(lexicon_dir), "de", "sgg")
+    plan = planner.plan("Kinder ², Pizza ፫")
+    assert [s.label for s in plan.signs] == ["KINDER", "?²", "PIZZA", "?፫"]
+    assert any("'²'" in w for w in plan.warnings) and any("'፫'" in w for w in plan.warnings)
+    assert [s.label for s in planner.plan("Pizza \u0663").signs] == ["PIZZA", "fs-R", "fs-E", "fs-I", "?drei"]
+
+
 def test_plan_errors_are_clear(lexicon_dir: Path) -> None:
     lexicon = read_lexicon(lexicon_dir)
     with pytest.raises(DraftError, match="no words"):

@@ -277,7 +277,7 @@ class Planner:
         return False
 
     def _token(self, token: str, plan: DraftPlan) -> None:
-        if token.isdigit():
+        if token.isdecimal():  # "²" or "፫" are digits but no decimal number: int() refuses them
             self._numeral(token, plan)
             return
         entry = self._word_entry(token)
