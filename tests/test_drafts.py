@@ -155,6 +155,7 @@ def test_digits_that_are_no_decimal_number_are_a_marked_gap_not_a_crash(lexicon_
     assert [s.label for s in plan.signs] == ["KINDER", "?²", "PIZZA", "?፫"]
     assert any("'²'" in w for w in plan.warnings) and any("'፫'" in w for w in plan.warnings)
     assert [s.label for s in planner.plan("Pizza \u0663").signs] == ["PIZZA", "fs-R", "fs-E", "fs-I", "?drei"]
+    assert number_words("²", "de") is None and number_words("\u0663", "de") == "drei"
 
 
 def test_plan_errors_are_clear(lexicon_dir: Path) -> None:

@@ -122,7 +122,7 @@ def lemma(word: str, spoken_language: str) -> str:
 def number_words(digits: str, spoken_language: str) -> str | None:
     """A whole number in words ("12", "de" -> "zwölf"), or None when it is read digit by digit or the language
     has no number names (num2words)."""
-    if not digits.isdigit() or len(digits) > MAX_WHOLE_NUMBER_DIGITS or (len(digits) > 1 and digits[0] == "0"):
+    if not digits.isdecimal() or len(digits) > MAX_WHOLE_NUMBER_DIGITS or (len(digits) > 1 and digits[0] == "0"):
         return None
     try:
         from num2words import num2words
