@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
+from fractions import Fraction
 
 import numpy as np
 import pytest
 from conftest import recorded_features, recorded_project
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from signeditor.core import rotations
 from signeditor.core.displacement import DisplacementKey, apply_displacements
@@ -19,7 +23,7 @@ from signeditor.core.recording import (
     wrist_path_length,
 )
 from signeditor.core.skeleton import ROTATING_JOINTS
-from signeditor.core.time_warp import resample_rotations, source_times, warp_knots
+from signeditor.core.time_warp import resample_rotations, resample_values, source_times, warp_knots
 
 
 def angle_between(a6d: np.ndarray, b6d: np.ndarray) -> np.ndarray:
@@ -35,6 +39,9 @@ def by_label(project, label: str):
 def test_warp_is_identity_where_nothing_moved_and_monotone_when_anchors_cross() -> None:
     times = source_times(warp_knots([(10, 10), (40, 40)], 60), 60)
     assert np.array_equal(times, np.arange(60.0))
+    # 15 clip frames over a 59-frame take: frame 7 shows take time 7 * 58 / 14 = 29, a whole frame copied exactly
+    # (the straight line's float arithmetic alone lands a hair below it, and the frame would be resampled).
+    assert source_times(warp_knots([], 15, 59), 15)[7] == 29.0
     times = source_times(warp_knots([(10, 10), (45, 40), (70, 70)], 100), 100)
     assert np.array_equal(times[:11], np.arange(11.0)) and np.array_equal(times[70:], np.arange(70.0, 100.0))
     assert times[45] == 40.0 and np.all(np.diff(times) > 0)
@@ -221,3 +228,57 @@ def test_pinning_a_hand_as_shown_on_a_moved_body_anchor_leaves_the_hands_timing_
     np.testing.assert_array_equal(edited.features[:, hand], take.features[:, hand])
     body = STREAM_SLICES["body"]
     np.testing.assert_array_equal(edited.features[33, body], take.features[30, body])  # the body did move
+
+
+def longest_monotone_pairs(pairs: list[tuple[int, int]]) -> int:
+    """Size of the largest subset of (now, take) pairs whose take frames never decrease with now, by trying all."""
+    for size in range(len(pairs), 0, -1):
+        for subset in itertools.combinations(sorted(pairs), size):
+            if all(a[1] <= b[1] for a, b in itertools.pairwise(subset)):
+                return size
+    return 0
+
+
+def shown_time(knots: list[tuple[int, int]], frame: int) -> Fraction:
+    """The take time at ``frame`` on the straight line between the knots around it, in exact fractions."""
+    for (n0, t0), (n1, t1) in itertools.pairwise(knots):
+        if n0 <= frame <= n1:
+            return Fraction(t0) if n1 == n0 else t0 + Fraction(t1 - t0, n1 - n0) * (frame - n0)
+    raise AssertionError(f"frame {frame} outside the knots {knots}")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(2, 40), st.integers(2, 120), st.data())
+def test_the_warp_keeps_most_anchors_in_order_and_shows_whole_frames_where_time_runs_exact(
+        n_frames: int, n_take: int, data: st.DataObject) -> None:
+    """Against a brute-force search and exact fractions: the warp keeps as many anchor pairs as any order-keeping
+    choice can (pairs off either clip dropped), pins the clip's ends to the take's, runs through every kept pair,
+    and shows at each frame the take time of the straight line between the knots around it, a whole take frame
+    exactly where that time is whole; values sampled there are that take row bit for bit, the rest blends."""
+    nows = data.draw(st.lists(st.integers(-2, n_frames + 1), max_size=6, unique=True))
+    pairs = [(now, data.draw(st.integers(-2, n_take + 1))) for now in nows]
+    now, take = warp_knots(pairs, n_frames, n_take)
+    knots = list(zip(now.astype(int).tolist(), take.astype(int).tolist(), strict=True))
+    valid = [(a, b) for a, b in pairs if 0 <= a < n_frames and 0 <= b < n_take]
+    inner = [k for k in knots if k in valid]
+    assert len(inner) == longest_monotone_pairs(valid)
+    assert knots[0][0] == 0 and knots[-1][0] == n_frames - 1
+    assert knots[0] in valid or knots[0] == (0, 0)
+    assert knots[-1] in valid or knots[-1] == (n_frames - 1, n_take - 1)
+    assert all(a[0] < b[0] and a[1] <= b[1] for a, b in itertools.pairwise(knots))
+    times = source_times((now, take), n_frames)
+    for frame in range(n_frames):
+        exact = shown_time(knots, frame)
+        if exact.denominator == 1:
+            assert times[frame] == exact
+        else:
+            assert times[frame] == pytest.approx(float(exact), abs=1e-9)
+    values = np.random.default_rng(n_take).normal(size=(n_take, 3))
+    sampled = resample_values(values, times)
+    for frame, time in enumerate(times):
+        lo = int(np.floor(time))
+        if time == lo:
+            assert np.array_equal(sampled[frame], values[lo])
+        else:
+            w = time - lo
+            np.testing.assert_allclose(sampled[frame], (1 - w) * values[lo] + w * values[lo + 1], atol=1e-12)
