@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from signeditor.core.keyframes import anchors_from_segments
 from signeditor.core.motion import Motion
@@ -270,3 +274,71 @@ def test_start_evidence_counts_up_to_the_window_after_a_signs_first_frame(frame:
     (whole,) = decode_segments(probs, settings)
     split = split_unanchored_segments([whole], probs, wrists, fps, settings, SplitSettings(evidence_window=3))
     assert (split == [whole]) is kept_whole
+
+
+def sign_frame_runs(is_sign: list[bool], merge_gap: int) -> list[tuple[int, int]]:
+    """Runs of sign frames [start, end), a run joined to the one before when at most ``merge_gap`` frames apart."""
+    runs: list[list[int]] = []
+    for frame, sign in enumerate(is_sign):
+        if not sign:
+            continue
+        if runs and frame - runs[-1][1] <= merge_gap:
+            runs[-1][1] = frame + 1
+        else:
+            runs.append([frame, frame + 1])
+    return [(a, b) for a, b in runs]
+
+
+#: (in-sign, sign-start) probabilities per frame; quarters, so sums land exactly on the 0.5 thresholds.
+FRAME_PROBABILITIES = st.sampled_from([(i / 4, s / 4) for i in range(5) for s in range(5) if i + s <= 4])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FRAME_PROBABILITIES, min_size=1, max_size=60))
+def test_decoded_signs_cover_exactly_the_long_enough_runs_and_split_at_the_sign_start_peaks(frames) -> None:
+    """Against a frame-by-frame rule written here: a frame is in a sign exactly when in-sign + sign-start reaches
+    0.5 there or it lies in a gap of at most merge_gap frames between such frames, and that joined run is at least
+    min_length long; signs are at least min_length long, never overlap, report the mean sign probability over
+    their own frames, and meet exactly at the sign-start peaks at least min_length inside such a run that the
+    next split (or the run's end) does not follow within min_length frames."""
+    settings = DecodingSettings()
+    probs = np.array([(1.0 - i - s, i, s) for i, s in frames])
+    sign = [i + s >= settings.sign_threshold for i, s in frames]
+    expected = np.zeros(len(frames), bool)
+    for a, b in sign_frame_runs(sign, settings.merge_gap):
+        if b - a >= settings.min_length:
+            expected[a:b] = True
+    segments = decode_segments(probs, settings)
+    covered = np.zeros(len(frames), bool)
+    for seg in segments:
+        assert seg.end - seg.start >= settings.min_length
+        assert not covered[seg.start:seg.end].any(), "signs overlap"
+        covered[seg.start:seg.end] = True
+        assert seg.confidence == pytest.approx(np.mean([i + s for i, s in frames[seg.start:seg.end]]))
+    np.testing.assert_array_equal(covered, expected)
+    splits = {after.start for before, after in itertools.pairwise(segments) if before.end == after.start}
+    expected_splits = set()
+    for a, b in sign_frame_runs(sign, settings.merge_gap):
+        shortest = settings.min_length
+        inside = [c for c in sign_start_peaks([s for _, s in frames], settings) if a + shortest <= c <= b - shortest]
+        # A sign start splits the run unless the next split (or the run's end) follows within min_length frames.
+        expected_splits |= {c for c, nxt in itertools.pairwise([*inside, b]) if nxt - c >= shortest}
+    assert splits == expected_splits
+
+
+def sign_start_peaks(start: list[float], settings: DecodingSettings) -> list[int]:
+    """Frame by frame: in each stretch of frames whose sign-start probability reaches the threshold, its first
+    strongest frame; a peak under min_start_distance after the last one kept replaces it only when stronger."""
+    peaks: list[int] = []
+    best = None
+    for frame, value in enumerate([*start, 0.0]):
+        if value >= settings.start_threshold and frame < len(start):
+            best = frame if best is None or value > start[best] else best
+            continue
+        if best is not None:
+            if not peaks or best - peaks[-1] >= settings.min_start_distance:
+                peaks.append(best)
+            elif start[best] > start[peaks[-1]]:
+                peaks[-1] = best
+        best = None
+    return peaks
