@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import replace
 from fractions import Fraction
 
@@ -282,3 +283,34 @@ def test_the_warp_keeps_most_anchors_in_order_and_shows_whole_frames_where_time_
         else:
             w = time - lo
             np.testing.assert_allclose(sampled[frame], (1 - w) * values[lo] + w * values[lo + 1], atol=1e-12)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.integers(2, 30), st.integers(2, 30), st.data())
+def test_take_span_and_position_hold_every_take_frame_a_clip_span_shows(n_frames: int, n_take: int,
+                                                                        data: st.DataObject) -> None:
+    """Against exact fractions on the warp's knots: the take span of clip frames [lo, hi) runs from the first take
+    frame any of them shows (or blends from) to one past the last, and a clip frame's take position is the first
+    take frame at or after the time it shows (0 before the clip, the take's length after it)."""
+    from signeditor.core.anchors import Anchor, AnchorSet
+    from signeditor.core.motion import identity_features
+    from signeditor.core.recording import Recording
+    from signeditor.core.recording_layout import take_position
+
+    pose = identity_features(1)[0]
+    take_frames = data.draw(st.lists(st.integers(0, n_take - 1), max_size=4, unique=True))
+    placed = [Anchor(f, pose) for f in take_frames]
+    now = [data.draw(st.integers(0, n_frames - 1)) for _ in placed]
+    recording = Recording(Motion(25.0, identity_features(n_take)), AnchorSet(placed), np.ones((n_take, 4), bool),
+                          n_frames)
+    anchors = AnchorSet(a.moved_to(f) for a, f in zip(placed, now, strict=True))
+    knots = list(zip(*(k.astype(int).tolist() for k in warp_knots(list(zip(now, take_frames, strict=True)),
+                                                                  n_frames, n_take)), strict=True))
+    shown = [shown_time(knots, frame) for frame in range(n_frames)]
+    lo = data.draw(st.integers(0, n_frames - 1))
+    hi = data.draw(st.integers(lo + 1, n_frames))
+    touched = [f for t in shown[lo:hi] for f in (math.floor(t), math.ceil(t))]
+    assert take_span(recording, anchors, lo, hi) == (min(touched), max(touched) + 1)
+    for frame in range(-1, n_frames + 1):
+        expected = 0 if frame <= 0 else n_take if frame >= n_frames else math.ceil(shown[frame])
+        assert take_position(recording, anchors, frame) == expected
