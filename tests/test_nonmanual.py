@@ -5,13 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gui_helpers import drag, send_mouse, small_project, view_point
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6 import QtCore
 
 from signeditor.core.face import FACE_DIM, FACE_INDEX
 from signeditor.core.motion import Motion
 from signeditor.core.nonmanual import (
+    HEAD_FULL_TURN,
+    LANES,
     FaceKey,
     face_with_keys,
+    head_turns,
     keys_replacing_span,
     lane_values,
     nonmanual_spans,
@@ -284,3 +289,37 @@ def test_mouthing_spreads_the_letters_evenly_strictly_inside_the_span():
     face = face_with_keys(None, keys, 41)
     assert face[35, FACE_INDEX["viseme_oh"]] == pytest.approx(0.9)
     assert face[40, FACE_INDEX["mouth_open"]] == 0.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(3, 40), st.data())
+def test_keyed_lanes_follow_a_monotone_cubic_through_their_keys_and_leave_the_rest_alone(
+        n_frames: int, data: st.DataObject) -> None:
+    """Against scipy's PCHIP on each lane's own keys, frame by frame: inside a lane's keyed span its parameters
+    (the head's turns in radians) run through every key exactly; before and after it, and in every column of the
+    lanes without keys, the face is the motion's own and the head is not turned."""
+    from scipy.interpolate import PchipInterpolator
+
+    lanes = data.draw(st.lists(st.sampled_from(sorted(LANES)), min_size=1, max_size=3, unique=True))
+    keys = []
+    for lane in lanes:
+        frames = data.draw(st.lists(st.integers(0, n_frames - 1), min_size=1, max_size=4, unique=True))
+        low = -1.0 if lane == "Head" else 0.0
+        for frame in frames:
+            values = data.draw(st.lists(st.floats(low, 1.0), min_size=len(LANES[lane]), max_size=len(LANES[lane])))
+            keys.append(FaceKey(frame, lane, np.array(values)))
+    face = np.random.default_rng(n_frames).uniform(0.0, 1.0, (n_frames, FACE_DIM)).astype(np.float32)
+    shown, turns = face_with_keys(face, keys, n_frames), head_turns(keys, n_frames)
+    expected, expected_turns = face.astype(np.float64), np.zeros((n_frames, 3))
+    for lane in lanes:
+        own = sorted((k for k in keys if k.lane == lane), key=lambda k: k.frame)
+        frames = np.array([k.frame for k in own])
+        values = np.stack([k.values for k in own]).astype(np.float64)
+        span = np.arange(frames[0], frames[-1] + 1)
+        curve = values[:1] if len(own) == 1 else PchipInterpolator(frames, values)(span)
+        if lane == "Head":
+            expected_turns[span] = curve * HEAD_FULL_TURN
+        else:
+            expected[np.ix_(span, [FACE_INDEX[p] for p in LANES[lane]])] = curve
+    np.testing.assert_allclose(shown, expected, atol=1e-5)
+    np.testing.assert_allclose(turns, expected_turns, atol=1e-5)
