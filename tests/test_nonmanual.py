@@ -14,6 +14,7 @@ from signeditor.core.motion import Motion
 from signeditor.core.nonmanual import (
     HEAD_FULL_TURN,
     LANES,
+    PRESETS,
     FaceKey,
     face_with_keys,
     head_turns,
@@ -323,3 +324,52 @@ def test_keyed_lanes_follow_a_monotone_cubic_through_their_keys_and_leave_the_re
             expected[np.ix_(span, [FACE_INDEX[p] for p in LANES[lane]])] = curve
     np.testing.assert_allclose(shown, expected, atol=1e-5)
     np.testing.assert_allclose(turns, expected_turns, atol=1e-5)
+
+
+#: Presets that hold a marker over their span (mouthing needs a word).
+HELD_PRESETS = tuple(p for p in PRESETS if p != "mouthing")
+
+
+def shown_by(keys: list[FaceKey], lane: str, frame: int) -> np.ndarray:
+    """What ``keys`` give ``lane`` at ``frame`` by scipy's PCHIP through them (the last key on a frame wins),
+    neutral outside their span."""
+    from scipy.interpolate import PchipInterpolator
+
+    by_frame = {k.frame: k.values for k in sorted((k for k in keys if k.lane == lane), key=lambda k: (k.frame, k.id))}
+    frames = sorted(by_frame)
+    if not frames or not frames[0] <= frame <= frames[-1]:
+        return np.zeros(len(LANES[lane]))
+    if len(frames) == 1:
+        return by_frame[frame].astype(np.float64)
+    return PchipInterpolator(frames, np.stack([by_frame[f] for f in frames]).astype(np.float64))(frame)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(HELD_PRESETS), st.sampled_from(HELD_PRESETS), st.integers(0, 30), st.integers(3, 30),
+       st.integers(0, 30), st.integers(3, 30), st.data())
+def test_a_placed_preset_replaces_its_own_and_hand_keys_in_its_lanes_and_composes_with_the_rest(
+        old_name: str, name: str, old_start: int, old_length: int, start: int, length: int,
+        data: st.DataObject) -> None:
+    """Against a list model written here: in the new preset's lanes and span, keys of the same preset and keys
+    placed by hand go; every other key stays, and inside the span each key shows both presets (faces the stronger
+    value, the head the turns added), its partner read by scipy's PCHIP through the other side's keys."""
+    from signeditor.core.nonmanual import place_preset
+
+    hand = [FaceKey(data.draw(st.integers(0, 60)), lane, np.full(len(LANES[lane]), 0.5))
+            for lane in data.draw(st.lists(st.sampled_from(sorted(LANES)), max_size=3))]
+    keys = [*preset_keys(old_name, old_start, old_start + old_length), *hand]
+    new = preset_keys(name, start, start + length)
+    end = start + length
+    lanes, labels = {k.lane for k in new}, {k.label for k in new}
+    kept = [k for k in keys if not (k.lane in lanes and start <= k.frame <= end and (k.label in labels or not k.label))]
+
+    def composed(lane: str, own: np.ndarray, other: np.ndarray) -> np.ndarray:
+        return np.clip(own + other, -1.0, 1.0) if lane == "Head" else np.maximum(own, other)
+
+    expected = {k.id: (composed(k.lane, k.values, shown_by(new, k.lane, k.frame))
+                       if k.lane in lanes and start <= k.frame <= end else k.values) for k in kept}
+    expected |= {k.id: composed(k.lane, k.values, shown_by(kept, k.lane, k.frame)) for k in new}
+    placed = place_preset(keys, new, start, end)
+    assert [k.id for k in placed] == [k.id for k in sorted([*kept, *new], key=lambda k: (k.frame, k.lane, k.id))]
+    for key in placed:
+        np.testing.assert_allclose(key.values, expected[key.id], atol=1e-5)
