@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from scipy.spatial.transform import Rotation
+from scipy.spatial.transform import Rotation, Slerp
 
 from signeditor.core import rotations as R
 
@@ -72,3 +72,27 @@ def test_frame_from_vectors_gives_full_rotation_between_frames() -> None:
     rest = R.frame_from_vectors(primary, secondary)
     seen = R.frame_from_vectors(truth @ primary, truth @ secondary)
     np.testing.assert_allclose(seen @ rest.T, truth, atol=1e-9)
+
+
+def test_quaternion_to_axis_angle_matches_scipy_for_either_sign_of_the_quaternion(random_rotations: Rotation) -> None:
+    """q and -q are one rotation: both give scipy's rotation vector (angle at most a half turn)."""
+    quat = random_rotations.as_quat()
+    expected = random_rotations.as_rotvec()
+    half_turn = np.isclose(np.linalg.norm(expected, axis=1), np.pi)  # +-axis: both are right
+    for q in (quat, -quat):
+        ours = R.quaternion_to_axis_angle(q)
+        np.testing.assert_allclose(ours[~half_turn], expected[~half_turn], rtol=1e-7, atol=1e-13)  # tiny turns too
+        np.testing.assert_allclose(Rotation.from_rotvec(ours).as_matrix(), random_rotations.as_matrix(), atol=1e-9)
+
+
+def test_slerp_matches_scipy_along_the_shorter_arc(random_rotations: Rotation) -> None:
+    """Between pairs of random rotations (their relative turn short of a half turn), at random weights."""
+    a, b = random_rotations[:250], random_rotations[250:500]
+    relative = np.linalg.norm((a.inv() * b).as_rotvec(), axis=1)
+    keep = relative < np.pi - 1e-3
+    weight = np.random.default_rng(2).uniform(0.0, 1.0, 250)
+    ours = R.slerp_matrices(a.as_matrix(), b.as_matrix(), weight)
+    for k in np.flatnonzero(keep):
+        pair = Rotation.concatenate([a[k], b[k]])
+        expected = Slerp([0.0, 1.0], pair)([weight[k]]).as_matrix()[0]
+        np.testing.assert_allclose(ours[k], expected, atol=1e-9)
