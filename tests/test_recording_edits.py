@@ -314,3 +314,39 @@ def test_take_span_and_position_hold_every_take_frame_a_clip_span_shows(n_frames
     for frame in range(-1, n_frames + 1):
         expected = 0 if frame <= 0 else n_take if frame >= n_frames else math.ceil(shown[frame])
         assert take_position(recording, anchors, frame) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_anchors_moved_without_crossing_show_the_take_at_the_warped_times(data: st.DataObject) -> None:
+    """Against exact fractions and scipy's rotations: whole-stream anchors moved in time (their poses untouched, none
+    dragged past another) show, at every frame, the take frame the straight line between the anchors around it
+    reaches, bit for bit where that time is a whole frame, else every joint slerped between the two take frames
+    around it; nothing is displaced, and each frame is 'filled' as its nearest take frame is."""
+    from scipy.spatial.transform import Rotation
+
+    from signeditor.core.anchors import Anchor, AnchorSet
+    from signeditor.core.recording import Recording
+
+    n = 24
+    take = Motion(25.0, recorded_features(n, seed=7), filled=np.arange(n) % 5 == 0)
+    take_frames = sorted(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4, unique=True)))
+    now = sorted(data.draw(st.lists(st.integers(0, n - 1), min_size=len(take_frames), max_size=len(take_frames),
+                                    unique=True)))
+    placed = [Anchor(f, take.features[f]) for f in take_frames]
+    recording = Recording(take, AnchorSet(placed), np.ones((n, 4), bool))
+    edited = edit_recording(recording, AnchorSet(a.moved_to(f) for a, f in zip(placed, now, strict=True)))
+    knots = list(zip(now, take_frames, strict=True))
+    knots = ([] if knots[0][0] == 0 else [(0, 0)]) + knots + ([] if knots[-1][0] == n - 1 else [(n - 1, n - 1)])
+    joints = take.features.reshape(n, -1, 6)
+    for frame in range(n):
+        time = shown_time(knots, frame)
+        assert edited.filled[frame] == take.filled[round(time)]
+        if time.denominator == 1:
+            np.testing.assert_array_equal(edited.features[frame], take.features[int(time)])
+            continue
+        lo = math.floor(time)
+        a, b = (Rotation.from_matrix(rotations.rot6d_to_matrix(joints[f].astype(np.float64))) for f in (lo, lo + 1))
+        expected = (a * Rotation.from_rotvec((a.inv() * b).as_rotvec() * float(time - lo))).as_matrix()  # slerp
+        got = rotations.rot6d_to_matrix(edited.features[frame].reshape(-1, 6).astype(np.float64))
+        np.testing.assert_allclose(got, expected, atol=1e-5)
