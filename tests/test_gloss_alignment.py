@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from signeditor.core.gloss_alignment import DurationPrior, GlossAlignmentError, align_glosses, parse_glosses
-from signeditor.core.hand_tracks import normalise_tracks, track_features, tracks_from_motion
+from signeditor.core.hand_tracks import (
+    TRACKS_FPS,
+    frames_at_rate,
+    normalise_tracks,
+    resample_tracks,
+    track_features,
+    tracks_from_motion,
+)
 from signeditor.core.motion import Motion
 from signeditor.core.segmentation_metrics import segmentation_scores, sign_boundaries
 from signeditor.core.segments import IN_SIGN, NON_SIGN, SIGN_START, Segment
@@ -208,3 +215,26 @@ def test_a_long_held_sign_among_short_ones_is_laid_whole() -> None:
         probs[start] = [0.02, 0.02, 0.96]
     signs = align_glosses(probs, ["ICH", "WARTEN", "DU", "KOMMEN"], 25.0)
     assert [(s.start, s.end) for s in signs] == [(0, 25), (25, 150), (150, 175), (175, 200)]
+
+
+@pytest.mark.parametrize("fps", [12.5, 24.0, 25.0, 29.97, 50.0, 60.0])
+@pytest.mark.parametrize("n_frames", [2, 3, 17, 80])
+def test_tracks_keep_their_timing_through_the_tracks_rate_and_back(fps: float, n_frames: int) -> None:
+    """A hand moving along a straight line at constant speed is the same line at any frame rate: tracks resampled to
+    the tracks' rate keep the clip's duration (to a frame) and sit on the line at each new frame's time (the last
+    position held past the clip's end); values computed per tracks frame, read back at the clip's frames, are
+    those of the tracks frame nearest in time."""
+    times = np.arange(n_frames) / fps
+    tracks = np.stack([np.stack([0.2 + 0.5 * times, 0.1 - 0.3 * times], -1)] * 3, axis=1)  # (T, 3, 2), metres
+    resampled = resample_tracks(tracks, fps)
+    duration = n_frames / fps
+    assert abs(len(resampled) / TRACKS_FPS - duration) <= 0.5 / TRACKS_FPS + 1e-9
+    at = np.minimum(np.arange(len(resampled)) / TRACKS_FPS, times[-1])
+    np.testing.assert_allclose(resampled[:, 0, 0], 0.2 + 0.5 * at, atol=1e-9)
+    np.testing.assert_allclose(resampled[:, 2, 1], 0.1 - 0.3 * at, atol=1e-9)
+    stamps = np.arange(len(resampled)) / TRACKS_FPS  # a value per tracks frame: its own time
+    back = frames_at_rate(stamps, n_frames, fps)
+    assert len(back) == n_frames
+    assert set(back) <= set(stamps)
+    nearest = np.abs(stamps[None] - times[:, None]).min(axis=1)  # a tie between two tracks frames may go either way
+    np.testing.assert_allclose(np.abs(back - times), nearest, atol=1e-9)
