@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from signeditor.core.anchors import Anchor, AnchorSet
-from signeditor.core.motion import FEATURE_DIM, STREAM_SLICES, Motion
+from signeditor.core.motion import FEATURE_DIM, STREAM_SLICES, STREAMS, Motion
 
 
 def pose(value: float) -> np.ndarray:
@@ -51,3 +53,28 @@ def test_labels_and_segments_round_trip() -> None:
     assert labels == [2, 1, 1, 2, 1, 1, 1, 0, 0, 0, 2, 1, 0, 0]
     assert segments_from_labels(labels) == segments
     assert segments_from_labels([1, 1, 0, -1, 1]) == [Segment(0, 2), Segment(4, 5)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(-2, 11), st.sets(st.sampled_from(STREAMS), min_size=1)), max_size=8),
+       st.integers(0, 10))
+def test_keyframes_and_neighbours_match_a_frame_by_frame_list_model(placed, probe: int) -> None:
+    """Against a model written per frame and stream: a keyed cell holds the pose of the latest-created anchor that
+    pins that stream on that frame (anchors off the clip key nothing), unkeyed cells are zero and unmasked; the
+    neighbours of a frame are the nearest anchor frames strictly before and after it, for a stream or any."""
+    n = 10
+    anchors = [Anchor(frame, np.full(FEATURE_DIM, k + 1.0, np.float32), frozenset(streams))
+               for k, (frame, streams) in enumerate(placed)]  # created in order: later ids, larger values
+    values, mask = AnchorSet(anchors).keyframes(n)
+    for frame in range(n):
+        for stream in STREAMS:
+            pinning = [a for a in anchors if a.frame == frame and stream in a.streams]
+            cols = STREAM_SLICES[stream]
+            expected = max(pinning, key=lambda a: a.id).pose[cols] if pinning else np.zeros(cols.stop - cols.start)
+            np.testing.assert_array_equal(values[frame, cols], expected)
+            assert (mask[frame, cols] == float(bool(pinning))).all()
+    for stream in (None, *STREAMS):
+        frames = [a.frame for a in anchors if stream is None or stream in a.streams]
+        before = max((f for f in frames if f < probe), default=None)
+        after = min((f for f in frames if f > probe), default=None)
+        assert AnchorSet(anchors).neighbours(probe, stream) == (before, after)
