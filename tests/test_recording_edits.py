@@ -350,3 +350,41 @@ def test_anchors_moved_without_crossing_show_the_take_at_the_warped_times(data: 
         expected = (a * Rotation.from_rotvec((a.inv() * b).as_rotvec() * float(time - lo))).as_matrix()  # slerp
         got = rotations.rot6d_to_matrix(edited.features[frame].reshape(-1, 6).astype(np.float64))
         np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 25), st.data())
+def test_displacements_fade_by_a_smoothstep_slerp_between_keys_and_the_clips_ends(n: int, data: st.DataObject) -> None:
+    """Against scipy's rotations frame by frame: between two keys (the clip's ends count as unedited keys one frame
+    outside it) each joint is turned by the slerp of the two keys' offsets at smoothstep of the way along; where
+    both keys around a frame leave a joint unedited, and on a key's own frame where it leaves it unedited, the joint
+    keeps its exact value."""
+    from scipy.spatial.transform import Rotation
+
+    n_joints = 5
+    features = recorded_features(n, seed=4)[:, : 6 * n_joints]
+    frames = sorted(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4, unique=True)))
+    offsets = {-1: np.zeros((n_joints, 3)), n: np.zeros((n_joints, 3))}  # rotation vectors per key and joint
+    keys = []
+    for frame in frames:
+        turned = data.draw(st.lists(st.booleans(), min_size=n_joints, max_size=n_joints))
+        rotvec = np.random.default_rng(frame).normal(size=(n_joints, 3)) * 0.4 * np.array(turned)[:, None]
+        offsets[frame] = rotvec
+        old = rotations.rot6d_to_matrix(features[frame].reshape(-1, 6).astype(np.float64))
+        new = rotations.matrix_to_rot6d(Rotation.from_rotvec(rotvec).as_matrix() @ old).reshape(-1)
+        new[~np.repeat(turned, 6)] = features[frame][~np.repeat(turned, 6)]
+        keys.append(DisplacementKey.between(frame, new, features[frame]))
+    out = apply_displacements(features, keys)
+    knots = [-1, *frames, n]
+    for t in range(n):
+        f0, f1 = next((a, b) for a, b in itertools.pairwise(knots) if a <= t < b)
+        # Unedited on both sides, or on the key's own frame: the exact value.
+        still = ~(offsets[f0].any(axis=1) | offsets[f1].any(axis=1)) | ((t == f0) & ~offsets[f0].any(axis=1))
+        np.testing.assert_array_equal(out[t].reshape(-1, 6)[still], features[t].reshape(-1, 6)[still])
+        u = (t - f0) / (f1 - f0)
+        w = 3 * u**2 - 2 * u**3  # smoothstep
+        a, b = Rotation.from_rotvec(offsets[f0]), Rotation.from_rotvec(offsets[f1])
+        offset = a * Rotation.from_rotvec((a.inv() * b).as_rotvec() * w)
+        current = Rotation.from_matrix(rotations.rot6d_to_matrix(features[t].reshape(-1, 6).astype(np.float64)))
+        got = rotations.rot6d_to_matrix(out[t].reshape(-1, 6).astype(np.float64))
+        np.testing.assert_allclose(got, (offset * current).as_matrix(), atol=2e-5)
