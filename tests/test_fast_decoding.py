@@ -365,3 +365,37 @@ def test_boundary_matches_are_the_most_one_to_one_pairs_within_the_tolerance(pre
     expected = most_matches_within(predicted, truth, BOUNDARY_TOLERANCE)
     assert match_boundaries(np.array(predicted), np.array(truth), BOUNDARY_TOLERANCE) == expected
     assert match_boundaries(np.array([2, 6]), np.array([4, 0]), 2) == 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(-1, 3), st.integers(2, 20)), min_size=1, max_size=4),
+       st.sampled_from(["onset_offset", "onset_middle_offset", "every_n"]), st.integers(1, 9), st.randoms())
+def test_anchors_are_placed_on_each_signs_policy_frames_once_labelled_by_the_earlier_sign(
+        layout, policy: str, every: int, shuffle) -> None:
+    """Against a per-sign list written here: onset on the first frame, offset on the last, middle with as many
+    frames before it as after (the earlier on an even length), or every ``every`` frames from the onset plus the
+    last; a frame two signs share (one's offset, the next one's onset) gets one anchor, named after the earlier
+    sign (its gloss, else SIGN and its place in time); each anchor is posed as the motion is on its frame."""
+    segments, frame = [], 0
+    for k, (gap, length) in enumerate(layout):
+        start = max(frame + gap, 0)
+        segments.append(Segment(start, start + length, "" if k % 2 else f"G{k}"))
+        frame = start + length
+    motion = _motion(frame + 2)
+    expected: dict[int, str] = {}
+    for index, seg in enumerate(segments):
+        name = seg.gloss or f"SIGN{index + 1}"
+        last = seg.end - 1
+        if policy == "every_n":
+            roles = [(f, f"frame {f - seg.start}") for f in sorted({*range(seg.start, seg.end, every), last})]
+        else:
+            roles = [(seg.start, "onset"), *([(seg.start + (seg.length - 1) // 2, "middle")]
+                                             if policy == "onset_middle_offset" else []), (last, "offset")]
+        for f, role in roles:
+            expected.setdefault(f, f"{name} {role}")
+    shuffled = list(segments)
+    shuffle.shuffle(shuffled)  # the order signs come in does not matter: time does
+    anchors = anchors_from_segments(motion, shuffled, policy=policy, every=every)
+    assert {a.frame: a.label for a in anchors} == expected and len(anchors) == len(expected)
+    for anchor in anchors:
+        np.testing.assert_array_equal(anchor.pose, motion.features[anchor.frame])
