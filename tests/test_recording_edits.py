@@ -12,17 +12,21 @@ import pytest
 from conftest import recorded_features, recorded_project
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.spatial.transform import Rotation
 
 from signeditor.core import rotations
+from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.displacement import DisplacementKey, apply_displacements
-from signeditor.core.motion import Motion
+from signeditor.core.motion import STREAM_SLICES, Motion, identity_features
 from signeditor.core.recording import (
+    Recording,
     edit_recording,
     recorded_frames,
     regenerate_keeping_recording,
     take_span,
     wrist_path_length,
 )
+from signeditor.core.recording_layout import take_position
 from signeditor.core.skeleton import ROTATING_JOINTS
 from signeditor.core.time_warp import resample_rotations, resample_values, source_times, warp_knots
 
@@ -157,7 +161,6 @@ def test_gaps_the_importer_filled_are_generated_only_inside_an_edit() -> None:
     project = recorded_project()
     project.motion.filled[:6] = True
     project.motion.filled[50:55] = True
-    from signeditor.core.recording import Recording
 
     recording = Recording.of(project.motion, project.anchors)
     calls = []
@@ -212,10 +215,6 @@ def test_pinning_a_hand_as_shown_on_a_moved_body_anchor_leaves_the_hands_timing_
     hand, which no take anchor between 10 and 50 pins, keeps the take's own timing. Pinning the right hand on that
     anchor with the pose shown there (what a lane pin does) must change nothing: the hand's warp uses only pairs
     whose take copy pins the hand, so the hand is still the take frame by frame, bit for bit."""
-    from signeditor.core.anchors import Anchor, AnchorSet
-    from signeditor.core.motion import STREAM_SLICES
-    from signeditor.core.recording import Recording
-
     take = Motion(25.0, recorded_features(60))
     ends = [Anchor(f, take.features[f]) for f in (10, 50)]
     body_only = Anchor(30, take.features[30], frozenset({"body"}))
@@ -292,11 +291,6 @@ def test_take_span_and_position_hold_every_take_frame_a_clip_span_shows(n_frames
     """Against exact fractions on the warp's knots: the take span of clip frames [lo, hi) runs from the first take
     frame any of them shows (or blends from) to one past the last, and a clip frame's take position is the first
     take frame at or after the time it shows (0 before the clip, the take's length after it)."""
-    from signeditor.core.anchors import Anchor, AnchorSet
-    from signeditor.core.motion import identity_features
-    from signeditor.core.recording import Recording
-    from signeditor.core.recording_layout import take_position
-
     pose = identity_features(1)[0]
     take_frames = data.draw(st.lists(st.integers(0, n_take - 1), max_size=4, unique=True))
     placed = [Anchor(f, pose) for f in take_frames]
@@ -323,11 +317,6 @@ def test_anchors_moved_without_crossing_show_the_take_at_the_warped_times(data: 
     dragged past another) show, at every frame, the take frame the straight line between the anchors around it
     reaches, bit for bit where that time is a whole frame, else every joint slerped between the two take frames
     around it; nothing is displaced, and each frame is 'filled' as its nearest take frame is."""
-    from scipy.spatial.transform import Rotation
-
-    from signeditor.core.anchors import Anchor, AnchorSet
-    from signeditor.core.recording import Recording
-
     n = 24
     take = Motion(25.0, recorded_features(n, seed=7), filled=np.arange(n) % 5 == 0)
     take_frames = sorted(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4, unique=True)))
@@ -359,8 +348,6 @@ def test_displacements_fade_by_a_smoothstep_slerp_between_keys_and_the_clips_end
     outside it) each joint is turned by the slerp of the two keys' offsets at smoothstep of the way along; where
     both keys around a frame leave a joint unedited, and on a key's own frame where it leaves it unedited, the joint
     keeps its exact value."""
-    from scipy.spatial.transform import Rotation
-
     n_joints = 5
     features = recorded_features(n, seed=4)[:, : 6 * n_joints]
     frames = sorted(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4, unique=True)))
