@@ -19,7 +19,7 @@ from signeditor.core.segmentation_decoding import (
     split_unanchored_segments,
     tags_to_probabilities,
 )
-from signeditor.core.segmentation_metrics import segmentation_scores
+from signeditor.core.segmentation_metrics import BOUNDARY_TOLERANCE, match_boundaries, segmentation_scores
 from signeditor.core.segments import IN_SIGN, NON_SIGN, Segment, segments_from_labels
 
 
@@ -360,8 +360,6 @@ def test_boundary_matches_are_the_most_one_to_one_pairs_within_the_tolerance(pre
     """Against an exhaustive search: boundary F1 counts as many one-to-one pairs within 2 frames as exist. Closest
     pairs first is not enough: fingerspelled letters 4 frames apart, predicted at 2 and 6, truth at 0 and 4, pair
     up fully (2-0, 6-4) though 2-4 is as close."""
-    from signeditor.core.segmentation_metrics import BOUNDARY_TOLERANCE, match_boundaries
-
     expected = most_matches_within(predicted, truth, BOUNDARY_TOLERANCE)
     assert match_boundaries(np.array(predicted), np.array(truth), BOUNDARY_TOLERANCE) == expected
     assert match_boundaries(np.array([2, 6]), np.array([4, 0]), 2) == 2

@@ -8,6 +8,7 @@ from gui_helpers import drag, send_mouse, small_project, view_point
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6 import QtCore
+from scipy.interpolate import PchipInterpolator
 
 from signeditor.core.face import FACE_DIM, FACE_INDEX
 from signeditor.core.motion import Motion
@@ -21,6 +22,7 @@ from signeditor.core.nonmanual import (
     keys_replacing_span,
     lane_values,
     nonmanual_spans,
+    place_preset,
     preset_keys,
 )
 from signeditor.core.project import Project
@@ -270,8 +272,6 @@ def test_a_preset_replaces_hand_placed_keys_in_its_lanes_and_span_but_keeps_othe
     """A hand-placed brow raise at frame 25 (no label) inside a wh-question placed over 10-40 is replaced: the
     question furrows the brows there and raises nothing; the hand key at 50, outside the span, stays; a topic's
     key inside the span composes with the question (its raise shows beside the furrow)."""
-    from signeditor.core.nonmanual import place_preset
-
     hand = (FaceKey(25, "Brows", lane_values("Brows", brow_raise_l=1.0)),
             FaceKey(50, "Brows", lane_values("Brows", brow_raise_r=1.0)))
     keys = place_preset(hand, preset_keys("wh-question", 10, 40), 10, 40)
@@ -299,8 +299,6 @@ def test_keyed_lanes_follow_a_monotone_cubic_through_their_keys_and_leave_the_re
     """Against scipy's PCHIP on each lane's own keys, frame by frame: inside a lane's keyed span its parameters
     (the head's turns in radians) run through every key exactly; before and after it, and in every column of the
     lanes without keys, the face is the motion's own and the head is not turned."""
-    from scipy.interpolate import PchipInterpolator
-
     lanes = data.draw(st.lists(st.sampled_from(sorted(LANES)), min_size=1, max_size=3, unique=True))
     keys = []
     for lane in lanes:
@@ -333,8 +331,6 @@ HELD_PRESETS = tuple(p for p in PRESETS if p != "mouthing")
 def shown_by(keys: list[FaceKey], lane: str, frame: int) -> np.ndarray:
     """What ``keys`` give ``lane`` at ``frame`` by scipy's PCHIP through them (the last key on a frame wins),
     neutral outside their span."""
-    from scipy.interpolate import PchipInterpolator
-
     by_frame = {k.frame: k.values for k in sorted((k for k in keys if k.lane == lane), key=lambda k: (k.frame, k.id))}
     frames = sorted(by_frame)
     if not frames or not frames[0] <= frame <= frames[-1]:
@@ -353,8 +349,6 @@ def test_a_placed_preset_replaces_its_own_and_hand_keys_in_its_lanes_and_compose
     """Against a list model written here: in the new preset's lanes and span, keys of the same preset and keys
     placed by hand go; every other key stays, and inside the span each key shows both presets (faces the stronger
     value, the head the turns added), its partner read by scipy's PCHIP through the other side's keys."""
-    from signeditor.core.nonmanual import place_preset
-
     hand = [FaceKey(data.draw(st.integers(0, 60)), lane, np.full(len(LANES[lane]), 0.5))
             for lane in data.draw(st.lists(st.sampled_from(sorted(LANES)), max_size=3))]
     keys = [*preset_keys(old_name, old_start, old_start + old_length), *hand]
