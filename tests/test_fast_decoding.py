@@ -18,6 +18,7 @@ from signeditor.core.segmentation_decoding import (
     segments_to_tags,
     split_unanchored_segments,
     tags_to_probabilities,
+    wrist_speed_cue,
 )
 from signeditor.core.segmentation_metrics import BOUNDARY_TOLERANCE, match_boundaries, segmentation_scores
 from signeditor.core.segments import IN_SIGN, NON_SIGN, Segment, segments_from_labels
@@ -232,8 +233,6 @@ def test_ground_truth_labels_give_signs_with_or_without_start_marks(labels: list
 def test_wrist_speed_at_a_frame_is_the_step_that_arrives_there() -> None:
     """Wrists still for 5 frames, then the right one moves 1 cm a frame (25 fps: 0.25 m/s): unsmoothed, frames 0-4
     read 0 and frames 5 on 0.25 (the step from frame 4 to 5 arrives on frame 5)."""
-    from signeditor.core.segmentation_decoding import wrist_speed_cue
-
     wrists = np.zeros((10, 2, 3))
     wrists[5:, 1, 0] = 0.01 * np.arange(1, 6)
     speed = wrist_speed_cue(wrists, 25.0, smooth_frames=1)
@@ -397,3 +396,32 @@ def test_anchors_are_placed_on_each_signs_policy_frames_once_labelled_by_the_ear
     assert {a.frame: a.label for a in anchors} == expected and len(anchors) == len(expected)
     for anchor in anchors:
         np.testing.assert_array_equal(anchor.pose, motion.features[anchor.frame])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(8, 60), st.data())
+def test_an_unanchored_sign_is_cut_only_at_wrist_slowdowns_into_pieces_that_tile_it(length: int,
+                                                                                   data: st.DataObject) -> None:
+    """Checked piece by piece on a sign that never rests and has no start peak: the pieces tile the sign exactly (no
+    frame lost or doubled, its confidence kept), each at least min_length long; each cut lies on a frame where the
+    wrist speed is no higher than on the frames either side of it; a sign no longer than max_sign_seconds is kept
+    whole; one the segmenter marked (a start peak on its first frame) is kept whole however long."""
+    fps, settings, split = 25.0, DecodingSettings(), SplitSettings()
+    n = length + 4
+    heights = data.draw(st.lists(st.sampled_from([0.0, 0.1, 1.0]), min_size=n, max_size=n))  # pauses and moves
+    wrists = np.zeros((n, 2, 3))
+    wrists[:, 1, 1] = np.cumsum(heights) * 0.01  # the right wrist moves up, faster and slower
+    probs = np.tile([0.0, 1.0, 0.0], (n, 1))
+    sign = Segment(2, 2 + length, confidence=0.9)
+    pieces = split_unanchored_segments([sign], probs, wrists, fps, settings, split)
+    assert pieces[0].start == sign.start and pieces[-1].end == sign.end
+    assert all(a.end == b.start for a, b in itertools.pairwise(pieces))
+    assert all(p.length >= settings.min_length and p.confidence == 0.9 for p in pieces)
+    speed = wrist_speed_cue(wrists, fps, split.smooth_frames)
+    for cut in (p.start for p in pieces[1:]):
+        assert speed[cut] <= speed[cut - 1] and speed[cut] <= speed[cut + 1]
+    if length <= round(split.max_sign_seconds * fps):
+        assert pieces == [sign]
+    marked = probs.copy()
+    marked[sign.start] = [0.0, 0.5, 0.5]
+    assert split_unanchored_segments([sign], marked, wrists, fps, settings, split) == [sign]
