@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from signeditor.io.csv_table import csv_rows
 from signeditor.io.errors import FileFormatError, read_file_bytes
 from signeditor.io.synonyms import Thesaurus, read_thesaurus
 from signeditor.io.terms import normalise_term
@@ -32,8 +33,6 @@ COLUMNS: tuple[str, ...] = (
 #: ("ll", "ÖÖ") are letters too. Any other term of two or three letters is a word ("du", "ja", "Tag", "Tür"), so
 #: it is never spelled with nor cut out of a compound as if it were a letter.
 MULTI_CHARACTER_LETTERS = frozenset({"ch", "sch", "dž", "lj", "nj", "ال", "لا", "ئـ"})
-#: Longest field we accept; a longer one means the file is not a lexicon index (or is hostile).
-_MAX_FIELD_CHARS = 4096
 
 
 #: A corpus gloss's variant marks: sense number and letter, then ``^`` (citation form) or ``*`` (modified form).
@@ -217,37 +216,7 @@ def lexicon_from_bytes(data: bytes, folder: str | Path, index: str | Path | None
     """Parse an ``index.csv``'s bytes; clip paths are relative to ``folder``. FileFormatError on any bad row."""
     folder = Path(folder)
     index = Path(index) if index is not None else folder / INDEX_NAME
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FileFormatError(index, f"line {line}: not UTF-8 text") from exc
-    if "\x00" in text:
-        raise FileFormatError(index, f"line {text[: text.index(chr(0))].count(chr(10)) + 1}: contains a NUL byte")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    entries: list[LexiconEntry] = []
-    try:
-        header = next(reader, None)
-        if header is None or not any(h.strip() for h in header):
-            raise FileFormatError(index, f"line 1: empty file, expected a header with {', '.join(COLUMNS)}")
-        names = [h.strip() for h in header]
-        missing = [c for c in COLUMNS if c not in names]
-        if missing:
-            raise FileFormatError(index, f"line 1: header lacks column(s) {', '.join(missing)}")
-        duplicated = sorted({n for n in names if names.count(n) > 1 and n})
-        if duplicated:
-            raise FileFormatError(index, f"line 1: header repeats column(s) {', '.join(duplicated)}")
-        for fields in reader:
-            line = reader.line_num
-            if not fields or all(not f.strip() for f in fields):
-                continue
-            if len(fields) != len(names):
-                raise FileFormatError(index, f"line {line}: expected {len(names)} fields, got {len(fields)}")
-            if any(len(f) > _MAX_FIELD_CHARS for f in fields):
-                raise FileFormatError(index, f"line {line}: a field is longer than {_MAX_FIELD_CHARS} characters")
-            entries.append(_entry_from_row(dict(zip(names, fields, strict=True)), folder, index, line))
-    except csv.Error as exc:
-        raise FileFormatError(index, f"line {reader.line_num}: malformed CSV ({exc})") from exc
+    entries = [_entry_from_row(row, folder, index, line) for line, row in csv_rows(data, index, COLUMNS)]
     return Lexicon(entries, [folder])
 
 

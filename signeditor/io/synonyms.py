@@ -20,14 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from signeditor.io.csv_table import csv_rows
 from signeditor.io.errors import FileFormatError, read_file_bytes
 from signeditor.io.terms import normalise_term
 
 SYNONYMS_NAME = "synonyms.csv"
 SYNONYM_COLUMNS: tuple[str, ...] = ("spoken_language", "words")
 WORD_SEPARATOR = "|"
-#: Longest group accepted: a longer one means the file is not a synonyms table (or is hostile).
-_MAX_FIELD_CHARS = 4096
 
 
 @dataclass(frozen=True)
@@ -75,40 +74,16 @@ class Thesaurus:
 def thesaurus_from_bytes(data: bytes, path: str | Path) -> Thesaurus:
     """Parse a ``synonyms.csv``; FileFormatError names the file, the line and the problem."""
     path = Path(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FileFormatError(path, f"line {line}: not UTF-8 text") from exc
-    if "\x00" in text:
-        raise FileFormatError(path, f"line {text[: text.index(chr(0))].count(chr(10)) + 1}: contains a NUL byte")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     groups: list[SynonymGroup] = []
-    try:
-        header = [h.strip() for h in next(reader, [])]
-        missing = [c for c in SYNONYM_COLUMNS if c not in header]
-        if missing:
-            raise FileFormatError(path, f"line 1: header lacks column(s) {', '.join(missing)} "
-                                        f"(expected {','.join(SYNONYM_COLUMNS)})")
-        for fields in reader:
-            line = reader.line_num
-            if not fields or all(not f.strip() for f in fields):
-                continue
-            if len(fields) != len(header):
-                raise FileFormatError(path, f"line {line}: expected {len(header)} fields, got {len(fields)}")
-            if any(len(f) > _MAX_FIELD_CHARS for f in fields):
-                raise FileFormatError(path, f"line {line}: a field is longer than {_MAX_FIELD_CHARS} characters")
-            row = dict(zip(header, fields, strict=True))
-            language = row["spoken_language"].strip()
-            if not language:
-                raise FileFormatError(path, f"line {line}: empty 'spoken_language'")
-            words = tuple(w.strip() for w in row["words"].split(WORD_SEPARATOR) if w.strip())
-            if len({normalise_term(w) for w in words}) < 2:
-                raise FileFormatError(path, f"line {line}: a group needs at least two different words separated "
-                                            f"by {WORD_SEPARATOR!r}, got {row['words'].strip()[:80]!r}")
-            groups.append(SynonymGroup(language, words, path, line))
-    except csv.Error as exc:
-        raise FileFormatError(path, f"line {reader.line_num}: malformed CSV ({exc})") from exc
+    for line, row in csv_rows(data, path, SYNONYM_COLUMNS):
+        language = row["spoken_language"].strip()
+        if not language:
+            raise FileFormatError(path, f"line {line}: empty 'spoken_language'")
+        words = tuple(w.strip() for w in row["words"].split(WORD_SEPARATOR) if w.strip())
+        if len({normalise_term(w) for w in words}) < 2:
+            raise FileFormatError(path, f"line {line}: a group needs at least two different words separated "
+                                        f"by {WORD_SEPARATOR!r}, got {row['words'].strip()[:80]!r}")
+        groups.append(SynonymGroup(language, words, path, line))
     return Thesaurus(groups)
 
 
