@@ -28,7 +28,6 @@ from signeditor.ml.kf2p.representation import (
     build_conditioning,
     features_from_residual,
     normalised_interp,
-    plain_cubic,
     plain_cubic_of,
 )
 from signeditor.ml.kf2p.sampler import SampleInputs, VelocityModel, sample_residual
@@ -190,7 +189,7 @@ class Generator:
         cond = build_conditioning(values, mask, self.end_tension, open_start=open_start, open_end=open_end)
         if self.residual_gate is not None and not self.residual_gate.any():
             # Gate 0 in every context: the result is the plain cubic whatever the network says, so skip it.
-            plain = plain_cubic(values, cond.stream_mask)
+            plain = plain_cubic_of(cond, values)
             out = apply_residual_gate(plain, plain, self.residual_gate, cond.stream_mask, values,
                                       gap_edges=self.residual_gate_edges)
             anchored = cond.column_mask > 0.5
