@@ -82,14 +82,18 @@ def test_bad_gloss_lists_change_nothing(qtbot: object, make_window: Callable[...
     n_frames = win.document.n_frames
     anchors_before = [a.label for a in win.document.anchors]
 
+    # A list that cannot be aligned: said in the dialog, which stays open with what was typed.
     dialog = _open_dialog_from_edit_menu(qtbot, win)
     qtbot.keyClick(dialog.text, QtCore.Qt.Key.Key_Return)  # nothing typed
-    assert "empty" in win.statusBar().currentMessage()
+    assert dialog.isVisible() and "empty" in dialog.problem.text()
 
-    dialog = _open_dialog_from_edit_menu(qtbot, win)
-    qtbot.keyClicks(dialog.text, " ".join(f"G{i}" for i in range(n_frames + 1)))
+    too_many = " ".join(f"G{i}" for i in range(n_frames + 1))
+    qtbot.keyClicks(dialog.text, too_many)
     qtbot.keyClick(dialog.text, QtCore.Qt.Key.Key_Return)
-    assert f"only {n_frames} frames" in win.statusBar().currentMessage()
+    assert dialog.isVisible() and f"only {n_frames} frames" in dialog.problem.text()
+    assert dialog.text.text() == too_many
+    qtbot.keyClick(dialog.text, QtCore.Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=3000)
 
     # An ELAN file without a gloss tier: said in the dialog, the typed list stays.
     from signeditor.core.segments import Segment

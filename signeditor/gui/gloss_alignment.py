@@ -66,8 +66,9 @@ class AlignmentWorker(LatestRequestWorker):
 class GlossDialog(QtWidgets.QDialog):
     """The gloss list: typed, or read from an ELAN file's gloss tier; problems show in the dialog."""
 
-    def __init__(self, parent: QtWidgets.QWidget, glosses: str) -> None:
+    def __init__(self, parent: QtWidgets.QWidget, glosses: str, n_frames: int) -> None:
         super().__init__(parent)
+        self.n_frames = n_frames
         self.setWindowTitle("Align glosses")
         self.text = QtWidgets.QLineEdit(glosses)
         self.text.setPlaceholderText("the glosses signed, in order: IX-1P SEE JOHN")
@@ -104,6 +105,22 @@ class GlossDialog(QtWidgets.QDialog):
     def glosses(self) -> list[str]:
         return parse_glosses(self.text.text())
 
+    def problem_with(self, glosses: list[str]) -> str | None:
+        """Why ``glosses`` cannot be aligned to this recording, or None."""
+        if not glosses:
+            return "the gloss list is empty: type the glosses signed, in order"
+        if len(glosses) > self.n_frames:
+            return f"{len(glosses)} glosses but only {self.n_frames} frames: each sign needs a frame"
+        return None
+
+    def accept(self) -> None:
+        """A list that cannot be aligned keeps the dialog open, the typing kept and the problem said in it."""
+        problem = self.problem_with(self.glosses())
+        if problem:
+            self.problem.setText(problem)
+            return
+        super().accept()
+
 
 class GlossAlignment(QtCore.QObject):
     """Owns the Edit > Align glosses… action, its dialog and its worker (started on first use)."""
@@ -125,22 +142,13 @@ class GlossAlignment(QtCore.QObject):
         """Open the gloss dialog (window-modal, not blocking); prefilled with the signs' glosses when all have one."""
         segments = sorted(self.window.document.project.segments, key=lambda s: s.start)
         known = " ".join(s.gloss for s in segments) if segments and all(s.gloss for s in segments) else ""
-        self.dialog = GlossDialog(self.window, known)
+        self.dialog = GlossDialog(self.window, known, self.window.document.project.motion.n_frames)
         self.dialog.accepted.connect(self._submit)
         self.dialog.open()
 
     def _submit(self) -> None:
-        glosses = self.dialog.glosses() if self.dialog else []
-        motion = self.window.document.project.motion
-        problem = None
-        if not glosses:
-            problem = "the gloss list is empty: type the glosses signed, in order"
-        elif len(glosses) > motion.n_frames:
-            problem = f"{len(glosses)} glosses but only {motion.n_frames} frames: each sign needs a frame"
-        if problem:
-            self._say(f"Align glosses: {problem}; nothing changed")
-            return
-        self.request(glosses)
+        if self.dialog is not None:  # the dialog accepts only a list it can align
+            self.request(self.dialog.glosses())
 
     def request(self, glosses: list[str]) -> int:
         """Align ``glosses`` to the current motion on the worker; the newest request wins."""
