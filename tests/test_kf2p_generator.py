@@ -164,8 +164,16 @@ def test_windowed_fallback_regeneration_matches_a_frame_by_frame_model(
     anchors = [Anchor(f, random_pose(rng), frozenset(s)) for f, s in specs]
     out = InterpolationGenerator(method).regenerate_between_anchors(motion, AnchorSet(anchors[::-1]),
                                                                     frame_range=window).features
+    _assert_window_is_the_model(out, kept, anchors, window, context=1, method=method)
+
+
+def _assert_window_is_the_model(out: np.ndarray, kept: np.ndarray, anchors: list[Anchor],
+                                window: tuple[int, int] | None, context: int, method: str) -> None:
+    """The frame-by-frame model of a windowed regeneration (see the fallback test's docstring); ``anchors`` in
+    creation order, ``context`` kept frames each side of a window."""
+    n = len(kept)
     start, stop = (0, n) if window is None else (max(0, window[0]), min(n, window[1]))
-    context = 0 if window is None else 1
+    context = 0 if window is None else context
     first, last = max(0, start - context), min(n, stop + context)
     newest: dict[tuple[int, str], Anchor] = {}
     for anchor in anchors:  # list order is creation order
@@ -204,6 +212,40 @@ def test_windowed_fallback_regeneration_matches_a_frame_by_frame_model(
     np.testing.assert_allclose(out, expected, atol=2e-5)
 
 
+
+
+class StillField:
+    """A stand-in exported network whose flow velocity is 0: the generator's residual stays 0, so its result is
+    its base in-between (the cubic: the model carries no end tension) projected onto rotations."""
+
+    downsample = 1
+    timing_channels = False
+    device = "cpu"
+
+    def velocity(self, x: np.ndarray, *_: np.ndarray) -> np.ndarray:
+        return np.zeros_like(x)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(edit=_windowed_edits(), seed=st.integers(0, 2))
+def test_windowed_model_regeneration_matches_the_frame_by_frame_model_with_three_context_frames(
+        edit: tuple[int, list[tuple[int, set[str]]], tuple[int, int] | None], seed: int) -> None:
+    """The learned generator's window, with a network that adds nothing to its cubic base: the same frame-by-frame
+    model as the fallback's with 3 kept context frames each side, anchors bit for bit (also on a window's first
+    and last frame), frames outside untouched, and the window's frames marked as generated (not filled)."""
+    n, specs, window = edit
+    rng = np.random.default_rng(seed)
+    kept = _kept_motion(seed)[:n]
+    filled = rng.random(n) < 0.5
+    motion = Motion(25.0, kept.copy(), filled=filled.copy())
+    anchors = [Anchor(f, random_pose(rng), frozenset(s)) for f, s in specs]
+    generator = Generator(StillField(), Normaliser.identity(), ["gsg"], noise_scale=0.0)
+    result = generator.regenerate_between_anchors(motion, AnchorSet(anchors[::-1]), frame_range=window, steps=1)
+    _assert_window_is_the_model(result.features, kept, anchors, window, context=3, method="cubic")
+    start, stop = (0, n) if window is None else (max(0, window[0]), min(n, window[1]))
+    expected_filled = filled.copy()
+    expected_filled[start:stop] = False
+    np.testing.assert_array_equal(result.filled, expected_filled)
 @pytest.mark.parametrize("window", [(5, 5), (7, 6), (-4, 0), (20, 24)])
 def test_a_window_with_no_frame_of_the_clip_is_refused(window: tuple[int, int]) -> None:
     """A window that is empty once clipped to the 20-frame clip is an error naming the range, not a silent no-op."""
