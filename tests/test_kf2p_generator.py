@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from signeditor.core import rotations
 from signeditor.core.anchors import Anchor, AnchorSet
-from signeditor.core.interpolation import interpolate_between_anchors
+from signeditor.core.ik import rest_pose_features
+from signeditor.core.interpolation import interpolate_between_anchors, interpolate_keyframes
 from signeditor.core.motion import STREAM_SLICES, Motion
 from signeditor.ml.kf2p.api import Generator, InterpolationGenerator
 from signeditor.ml.kf2p.model import KF2PConfig, KF2PNet
@@ -252,3 +253,45 @@ def test_a_window_with_no_frame_of_the_clip_is_refused(window: tuple[int, int]) 
     motion = Motion(25.0, _kept_motion(0)[:20].copy())
     with pytest.raises(ValueError, match=r"empty frame range"):
         InterpolationGenerator().regenerate_between_anchors(motion, AnchorSet(), frame_range=window)
+
+
+class RandomField:
+    """A stand-in exported network with a fixed, arbitrary velocity: whatever it says, gate 0 must drop it."""
+
+    downsample = 1
+    timing_channels = False
+    device = "cpu"
+
+    def velocity(self, x: np.ndarray, *_: np.ndarray) -> np.ndarray:
+        return np.random.default_rng(x.size).normal(0.0, 3.0, x.shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("gate", [[0.0] * 4, [1.0, 0.0, 0.0, 0.0]])
+def test_a_zero_gate_gives_the_plain_cubic_whatever_the_network_and_the_base_tension(gate: list[float]) -> None:
+    """A model trained with end tension (its base spline leaves and reaches rest faster) and residual gate 0 on a
+    stream: that stream is exactly the plain (tension-free) Catmull-Rom through the anchors, whatever the network
+    says; with gate 1 on the body and a still network, the body is the model's tensioned base instead. Anchors
+    (rest at both ends, random poses between) are exact everywhere."""
+    rng = np.random.default_rng(3)
+    rest = rest_pose_features()
+    frames = [0, 9, 17, 30]
+    anchors = AnchorSet(Anchor(f, p) for f, p in zip(frames, [rest, random_pose(rng), random_pose(rng), rest],
+                                                     strict=True))
+    values, mask = anchors.keyframes(31)
+    meta = {"end_tension": -2.0, "residual_gate": gate}
+    body = STREAM_SLICES["body"]
+    for net in (RandomField(), StillField()):
+        out = Generator(net, Normaliser.identity(), ["gsg"], meta=meta, noise_scale=0.0).generate_features(
+            values, mask, steps=2)
+        plain = interpolate_keyframes(values, mask, "cubic")
+        tensioned = rotations.orthonormalize_rot6d(interpolate_keyframes(values, mask, "cubic", (-2.0, -2.0))
+                                                   .reshape(31, -1, 6)).reshape(31, -1)
+        for stream, cols in STREAM_SLICES.items():
+            kept = gate[list(STREAM_SLICES).index(stream)]
+            if kept == 0.0:
+                np.testing.assert_allclose(out[:, cols], plain[:, cols], atol=1e-6, err_msg=stream)
+            elif isinstance(net, StillField):
+                np.testing.assert_allclose(out[:, cols], tensioned[:, cols], atol=1e-6, err_msg=stream)
+        np.testing.assert_array_equal(out[frames], values[frames])
+        if gate[0] == 1.0 and isinstance(net, StillField):
+            assert np.abs(out[1:9, body] - plain[1:9, body]).max() > 1e-3  # the tension shows
