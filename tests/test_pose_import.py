@@ -206,10 +206,10 @@ def test_every_point_reads_back_in_the_skeleton_frame_and_gaps_are_the_straight_
     for component, (names, points) in truth.items():
         filmed[component] = (names, points * scale + sway)
         seen = rng.random(points.shape[:2]) > 0.2
-        if component != "POSE_LANDMARKS":  # the shoulders and arms stay seen: they set the scale
-            seen[:, int(rng.integers(len(names)))] = False  # one point never seen
         if component == "POSE_LANDMARKS":
-            seen[:, :6] = True
+            seen[:, :6] = True  # the shoulders and arms stay seen: they set the scale
+        else:
+            seen[:, int(rng.integers(len(names)))] = False  # one point never seen
         confidence[component] = seen.astype(np.float32)
     keypoints = read_pose_keypoints(write_pose(tmp_path / "clip.pose", filmed, confidence=confidence))
     frames = np.arange(n)
