@@ -197,7 +197,8 @@ def test_every_point_reads_back_in_the_skeleton_frame_and_gaps_are_the_straight_
     the camera saw them (held before the first and after the last), placed like every point of that frame
     (relative to its shoulders); a point never seen is marked unobserved. Body points, face points and
     both hands' points, by name, in the image plane (x, y): depth may be moved by the lifting's guards
-    (test_lifting.py)."""
+    (test_lifting.py). The hands' depth is given as MediaPipe's hand model gives it, relative to the hand's own
+    wrist: on frames where both wrists are seen the hand is put at the body wrist's depth, its shape kept."""
     rng = np.random.default_rng(seed)
     n = 12
     truth = reduced_holistic_points(plausible_features(n, seed=seed))
@@ -205,6 +206,8 @@ def test_every_point_reads_back_in_the_skeleton_frame_and_gaps_are_the_straight_
     filmed, confidence = {}, {}
     for component, (names, points) in truth.items():
         filmed[component] = (names, points * scale + sway)
+        if component.endswith("HAND_LANDMARKS"):
+            filmed[component][1][..., 2] -= filmed[component][1][:, names.index("WRIST"), None, 2]
         seen = rng.random(points.shape[:2]) > 0.2
         if component == "POSE_LANDMARKS":
             seen[:, :6] = True  # the shoulders and arms stay seen: they set the scale
@@ -235,3 +238,15 @@ def test_every_point_reads_back_in_the_skeleton_frame_and_gaps_are_the_straight_
                     camera = (1 - share) * track[before[-1]] + share * track[after[0]]
                 expected = (camera - sway[t, 0]) / scale  # the shoulders' midpoint is still in the skeleton's place
                 np.testing.assert_allclose(got[t, :2], expected[:2], atol=2e-4, err_msg=f"{component}.{name} frame {t}")
+    for word in ("LEFT", "RIGHT"):
+        hand, body_wrist = f"{word}_HAND_LANDMARKS", f"POSE_LANDMARKS.{word}_WRIST"
+        names, points = truth[hand]
+        wrist = names.index("WRIST")
+        body_wrist_seen = confidence["POSE_LANDMARKS"][:, truth["POSE_LANDMARKS"][0].index(f"{word}_WRIST")] > 0
+        both = (confidence[hand][:, wrist] > 0) & body_wrist_seen
+        hand_wrist_depth = keypoints.point(f"{hand}.WRIST")[:, 2]
+        np.testing.assert_allclose(hand_wrist_depth[both], keypoints.point(body_wrist)[both, 2], atol=1e-9)
+        for k, name in enumerate(names):
+            seen = both & (confidence[hand][:, k] > 0)
+            np.testing.assert_allclose(keypoints.point(f"{hand}.{name}")[seen, 2] - hand_wrist_depth[seen],
+                                       points[seen, k, 2] - points[seen, wrist, 2], atol=2e-4, err_msg=name)
