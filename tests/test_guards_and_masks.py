@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_face import _track
 
 from signeditor.core import rotations
@@ -72,6 +74,35 @@ def test_the_body_guard_moves_a_hand_forward_and_out_of_the_chest(side: str, tur
     others = np.r_[0:6 * column, 6 * column + 6:features.shape[1]]
     assert np.array_equal(features[:, others], before[:, others])
     assert np.array_equal(features[0], before[0])
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(turns=st.lists(st.tuples(st.sampled_from("LR"), st.tuples(*[st.floats(-1.6, 1.6)] * 3),
+                                st.floats(-2.2, 2.2)), min_size=1, max_size=6))
+def test_the_body_guard_turns_only_the_shoulders_of_hands_inside_the_body_and_brings_them_out_forward(
+        turns: list[tuple[str, tuple[float, float, float], float]]) -> None:
+    """Random arm poses (a shoulder turn and an elbow bend per frame, on either side; many put a hand into the
+    chest or belly): a frame whose hands are both clear of the body is left bit for bit; on the others only a
+    shoulder's rotation changes, and only on the side whose hand is inside; each such hand ends out of the body
+    (within the tolerance) and no point of it goes backwards; the count returned is the frames changed."""
+    features = np.stack([_arm_pose(side, [axis_angle], elbow) for side, axis_angle, elbow in turns]).astype(
+        np.float32)
+    before = features.copy()
+    hands_before = {side: _hand(before, side) for side in "LR"}
+    inside = {side: body_penetration(hands_before[side]).max(axis=1) > 0.5 * INSIDE_TOLERANCE for side in "LR"}
+    changed = keep_hands_outside_body(features)
+    frames_changed = np.flatnonzero((features != before).any(axis=1))
+    assert changed == len(frames_changed)
+    np.testing.assert_array_equal(frames_changed, np.flatnonzero(inside["L"] | inside["R"]))
+    for side in "LR":
+        column = slice(6 * ROTATING_JOINTS.index(f"{side}_Shoulder"), 6 * ROTATING_JOINTS.index(f"{side}_Shoulder") + 6)
+        assert np.array_equal(features[~inside[side], column], before[~inside[side], column])
+        hand = _hand(features, side)[inside[side]]
+        assert body_penetration(hand).max(initial=0.0) <= INSIDE_TOLERANCE
+        assert (hand[..., 2] >= hands_before[side][inside[side]][..., 2] - 1e-3).all()
+    shoulders = np.r_[[6 * ROTATING_JOINTS.index(f"{s}_Shoulder") + k for s in "LR" for k in range(6)]]
+    rest_columns = np.setdiff1d(np.arange(features.shape[1]), shoulders)
+    np.testing.assert_array_equal(features[:, rest_columns], before[:, rest_columns])
 
 
 # --- the face fit's mask of detected frames --------------------------------------------------------------------

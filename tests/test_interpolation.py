@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.interpolate import CubicHermiteSpline
+from scipy.spatial.transform import Rotation, Slerp
 
 from signeditor.core import rotations
 from signeditor.core.anchors import Anchor, AnchorSet
-from signeditor.core.interpolation import interpolate_between_anchors
-from signeditor.core.motion import IDENTITY_6D, STREAM_SLICES, identity_features
+from signeditor.core.interpolation import interpolate_between_anchors, interpolate_keyframes
+from signeditor.core.motion import IDENTITY_6D, STREAM_SLICES, STREAMS, identity_features
 
 
 def _pose(rng: np.random.Generator, scale: float = 0.6) -> np.ndarray:
@@ -157,14 +161,13 @@ def test_streams_keyed_on_the_same_frames_interpolate_as_when_keyed_alone() -> N
 def test_where_two_anchors_share_a_frame_the_newer_one_is_the_pose_there_and_around(method: str) -> None:
     """A user keys frame 10 twice (the second pose meant to replace the first): the newer anchor is the pose on
     frame 10 bit for bit, and the slerp half-way to it from frame 0 (frame 5) is scipy's slerp to the newer pose."""
-    from scipy.spatial.transform import Rotation, Slerp
 
     rng = np.random.default_rng(7)
     start, older, newer = _pose(rng), _pose(rng), _pose(rng)
     anchors = [Anchor(0, start), Anchor(10, older), Anchor(10, newer)]
     assert anchors[2].id > anchors[1].id
-    for given in (anchors, anchors[::-1]):
-        out = interpolate_between_anchors(11, AnchorSet(given), method)
+    for listed in (anchors, anchors[::-1]):
+        out = interpolate_between_anchors(11, AnchorSet(listed), method)
         np.testing.assert_array_equal(out[10], newer)
     if method == "slerp":
         ends = rotations.rot6d_to_matrix(np.stack([start, newer]).reshape(2, -1, 6).astype(np.float64))
@@ -214,7 +217,6 @@ def test_slerp_between_random_keys_is_scipys_slerp_on_every_frame(seed: int) -> 
     """Five keys of random poses on random frames of a 60-frame clip, the right hand pinned by a sixth key of its
     own: every frame of every joint is scipy's Slerp between the stream's keys around it (held before the first
     and after the last), the keys themselves exactly."""
-    from scipy.spatial.transform import Rotation, Slerp
 
     rng = np.random.default_rng(seed)
     frames = np.sort(rng.choice(np.arange(3, 57), 5, replace=False))
@@ -234,3 +236,117 @@ def test_slerp_between_random_keys_is_scipys_slerp_on_every_frame(seed: int) -> 
                 np.stack(poses).reshape(len(frames), -1, 6)[:, joint].astype(np.float64)))
             expected = Slerp(frames.astype(float), keys)(np.clip(np.arange(60.0), frames[0], frames[-1])).as_matrix()
         np.testing.assert_allclose(got[:, joint], expected, atol=2e-5, err_msg=f"joint {joint}")
+
+
+def _key_rotations(keys: np.ndarray) -> list[Rotation]:
+    """(K, 6 J) key 6D values -> one scipy Rotation stack (K keys) per joint."""
+    mats = rotations.rot6d_to_matrix(keys.reshape(len(keys), -1, 6).astype(np.float64))
+    return [Rotation.from_matrix(mats[:, j]) for j in range(mats.shape[1])]
+
+
+def _model_stream(frames: np.ndarray, keys: np.ndarray, n_frames: int, method: str,
+                  tension: tuple[float, float]) -> np.ndarray:
+    """(T, J, 3, 3) one stream's joints by the textbook definitions, scipy doing the rotation algebra.
+
+    slerp: scipy's ``Slerp`` between the keys either side. cubic: a non-uniform Catmull-Rom (cubic Hermite) on key
+    quaternions flipped key by key onto the previous key's hemisphere, tangents (q[k+1] - q[k-1]) / (t[k+1] -
+    t[k-1]) inside, one-sided at the ends and scaled there by 1 - tension, evaluated by scipy's
+    ``CubicHermiteSpline`` and normalised. Both hold the first / last key's pose before / after it."""
+    times = np.clip(np.arange(n_frames, dtype=np.float64), frames[0], frames[-1])
+    out = np.empty((n_frames, keys.shape[1] // 6, 3, 3))
+    for j, keyed in enumerate(_key_rotations(keys)):
+        if len(frames) == 1:
+            out[:, j] = keyed.as_matrix()[0]
+        elif method == "slerp":
+            out[:, j] = Slerp(frames.astype(np.float64), keyed)(times).as_matrix()
+        else:
+            quats = keyed.as_quat()
+            for k in range(1, len(quats)):
+                if quats[k] @ quats[k - 1] < 0:
+                    quats[k] = -quats[k]
+            t = frames.astype(np.float64)
+            slopes = np.empty_like(quats)
+            slopes[0] = (quats[1] - quats[0]) / (t[1] - t[0]) * (1.0 - tension[0])
+            slopes[-1] = (quats[-1] - quats[-2]) / (t[-1] - t[-2]) * (1.0 - tension[1])
+            for k in range(1, len(quats) - 1):
+                slopes[k] = (quats[k + 1] - quats[k - 1]) / (t[k + 1] - t[k - 1])
+            out[:, j] = Rotation.from_quat(CubicHermiteSpline(t, quats, slopes)(times)).as_matrix()
+    return out
+
+
+def _assert_stream_is_the_model(got: np.ndarray, frames: np.ndarray, keys: np.ndarray, method: str,
+                                tension: tuple[float, float] = (0.0, 0.0)) -> None:
+    """``got`` (T, 6 J): the user's key values bit for bit on key frames, the model's rotations everywhere."""
+    n_frames = len(got)
+    if not len(frames):
+        np.testing.assert_array_equal(got, np.tile(IDENTITY_6D, (n_frames, got.shape[1] // 6)))
+        return
+    np.testing.assert_array_equal(got[frames], keys)
+    expected = _model_stream(frames, keys, n_frames, method, tension)
+    mats = rotations.rot6d_to_matrix(got.reshape(n_frames, -1, 6).astype(np.float64))
+    np.testing.assert_allclose(mats, expected, atol=3e-5)
+
+
+@st.composite
+def _clip_and_anchor_specs(draw: st.DrawFn) -> tuple[int, list[tuple[int, set[str]]]]:
+    """A clip length and anchors (frame, streams), their frames often on the clip's first or last frame, just off
+    it, or shared with an earlier anchor."""
+    n_frames = draw(st.integers(1, 24))
+    specs: list[tuple[int, set[str]]] = []
+    for _ in range(draw(st.integers(0, 7))):
+        edges = [-1, 0, n_frames - 1, n_frames] + [f for f, _ in specs]
+        frame = draw(st.one_of(st.integers(0, n_frames - 1), st.sampled_from(edges)))
+        specs.append((frame, draw(st.sets(st.sampled_from(STREAMS), min_size=1))))
+    return n_frames, specs
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(clip=_clip_and_anchor_specs(), method=st.sampled_from(("slerp", "cubic")), order_seed=st.integers(0, 2**16))
+def test_every_stream_follows_the_textbook_curve_through_its_own_newest_keys(
+        clip: tuple[int, list[tuple[int, set[str]]]], method: str, order_seed: int) -> None:
+    """What a user sees in the editor's fallback in-betweening: per stream (body, hands, jaw), the anchors pinning
+    that stream on frames inside the clip are its keys; where several pin one frame the newest (highest id) one is
+    the key. Key frames show the key pose bit for bit; every other frame is the slerp / Catmull-Rom (see
+    ``_model_stream``) between the stream's keys, held before the first and after the last key; a stream with no
+    key stays at rest. Anchors on the first and last frame, next to each other, on one frame, and off the clip
+    (before 0, past the end) all come up. The anchors are given in a random order."""
+    n_frames, specs = clip
+    rng = np.random.default_rng(order_seed)
+    anchors = [Anchor(frame, _pose(rng, 1.5), frozenset(streams)) for frame, streams in specs]
+    shuffled = [anchors[i] for i in rng.permutation(len(anchors))]
+    out = interpolate_between_anchors(n_frames, AnchorSet(shuffled), method)
+    assert out.shape == (n_frames, 246) and out.dtype == np.float32
+    for stream in STREAMS:
+        cols = STREAM_SLICES[stream]
+        newest: dict[int, Anchor] = {}
+        for anchor in anchors:  # created in list order: a later one is newer
+            if stream in anchor.streams and 0 <= anchor.frame < n_frames:
+                newest[anchor.frame] = anchor
+        frames = np.array(sorted(newest), dtype=np.int64)
+        keys = np.array([newest[int(f)].pose[cols] for f in frames]).reshape(len(frames), cols.stop - cols.start)
+        _assert_stream_is_the_model(out[:, cols], frames, keys, method)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(n_frames=st.integers(2, 24), seed=st.integers(0, 2**16), method=st.sampled_from(("slerp", "cubic")),
+       tension=st.tuples(st.sampled_from((0.0, -1.5, 0.5)), st.sampled_from((0.0, -0.75, 1.0))),
+       density=st.sampled_from((0.1, 0.3, 0.7)))
+def test_dense_keyframes_follow_the_textbook_curve_with_the_end_tension_per_stream(
+        n_frames: int, seed: int, method: str, tension: tuple[float, float], density: float) -> None:
+    """Training and the generator's base build the same in-between from dense (T, 246) keyframe arrays: a stream
+    is keyed on a frame when the mask's first column of that stream is set (whatever its other columns say), and
+    the cubic's first and last key tangents are scaled by 1 - tension (Kochanek-Bartels). Streams keyed on the
+    same frames and streams keyed alone give the same curves (the model is computed per stream)."""
+    rng = np.random.default_rng(seed)
+    values = np.stack([_pose(rng, 1.5) for _ in range(n_frames)])
+    keyed = rng.random((n_frames, len(STREAMS))) < density
+    if rng.random() < 0.5:  # often every stream on the same frames, as anchors pinning all streams give
+        keyed[:] = keyed[:, :1]
+    mask = (rng.random(values.shape) < 0.5).astype(np.float32)  # noise in the columns that do not count
+    for i, stream in enumerate(STREAMS):
+        mask[:, STREAM_SLICES[stream].start] = keyed[:, i]
+    out = interpolate_keyframes(values, mask, method, tension)
+    for i, stream in enumerate(STREAMS):
+        cols = STREAM_SLICES[stream]
+        frames = np.flatnonzero(keyed[:, i])
+        _assert_stream_is_the_model(out[:, cols], frames, values[frames][:, cols], method, tension)

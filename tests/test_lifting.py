@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import anatomical_elbow_axis, reduced_holistic_points, write_pose
+from conftest import anatomical_elbow_axis, plausible_features, reduced_holistic_points, write_pose
 
 from signeditor.core import rotations
 from signeditor.core.body_volume import body_penetration, shoulder_plane_z
-from signeditor.core.ik import fit_motion, reprojection_errors, rest_pose_features
+from signeditor.core.ik import FINGER_POINTS, fit_motion, reprojection_errors, rest_pose_features
 from signeditor.core.kinematics import forward_kinematics
 from signeditor.core.lifting import DETECTOR_DEPTH, LIFTED, WORLD_LANDMARKS, lift_depth
 from signeditor.core.plausibility import plausibility
@@ -293,3 +293,84 @@ def test_reaching_behind_costs_little_low_down_and_much_when_raised(elbow: list[
     flat[..., 2] = truth[:, :1, 2]
     assert lift_depth(ARM, flat, observed).arms == {"R": LIFTED}
     np.testing.assert_allclose(flat[:, 2:], truth[:, 2:], atol=0.01)
+
+
+def _flat_points(features: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    """Body and hand point names and skeleton-frame positions (T, K, 3) of a motion, depth flattened to 0."""
+    names, columns = [], []
+    for component, (points, positions) in reduced_holistic_points(features).items():
+        if component != "FACE_LANDMARKS":
+            names += [f"{component}.{p}" for p in points]
+            columns.append(positions)
+    flat = np.concatenate(columns, axis=1).astype(np.float64)
+    flat[..., 2] = 0.0
+    return tuple(names), flat
+
+
+def _mirrored_name(name: str) -> str:
+    return name.replace("LEFT", "\0").replace("RIGHT", "LEFT").replace("\0", "RIGHT")
+
+
+@pytest.mark.parametrize(("seed", "size"), [(0, 1.0), (4, 1.12), (8, 1.25)])
+def test_flat_depth_lifting_keeps_the_image_gives_bones_their_length_and_mirrors_with_the_signer(
+        seed: int, size: float) -> None:
+    """Depth rebuilt from a flat (z = 0) clip of both arms and hands, against what a user can check by hand:
+    - the image (x, y) of every point is left exactly as it was;
+    - every arm and finger bone is as long in 3D as the signer's bone (the skeleton's, or the longest the image
+      shows it, its 97th percentile), or its image length where the image shows it longer; only an elbow that
+      would be inside the body is then moved forward, out of it by 1 cm (the wrist keeps its depth);
+    - a finger bone whose input depth is flat comes out with its tip further from the camera or level (the hand
+      model's sign, 0 counts as +);
+    - the mirror image of the clip (x negated, left and right names swapped) lifts to the mirror image of the
+      result: no side is treated differently (depths equal to 1e-9).
+    ``size``: the signer's bones against the skeleton's (a bigger signer: the image shows bones longer)."""
+    names, flat = _flat_points(plausible_features(14, seed=seed))
+    flat *= size
+    observed = np.ones(flat.shape[:2], bool)
+    lifted = flat.copy()
+    report = lift_depth(names, lifted, observed)
+    assert report.frames_pushed_out == 0, "the case keeps the hands clear of the body"
+    np.testing.assert_array_equal(lifted[..., :2], flat[..., :2])
+    skeleton = signing_skeleton()
+    index = {n: i for i, n in enumerate(names)}
+
+    def signer_length(parent: str, child: str, joint: str) -> tuple[np.ndarray, np.ndarray]:
+        """(the bone's 3D length per frame as the image and the signer's bone make it, image length)."""
+        planar = np.linalg.norm(flat[:, index[child], :2] - flat[:, index[parent], :2], axis=-1)
+        signer = max(float(np.linalg.norm(skeleton.offsets[skeleton.index(joint)])), np.percentile(planar, 97.0))
+        return np.maximum(signer, planar), planar
+
+    for side, word in (("L", "LEFT"), ("R", "RIGHT")):
+        shoulder, elbow, wrist = (index[f"POSE_LANDMARKS.{word}_{j}"] for j in ("SHOULDER", "ELBOW", "WRIST"))
+        upper, upper_planar = signer_length(names[shoulder], names[elbow], f"{side}_Elbow")
+        fore, fore_planar = signer_length(names[elbow], names[wrist], f"{side}_Wrist")
+        upper_depth, fore_depth = np.sqrt(upper**2 - upper_planar**2), np.sqrt(fore**2 - fore_planar**2)
+        for t in range(len(flat)):
+            placed = []
+            for sign in (1.0, -1.0):  # the elbow in front of or behind the shoulder, then out of the body
+                before = lifted[t, shoulder].copy()
+                before[:2] = lifted[t, elbow, :2]
+                before[2] += sign * upper_depth[t]
+                inside = float(body_penetration(before))
+                pushed = before[2] + (inside + 0.01 if inside > 1e-4 else 0.0)
+                placed.append((abs(lifted[t, elbow, 2] - pushed) < 1e-9, before[2]))
+            assert any(ok for ok, _ in placed), f"{word} elbow frame {t}"
+            elbow_before = next(z for ok, z in placed if ok)
+            assert abs(lifted[t, wrist, 2] - elbow_before) == pytest.approx(fore_depth[t], abs=1e-9), (word, t)
+        hand = f"{word}_HAND_LANDMARKS"
+        for finger, points in FINGER_POINTS.items():
+            chain = [f"{hand}.WRIST"] + [f"{hand}.{p}" for p in points]
+            joints = [f"{side}_{finger}{k}" for k in (1, 2, 3)] + [f"{side}_{finger}Tip"]
+            for k in range(4):
+                length, _ = signer_length(chain[k], chain[k + 1], joints[k])
+                delta = lifted[:, index[chain[k + 1]]] - lifted[:, index[chain[k]]]
+                np.testing.assert_allclose(np.linalg.norm(delta, axis=-1), length, rtol=1e-9, atol=1e-9,
+                                           err_msg=f"{chain[k]} -> {chain[k + 1]}")
+                assert (delta[:, 2] >= 0).all(), f"{chain[k]} -> {chain[k + 1]}"
+    mirrored_names = tuple(_mirrored_name(n) for n in names)
+    mirrored = flat * [-1.0, 1.0, 1.0]
+    lift_depth(mirrored_names, mirrored, observed)
+    mirrored_index = {n: i for i, n in enumerate(mirrored_names)}
+    for name, i in index.items():
+        np.testing.assert_allclose(mirrored[:, mirrored_index[_mirrored_name(name)], 2], lifted[:, i, 2], atol=1e-9,
+                                   err_msg=name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import HAND_POINTS, reduced_holistic_points, write_pose
+from conftest import HAND_POINTS, plausible_features, reduced_holistic_points, write_pose
 
 from signeditor.core.ik import rest_pose_features
 from signeditor.core.skeleton import signing_skeleton
@@ -185,3 +185,68 @@ def test_a_lost_hand_flags_only_its_own_stream_as_not_captured(make_pose_file) -
     assert not captured[8:20, left].any() and captured[:8, left].all() and captured[20:, left].all()
     others = [i for i in range(len(STREAMS)) if i != left]
     assert captured[:, others].all(), "the tracked arm, the other hand and the face stay captured"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_point_reads_back_in_the_skeleton_frame_and_gaps_are_the_straight_line_between_sightings(
+        tmp_path, seed: int) -> None:
+    """A signing motion's points filmed by a camera that sways (each frame shifted) and zooms (a scale), written
+    in image axes with real depth and random points missing on random frames: every observed point reads back
+    at its skeleton-frame position (the shoulders' midpoint put on the skeleton's, one scale for the clip); a
+    point missing on some frames is, on each of them, the straight line between its neighbouring sightings as
+    the camera saw them (held before the first and after the last), placed like every point of that frame
+    (relative to its shoulders); a point never seen is marked unobserved. Body points, face points and
+    both hands' points, by name, in the image plane (x, y): depth may be moved by the lifting's guards
+    (test_lifting.py). The hands' depth is given as MediaPipe's hand model gives it, relative to the hand's own
+    wrist: on frames where both wrists are seen the hand is put at the body wrist's depth, its shape kept."""
+    rng = np.random.default_rng(seed)
+    n = 12
+    truth = reduced_holistic_points(plausible_features(n, seed=seed))
+    scale, sway = rng.uniform(0.6, 1.6), rng.normal(0.0, 0.05, (n, 1, 3))
+    filmed, confidence = {}, {}
+    for component, (names, points) in truth.items():
+        filmed[component] = (names, points * scale + sway)
+        if component.endswith("HAND_LANDMARKS"):
+            filmed[component][1][..., 2] -= filmed[component][1][:, names.index("WRIST"), None, 2]
+        seen = rng.random(points.shape[:2]) > 0.2
+        if component == "POSE_LANDMARKS":
+            seen[:, :6] = True  # the shoulders and arms stay seen: they set the scale
+        else:
+            seen[:, int(rng.integers(len(names)))] = False  # one point never seen
+        confidence[component] = seen.astype(np.float32)
+    keypoints = read_pose_keypoints(write_pose(tmp_path / "clip.pose", filmed, confidence=confidence))
+    frames = np.arange(n)
+    for component, (names, _) in truth.items():
+        for k, name in enumerate(names):
+            seen = confidence[component][:, k] > 0
+            got = keypoints.point(f"{component}.{name}")
+            np.testing.assert_array_equal(keypoints.seen(f"{component}.{name}"), seen)
+            if not seen.any():
+                continue
+            sightings = np.flatnonzero(seen)
+            track = filmed[component][1][:, k]
+            for t in frames:
+                before, after = sightings[sightings <= t], sightings[sightings >= t]
+                if not len(before):
+                    camera = track[after[0]]
+                elif not len(after):
+                    camera = track[before[-1]]
+                elif before[-1] == after[0]:
+                    camera = track[t]
+                else:
+                    share = (t - before[-1]) / (after[0] - before[-1])
+                    camera = (1 - share) * track[before[-1]] + share * track[after[0]]
+                expected = (camera - sway[t, 0]) / scale  # the shoulders' midpoint is still in the skeleton's place
+                np.testing.assert_allclose(got[t, :2], expected[:2], atol=2e-4, err_msg=f"{component}.{name} frame {t}")
+    for word in ("LEFT", "RIGHT"):
+        hand, body_wrist = f"{word}_HAND_LANDMARKS", f"POSE_LANDMARKS.{word}_WRIST"
+        names, points = truth[hand]
+        wrist = names.index("WRIST")
+        body_wrist_seen = confidence["POSE_LANDMARKS"][:, truth["POSE_LANDMARKS"][0].index(f"{word}_WRIST")] > 0
+        both = (confidence[hand][:, wrist] > 0) & body_wrist_seen
+        hand_wrist_depth = keypoints.point(f"{hand}.WRIST")[:, 2]
+        np.testing.assert_allclose(hand_wrist_depth[both], keypoints.point(body_wrist)[both, 2], atol=1e-9)
+        for k, name in enumerate(names):
+            seen = both & (confidence[hand][:, k] > 0)
+            np.testing.assert_allclose(keypoints.point(f"{hand}.{name}")[seen, 2] - hand_wrist_depth[seen],
+                                       points[seen, k, 2] - points[seen, wrist, 2], atol=2e-4, err_msg=name)
