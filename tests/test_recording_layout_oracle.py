@@ -1,4 +1,5 @@
-"""The take's own layout edits (``spliced_recording``, ``stretched_recording``) against a list model of take frames.
+"""The take's own layout edits (``spliced_recording``, ``stretched_recording``) against a list model of take frames,
+and what a recording shows and regenerates (``with_captured``, ``regenerate_keeping_recording``) per frame and stream.
 
 On a recording nobody has time-warped (every anchor the take knows sits where the take has it), clip frame f is
 take frame f, so a sign edit on clip frames [start, stop) must make the same edit to the take, frame for frame:
@@ -28,8 +29,14 @@ from scipy.spatial.transform import Rotation
 from signeditor.core import rotations
 from signeditor.core.anchors import ALL_STREAMS, Anchor, AnchorSet
 from signeditor.core.face import FACE_DIM
-from signeditor.core.motion import STREAMS, Motion
-from signeditor.core.recording import Recording
+from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
+from signeditor.core.recording import (
+    Recording,
+    frame_runs,
+    recorded_frames,
+    recorded_streams,
+    regenerate_keeping_recording,
+)
 from signeditor.core.recording_layout import spliced_recording, stretched_recording
 
 N_JOINTS = 41
@@ -59,7 +66,8 @@ def recordings(draw: st.DrawFn) -> tuple[Recording, AnchorSet]:
     frames = sorted(set(draw(st.lists(st.integers(0, n - 1), max_size=6))))
     shared = [Anchor(f, features[f], label=f"a{f}") for f in frames]
     lost = Anchor(draw(st.integers(0, n - 1)), features[0], label="lost")  # deleted in the clip, kept in the take
-    extra = Anchor(draw(st.integers(0, n - 1)), features[0], label="new")  # added in the clip only
+    at = draw(st.integers(0, n - 1))
+    extra = Anchor(at, features[at], label="new")  # added in the clip only, with the pose shown there
     captured = rng.uniform(0, 1, (n, N_STREAMS)) < 0.7
     recording = Recording(take, AnchorSet([*shared, lost]), captured, draw(st.sampled_from([None, n])))
     return recording, AnchorSet([*shared, extra])
@@ -220,3 +228,78 @@ def test_a_stretch_resamples_the_take_evenly_and_retimes_its_anchors(case: tuple
     _check_anchors(after.anchors, expected, recording)
     assert after.n_frames == n + delta
     assert {a.streams for a in after.anchors} <= {ALL_STREAMS}
+
+
+# --- recording.py: flags, following the capture, regenerating around it ----------------------------------------------
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(recordings(), st.data())
+def test_the_capture_shows_where_captured_and_only_the_rest_is_generated_inside_the_range(
+        case: tuple[Recording, AnchorSet], data: st.DataObject) -> None:
+    """An unwarped, unedited recording over a generated motion, frame by frame and stream by stream (list model):
+
+    - ``with_captured`` sets take frames [lo, hi) (clipped to the take) of the chosen streams to what the importer
+      saw there when restoring, to False when marking them for generation; nothing else changes.
+    - ``frame_runs`` lists every run of True; ``recorded_frames`` is True where every stream is captured.
+    - ``regenerate_keeping_recording`` shows the take bit for bit on every captured frame and stream, asks the
+      generator once per run of frames missing any stream, clipped to the range, and keeps its output only for the
+      missing streams; the rest of the motion stays. Filled: the take's where every stream is captured, False where
+      generated, the motion's elsewhere; the face and expression follow the take.
+    """
+    recording, anchors = case
+    take, n = recording.take, recording.n_frames
+    lo, hi = data.draw(st.integers(-2, n + 1), "lo"), data.draw(st.integers(-2, n + 2), "hi")
+    restore = data.draw(st.booleans(), "restore")
+    streams = tuple(data.draw(st.sets(st.sampled_from(STREAMS), min_size=1), "streams"))
+    changed = recording.with_captured(lo, hi, restore, streams)
+    expected = recording.captured.copy()
+    unseen = take.filled_by_stream()
+    for f in range(max(lo, 0), min(max(hi, 0), n)):
+        for s in streams:
+            expected[f, STREAMS.index(s)] = restore and not unseen[f, STREAMS.index(s)]
+    np.testing.assert_array_equal(changed.captured, expected)
+    assert changed.take is recording.take and changed.anchors is recording.anchors
+
+    flags = changed.captured
+    every = [bool(flags[f].all()) for f in range(n)]
+    np.testing.assert_array_equal(recorded_streams(changed, anchors), flags)
+    np.testing.assert_array_equal(recorded_frames(changed, anchors), every)
+    missing = [not e for e in every]
+    runs = [(a, b) for a in range(n) for b in range(a + 1, n + 1)
+            if all(missing[a:b]) and (a == 0 or not missing[a - 1]) and (b == n or not missing[b])]
+    assert frame_runs(np.array(missing)) == runs
+
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), "motion seed"))
+    motion = Motion(25.0, _features(n, rng), None, rng.uniform(0, 1, n) < 0.5)
+    frame_range = data.draw(st.one_of(st.none(), st.tuples(st.integers(0, n), st.integers(0, n))), "range")
+    markers = _features(len(runs) + 1, rng)
+    calls: list[tuple[int, int]] = []
+
+    def generate(shown: Motion, given_anchors: AnchorSet, span: tuple[int, int]) -> Motion:
+        assert given_anchors is anchors
+        out = shown.copy()
+        out.features[:] = markers[len(calls)]  # every frame: only the span's missing streams may be taken
+        calls.append(span)
+        return out
+
+    result = regenerate_keeping_recording(changed, motion, anchors, frame_range, generate)
+    r_lo, r_hi = frame_range or (0, n)
+    spans = [(max(a, r_lo), min(b, r_hi)) for a, b in runs if max(a, r_lo) < min(b, r_hi)]
+    assert calls == spans
+    for f in range(n):
+        span = next((k for k, (a, b) in enumerate(spans) if a <= f < b), None)
+        for s, stream in enumerate(STREAMS):
+            cols = STREAM_SLICES[stream]
+            if flags[f, s]:
+                source = take.features[f, cols]
+            elif span is not None:
+                source = markers[span][cols]
+            else:
+                source = motion.features[f, cols]
+            np.testing.assert_array_equal(result.features[f, cols], source, err_msg=f"frame {f} {stream}")
+        expected_filled = take.filled[f] if every[f] else (False if span is not None else motion.filled[f])
+        assert result.filled[f] == expected_filled, f
+    for name in ("face", "expression"):
+        if getattr(take, name) is None:
+            assert getattr(result, name) is None
+        else:
+            np.testing.assert_array_equal(getattr(result, name), getattr(take, name))
