@@ -51,11 +51,12 @@ def _state(doc: Document) -> tuple:
 
 @pytest.fixture
 def document(qapp) -> Document:
-    """Back-to-back signs A [4, 10), B [10, 16), C [20, 27) with anchors on their first and last frames (B's onset
-    on A's end), one body-only anchor in the gap; non-manual keys before, on and after the signs' edges."""
+    """Back-to-back signs A [4, 10), B [10, 16), then C [20, 27) and D [34, 40) (on the clip's last frame), anchors
+    on their first and last frames (B's onset on A's end), a body-only anchor in a gap; non-manual keys before, on
+    and after the signs' edges and on the clip's last frame."""
     features = _features(N_FRAMES, 1)
     motion = Motion(25.0, features)
-    segments = [Segment(4, 10, "A"), Segment(10, 16, "B"), Segment(20, 27, "C")]
+    segments = [Segment(4, 10, "A"), Segment(10, 16, "B"), Segment(20, 27, "C"), Segment(34, 40, "D")]
     anchors = [Anchor(f, features[f], label=f"{s.gloss} {role}") for s in segments
                for f, role in ((s.start, "onset"), (s.end - 1, "offset"))]
     anchors.append(Anchor(18, features[18], frozenset({"body"}), label="gap"))
