@@ -30,7 +30,8 @@ _SETTINGS = settings(max_examples=80, deadline=None, derandomize=True,
 
 @st.composite
 def documents(draw: st.DrawFn) -> tuple[Project, int]:
-    """Signs of 1-4 frames (some unnamed), often back to back; anchors on signs' edges and elsewhere."""
+    """Signs of 1-4 frames (some unnamed), often back to back; anchors on signs' edges and elsewhere, sometimes two
+    on one frame."""
     frame, segments = draw(st.integers(0, 2)), []
     for k in range(draw(st.integers(0, 4))):
         length = draw(st.integers(1, 4))
@@ -40,7 +41,9 @@ def documents(draw: st.DrawFn) -> tuple[Project, int]:
     frames = {f for s in segments for f in (s.start, s.end - 1) if draw(st.booleans())}
     frames |= set(draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4)))
     motion = Motion.rest(n)
-    anchors = AnchorSet(Anchor(f, motion.features[f], label=f"a{f}") for f in sorted(frames))
+    anchors = [Anchor(f, motion.features[f], label=f"a{f}") for f in sorted(frames)]
+    twins = draw(st.lists(st.sampled_from(sorted(frames)), max_size=2))  # a second anchor on a frame (a lane)
+    anchors = AnchorSet([*anchors, *(Anchor(f, motion.features[f], frozenset({"body"})) for f in twins)])
     project = Project(motion, anchors)
     project.segments = list(draw(st.permutations(segments)))  # the document keeps whatever order it is given
     return project, n
