@@ -20,6 +20,7 @@ The clip's length after the edit is the old one plus the change.
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 from hypothesis import given, settings
@@ -32,12 +33,22 @@ from signeditor.core.face import FACE_DIM
 from signeditor.core.motion import STREAM_SLICES, STREAMS, Motion
 from signeditor.core.recording import (
     Recording,
+    edit_recording,
     frame_runs,
     recorded_frames,
     recorded_streams,
     regenerate_keeping_recording,
 )
 from signeditor.core.recording_layout import spliced_recording, stretched_recording
+from signeditor.core.segments import Segment
+from signeditor.core.sign_edits import (
+    SignTemplate,
+    TimelineState,
+    delete_sign,
+    duplicate_sign,
+    insert_sign,
+    replace_sign,
+)
 
 N_JOINTS = 41
 N_STREAMS = len(STREAMS)
@@ -303,3 +314,45 @@ def test_the_capture_shows_where_captured_and_only_the_rest_is_generated_inside_
             assert getattr(result, name) is None
         else:
             np.testing.assert_array_equal(getattr(result, name), getattr(take, name))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(recordings(), st.data())
+def test_a_sign_edit_on_a_recording_keeps_every_frame_outside_the_cut_with_its_flags(
+        case: tuple[Recording, AnchorSet], data: st.DataObject) -> None:
+    """Delete (either way), insert, replace or duplicate a sign on an unwarped recording: every clip frame outside
+    the frames the edit cut or laid shows the frame it showed before (shifted by the change in length) bit for bit,
+    with the same per-stream captured flags and face row."""
+    recording, anchors = case
+    n = recording.n_frames
+    bounds = sorted(set(data.draw(st.lists(st.integers(0, n), min_size=2, max_size=4), "bounds")))
+    if len(bounds) < 2:
+        return
+    segments = tuple(Segment(a, b, f"S{a}") for a, b in pairwise(bounds))  # back to back
+    shown = edit_recording(recording, anchors)
+    state = TimelineState(shown, anchors, segments, recording)
+    flags = recorded_streams(recording, anchors)
+    index = data.draw(st.integers(0, len(segments) - 1), "index")
+    kind = data.draw(st.sampled_from(["delete", "hold", "insert", "replace", "duplicate"]), "kind")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), "seed"))
+    features = _features(data.draw(st.integers(1, 4), "template length"), rng)
+    template = SignTemplate("NEW", features, (Anchor(0, features[0], label="NEW onset"),))
+    gap = data.draw(st.integers(0, 2), "gap")
+    if kind in ("delete", "hold"):
+        edit = delete_sign(state, index, kind == "delete", gap)
+    elif kind == "insert":
+        edit = insert_sign(state, segments[index].start, template, gap, gap)
+    elif kind == "replace":
+        edit = replace_sign(state, index, template, gap, gap)
+    else:
+        edit = duplicate_sign(state, index, gap)
+    new = edit.state
+    start, stop, length = edit.cut or (segments[index].start, segments[index].end, segments[index].length)
+    new_flags = recorded_streams(new.recording, new.anchors)
+    assert new.recording.n_frames == new.n_frames
+    for f in [*range(start), *range(start + length, new.n_frames)]:
+        old = f if f < start else f - length + (stop - start)
+        np.testing.assert_array_equal(new.motion.features[f], shown.features[old], err_msg=f"{kind} frame {f}")
+        np.testing.assert_array_equal(new_flags[f], flags[old], err_msg=f"{kind} flags {f}")
+        if shown.face is not None:
+            np.testing.assert_array_equal(new.motion.face[f], shown.face[old], err_msg=f"{kind} face {f}")
