@@ -17,7 +17,8 @@ What a translator expects of each edit, frame by frame, stated without the code 
   where the clip has frames on that side), its anchors laid with fresh ids, what follows moves by the block's length;
   a replaced sign's own anchors go.
 - New frames are not "filled"; where frames are cut or laid, the face and expression rows blend linearly from the
-  row before to the row after (rows k/(n+1)); a laid template with a face keeps its face.
+  row before to the row after (rows k/(n+1)); a laid template with a face keeps its face; a stretched sign's face
+  and expression rows are its own, retimed like its poses.
 - The regeneration window runs from the last anchor before the edited span to the first anchor at or after its end
   (inclusive), not counting the edited sign's own anchors (or the hold or laid ones); the clip's ends otherwise.
 - ``retimed`` sends a key before the cut to itself, one after it with the frames that follow, one inside it to the
@@ -214,6 +215,10 @@ def model_stretch(state: TimelineState, index: int, length: int) -> Model:
         hi = min(lo + 1, old_length - 1)
         block.append(("near", _lerp_pose(sign[lo], sign[hi], t - lo)))
     poses, face, filled = _spliced(n, segment.start, segment.end, block)
+    for k in range(new_length):  # the sign's face and expression rows are retimed with it (its mouthing kept)
+        t = _proportional(k, new_length, old_length)
+        lo = int(t)
+        face[segment.start + k] = ("blend", segment.start + lo, segment.start + min(lo + 1, old_length - 1), t - lo)
     own = {a.id for a in _own(state, segment)}
     kept = {}
     for a in state.anchors:

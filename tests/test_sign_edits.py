@@ -212,3 +212,22 @@ def test_the_join_after_a_deleted_sign_runs_from_the_frame_before_it_to_the_fram
     features = state.motion.features
     np.testing.assert_array_equal(edit.state.motion.features[30:35], bridge(features[29], features[40], 5))
     np.testing.assert_array_equal(edit.state.motion.features[35], features[40])
+
+
+@pytest.mark.parametrize("edit", ["stretch", "delete"])
+def test_a_lost_hand_stays_marked_on_its_own_stream_after_an_edit_elsewhere(edit: str) -> None:
+    """A hand lost in the second sign is shaded on the hand's row only; an edit of the first sign shifts that mark
+    with its frames (a stretch by 6 frames, a closed-gap delete by the sign's length) instead of dropping it."""
+    from signeditor.core.motion import STREAMS
+
+    n = 40
+    lost = np.zeros((n, len(STREAMS)), bool)
+    lost[25:30, STREAMS.index("left_hand")] = True
+    motion = Motion(25.0, Motion.rest(n).features, filled=lost.any(axis=1), stream_filled=lost)
+    state = TimelineState(motion, AnchorSet(), (Segment(5, 15, "A"), Segment(20, 35, "B")))
+    new = (stretch_sign(state, 0, 16) if edit == "stretch" else delete_sign(state, 0, close_gap=True)).state.motion
+    shift = 6 if edit == "stretch" else -10
+    expected = np.zeros((new.n_frames, len(STREAMS)), bool)
+    expected[25 + shift:30 + shift, STREAMS.index("left_hand")] = True
+    assert new.stream_filled is not None
+    np.testing.assert_array_equal(new.stream_filled, expected)

@@ -123,12 +123,35 @@ def regeneration_window(anchors: AnchorSet, lo: int, hi: int, n_frames: int,
 
 
 # --- motion splicing -------------------------------------------------------------------------------------------
-def _splice(motion: Motion, start: int, stop: int, features: np.ndarray) -> Motion:
-    """``motion`` with frames [start, stop) replaced by ``features`` (any length); new frames are not 'filled'."""
+def _splice(motion: Motion, start: int, stop: int, features: np.ndarray, retimed_rows: bool = False) -> Motion:
+    """``motion`` with frames [start, stop) replaced by ``features`` (any length); new frames are not 'filled'
+    (on any stream). The face and expression rows there blend from the row before to the row after, or, with
+    ``retimed_rows`` (the same sign played at another speed), are the old rows resampled like the motion."""
+    n = len(features)
     parts = [motion.features[:start], features.astype(np.float32), motion.features[stop:]]
-    filled = np.concatenate([motion.filled[:start], np.zeros(len(features), bool), motion.filled[stop:]])
-    return Motion(motion.fps, np.concatenate(parts), spliced_values(motion.expression, start, stop, len(features)),
-                  filled, spliced_values(motion.face, start, stop, len(features)))
+    filled = np.concatenate([motion.filled[:start], np.zeros(n, bool), motion.filled[stop:]])
+    stream_filled = None if motion.stream_filled is None else np.concatenate(
+        [motion.stream_filled[:start], np.zeros((n, motion.stream_filled.shape[1]), bool),
+         motion.stream_filled[stop:]])
+
+    def rows(values: np.ndarray | None) -> np.ndarray | None:
+        if values is None or not retimed_rows:
+            return spliced_values(values, start, stop, n)
+        return np.concatenate([values[:start], _resampled_rows(values[start:stop], n), values[stop:]])
+
+    return Motion(motion.fps, np.concatenate(parts), rows(motion.expression), filled, rows(motion.face), stream_filled)
+
+
+def _resampled_rows(values: np.ndarray, n_frames: int) -> np.ndarray:
+    """Per-frame values (face weights, expression) resampled to ``n_frames`` as :func:`time_warped` resamples
+    poses (first and last row kept, linear in between), so a stretched sign keeps its mouthing in time."""
+    if len(values) == n_frames:
+        return values.copy()
+    times = np.linspace(0.0, len(values) - 1, n_frames)
+    lo = np.floor(times).astype(int)
+    hi = np.minimum(lo + 1, len(values) - 1)
+    weight = (times - lo).reshape(-1, *([1] * (values.ndim - 1)))
+    return (values[lo] * (1 - weight) + values[hi] * weight).astype(values.dtype)
 
 
 def _edited(motion: Motion, anchors: AnchorSet, segments: Iterable[Segment], recording: Recording | None,
@@ -200,7 +223,7 @@ def stretch_sign(state: TimelineState, index: int, length: int) -> SignEdit:
     scale = (length - 1) / max(segment.length - 1, 1)
     own = set(sign_anchor_ids(state, index))
     warped = time_warped(state.motion.features[segment.start:segment.end], length)
-    motion = _splice(state.motion, segment.start, segment.end, warped)
+    motion = _splice(state.motion, segment.start, segment.end, warped, retimed_rows=True)
     anchors = []
     for anchor in state.anchors:
         if anchor.id in own:
