@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from draft_helpers import write_fixture_lexicon
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from signeditor.batch.driver import plan_jobs, run_batch
 from signeditor.batch.manifest import MANIFEST_NAME
+from signeditor.batch.tasks import TASKS, BatchTask
+from signeditor.batch.worker import BatchWorker
 from signeditor.cli import main
 from signeditor.core.project import Project
 from signeditor.io.project_file import save_project
@@ -199,9 +206,153 @@ def test_a_retried_failure_that_succeeded_is_done_and_a_later_failure_is_not(tmp
     for path in (outputs["a"], outputs["b"]):
         path.write_bytes(b"x")
     for name, status in (("a", FAILED), ("b", DONE), ("c", DONE), ("a", DONE), ("b", FAILED)):
-        manifest.append(TaskRecord(f"{name}.signproj", str(outputs[name]), status, 0.1))
-    assert manifest.finished() == {str(outputs["a"])}
+        manifest.append(TaskRecord(f"{name}.signproj", str(outputs[name]), status, 0.1, stamp="same"))
+    stamps = {str(path): "same" for path in outputs.values()}
+    assert manifest.finished(stamps) == {str(outputs["a"])}
+    # Made from other options or another version of the input: out of date.
+    assert manifest.finished({**stamps, str(outputs["a"]): "other"}) == set()
     # Lines that are not ours (another tool's record, a torn write) are skipped, never fatal.
     with manifest.path.open("a", encoding="utf-8") as handle:
         handle.write('{"job": "other tool"}\n[1, 2]\n{"input": "x", "out\n')
-    assert manifest.finished() == {str(outputs["a"])}
+    assert manifest.finished(stamps) == {str(outputs["a"])}
+
+
+class _Killed(BaseException):
+    """The batch process killed half-way (as by Ctrl-C or the machine going down)."""
+
+
+class _InProcessRunner:
+    """Runs the jobs one by one in this process through the real ``BatchWorker``; optionally killed after
+    ``cut`` jobs, leaving the manifest as a killed batch leaves it."""
+
+    description = "in this process"
+
+    def __init__(self, cut: int | None = None) -> None:
+        self.worker = BatchWorker()
+        self.cut = cut
+        self.ran: list[str] = []
+
+    def results(self, jobs):
+        for job in jobs:
+            if len(self.ran) == self.cut:
+                raise _Killed
+            self.ran.append(job.input)
+            yield self.worker.run(job)
+
+    def close(self) -> None:
+        pass
+
+
+def _shout_output(source: Path, folder: Path, options: dict) -> Path:
+    return folder / f"{source.stem}.out"
+
+
+def _shout_run(loaded: str, source: Path, output: Path, options: dict) -> str:
+    text = source.read_text(encoding="utf-8")
+    if text.startswith("!"):
+        raise ValueError(f"{source.name} is refused")
+    output.write_text(text.upper() + loaded, encoding="utf-8")
+    return "ok"
+
+
+_SHOUT = BatchTask("shout", "a test task: the input in capitals, then the --tail option", (".txt",), _shout_output,
+                   lambda options: options["tail"], _shout_run)
+
+_CHANGES = st.one_of(
+    st.tuples(st.just("edit"), st.integers(0, 3), st.sampled_from(["a", "b", "!bad"])),  # new text, a new time
+    st.tuples(st.just("touch"), st.integers(0, 3), st.just("")),  # same text, a new time
+    st.tuples(st.just("settings"), st.just(0), st.sampled_from(["", "?", "!"])),
+    st.tuples(st.just("delete"), st.integers(0, 3), st.just("")),  # the output deleted by hand
+    st.tuples(st.just("only"), st.integers(0, 15), st.just("")),  # the next batches get some of the inputs
+    st.none(),
+)
+#: Each step: a change, then a batch killed after n jobs (None: runs to the end), leaving a torn line or not.
+_BATCH_STEPS = st.lists(st.tuples(_CHANGES, st.none() | st.integers(0, 3), st.booleans()), min_size=1, max_size=6)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["a", "b", "!bad"]), min_size=1, max_size=4), _BATCH_STEPS)
+def test_batch_resume_runs_exactly_what_is_not_done_from_the_current_input_and_options(
+        monkeypatch: pytest.MonkeyPatch, contents: list[str], steps: list[tuple]) -> None:
+    """Against a plain dict of what each output was last made from: after a first full run, each batch run
+    (possibly killed after some jobs, possibly leaving a torn manifest line) runs exactly the jobs whose output is
+    not done, was deleted, failed last time, or was made from other options or an older version of its input
+    (edited or touched since), in input order, and skips the rest (outputs of inputs not in this batch are neither
+    run nor counted); the counts it reports are those; each output holds what its last successful run wrote; a
+    failed input keeps no new output. Then a full run, and another that runs only the failures; every output is
+    as one uninterrupted batch in a fresh folder writes it."""
+    monkeypatch.setitem(TASKS, "shout", _SHOUT)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the worker sets it; restored after the test
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "in").mkdir()
+        inputs = [root / "in" / f"n{i}.txt" for i in range(len(contents))]
+        version = 10**18  # input modification times, in ns: each edit or touch makes the input newer
+        for path, text in zip(inputs, contents, strict=True):
+            path.write_text(text, encoding="utf-8")
+            os.utime(path, ns=(version, version))
+        model: dict[Path, tuple[str, tuple]] = {}  # output -> (status, what it was made from: text, time, tail)
+        on_disk: dict[Path, str] = {}
+        tail = ""
+        chosen = inputs
+
+        def run_once(out: Path, cut: int | None, torn: bool) -> None:
+            jobs = plan_jobs(_SHOUT, chosen, out, {"tail": tail})
+            made_from = {Path(j.output): (Path(j.input).read_text(encoding="utf-8"), Path(j.input).stat().st_mtime_ns,
+                                          tail) for j in jobs}
+            todo = [j for j in jobs if not (model.get(Path(j.output), ("", ()))[0] == "done"
+                                            and model[Path(j.output)][1] == made_from[Path(j.output)]
+                                            and Path(j.output) in on_disk)]
+            runner = _InProcessRunner(cut)
+            try:
+                summary = run_batch(_SHOUT, jobs, out, runner, progress=False)
+            except _Killed:
+                summary = None
+                if torn:
+                    with (out / MANIFEST_NAME).open("a", encoding="utf-8") as handle:
+                        handle.write('{"input": "' + str(inputs[0]) + '", "out')
+            ran = todo if cut is None else todo[:cut]
+            assert runner.ran == [j.input for j in ran]
+            for job in ran:
+                text = made_from[Path(job.output)][0]
+                ok = not text.startswith("!")
+                model[Path(job.output)] = ("done" if ok else "failed", made_from[Path(job.output)])
+                if ok:
+                    on_disk[Path(job.output)] = text.upper() + tail
+            if summary is not None:
+                failed = sum(model[Path(j.output)][0] == "failed" for j in ran)
+                assert (summary.done, summary.failed, summary.skipped) == (len(ran) - failed, failed,
+                                                                           len(jobs) - len(ran))
+            for job in jobs:
+                output = Path(job.output)
+                assert (output.read_text(encoding="utf-8") if output.exists() else None) == on_disk.get(output)
+
+        out = root / "out"
+        run_once(out, None, False)
+        for change, cut, torn in steps:
+            kind, which, what = change or ("none", 0, "")
+            if kind in ("edit", "touch"):
+                which %= len(inputs)
+                version += 1000
+                if kind == "edit":
+                    inputs[which].write_text(what, encoding="utf-8")
+                os.utime(inputs[which], ns=(version, version))
+            elif kind == "settings":
+                tail = what
+            elif kind == "delete":
+                output = (out / f"n{which % len(inputs)}.out").resolve()
+                output.unlink(missing_ok=True)
+                on_disk.pop(output, None)
+            elif kind == "only":
+                chosen = [p for i, p in enumerate(inputs) if which >> i & 1]
+            run_once(out, cut, torn)
+        chosen = inputs
+        run_once(out, None, False)
+        run_once(out, None, False)
+        model.clear()
+        resumed = dict(on_disk)
+        on_disk.clear()
+        run_once(root / "fresh", None, False)
+        good = {p.name: text for p, text in on_disk.items()}
+        assert {p.name: text for p, text in resumed.items() if p.name in good} == good
