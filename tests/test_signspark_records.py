@@ -185,7 +185,7 @@ def test_a_record_is_written_in_the_documented_layout_and_read_back_field_by_fie
 
 @settings(max_examples=30, deadline=None, derandomize=True)
 @given(st.dictionaries(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=8),
-                       st.lists(st.integers(0, 500), max_size=8), max_size=4))
+                       st.lists(st.integers(0, 12), max_size=8), max_size=4))  # small frames: repeats
 def test_the_keyframe_file_is_read_by_torch_as_every_split_holding_each_clips_sorted_frames(keyframes) -> None:
     """SignSparK's loader reads the keyframe file with ``torch.load(weights_only=True)`` and looks up
     ``[split][clip]``: every split (train, dev, test) holds every clip with its frames sorted and each once.
@@ -203,3 +203,36 @@ def test_the_keyframe_file_is_read_by_torch_as_every_split_holding_each_clips_so
         for clip, frames in expected.items():
             assert stored_keyframes(export, clip) == frames
         assert stored_keyframes(export, "\x00no such clip") is None
+
+
+def test_a_keyframe_file_saved_by_torch_is_read_split_first_where_the_export_lies(tmp_path: Path) -> None:
+    """A keyframe file written by torch itself (``torch.save``), with different frames per split: an export in a
+    split folder takes its own split's frames, any other export the first split (train, dev, test) that has the
+    clip."""
+    import torch
+
+    by_split = {"train": {"c": [3, 1]}, "dev": {"c": [2], "d": [5, 4]}, "test": {"e": [7]}}
+    torch.save(by_split, tmp_path / "take.keyframes.pt")
+    assert read_keyframe_file(tmp_path / "take.keyframes.pt") == by_split
+    assert [stored_keyframes(tmp_path / "take.lmdb", clip) for clip in "cdef"] == [[1, 3], [4, 5], [7], None]
+    (tmp_path / "lmdb" / "dev").mkdir(parents=True)
+    torch.save(by_split, tmp_path / "lmdb" / "keyframes.pt")
+    in_dev = tmp_path / "lmdb" / "dev" / "X_dev.lmdb"
+    assert [stored_keyframes(in_dev, clip) for clip in "cdef"] == [[2], [4, 5], [7], None]
+
+
+def test_face_channel_weights_written_out_of_range_by_another_tool_are_read_within_zero_to_one(
+        tmp_path: Path) -> None:
+    """A record marked as holding the face channel whose weights another tool wrote as -0.2 and 1.5: read as 0
+    and 1 (the channel's range); the other weights as written."""
+    n = 2
+    weights = np.full((n, 50), 0.25, np.float32)
+    weights[:, 0], weights[:, 1] = -0.2, 1.5
+    np.savez(tmp_path / "c.npz", left_features=np.tile([1, 0, 0, 0, 1, 0], (n, 15)).astype(np.float32),
+             right_features=np.tile([1, 0, 0, 0, 1, 0], (n, 15)).astype(np.float32),
+             body_features=np.tile([1, 0, 0, 0, 1, 0], (n, 21)).astype(np.float32),
+             face_features=np.concatenate([np.tile([1, 0, 0, 0, 1, 0], (n, 1)), weights], axis=1),
+             expression_kind=np.array(["signeditor-face"]), segment=np.zeros(n, np.int64))
+    face = read_signspark_record(tmp_path / "c.npz").motion.face
+    assert face is not None and face.shape == (n, FACE_DIM)
+    np.testing.assert_array_equal(face[:, :3], np.tile([0.0, 1.0, 0.25], (n, 1)))
