@@ -240,8 +240,9 @@ def test_points_are_read_by_name_with_their_gaps_filled_in_the_skeleton_axes(
         values.append(np.concatenate([xy, z], axis=-1))
         seen = rng.random((n_frames, count)) < 0.7
         if name == "POSE_LANDMARKS":
+            both = rng.integers(n_frames)  # both shoulders seen together at least once: the body sets the scale
             for shoulder in ("LEFT_SHOULDER", "RIGHT_SHOULDER"):
-                seen[rng.integers(n_frames), points[name].index(shoulder)] = True  # seen at least once
+                seen[both, points[name].index(shoulder)] = True
             if rng.random() < 0.5:
                 seen[:, points[name].index("NOSE")] = False  # never seen
         confidence.append(np.where(seen, rng.uniform(0.1, 1.0, seen.shape), 0.0))
