@@ -22,7 +22,7 @@ from signeditor.batch.tasks import TASKS, BatchTask
 from signeditor.batch.worker import BatchWorker
 from signeditor.cli import main
 from signeditor.core.project import Project
-from signeditor.io.project_file import save_project
+from signeditor.io.project_file import load_project, save_project
 from signeditor.ml.fast.synthetic import synthetic_motion
 
 SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "samples" / "sample.signproj"
@@ -356,3 +356,34 @@ def test_batch_resume_runs_exactly_what_is_not_done_from_the_current_input_and_o
         run_once(root / "fresh", None, False)
         good = {p.name: text for p, text in on_disk.items()}
         assert {p.name: text for p, text in resumed.items() if p.name in good} == good
+
+
+@pytest.mark.parametrize("output_name", ["signs.json", "signs.eaf"])
+def test_segmenting_a_bad_file_names_it_and_leaves_the_output_as_it_was(tmp_path: Path, output_name: str) -> None:
+    """`segment` and `batch segment` call segment_file: a broken input, or more glosses than the recording has
+    frames, is a FileFormatError naming the input, and the output file the user already had is left byte for byte
+    (nothing written, nothing half-written); a good input then replaces it."""
+    from signeditor.app_services import segment_file
+    from signeditor.io.errors import FileFormatError
+    from signeditor.ml.fast.api import load_segmenter
+    from signeditor.ml.fast_tracks.guided import GlossAligner
+
+    segmenter = load_segmenter()
+    output = tmp_path / output_name
+    output.write_bytes(b"the user's earlier result")
+    broken = tmp_path / "broken.signproj"
+    broken.write_bytes(b"PK\x03\x04 not a project")
+    with pytest.raises(FileFormatError, match=r"broken\.signproj"):
+        segment_file(broken, output, segmenter, "onset_middle_offset", 5)
+    short = tmp_path / "short.signproj"
+    save_project(Project(motion=synthetic_motion(np.random.default_rng(3), 2)[0].resampled(25.0)), short)
+    n_frames = load_project(short).motion.n_frames
+    with pytest.raises(FileFormatError, match=rf"short\.signproj.*{n_frames + 1} glosses but only {n_frames} frames"):
+        segment_file(short, output, GlossAligner(segmenter, None, "fast"), "onset_middle_offset", 5,
+                     [f"G{k}" for k in range(n_frames + 1)])
+    assert output.read_bytes() == b"the user's earlier result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["broken.signproj", "short.signproj", output_name])
+    segment_file(short, output, GlossAligner(segmenter, None, "fast"), "onset_middle_offset", 5, ["ICH", "DU"])
+    assert output.read_bytes() != b"the user's earlier result"
+    if output.suffix == ".json":
+        assert [s["gloss"] for s in json.loads(output.read_text())["segments"]] == ["ICH", "DU"]
