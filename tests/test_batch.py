@@ -387,3 +387,23 @@ def test_segmenting_a_bad_file_names_it_and_leaves_the_output_as_it_was(tmp_path
     assert output.read_bytes() != b"the user's earlier result"
     if output.suffix == ".json":
         assert [s["gloss"] for s in json.loads(output.read_text())["segments"]] == ["ICH", "DU"]
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "no text to sign"),
+    (b" \n\t\n", "no text to sign"),
+    (b"\xff\xfeK\x00i\x00", "cannot read the text"),  # UTF-16, not the UTF-8 the task reads
+    (b"Kinder \xe4 Pizza", "cannot read the text"),  # Latin-1
+])
+def test_a_draft_task_refuses_a_text_file_it_cannot_sign_by_name(tmp_path: Path, content: bytes,
+                                                                 reason: str) -> None:
+    """`batch draft` reads each text file as UTF-8: an empty or blank file, or one in another encoding, fails its
+    own task with a FileFormatError naming the file and why, before anything is built or written."""
+    from signeditor.io.errors import FileFormatError
+
+    source = tmp_path / "sentence.txt"
+    source.write_bytes(content)
+    output = tmp_path / "sentence.signproj"
+    with pytest.raises(FileFormatError, match=rf"sentence\.txt.*{reason}"):
+        TASKS["draft"].run(None, source, output, {"spoken": "de", "signed": "sgg", "nonmanuals": True})
+    assert not output.exists()
