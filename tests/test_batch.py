@@ -16,7 +16,7 @@ from draft_helpers import write_fixture_lexicon
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signeditor.batch.driver import plan_jobs, run_batch
+from signeditor.batch.driver import expand_inputs, plan_jobs, run_batch
 from signeditor.batch.manifest import MANIFEST_NAME
 from signeditor.batch.tasks import TASKS, BatchTask
 from signeditor.batch.worker import BatchWorker
@@ -407,3 +407,31 @@ def test_a_draft_task_refuses_a_text_file_it_cannot_sign_by_name(tmp_path: Path,
     with pytest.raises(FileFormatError, match=rf"sentence\.txt.*{reason}"):
         TASKS["draft"].run(None, source, output, {"spoken": "de", "signed": "sgg", "nonmanuals": True})
     assert not output.exists()
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.sampled_from(["", "a", "a/b", "c"]), st.sampled_from(["x", "y", "z.v1"]),
+                          st.sampled_from([".pose", ".POSE", ".txt", ".signproj", ""])), max_size=8, unique=True),
+       st.lists(st.sampled_from(["a", "a/b", "c", "a/x.pose", "y.pose", "a", "."]), min_size=1, max_size=4))
+def test_batch_inputs_are_the_named_files_and_the_task_files_in_named_folders_once_each(
+        tmp_path_factory: pytest.TempPathFactory, files: list[tuple[str, str, str]], named: list[str]) -> None:
+    """What `batch` works on, against a listing built here: each named file as given; each named folder becomes the
+    files anywhere below it whose suffix is one of the task's (in any case), sorted by path; in the order named,
+    each file once (a file reached through two folders, or named and inside a named folder, runs once)."""
+    root = tmp_path_factory.mktemp("inputs")
+    for folder, stem, suffix in files:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / f"{stem}{suffix}").write_text("x")
+    wanted: list[Path] = []
+    for name in named:
+        path = root / name
+        if path.is_dir():
+            below = [Path(d) / f for d, _, fs in os.walk(path) for f in fs]
+            wanted += sorted(p for p in below if p.suffix.lower() in (".pose", ".signproj"))
+        else:
+            wanted.append(path)
+    once = []
+    for path in wanted:
+        if path.resolve() not in once:
+            once.append(path.resolve())
+    assert expand_inputs([root / n for n in named], (".pose", ".signproj")) == once
