@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from draft_helpers import write_fixture_lexicon
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from signeditor.batch.driver import expand_inputs, plan_jobs, run_batch
 from signeditor.batch.manifest import MANIFEST_NAME
+from signeditor.batch.tasks import TASKS, BatchTask
+from signeditor.batch.worker import BatchWorker
 from signeditor.cli import main
 from signeditor.core.project import Project
-from signeditor.io.project_file import save_project
+from signeditor.io.project_file import load_project, save_project
 from signeditor.ml.fast.synthetic import synthetic_motion
 
 SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "samples" / "sample.signproj"
@@ -199,9 +206,232 @@ def test_a_retried_failure_that_succeeded_is_done_and_a_later_failure_is_not(tmp
     for path in (outputs["a"], outputs["b"]):
         path.write_bytes(b"x")
     for name, status in (("a", FAILED), ("b", DONE), ("c", DONE), ("a", DONE), ("b", FAILED)):
-        manifest.append(TaskRecord(f"{name}.signproj", str(outputs[name]), status, 0.1))
-    assert manifest.finished() == {str(outputs["a"])}
+        manifest.append(TaskRecord(f"{name}.signproj", str(outputs[name]), status, 0.1, stamp="same"))
+    stamps = {str(path): "same" for path in outputs.values()}
+    assert manifest.finished(stamps) == {str(outputs["a"])}
+    # Made from other options or another version of the input: out of date.
+    assert manifest.finished({**stamps, str(outputs["a"]): "other"}) == set()
     # Lines that are not ours (another tool's record, a torn write) are skipped, never fatal.
     with manifest.path.open("a", encoding="utf-8") as handle:
         handle.write('{"job": "other tool"}\n[1, 2]\n{"input": "x", "out\n')
-    assert manifest.finished() == {str(outputs["a"])}
+    assert manifest.finished(stamps) == {str(outputs["a"])}
+
+
+class _Killed(BaseException):
+    """The batch process killed half-way (as by Ctrl-C or the machine going down)."""
+
+
+class _InProcessRunner:
+    """Runs the jobs one by one in this process through the real ``BatchWorker``; optionally killed after
+    ``cut`` jobs, leaving the manifest as a killed batch leaves it."""
+
+    description = "in this process"
+
+    def __init__(self, cut: int | None = None) -> None:
+        self.worker = BatchWorker()
+        self.cut = cut
+        self.ran: list[str] = []
+
+    def results(self, jobs):
+        for job in jobs:
+            if len(self.ran) == self.cut:
+                raise _Killed
+            self.ran.append(job.input)
+            yield self.worker.run(job)
+
+    def close(self) -> None:
+        pass
+
+
+def _shout_output(source: Path, folder: Path, options: dict) -> Path:
+    return folder / f"{source.stem}.out"
+
+
+def _shout_run(loaded: str, source: Path, output: Path, options: dict) -> str:
+    text = source.read_text(encoding="utf-8")
+    if text.startswith("!"):
+        raise ValueError(f"{source.name} is refused")
+    output.write_text(text.upper() + loaded, encoding="utf-8")
+    return "ok"
+
+
+_SHOUT = BatchTask("shout", "a test task: the input in capitals, then the --tail option", (".txt",), _shout_output,
+                   lambda options: options["tail"], _shout_run)
+
+_CHANGES = st.one_of(
+    st.tuples(st.just("edit"), st.integers(0, 3), st.sampled_from(["a", "b", "!bad"])),  # new text, a new time
+    st.tuples(st.just("touch"), st.integers(0, 3), st.just("")),  # same text, a new time
+    st.tuples(st.just("settings"), st.just(0), st.sampled_from(["", "?", "!"])),
+    st.tuples(st.just("delete"), st.integers(0, 3), st.just("")),  # the output deleted by hand
+    st.tuples(st.just("only"), st.integers(0, 15), st.just("")),  # the next batches get some of the inputs
+    st.none(),
+)
+#: Each step: a change, then a batch killed after n jobs (None: runs to the end), leaving a torn line or not.
+_BATCH_STEPS = st.lists(st.tuples(_CHANGES, st.none() | st.integers(0, 3), st.booleans()), min_size=1, max_size=6)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["a", "b", "!bad"]), min_size=1, max_size=4), _BATCH_STEPS)
+def test_batch_resume_runs_exactly_what_is_not_done_from_the_current_input_and_options(
+        monkeypatch: pytest.MonkeyPatch, contents: list[str], steps: list[tuple]) -> None:
+    """Against a plain dict of what each output was last made from: after a first full run, each batch run
+    (possibly killed after some jobs, possibly leaving a torn manifest line) runs exactly the jobs whose output is
+    not done, was deleted, failed last time, or was made from other options or an older version of its input
+    (edited or touched since), in input order, and skips the rest (outputs of inputs not in this batch are neither
+    run nor counted); the counts it reports are those; each output holds what its last successful run wrote; a
+    failed input keeps no new output. Then a full run, and another that runs only the failures; every output is
+    as one uninterrupted batch in a fresh folder writes it."""
+    monkeypatch.setitem(TASKS, "shout", _SHOUT)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the worker sets it; restored after the test
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "in").mkdir()
+        inputs = [root / "in" / f"n{i}.txt" for i in range(len(contents))]
+        version = 10**18  # input modification times, in ns: each edit or touch makes the input newer
+        for path, text in zip(inputs, contents, strict=True):
+            path.write_text(text, encoding="utf-8")
+            os.utime(path, ns=(version, version))
+        model: dict[Path, tuple[str, tuple]] = {}  # output -> (status, what it was made from: text, time, tail)
+        on_disk: dict[Path, str] = {}
+        tail = ""
+        chosen = inputs
+
+        def run_once(out: Path, cut: int | None, torn: bool) -> None:
+            jobs = plan_jobs(_SHOUT, chosen, out, {"tail": tail})
+            made_from = {Path(j.output): (Path(j.input).read_text(encoding="utf-8"), Path(j.input).stat().st_mtime_ns,
+                                          tail) for j in jobs}
+            todo = [j for j in jobs if not (model.get(Path(j.output), ("", ()))[0] == "done"
+                                            and model[Path(j.output)][1] == made_from[Path(j.output)]
+                                            and Path(j.output) in on_disk)]
+            runner = _InProcessRunner(cut)
+            try:
+                summary = run_batch(_SHOUT, jobs, out, runner, progress=False)
+            except _Killed:
+                summary = None
+                if torn:
+                    with (out / MANIFEST_NAME).open("a", encoding="utf-8") as handle:
+                        handle.write('{"input": "' + str(inputs[0]) + '", "out')
+            ran = todo if cut is None else todo[:cut]
+            assert runner.ran == [j.input for j in ran]
+            for job in ran:
+                text = made_from[Path(job.output)][0]
+                ok = not text.startswith("!")
+                model[Path(job.output)] = ("done" if ok else "failed", made_from[Path(job.output)])
+                if ok:
+                    on_disk[Path(job.output)] = text.upper() + tail
+            if summary is not None:
+                failed = sum(model[Path(j.output)][0] == "failed" for j in ran)
+                assert (summary.done, summary.failed, summary.skipped) == (len(ran) - failed, failed,
+                                                                           len(jobs) - len(ran))
+            for job in jobs:
+                output = Path(job.output)
+                assert (output.read_text(encoding="utf-8") if output.exists() else None) == on_disk.get(output)
+
+        out = root / "out"
+        run_once(out, None, False)
+        for change, cut, torn in steps:
+            kind, which, what = change or ("none", 0, "")
+            if kind in ("edit", "touch"):
+                which %= len(inputs)
+                version += 1000
+                if kind == "edit":
+                    inputs[which].write_text(what, encoding="utf-8")
+                os.utime(inputs[which], ns=(version, version))
+            elif kind == "settings":
+                tail = what
+            elif kind == "delete":
+                output = (out / f"n{which % len(inputs)}.out").resolve()
+                output.unlink(missing_ok=True)
+                on_disk.pop(output, None)
+            elif kind == "only":
+                chosen = [p for i, p in enumerate(inputs) if which >> i & 1]
+            run_once(out, cut, torn)
+        chosen = inputs
+        run_once(out, None, False)
+        run_once(out, None, False)
+        model.clear()
+        resumed = dict(on_disk)
+        on_disk.clear()
+        run_once(root / "fresh", None, False)
+        good = {p.name: text for p, text in on_disk.items()}
+        assert {p.name: text for p, text in resumed.items() if p.name in good} == good
+
+
+@pytest.mark.parametrize("output_name", ["signs.json", "signs.eaf"])
+def test_segmenting_a_bad_file_names_it_and_leaves_the_output_as_it_was(tmp_path: Path, output_name: str) -> None:
+    """`segment` and `batch segment` call segment_file: a broken input, or more glosses than the recording has
+    frames, is a FileFormatError naming the input, and the output file the user already had is left byte for byte
+    (nothing written, nothing half-written); a good input then replaces it."""
+    from signeditor.app_services import segment_file
+    from signeditor.io.errors import FileFormatError
+    from signeditor.ml.fast.api import load_segmenter
+    from signeditor.ml.fast_tracks.guided import GlossAligner
+
+    segmenter = load_segmenter()
+    output = tmp_path / output_name
+    output.write_bytes(b"the user's earlier result")
+    broken = tmp_path / "broken.signproj"
+    broken.write_bytes(b"PK\x03\x04 not a project")
+    with pytest.raises(FileFormatError, match=r"broken\.signproj"):
+        segment_file(broken, output, segmenter, "onset_middle_offset", 5)
+    short = tmp_path / "short.signproj"
+    save_project(Project(motion=synthetic_motion(np.random.default_rng(3), 2)[0].resampled(25.0)), short)
+    n_frames = load_project(short).motion.n_frames
+    with pytest.raises(FileFormatError, match=rf"short\.signproj.*{n_frames + 1} glosses but only {n_frames} frames"):
+        segment_file(short, output, GlossAligner(segmenter, None, "fast"), "onset_middle_offset", 5,
+                     [f"G{k}" for k in range(n_frames + 1)])
+    assert output.read_bytes() == b"the user's earlier result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["broken.signproj", "short.signproj", output_name])
+    segment_file(short, output, GlossAligner(segmenter, None, "fast"), "onset_middle_offset", 5, ["ICH", "DU"])
+    assert output.read_bytes() != b"the user's earlier result"
+    if output.suffix == ".json":
+        assert [s["gloss"] for s in json.loads(output.read_text())["segments"]] == ["ICH", "DU"]
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "no text to sign"),
+    (b" \n\t\n", "no text to sign"),
+    (b"\xff\xfeK\x00i\x00", "cannot read the text"),  # UTF-16, not the UTF-8 the task reads
+    (b"Kinder \xe4 Pizza", "cannot read the text"),  # Latin-1
+])
+def test_a_draft_task_refuses_a_text_file_it_cannot_sign_by_name(tmp_path: Path, content: bytes,
+                                                                 reason: str) -> None:
+    """`batch draft` reads each text file as UTF-8: an empty or blank file, or one in another encoding, fails its
+    own task with a FileFormatError naming the file and why, before anything is built or written."""
+    from signeditor.io.errors import FileFormatError
+
+    source = tmp_path / "sentence.txt"
+    source.write_bytes(content)
+    output = tmp_path / "sentence.signproj"
+    with pytest.raises(FileFormatError, match=rf"sentence\.txt.*{reason}"):
+        TASKS["draft"].run(None, source, output, {"spoken": "de", "signed": "sgg", "nonmanuals": True})
+    assert not output.exists()
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.sampled_from(["", "a", "a/b", "c"]), st.sampled_from(["x", "y", "z.v1"]),
+                          st.sampled_from([".pose", ".POSE", ".txt", ".signproj", ""])), max_size=8, unique=True),
+       st.lists(st.sampled_from(["a", "a/b", "c", "a/x.pose", "y.pose", "a", "."]), min_size=1, max_size=4))
+def test_batch_inputs_are_the_named_files_and_the_task_files_in_named_folders_once_each(
+        tmp_path_factory: pytest.TempPathFactory, files: list[tuple[str, str, str]], named: list[str]) -> None:
+    """What `batch` works on, against a listing built here: each named file as given; each named folder becomes the
+    files anywhere below it whose suffix is one of the task's (in any case), sorted by path; in the order named,
+    each file once (a file reached through two folders, or named and inside a named folder, runs once)."""
+    root = tmp_path_factory.mktemp("inputs")
+    for folder, stem, suffix in files:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / f"{stem}{suffix}").write_text("x")
+    wanted: list[Path] = []
+    for name in named:
+        path = root / name
+        if path.is_dir():
+            below = [Path(d) / f for d, _, fs in os.walk(path) for f in fs]
+            wanted += sorted(p for p in below if p.suffix.lower() in (".pose", ".signproj"))
+        else:
+            wanted.append(path)
+    once = []
+    for path in wanted:
+        if path.resolve() not in once:
+            once.append(path.resolve())
+    assert expand_inputs([root / n for n in named], (".pose", ".signproj")) == once

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from signeditor.core.segmentation_metrics import match_segments
 from signeditor.core.segments import Segment
@@ -205,6 +207,7 @@ def test_an_annotation_read_back_covers_every_frame_it_touches(tmp_path: Path) -
     ("take.signspark.npz", "take.bvh"),  # a two-part format suffix goes whole
     ("clip.v2.signproj", "clip.v2.bvh"),  # a dot inside the name stays
     ("take.pose", "take.bvh"),
+    (".pose", ".pose.bvh"),  # a name that is only a suffix keeps it: never an output called ".bvh"
 ])
 def test_an_export_is_named_after_the_document_without_its_format_suffix(source: str, target: str) -> None:
     from signeditor.app_services import export_target
@@ -220,3 +223,28 @@ def test_a_typed_gloss_finds_its_exact_gloss_before_a_corpus_variant(tmp_path: P
     lexicon = lexicon_from_bytes((header + rows).encode(), tmp_path)
     assert lexicon.lookup_gloss("HAUS", "gsg").glosses == "HAUS"
     assert lexicon.lookup_gloss("HAUS1A^", "gsg").glosses == "HAUS1A^"
+
+
+#: What a user's input may end in: every suffix the editor opens or exports, and the keyframe file's.
+_KNOWN_SUFFIXES = [".signspark.npz", ".signproj", ".pose", ".bvh", ".glb", ".gltf", ".npz", ".lmdb", ".eaf", ".mp4",
+                   ".gif", ".keyframes.pt"]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.text("abXY01._- ", min_size=1, max_size=10), st.sampled_from(_KNOWN_SUFFIXES), st.booleans(),
+       st.sampled_from(["bvh", "npz", "signspark", "lmdb", "pose"]))
+def test_an_export_takes_the_name_with_its_whole_known_suffix_cut_in_any_case(
+        base: str, suffix: str, shout: bool, format_name: str) -> None:
+    """``export`` and ``batch`` name each output after its input: the input's name less its whole format suffix
+    (the longest known one it ends in, in any letter case; a dot inside the name stays), then the format's suffix
+    in the output folder. Two names that differ before the suffix never give one output name."""
+    import signeditor.render.video  # noqa: F401  (registers mp4 and gif, as the export command does)
+    from signeditor.app_services import export_target
+
+    assume(base.strip(". ") == base and not any(base.lower().endswith(s) for s in _KNOWN_SUFFIXES)
+           and not any((base + suffix).lower().endswith(s) and len(s) > len(suffix) for s in _KNOWN_SUFFIXES))
+    name = base + (suffix.upper() if shout else suffix)
+    wanted = {"bvh": ".bvh", "npz": ".npz", "signspark": ".signspark.npz", "lmdb": ".lmdb", "pose": ".pose"}
+    assert export_target(Path("in") / name, Path("out"), format_name) == Path("out") / (base + wanted[format_name])
+    assert export_target(Path(base + "1" + suffix), Path("out"), format_name) != export_target(
+        Path(name), Path("out"), format_name)

@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from signeditor.core.gloss_alignment import DurationPrior, GlossAlignmentError, align_glosses, parse_glosses
 from signeditor.core.hand_tracks import (
@@ -238,3 +240,115 @@ def test_tracks_keep_their_timing_through_the_tracks_rate_and_back(fps: float, n
     assert set(back) <= set(stamps)
     nearest = np.abs(stamps[None] - times[:, None]).min(axis=1)  # a tie between two tracks frames may go either way
     np.testing.assert_allclose(np.abs(back - times), nearest, atol=1e-9)
+
+
+def _placements(n_frames: int, n_signs: int, max_len: int, first: int = 0):
+    """Every way to lay ``n_signs`` non-overlapping spans of 1..max_len frames, in order, on frames first..n_frames."""
+    if n_signs == 0:
+        yield []
+        return
+    for a in range(first, n_frames):
+        for b in range(a + 1, min(a + max_len, n_frames) + 1):
+            for rest in _placements(n_frames, n_signs - 1, max_len, b):
+                yield [(a, b), *rest]
+
+
+def _placement_score(probs: np.ndarray, spans: list[tuple[int, int]], fps: float, prior: DurationPrior) -> float:
+    """The documented score of one labelling, frame by frame in plain Python: a gap frame adds log P(non-sign),
+    a sign's first frame log P(start), its other frames log P(in) (each probability floored at 1e-6), and each sign
+    of d frames the log-normal term -weight/2 * ((log(d/fps) - mean) / std)**2."""
+    def log(p: float) -> float:
+        return float(np.log(min(max(p, 1e-6), 1.0)))
+
+    tag = [NON_SIGN] * len(probs)
+    score = 0.0
+    for a, b in spans:
+        tag[a] = SIGN_START
+        tag[a + 1:b] = [IN_SIGN] * (b - a - 1)
+        z = (np.log((b - a) / fps) - prior.log_mean_s) / prior.log_std_s
+        score -= prior.weight * 0.5 * z * z
+    return score + sum(log(probs[f][tag[f]]) for f in range(len(probs)))
+
+
+_PROBABILITY_LEVELS = [0.0, 1e-7, 0.05, 0.2, 0.2, 0.5, 0.5, 0.9, 1.0]  # repeated levels give ties; 0 tests the floor
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.integers(1, 9), st.data())
+def test_alignment_scores_best_of_every_placement_within_the_length_limit(n_frames: int, data) -> None:
+    """What the user gets from "align these N glosses": exactly N signs named in the given order, inside the clip,
+    not overlapping (touching allowed, gaps allowed, N = 1 and N = frames included), each reporting the mean of
+    in-sign + sign-start over its own frames as its confidence, and the placement scores best of every placement
+    (exhaustive search, frame-by-frame score written here) whose signs are at most the length limit: the prior's
+    max_s in frames, at least 2 frames, raised to twice the clip's length per gloss (rounded up) when the glosses
+    must be longer, never more than the clip. Probabilities come from a few levels (ties, exact 0 and 1);
+    where several placements tie, any of them is right, so the found one's score is compared with the best."""
+    n_signs = data.draw(st.integers(1, min(n_frames, 4)), label="n_signs")
+    rows = data.draw(st.lists(st.tuples(*[st.sampled_from(_PROBABILITY_LEVELS)] * 3), min_size=n_frames,
+                              max_size=n_frames), label="rows")
+    probs = np.array(rows, dtype=np.float64)
+    fps = data.draw(st.sampled_from([2.0, 10.0, 25.0, 29.97]), label="fps")
+    prior = DurationPrior(log_mean_s=data.draw(st.sampled_from([-1.118, -2.0, 0.5]), label="mean"),
+                          log_std_s=data.draw(st.sampled_from([0.424, 1.5]), label="std"),
+                          weight=data.draw(st.sampled_from([0.0, 0.5, 1.0, 3.0]), label="weight"),
+                          max_s=data.draw(st.sampled_from([0.01, 0.1, 0.15, 10.0]), label="max_s"))
+    glosses = [f"G{k}-{data.draw(st.sampled_from(['X', 'Y']))}" for k in range(n_signs)]  # names may repeat
+    limit = min(n_frames, max(2, round(prior.max_s * fps), -(-2 * n_frames // n_signs)))
+
+    signs = align_glosses(probs, glosses, fps, prior)
+
+    assert [s.gloss for s in signs] == glosses
+    spans = [(s.start, s.end) for s in signs]
+    assert spans[0][0] >= 0 and spans[-1][1] <= n_frames
+    assert all(a < b <= c for (a, b), (c, _) in itertools.pairwise(spans))
+    assert all(b - a <= limit for a, b in spans)
+    for s in signs:
+        assert s.confidence == pytest.approx(float(np.mean(probs[s.start:s.end, IN_SIGN] + probs[s.start:s.end,
+                                                                                                  SIGN_START])))
+    best = max(_placement_score(probs, p, fps, prior) for p in _placements(n_frames, n_signs, limit))
+    assert _placement_score(probs, spans, fps, prior) == pytest.approx(best, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("n_frames", [1, 2, 7])
+def test_as_many_glosses_as_frames_gives_one_frame_each_and_one_more_is_refused(n_frames: int) -> None:
+    """N = frames: one sign per frame whatever the probabilities say; N = frames + 1 or N = 0: a clear error."""
+    probs = np.tile([0.98, 0.01, 0.01], (n_frames, 1))
+    glosses = [f"G{k}" for k in range(n_frames)]
+    assert [(s.start, s.end, s.gloss) for s in align_glosses(probs, glosses, 25.0)] == [
+        (f, f + 1, f"G{f}") for f in range(n_frames)]
+    with pytest.raises(GlossAlignmentError, match=f"{n_frames + 1} glosses but only {n_frames} frames"):
+        align_glosses(probs, [*glosses, "ONE-MORE"], 25.0)
+    with pytest.raises(GlossAlignmentError, match="empty"):
+        align_glosses(probs, [], 25.0)
+
+
+@pytest.mark.parametrize(("long", "n_signs", "max_s", "limit"), [
+    (5, 3, 0.01, 5),  # 7 frames, 3 glosses: the limit is twice 7/3 rounded up, 5 frames
+    (6, 3, 0.01, 6),  # 8 frames: 16/3 rounded up
+    (8, 4, 0.32, 8),  # 11 frames, 4 glosses: max_s (8 frames at 25 fps) is above twice the frames per gloss (6)
+    (9, 4, 0.32, 8),  # 12 frames: a 9-frame sign is over the limit and cannot be laid whole
+])
+def test_a_sign_is_laid_whole_up_to_the_length_limit_and_no_longer(long: int, n_signs: int, max_s: float,
+                                                                   limit: int) -> None:
+    """One long sign then one-frame signs, each starting on a sure sign-start frame, no duration prior: the long
+    sign is laid whole when it is within the limit (max_s in frames, or twice the clip's frames per gloss rounded up
+    when that is more); one frame over it, the longest sign laid is exactly the limit."""
+    n_frames = long + n_signs - 1
+    probs = np.tile([0.02, 0.96, 0.02], (n_frames, 1))
+    for start in [0, *range(long, n_frames)]:
+        probs[start] = [0.02, 0.02, 0.96]
+    signs = align_glosses(probs, [f"G{k}" for k in range(n_signs)], 25.0, DurationPrior(weight=0.0, max_s=max_s))
+    if long <= limit:
+        assert [(s.start, s.end) for s in signs] == [(0, long), *[(f, f + 1) for f in range(long, n_frames)]]
+    else:
+        assert max(s.length for s in signs) == limit
+
+
+@pytest.mark.parametrize(("n_frames", "n_signs"), [(1, 1), (4, 1), (4, 2), (6, 3), (5, 5)])
+def test_with_no_evidence_every_sign_is_one_frame_laid_as_late_as_possible(n_frames: int, n_signs: int) -> None:
+    """Every probability 1 and no duration prior: every placement scores exactly the same, and the documented tie
+    rule (each sign, from the last, ends and then starts as late as possible) lays one-frame signs on the last
+    frames, the last gloss on the last frame."""
+    signs = align_glosses(np.ones((n_frames, 3)), [f"G{k}" for k in range(n_signs)], 25.0,
+                          DurationPrior(weight=0.0))
+    assert [(s.start, s.end) for s in signs] == [(f, f + 1) for f in range(n_frames - n_signs, n_frames)]

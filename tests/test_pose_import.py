@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import HAND_POINTS, plausible_features, reduced_holistic_points, write_pose
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from signeditor.core.ik import rest_pose_features
 from signeditor.core.skeleton import signing_skeleton
@@ -250,3 +252,101 @@ def test_every_point_reads_back_in_the_skeleton_frame_and_gaps_are_the_straight_
             seen = both & (confidence[hand][:, k] > 0)
             np.testing.assert_allclose(keypoints.point(f"{hand}.{name}")[seen, 2] - hand_wrist_depth[seen],
                                        points[seen, k, 2] - points[seen, wrist, 2], atol=2e-4, err_msg=name)
+
+
+_BODY_POINTS = ("NOSE", "LEFT_SHOULDER", "RIGHT_SHOULDER", "LEFT_ELBOW", "RIGHT_ELBOW", "LEFT_WRIST", "RIGHT_WRIST",
+                "LEFT_EYE", "RIGHT_EYE")
+
+
+def _held_and_interpolated(values: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Frame by frame: a frame where the point was seen keeps its value; one between two seen frames lies on the
+    straight line between them; one before the first (after the last) seen frame holds it."""
+    out = values.copy()
+    frames = [t for t in range(len(values)) if seen[t]]
+    for t in range(len(values)):
+        if seen[t]:
+            continue
+        before = [f for f in frames if f < t]
+        after = [f for f in frames if f > t]
+        if before and after:
+            a, b = before[-1], after[0]
+            out[t] = values[a] + (values[b] - values[a]) * (t - a) / (b - a)
+        else:
+            out[t] = values[before[-1] if before else after[0]]
+    return out
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(st.integers(1, 7), st.permutations(["POSE_LANDMARKS", "LEFT_HAND_LANDMARKS", "SOMETHING_ELSE"]),
+       st.sampled_from([12.5, 25.0, 29.97, 50.0]), st.integers(0, 2**32 - 1))
+def test_points_are_read_by_name_with_their_gaps_filled_in_the_skeleton_axes(
+        tmp_path_factory: pytest.TempPathFactory, n_frames: int, order: list[str], fps: float, seed: int) -> None:
+    """A .pose written here with pose-format: components in any order (one the reader does not know), points in
+    any order within them, random points missing (confidence 0) on random frames, a second person. Read back: one
+    name per known point ("COMPONENT.POINT") of the first person, the frame rate, which points were seen on which
+    frames; a point never seen is all zero; every other point, with its gaps filled frame by frame (straight lines
+    between sightings, held at the ends), is the image point with y turned up, moved so the shoulders' midpoint
+    sits at one fixed place on every frame and scaled by one common positive factor (x and y; depth is rebuilt by
+    the lifting)."""
+    from pose_format import Pose
+    from pose_format.numpy import NumPyPoseBody
+    from pose_format.pose_header import PoseHeader, PoseHeaderComponent, PoseHeaderDimensions
+
+    rng = np.random.default_rng(seed)
+    points = {"POSE_LANDMARKS": list(rng.permutation(_BODY_POINTS)),
+              "LEFT_HAND_LANDMARKS": list(rng.permutation(HAND_POINTS)),
+              "SOMETHING_ELSE": ["A", "B"]}
+    components, values, confidence = [], [], []
+    for name in order:
+        count = len(points[name])
+        components.append(PoseHeaderComponent(name, points[name], [], [], "XYZC"))
+        xy = rng.uniform(100, 500, size=(n_frames, count, 2))
+        z = rng.uniform(-150, 150, size=(n_frames, count, 1))
+        values.append(np.concatenate([xy, z], axis=-1))
+        seen = rng.random((n_frames, count)) < 0.7
+        if name == "POSE_LANDMARKS":
+            both = rng.integers(n_frames)  # both shoulders seen together at least once: the body sets the scale
+            for shoulder in ("LEFT_SHOULDER", "RIGHT_SHOULDER"):
+                seen[both, points[name].index(shoulder)] = True
+            if rng.random() < 0.5:
+                seen[:, points[name].index("NOSE")] = False  # never seen
+        confidence.append(np.where(seen, rng.uniform(0.1, 1.0, seen.shape), 0.0))
+    data = np.concatenate(values, axis=1)[:, None].astype(np.float32)
+    conf = np.concatenate(confidence, axis=1)[:, None].astype(np.float32)
+    # A second person behind the signer: the reader follows the first one.
+    data = np.concatenate([data, rng.uniform(100, 500, size=data.shape).astype(np.float32)], axis=1)
+    conf = np.concatenate([conf, np.ones_like(conf)], axis=1)
+    body = NumPyPoseBody(fps, np.ma.masked_array(data, mask=np.repeat((conf == 0)[..., None], 3, -1)), conf)
+    path = tmp_path_factory.mktemp("pose") / "random.pose"
+    with path.open("wb") as handle:
+        Pose(PoseHeader(0.1, PoseHeaderDimensions(640, 480, 640), components), body).write(handle)
+
+    keypoints = read_pose_keypoints(path)
+
+    columns: dict[str, int] = {}
+    offset = 0
+    for name in order:
+        for j, point in enumerate(points[name]):
+            if name != "SOMETHING_ELSE":
+                columns[f"{name}.{point}"] = offset + j
+        offset += len(points[name])
+    assert sorted(keypoints.names) == sorted(columns) and len(set(keypoints.names)) == len(keypoints.names)
+    assert keypoints.fps == pytest.approx(fps) and keypoints.n_frames == n_frames
+    image = data[:, 0].astype(np.float64)
+    filled = {}
+    for name, column in columns.items():
+        seen = conf[:, 0, column] > 0
+        np.testing.assert_array_equal(keypoints.seen(name), seen, err_msg=name)
+        if not seen.any():
+            np.testing.assert_array_equal(keypoints.point(name), 0.0, err_msg=name)
+            continue
+        filled[name] = _held_and_interpolated(image[:, column, :2] * [1.0, -1.0], seen)  # image y down -> up
+    middle = 0.5 * (filled["POSE_LANDMARKS.LEFT_SHOULDER"] + filled["POSE_LANDMARKS.RIGHT_SHOULDER"])
+    got_middle = 0.5 * (keypoints.point("POSE_LANDMARKS.LEFT_SHOULDER") + keypoints.point(
+        "POSE_LANDMARKS.RIGHT_SHOULDER"))[:, :2]
+    np.testing.assert_allclose(got_middle, np.broadcast_to(got_middle[0], got_middle.shape), atol=1e-9)
+    wanted = np.stack([filled[name] - middle for name in filled])  # (K, T, 2)
+    got = np.stack([keypoints.point(name)[:, :2] - got_middle for name in filled])
+    scale = float(np.sum(wanted * got) / np.sum(wanted * wanted))
+    assert scale > 0
+    np.testing.assert_allclose(got, scale * wanted, atol=1e-6 * scale * np.abs(wanted).max())

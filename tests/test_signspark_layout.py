@@ -11,6 +11,7 @@ body[:, 66:] | face`` (296 values). It shares no code with SignEditor's own read
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import pickle
 import shutil
@@ -20,11 +21,18 @@ import lmdb
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from signeditor.app_services import export_document, open_document
+from signeditor.app_services import export_document, open_document, with_stored_keyframes
 from signeditor.cli import main
+from signeditor.core import rotations
+from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.face import FACE_PARAMETERS
+from signeditor.core.motion import Motion
 from signeditor.core.nonmanual import preset_keys
+from signeditor.core.project import Project
+from signeditor.core.segments import Segment
 from signeditor.io.errors import FileFormatError
 from signeditor.io.pose_metadata import read_pose_metadata
 from signeditor.io.project_file import load_project, save_project
@@ -244,3 +252,60 @@ def test_segment_takes_a_database(tmp_path: Path) -> None:
         assert main(["segment", str(source), "-o", str(out)]) == 0
         document = json.loads(out.read_text())
         assert document["n_frames"] == first.motion.n_frames and document["segments"]
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(st.integers(1, 8), st.data(), st.sampled_from([".signspark.npz", ".lmdb", ".lmdb", ".signspark.npz", ".npz"]),
+       st.sampled_from(["before", "end", "past", None, None, None]), st.integers(0, 2**32 - 1))
+def test_a_reopened_export_gets_exactly_its_stored_keyframes_labelled_by_their_sign(
+        tmp_path_factory: pytest.TempPathFactory, n_frames: int, data, suffix: str, outside: str | None,
+        seed: int) -> None:
+    """Reopening a SignSparK export (.signspark.npz or .lmdb) that has no anchors of its own: the clip's stored
+    keyframes (from a keyframe file written here by torch.save, beside other clips' frames) become its anchors,
+    each frame once, posed as the motion there and labelled with the gloss of the sign it lies in ("" outside any
+    sign). Left as it is: any other file, a project that already has anchors, a clip with no stored frames, and
+    a clip whose stored frames fall outside the motion (a stale file)."""
+    frames = data.draw(st.lists(st.integers(0, n_frames - 1), max_size=5), label="frames")
+    if outside is not None:  # now and then a stale frame: before the clip, or past its end
+        frames.append({"before": -1, "end": n_frames, "past": n_frames + 1}[outside])
+    cuts = data.draw(st.lists(st.integers(1, n_frames), max_size=3), label="cuts")
+    had_anchor = data.draw(st.integers(0, 5), label="anchor") == 0
+    rng = np.random.default_rng(seed)
+    motion = Motion(25.0, rotations.axis_angle_to_rot6d(rng.normal(size=(n_frames, 41, 3))).reshape(n_frames, -1))
+    bounds = sorted({c for c in cuts if c <= n_frames} | {0, n_frames})
+    segments = [Segment(a, b, str(rng.choice(["", "HAUS", "GROSS"]))) for a, b in itertools.pairwise(bounds)
+                if rng.random() < 0.7]
+    own = AnchorSet([Anchor(0, motion.features[0], label="mine")]) if had_anchor else AnchorSet()
+    project = Project(motion=motion, anchors=own, segments=segments)
+    folder = tmp_path_factory.mktemp("reopen")
+    path = folder / f"take{suffix}"
+    torch.save({"train": {"take": frames, "other": [0, n_frames + 5]}, "dev": {}, "test": {}},
+               folder / "take.keyframes.pt")
+
+    reopened = with_stored_keyframes(project, path, "take")
+
+    if suffix in (".signproj", ".npz") or had_anchor or not frames or not all(0 <= f < n_frames for f in frames):
+        assert [(a.frame, a.label) for a in reopened.anchors] == [(a.frame, a.label) for a in own]
+        return
+
+    def gloss_at(frame: int) -> str:
+        return next((s.gloss for s in segments if s.start <= frame < s.end), "")
+
+    assert [(a.frame, a.label) for a in reopened.anchors] == [(f, gloss_at(f)) for f in sorted(set(frames))]
+    for anchor in reopened.anchors:
+        np.testing.assert_array_equal(anchor.pose, motion.features[anchor.frame])
+
+
+@pytest.mark.parametrize(("stored", "anchors"), [
+    ([2, 0, 2], [0, 2]),  # each frame once, in order
+    ([0, 3], [0, 3]),  # the first and the last frame
+    ([-1, 1], []),  # a frame before the clip: the file is stale, the labels give the anchors instead
+    ([1, 4], []),  # a frame just past the end
+    ([], []),  # the clip is listed without frames
+])
+def test_stored_keyframes_at_the_clips_edges(tmp_path: Path, stored: list[int], anchors: list[int]) -> None:
+    """A 4-frame clip reopened from take.lmdb with these stored frames: anchors on exactly the stored frames when
+    all lie in the clip, none otherwise."""
+    torch.save({"train": {"take": stored}, "dev": {}, "test": {}}, tmp_path / "take.keyframes.pt")
+    reopened = with_stored_keyframes(Project(motion=Motion.rest(4)), tmp_path / "take.lmdb", "take")
+    assert reopened.anchors.frames == anchors

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import sys
 import time
 from collections.abc import Iterable
@@ -42,9 +45,22 @@ def expand_inputs(inputs: Iterable[Path], suffixes: tuple[str, ...]) -> list[Pat
     return list(dict.fromkeys(p.resolve() for p in files))
 
 
+def job_stamp(task: BatchTask, source: Path, options: Options) -> str:
+    """What a job's output is made from: the task, its options and the input's size and modification time (empty
+    when the input cannot be read). The manifest keeps it with each result: a done task whose stamp differs now
+    (other options, an edited input) is out of date and runs again."""
+    try:
+        info = os.stat(source)
+    except OSError:
+        return ""
+    made_from = json.dumps([task.name, options, info.st_size, info.st_mtime_ns], sort_keys=True, default=str)
+    return hashlib.sha256(made_from.encode("utf-8")).hexdigest()[:20]
+
+
 def plan_jobs(task: BatchTask, inputs: list[Path], output_dir: Path, options: Options) -> list[Job]:
     """One job per input; two inputs that would write the same output are refused before anything runs."""
-    jobs = [Job(task.name, str(p), str(task.output_for(p, output_dir, options).resolve()), options) for p in inputs]
+    jobs = [Job(task.name, str(p), str(task.output_for(p, output_dir, options).resolve()), options,
+                job_stamp(task, p, options)) for p in inputs]
     seen: dict[str, str] = {}
     for job in jobs:
         if job.output in seen:
@@ -55,10 +71,11 @@ def plan_jobs(task: BatchTask, inputs: list[Path], output_dir: Path, options: Op
 
 def run_batch(task: BatchTask, jobs: list[Job], output_dir: Path, runner: Runner,
               manifest_path: Path | None = None, progress: bool = True) -> BatchSummary:
-    """Run the jobs ``plan_jobs`` made that the manifest does not list as done; record each as it finishes."""
+    """Run the jobs ``plan_jobs`` made that the manifest does not list as done from the same stamp (task,
+    options, input); record each as it finishes."""
     output_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(manifest_path or output_dir / MANIFEST_NAME)
-    finished = manifest.finished()
+    finished = manifest.finished({job.output: job.stamp for job in jobs})
     todo = [job for job in jobs if job.output not in finished]
     summary = BatchSummary(runner.description, skipped=len(jobs) - len(todo))
     began = time.perf_counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,6 +28,9 @@ class TaskRecord:
     worker: str = ""
     #: Whether this task loaded the task's models (once per worker: the first task it ran).
     loaded_models: bool = False
+    #: What the output was made from (``driver.job_stamp``: the task, its options, the input's size and time): a
+    #: rerun with other options or after the input changed redoes the task. Empty in manifests from before.
+    stamp: str = ""
 
 
 class Manifest:
@@ -48,13 +52,22 @@ class Manifest:
             records[record.output] = record
         return records
 
-    def finished(self) -> set[str]:
-        """Outputs whose task is done and which are still there: a rerun skips them."""
-        return {key for key, r in self.read().items() if r.status == DONE and Path(r.output).exists()}
+    def finished(self, stamps: Mapping[str, str]) -> set[str]:
+        """Outputs whose task is done, which are still there and were made from what ``stamps`` (output -> the
+        job's stamp now) says: a rerun skips them."""
+        return {key for key, r in self.read().items()
+                if r.status == DONE and Path(r.output).exists() and r.stamp and r.stamp == stamps.get(key)}
 
     def append(self, record: TaskRecord) -> None:
+        """Add one line (flushed to disk); a torn last line left by a crash is ended first, so this record is not
+        glued onto it and lost with it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(asdict(record), sort_keys=True) + "\n")
+        line = (json.dumps(asdict(record), sort_keys=True) + "\n").encode("utf-8")
+        with self.path.open("a+b") as handle:
+            if handle.seek(0, os.SEEK_END):
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    line = b"\n" + line
+            handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())

@@ -20,6 +20,8 @@ class Job:
     input: str
     output: str
     options: Options
+    #: What the output is made from (``driver.job_stamp``), recorded in the manifest with the result.
+    stamp: str = ""
 
 
 class BatchWorker:
@@ -45,8 +47,9 @@ class BatchWorker:
             task.run(self._loaded[key], Path(job.input), Path(job.output), job.options)
         except Exception as exc:  # a bad file fails its own task, never the batch
             return TaskRecord(job.input, job.output, FAILED, time.perf_counter() - began,
-                              f"{type(exc).__name__}: {exc}", self.name, loaded_now)
-        return TaskRecord(job.input, job.output, DONE, time.perf_counter() - began, None, self.name, loaded_now)
+                              f"{type(exc).__name__}: {exc}", self.name, loaded_now, job.stamp)
+        return TaskRecord(job.input, job.output, DONE, time.perf_counter() - began, None, self.name, loaded_now,
+                          job.stamp)
 
 
 #: The pool worker's own BatchWorker (one per process, made by the pool's initializer).

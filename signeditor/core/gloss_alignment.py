@@ -56,7 +56,9 @@ def align_glosses(
     """Exactly ``len(glosses)`` segments in order, each named by its gloss, maximising the labelling's score.
 
     ``probabilities`` (T, 3) are non-sign / in-sign / sign-start per frame.
-    Raises GlossAlignmentError for an empty list or more glosses than frames.
+    Raises GlossAlignmentError for an empty list or more glosses than frames. Where placements tie exactly, the
+    signs lie as late as possible: from the last sign back, each ends and then starts as late as a best placement
+    allows.
     """
     probs = np.asarray(probabilities, dtype=np.float64)
     n_signs, n_frames = len(glosses), len(probs)
