@@ -503,3 +503,59 @@ def test_head_turns_ride_on_the_heads_own_rotation_turn_then_nod_then_tilt(
     offset = Rotation.from_euler("YXZ", np.stack([turn, nod, -tilt], -1)).as_matrix()
     np.testing.assert_allclose(rotations.rot6d_to_matrix(shown[:, head].astype(np.float64)), offset @ own, atol=1e-5)
     assert with_head_turns(features, np.zeros((4, 3))) is features
+
+
+_WORDS = ("what", "wo", "wie", "who", "not", "nicht", "kein", "never", "nie", "haus", "you", "du", "ja", "gut")
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from(["", ",", "!", "\"", "(", ")"]), st.booleans()),
+                max_size=5),
+       st.sampled_from(["", "?", ".", "? ", "!?"]), st.sampled_from(["", "en", "de", "fr"]),
+       st.lists(st.tuples(st.integers(0, 2), st.integers(1, 5), st.integers(0, 9)), max_size=4),
+       st.integers(0, 3), st.integers(1, 12), st.randoms(use_true_random=False))
+def test_a_drafts_text_marks_its_question_and_negations_over_the_right_spans(
+        words: list[tuple[str, str, bool]], ending: str, language: str, signs: list[tuple[int, int, int]],
+        lead: int, n_frames: int, shuffler) -> None:
+    """A user types a sentence and asks for its non-manuals. Against a model of the rules: a text ending in "?"
+    (spaces after it allowed) over at least 3 frames gets a wh-question (when it holds a question word of the
+    sentence's language, or of any language when that is unknown) or else a yes/no question over the signs'
+    whole span (first sign's first frame to last sign's last frame; the clip without signs); each sign glossed
+    with a negation word and at least 3 frames long gets a negation over itself, the whole span when none is
+    and the text still says a negation word; inside a question the negation leaves the brows to the question.
+    Keys compared by frame, lane, label, span and values, composed by place_preset (tested on its own above)."""
+    from signeditor.core.nonmanual import NEGATION_WORDS, WH_WORDS, grammar_keys
+    from signeditor.core.segments import Segment
+
+    opening = ('"', "(")
+    text = " ".join((p if p in opening else "") + (w.upper() if upper else w) + (p if p not in opening else "")
+                    for w, p, upper in words) + ending
+    segments, frame = [], lead
+    for gap, length, pick in signs:  # mostly glossed with a typed word, in any order
+        frame += gap
+        gloss = words[pick % len(words)][0] if words and pick < 7 else _WORDS[pick]
+        segments.append(Segment(frame, frame + length, gloss.upper()))
+        frame += length
+    shuffler.shuffle(segments)
+    typed = {w for w, _, _ in words}
+    languages = [language] if language in ("en", "de") else ["en", "de"]
+    wh = any(w in WH_WORDS[lang] for w in typed for lang in languages)
+    negations = {w for w in typed if any(w in NEGATION_WORDS[lang] for lang in languages)}
+    first = min((s.start for s in segments), default=0)
+    last = max((s.end for s in segments), default=n_frames) - 1
+    question = ending.rstrip().endswith("?") and last - first >= 2
+    expected: tuple[FaceKey, ...] = ()
+    if question:
+        name = "wh-question" if wh else "yes/no question"
+        expected = place_preset(expected, preset_keys(name, first, last), first, last)
+    spans = [(s.start, s.end - 1) for s in segments if s.gloss.lower() in negations and s.end - s.start >= 3]
+    if not spans and negations and last - first >= 2:
+        spans = [(first, last)]
+    for lo, hi in spans:
+        negation = [k for k in preset_keys("negation", lo, hi) if not (question and k.lane == "Brows")]
+        expected = place_preset(expected, negation, lo, hi)
+
+    def described(keys) -> list[tuple]:
+        return sorted((k.frame, k.lane, k.label, k.span, tuple(np.round(k.values, 5))) for k in keys)
+
+    assert described(grammar_keys(text, segments, n_frames, language)) == described(expected), text
