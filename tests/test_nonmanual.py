@@ -559,3 +559,34 @@ def test_a_drafts_text_marks_its_question_and_negations_over_the_right_spans(
         return sorted((k.frame, k.lane, k.label, k.span, tuple(np.round(k.values, 5))) for k in keys)
 
     assert described(grammar_keys(text, segments, n_frames, language)) == described(expected), text
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.integers(1, 30), st.data())
+def test_the_face_and_head_at_chosen_frames_are_the_keys_curves_there(n_frames: int, data: st.DataObject) -> None:
+    """The viewport asks for single frames (and exports for frames in any order, repeated): against scipy's PCHIP
+    through each lane's keys (the newest of two keys on a frame wins): inside a lane's keyed span the lane shows
+    its curve, outside it the motion's own face, a head not turned, and lane_values_at neutral values."""
+    from signeditor.core.nonmanual import lane_values_at
+
+    keys = []
+    for lane in data.draw(st.lists(st.sampled_from(sorted(LANES)), min_size=1, max_size=4, unique=True)):
+        low = -1.0 if lane == "Head" else 0.0
+        for frame in data.draw(st.lists(st.integers(0, n_frames - 1), min_size=1, max_size=4)):
+            values = data.draw(st.lists(st.floats(low, 1.0), min_size=len(LANES[lane]), max_size=len(LANES[lane])))
+            keys.append(FaceKey(frame, lane, np.array(values)))
+    frames = np.array(data.draw(st.lists(st.integers(0, n_frames - 1), min_size=1, max_size=8)))
+    face = np.random.default_rng(n_frames).uniform(0.0, 1.0, (n_frames, FACE_DIM)).astype(np.float32)
+    expected, expected_turns = face[frames].astype(np.float64), np.zeros((len(frames), 3))
+    for lane in LANES:
+        lane_keys = [k for k in keys if k.lane == lane]
+        own = np.array([shown_by(lane_keys, lane, int(f)) for f in frames])
+        np.testing.assert_allclose(lane_values_at(keys, lane, frames), own, atol=1e-5)
+        inside = np.array([bool(lane_keys) and min(k.frame for k in lane_keys) <= f <= max(k.frame for k in lane_keys)
+                           for f in frames])
+        if lane == "Head":
+            expected_turns[inside] = own[inside] * HEAD_FULL_TURN
+        elif inside.any():
+            expected[np.ix_(inside, [FACE_INDEX[p] for p in LANES[lane]])] = own[inside]
+    np.testing.assert_allclose(face_with_keys(face, keys, n_frames, frames), expected, atol=1e-5)
+    np.testing.assert_allclose(head_turns(keys, n_frames, frames), expected_turns, atol=1e-5)
