@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from gui_helpers import drag, send_mouse, small_project, view_point
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PySide6 import QtCore
 from scipy.interpolate import PchipInterpolator
@@ -431,6 +431,8 @@ def _ramp(start: int, end: int) -> int:
 
 
 @settings(max_examples=120, deadline=None, derandomize=True)
+@example("topic", 10, 1, False, "")  # two frames: refused
+@example("mouthing", 10, 2, True, "ja")  # three frames, dragged right to left: the shortest span
 @given(st.sampled_from(PRESETS), st.integers(0, 30), st.integers(0, 45), st.booleans(),
        st.text(alphabet="aeioumbpfvtdnlszcxjkrhgqäöüéyw -1.", max_size=8))
 def test_every_preset_is_neutral_on_both_span_ends_ramps_in_holds_and_ramps_out(
