@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.face import (
@@ -272,8 +274,8 @@ def test_where_two_face_keys_share_a_frame_the_newer_one_shows():
     keys = [FaceKey(20, "Brows", lane_values("Brows", brow_raise_l=0.2)),
             FaceKey(20, "Brows", lane_values("Brows", brow_raise_l=0.9)),
             FaceKey(30, "Brows", lane_values("Brows", brow_raise_l=0.9))]
-    for given in (keys, keys[::-1]):
-        face = face_with_keys(None, given, 40)
+    for ordered in (keys, keys[::-1]):
+        face = face_with_keys(None, ordered, 40)
         assert _param(face, "brow_raise_l")[20] == pytest.approx(0.9)
         assert _param(face, "brow_raise_l")[25] == pytest.approx(0.9)
 
@@ -320,3 +322,197 @@ def test_an_open_rounded_mouth_reads_oh_and_an_open_wide_one_aa():
     rounded = fit_face_parameters(points)
     assert _param(rounded, "viseme_oh")[32:38].min() > 0.8 and _param(rounded, "viseme_aa")[32:38].max() < 0.05
     assert _param(wide, "viseme_aa")[32:38].min() > 0.8 and _param(wide, "viseme_oh")[32:38].max() < 0.05
+
+
+# --- the whole fit against a frame-by-frame model ----------------------------------------------------------------
+
+#: The mesh points the fit reads, by what they are (subject's left = +x in the face's own frame).
+_EYE = {"r": ("33", "133", ("159", "158", "160"), ("145", "144", "153")),
+        "l": ("263", "362", ("386", "385", "387"), ("374", "373", "380"))}
+_BROW = {"r": ("70", "63", "105", "66", "107"), "l": ("300", "293", "334", "296", "336")}
+#: Closed-form rules of the fit: (measure unit's full scale, dead band) in inter-ocular distances.
+_UNIT = {"brow": (0.07, 0.008), "furrow_gap": (0.08, 0.01), "mouth": (0.30, 0.02), "corner": (0.06, 0.01),
+         "width": (0.12, 0.02), "cheek": (0.10, 0.03)}
+
+
+def _face_frame_track(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Landmarks (n, 2) in the face's own frame: eye centres at (-0.5, 0) and (0.5, 0), so the inter-ocular distance
+    is 1 and heights are y. Each frame, with probability one half each, the brows rise or sink, a lid closes, the
+    jaw drops, the corners rise or sink, the mouth widens or narrows and the cheeks puff; every point jitters."""
+    base = {k: np.array(v) / 0.06 for k, v in _NEUTRAL.items()}
+    pts = {k: np.tile(v, (n, 1)) + rng.normal(0.0, 0.004, (n, 2)) for k, v in base.items()}
+
+    def event(scale: float, low: float = -1.0) -> np.ndarray:
+        return np.where(rng.random(n) < 0.5, 0.0, rng.uniform(low, 1.0, n) * scale)
+
+    for s, sign in (("r", -1.0), ("l", 1.0)):
+        outer, inner, upper, lower = _EYE[s]
+        wobble = rng.normal(0.0, 0.05, (n, 2))  # the corners move against each other: the eye centre stays put
+        pts[outer] = np.array([sign * 0.75, 0.0]) + wobble
+        pts[inner] = np.array([sign * 0.25, 0.0]) - wobble
+        for k in _BROW[s]:
+            pts[k][:, 1] += event(0.2)
+        closing = event(0.2, 0.0)
+        for k in upper:
+            pts[k][:, 1] -= closing
+        pts[lower[0]][:, 1] += event(0.1)
+    jaw = event(0.8, 0.0)
+    for k in ("14", "17"):
+        pts[k][:, 1] -= jaw
+    for k, sign in (("61", -1.0), ("291", 1.0)):
+        pts[k][:, 1] += event(0.15)
+        pts[k][:, 0] += sign * event(0.3)
+    puff = event(0.2)
+    pts["234"][:, 0] -= puff
+    pts["454"][:, 0] += puff
+    pts["10"][:, 0] += rng.normal(0.0, 0.3, n)  # forehead and chin off the face's midline: up is still y
+    pts["152"][:, 0] += rng.normal(0.0, 0.3, n)
+    return pts
+
+
+def _model_measures(p: dict[str, np.ndarray], i: int) -> dict[str, float]:
+    """Frame i's measures from face-frame points (inter-ocular distance 1, up = y)."""
+    def mean(keys) -> np.ndarray:
+        return sum(p[k][i] for k in keys) / len(keys)
+
+    def dist(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.hypot(*(a - b)))
+
+    out = {}
+    for s, centre in (("r", np.array([-0.5, 0.0])), ("l", np.array([0.5, 0.0]))):
+        outer, inner, upper, lower = _EYE[s]
+        out[f"brow_{s}"] = dist(mean(_BROW[s]), centre)
+        out[f"lid_gap_{s}"] = float(mean(upper)[1] - mean(lower)[1]) / dist(p[outer][i], p[inner][i])
+        out[f"lower_lid_{s}"] = float(mean(lower)[1])
+        out[f"corner_{s}"] = float(p["61" if s == "r" else "291"][i][1] - 0.5 * (p["0"][i][1] + p["17"][i][1]))
+        out[f"cheek_{s}"] = 0.5 * dist(p["234"][i], p["454"][i])
+    out["brow_gap"] = dist(p["107"][i], p["336"][i])
+    out["mouth_gap"] = dist(p["13"][i], p["14"][i])
+    out["mouth_width"] = dist(p["61"][i], p["291"][i])
+    return out
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between the sorted values (numpy's default rule), written out."""
+    ordered = sorted(values)
+    position = q / 100.0 * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
+
+
+def _model_fit(p: dict[str, np.ndarray], seen: list[bool]) -> np.ndarray:
+    """The face fit frame by frame: each detected frame's measures averaged with its detected neighbours (the ends
+    count themselves twice; clips under 3 frames are not smoothed), the neutral level a percentile over detected
+    frames, the jitter band removed, scaled, clipped to [0, 1]; visemes from the clipped mouth; lost frames 0."""
+    n = len(seen)
+    raw = [_model_measures(p, i) if seen[i] else None for i in range(n)]
+    smooth: list[dict[str, float] | None] = []
+    for i in range(n):
+        if not seen[i]:
+            smooth.append(None)
+            continue
+        window = [j for j in (max(i - 1, 0), i, min(i + 1, n - 1)) if seen[j]] if n >= 3 else [i]
+        smooth.append({k: sum(raw[j][k] for j in window) / len(window) for k in raw[i]})
+    detected = [m for m in smooth if m is not None]
+
+    def rest(name: str, q: float = 50.0) -> float:
+        return _percentile([m[name] for m in detected], q)
+
+    def scaled(change: float, unit: str) -> float:
+        full, dead = _UNIT[unit]
+        return float(np.sign(change)) * max(abs(change) - dead, 0.0) / full
+
+    def clip(v: float) -> float:
+        return min(max(v, 0.0), 1.0)
+
+    out = np.zeros((n, FACE_DIM))
+    for i, m in enumerate(smooth):
+        if m is None:
+            continue
+        row: dict[str, float] = {}
+        gap = scaled(m["brow_gap"] - rest("brow_gap"), "furrow_gap")
+        for s in "lr":
+            brow = scaled(m[f"brow_{s}"] - rest(f"brow_{s}"), "brow")
+            row[f"brow_raise_{s}"] = clip(brow)
+            row[f"brow_furrow_{s}"] = clip(-(brow + gap) / 2)
+            opened = m[f"lid_gap_{s}"] / max(rest(f"lid_gap_{s}", 75.0), 1e-6)
+            row[f"eye_close_{s}"] = clip((0.8 - opened) / 0.6)
+            row[f"squint_{s}"] = clip(scaled(m[f"lower_lid_{s}"] - rest(f"lower_lid_{s}"), "brow"))
+            corner = scaled(m[f"corner_{s}"] - rest(f"corner_{s}"), "corner")
+            row[f"smile_{s}"], row[f"frown_{s}"] = clip(corner), clip(-corner)
+        width = scaled(m["mouth_width"] - rest("mouth_width"), "width")
+        row["lip_stretch"], row["lip_pucker"] = clip(width), clip(-width)
+        row["mouth_open"] = clip(scaled(m["mouth_gap"] - rest("mouth_gap", 10.0), "mouth"))
+        cheeks = 0.5 * (m["cheek_l"] - rest("cheek_l") + m["cheek_r"] - rest("cheek_r"))
+        row["cheek_puff"] = clip(scaled(cheeks, "cheek"))
+        opened, wide, round_ = row["mouth_open"], row["lip_stretch"], row["lip_pucker"]
+        row["viseme_aa"] = clip(opened * (1 - round_))
+        row["viseme_oh"] = clip(2 * opened * round_)
+        row["viseme_ou"] = clip((1 - opened) * round_)
+        row["viseme_ee"] = clip((1 - opened) * wide)
+        for name, value in row.items():
+            out[i, FACE_INDEX[name]] = value
+    return out
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.integers(0, 2**32 - 1), st.lists(st.booleans(), min_size=1, max_size=14), st.booleans(),
+       st.sampled_from(["zeros", "random", "nan", "raised"]))
+def test_the_fit_matches_a_frame_by_frame_model_whatever_the_lost_frames_hold(
+        seed: int, lost: list[bool], all_detected: bool, lost_content: str) -> None:
+    """A user imports a clip whose face the tracker sometimes lost. Against a model written frame by frame in the
+    face's own frame (see _model_fit): every parameter on every frame, through a random per-frame head roll, scale
+    and shift (image-plane only: depth is noise), with random expressions and jitter; lost frames (first, last,
+    runs, all but one) show the neutral face, and what they hold (coinciding points, NaN, a raised-brow face, junk)
+    changes nothing on the detected frames."""
+    rng = np.random.default_rng(seed)
+    n = len(lost)
+    seen = [True] * n if all_detected else [not x for x in lost]
+    face_frame = _face_frame_track(rng, n)
+    angle, scale = rng.uniform(-0.6, 0.6, n), rng.uniform(0.02, 0.2, n)
+    shift = rng.uniform(-1.0, 1.0, (n, 2))
+    rot = np.stack([np.stack([np.cos(angle), -np.sin(angle)], -1), np.stack([np.sin(angle), np.cos(angle)], -1)], -2)
+    points = {}
+    for k, v in face_frame.items():
+        image = scale[:, None] * np.einsum("tij,tj->ti", rot, v) + shift
+        points[k] = np.concatenate([image, rng.normal(0.0, 1.0, (n, 1))], axis=1)
+        for i in np.flatnonzero(~np.array(seen)):
+            points[k][i] = {"zeros": np.zeros(3), "random": rng.normal(0.0, 5.0, 3), "nan": np.full(3, np.nan),
+                            "raised": points[k][i] + (0.0, 0.05 if k in _BROW["l"] + _BROW["r"] else 0.0, 0.0)
+                            }[lost_content]
+    fitted = fit_face_parameters(points, None if all_detected else np.array(seen))
+    assert fitted.shape == (n, FACE_DIM) and fitted.dtype == np.float32
+    expected = np.zeros((n, FACE_DIM)) if not any(seen) else _model_fit(face_frame, seen)
+    np.testing.assert_allclose(fitted, expected, atol=2e-5)
+
+
+def test_the_fit_names_missing_landmarks_and_face_from_keypoints_needs_two_detected_frames():
+    """A keypoint file without the face mesh, or with fewer than two detected face frames, gives no face (the
+    motion keeps none); a missing landmark is named."""
+    from signeditor.core.face import FACE_COMPONENT, face_from_keypoints
+
+    points = _track(6)
+    with pytest.raises(KeyError, match="336"):
+        fit_face_parameters({k: v for k, v in points.items() if k != "336"})
+
+    class Keypoints:
+        def __init__(self, seen: np.ndarray, names: set[str]) -> None:
+            self.seen, self.names, self.n_frames = seen, names, 6
+
+        def has(self, *names: str) -> bool:
+            return set(names) <= self.names
+
+        def point(self, name: str) -> np.ndarray:
+            return points[name.split(".", 1)[1]]
+
+        def group_seen(self, names) -> np.ndarray:
+            return self.seen
+
+    every = {f"{FACE_COMPONENT}.{k}" for k in points}
+    assert face_from_keypoints(Keypoints(np.ones(6, bool), every - {f"{FACE_COMPONENT}.13"})) is None
+    assert face_from_keypoints(Keypoints(np.eye(6, dtype=bool)[2], every)) is None
+    two = np.zeros(6, bool)
+    two[[1, 4]] = True
+    face = face_from_keypoints(Keypoints(two, every))
+    assert face.shape == (6, FACE_DIM) and not face[[0, 2, 3, 5]].any()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from gui_helpers import drag, send_mouse, small_project, view_point
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PySide6 import QtCore
 from scipy.interpolate import PchipInterpolator
@@ -367,3 +369,226 @@ def test_a_placed_preset_replaces_its_own_and_hand_keys_in_its_lanes_and_compose
     assert [k.id for k in placed] == [k.id for k in sorted([*kept, *new], key=lambda k: (k.frame, k.lane, k.id))]
     for key in placed:
         np.testing.assert_allclose(key.values, expected[key.id], atol=1e-5)
+
+
+# --- whole-function models: replacing a span, span ends, preset layouts, head turns -----------------------------
+
+def _random_keys(data: st.DataObject, count: int, frames: st.SearchStrategy[int]) -> list[FaceKey]:
+    """Keys in random lanes and frames, some labelled, some remembering a span (a file may give one to a hand key
+    too), some sharing a frame."""
+    keys = []
+    for _ in range(count):
+        lane = data.draw(st.sampled_from(sorted(LANES)))
+        label = data.draw(st.sampled_from(["", "", "topic", "negation"]))
+        span = data.draw(st.one_of(st.none(), st.tuples(st.integers(0, 20), st.integers(21, 40))))
+        keys.append(FaceKey(data.draw(frames), lane, np.full(len(LANES[lane]), 0.5), label=label, span=span))
+    return keys
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.integers(0, 12), st.integers(0, 6), st.data())
+def test_replacing_a_span_drops_exactly_the_old_keys_in_the_new_lanes_on_or_inside_its_ends(
+        start: int, length: int, data: st.DataObject) -> None:
+    """Against a list model: keys_replacing_span keeps every old key in a lane the new keys do not use, or on a
+    frame outside [start, end] (one frame before or after the span counts as outside, the span's own ends as
+    inside), adds every new key, and lists them by frame, lane, then age."""
+    end = start + length
+    near = st.integers(max(start - 2, 0), end + 2)
+    old = _random_keys(data, data.draw(st.integers(0, 10)), near)
+    new = _random_keys(data, data.draw(st.integers(0, 5)), st.integers(start, end))
+    new_lanes = {k.lane for k in new}
+    expected = [k for k in old if k.lane not in new_lanes or k.frame < start or k.frame > end] + new
+    expected.sort(key=lambda k: (k.frame, k.lane, k.id))
+    assert [k.id for k in keys_replacing_span(old, new, start, end)] == [k.id for k in expected]
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.data())
+def test_annotation_spans_are_each_presets_remembered_span_or_its_run_of_same_label_keys_in_a_lane(
+        data: st.DataObject) -> None:
+    """Against a model that walks each lane's keys in frame order: a key that remembers its preset's span gives that
+    span once (however many keys and lanes share it); keys from older files (no span) give, per lane, each run of
+    two or more consecutive keys with one label, from the run's first to last frame; hand keys (no label) give
+    nothing and end a run."""
+    keys = _random_keys(data, data.draw(st.integers(0, 12)), st.integers(0, 15))
+    expected = {(k.span[0], k.span[1], k.label) for k in keys if k.label and k.span is not None}
+    for lane in LANES:
+        walk = sorted((k for k in keys if k.lane == lane and k.span is None), key=lambda k: (k.frame, k.id))
+        i = 0
+        while i < len(walk):
+            j = i
+            while j + 1 < len(walk) and walk[j + 1].label == walk[i].label:
+                j += 1
+            if walk[i].label and j > i:
+                expected.add((walk[i].frame, walk[j].frame, walk[i].label))
+            i = j + 1
+    assert nonmanual_spans(keys) == sorted(expected)
+
+
+def _ramp(start: int, end: int) -> int:
+    """A quarter of the span, at least one frame and at most four."""
+    return min(max((end - start) // 4, 1), 4)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@example("topic", 10, 1, False, "")  # two frames: refused
+@example("mouthing", 10, 2, True, "ja")  # three frames, dragged right to left: the shortest span
+@given(st.sampled_from(PRESETS), st.integers(0, 30), st.integers(0, 45), st.booleans(),
+       st.text(alphabet="aeioumbpfvtdnlszcxjkrhgqäöüéyw -1.", max_size=8))
+def test_every_preset_is_neutral_on_both_span_ends_ramps_in_holds_and_ramps_out(
+        name: str, start: int, length: int, reversed_ends: bool, word: str) -> None:
+    """A user drags a preset over frames (either direction). Against a model of each preset's keys: spans under 3
+    frames and a word without letters are refused; a held preset puts, in each of its lanes, neutral keys on both
+    span ends and its held values a ramp (a quarter of the span, 1 to 4 frames) inside them; the negation adds a
+    headshake (0 on both ends, +0.3 and -0.3 head turns every 4 frames from 4 frames in, none in the last 2
+    frames); mouthing puts one key per letter (its viseme at 0.9, jaw 0.25) at start + k * span / (letters + 1)
+    rounded, closed keys on both ends. Every key carries the preset's label and span."""
+    from signeditor.core.nonmanual import _HELD, _VISEME_OF
+
+    end = start + length
+    ends = (end, start) if reversed_ends else (start, end)
+    letters = [c for c in word.lower() if c.isalpha()]
+    if length < 2 or (name == "mouthing" and not letters):
+        with pytest.raises(ValueError):
+            preset_keys(name, *ends, word=word)
+        return
+    keys = preset_keys(name, *ends, word=word)
+    label = f"mouthing {word}" if name == "mouthing" else name
+    assert all(k.label == label and k.span == (start, end) for k in keys)
+    got = sorted((k.lane, k.frame, tuple(np.round(k.values, 6))) for k in keys)
+    if name == "mouthing":
+        closed = tuple(np.zeros(len(LANES["Mouth"])))
+        assert got[0] == ("Mouth", start, closed) and got[-1] == ("Mouth", end, closed) and len(got) == len(letters) + 2
+        for k, (letter, (_, frame, values)) in enumerate(zip(letters, got[1:-1], strict=True), start=1):
+            exact = start + k * Fraction(length, len(letters) + 1)
+            assert frame in ({round(exact)} if exact.denominator != 2 else {int(exact), int(exact) + 1})
+            weights = {"mouth_open": 0.25} | ({_VISEME_OF[letter]: 0.9} if letter in _VISEME_OF else {})
+            assert values == tuple(np.round(lane_values("Mouth", **weights), 6)), letter
+        return
+    ramp = _ramp(start, end)
+    expected = []
+    for lane, weights in _HELD[name].items():
+        neutral, held = tuple(np.zeros(len(LANES[lane]))), tuple(np.round(lane_values(lane, **weights), 6))
+        expected += [(lane, start, neutral), (lane, start + ramp, held), (lane, end - ramp, held), (lane, end, neutral)]
+    if name == "negation":
+        shake = [(start, 0.0), (end, 0.0)]
+        frame, side = start + 4, 0.3
+        while frame < end - 2:
+            shake.append((frame, side))
+            frame, side = frame + 4, -side
+        expected += [("Head", f, tuple(np.round(lane_values("Head", head_turn=v), 6))) for f, v in shake]
+    assert got == sorted(expected)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.floats(-1.0, 1.0), min_size=3, max_size=3), st.integers(0, 2**32 - 1))
+def test_head_turns_ride_on_the_heads_own_rotation_turn_then_nod_then_tilt(
+        turn_units: list[float], seed: int) -> None:
+    """A Head-lane turn is added on top of whatever the body's Head joint does: against scipy, the shown Head
+    rotation is R_y(turn) R_x(nod) R_z(-tilt) times the joint's own (yaw about up, nod about the ear-to-ear axis,
+    tilt towards the signer's left); every other feature is untouched, and no turn leaves the features as they are."""
+    from scipy.spatial.transform import Rotation
+
+    from signeditor.core import rotations
+    from signeditor.core.nonmanual import with_head_turns
+    from signeditor.core.skeleton import ROTATING_JOINTS
+    from tests.conftest import plausible_features
+
+    features = plausible_features(4, seed=seed % 1000)
+    nod, turn, tilt = (np.array([0.0, 0.3, 1.0, -0.5]) * v * HEAD_FULL_TURN for v in turn_units)
+    shown = with_head_turns(features, np.stack([nod, turn, tilt], -1))
+    head = slice(6 * ROTATING_JOINTS.index("Head"), 6 * ROTATING_JOINTS.index("Head") + 6)
+    rest = np.ones(features.shape[1], bool)
+    rest[head] = False
+    np.testing.assert_array_equal(shown[:, rest], features[:, rest])
+    own = rotations.rot6d_to_matrix(features[:, head].astype(np.float64))
+    offset = Rotation.from_euler("YXZ", np.stack([turn, nod, -tilt], -1)).as_matrix()
+    np.testing.assert_allclose(rotations.rot6d_to_matrix(shown[:, head].astype(np.float64)), offset @ own, atol=1e-5)
+    assert with_head_turns(features, np.zeros((4, 3))) is features
+
+
+_WORDS = ("what", "wo", "wie", "who", "not", "nicht", "kein", "never", "nie", "haus", "you", "du", "ja", "gut")
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from(["", ",", "!", "\"", "(", ")"]), st.booleans()),
+                max_size=5),
+       st.sampled_from(["", "?", ".", "? ", "!?"]), st.sampled_from(["", "en", "de", "fr"]),
+       st.lists(st.tuples(st.integers(0, 2), st.integers(1, 5), st.integers(0, 9)), max_size=4),
+       st.integers(0, 3), st.integers(1, 12), st.randoms(use_true_random=False))
+def test_a_drafts_text_marks_its_question_and_negations_over_the_right_spans(
+        words: list[tuple[str, str, bool]], ending: str, language: str, signs: list[tuple[int, int, int]],
+        lead: int, n_frames: int, shuffler) -> None:
+    """A user types a sentence and asks for its non-manuals. Against a model of the rules: a text ending in "?"
+    (spaces after it allowed) over at least 3 frames gets a wh-question (when it holds a question word of the
+    sentence's language, or of any language when that is unknown) or else a yes/no question over the signs'
+    whole span (first sign's first frame to last sign's last frame; the clip without signs); each sign glossed
+    with a negation word and at least 3 frames long gets a negation over itself, the whole span when none is
+    and the text still says a negation word; inside a question the negation leaves the brows to the question.
+    Keys compared by frame, lane, label, span and values, composed by place_preset (tested on its own above)."""
+    from signeditor.core.nonmanual import NEGATION_WORDS, WH_WORDS, grammar_keys
+    from signeditor.core.segments import Segment
+
+    opening = ('"', "(")
+    text = " ".join((p if p in opening else "") + (w.upper() if upper else w) + (p if p not in opening else "")
+                    for w, p, upper in words) + ending
+    segments, frame = [], lead
+    for gap, length, pick in signs:  # mostly glossed with a typed word, in any order
+        frame += gap
+        gloss = words[pick % len(words)][0] if words and pick < 7 else _WORDS[pick]
+        segments.append(Segment(frame, frame + length, gloss.upper()))
+        frame += length
+    shuffler.shuffle(segments)
+    typed = {w for w, _, _ in words}
+    languages = [language] if language in ("en", "de") else ["en", "de"]
+    wh = any(w in WH_WORDS[lang] for w in typed for lang in languages)
+    negations = {w for w in typed if any(w in NEGATION_WORDS[lang] for lang in languages)}
+    first = min((s.start for s in segments), default=0)
+    last = max((s.end for s in segments), default=n_frames) - 1
+    question = ending.rstrip().endswith("?") and last - first >= 2
+    expected: tuple[FaceKey, ...] = ()
+    if question:
+        name = "wh-question" if wh else "yes/no question"
+        expected = place_preset(expected, preset_keys(name, first, last), first, last)
+    spans = [(s.start, s.end - 1) for s in segments if s.gloss.lower() in negations and s.end - s.start >= 3]
+    if not spans and negations and last - first >= 2:
+        spans = [(first, last)]
+    for lo, hi in spans:
+        negation = [k for k in preset_keys("negation", lo, hi) if not (question and k.lane == "Brows")]
+        expected = place_preset(expected, negation, lo, hi)
+
+    def described(keys) -> list[tuple]:
+        return sorted((k.frame, k.lane, k.label, k.span, tuple(np.round(k.values, 5))) for k in keys)
+
+    assert described(grammar_keys(text, segments, n_frames, language)) == described(expected), text
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.integers(1, 30), st.data())
+def test_the_face_and_head_at_chosen_frames_are_the_keys_curves_there(n_frames: int, data: st.DataObject) -> None:
+    """The viewport asks for single frames (and exports for frames in any order, repeated): against scipy's PCHIP
+    through each lane's keys (the newest of two keys on a frame wins): inside a lane's keyed span the lane shows
+    its curve, outside it the motion's own face, a head not turned, and lane_values_at neutral values."""
+    from signeditor.core.nonmanual import lane_values_at
+
+    keys = []
+    for lane in data.draw(st.lists(st.sampled_from(sorted(LANES)), min_size=1, max_size=4, unique=True)):
+        low = -1.0 if lane == "Head" else 0.0
+        for frame in data.draw(st.lists(st.integers(0, n_frames - 1), min_size=1, max_size=4)):
+            values = data.draw(st.lists(st.floats(low, 1.0), min_size=len(LANES[lane]), max_size=len(LANES[lane])))
+            keys.append(FaceKey(frame, lane, np.array(values)))
+    frames = np.array(data.draw(st.lists(st.integers(0, n_frames - 1), min_size=1, max_size=8)))
+    face = np.random.default_rng(n_frames).uniform(0.0, 1.0, (n_frames, FACE_DIM)).astype(np.float32)
+    expected, expected_turns = face[frames].astype(np.float64), np.zeros((len(frames), 3))
+    for lane in LANES:
+        lane_keys = [k for k in keys if k.lane == lane]
+        own = np.array([shown_by(lane_keys, lane, int(f)) for f in frames])
+        np.testing.assert_allclose(lane_values_at(keys, lane, frames), own, atol=1e-5)
+        inside = np.array([bool(lane_keys) and min(k.frame for k in lane_keys) <= f <= max(k.frame for k in lane_keys)
+                           for f in frames])
+        if lane == "Head":
+            expected_turns[inside] = own[inside] * HEAD_FULL_TURN
+        elif inside.any():
+            expected[np.ix_(inside, [FACE_INDEX[p] for p in LANES[lane]])] = own[inside]
+    np.testing.assert_allclose(face_with_keys(face, keys, n_frames, frames), expected, atol=1e-5)
+    np.testing.assert_allclose(head_turns(keys, n_frames, frames), expected_turns, atol=1e-5)

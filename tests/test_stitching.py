@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from signeditor.core.stitching import find_linear_runs, gloss_spans_from_runs, stitched_frame_mask
 
@@ -106,3 +108,100 @@ def test_keypoints_without_depth_are_points_not_missing_ones() -> None:
         piece[..., 2] = 0.0
     clip, expected = _stitch(pieces, [4, 6])
     assert find_linear_runs(clip) == expected
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@example(0, [(1, 0, False)], 2, 0, 1, "none")  # a 3-frame clip whose middle frame is an inserted one
+@given(st.integers(0, 2**32 - 1),
+       st.lists(st.tuples(st.integers(1, 7), st.integers(0, 6), st.booleans()), min_size=1, max_size=5),
+       st.integers(0, 5), st.integers(0, 5), st.integers(1, 4),
+       st.sampled_from(["none", "zero", "nan", "flag", "flat"]))
+def test_runs_are_exactly_the_inserted_frames_with_both_neighbours_and_the_glosses_lie_between(
+        seed: int, layout: list[tuple[int, int, bool]], lead: int, tail: int, min_len: int, missing: str) -> None:
+    """A stitched sentence built here: natural pieces (some one frame long, some frozen holds) joined by straight
+    constant-speed transitions of 0-6 inserted frames, the clip possibly opening and ending inside a transition,
+    with a few points lost (zeroed, NaN, or flagged invalid and holding junk), or without depth. Against a
+    frame-by-frame model: a frame is linear exactly when it is an inserted frame whose neighbours are both in the
+    clip (the real frames a transition joins lie on its line but are not its middle); runs are the maximal
+    stretches of linear frames at least min_len long; the mask marks their frames; the gloss spans are the maximal
+    stretches of the other frames, given only when their count is the one asked for."""
+    rng = np.random.default_rng(seed)
+    n_points = 6
+    pieces = []
+    for length, _, frozen in layout:
+        piece = _natural_piece(rng, length, n_points)
+        pieces.append(np.repeat(piece[:1], length, axis=0) if frozen and length > 1 else piece)
+    frames, inserted = [], []
+
+    def join(a: np.ndarray, b: np.ndarray, gap: int) -> None:
+        for k in range(1, gap + 1):
+            frames.append(a + k / (gap + 1) * (b - a))
+            inserted.append(True)
+
+    join(rng.uniform(200, 800, (n_points, 3)), pieces[0][0], lead)
+    for i, piece in enumerate(pieces):
+        if i:
+            join(pieces[i - 1][-1], piece[0], layout[i][1])
+        frames += list(piece)
+        inserted += [False] * len(piece)
+    join(pieces[-1][-1], rng.uniform(200, 800, (n_points, 3)), tail)
+    clip = np.array(frames, np.float32)
+    n = len(clip)
+    valid = None
+    lost = rng.random((n, n_points)) < 0.08
+    if missing == "zero":
+        clip[lost] = 0.0
+    elif missing == "nan":
+        clip[lost] = np.nan
+    elif missing == "flag":
+        clip[lost] = rng.uniform(-1e6, 1e6, (int(lost.sum()), 3))  # what a point flagged lost holds is junk
+        valid = ~lost
+    elif missing == "flat":
+        clip[..., 2] = 0.0  # no depth: still points
+    linear = [inserted[t] and 0 < t < n - 1 for t in range(n)]
+
+    def stretches(flags: list[bool]) -> list[tuple[int, int]]:
+        out, t = [], 0
+        while t < n:
+            if flags[t]:
+                stop = t
+                while stop < n and flags[stop]:
+                    stop += 1
+                out.append((t, stop))
+                t = stop
+            else:
+                t += 1
+        return out
+
+    runs = [(a, b) for a, b in stretches(linear) if b - a >= min_len]
+    assert find_linear_runs(clip, valid, min_len=min_len) == runs
+    marked = [any(a <= t < b for a, b in runs) for t in range(n)]
+    assert stitched_frame_mask(n, runs).tolist() == marked
+    glosses = stretches([not m for m in marked])
+    assert gloss_spans_from_runs(n, runs, len(glosses)) == glosses
+    assert gloss_spans_from_runs(n, runs, len(glosses) + 1) is None
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.integers(0, 12), st.lists(st.tuples(st.integers(-3, 14), st.integers(0, 5)), max_size=3), st.data())
+def test_the_mask_and_gloss_spans_take_runs_in_any_order_touching_overlapping_or_past_the_clip(
+        n: int, outside: list[tuple[int, int]], data: st.DataObject) -> None:
+    """Runs handed in any order, touching, overlapping or nested: the mask marks the frames of the clip some run
+    covers (runs reaching past either end of the clip are cut to it); the gloss spans are the clip's uncovered
+    stretches in order."""
+    runs = []
+    for _ in range(data.draw(st.integers(0, 4)) if n else 0):
+        start = data.draw(st.integers(0, n - 1))
+        runs.append((start, data.draw(st.integers(start + 1, n))))
+    covered = [any(a <= t < b for a, b in runs) for t in range(n)]
+    spans = []
+    for t in range(n):
+        if not covered[t]:
+            if spans and spans[-1][1] == t:
+                spans[-1] = (spans[-1][0], t + 1)
+            else:
+                spans.append((t, t + 1))
+    assert gloss_spans_from_runs(n, runs, len(spans)) == spans
+    assert stitched_frame_mask(n, runs).tolist() == covered
+    past = [(a, a + length) for a, length in outside]
+    assert stitched_frame_mask(n, past).tolist() == [any(a <= t < b for a, b in past) for t in range(n)]

@@ -83,7 +83,8 @@ def stitched_frame_mask(n_frames: int, runs: list[tuple[int, int]]) -> np.ndarra
     """bool (T,), True on the inserted frames of ``runs`` (the frames to leave out of losses and metrics)."""
     mask = np.zeros(n_frames, dtype=bool)
     for start, stop in runs:
-        mask[max(start, 0) : min(stop, n_frames)] = True
+        if stop > 0:  # a run ending before the clip marks nothing (a negative stop would count from the end)
+            mask[max(start, 0) : min(stop, n_frames)] = True
     return mask
 
 

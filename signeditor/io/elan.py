@@ -10,6 +10,7 @@ verdicts back (:func:`merge_elan_review`).
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -54,7 +55,10 @@ def write_elan(
     eaf = pympi.Elan.Eaf(author="SignEditor")
     if media:
         origin = round(media_offset_s * 1000.0) if media_offset_s > 0 else None
-        eaf.add_linked_file(media, mimetype="video/mp4" if media.endswith(".mp4") else None, time_origin=origin)
+        # pympi knows five suffixes and raises KeyError on others (.mov, .mkv, .webm); ELAN reads "video/*".
+        guessed = mimetypes.guess_type(media)[0] or ""
+        mimetype = guessed if guessed.startswith(("video/", "audio/")) else "video/*"
+        eaf.add_linked_file(media, mimetype=mimetype, time_origin=origin)
     eaf.add_tier(tier)
     glossed = any(seg.gloss for seg in segments)
     if glossed:
@@ -107,7 +111,8 @@ def _open_eaf(path: Path) -> ReadableEaf:
 
 
 def read_elan(path: str | Path, fps: float, tier: str = SIGN_TIER) -> list[Segment]:
-    """Segments of ``tier`` in frames at ``fps`` (start rounded down, end rounded up)."""
+    """Segments of ``tier`` in frames at ``fps`` (start rounded down, end rounded up, each within half a
+    millisecond: the precision of ELAN's times)."""
     import math
 
     path = Path(path)
@@ -116,9 +121,12 @@ def read_elan(path: str | Path, fps: float, tier: str = SIGN_TIER) -> list[Segme
         raise FileFormatError(path, f"no tier {tier!r} (tiers: {sorted(eaf.get_tier_names())})")
     segments = []
     for start_ms, end_ms, value in _timed_annotations(eaf, tier, path):
-        start = math.floor(start_ms * fps / 1000.0 + 1e-6)
+        # ELAN keeps whole milliseconds, so a time stands for any moment up to half a millisecond either side: a
+        # frame start written as 33 ms (frame 1 at 30 fps, 33.33 ms) is still frame 1, not frame 0, and a sign
+        # exported and read back keeps its frames at every frame rate.
+        start = math.floor((start_ms + 0.5) * fps / 1000.0 + 1e-6)
         # A zero-length annotation marks a sign at one moment (a point): it is the one frame holding that moment.
-        end = max(math.ceil(end_ms * fps / 1000.0 - 1e-6), start + 1)
+        end = max(math.ceil((end_ms - 0.5) * fps / 1000.0 - 1e-6), start + 1)
         segments.append(Segment(start, end, str(value)))
     return segments
 
