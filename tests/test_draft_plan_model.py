@@ -48,7 +48,8 @@ LEXICON = _lexicon()
 def test_the_plan_signs_the_longest_phrase_first_then_each_word_and_holds_at_punctuation(
         chunks: list[str], data: st.DataObject, ending: str) -> None:
     """A user types a German sentence (words capitalised or not). Against a list model: from each word on, the
-    longest lexicon phrase of three, then two words is one sign (at the text's start, middle or end); else the word
+    longest lexicon phrase of three, then two words is one sign (at the text's start, middle or end; never across
+    punctuation: "gut. Morgen" is two sentences); else the word
     is its own sign, else the sign of the word without an inflection ending, else a compound of signed words,
     else it is fingerspelled, with a marked gap for letters the alphabet lacks. The last sign of each word or
     phrase followed by a comma, sentence end or dash (not the text's last) is held. Nothing signable: refused."""
@@ -63,7 +64,8 @@ def test_the_plan_signs_the_longest_phrase_first_then_each_word_and_holds_at_pun
     while i < len(words):
         for size in (3, 2, 1):
             phrase = " ".join(words[i:i + size])
-            if i + size <= len(words) and (phrase.lower() in WORDS if size > 1 else False):
+            across_a_pause = any(typed[k][2].strip() for k in range(i, min(i + size, len(words)) - 1))
+            if i + size <= len(words) and not across_a_pause and (phrase.lower() in WORDS if size > 1 else False):
                 labels = [WORDS[phrase.lower()]]
                 break
         else:

@@ -247,6 +247,8 @@ class Planner:
         while i < len(tokens):
             before = len(plan.signs)
             for size in range(min(MAX_PHRASE_TOKENS, len(tokens) - i), 1, -1):
+                if any(pauses[i : i + size - 1]):  # "gut. Morgen" is two sentences, never the phrase GUTEN-MORGEN
+                    continue
                 entry = self._word_entry(" ".join(tokens[i : i + size]))
                 if entry is not None:
                     plan.signs.append(PlannedSign(entry.gloss, entry, " ".join(tokens[i : i + size]), "sign"))
