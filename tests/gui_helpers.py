@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -9,6 +12,9 @@ from signeditor.core import rotations
 from signeditor.core.anchors import Anchor, AnchorSet
 from signeditor.core.motion import Motion
 from signeditor.core.project import Project
+
+if TYPE_CHECKING:
+    from signeditor.gui.document import Document
 
 
 def raised_arm_pose() -> np.ndarray:
@@ -54,6 +60,45 @@ class HoldRegenerate:
             if before:
                 result.features[frame] = before[-1].pose
         return result
+
+
+def regenerating_document(project: Project) -> tuple[Document, HoldRegenerate]:
+    """A bare Document whose regeneration requests are answered at once by :class:`HoldRegenerate` (no worker),
+    so an undo test sees the motion an edit leads to as soon as the command is pushed."""
+    from signeditor.gui.document import Document
+
+    document = Document(project)
+    regenerate = HoldRegenerate()
+
+    def regenerate_now(lo: int, hi: int, _urgent: bool) -> None:
+        if hi > lo:
+            document.set_motion(regenerate(document.motion, document.anchors, (lo, hi)))
+
+    document.regeneration_needed.connect(regenerate_now)
+    return document, regenerate
+
+
+class UndoStep(Protocol):
+    """One command of a model-based undo test: the document's state before and after it."""
+
+    before: tuple
+    after: tuple
+
+
+def undo_or_redo(action: str, document: Document, steps: Sequence[UndoStep], index: int,
+                 state: Callable[[Document], tuple]) -> int:
+    """Undo or redo on the document's stack where the model (``steps``, stack ``index``) allows it, checking that the
+    document is back at the state the model recorded; returns the model's new index (unchanged when neither applies)."""
+    stack = document.undo_stack
+    if action == "undo" and index > 0:
+        stack.undo()
+        index -= 1
+        assert state(document) == steps[index].before, f"undo of step {index}"
+    elif action == "redo" and index < len(steps):
+        stack.redo()
+        assert state(document) == steps[index].after, f"redo of step {index}"
+        index += 1
+    return index
 
 
 def send_mouse(widget: QtWidgets.QWidget, kind: QtCore.QEvent.Type, pos: QtCore.QPointF,

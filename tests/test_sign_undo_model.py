@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from gui_helpers import HoldRegenerate
+from gui_helpers import regenerating_document, undo_or_redo
 
 from signeditor.core import rotations
 from signeditor.core.anchors import ALL_STREAMS, Anchor, AnchorSet
@@ -64,14 +64,7 @@ def document(qapp) -> Document:
     project.segments = segments
     project.face_keys = tuple(FaceKey(f, "Brows", np.full(len(LANES["Brows"]), f / N_FRAMES, np.float32))
                               for f in (0, 4, 9, 10, 15, 16, 20, 26, 27, 39))
-    doc = Document(project)
-    regenerate = HoldRegenerate()
-
-    def regenerate_now(lo: int, hi: int, _urgent: bool) -> None:
-        if hi > lo:
-            doc.set_motion(regenerate(doc.motion, doc.anchors, (lo, hi)))
-
-    doc.regeneration_needed.connect(regenerate_now)
+    doc, regenerate = regenerating_document(project)
     doc.test_regenerator = regenerate  # type: ignore[attr-defined]  (its calls: which windows were regenerated)
     return doc
 
@@ -193,15 +186,9 @@ def test_sign_and_lane_commands_undo_and_redo_exactly_and_do_what_they_say(docum
     index = 0
     for _ in range(24):
         action = rng.choice(["edit"] * 4 + ["undo", "undo", "redo"])
-        if action == "undo" and index > 0:
-            stack.undo()
-            index -= 1
-            assert _state(doc) == steps[index].before, f"undo of step {index}"
-        elif action == "redo" and index < len(steps):
-            stack.redo()
-            assert _state(doc) == steps[index].after, f"redo of step {index}"
-            index += 1
-        elif action == "edit":
+        if action in ("undo", "redo"):
+            index = undo_or_redo(action, doc, steps, index, _state)
+        else:
             before, anchors, motion, keys = _state(doc), doc.anchors, doc.motion.copy(), doc.project.face_keys
             kind, command, args = _random_command(doc, rng)
             stack.push(command)

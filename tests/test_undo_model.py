@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
-from gui_helpers import HoldRegenerate, raised_arm_pose
+from gui_helpers import HoldRegenerate, raised_arm_pose, regenerating_document, undo_or_redo
 
 from signeditor.core import rotations
 from signeditor.core.anchors import Anchor, AnchorSet
@@ -42,15 +42,7 @@ def document(qapp) -> Document:
                          Anchor(50, motion.features[50], label="B offset")])
     project = Project(HoldRegenerate()(motion, anchors, None), anchors)
     project.segments = [Segment(10, 30, "A"), Segment(30, 51, "B")]
-    doc = Document(project)
-    regenerate = HoldRegenerate()
-
-    def regenerate_now(lo: int, hi: int, _urgent: bool) -> None:
-        if hi > lo:
-            doc.set_motion(regenerate(doc.motion, doc.anchors, (lo, hi)))
-
-    doc.regeneration_needed.connect(regenerate_now)
-    return doc
+    return regenerating_document(project)[0]
 
 
 @dataclass
@@ -89,15 +81,9 @@ def test_random_edits_undo_and_redo_exactly_and_only_same_joint_steps_merge(docu
     index = 0  # the model's stack index
     for _ in range(40):
         action = rng.choice(["edit"] * 4 + ["undo", "undo", "redo", "redo"])
-        if action == "undo" and index > 0:
-            stack.undo()
-            index -= 1
-            assert _state(doc) == steps[index].before, f"undo of step {index}"
-        elif action == "redo" and index < len(steps):
-            stack.redo()
-            assert _state(doc) == steps[index].after, f"redo of step {index}"
-            index += 1
-        elif action == "edit":
+        if action in ("undo", "redo"):
+            index = undo_or_redo(action, doc, steps, index, _state)
+        else:
             top = steps[index - 1] if index > 0 else None
             before = _state(doc)
             command, key = _random_edit(doc, rng, top.merge_key if top else None)
