@@ -29,6 +29,7 @@ from signeditor.core.motion import Motion, interpolate_features
 from signeditor.core.recording import Recording, follow_recording, recorded_streams
 from signeditor.core.recording_layout import spliced_recording, spliced_values, stretched_recording
 from signeditor.core.segments import Segment
+from signeditor.core.time_warp import resample_values
 
 
 @dataclass(frozen=True)
@@ -137,21 +138,10 @@ def _splice(motion: Motion, start: int, stop: int, features: np.ndarray, retimed
     def rows(values: np.ndarray | None) -> np.ndarray | None:
         if values is None or not retimed_rows:
             return spliced_values(values, start, stop, n)
-        return np.concatenate([values[:start], _resampled_rows(values[start:stop], n), values[stop:]])
+        retimed = resample_values(values[start:stop], np.linspace(0.0, stop - start - 1, n))  # as time_warped
+        return np.concatenate([values[:start], retimed, values[stop:]])
 
     return Motion(motion.fps, np.concatenate(parts), rows(motion.expression), filled, rows(motion.face), stream_filled)
-
-
-def _resampled_rows(values: np.ndarray, n_frames: int) -> np.ndarray:
-    """Per-frame values (face weights, expression) resampled to ``n_frames`` as :func:`time_warped` resamples
-    poses (first and last row kept, linear in between), so a stretched sign keeps its mouthing in time."""
-    if len(values) == n_frames:
-        return values.copy()
-    times = np.linspace(0.0, len(values) - 1, n_frames)
-    lo = np.floor(times).astype(int)
-    hi = np.minimum(lo + 1, len(values) - 1)
-    weight = (times - lo).reshape(-1, *([1] * (values.ndim - 1)))
-    return (values[lo] * (1 - weight) + values[hi] * weight).astype(values.dtype)
 
 
 def _edited(motion: Motion, anchors: AnchorSet, segments: Iterable[Segment], recording: Recording | None,
