@@ -46,6 +46,15 @@ def parse_glosses(text: str) -> list[str]:
     return [g for g in text.replace(",", " ").split() if g]
 
 
+def gloss_list_problem(n_glosses: int, n_frames: int) -> str | None:
+    """Why ``n_glosses`` glosses cannot be laid on ``n_frames`` frames, or None (the editor asks before aligning)."""
+    if n_glosses == 0:
+        return "the gloss list is empty: give at least one gloss"
+    if n_glosses > n_frames:
+        return f"{n_glosses} glosses but only {n_frames} frames: each sign needs a frame"
+    return None
+
+
 def _log(p: np.ndarray) -> np.ndarray:
     return np.log(np.clip(p, 1e-6, 1.0))
 
@@ -62,10 +71,9 @@ def align_glosses(
     """
     probs = np.asarray(probabilities, dtype=np.float64)
     n_signs, n_frames = len(glosses), len(probs)
-    if n_signs == 0:
-        raise GlossAlignmentError("the gloss list is empty: give at least one gloss")
-    if n_signs > n_frames:
-        raise GlossAlignmentError(f"{n_signs} glosses but only {n_frames} frames: each sign needs a frame")
+    problem = gloss_list_problem(n_signs, n_frames)
+    if problem:
+        raise GlossAlignmentError(problem)
     prior = prior or DurationPrior()
     confidence = probs[:, IN_SIGN] + probs[:, SIGN_START]
     gap = _log(probs[:, NON_SIGN])

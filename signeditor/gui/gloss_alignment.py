@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from signeditor.core.gloss_alignment import parse_glosses
+from signeditor.core.gloss_alignment import gloss_list_problem, parse_glosses
 from signeditor.core.keyframes import anchors_following_signs
 from signeditor.core.motion import Motion
 from signeditor.core.segments import Segment
@@ -105,17 +105,9 @@ class GlossDialog(QtWidgets.QDialog):
     def glosses(self) -> list[str]:
         return parse_glosses(self.text.text())
 
-    def problem_with(self, glosses: list[str]) -> str | None:
-        """Why ``glosses`` cannot be aligned to this recording, or None."""
-        if not glosses:
-            return "the gloss list is empty: type the glosses signed, in order"
-        if len(glosses) > self.n_frames:
-            return f"{len(glosses)} glosses but only {self.n_frames} frames: each sign needs a frame"
-        return None
-
     def accept(self) -> None:
         """A list that cannot be aligned keeps the dialog open, the typing kept and the problem said in it."""
-        problem = self.problem_with(self.glosses())
+        problem = gloss_list_problem(len(self.glosses()), self.n_frames)
         if problem:
             self.problem.setText(problem)
             return
